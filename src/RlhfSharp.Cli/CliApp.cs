@@ -1,0 +1,54 @@
+using System.CommandLine;
+using RlhfSharp.Cli.Commands;
+using RlhfSharp.Native;
+using Spectre.Console;
+
+namespace RlhfSharp.Cli;
+
+/// <summary>The `rlhf` command tree. Each command lives in Commands/ and builds its own options.</summary>
+public static class CliApp
+{
+    /// <summary>Intra-op threads for LibTorch; applies to every subcommand.</summary>
+    public static readonly Option<int> Threads = new("--threads")
+    {
+        Description = "LibTorch threads (0: OMP_NUM_THREADS if set, else all cores)",
+        DefaultValueFactory = _ => 0,
+        Recursive = true,
+    };
+
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("RlhfSharp: supervised fine-tuning, reward models, PPO and evaluation for language models, in .NET.");
+        root.Options.Add(Threads);
+        root.Subcommands.Add(GenerateCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        if (output is not null) configuration.Output = output;
+        if (error is not null) configuration.Error = error;
+        var parsed = BuildRoot().Parse(args);
+        try
+        {
+            return parsed.Invoke(configuration);
+        }
+        catch (RlhfException e)
+        {
+            // User errors: one line naming the file/field, no stack trace.
+            (error ?? Console.Error).WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>Sets LibTorch up for a command (threads from --threads) before any tensor is made.</summary>
+    public static void InitializeTorch(ParseResult parsed) => TorchRuntime.Initialize(parsed.GetValue(Threads));
+
+    /// <summary>Console for a command's human-readable output, writing to the invocation's output.</summary>
+    public static IAnsiConsole Console(ParseResult parsed) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(parsed.InvocationConfiguration.Output),
+    });
+}

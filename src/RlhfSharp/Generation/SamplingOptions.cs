@@ -1,0 +1,29 @@
+namespace RlhfSharp.Generation;
+
+/// <summary>How to pick each new token and when to stop.</summary>
+public sealed record SamplingOptions
+{
+    public int MaxNewTokens { get; init; } = 64;
+    /// <summary>Take the most likely token each step; temperature, top-k and top-p are then ignored.</summary>
+    public bool Greedy { get; init; }
+    public double Temperature { get; init; } = 1.0;
+    /// <summary>Keep only the k most likely tokens; 0 keeps all.</summary>
+    public int TopK { get; init; }
+    /// <summary>Keep the smallest set of most likely tokens whose probability reaches p; 1 keeps all.</summary>
+    public double TopP { get; init; } = 1.0;
+    public ulong Seed { get; init; } = 42;
+    /// <summary>A row stops once its text contains one of these (e.g. "\n\nHuman:"); needs a tokenizer.</summary>
+    public IReadOnlyList<string> StopSequences { get; init; } = [];
+    /// <summary>Stop on the model's end-of-sequence token.</summary>
+    public bool StopAtEos { get; init; } = true;
+    /// <summary>Decode with the key/value cache (off: recompute the whole prefix each step, for checking).</summary>
+    public bool UseCache { get; init; } = true;
+
+    public void Validate()
+    {
+        if (MaxNewTokens < 1) throw new RlhfException($"max new tokens must be at least 1, got {MaxNewTokens}");
+        if (!Greedy && !(Temperature > 0)) throw new RlhfException($"temperature must be positive, got {Temperature} (use greedy decoding for 0)");
+        if (TopK < 0) throw new RlhfException($"top-k must be 0 (off) or positive, got {TopK}");
+        if (!(TopP > 0 && TopP <= 1)) throw new RlhfException($"top-p must be in (0, 1], got {TopP}");
+    }
+}

@@ -1,0 +1,138 @@
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Generation;
+
+/// <summary>
+/// Batched autoregressive generation from a causal LM: prompts are left-padded so every row's next token
+/// sits in the last column, padding is masked out, positions count real tokens only, and each step feeds
+/// one token per row through a preallocated KV cache. Seeded sampling makes runs reproducible.
+/// </summary>
+public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tokenizer = null)
+{
+    public CausalLanguageModel Model { get; } = model;
+    public ITextTokenizer? Tokenizer { get; } = tokenizer;
+
+    int PadId => Tokenizer?.Special.PadId ?? Model.Config.PadTokenId ?? EosId ?? 0;
+    int? EosId => Model.Config.EosTokenId ?? Tokenizer?.Special.EosId;
+
+    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<string> prompts, SamplingOptions options)
+    {
+        var tokenizer = Tokenizer ?? throw new RlhfException("this model directory has no tokenizer files; pass token ids instead of text");
+        return Generate(prompts.Select(p => tokenizer.Encode(p)).ToList(), options);
+    }
+
+    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, SamplingOptions options)
+    {
+        options.Validate();
+        if (prompts.Count == 0) return [];
+        if (prompts.Any(p => p.Count == 0)) throw new RlhfException("a prompt is empty: generation needs at least one token to condition on");
+        if (options.StopSequences.Count > 0 && Tokenizer is null)
+            throw new RlhfException("stop sequences need a tokenizer to read the generated text");
+
+        int batch = prompts.Count, promptLength = prompts.Max(p => p.Count);
+        long capacity = promptLength + options.MaxNewTokens;
+        var rows = prompts.Select(p => new RowState(p)).ToArray();
+        using var generator = new Generator(options.Seed);
+        using var noGrad = no_grad();
+        Model.eval();
+
+        // Token ids and the attention mask live in buffers sized for the whole run; each step fills a column.
+        using var ids = full([batch, capacity], PadId, ScalarType.Int64);
+        using var mask = zeros([batch, capacity], ScalarType.Int64);
+        for (int row = 0; row < batch; row++)
+        {
+            int offset = promptLength - prompts[row].Count;
+            ids[row].narrow(0, offset, prompts[row].Count).copy_(tensor(prompts[row].Select(t => (long)t).ToArray()));
+            mask[row].narrow(0, offset, prompts[row].Count).fill_(1);
+        }
+        using var cache = options.UseCache ? new KvCache(Model.Config, batch, capacity) : null;
+
+        long length = promptLength;
+        var logits = NextTokenLogits(ids, mask, length, fed: 0, cache);
+        for (int step = 0; step < options.MaxNewTokens; step++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                var logProbs = logits.log_softmax(-1);
+                var tokens = options.Greedy
+                    ? logits.argmax(-1)
+                    : LogitsProcessing.ForSampling(logits, options).softmax(-1).multinomial(1, generator: generator).squeeze(-1);
+                var chosen = logProbs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);
+                long[] tokenIds = tokens.data<long>().ToArray();
+                float[] tokenLogProbs = chosen.data<float>().ToArray();
+                for (int row = 0; row < batch; row++)
+                {
+                    if (rows[row].Finished is not null) { tokenIds[row] = PadId; continue; }
+                    rows[row].Append((int)tokenIds[row], tokenLogProbs[row]);
+                    rows[row].Finished = FinishedBy(rows[row], (int)tokenIds[row], options);
+                }
+                ids.narrow(1, length, 1).copy_(tensor(tokenIds).unsqueeze(1));
+                mask.narrow(1, length, 1).fill_(1);
+                length++;
+            }
+            logits.Dispose();
+            if (rows.All(r => r.Finished is not null) || step == options.MaxNewTokens - 1) break;
+            logits = NextTokenLogits(ids, mask, length, fed: length - 1, cache);
+        }
+        logits.Dispose();
+        return rows.Select(r => r.ToResult(Tokenizer, options)).ToList();
+    }
+
+    /// <summary>Runs the positions not yet seen (all of them without a cache) and returns the last column's logits [batch, vocab].</summary>
+    Tensor NextTokenLogits(Tensor ids, Tensor mask, long length, long fed, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        long start = cache is null ? 0 : fed;
+        var input = new DecoderInput(ids.narrow(1, start, length - start), mask.narrow(1, 0, length), Cache: cache);
+        var logits = Model.call(input);
+        return logits.select(1, logits.shape[1] - 1).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    FinishReason? FinishedBy(RowState row, int token, SamplingOptions options)
+    {
+        if (options.StopAtEos && token == EosId) return FinishReason.EndOfSequence;
+        if (options.StopSequences.Count > 0 && StopSequenceIndex(Tokenizer!.Decode(row.Tokens), options.StopSequences) >= 0)
+            return FinishReason.StopSequence;
+        return row.Tokens.Count == options.MaxNewTokens ? FinishReason.Length : null;
+    }
+
+    /// <summary>Where the earliest stop sequence starts in <paramref name="text"/>, or -1.</summary>
+    public static int StopSequenceIndex(string text, IReadOnlyList<string> stopSequences)
+    {
+        int earliest = -1;
+        foreach (string stop in stopSequences)
+        {
+            int at = text.IndexOf(stop, StringComparison.Ordinal);
+            if (at >= 0 && (earliest < 0 || at < earliest)) earliest = at;
+        }
+        return earliest;
+    }
+
+    sealed class RowState(IReadOnlyList<int> prompt)
+    {
+        public List<int> Tokens { get; } = [];
+        public List<float> LogProbs { get; } = [];
+        public FinishReason? Finished { get; set; }
+
+        public void Append(int token, float logProb)
+        {
+            Tokens.Add(token);
+            LogProbs.Add(logProb);
+        }
+
+        public GeneratedSequence ToResult(ITextTokenizer? tokenizer, SamplingOptions options)
+        {
+            string? text = null;
+            if (tokenizer is not null)
+            {
+                bool endsWithEos = Finished == FinishReason.EndOfSequence;
+                text = tokenizer.Decode(endsWithEos ? Tokens.Take(Tokens.Count - 1) : Tokens);
+                int stop = StopSequenceIndex(text, options.StopSequences);
+                if (stop >= 0) text = text[..stop];
+            }
+            return new GeneratedSequence(prompt, Tokens, LogProbs, text, Finished ?? FinishReason.Length);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using RlhfSharp.Models.Layers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models;
+
+/// <summary>
+/// A decoder with its language-model head: logits [batch, time, vocab]. Saved and loaded as the
+/// dialect's *ForCausalLM checkpoint (GPT2LMHeadModel, GPTJForCausalLM, GPTNeoXForCausalLM, LlamaForCausalLM).
+/// A tied head reuses the token embedding and is not a separate parameter.
+/// </summary>
+public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
+{
+    private readonly Linear? _head;
+
+    public CausalLanguageModel(ModelConfig config) : base(nameof(CausalLanguageModel))
+    {
+        Trunk = this.AddChild(DecoderTrunk.CheckpointPrefix(config.Family), new DecoderTrunk(config));
+        if (!config.TieWordEmbeddings)
+        {
+            string name = config.Family == ModelFamily.GptNeoX ? "embed_out" : "lm_head";
+            _head = this.AddChild(name, nn.Linear(config.HiddenSize, config.VocabSize, hasBias: config.Family == ModelFamily.GptJ));
+            using var noGrad = no_grad();
+            nn.init.normal_(_head.weight!, std: 0.02);
+            _head.bias?.zero_();
+        }
+    }
+
+    public DecoderTrunk Trunk { get; }
+
+    public ModelConfig Config => Trunk.Config;
+
+    public static string Architecture(ModelFamily family) => family switch
+    {
+        ModelFamily.Gpt2 => "GPT2LMHeadModel",
+        ModelFamily.GptJ => "GPTJForCausalLM",
+        ModelFamily.GptNeoX => "GPTNeoXForCausalLM",
+        _ => "LlamaForCausalLM",
+    };
+
+    public override Tensor forward(DecoderInput input)
+    {
+        using var hidden = Trunk.call(input);
+        return Logits(hidden);
+    }
+
+    /// <summary>Hidden states [.., hidden] to logits [.., vocab].</summary>
+    public Tensor Logits(Tensor hidden) => _head is null
+        ? nn.functional.linear(hidden, Trunk.TokenEmbedding)
+        : _head.call(hidden);
+
+    /// <summary>Loads a Hugging Face model directory (config.json + safetensors), float32.</summary>
+    public static CausalLanguageModel FromPretrained(string directory)
+    {
+        var config = ModelConfig.FromDirectory(directory);
+        var model = new CausalLanguageModel(config);
+        PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(config.Family), PretrainedWeights.HeadRules.CausalLm(config));
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Writes config.json and safetensors that transformers' AutoModelForCausalLM opens.</summary>
+    public void SavePretrained(string directory) =>
+        PretrainedWeights.Save(this, directory, Config.ToJson(Architecture(Config.Family)));
+}

@@ -1,0 +1,111 @@
+using RlhfSharp.Models.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models;
+
+/// <summary>
+/// The decoder without a head: token embeddings (+ learned positions for GPT-2), the blocks and the final
+/// norm. Returns the last hidden states [batch, time, hidden]. Children carry each dialect's names
+/// (wte/h/ln_f, embed_in/layers/final_layer_norm, embed_tokens/layers/norm).
+/// </summary>
+public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
+{
+    private readonly Embedding _tokens;
+    private readonly Embedding? _positions;
+    private readonly ModuleList<DecoderBlock> _blocks;
+    private readonly nn.Module<Tensor, Tensor> _finalNorm;
+    private readonly RotaryEmbedding? _rotary;
+
+    public DecoderTrunk(ModelConfig config) : base(nameof(DecoderTrunk))
+    {
+        Config = config;
+        if (config.Rotary != RotaryLayout.None) _rotary = new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.Rotary);
+        var (tokens, blocks, finalNorm) = config.Family switch
+        {
+            ModelFamily.Gpt2 or ModelFamily.GptJ => ("wte", "h", "ln_f"),
+            ModelFamily.GptNeoX => ("embed_in", "layers", "final_layer_norm"),
+            _ => ("embed_tokens", "layers", "norm"),
+        };
+        _tokens = this.AddChild(tokens, nn.Embedding(config.VocabSize, config.HiddenSize));
+        if (config.Family == ModelFamily.Gpt2) _positions = this.AddChild("wpe", nn.Embedding(config.MaxPositions, config.HiddenSize));
+        _blocks = this.AddChild(blocks, nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(i => new DecoderBlock(config, i, _rotary)).ToArray()));
+        _finalNorm = this.AddChild(finalNorm, Norms.Create(config));
+        InitializeWeights();
+    }
+
+    public ModelConfig Config { get; }
+
+    /// <summary>The token embedding matrix [vocab, hidden] (the LM head's weight when tied).</summary>
+    public Parameter TokenEmbedding => _tokens.weight!;
+
+    /// <summary>The name this trunk has inside *ForCausalLM / *ForSequenceClassification checkpoints.</summary>
+    public static string CheckpointPrefix(ModelFamily family) => family switch
+    {
+        ModelFamily.Gpt2 or ModelFamily.GptJ => "transformer",
+        ModelFamily.GptNeoX => "gpt_neox",
+        _ => "model",
+    };
+
+    public override Tensor forward(DecoderInput input)
+    {
+        using var scope = NewDisposeScope();
+        long batch = input.InputIds.shape[0], time = input.InputIds.shape[1];
+        long past = input.Cache?.Length ?? 0;
+        var keyIsToken = input.AttentionMask?.to(ScalarType.Bool) ?? ones([batch, past + time], ScalarType.Bool);
+        if (keyIsToken.shape[1] != past + time)
+            throw new ArgumentException($"attention mask covers {keyIsToken.shape[1]} positions, expected past {past} + time {time}");
+        var positions = input.PositionIds ?? PositionsFromMask(keyIsToken, time);
+        if (_positions is not null && positions.max().item<long>() >= Config.MaxPositions)
+            throw new RlhfException($"sequence of {positions.max().item<long>() + 1} positions exceeds the model's maximum of {Config.MaxPositions}");
+
+        var hidden = _tokens.call(input.InputIds);
+        if (_positions is not null) hidden = hidden + _positions.call(positions);
+        if (training && Config.EmbeddingDropout > 0) hidden = nn.functional.dropout(hidden, Config.EmbeddingDropout, training);
+
+        Tensor? cos = null, sin = null;
+        if (_rotary is not null) (cos, sin) = _rotary.Angles(positions);
+        var context = new AttentionContext(AllowedKeys(keyIsToken, past, time), cos, sin, input.Cache);
+        foreach (var block in _blocks) hidden = block.call(hidden, context);
+        input.Cache?.Advance(time);
+        return _finalNorm.call(hidden).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Position of each new token: the count of real tokens before it (so left padding is skipped).</summary>
+    static Tensor PositionsFromMask(Tensor keyIsToken, long time)
+    {
+        var counted = keyIsToken.to(ScalarType.Int64).cumsum(1) - 1;
+        return counted.narrow(1, counted.shape[1] - time, time).clamp_min(0);
+    }
+
+    /// <summary>
+    /// [batch, 1, time, past + time] booleans: query i may read key j when j is a real token at or before
+    /// it. Each query may always read itself, so a padding query never has an empty row (no NaN); real
+    /// queries never read padding, so padding cannot change their output.
+    /// </summary>
+    static Tensor AllowedKeys(Tensor keyIsToken, long past, long time)
+    {
+        var queryPosition = arange(past, past + time).unsqueeze(1);  // [T, 1]
+        var keyPosition = arange(past + time).unsqueeze(0);          // [1, S]
+        var causal = keyPosition.le(queryPosition);
+        var self = keyPosition.eq(queryPosition);
+        return (causal.unsqueeze(0) & keyIsToken.unsqueeze(1)).logical_or(self.unsqueeze(0)).unsqueeze(1);
+    }
+
+    /// <summary>Hugging Face's initialisation for models trained from scratch: N(0, 0.02) weights, zero
+    /// biases (norms keep their ones/zeros; Conv1D initialises itself the same way).</summary>
+    void InitializeWeights()
+    {
+        using var noGrad = no_grad();
+        foreach (var module in modules())
+        {
+            if (module is Linear linear)
+            {
+                nn.init.normal_(linear.weight!, std: 0.02);
+                linear.bias?.zero_();
+            }
+            else if (module is Embedding embedding) nn.init.normal_(embedding.weight!, std: 0.02);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models.Layers;
+
+/// <summary>
+/// The MLP of a block: down(act(up(x))), or Llama's SwiGLU down(silu(gate(x)) * up(x)), with each
+/// dialect's parameter names.
+/// </summary>
+public sealed class FeedForward : nn.Module<Tensor, Tensor>
+{
+    private readonly string _activation;
+    private readonly nn.Module<Tensor, Tensor> _up, _down;
+    private readonly nn.Module<Tensor, Tensor>? _gate;
+
+    public FeedForward(ModelConfig config) : base(nameof(FeedForward))
+    {
+        _activation = config.Activation;
+        long d = config.HiddenSize, inner = config.IntermediateSize;
+        switch (config.Family)
+        {
+            case ModelFamily.Gpt2:
+                _up = this.AddChild("c_fc", new Conv1D(d, inner));
+                _down = this.AddChild("c_proj", new Conv1D(inner, d));
+                break;
+            case ModelFamily.GptJ:
+                _up = this.AddChild("fc_in", nn.Linear(d, inner));
+                _down = this.AddChild("fc_out", nn.Linear(inner, d));
+                break;
+            case ModelFamily.GptNeoX:
+                _up = this.AddChild("dense_h_to_4h", nn.Linear(d, inner));
+                _down = this.AddChild("dense_4h_to_h", nn.Linear(inner, d));
+                break;
+            default:
+                _gate = this.AddChild("gate_proj", nn.Linear(d, inner, hasBias: config.MlpBias));
+                _up = this.AddChild("up_proj", nn.Linear(d, inner, hasBias: config.MlpBias));
+                _down = this.AddChild("down_proj", nn.Linear(inner, d, hasBias: config.MlpBias));
+                break;
+        }
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = _gate is null
+            ? Activations.Apply(_activation, _up.call(x))
+            : Activations.Apply(_activation, _gate.call(x)) * _up.call(x);
+        return _down.call(hidden).MoveToOuterDisposeScope();
+    }
+}

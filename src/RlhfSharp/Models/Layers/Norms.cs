@@ -1,0 +1,11 @@
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models.Layers;
+
+public static class Norms
+{
+    /// <summary>LayerNorm with bias, or RMSNorm for Llama.</summary>
+    public static nn.Module<Tensor, Tensor> Create(ModelConfig config) => config.Family == ModelFamily.Llama
+        ? new RmsNorm(config.HiddenSize, config.NormEpsilon)
+        : nn.LayerNorm(config.HiddenSize, config.NormEpsilon);
+}

@@ -1,0 +1,58 @@
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models.Layers;
+
+/// <summary>
+/// Rotary position embeddings (Su et al., RoFormer). Each pair of dims (a, b) at position p is rotated by
+/// the angle p * theta^(-2i/d): (a, b) -> (a cos - b sin, b cos + a sin). Only the first
+/// <c>rotaryDim</c> dims of a head rotate; the rest pass through.
+/// </summary>
+public sealed class RotaryEmbedding
+{
+    private readonly Tensor _inverseFrequencies; // [rotaryDim / 2]
+    private readonly RotaryLayout _layout;
+    private readonly int _rotaryDim;
+
+    public RotaryEmbedding(int rotaryDim, double theta, RotaryLayout layout)
+    {
+        _rotaryDim = rotaryDim;
+        _layout = layout;
+        _inverseFrequencies = pow(theta, -arange(0, rotaryDim, 2, dtype: ScalarType.Float64) / rotaryDim).to(ScalarType.Float32);
+    }
+
+    /// <summary>cos and sin of the angles for each position: both [batch, 1, time, rotaryDim / 2].</summary>
+    public (Tensor Cos, Tensor Sin) Angles(Tensor positionIds)
+    {
+        using var scope = NewDisposeScope();
+        var angles = positionIds.to(ScalarType.Float32).unsqueeze(-1) * _inverseFrequencies; // [B, T, r/2]
+        angles = angles.unsqueeze(1);
+        return (angles.cos().MoveToOuterDisposeScope(), angles.sin().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Rotates x: [batch, heads, time, headDim].</summary>
+    public Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        long headDim = x.shape[^1];
+        var rotated = x.narrow(-1, 0, _rotaryDim);
+        Tensor first, second;
+        if (_layout == RotaryLayout.Interleaved)
+        {
+            var pairs = rotated.unflatten(-1, [_rotaryDim / 2, 2]);
+            first = pairs.select(-1, 0);
+            second = pairs.select(-1, 1);
+        }
+        else
+        {
+            first = rotated.narrow(-1, 0, _rotaryDim / 2);
+            second = rotated.narrow(-1, _rotaryDim / 2, _rotaryDim / 2);
+        }
+        var newFirst = first * cos - second * sin;
+        var newSecond = second * cos + first * sin;
+        var result = _layout == RotaryLayout.Interleaved
+            ? stack([newFirst, newSecond], -1).flatten(-2)
+            : cat([newFirst, newSecond], -1);
+        if (_rotaryDim < headDim) result = cat([result, x.narrow(-1, _rotaryDim, headDim - _rotaryDim)], -1);
+        return result.MoveToOuterDisposeScope();
+    }
+}

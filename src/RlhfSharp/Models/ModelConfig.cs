@@ -1,0 +1,216 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RlhfSharp.Models;
+
+/// <summary>
+/// The dialect-neutral shape of a decoder, read from a Hugging Face config.json. The original JSON is
+/// kept so that saving writes back every field transformers expects, including ones we do not use.
+/// </summary>
+public sealed record ModelConfig
+{
+    public required ModelFamily Family { get; init; }
+    public required int VocabSize { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int NumLayers { get; init; }
+    public required int NumHeads { get; init; }
+    /// <summary>Key/value heads; fewer than <see cref="NumHeads"/> means grouped-query attention.</summary>
+    public required int NumKeyValueHeads { get; init; }
+    public required int HeadDim { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int MaxPositions { get; init; }
+    public required double NormEpsilon { get; init; }
+    public required string Activation { get; init; }
+    public required bool TieWordEmbeddings { get; init; }
+    public RotaryLayout Rotary { get; init; }
+    /// <summary>Leading dims of each head that are rotated (the rest pass through).</summary>
+    public int RotaryDim { get; init; }
+    public double RopeTheta { get; init; } = 10000;
+    /// <summary>Attention and MLP read the block input side by side (GPT-J, NeoX use_parallel_residual).</summary>
+    public bool ParallelResidual { get; init; }
+    public bool AttentionBias { get; init; }
+    public bool MlpBias { get; init; } = true;
+    public double EmbeddingDropout { get; init; }
+    public double AttentionDropout { get; init; }
+    public double ResidualDropout { get; init; }
+    public int? BosTokenId { get; init; }
+    public int? EosTokenId { get; init; }
+    public int? PadTokenId { get; init; }
+
+    /// <summary>The config.json this came from (updated on save); null for configs built in code.</summary>
+    public JsonObject? Source { get; init; }
+
+    public const string FileName = "config.json";
+
+    public static ModelConfig FromDirectory(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!Directory.Exists(directory)) throw new CheckpointException($"{directory}: model directory not found");
+        if (!File.Exists(path)) throw new CheckpointException($"{path}: config.json not found (is this a Hugging Face model directory?)");
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new CheckpointException($"{path}: expected a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException($"{path}: invalid JSON: {e.Message}");
+        }
+        return FromJson(json, path);
+    }
+
+    /// <summary>Parses a config.json object; <paramref name="path"/> names the file in errors.</summary>
+    public static ModelConfig FromJson(JsonObject json, string path = FileName)
+    {
+        var f = new ConfigFields(json, path);
+        string modelType = f.String("model_type") ?? throw new CheckpointException($"{path}: field 'model_type' is missing");
+        ModelConfig config = modelType switch
+        {
+            "gpt2" => Gpt2(f),
+            "gptj" => GptJ(f),
+            "gpt_neox" => GptNeoX(f),
+            "llama" => Llama(f),
+            _ => throw new CheckpointException(
+                $"{path}: field 'model_type': unsupported model type '{modelType}' (supported: gpt2, gptj, gpt_neox, llama)"),
+        };
+        config = config with
+        {
+            BosTokenId = f.OptionalInt("bos_token_id"),
+            EosTokenId = f.OptionalInt("eos_token_id"),
+            PadTokenId = f.OptionalInt("pad_token_id"),
+            Source = (JsonObject)json.DeepClone(),
+        };
+        config.Validate(path);
+        return config;
+    }
+
+    static ModelConfig Gpt2(ConfigFields f)
+    {
+        int hidden = f.Int("n_embd"), heads = f.Int("n_head");
+        return new ModelConfig
+        {
+            Family = ModelFamily.Gpt2, VocabSize = f.Int("vocab_size"), HiddenSize = hidden, NumLayers = f.Int("n_layer"),
+            NumHeads = heads, NumKeyValueHeads = heads, HeadDim = hidden / heads,
+            IntermediateSize = f.OptionalInt("n_inner") ?? 4 * hidden, MaxPositions = f.Int("n_positions"),
+            NormEpsilon = f.Double("layer_norm_epsilon", 1e-5), Activation = f.String("activation_function") ?? "gelu_new",
+            TieWordEmbeddings = f.Bool("tie_word_embeddings", true), AttentionBias = true,
+            EmbeddingDropout = f.Double("embd_pdrop", 0.1), AttentionDropout = f.Double("attn_pdrop", 0.1),
+            ResidualDropout = f.Double("resid_pdrop", 0.1),
+        };
+    }
+
+    static ModelConfig GptJ(ConfigFields f)
+    {
+        int hidden = f.Int("n_embd"), heads = f.Int("n_head");
+        return new ModelConfig
+        {
+            Family = ModelFamily.GptJ, VocabSize = f.Int("vocab_size"), HiddenSize = hidden, NumLayers = f.Int("n_layer"),
+            NumHeads = heads, NumKeyValueHeads = heads, HeadDim = hidden / heads,
+            IntermediateSize = f.OptionalInt("n_inner") ?? 4 * hidden, MaxPositions = f.Int("n_positions"),
+            NormEpsilon = f.Double("layer_norm_epsilon", 1e-5), Activation = f.String("activation_function") ?? "gelu_new",
+            TieWordEmbeddings = f.Bool("tie_word_embeddings", false), Rotary = RotaryLayout.Interleaved,
+            RotaryDim = f.OptionalInt("rotary_dim") ?? hidden / heads, ParallelResidual = true, AttentionBias = false,
+            EmbeddingDropout = f.Double("embd_pdrop", 0), AttentionDropout = f.Double("attn_pdrop", 0),
+            ResidualDropout = f.Double("resid_pdrop", 0),
+        };
+    }
+
+    static ModelConfig GptNeoX(ConfigFields f)
+    {
+        int hidden = f.Int("hidden_size"), heads = f.Int("num_attention_heads");
+        int headDim = hidden / heads;
+        return new ModelConfig
+        {
+            Family = ModelFamily.GptNeoX, VocabSize = f.Int("vocab_size"), HiddenSize = hidden,
+            NumLayers = f.Int("num_hidden_layers"), NumHeads = heads, NumKeyValueHeads = heads, HeadDim = headDim,
+            IntermediateSize = f.Int("intermediate_size"), MaxPositions = f.Int("max_position_embeddings"),
+            NormEpsilon = f.Double("layer_norm_eps", 1e-5), Activation = f.String("hidden_act") ?? "gelu",
+            TieWordEmbeddings = f.Bool("tie_word_embeddings", false), Rotary = RotaryLayout.Half,
+            RotaryDim = (int)(headDim * f.Double("rotary_pct", 0.25)),
+            RopeTheta = f.OptionalDouble("rope_theta") ?? f.Double("rotary_emb_base", 10000),
+            ParallelResidual = f.Bool("use_parallel_residual", true), AttentionBias = f.Bool("attention_bias", true),
+            AttentionDropout = f.Double("attention_dropout", 0), ResidualDropout = f.Double("hidden_dropout", 0),
+        };
+    }
+
+    static ModelConfig Llama(ConfigFields f)
+    {
+        f.RejectNonNull("rope_scaling", "rope scaling is not supported yet; remove it or use a model without it");
+        int hidden = f.Int("hidden_size"), heads = f.Int("num_attention_heads");
+        int headDim = f.OptionalInt("head_dim") ?? hidden / heads;
+        return new ModelConfig
+        {
+            Family = ModelFamily.Llama, VocabSize = f.Int("vocab_size"), HiddenSize = hidden,
+            NumLayers = f.Int("num_hidden_layers"), NumHeads = heads,
+            NumKeyValueHeads = f.OptionalInt("num_key_value_heads") ?? heads, HeadDim = headDim,
+            IntermediateSize = f.Int("intermediate_size"), MaxPositions = f.Int("max_position_embeddings"),
+            NormEpsilon = f.Double("rms_norm_eps", 1e-6), Activation = f.String("hidden_act") ?? "silu",
+            TieWordEmbeddings = f.Bool("tie_word_embeddings", false), Rotary = RotaryLayout.Half, RotaryDim = headDim,
+            RopeTheta = f.Double("rope_theta", 10000), AttentionBias = f.Bool("attention_bias", false),
+            MlpBias = f.Bool("mlp_bias", false), AttentionDropout = f.Double("attention_dropout", 0),
+        };
+    }
+
+    void Validate(string path)
+    {
+        void Require(bool ok, string field, string why)
+        {
+            if (!ok) throw new CheckpointException($"{path}: field '{field}': {why}");
+        }
+        Require(VocabSize > 0 && HiddenSize > 0 && NumLayers > 0 && NumHeads > 0 && IntermediateSize > 0 && MaxPositions > 0,
+            "sizes", "vocabulary, hidden, layer, head, intermediate and position counts must be positive");
+        Require(Family == ModelFamily.Llama || HiddenSize % NumHeads == 0, "num_attention_heads", $"{NumHeads} does not divide the hidden size {HiddenSize}");
+        Require(NumKeyValueHeads > 0 && NumHeads % NumKeyValueHeads == 0, "num_key_value_heads",
+            $"{NumKeyValueHeads} does not divide the head count {NumHeads}");
+        Require(RotaryDim % 2 == 0 && RotaryDim <= HeadDim, "rotary", $"rotary dims {RotaryDim} must be even and at most the head size {HeadDim}");
+        Require(Layers.Activations.IsKnown(Activation), "activation", $"unsupported activation '{Activation}'");
+    }
+
+    /// <summary>The config.json to write next to saved weights: the source fields, updated.</summary>
+    public JsonObject ToJson(string architecture)
+    {
+        var json = Source is null ? new JsonObject() : (JsonObject)Source.DeepClone();
+        json["architectures"] = new JsonArray(architecture);
+        json["model_type"] = Family switch
+        {
+            ModelFamily.Gpt2 => "gpt2", ModelFamily.GptJ => "gptj", ModelFamily.GptNeoX => "gpt_neox", _ => "llama",
+        };
+        json["torch_dtype"] = "float32";
+        foreach (var (key, value) in FamilyFields()) json[key] = value;
+        json["bos_token_id"] = BosTokenId;
+        json["eos_token_id"] = EosTokenId;
+        json["pad_token_id"] = PadTokenId;
+        return json;
+    }
+
+    IEnumerable<(string, JsonNode?)> FamilyFields()
+    {
+        switch (Family)
+        {
+            case ModelFamily.Gpt2 or ModelFamily.GptJ:
+                yield return ("vocab_size", VocabSize); yield return ("n_embd", HiddenSize); yield return ("n_layer", NumLayers);
+                yield return ("n_head", NumHeads); yield return ("n_inner", IntermediateSize); yield return ("n_positions", MaxPositions);
+                yield return ("layer_norm_epsilon", NormEpsilon); yield return ("activation_function", Activation);
+                yield return ("tie_word_embeddings", TieWordEmbeddings);
+                if (Family == ModelFamily.GptJ) yield return ("rotary_dim", RotaryDim);
+                break;
+            case ModelFamily.GptNeoX:
+                yield return ("vocab_size", VocabSize); yield return ("hidden_size", HiddenSize); yield return ("num_hidden_layers", NumLayers);
+                yield return ("num_attention_heads", NumHeads); yield return ("intermediate_size", IntermediateSize);
+                yield return ("max_position_embeddings", MaxPositions); yield return ("layer_norm_eps", NormEpsilon);
+                yield return ("hidden_act", Activation); yield return ("tie_word_embeddings", TieWordEmbeddings);
+                yield return ("rotary_pct", (double)RotaryDim / HeadDim); yield return ("rotary_emb_base", RopeTheta);
+                yield return ("use_parallel_residual", ParallelResidual); yield return ("attention_bias", AttentionBias);
+                break;
+            default:
+                yield return ("vocab_size", VocabSize); yield return ("hidden_size", HiddenSize); yield return ("num_hidden_layers", NumLayers);
+                yield return ("num_attention_heads", NumHeads); yield return ("num_key_value_heads", NumKeyValueHeads);
+                yield return ("head_dim", HeadDim); yield return ("intermediate_size", IntermediateSize);
+                yield return ("max_position_embeddings", MaxPositions); yield return ("rms_norm_eps", NormEpsilon);
+                yield return ("hidden_act", Activation); yield return ("tie_word_embeddings", TieWordEmbeddings);
+                yield return ("rope_theta", RopeTheta); yield return ("attention_bias", AttentionBias); yield return ("mlp_bias", MlpBias);
+                break;
+        }
+    }
+}

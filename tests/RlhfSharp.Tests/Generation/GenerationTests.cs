@@ -1,0 +1,83 @@
+using RlhfSharp.Generation;
+using RlhfSharp.Tests.Models;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Tests.Generation;
+
+public class GenerationTests
+{
+    static readonly IReadOnlyList<IReadOnlyList<int>> Prompts = [[5, 17, 3], [1, 2, 3, 4, 5, 6, 7]];
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama_gqa_tied")]
+    [InlineData("gptj")]
+    public void Cached_and_uncached_generation_agree(string variant)
+    {
+        using var model = TinyModels.Create(variant);
+        var generator = new TextGenerator(model);
+        var options = new SamplingOptions { Greedy = true, MaxNewTokens = 8, StopAtEos = false };
+        var cached = generator.Generate(Prompts, options);
+        var uncached = generator.Generate(Prompts, options with { UseCache = false });
+        for (int i = 0; i < Prompts.Count; i++)
+        {
+            Assert.Equal(uncached[i].TokenIds, cached[i].TokenIds);
+            Assert.Equal(uncached[i].LogProbs, cached[i].LogProbs, new FloatComparer(1e-4f));
+        }
+    }
+
+    [Fact]
+    public void A_padded_row_generates_what_it_generates_alone()
+    {
+        using var model = TinyModels.Create("gpt_neox");
+        var generator = new TextGenerator(model);
+        var options = new SamplingOptions { Greedy = true, MaxNewTokens = 6, StopAtEos = false };
+        var together = generator.Generate(Prompts, options);
+        var alone = generator.Generate([Prompts[0]], options);
+        Assert.Equal(alone[0].TokenIds, together[0].TokenIds);
+    }
+
+    [Fact]
+    public void Sampling_is_reproducible_for_a_seed_and_varies_across_seeds()
+    {
+        using var model = TinyModels.Create("gpt2");
+        var generator = new TextGenerator(model);
+        var options = new SamplingOptions { MaxNewTokens = 12, Temperature = 1.5, StopAtEos = false, Seed = 7 };
+        var first = generator.Generate(Prompts, options);
+        var again = generator.Generate(Prompts, options);
+        var other = generator.Generate(Prompts, options with { Seed = 8 });
+        Assert.Equal(first[1].TokenIds, again[1].TokenIds);
+        Assert.NotEqual(first[1].TokenIds, other[1].TokenIds);
+    }
+
+    [Fact]
+    public void Generation_stops_at_eos_and_keeps_it()
+    {
+        using var model = TinyModels.Create("gpt2");
+        var generator = new TextGenerator(model);
+        var greedy = new SamplingOptions { Greedy = true, MaxNewTokens = 5, StopAtEos = false };
+        int firstToken = generator.Generate([Prompts[0]], greedy)[0].TokenIds[0];
+        // Make the first greedy token the end-of-sequence token: generation must stop right there.
+        var eosModelConfig = model.Config with { EosTokenId = firstToken };
+        using var eosModel = new RlhfSharp.Models.CausalLanguageModel(eosModelConfig);
+        eosModel.load_state_dict(model.state_dict());
+        var result = new TextGenerator(eosModel).Generate([Prompts[0]], greedy with { StopAtEos = true })[0];
+        Assert.Equal([firstToken], result.TokenIds);
+        Assert.Equal(FinishReason.EndOfSequence, result.FinishReason);
+    }
+
+    [Fact]
+    public void Invalid_options_are_refused_with_a_clear_message()
+    {
+        Assert.Contains("temperature", Assert.Throws<RlhfException>(() => new SamplingOptions { Temperature = 0 }.Validate()).Message);
+        Assert.Contains("top-p", Assert.Throws<RlhfException>(() => new SamplingOptions { TopP = 1.5 }.Validate()).Message);
+        Assert.Contains("max new tokens", Assert.Throws<RlhfException>(() => new SamplingOptions { MaxNewTokens = 0 }.Validate()).Message);
+    }
+
+    [Fact]
+    public void Stop_sequence_index_finds_the_earliest_match()
+    {
+        Assert.Equal(5, TextGenerator.StopSequenceIndex("Sure.\n\nHuman: hi", ["\n\nHuman:", "\n"]));
+        Assert.Equal(-1, TextGenerator.StopSequenceIndex("no stop here", ["\n\nHuman:"]));
+    }
+}
