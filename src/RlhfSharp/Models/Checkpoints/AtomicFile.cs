@@ -1,0 +1,28 @@
+namespace RlhfSharp.Models.Checkpoints;
+
+/// <summary>
+/// Writes a file through a temporary sibling that is renamed over the target, so an existing file is
+/// never seen half-written or left with stale bytes past the new end.
+/// </summary>
+static class AtomicFile
+{
+    public static void Write(string path, Action<FileStream> write)
+    {
+        string target = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true); // the rename must not become visible before the data
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}
