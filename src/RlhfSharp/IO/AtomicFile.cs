@@ -1,29 +1,40 @@
 namespace RlhfSharp.IO;
 
 /// <summary>
-/// Writes that never leave a half-written or stale-tailed file: the content goes to a temp file in the
-/// same folder, which then replaces the target with a rename.
+/// Writes a file through a temporary sibling that is renamed over the target, so an existing file is
+/// never seen half-written or left with stale bytes past the new end.
 /// </summary>
 public static class AtomicFile
 {
-    public static void WriteAllText(string path, string text) => Write(path, temp => File.WriteAllText(temp, text));
-
-    public static void Copy(string source, string destination) => Write(destination, temp => File.Copy(source, temp));
-
-    public static void Write(string path, Action<string> writeTemp)
+    public static void Write(string path, Action<FileStream> write)
     {
-        string temp = TempPathFor(path);
+        string target = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            writeTemp(temp);
-            File.Move(temp, path, overwrite: true);
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true); // the rename must not become visible before the data
+            }
+            File.Move(temp, target, overwrite: true);
         }
-        finally
+        catch
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            File.Delete(temp);
+            throw;
         }
     }
 
-    public static string TempPathFor(string path) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+    public static void WriteAllText(string path, string text) => Write(path, stream =>
+    {
+        using var writer = new StreamWriter(stream, leaveOpen: true);
+        writer.Write(text);
+    });
+
+    public static void Copy(string source, string destination) => Write(destination, stream =>
+    {
+        using var input = File.OpenRead(source);
+        input.CopyTo(stream);
+    });
 }

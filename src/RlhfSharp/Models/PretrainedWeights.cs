@@ -34,7 +34,7 @@ public static class PretrainedWeights
     {
         var checkpoint = ModelCheckpoint.Open(directory);
         var expected = model.state_dict();
-        var available = checkpoint.TensorNames.ToHashSet();
+        var available = checkpoint.Tensors.Keys.ToHashSet();
 
         // A base-model checkpoint (GPT2Model, LlamaModel ...) stores the trunk without its prefix.
         string Located(string name)
@@ -59,10 +59,10 @@ public static class PretrainedWeights
                 used.Add(stored);
             }
         }
-        foreach (string name in checkpoint.TensorNames)
+        foreach (string name in checkpoint.Tensors.Keys)
         {
             if (used.Contains(name) || IsKnownBuffer(name) || rules.MayBeExtra(name)) continue;
-            throw new CheckpointException($"{checkpoint.FileOf(name)}: unexpected tensor '{name}' (not a parameter of a {model.GetName()} of this config)");
+            throw new CheckpointException($"{checkpoint.Tensors[name].FilePath}: unexpected tensor '{name}' (not a parameter of a {model.GetName()} of this config)");
         }
     }
 

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using TorchSharp;
 
+using RlhfSharp.IO;
+
 namespace RlhfSharp.Models.Checkpoints;
 
 public sealed partial class ModelCheckpoint

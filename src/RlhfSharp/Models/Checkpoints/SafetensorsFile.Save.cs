@@ -3,6 +3,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using TorchSharp;
 
+using RlhfSharp.IO;
+
 namespace RlhfSharp.Models.Checkpoints;
 
 public static partial class SafetensorsFile

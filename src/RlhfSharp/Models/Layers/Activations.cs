@@ -12,7 +12,7 @@ public static class Activations
     public static Tensor Apply(string name, Tensor x) => name switch
     {
         // gelu_new is GPT-2's tanh approximation; transformers' gelu_pytorch_tanh and gelu_fast compute the same.
-        "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => nn.functional.gelu(x, nn.Approximate.tanh),
+        "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => x.gelu(TorchSharp.Modules.GELU.Approximate.tanh),
         "gelu" => nn.functional.gelu(x),
         "silu" or "swish" => nn.functional.silu(x),
         "relu" => nn.functional.relu(x),

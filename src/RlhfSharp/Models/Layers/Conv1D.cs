@@ -23,5 +23,5 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => addmm(bias, x.flatten(0, -2), weight).unflatten(0, x.shape[..^1]);
+    public override Tensor forward(Tensor x) => bias.addmm(x.flatten(0, -2), weight).unflatten(0, x.shape[..^1]);
 }
