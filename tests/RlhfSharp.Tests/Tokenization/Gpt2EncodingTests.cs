@@ -1,0 +1,91 @@
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Tests.Tokenization;
+
+/// <summary>GPT-2's tokenizer from each source, built once for the test class.</summary>
+public sealed class Gpt2Tokenizers : IDisposable
+{
+    readonly TempModelDirectory stringMerges = new(), pairMerges = new();
+
+    public Gpt2Tokenizers()
+    {
+        stringMerges.Write("tokenizer.json", TokenizerJsonFiles.Gpt2(mergesAsPairs: false));
+        pairMerges.Write("tokenizer.json", TokenizerJsonFiles.Gpt2(mergesAsPairs: true));
+    }
+
+    public ITextTokenizer Get(string source) => source switch
+    {
+        "built-in" => TokenizerLoader.Gpt2BuiltIn(),
+        "vocab.json + merges.txt" => TokenizerLoader.FromDirectory(TestPaths.Shared("gpt2-tokenizer"))!,
+        "tokenizer.json, string merges" => TokenizerLoader.FromDirectory(stringMerges.Path)!,
+        "tokenizer.json, pair merges" => TokenizerLoader.FromDirectory(pairMerges.Path)!,
+        _ => throw new ArgumentException(source),
+    };
+
+    public void Dispose()
+    {
+        stringMerges.Dispose();
+        pairMerges.Dispose();
+    }
+}
+
+public sealed class Gpt2EncodingTests(Gpt2Tokenizers tokenizers) : IClassFixture<Gpt2Tokenizers>
+{
+    const int EndOfText = 50256;
+
+    [Fact]
+    public void TestPlansHold67R50kBaseCases() => Assert.Equal(67, TiktokenTestPlans.Cases("r50k_base").Count);
+
+    [Theory]
+    [InlineData("built-in")]
+    [InlineData("vocab.json + merges.txt")]
+    [InlineData("tokenizer.json, string merges")]
+    [InlineData("tokenizer.json, pair merges")]
+    public void EncodesEveryR50kBaseCaseLikeTiktokenAndDecodesBack(string source)
+    {
+        ITextTokenizer tokenizer = tokenizers.Get(source);
+        var cases = TiktokenTestPlans.Cases("r50k_base");
+        Assert.Equal(67, cases.Count);
+
+        var failures = new List<string>();
+        foreach (var (sample, expected) in cases)
+        {
+            var ids = tokenizer.Encode(sample);
+            if (!ids.SequenceEqual(expected)) failures.Add($"encode {sample}: got [{string.Join(", ", ids)}]");
+            string decoded = tokenizer.Decode(expected);
+            if (decoded != sample) failures.Add($"decode {sample}: got {decoded}");
+        }
+        Assert.Empty(failures);
+    }
+
+    // The test plans have no contractions and few runs of whitespace; the built-in tiktoken encoding is the reference.
+    static readonly string[] WhitespaceAndContractions =
+    [
+        "I'll say it's fine, we're done; they've gone, I'm sure, he'd know, don't.",
+        "  two  spaces,   three   spaces \t tab\n\nnew lines  \n  indented\r\n",
+        "trailing spaces   ", "   ", "\n", "x\u00a0y\u3000z", "IT'S LOUD'LL", "'s's 'S",
+    ];
+
+    [Theory]
+    [InlineData("vocab.json + merges.txt")]
+    [InlineData("tokenizer.json, string merges")]
+    public void MatchesTheBuiltInOnWhitespaceAndContractions(string source)
+    {
+        ITextTokenizer tokenizer = tokenizers.Get(source), reference = TokenizerLoader.Gpt2BuiltIn();
+        var failures = WhitespaceAndContractions.Where(text => !tokenizer.Encode(text).SequenceEqual(reference.Encode(text))).ToList();
+        Assert.Empty(failures);
+    }
+
+    [Theory]
+    [InlineData("built-in")]
+    [InlineData("vocab.json + merges.txt")]
+    [InlineData("tokenizer.json, pair merges")]
+    public void EndOfTextIsBosAndEosAndPadsForTheMissingPadToken(string source)
+    {
+        ITextTokenizer tokenizer = tokenizers.Get(source);
+        Assert.Equal(50257, tokenizer.VocabularySize);
+        Assert.Equal(new SpecialTokens(EndOfText, EndOfText, null, "<|endoftext|>", "<|endoftext|>", null), tokenizer.Special);
+        Assert.Equal(EndOfText, tokenizer.Special.PadIdOrEos);
+        Assert.Equal([EndOfText], tokenizer.Encode("<|endoftext|>"));
+    }
+}

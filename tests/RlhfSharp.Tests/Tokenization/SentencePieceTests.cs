@@ -1,0 +1,70 @@
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Tests.Tokenization;
+
+public sealed class SentencePieceTests : IDisposable
+{
+    readonly TempModelDirectory dir = new();
+
+    public SentencePieceTests() => dir.Write("tokenizer.model", SentencePieceModelFile.Build());
+
+    public void Dispose() => dir.Dispose();
+
+    [Fact]
+    public void EncodesWholeWordsWithTheDummyPrefixAndDecodesBack()
+    {
+        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+
+        var ids = tokenizer.Encode("hello world");
+
+        Assert.Equal([SentencePieceModelFile.IdOf("▁hello"), SentencePieceModelFile.IdOf("▁world")], ids);
+        Assert.Equal("hello world", tokenizer.Decode(ids));
+        Assert.Equal(SentencePieceModelFile.VocabularySize, tokenizer.VocabularySize);
+    }
+
+    [Theory]
+    [InlineData("héllo wörld!")]
+    [InlineData("  hello\tworld ")]
+    [InlineData("日本語 🌍")]
+    public void UnknownCharactersRoundTripThroughByteFallback(string text)
+    {
+        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+        Assert.Equal(text, tokenizer.Decode(tokenizer.Encode(text)));
+    }
+
+    [Fact]
+    public void ModelBosAndEosAreSpecialAndMatchedInText()
+    {
+        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+
+        Assert.Equal(new SpecialTokens(1, 2, null, "<s>", "</s>", null), tokenizer.Special);
+        Assert.Equal(2, tokenizer.Special.PadIdOrEos);
+        var ids = tokenizer.Encode("<s>hello</s>");
+        Assert.Equal([1, SentencePieceModelFile.IdOf("▁hello"), 2], ids);
+        Assert.Equal("<s>hello</s>", tokenizer.Decode(ids));
+    }
+
+    [Fact]
+    public void PadCanShareTheEosText()
+    {
+        dir.Write("tokenizer_config.json", """{"eos_token": "</s>", "pad_token": "</s>"}""");
+        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+
+        Assert.Equal(new SpecialTokens(1, 2, 2, "<s>", "</s>", "</s>"), tokenizer.Special);
+        Assert.Equal([SentencePieceModelFile.IdOf("▁hello"), 2], tokenizer.Encode("hello</s>"));
+    }
+
+    [Fact]
+    public void ALlamaStyleTokenizerJsonYieldsToTokenizerModel()
+    {
+        var llamaJson = TokenizerJsonFiles.Tiny();
+        llamaJson["normalizer"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "Sequence" };
+        llamaJson["pre_tokenizer"] = null;
+        dir.Write("tokenizer.json", llamaJson);
+
+        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+
+        Assert.Equal(SentencePieceModelFile.VocabularySize, tokenizer.VocabularySize);
+        Assert.Equal([SentencePieceModelFile.IdOf("▁hello")], tokenizer.Encode("hello"));
+    }
+}

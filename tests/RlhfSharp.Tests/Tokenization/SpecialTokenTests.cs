@@ -1,0 +1,80 @@
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Tests.Tokenization;
+
+/// <summary>BOS/EOS/PAD from config.json, tokenizer_config.json and special_tokens_map.json over the tiny tokenizer.json.</summary>
+public sealed class SpecialTokenTests : IDisposable
+{
+    readonly TempModelDirectory dir = new();
+
+    public SpecialTokenTests() => dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+
+    public void Dispose() => dir.Dispose();
+
+    ITextTokenizer Load() => TokenizerLoader.FromDirectory(dir.Path)!;
+
+    [Fact]
+    public void WithoutConfigurationThereAreNoSpecialTokens()
+    {
+        var special = Load().Special;
+
+        Assert.Equal(new SpecialTokens(null, null, null, null, null, null), special);
+        Assert.Null(special.PadIdOrEos);
+    }
+
+    [Fact]
+    public void ConfigIdsGiveIdsAndTexts()
+    {
+        dir.Write("config.json", """{"bos_token_id": 5, "eos_token_id": 6, "pad_token_id": 7}""");
+
+        Assert.Equal(new SpecialTokens(5, 6, 7, "<s>", "</s>", "<pad>"), Load().Special);
+    }
+
+    [Fact]
+    public void WithoutPadTokenPaddingUsesEos()
+    {
+        // A list of EOS ids (recent configs) uses the first; null and -1 (old Llama conversions) mean no pad token.
+        dir.Write("config.json", """{"bos_token_id": 5, "eos_token_id": [6, 5], "pad_token_id": -1}""");
+        dir.Write("tokenizer_config.json", """{"pad_token": null}""");
+
+        var special = Load().Special;
+
+        Assert.Null(special.PadId);
+        Assert.Equal(6, special.EosId);
+        Assert.Equal(6, special.PadIdOrEos);
+    }
+
+    [Fact]
+    public void TokenizerFilesGiveTextsAsStringsOrAddedTokenObjects()
+    {
+        dir.Write("tokenizer_config.json", """{"eos_token": {"__type": "AddedToken", "content": "</s>", "lstrip": false}, "pad_token": "<pad>"}""");
+        dir.Write("special_tokens_map.json", """{"bos_token": "<s>", "pad_token": "</s>"}""");
+
+        var special = Load().Special;
+
+        Assert.Equal(new SpecialTokens(5, 6, 7, "<s>", "</s>", "<pad>"), special);   // tokenizer_config.json before the map
+        Assert.Equal(7, special.PadIdOrEos);
+    }
+
+    [Fact]
+    public void ConfigIdsWinOverTokenizerFiles()
+    {
+        dir.Write("config.json", """{"eos_token_id": 7}""");
+        dir.Write("tokenizer_config.json", """{"eos_token": "</s>"}""");
+
+        Assert.Equal(7, Load().Special.EosId);
+    }
+
+    [Fact]
+    public void SpecialTokenTextsEncodeToTheirIdsEvenWhenOnlyInTheVocabulary()
+    {
+        dir.Write("tokenizer_config.json", """{"bos_token": "<s>", "eos_token": "</s>"}""");
+        var tokenizer = Load();
+
+        var ids = tokenizer.Encode("<s>hi hi</s>");
+
+        Assert.Equal([5, 2, 4, 6], ids);
+        Assert.Equal("<s>hi hi</s>", tokenizer.Decode(ids));
+        Assert.Equal([1, 0], tokenizer.Encode("ih"));   // no merge "i h": single characters
+    }
+}

@@ -1,0 +1,27 @@
+using System.Text.Json;
+
+namespace RlhfSharp.Tests.Tokenization;
+
+/// <summary>tiktoken's expected encodings (SharpToken's TestPlans.txt): blocks of EncodingName / Sample / Encoded lines.</summary>
+public static class TiktokenTestPlans
+{
+    public static string PlansFile => TestPaths.Shared("gpt2-tokenizer", "tiktoken-testplans.txt");
+
+    /// <summary>The blocks for one encoding, in file order.</summary>
+    public static List<(string Sample, int[] Expected)> Cases(string encodingName)
+    {
+        string[] lines = File.ReadAllLines(PlansFile);
+        var cases = new List<(string, int[])>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i] != "EncodingName: " + encodingName) continue;
+            string sample = Strip(lines[i + 1], "Sample: ");
+            int[] expected = JsonSerializer.Deserialize<int[]>(Strip(lines[i + 2], "Encoded: "))!;
+            cases.Add((sample, expected));
+        }
+        return cases;
+    }
+
+    static string Strip(string line, string prefix) =>
+        line.StartsWith(prefix, StringComparison.Ordinal) ? line[prefix.Length..] : throw new FormatException($"expected '{prefix}...', got '{line}'");
+}

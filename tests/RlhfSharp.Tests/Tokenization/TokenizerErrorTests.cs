@@ -1,0 +1,157 @@
+using System.Text.Json.Nodes;
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Tests.Tokenization;
+
+/// <summary>Bad tokenizer files give one-line <see cref="RlhfException"/>s naming the file and field.</summary>
+public sealed class TokenizerErrorTests : IDisposable
+{
+    readonly TempModelDirectory dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    void AssertLoadFails(params string[] messageParts)
+    {
+        var error = Assert.Throws<RlhfException>(() => TokenizerLoader.FromDirectory(dir.Path));
+        Assert.DoesNotContain('\n', error.Message);
+        foreach (string part in messageParts) Assert.Contains(part, error.Message);
+    }
+
+    void WriteTokenizerJson(Action<JsonObject> change)
+    {
+        var json = TokenizerJsonFiles.Tiny();
+        change(json);
+        dir.Write("tokenizer.json", json);
+    }
+
+    static JsonObject Model(JsonObject json) => json["model"]!.AsObject();
+
+    [Fact]
+    public void MalformedTokenizerJson()
+    {
+        string path = dir.Write("tokenizer.json", """{"model": {"type": "BPE",""");
+        AssertLoadFails(path, "malformed JSON");
+    }
+
+    [Theory]
+    [InlineData("WordPiece")]
+    [InlineData("Unigram")]
+    [InlineData("WordLevel")]
+    public void OtherModelTypes(string type)
+    {
+        WriteTokenizerJson(json => Model(json)["type"] = type);
+        AssertLoadFails("tokenizer.json", "model.type", type);
+    }
+
+    [Fact]
+    public void MissingMerges()
+    {
+        WriteTokenizerJson(json => Model(json).Remove("merges"));
+        AssertLoadFails("tokenizer.json", "model.merges");
+    }
+
+    [Fact]
+    public void MergeThatIsNotAPair()
+    {
+        WriteTokenizerJson(json => Model(json)["merges"] = new JsonArray("h i", new JsonArray("a", "b", "c")));
+        AssertLoadFails("tokenizer.json", "model.merges[1]");
+    }
+
+    [Fact]
+    public void MergeOfTokensNotInTheVocabulary()
+    {
+        WriteTokenizerJson(json => Model(json)["merges"] = new JsonArray("h i", "x y"));
+        AssertLoadFails("tokenizer.json", "model", "'x'");
+    }
+
+    [Fact]
+    public void NonIntegerVocabularyId()
+    {
+        WriteTokenizerJson(json => Model(json)["vocab"]!["hi"] = "two");
+        AssertLoadFails("tokenizer.json", "model.vocab[\"hi\"]");
+    }
+
+    [Fact]
+    public void AddedTokenWithoutId()
+    {
+        WriteTokenizerJson(json => json["added_tokens"] = new JsonArray(new JsonObject { ["content"] = "<x>" }));
+        AssertLoadFails("tokenizer.json", "added_tokens[0]");
+    }
+
+    [Fact]
+    public void MetaspacePreTokenizerWithoutTokenizerModel()
+    {
+        WriteTokenizerJson(json => json["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace" });
+        AssertLoadFails("tokenizer.json", "pre_tokenizer");
+    }
+
+    [Fact]
+    public void ByteLevelWithPrefixSpace()
+    {
+        WriteTokenizerJson(json => json["pre_tokenizer"]!["add_prefix_space"] = true);
+        AssertLoadFails("tokenizer.json", "pre_tokenizer", "add_prefix_space");
+    }
+
+    [Fact]
+    public void NormalizerIsNotSupported()
+    {
+        WriteTokenizerJson(json => json["normalizer"] = new JsonObject { ["type"] = "NFC" });
+        AssertLoadFails("tokenizer.json", "normalizer", "NFC");
+    }
+
+    [Fact]
+    public void VocabWithoutMerges()
+    {
+        dir.Write("vocab.json", """{"a": 0}""");
+        AssertLoadFails("merges.txt", "missing");
+    }
+
+    [Fact]
+    public void MalformedVocabJson()
+    {
+        dir.Write("vocab.json", "[1, 2");
+        dir.Write("merges.txt", "#version: 0.2\n");
+        AssertLoadFails("vocab.json", "malformed JSON");
+    }
+
+    [Fact]
+    public void MergesLineThatIsNotAPair()
+    {
+        dir.Write("vocab.json", """{"a": 0, "b": 1, "ab": 2}""");
+        dir.Write("merges.txt", "#version: 0.2\na b\nab\n");
+        AssertLoadFails("merges.txt", "line 3");
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 })]
+    [InlineData(new byte[0])]
+    public void CorruptSentencePieceModel(byte[] content)
+    {
+        dir.Write("tokenizer.model", content);
+        AssertLoadFails("tokenizer.model");
+    }
+
+    [Fact]
+    public void ConfigIdThatIsNotAnInteger()
+    {
+        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+        dir.Write("config.json", """{"eos_token_id": "</s>"}""");
+        AssertLoadFails("config.json", "eos_token_id");
+    }
+
+    [Fact]
+    public void SpecialTokenTextNotInTheVocabulary()
+    {
+        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+        dir.Write("tokenizer_config.json", """{"pad_token": {"content": "<|pad|>"}}""");
+        AssertLoadFails("tokenizer_config.json", "pad_token", "<|pad|>");
+    }
+
+    [Fact]
+    public void MalformedSpecialTokensMap()
+    {
+        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+        dir.Write("special_tokens_map.json", "{\"bos_token\": ");
+        AssertLoadFails("special_tokens_map.json", "malformed JSON");
+    }
+}

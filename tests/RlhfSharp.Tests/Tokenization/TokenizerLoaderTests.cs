@@ -1,0 +1,53 @@
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Tests.Tokenization;
+
+public sealed class TokenizerLoaderTests : IDisposable
+{
+    readonly TempModelDirectory dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    [Fact]
+    public void FolderWithoutTokenizerFilesGivesNull()
+    {
+        Assert.Null(TokenizerLoader.FromDirectory(dir.Path));
+        Assert.Null(TokenizerLoader.FromDirectory(TestPaths.Shared("models", "tiny-random-gpt2")));   // config and weights only
+    }
+
+    [Fact]
+    public void AddedTokensOutsideTheVocabularyEncodeAndDecodeAsText()
+    {
+        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny(new Dictionary<string, int> { ["<|im_end|>"] = 8 }));
+        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+
+        var ids = tokenizer.Encode("hi<|im_end|> hi");
+
+        Assert.Equal([2, 8, 4], ids);
+        Assert.Equal("hi<|im_end|> hi", tokenizer.Decode(ids));
+        Assert.Equal(9, tokenizer.VocabularySize);
+    }
+
+    [Fact]
+    public void TokenizerJsonComesBeforeVocabAndMerges()
+    {
+        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+        dir.Write("vocab.json", """{"x": 0}""");
+        dir.Write("merges.txt", "#version: 0.2\n");
+
+        Assert.Equal(8, TokenizerLoader.FromDirectory(dir.Path)!.VocabularySize);
+    }
+
+    [Fact]
+    public void OldTokenizerJsonWithoutModelTypeIsBpe()
+    {
+        var json = TokenizerJsonFiles.Tiny();
+        json["model"]!.AsObject().Remove("type");
+        dir.Write("tokenizer.json", json);
+
+        Assert.Equal([2, 4], TokenizerLoader.FromDirectory(dir.Path)!.Encode("hi hi"));
+    }
+
+    [Fact]
+    public void Gpt2BuiltInIsShared() => Assert.Same(TokenizerLoader.Gpt2BuiltIn(), TokenizerLoader.Gpt2BuiltIn());
+}
