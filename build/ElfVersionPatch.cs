@@ -8,6 +8,7 @@
 // This file is compiled twice: as an MSBuild inline task (build/RlhfSharp.Native.targets) and, with
 // RLHF_NO_MSBUILD defined, into the test project so the patch logic is unit-tested. The inline task
 // compiles against netstandard2.0, hence no spans or newer File APIs here.
+#nullable enable
 using System;
 using System.IO;
 using System.Text;

@@ -38,7 +38,7 @@ public static class CliApp
         catch (RlhfException e)
         {
             // User errors: one line naming the file/field, no stack trace.
-            (error ?? Console.Error).WriteLine($"error: {e.Message}");
+            (error ?? System.Console.Error).WriteLine($"error: {e.Message}");
             return 1;
         }
     }

@@ -28,7 +28,7 @@ public static class LogitsProcessing
         var probabilities = sorted.softmax(-1);
         var massBefore = probabilities.cumsum(-1) - probabilities;
         var removeSorted = massBefore.ge(p);
-        var remove = zeros_like(removeSorted).scatter(-1, order, removeSorted.to(ScalarType.Float32)).to(ScalarType.Bool);
+        var remove = zeros_like(removeSorted).scatter(-1, order, removeSorted);
         return logits.masked_fill(remove, float.NegativeInfinity).MoveToOuterDisposeScope();
     }
 

@@ -62,4 +62,8 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
     /// <summary>Writes config.json and safetensors that transformers' AutoModelForCausalLM opens.</summary>
     public void SavePretrained(string directory) =>
         PretrainedWeights.Save(this, directory, Config.ToJson(Architecture(Config.Family)));
+
+    /// <summary>Children are registered by <see cref="ModuleNaming.AddChild"/> under their checkpoint names;
+    /// TorchSharp's field-name registration must not add them a second time.</summary>
+    protected override void RegisterComponents() { }
 }

@@ -13,17 +13,17 @@ internal sealed class ConfigFields(JsonObject json, string path)
         JsonNode? node = json[name];
         if (node is null) return null;
         // eos_token_id may be a list in newer configs; the first id is the one generation stops on by default.
-        if (node is JsonArray list) return list.Count == 0 ? null : Read(name, list[0], n => n.GetValue<int>());
-        return Read(name, node, n => n.GetValue<int>());
+        if (node is JsonArray list) return list.Count == 0 ? null : Read(name, list[0], e => e.GetInt32());
+        return Read(name, node, e => e.GetInt32());
     }
 
     public double Double(string name, double fallback) => OptionalDouble(name) ?? fallback;
 
-    public double? OptionalDouble(string name) => json[name] is { } node ? Read(name, node, n => n.GetValue<double>()) : null;
+    public double? OptionalDouble(string name) => json[name] is { } node ? Read(name, node, e => e.GetDouble()) : null;
 
-    public bool Bool(string name, bool fallback) => json[name] is { } node ? Read(name, node, n => n.GetValue<bool>()) : fallback;
+    public bool Bool(string name, bool fallback) => json[name] is { } node ? Read(name, node, e => e.GetBoolean()) : fallback;
 
-    public string? String(string name) => json[name] is { } node ? Read(name, node, n => n.GetValue<string>()) : null;
+    public string? String(string name) => json[name] is { } node ? Read(name, node, e => e.GetString()!) : null;
 
     public void RejectNonNull(string name, string why)
     {
@@ -32,11 +32,13 @@ internal sealed class ConfigFields(JsonObject json, string path)
 
     CheckpointException Missing(string name) => new($"{path}: field '{name}' is missing");
 
-    T Read<T>(string name, JsonNode? node, Func<JsonNode, T> read)
+    // Through JsonElement so that parsed and built-in-code nodes read alike (an int node reads as a double).
+    T Read<T>(string name, JsonNode? node, Func<JsonElement, T> read)
     {
         try
         {
-            return read(node!);
+            using var document = JsonDocument.Parse(node?.ToJsonString() ?? "null");
+            return read(document.RootElement);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException or NullReferenceException)
         {

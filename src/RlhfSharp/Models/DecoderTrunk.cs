@@ -108,4 +108,8 @@ public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
             else if (module is Embedding embedding) nn.init.normal_(embedding.weight!, std: 0.02);
         }
     }
+
+    /// <summary>Children are registered by <see cref="ModuleNaming.AddChild"/> under their checkpoint names;
+    /// TorchSharp's field-name registration must not add them a second time.</summary>
+    protected override void RegisterComponents() { }
 }

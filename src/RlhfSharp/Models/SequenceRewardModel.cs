@@ -68,4 +68,8 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
         json["label2id"] = new System.Text.Json.Nodes.JsonObject { ["LABEL_0"] = 0 };
         PretrainedWeights.Save(this, directory, json);
     }
+
+    /// <summary>Children are registered by <see cref="ModuleNaming.AddChild"/> under their checkpoint names;
+    /// TorchSharp's field-name registration must not add them a second time.</summary>
+    protected override void RegisterComponents() { }
 }

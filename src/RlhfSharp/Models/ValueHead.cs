@@ -25,4 +25,8 @@ public sealed class ValueHead : nn.Module<Tensor, Tensor>
         using var values = _linear.call(hidden);
         return values.squeeze(-1);
     }
+
+    /// <summary>Children are registered by <see cref="ModuleNaming.AddChild"/> under their checkpoint names;
+    /// TorchSharp's field-name registration must not add them a second time.</summary>
+    protected override void RegisterComponents() { }
 }

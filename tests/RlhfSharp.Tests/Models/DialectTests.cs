@@ -22,7 +22,7 @@ public class DialectTests
         using var input = Ids([5, 17, 3, 88, 42, 7]);
         using var expected = model.call(new DecoderInput(input));
         using var actual = loaded.call(new DecoderInput(input));
-        Assert.True(expected.equal(actual).item<bool>());
+        Assert.True(expected.eq(actual).all().item<bool>());
         Assert.Equal(model.state_dict().Keys.Order(), loaded.state_dict().Keys.Order());
     }
 
@@ -60,7 +60,7 @@ public class DialectTests
         using var model = TinyModels.Create(variant);
         using var a = model.call(new DecoderInput(Ids([5, 17, 3, 88, 42, 7])));
         using var b = model.call(new DecoderInput(Ids([5, 17, 3, 88, 1, 60])));
-        Assert.True(a.narrow(1, 0, 4).equal(b.narrow(1, 0, 4)).item<bool>());
+        Assert.True(a.narrow(1, 0, 4).eq(b.narrow(1, 0, 4)).all().item<bool>());
         Assert.False(a.narrow(1, 4, 2).allclose(b.narrow(1, 4, 2)));
     }
 

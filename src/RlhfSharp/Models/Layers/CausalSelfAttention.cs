@@ -87,4 +87,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, Te
 
         Tensor SplitHeads(Tensor t, long count) => t.view(batch, time, count, headDim).transpose(1, 2);
     }
+
+    /// <summary>Children are registered by <see cref="ModuleNaming.AddChild"/> under their checkpoint names;
+    /// TorchSharp's field-name registration must not add them a second time.</summary>
+    protected override void RegisterComponents() { }
 }

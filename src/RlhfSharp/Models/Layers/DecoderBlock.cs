@@ -51,4 +51,8 @@ public sealed class DecoderBlock : nn.Module<Tensor, AttentionContext, Tensor>
     }
 
     Tensor Dropout(Tensor t) => training && _residualDropout > 0 ? nn.functional.dropout(t, _residualDropout, training) : t;
+
+    /// <summary>Children are registered by <see cref="ModuleNaming.AddChild"/> under their checkpoint names;
+    /// TorchSharp's field-name registration must not add them a second time.</summary>
+    protected override void RegisterComponents() { }
 }

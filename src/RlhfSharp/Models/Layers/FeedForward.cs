@@ -47,4 +47,8 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
             : Activations.Apply(_activation, _gate.call(x)) * _up.call(x);
         return _down.call(hidden).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Children are registered by <see cref="ModuleNaming.AddChild"/> under their checkpoint names;
+    /// TorchSharp's field-name registration must not add them a second time.</summary>
+    protected override void RegisterComponents() { }
 }

@@ -38,7 +38,7 @@ public sealed class RotaryEmbedding
         Tensor first, second;
         if (_layout == RotaryLayout.Interleaved)
         {
-            var pairs = rotated.unflatten(-1, [_rotaryDim / 2, 2]);
+            var pairs = rotated.unflatten(rotated.dim() - 1, [_rotaryDim / 2, 2]);
             first = pairs.select(-1, 0);
             second = pairs.select(-1, 1);
         }
