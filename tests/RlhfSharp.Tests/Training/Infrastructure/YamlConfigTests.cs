@@ -1,0 +1,121 @@
+using RlhfSharp.Training.Infrastructure;
+
+namespace RlhfSharp.Tests.Training.Infrastructure;
+
+public class YamlConfigTests
+{
+    static string WriteConfig(string yaml)
+    {
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "sft.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    static string LoadError(string yaml)
+    {
+        string path = WriteConfig(yaml);
+        string message = Assert.Throws<RlhfException>(() => YamlConfig.Load<SampleTrainingOptions>(path)).Message;
+        Assert.StartsWith(path + ":", message);
+        Assert.DoesNotContain('\n', message);
+        return message[path.Length..];
+    }
+
+    [Fact]
+    public void Snake_case_keys_load_and_missing_keys_keep_their_defaults()
+    {
+        var options = YamlConfig.Load<SampleTrainingOptions>(WriteConfig("""
+            # SFT run
+            model: tiny-llama
+            learning_rate: 1.5e-4
+            stop_sequences: ["\n\n", "User:"]
+            optimizer:
+              weight_decay: 0.01
+            """));
+
+        Assert.Equal("tiny-llama", options.Model);
+        Assert.Equal(1.5e-4, options.LearningRate);
+        Assert.Equal(100, options.MaxSteps);
+        Assert.Equal(["\n\n", "User:"], options.StopSequences);
+        Assert.Equal(new SampleTrainingOptions.OptimizerOptions { WeightDecay = 0.01 }, options.Optimizer);
+    }
+
+    [Fact]
+    public void An_empty_file_gives_the_defaults() =>
+        Assert.Equal(new SampleTrainingOptions().LearningRate, YamlConfig.Load<SampleTrainingOptions>(WriteConfig("")).LearningRate);
+
+    [Fact]
+    public void Unknown_keys_are_named_with_line_and_column()
+    {
+        Assert.Equal(":2:1: unknown key 'learning_rat'", LoadError("model: gpt2\nlearning_rat: 0.1\n"));
+        Assert.Equal(":3:3: unknown key 'optimizer.beta_2'", LoadError("optimizer:\n  beta1: 0.8\n  beta_2: 0.99\n"));
+    }
+
+    [Fact]
+    public void Duplicate_keys_are_an_error() =>
+        Assert.Equal(":3:1: duplicate key 'max_steps'", LoadError("max_steps: 10\nmodel: gpt2\nmax_steps: 20\n"));
+
+    [Fact]
+    public void Values_of_the_wrong_type_are_named()
+    {
+        Assert.StartsWith(":2:12: invalid value for 'max_steps': ", LoadError("model: gpt2\nmax_steps: many\n"));
+        Assert.StartsWith(":1:10: invalid value for 'shuffle': ", LoadError("shuffle: maybe\n"));
+    }
+
+    [Fact]
+    public void Syntax_errors_and_missing_files_are_one_line_errors()
+    {
+        Assert.StartsWith(":1:", LoadError("model: 'gpt2\n"));
+        Assert.Contains("invalid YAML", LoadError("model: a: b\n"));
+
+        string missing = Path.Combine(TestPaths.NewTempDirectory(), "absent.yaml");
+        var error = Assert.Throws<RlhfException>(() => YamlConfig.Load<SampleTrainingOptions>(missing));
+        Assert.Equal($"{missing}: configuration file not found", error.Message);
+    }
+
+    [Fact]
+    public void Save_writes_every_property_and_loads_back_the_same_values()
+    {
+        var original = new SampleTrainingOptions
+        {
+            Model = "null", // a string YAML would otherwise read as null
+            LearningRate = 0.1 + 0.2,
+            StopSequences = ["123", "", "a: b"],
+            Optimizer = new() { Beta1 = 0.85 },
+        };
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "resolved.yaml");
+        YamlConfig.Save(path, original);
+
+        string yaml = File.ReadAllText(path);
+        foreach (string key in new[] { "model:", "learning_rate:", "max_steps:", "shuffle:", "output_dir:", "stop_sequences:", "weight_decay:" })
+            Assert.Contains(key, yaml);
+        var loaded = YamlConfig.Load<SampleTrainingOptions>(path);
+        Assert.Equal(original.StopSequences, loaded.StopSequences);
+        Assert.Equal(original, loaded with { StopSequences = original.StopSequences });
+    }
+
+    [Fact]
+    public void Merge_overrides_only_the_given_properties()
+    {
+        var fromFile = new SampleTrainingOptions { Model = "from-file", MaxSteps = 7, OutputDir = "runs/a" };
+        var merged = YamlConfig.Merge(fromFile, new Dictionary<string, object?>
+        {
+            [nameof(SampleTrainingOptions.LearningRate)] = 1e-3,
+            [nameof(SampleTrainingOptions.OutputDir)] = null,
+        });
+
+        Assert.Equal(fromFile with { LearningRate = 1e-3, OutputDir = null }, merged);
+        Assert.Equal("runs/a", fromFile.OutputDir);
+        var unchanged = YamlConfig.Merge(fromFile, new Dictionary<string, object?>());
+        Assert.NotSame(fromFile, unchanged);
+        Assert.Equal(fromFile, unchanged);
+    }
+
+    [Fact]
+    public void Merge_rejects_unknown_properties_and_wrong_types()
+    {
+        var options = new SampleTrainingOptions();
+        Assert.Throws<ArgumentException>(() => YamlConfig.Merge(options, new Dictionary<string, object?> { ["learning_rate"] = 1e-3 }));
+        Assert.Throws<ArgumentException>(() => YamlConfig.Merge(options, new Dictionary<string, object?> { ["MaxSteps"] = 5L }));
+        Assert.Throws<ArgumentException>(() => YamlConfig.Merge(options, new Dictionary<string, object?> { ["MaxSteps"] = null }));
+    }
+}
