@@ -1,0 +1,3 @@
+namespace RlhfSharp.Data;
+
+internal enum ChatRole { System, User, Assistant }

@@ -1,0 +1,17 @@
+namespace RlhfSharp.Data;
+
+/// <summary>The row layouts <see cref="DatasetReader"/> understands, told apart by their field names.</summary>
+internal enum DataLayout
+{
+    /// <summary>Anthropic HH-RLHF: "chosen" and "rejected" each hold the whole dialogue.</summary>
+    HhDialogue,
+
+    /// <summary>Dahoas/rm-static: "prompt", and "chosen"/"rejected" responses ("response" repeats "chosen").</summary>
+    RmStatic,
+
+    /// <summary>"prompt" and "completion".</summary>
+    PromptCompletion,
+
+    /// <summary>"messages": a chat rendered by a <see cref="ChatTemplate"/>.</summary>
+    ChatMessages,
+}

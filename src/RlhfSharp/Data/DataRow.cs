@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace RlhfSharp.Data;
+
+/// <summary>
+/// One record of a data file: its location for messages ("file:line" or "file:row N") and its top-level fields, each a
+/// <see cref="JsonElement"/> (JSONL) or a string or null (Parquet). A record that could not be read at all (malformed
+/// JSON) carries the reason instead, and any access to its fields reports it as a bad row.
+/// </summary>
+internal sealed class DataRow
+{
+    readonly IReadOnlyDictionary<string, object?>? fields;
+    readonly string? unreadable;
+
+    DataRow(string location, IReadOnlyDictionary<string, object?>? fields, string? unreadable)
+    {
+        Location = location;
+        this.fields = fields;
+        this.unreadable = unreadable;
+    }
+
+    public static DataRow Readable(string location, IReadOnlyDictionary<string, object?> fields) => new(location, fields, null);
+
+    public static DataRow Unreadable(string location, string reason) => new(location, null, reason);
+
+    public string Location { get; }
+
+    public IReadOnlyCollection<string> FieldNames => Fields.Keys.ToList();
+
+    IReadOnlyDictionary<string, object?> Fields => fields ?? throw new BadRowException(unreadable!);
+
+    /// <summary>A string field; missing, null or of another type is a bad row.</summary>
+    public string Text(string field) => Value(field) switch
+    {
+        string text => text,
+        JsonElement { ValueKind: JsonValueKind.String } json => json.GetString()!,
+        _ => throw new BadRowException($"field \"{field}\" is not a string"),
+    };
+
+    /// <summary>A JSON array field; missing, null or of another type is a bad row.</summary>
+    public JsonElement Array(string field) =>
+        Value(field) is JsonElement { ValueKind: JsonValueKind.Array } json ? json : throw new BadRowException($"field \"{field}\" is not a list");
+
+    object Value(string field) =>
+        Fields.TryGetValue(field, out object? value) && value is not (null or JsonElement { ValueKind: JsonValueKind.Null })
+            ? value
+            : throw new BadRowException($"missing field \"{field}\"");
+}

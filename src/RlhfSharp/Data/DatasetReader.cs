@@ -1,0 +1,69 @@
+namespace RlhfSharp.Data;
+
+/// <summary>
+/// Reads training data for reward models (<see cref="ReadPreferences"/>) and SFT (<see cref="ReadSft"/>). A path is a
+/// JSON Lines file (one object a line), plain or gzip-compressed, a Parquet file, or a folder of Parquet files read in
+/// ordinal name order; the format is told from the content (magic bytes), the layout from the first row's fields. Preference layouts: Anthropic HH-RLHF ("chosen" and "rejected"
+/// whole dialogues; the prompt is their shared text up to the final "\n\nAssistant:") and Dahoas/rm-static ("prompt",
+/// "chosen", "rejected" responses). SFT layouts: "messages" chats (rendered with <see cref="ReadOptions.ChatTemplate"/>),
+/// "prompt" + "completion", rm-static (prompt + chosen) and HH-RLHF (prompt + chosen response).
+/// Rows are streamed; a bad row fails the read with "file:line: why" ("file:row N: why" for Parquet) unless
+/// <see cref="ReadOptions.SkipBadRows"/> is set, when it is counted in <see cref="DatasetReadResult{T}.SkippedRows"/>.
+/// </summary>
+/// <exception cref="RlhfException">
+/// A missing path, an unknown layout (the message names the fields found), a damaged file, a bad row, or no usable rows.
+/// </exception>
+public static class DatasetReader
+{
+    public static DatasetReadResult<PreferencePair> ReadPreferences(string path, ReadOptions? options = null) =>
+        Read(path, options ?? new ReadOptions(), PreferenceLayout,
+            "chosen + rejected (HH-RLHF) or prompt + chosen + rejected (rm-static)",
+            (layout, row, _) => RowParser.Preference(layout, row));
+
+    public static DatasetReadResult<SftExample> ReadSft(string path, ReadOptions? options = null) =>
+        Read(path, options ?? new ReadOptions(), SftLayout,
+            "messages, prompt + completion, prompt + chosen (rm-static) or chosen + rejected (HH-RLHF)",
+            (layout, row, o) => RowParser.Sft(layout, row, o.ChatTemplate));
+
+    static DataLayout? PreferenceLayout(IReadOnlyCollection<string> fields) =>
+        !fields.Contains("chosen") || !fields.Contains("rejected") ? null
+        : fields.Contains("prompt") ? DataLayout.RmStatic
+        : DataLayout.HhDialogue;
+
+    static DataLayout? SftLayout(IReadOnlyCollection<string> fields) =>
+        fields.Contains("messages") ? DataLayout.ChatMessages
+        : fields.Contains("prompt") && fields.Contains("completion") ? DataLayout.PromptCompletion
+        : fields.Contains("prompt") && fields.Contains("chosen") ? DataLayout.RmStatic
+        : fields.Contains("chosen") && fields.Contains("rejected") ? DataLayout.HhDialogue
+        : null;
+
+    static string FieldList(IReadOnlyCollection<string> fields) => fields.Count == 0 ? "none" : string.Join(", ", fields);
+
+    static DatasetReadResult<T> Read<T>(string path, ReadOptions options, Func<IReadOnlyCollection<string>, DataLayout?> detect,
+        string expectedLayouts, Func<DataLayout, DataRow, ReadOptions, T> parse)
+    {
+        var examples = new List<T>();
+        int skipped = 0;
+        DataLayout? layout = null;
+        foreach (var row in DataSource.Rows(path))
+        {
+            try
+            {
+                // The first readable row fixes the layout; a file of another layout fails as a whole, not row by row.
+                layout ??= detect(row.FieldNames) ?? throw new RlhfException(
+                    $"{row.Location}: unknown data layout, fields found: {FieldList(row.FieldNames)}; expected {expectedLayouts}");
+                examples.Add(parse(layout.Value, row, options));
+            }
+            catch (BadRowException) when (options.SkipBadRows)
+            {
+                skipped++;
+            }
+            catch (BadRowException e)
+            {
+                throw new RlhfException($"{row.Location}: {e.Message}", e);
+            }
+        }
+        if (examples.Count == 0) throw new RlhfException($"{path}: no usable rows ({skipped} bad rows skipped)");
+        return new DatasetReadResult<T>(examples, skipped);
+    }
+}

@@ -1,0 +1,77 @@
+using Parquet;
+using Parquet.Schema;
+
+namespace RlhfSharp.Data;
+
+/// <summary>
+/// Streams the rows of a Parquet file one row group at a time. Only flat string columns are read (a layout's fields
+/// are all strings); rows are numbered from 1 across the file. Parquet.Net is async-only; its calls are awaited
+/// synchronously here, which is safe because the readers run without a synchronization context.
+/// </summary>
+internal static class ParquetSource
+{
+    // Some writers store text as plain byte arrays without the UTF-8 annotation.
+    static readonly ParquetOptions ReadAsText = new() { TreatByteArrayAsString = true };
+
+    public static IEnumerable<DataRow> Read(string path)
+    {
+        using var file = File.OpenRead(path);
+        var reader = Guard(path, () => ParquetReader.CreateAsync(file, ReadAsText).GetAwaiter().GetResult());
+        try
+        {
+            foreach (var row in Rows(path, reader)) yield return row;
+        }
+        finally
+        {
+            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    static IEnumerable<DataRow> Rows(string path, ParquetReader reader)
+    {
+        var columns = reader.Schema.Fields.OfType<DataField>()
+            .Where(f => !f.IsArray && (f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)))
+            .ToList();
+
+        long rowNumber = 0;
+        for (int group = 0; group < reader.RowGroupCount; group++)
+        {
+            var values = Guard(path, () => ReadRowGroup(reader, group, columns));
+            for (int row = 0; row < values.RowCount; row++)
+            {
+                var fields = new Dictionary<string, object?>();
+                foreach (var (name, column) in values.Columns) fields[name] = column[row];
+                yield return DataRow.Readable($"{path}:row {++rowNumber}", fields);
+            }
+        }
+    }
+
+    sealed record RowGroupValues(int RowCount, List<(string Name, string?[] Values)> Columns);
+
+    static RowGroupValues ReadRowGroup(ParquetReader reader, int group, List<DataField> columns)
+    {
+        using var rowGroup = reader.OpenRowGroupReader(group);
+        int rowCount = checked((int)rowGroup.RowCount);
+        var result = new RowGroupValues(rowCount, []);
+        foreach (var column in columns)
+        {
+            var values = new string?[rowCount];
+            rowGroup.ReadAsync(column, values.AsMemory()).AsTask().GetAwaiter().GetResult();
+            result.Columns.Add((column.Name, values));
+        }
+        return result;
+    }
+
+    /// <summary>Runs a Parquet.Net call; its exceptions for a damaged or unsupported file become one-line user errors.</summary>
+    static T Guard<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or NotSupportedException or ArgumentException)
+        {
+            throw new RlhfException($"{path}: not a readable Parquet file ({e.Message.ReplaceLineEndings(" ")})", e);
+        }
+    }
+}

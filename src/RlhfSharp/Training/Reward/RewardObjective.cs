@@ -1,0 +1,68 @@
+using RlhfSharp.Data;
+using RlhfSharp.Models;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.Reward;
+
+/// <summary>
+/// Reward-model training on preference pairs: chosen and rejected go through the model in one batch,
+/// loss = -log sigmoid(r_chosen - r_rejected - margin) [+ centering term].
+/// </summary>
+public sealed class RewardObjective(SequenceRewardModel model, RewardOptions options) : ITrainingObjective<EncodedPreference>
+{
+    public string Name => "reward";
+    public nn.Module Model => model;
+    public ModelConfig Config => model.Config;
+
+    public int Length(EncodedPreference example) => Math.Max(example.Chosen.InputIds.Length, example.Rejected.InputIds.Length);
+
+    public StepLoss Forward(IReadOnlyList<EncodedPreference> batch)
+    {
+        using var scope = NewDisposeScope();
+        var (chosen, rejected) = Rewards(batch);
+        var loss = Losses.PairwiseReward(chosen, rejected, options.Margin, options.CenterRewardsCoefficient);
+        var metrics = PairMetrics(chosen.detach(), rejected.detach());
+        metrics["loss"] = loss.item<float>();
+        return new StepLoss(loss.MoveToOuterDisposeScope(), metrics);
+    }
+
+    /// <summary>Rewards of the chosen and rejected responses, [batch] each, from one forward pass.</summary>
+    public (Tensor Chosen, Tensor Rejected) Rewards(IReadOnlyList<EncodedPreference> batch)
+    {
+        using var scope = NewDisposeScope();
+        var rows = batch.Select(p => (IReadOnlyList<int>)p.Chosen.InputIds).Concat(batch.Select(p => p.Rejected.InputIds)).ToList();
+        var (ids, mask) = Padding.Right(rows);
+        var rewards = model.call(new DecoderInput(ids, mask));
+        return (rewards.narrow(0, 0, batch.Count).MoveToOuterDisposeScope(), rewards.narrow(0, batch.Count, batch.Count).MoveToOuterDisposeScope());
+    }
+
+    public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<EncodedPreference> examples, int batchSize)
+    {
+        using var scope = NewDisposeScope();
+        var pairs = examples.Chunk(batchSize).Select(Rewards).ToList();
+        var chosen = cat(pairs.Select(p => p.Chosen).ToList());
+        var rejected = cat(pairs.Select(p => p.Rejected).ToList());
+        var metrics = PairMetrics(chosen, rejected).ToDictionary(p => "eval_" + p.Key, p => p.Value);
+        metrics["eval_loss"] = Losses.PairwiseReward(chosen, rejected, options.Margin, options.CenterRewardsCoefficient).item<float>();
+        return metrics;
+    }
+
+    /// <summary>Accuracy (r_chosen > r_rejected), mean margin, and the mean/std of all rewards.</summary>
+    public static Dictionary<string, double> PairMetrics(Tensor chosen, Tensor rejected)
+    {
+        using var scope = NewDisposeScope();
+        var all = cat([chosen, rejected]);
+        return new Dictionary<string, double>
+        {
+            ["accuracy"] = chosen.gt(rejected).to(ScalarType.Float32).mean().item<float>(),
+            ["margin"] = (chosen - rejected).mean().item<float>(),
+            ["reward_mean"] = all.mean().item<float>(),
+            ["reward_std"] = all.numel() > 1 ? all.std().item<float>() : 0,
+        };
+    }
+
+    public void SavePretrained(string directory) => model.SavePretrained(directory);
+
+    public void LoadCheckpointWeights(string directory) =>
+        PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(Config.Family), PretrainedWeights.HeadRules.RewardModel());
+}

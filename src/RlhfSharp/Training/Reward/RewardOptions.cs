@@ -1,0 +1,9 @@
+namespace RlhfSharp.Training.Reward;
+
+public sealed class RewardOptions : TrainingOptions
+{
+    /// <summary>Required gap: the loss is -log sigmoid(r_chosen - r_rejected - margin).</summary>
+    public double Margin { get; init; }
+    /// <summary>Weight of mean((r_chosen + r_rejected)^2), keeping rewards centred (TRL uses 0.01).</summary>
+    public double CenterRewardsCoefficient { get; init; }
+}

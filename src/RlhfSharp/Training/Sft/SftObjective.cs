@@ -1,0 +1,54 @@
+using RlhfSharp.Data;
+using RlhfSharp.Models;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.Sft;
+
+/// <summary>
+/// Supervised fine-tuning: next-token cross-entropy on response tokens only (prompt tokens carry label
+/// -100), right-padded batches.
+/// </summary>
+public sealed class SftObjective(CausalLanguageModel model) : ITrainingObjective<EncodedSft>
+{
+    public string Name => "sft";
+    public nn.Module Model => model;
+    public ModelConfig Config => model.Config;
+
+    public int Length(EncodedSft example) => example.InputIds.Length;
+
+    public StepLoss Forward(IReadOnlyList<EncodedSft> batch)
+    {
+        var (loss, tokens) = Loss(batch);
+        return new StepLoss(loss, new Dictionary<string, double> { ["loss"] = loss.item<float>(), ["tokens"] = tokens });
+    }
+
+    /// <summary>Mean loss per response token and the number of response tokens.</summary>
+    public (Tensor Loss, long Tokens) Loss(IReadOnlyList<EncodedSft> batch)
+    {
+        using var scope = NewDisposeScope();
+        var (ids, mask) = Padding.Right(batch.Select(e => (IReadOnlyList<int>)e.InputIds).ToList());
+        var labels = Padding.RightLabels(batch.Select(e => (IReadOnlyList<int>)e.Labels).ToList());
+        var logits = model.call(new DecoderInput(ids, mask));
+        var (loss, tokens) = Losses.CausalLm(logits, labels);
+        return (loss.MoveToOuterDisposeScope(), tokens);
+    }
+
+    public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<EncodedSft> examples, int batchSize)
+    {
+        double weighted = 0;
+        long tokens = 0;
+        foreach (var batch in examples.Chunk(batchSize))
+        {
+            var (loss, count) = Loss(batch);
+            using (loss) weighted += loss.item<float>() * count;
+            tokens += count;
+        }
+        double mean = tokens == 0 ? double.NaN : weighted / tokens;
+        return new Dictionary<string, double> { ["eval_loss"] = mean, ["eval_perplexity"] = Math.Exp(mean) };
+    }
+
+    public void SavePretrained(string directory) => model.SavePretrained(directory);
+
+    public void LoadCheckpointWeights(string directory) =>
+        PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(Config.Family), PretrainedWeights.HeadRules.CausalLm(Config));
+}

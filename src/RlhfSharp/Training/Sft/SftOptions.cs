@@ -1,0 +1,3 @@
+namespace RlhfSharp.Training.Sft;
+
+public sealed class SftOptions : TrainingOptions;

@@ -1,0 +1,58 @@
+using System.Globalization;
+using TorchSharp.Modules;
+
+namespace RlhfSharp.Training;
+
+/// <summary>
+/// Checkpoints under &lt;out&gt;/checkpoints/step-NNNNNNNN: the model as a Hugging Face directory, the
+/// optimizer state and the trainer state. Each is written to a hidden temp folder and renamed into place,
+/// so an interrupted save never leaves a checkpoint that looks complete. The newest few are kept.
+/// </summary>
+public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
+{
+    const string OptimizerFile = "optimizer.bin";
+    public string Root { get; } = Path.Combine(outputDirectory, "checkpoints");
+
+    public string Save<TExample>(ITrainingObjective<TExample> objective, AdamW optimizer, TrainerState state)
+    {
+        Directory.CreateDirectory(Root);
+        string final = Path.Combine(Root, $"step-{state.Step:D8}");
+        string temp = Path.Combine(Root, $".step-{state.Step:D8}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            objective.SavePretrained(temp);
+            optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
+            state.Save(temp);
+            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            Directory.Move(temp, final);
+        }
+        catch
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            throw;
+        }
+        foreach (string old in List().SkipLast(keep)) Directory.Delete(old, recursive: true);
+        return final;
+    }
+
+    /// <summary>Complete checkpoints, oldest first.</summary>
+    public IReadOnlyList<string> List() => Directory.Exists(Root)
+        ? Directory.GetDirectories(Root, "step-*")
+            .Where(d => File.Exists(Path.Combine(d, TrainerState.FileName)))
+            .OrderBy(d => long.Parse(Path.GetFileName(d)["step-".Length..], CultureInfo.InvariantCulture)).ToList()
+        : [];
+
+    public string? Latest => List().LastOrDefault();
+
+    /// <summary>Restores weights and optimizer state from <paramref name="checkpoint"/> and returns its trainer state.</summary>
+    public static TrainerState Restore<TExample>(string checkpoint, ITrainingObjective<TExample> objective, AdamW optimizer)
+    {
+        var state = TrainerState.Load(checkpoint);
+        objective.LoadCheckpointWeights(checkpoint);
+        string optimizerPath = Path.Combine(checkpoint, OptimizerFile);
+        if (!File.Exists(optimizerPath)) throw new RlhfException($"{optimizerPath}: optimizer state missing from the checkpoint");
+        optimizer.load_state_dict(optimizerPath);
+        return state;
+    }
+}

@@ -1,0 +1,114 @@
+using RlhfSharp.Data;
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Tests.Data;
+
+public sealed class ExampleEncoderTests
+{
+    const int Eos = 50256;
+    static readonly ITextTokenizer Gpt2 = TokenizerLoader.Gpt2BuiltIn();
+
+    static readonly string LongPrompt = "\n\nHuman: " + string.Join(" ", Enumerable.Range(0, 40).Select(i => $"word{i}")) + "\n\nAssistant:";
+
+    static int[] Ids(string text) => [.. Gpt2.Encode(text)];
+
+    [Fact]
+    public void SftLabelsIgnoreExactlyThePrompt()
+    {
+        var example = new SftExample("\n\nHuman: What is the capital of France?\n\nAssistant:", " Paris.");
+        int[] prompt = Ids(example.Prompt), completion = Ids(example.Completion);
+
+        var encoded = new ExampleEncoder(Gpt2).EncodeSft(example, maxLength: 512);
+
+        Assert.Equal([.. prompt, .. completion, Eos], encoded.InputIds);
+        Assert.Equal(encoded.InputIds.Length, encoded.Labels.Length);
+        Assert.Equal(prompt.Length, encoded.PromptLength);
+        for (int i = 0; i < encoded.Labels.Length; i++)
+            Assert.Equal(i < prompt.Length ? ExampleEncoder.IgnoreLabel : encoded.InputIds[i], encoded.Labels[i]);
+        Assert.Equal(Truncation.None, encoded.Truncation);
+        Assert.False(encoded.PromptTruncated);
+    }
+
+    [Fact]
+    public void LongPromptLosesTokensOnTheLeft()
+    {
+        var encoder = new ExampleEncoder(Gpt2);
+        int[] prompt = Ids(LongPrompt), completion = Ids(" Sure thing.");
+        int maxLength = completion.Length + 1 + 5;
+
+        var encoded = encoder.EncodeSft(new SftExample(LongPrompt, " Sure thing."), maxLength);
+
+        Assert.Equal([.. prompt[^5..], .. completion, Eos], encoded.InputIds);
+        Assert.Equal([.. Enumerable.Repeat(ExampleEncoder.IgnoreLabel, 5), .. completion, Eos], encoded.Labels);
+        Assert.Equal(5, encoded.PromptLength);
+        Assert.Equal(Truncation.Prompt, encoded.Truncation);
+        Assert.Equal((1, 1, 0), (encoder.EncodedCount, encoder.PromptTruncatedCount, encoder.ResponseTruncatedCount));
+    }
+
+    [Fact]
+    public void ResponseThatAloneDoesNotFitIsCutOnTheRight()
+    {
+        var encoder = new ExampleEncoder(Gpt2);
+        int[] prompt = Ids(LongPrompt), response = Ids(" one two three four five six seven eight");
+
+        var encoded = encoder.EncodeSft(new SftExample(LongPrompt, " one two three four five six seven eight"), maxLength: 4);
+
+        Assert.Equal([prompt[^1], .. response[..3]], encoded.InputIds);
+        Assert.Equal([ExampleEncoder.IgnoreLabel, .. response[..3]], encoded.Labels);
+        Assert.Equal(Truncation.Response, encoded.Truncation);
+        Assert.Equal((1, 0, 1), (encoder.EncodedCount, encoder.PromptTruncatedCount, encoder.ResponseTruncatedCount));
+    }
+
+    [Fact]
+    public void PreferenceSidesShareThePromptAndEndWithEos()
+    {
+        var encoder = new ExampleEncoder(Gpt2);
+        var pair = new PreferencePair("\n\nHuman: Hi\n\nAssistant:", " Hello! How can I help?", " Go away.");
+        int[] prompt = Ids(pair.Prompt);
+
+        var encoded = encoder.EncodePreference(pair, maxLength: 64);
+
+        Assert.Equal([.. prompt, .. Ids(pair.Chosen), Eos], encoded.Chosen.InputIds);
+        Assert.Equal([.. prompt, .. Ids(pair.Rejected), Eos], encoded.Rejected.InputIds);
+        Assert.Equal((prompt.Length, prompt.Length), (encoded.Chosen.PromptLength, encoded.Rejected.PromptLength));
+        Assert.False(encoded.PromptTruncated);
+        Assert.Equal((1, 0, 0), (encoder.EncodedCount, encoder.PromptTruncatedCount, encoder.ResponseTruncatedCount));
+    }
+
+    [Fact]
+    public void PreferenceSidesAreTruncatedEachToFit()
+    {
+        var encoder = new ExampleEncoder(Gpt2);
+        var pair = new PreferencePair(LongPrompt, " A much longer answer than the other one, with many words in it.", " Short.");
+        int[] prompt = Ids(LongPrompt), chosen = Ids(pair.Chosen), rejected = Ids(pair.Rejected);
+        int maxLength = chosen.Length + 1 + 3;
+
+        var encoded = encoder.EncodePreference(pair, maxLength);
+
+        Assert.Equal([.. prompt[^3..], .. chosen, Eos], encoded.Chosen.InputIds);
+        Assert.Equal([.. prompt[^(maxLength - rejected.Length - 1)..], .. rejected, Eos], encoded.Rejected.InputIds);
+        Assert.Equal(Truncation.Prompt, encoded.Chosen.Truncation);
+        Assert.True(encoded.PromptTruncated);
+        Assert.Equal((1, 1, 0), (encoder.EncodedCount, encoder.PromptTruncatedCount, encoder.ResponseTruncatedCount));
+    }
+
+    [Fact]
+    public void NoEosWithoutOne()
+    {
+        var example = new SftExample("Q:", " A");
+        var encoded = new ExampleEncoder(new WithoutEos(Gpt2)).EncodeSft(example, maxLength: 16);
+        Assert.Equal([.. Ids("Q:"), .. Ids(" A")], encoded.InputIds);
+    }
+
+    [Fact]
+    public void MaxLengthBelowTwo() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ExampleEncoder(Gpt2).EncodeSft(new SftExample("Q:", " A"), maxLength: 1));
+
+    sealed class WithoutEos(ITextTokenizer inner) : ITextTokenizer
+    {
+        public IReadOnlyList<int> Encode(string text) => inner.Encode(text);
+        public string Decode(IEnumerable<int> ids) => inner.Decode(ids);
+        public int VocabularySize => inner.VocabularySize;
+        public SpecialTokens Special => inner.Special with { EosId = null, EosText = null };
+    }
+}

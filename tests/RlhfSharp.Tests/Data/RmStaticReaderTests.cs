@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Parquet;
+using Parquet.Serialization;
+using RlhfSharp.Data;
+
+namespace RlhfSharp.Tests.Data;
+
+/// <summary>The Dahoas/rm-static layout (prompt, response, chosen, rejected) in Parquet files, folders and JSON Lines.</summary>
+public sealed class RmStaticReaderTests : IDisposable
+{
+    readonly DataFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    static readonly PreferencePair[] Pairs =
+    [
+        new("\n\nHuman: What is 2 + 2?\n\nAssistant:", " 4.", " 5."),
+        new("\n\nHuman: Say hi in French.\n\nAssistant:", " Bonjour !", " Hola."),
+        new("\n\nHuman: Ünïcödé and \"quotes\"?\n\nAssistant: Sure.\n\nHuman: And emoji?\n\nAssistant:", " 🙂 ok", " no"),
+    ];
+
+    // Row groups of 2 rows, so 3 rows span two groups.
+    static readonly ParquetOptions SmallRowGroups = new() { RowGroupSize = 2 };
+
+    async Task<string> WriteParquet(string name, IEnumerable<PreferencePair> pairs)
+    {
+        string path = folder.At(name);
+        await ParquetSerializer.SerializeAsync(pairs.Select(RmStaticRow.From), path, SmallRowGroups);
+        return path;
+    }
+
+    [Fact]
+    public async Task ParquetFileReadsBack()
+    {
+        string path = await WriteParquet("test.parquet", Pairs);
+        await using (var reader = await ParquetReader.CreateAsync(path)) Assert.Equal(2, reader.RowGroupCount);
+
+        var result = DatasetReader.ReadPreferences(path);
+
+        Assert.Equal(Pairs, result.Examples);
+        Assert.Equal(0, result.SkippedRows);
+    }
+
+    [Fact]
+    public async Task FolderOfParquetFilesReadsInNameOrder()
+    {
+        await WriteParquet("train-00001-of-00002.parquet", Pairs[2..]);   // written first, read second
+        await WriteParquet("train-00000-of-00002.parquet", Pairs[..2]);
+        folder.WriteLines("README.md", "not data");
+
+        Assert.Equal(Pairs, DatasetReader.ReadPreferences(folder.Path).Examples);
+    }
+
+    [Fact]
+    public async Task ParquetIsToldByContentNotName()
+    {
+        string path = await WriteParquet("data.bin", Pairs);
+        Assert.Equal(Pairs, DatasetReader.ReadPreferences(path).Examples);
+    }
+
+    [Fact]
+    public void JsonLinesReadBack()
+    {
+        string path = folder.WriteJsonLines("rm-static.jsonl", [.. Pairs.Select(p => new JsonObject
+        {
+            ["prompt"] = p.Prompt, ["response"] = p.Chosen, ["chosen"] = p.Chosen, ["rejected"] = p.Rejected,
+        })]);
+
+        Assert.Equal(Pairs, DatasetReader.ReadPreferences(path).Examples);
+    }
+
+    [Fact]
+    public async Task SftTakesPromptAndChosen()
+    {
+        string path = await WriteParquet("test.parquet", Pairs);
+
+        var result = DatasetReader.ReadSft(path);
+
+        Assert.Equal(Pairs.Select(p => new SftExample(p.Prompt, p.Chosen)), result.Examples);
+    }
+
+    [Fact]
+    public async Task NullCellIsABadRowNumberedByRow()
+    {
+        var rows = Pairs.Select(RmStaticRow.From).ToList();
+        rows[2].Rejected = null;
+        string path = folder.At("nulls.parquet");
+        await ParquetSerializer.SerializeAsync(rows, path, SmallRowGroups);
+
+        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        Assert.Equal($"{path}:row 3: missing field \"rejected\"", error.Message);
+
+        var skipped = DatasetReader.ReadPreferences(path, new ReadOptions { SkipBadRows = true });
+        Assert.Equal(Pairs[..2], skipped.Examples);
+        Assert.Equal(1, skipped.SkippedRows);
+    }
+
+    [Fact]
+    public void DamagedParquetFile()
+    {
+        string path = folder.At("bad.parquet");
+        File.WriteAllBytes(path, [.. "PAR1"u8, 1, 2, 3, 4, 5, 6, 7, 8]);
+
+        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        Assert.StartsWith($"{path}: not a readable Parquet file", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void FolderWithoutParquetFiles()
+    {
+        folder.WriteLines("data.jsonl", "{}");
+        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(folder.Path));
+        Assert.Equal($"{folder.Path}: folder holds no .parquet files", error.Message);
+    }
+}
