@@ -25,6 +25,8 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         long totalSteps = options.MaxSteps ?? Math.Max(1, (long)Math.Ceiling(options.Epochs * microBatchesPerEpoch / options.GradientAccumulation));
 
         var model = objective.Model;
+        long frozen = LayerFreezing.FreezeBottom(model, objective.Config, options.FreezeBottomLayers);
+        if (frozen > 0) log?.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
         using var optimizer = OptimizerFactory.AdamW(model, options);
         var checkpoints = new TrainingCheckpoints(outputDirectory);
         var state = new TrainerState { TotalSteps = totalSteps, Seed = options.Seed };

@@ -50,3 +50,19 @@ public class TrainingMathTests
         Assert.NotEqual(first.Select(b => string.Join(',', b)), BatchPlan.Epoch(lengths, 8, 4, 1).Select(b => string.Join(',', b)));
     }
 }
+
+public class LayerFreezingTests
+{
+    [Fact]
+    public void Freezing_the_bottom_layer_stops_embeddings_and_block_zero_only()
+    {
+        using var model = RlhfSharp.Tests.Models.TinyModels.Create("gpt2");
+        long frozen = LayerFreezing.FreezeBottom(model, model.Config, 1);
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
+        Assert.DoesNotContain(trainable, n => n.StartsWith("transformer.h.0.") || n.Contains(".wte.") || n.Contains(".wpe."));
+        Assert.Contains("transformer.h.1.attn.c_attn.weight", trainable);
+        Assert.Contains("transformer.ln_f.weight", trainable);
+        Assert.Equal(model.named_parameters().Where(p => !p.parameter.requires_grad).Sum(p => p.parameter.numel()), frozen);
+        Assert.Throws<RlhfException>(() => LayerFreezing.FreezeBottom(model, model.Config, 3));
+    }
+}
