@@ -3,10 +3,11 @@ namespace RlhfSharp.Data;
 /// <summary>
 /// Reads training data for reward models (<see cref="ReadPreferences"/>) and SFT (<see cref="ReadSft"/>). A path is a
 /// JSON Lines file (one object a line), plain or gzip-compressed, a Parquet file, or a folder of Parquet files read in
-/// ordinal name order; the format is told from the content (magic bytes), the layout from the first row's fields. Preference layouts: Anthropic HH-RLHF ("chosen" and "rejected"
-/// whole dialogues; the prompt is their shared text up to the final "\n\nAssistant:") and Dahoas/rm-static ("prompt",
-/// "chosen", "rejected" responses). SFT layouts: "messages" chats (rendered with <see cref="ReadOptions.ChatTemplate"/>),
-/// "prompt" + "completion", rm-static (prompt + chosen) and HH-RLHF (prompt + chosen response).
+/// ordinal name order; the format is told from the content (magic bytes), the layout from the first row's fields.
+/// Preference layouts: Anthropic HH-RLHF ("chosen" and "rejected" whole dialogues; the prompt is their shared text up to
+/// the final "\n\nAssistant:") and Dahoas/rm-static ("prompt", "chosen", "rejected" responses). SFT layouts:
+/// "messages" chats (rendered with <see cref="ReadOptions.ChatTemplate"/>), "prompt" + "completion", rm-static
+/// (prompt + chosen) and HH-RLHF (prompt + chosen response).
 /// Rows are streamed; a bad row fails the read with "file:line: why" ("file:row N: why" for Parquet) unless
 /// <see cref="ReadOptions.SkipBadRows"/> is set, when it is counted in <see cref="DatasetReadResult{T}.SkippedRows"/>.
 /// </summary>

@@ -5,7 +5,7 @@ namespace RlhfSharp.Data;
 /// </summary>
 internal static class HhDialogue
 {
-    internal const string AssistantTurn = "\n\nAssistant:";
+    const string AssistantTurn = "\n\nAssistant:";
     const string HumanTurn = "\n\nHuman:";
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Parquet;
+using Parquet.Meta.Proto;
 using Parquet.Schema;
 
 namespace RlhfSharp.Data;
@@ -62,14 +63,18 @@ internal static class ParquetSource
         return result;
     }
 
-    /// <summary>Runs a Parquet.Net call; its exceptions for a damaged or unsupported file become one-line user errors.</summary>
+    /// <summary>
+    /// Runs a Parquet.Net call; the exception types it was seen to throw on damaged files become one-line user errors.
+    /// (Some damaged footers make Parquet.Net 6.1 loop forever instead; nothing here can catch that.)
+    /// </summary>
     static T Guard<T>(string path, Func<T> read)
     {
         try
         {
             return read();
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or NotSupportedException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or NotSupportedException
+            or ArgumentException or OverflowException or IndexOutOfRangeException or ParquetException or ThriftProtocolException)
         {
             throw new RlhfException($"{path}: not a readable Parquet file ({e.Message.ReplaceLineEndings(" ")})", e);
         }

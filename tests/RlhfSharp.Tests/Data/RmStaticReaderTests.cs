@@ -96,11 +96,24 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public void DamagedParquetFile()
+    public void GarbageAfterParquetMagic()
     {
         string path = folder.At("bad.parquet");
         File.WriteAllBytes(path, [.. "PAR1"u8, 1, 2, 3, 4, 5, 6, 7, 8]);
+        AssertUnreadable(path);
+    }
 
+    [Fact]
+    public async Task TruncatedParquetFile()
+    {
+        string path = await WriteParquet("cut.parquet", Pairs);
+        byte[] bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        AssertUnreadable(path);
+    }
+
+    static void AssertUnreadable(string path)
+    {
         var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.StartsWith($"{path}: not a readable Parquet file", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
