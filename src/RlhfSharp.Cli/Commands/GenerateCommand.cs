@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using RlhfSharp.Data;
 using RlhfSharp.Generation;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
@@ -13,7 +14,7 @@ public static class GenerateCommand
 {
     static readonly Option<string> Model = new("--model") { Description = "Hugging Face model directory (config.json + safetensors)", Required = true };
     static readonly Option<string[]> Prompt = new("--prompt") { Description = "prompt text (repeat for a batch)" };
-    static readonly Option<string?> Prompts = new("--prompts") { Description = "JSONL file of prompts: one {\"prompt\": \"...\"} per line" };
+    static readonly Option<string?> Prompts = new("--prompts") { Description = "prompts file: JSONL/Parquet with a \"prompt\" field, or HH-RLHF dialogues (cut at the final Assistant turn)" };
     static readonly Option<string[]> InputIds = new("--input-ids") { Description = "comma-separated prompt token ids (repeat for a batch)" };
     static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "tokens to generate per prompt", DefaultValueFactory = _ => 64 };
     static readonly Option<bool> Greedy = new("--greedy") { Description = "always take the most likely token" };
@@ -60,7 +61,7 @@ public static class GenerateCommand
 
         List<IReadOnlyList<int>> prompts = idLists.Length > 0
             ? idLists.Select((s, i) => ParseIds(s, i, model.Config.VocabSize)).ToList()
-            : (promptFile is null ? texts : PromptFile.Read(promptFile)).Select(t => Encode(tokenizer, t, modelDir)).ToList();
+            : (promptFile is null ? texts : DatasetReader.ReadPrompts(promptFile).Examples).Select(t => Encode(tokenizer, t, modelDir)).ToList();
 
         var console = CliApp.Console(parsed);
         var results = new List<GeneratedSequence>();

@@ -12,6 +12,9 @@ internal enum DataLayout
     /// <summary>"prompt" and "completion".</summary>
     PromptCompletion,
 
+    /// <summary>A "prompt" field, whatever else the row holds (prompt lists for generation and PPO).</summary>
+    PromptOnly,
+
     /// <summary>"messages": a chat rendered by a <see cref="ChatTemplate"/>.</summary>
     ChatMessages,
 }

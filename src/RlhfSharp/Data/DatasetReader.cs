@@ -26,6 +26,20 @@ public static class DatasetReader
             "messages, prompt + completion, prompt + chosen (rm-static) or chosen + rejected (HH-RLHF)",
             (layout, row, o) => RowParser.Sft(layout, row, o.ChatTemplate));
 
+    /// <summary>
+    /// Prompts for generation, PPO rollouts or evaluation: the "prompt" field of any layout that has one, or the
+    /// HH-RLHF dialogue cut after its final "\n\nAssistant:".
+    /// </summary>
+    public static DatasetReadResult<string> ReadPrompts(string path, ReadOptions? options = null) =>
+        Read(path, options ?? new ReadOptions(), PromptLayout,
+            "prompt, or chosen + rejected (HH-RLHF)",
+            (layout, row, _) => RowParser.Prompt(layout, row));
+
+    static DataLayout? PromptLayout(IReadOnlyCollection<string> fields) =>
+        fields.Contains("prompt") ? DataLayout.PromptOnly
+        : fields.Contains("chosen") && fields.Contains("rejected") ? DataLayout.HhDialogue
+        : null;
+
     static DataLayout? PreferenceLayout(IReadOnlyCollection<string> fields) =>
         !fields.Contains("chosen") || !fields.Contains("rejected") ? null
         : fields.Contains("prompt") ? DataLayout.RmStatic

@@ -36,6 +36,18 @@ internal static class RowParser
         return example;
     }
 
+    public static string Prompt(DataLayout layout, DataRow row)
+    {
+        string prompt = layout switch
+        {
+            DataLayout.PromptOnly => row.Text("prompt"),
+            DataLayout.HhDialogue => HhDialogue.Split(row.Text("chosen"), row.Text("rejected")).Prompt,
+            _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a prompt layout"),
+        };
+        RequirePrompt(prompt);
+        return prompt;
+    }
+
     static SftExample ChosenOnly(PreferencePair pair) => new(pair.Prompt, pair.Chosen);
 
     static void RequirePrompt(string prompt)

@@ -57,8 +57,10 @@ public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         if (keyIsToken.shape[1] != past + time)
             throw new ArgumentException($"attention mask covers {keyIsToken.shape[1]} positions, expected past {past} + time {time}");
         var positions = input.PositionIds ?? PositionsFromMask(keyIsToken, time);
-        if (_positions is not null && positions.max().item<long>() >= Config.MaxPositions)
-            throw new RlhfException($"sequence of {positions.max().item<long>() + 1} positions exceeds the model's maximum of {Config.MaxPositions}");
+        // Derived positions never exceed past + time - 1, so only explicit ones need a (synchronising) max().
+        long longest = input.PositionIds is null ? past + time : positions.max().item<long>() + 1;
+        if (_positions is not null && longest > Config.MaxPositions)
+            throw new RlhfException($"sequence of {longest} positions exceeds the model's maximum of {Config.MaxPositions}");
 
         var hidden = _tokens.call(input.InputIds);
         if (_positions is not null) hidden = hidden + _positions.call(positions);

@@ -5,7 +5,8 @@ namespace RlhfSharp.Training;
 /// <summary>The training losses as pure functions of tensors.</summary>
 public static class Losses
 {
-    public const long IgnoreIndex = -100;
+    /// <summary>The label of positions that carry no loss (prompt and padding), as the encoder writes it.</summary>
+    public const long IgnoreIndex = Data.ExampleEncoder.IgnoreLabel;
 
     /// <summary>
     /// Next-token cross-entropy averaged over positions whose label is not -100: logits [B, T, V] at

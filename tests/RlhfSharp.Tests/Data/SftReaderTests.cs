@@ -80,3 +80,21 @@ public sealed class SftReaderTests : IDisposable
         Assert.Equal($"{path}:1: {why}", error.Message);
     }
 }
+
+public class PromptReaderTests
+{
+    [Fact]
+    public void Prompts_come_from_a_prompt_field_or_from_hh_dialogues()
+    {
+        var hh = RlhfSharp.Data.DatasetReader.ReadPrompts(TestPaths.Shared("hh-rlhf", "helpful-base", "test.jsonl.gz"));
+        Assert.Equal(2354, hh.Examples.Count);
+        Assert.All(hh.Examples, p => Assert.EndsWith("\n\nAssistant:", p));
+
+        string file = Path.Combine(TestPaths.NewTempDirectory(), "prompts.jsonl");
+        File.WriteAllText(file, "{\"prompt\": \"one\", \"id\": 1}\n{\"prompt\": \"two\"}\n");
+        Assert.Equal(["one", "two"], RlhfSharp.Data.DatasetReader.ReadPrompts(file).Examples);
+
+        File.WriteAllText(file, "{\"prompt\": \"one\"}\n{\"prompt\": \"  \"}\n");
+        Assert.Contains("prompts.jsonl:2: empty prompt", Assert.Throws<RlhfException>(() => RlhfSharp.Data.DatasetReader.ReadPrompts(file)).Message);
+    }
+}
