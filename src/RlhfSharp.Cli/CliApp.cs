@@ -21,6 +21,9 @@ public static class CliApp
         var root = new RootCommand("RlhfSharp: supervised fine-tuning, reward models, PPO and evaluation for language models, in .NET.");
         root.Options.Add(Threads);
         root.Subcommands.Add(GenerateCommand.Build());
+        root.Subcommands.Add(SftCommand.Build());
+        root.Subcommands.Add(RewardCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root;
     }

@@ -11,8 +11,10 @@ public sealed record TrainingSummary(long Steps, IReadOnlyDictionary<string, dou
 /// schedule, AdamW, periodic held-out evaluation, metrics (TensorBoard + metrics.jsonl), checkpoints and
 /// exact resume. Dropout's random stream is reseeded from (seed, micro-batch) each micro-batch, so a
 /// resumed run draws the same masks as an uninterrupted one without saving generator state.
+/// Messages and plain progress lines go to <c>log</c>; <c>liveProgress</c> shows a live bar on the console instead.
 /// </summary>
-public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objective, TrainingOptions options, string outputDirectory, TextWriter? log = null)
+public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objective, TrainingOptions options, string outputDirectory,
+    TextWriter? log = null, bool liveProgress = false)
 {
     /// <param name="stopAtStep">Stop after this step with a checkpoint, as an interrupted run would (the
     /// schedule still spans the whole run); the final model is then not written.</param>
@@ -37,7 +39,7 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         }
         using var metrics = new MetricsWriter(outputDirectory);
         metrics.TruncateAfter(state.Step);
-        using var progress = new TrainingProgress(objective.Name, totalSteps, state.Step, log);
+        using var progress = new TrainingProgress(objective.Name, totalSteps, state.Step, liveProgress ? null : log ?? TextWriter.Null);
 
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
         (int, IReadOnlyList<int[]>)? epochCache = null;

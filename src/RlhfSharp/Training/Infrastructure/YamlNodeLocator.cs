@@ -23,6 +23,8 @@ internal static class YamlNodeLocator
     {
         var open = new Stack<Collection>();
         var parser = new Parser(new StringReader(yaml));
+        // A mapping and its first key start at the same mark: the innermost node there is the one meant.
+        YamlNodeLocation? found = null;
         try
         {
             while (parser.MoveNext())
@@ -31,16 +33,17 @@ internal static class YamlNodeLocator
                 if (current is MappingEnd or SequenceEnd) { open.Pop(); continue; }
                 if (current is not (Scalar or MappingStart or SequenceStart or AnchorAlias)) continue;
 
+                if (found is not null && (current.Start.Line != mark.Line || current.Start.Column != mark.Column)) return found;
                 YamlNodeLocation location = Locate(open.TryPeek(out Collection? parent) ? parent : null, current);
-                if (current.Start.Line == mark.Line && current.Start.Column == mark.Column) return location;
+                if (current.Start.Line == mark.Line && current.Start.Column == mark.Column) found = location;
                 if (current is MappingStart or SequenceStart) open.Push(new Collection(location.Path, current is MappingStart));
             }
         }
         catch (YamlException)
         {
-            // A syntax error after the mark; the node was not found before it.
+            // A syntax error after the mark.
         }
-        return null;
+        return found;
     }
 
     /// <summary>The location of a node that starts inside <paramref name="parent"/>, advancing the parent's state.</summary>

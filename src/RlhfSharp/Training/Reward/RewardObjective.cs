@@ -8,7 +8,7 @@ namespace RlhfSharp.Training.Reward;
 /// Reward-model training on preference pairs: chosen and rejected go through the model in one batch,
 /// loss = -log sigmoid(r_chosen - r_rejected - margin) [+ centering term].
 /// </summary>
-public sealed class RewardObjective(SequenceRewardModel model, RewardOptions options) : ITrainingObjective<EncodedPreference>
+public sealed class RewardObjective(SequenceRewardModel model, RewardOptions options, string? tokenizerDirectory = null) : ITrainingObjective<EncodedPreference>
 {
     public string Name => "reward";
     public nn.Module Model => model;
@@ -61,7 +61,12 @@ public sealed class RewardObjective(SequenceRewardModel model, RewardOptions opt
         };
     }
 
-    public void SavePretrained(string directory) => model.SavePretrained(directory);
+    /// <summary>Saves the model with the tokenizer files it was trained with, so the folder is usable on its own.</summary>
+    public void SavePretrained(string directory)
+    {
+        model.SavePretrained(directory);
+        if (tokenizerDirectory is not null) PretrainedWeights.CopyTokenizerFiles(tokenizerDirectory, directory);
+    }
 
     public void LoadCheckpointWeights(string directory) =>
         PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(Config.Family), PretrainedWeights.HeadRules.RewardModel());

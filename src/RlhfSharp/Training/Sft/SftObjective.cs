@@ -8,7 +8,7 @@ namespace RlhfSharp.Training.Sft;
 /// Supervised fine-tuning: next-token cross-entropy on response tokens only (prompt tokens carry label
 /// -100), right-padded batches.
 /// </summary>
-public sealed class SftObjective(CausalLanguageModel model) : ITrainingObjective<EncodedSft>
+public sealed class SftObjective(CausalLanguageModel model, string? tokenizerDirectory = null) : ITrainingObjective<EncodedSft>
 {
     public string Name => "sft";
     public nn.Module Model => model;
@@ -47,7 +47,12 @@ public sealed class SftObjective(CausalLanguageModel model) : ITrainingObjective
         return new Dictionary<string, double> { ["eval_loss"] = mean, ["eval_perplexity"] = Math.Exp(mean) };
     }
 
-    public void SavePretrained(string directory) => model.SavePretrained(directory);
+    /// <summary>Saves the model with the tokenizer files it was trained with, so the folder is usable on its own.</summary>
+    public void SavePretrained(string directory)
+    {
+        model.SavePretrained(directory);
+        if (tokenizerDirectory is not null) PretrainedWeights.CopyTokenizerFiles(tokenizerDirectory, directory);
+    }
 
     public void LoadCheckpointWeights(string directory) =>
         PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(Config.Family), PretrainedWeights.HeadRules.CausalLm(Config));

@@ -47,6 +47,7 @@ public class YamlConfigTests
     public void Unknown_keys_are_named_with_line_and_column()
     {
         Assert.Equal(":2:1: unknown key 'learning_rat'", LoadError("model: gpt2\nlearning_rat: 0.1\n"));
+        Assert.Equal(":1:1: unknown key 'learning_rat'", LoadError("learning_rat: 0.1\n"));
         Assert.Equal(":3:3: unknown key 'optimizer.beta_2'", LoadError("optimizer:\n  beta1: 0.8\n  beta_2: 0.99\n"));
     }
 

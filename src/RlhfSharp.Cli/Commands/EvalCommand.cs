@@ -1,0 +1,49 @@
+using System.CommandLine;
+using RlhfSharp.Data;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using RlhfSharp.Training.Reward;
+using Spectre.Console;
+
+namespace RlhfSharp.Cli.Commands;
+
+/// <summary>`rlhf eval ...`: evaluations of trained models.</summary>
+public static class EvalCommand
+{
+    static readonly Option<string> Model = new("--model") { Description = "reward model directory", Required = true };
+    static readonly Option<string> Data = new("--data") { Description = "preference pairs (HH-RLHF or rm-static; JSONL, .gz or Parquet)", Required = true };
+    static readonly Option<int> BatchSize = new("--batch-size") { Description = "pairs per forward pass", DefaultValueFactory = _ => 8 };
+    static readonly Option<int> MaxLength = new("--max-length") { Description = "tokens per sequence (prompts cut from the left)", DefaultValueFactory = _ => 512 };
+    static readonly Option<bool> SkipBadRows = new("--skip-bad-rows") { Description = "skip and count malformed rows" };
+
+    public static Command Build()
+    {
+        var eval = new Command("eval", "Evaluate trained models.");
+        var reward = new Command("reward", "Accuracy (r_chosen > r_rejected), mean margin and pair count of a reward model on preference pairs.");
+        foreach (var option in new Option[] { Model, Data, BatchSize, MaxLength, SkipBadRows }) reward.Options.Add(option);
+        reward.SetAction(RunReward);
+        eval.Subcommands.Add(reward);
+        return eval;
+    }
+
+    static int RunReward(ParseResult parsed)
+    {
+        string modelDir = parsed.GetValue(Model)!;
+        var tokenizer = TokenizerLoader.FromDirectory(modelDir) ?? throw new RlhfException($"{modelDir}: no tokenizer files");
+        var data = DatasetReader.ReadPreferences(parsed.GetValue(Data)!, new ReadOptions { SkipBadRows = parsed.GetValue(SkipBadRows) });
+        var encoder = new ExampleEncoder(tokenizer);
+        var pairs = data.Examples.Select(p => encoder.EncodePreference(p, parsed.GetValue(MaxLength))).ToList();
+
+        CliApp.InitializeTorch(parsed);
+        using var model = SequenceRewardModel.FromPretrained(modelDir);
+        IReadOnlyDictionary<string, double> metrics;
+        using (TorchSharp.torch.no_grad()) metrics = new RewardObjective(model, new RewardOptions()).Evaluate(pairs, parsed.GetValue(BatchSize));
+
+        var table = new Table().AddColumns("pairs", "accuracy", "mean margin", "reward mean", "reward std");
+        table.AddRow($"{pairs.Count}", $"{metrics["eval_accuracy"]:P1}", $"{metrics["eval_margin"]:F4}", $"{metrics["eval_reward_mean"]:F4}", $"{metrics["eval_reward_std"]:F4}");
+        CliApp.Console(parsed).Write(table);
+        parsed.InvocationConfiguration.Output.WriteLine(
+            $"pairs {pairs.Count} accuracy {metrics["eval_accuracy"]:F4} mean_margin {metrics["eval_margin"]:F4} (skipped rows: {data.SkippedRows})");
+        return 0;
+    }
+}

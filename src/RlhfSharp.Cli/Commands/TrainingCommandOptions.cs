@@ -1,0 +1,67 @@
+using System.CommandLine;
+using RlhfSharp.Training;
+using RlhfSharp.Training.Infrastructure;
+
+namespace RlhfSharp.Cli.Commands;
+
+/// <summary>
+/// The command-line options every trainer shares, each bound to a property of its options class. Values
+/// come from the defaults, then the YAML config file, then the options given explicitly on the command line.
+/// </summary>
+public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOptions, new()
+{
+    public readonly Option<string> Model = new("--model") { Description = "Hugging Face model directory to start from", Required = true };
+    public readonly Option<string> Data = new("--data") { Description = "training data: JSONL (plain or .gz), a Parquet file or a folder of them", Required = true };
+    public readonly Option<string> Out = new("--out") { Description = "run folder: final model, checkpoints, metrics, TensorBoard logs", Required = true };
+    public readonly Option<string?> Config = new("--config") { Description = "YAML file of options (snake_case keys); command-line options override it" };
+    public readonly Option<string?> EvalData = new("--eval-data") { Description = "held-out data (default: a seeded held_out_fraction of --data)" };
+    public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its latest checkpoint" };
+
+    readonly List<(Option Option, string Property, Func<ParseResult, object?> Value)> _bound = [];
+
+    public TrainingCommandOptions()
+    {
+        var defaults = new TOptions();
+        Bind(new Option<long>("--max-steps") { Description = "optimizer steps (default: --epochs passes over the data)" }, nameof(TrainingOptions.MaxSteps), v => (long?)v);
+        Bind("--epochs", "passes over the training data", nameof(TrainingOptions.Epochs), defaults.Epochs);
+        Bind("--lr", "peak learning rate", nameof(TrainingOptions.LearningRate), defaults.LearningRate);
+        Bind("--batch-size", "examples per micro-batch", nameof(TrainingOptions.BatchSize), defaults.BatchSize);
+        Bind("--gradient-accumulation", "micro-batches per optimizer step", nameof(TrainingOptions.GradientAccumulation), defaults.GradientAccumulation);
+        Bind("--max-length", "tokens per example (longer prompts are cut from the left)", nameof(TrainingOptions.MaxLength), defaults.MaxLength);
+        Bind("--weight-decay", "AdamW weight decay on matrices", nameof(TrainingOptions.WeightDecay), defaults.WeightDecay);
+        Bind("--warmup-steps", "linear warmup steps before cosine decay", nameof(TrainingOptions.WarmupSteps), defaults.WarmupSteps);
+        Bind("--max-grad-norm", "gradient-norm clip (0: off)", nameof(TrainingOptions.MaxGradNorm), defaults.MaxGradNorm);
+        Bind("--eval-every", "steps between held-out evaluations", nameof(TrainingOptions.EvalEvery), defaults.EvalEvery);
+        Bind("--save-every", "steps between checkpoints", nameof(TrainingOptions.SaveEvery), defaults.SaveEvery);
+        Bind("--log-every", "steps between metric lines", nameof(TrainingOptions.LogEvery), defaults.LogEvery);
+        Bind("--seed", "random seed (data order, dropout, split)", nameof(TrainingOptions.Seed), defaults.Seed);
+        Bind("--freeze-bottom-layers", "freeze the embeddings and the bottom N blocks", nameof(TrainingOptions.FreezeBottomLayers), defaults.FreezeBottomLayers);
+        Bind("--held-out-fraction", "held-out share of --data when no --eval-data", nameof(TrainingOptions.HeldOutFraction), defaults.HeldOutFraction);
+        Bind("--skip-bad-rows", "skip and count malformed rows instead of stopping", nameof(TrainingOptions.SkipBadRows), defaults.SkipBadRows);
+    }
+
+    /// <summary>An option bound to a property of <typeparamref name="TOptions"/>, showing its default in --help.</summary>
+    public void Bind<T>(string name, string description, string property, T defaultValue) =>
+        Bind(new Option<T>(name) { Description = description, DefaultValueFactory = _ => defaultValue }, property, v => v);
+
+    void Bind<T>(Option<T> option, string property, Func<T, object?> box) =>
+        _bound.Add((option, property, parsed => box(parsed.GetValue(option)!)));
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Model, Data, Out, Config, EvalData, Resume }) command.Options.Add(option);
+        foreach (var (option, _, _) in _bound) command.Options.Add(option);
+    }
+
+    /// <summary>Defaults, then the config file, then explicit command-line options; validated.</summary>
+    public TOptions Resolve(ParseResult parsed)
+    {
+        var fromFile = parsed.GetValue(Config) is { } path ? YamlConfig.Load<TOptions>(path) : new TOptions();
+        var overrides = _bound
+            .Where(b => parsed.GetResult(b.Option) is { Implicit: false })
+            .ToDictionary(b => b.Property, b => b.Value(parsed));
+        var options = YamlConfig.Merge(fromFile, overrides);
+        options.Validate();
+        return options;
+    }
+}
