@@ -26,6 +26,7 @@ public static class BenchCommand
         foreach (var option in new Option[] { Out, NewTokens, PromptTokens, Batches }) generate.Options.Add(option);
         generate.SetAction(RunGenerate);
         bench.Subcommands.Add(generate);
+        bench.Subcommands.Add(TrainingBench.Build(Out));
         return bench;
     }
 

@@ -66,6 +66,9 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
         json["num_labels"] = 1;
         json["id2label"] = new System.Text.Json.Nodes.JsonObject { ["0"] = "LABEL_0" };
         json["label2id"] = new System.Text.Json.Nodes.JsonObject { ["LABEL_0"] = 0 };
+        // transformers' *ForSequenceClassification finds the last real token through pad_token_id and refuses
+        // batches without one; GPT-2/GPT-J have none, so the EOS id stands in (padding is masked anyway).
+        json["pad_token_id"] ??= Config.EosTokenId;
         PretrainedWeights.Save(this, directory, json);
     }
 

@@ -34,6 +34,7 @@ public class SequenceRewardModelTests
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!;
         Assert.Equal("LlamaForSequenceClassification", config["architectures"]![0]!.GetValue<string>());
         Assert.Equal(1, config["num_labels"]!.GetValue<int>());
+        Assert.Equal(96, config["pad_token_id"]!.GetValue<int>()); // no pad token: EOS stands in, as transformers needs one
         Assert.Contains("score.weight", RlhfSharp.Models.Checkpoints.ModelCheckpoint.Open(dir).Tensors.Keys);
 
         using var loaded = SequenceRewardModel.FromPretrained(dir);
