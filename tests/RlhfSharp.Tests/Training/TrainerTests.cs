@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Tests.Training;
 
 /// <summary>The trainers on tiny models and synthetic tasks with token ids (vocabulary 97).</summary>
+[Collection(GlobalRandomStateCollection.Name)]
 public class TrainerTests
 {
     /// <summary>Prompt: 4 random tokens of 1..20; response: the same tokens plus one (a rule the model can learn).</summary>
