@@ -6,6 +6,16 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// <summary>The CPU's measured fp32 matrix-multiply throughput through LibTorch: the ceiling every stage is held against.</summary>
 public static class MatmulPeak
 {
+    /// <summary>
+    /// The best GFLOP/s over square products and the shapes a model of width <paramref name="hidden"/> runs
+    /// ([tokens, hidden] x [hidden, 4 hidden] and back): a short or single-shape probe underestimates the
+    /// ceiling, which would overstate utilisation.
+    /// </summary>
+    public static double Peak(long hidden, long tokens = 1024) => new[]
+    {
+        Measure(1024, 1024, 1024), Measure(2048, 2048, 2048), Measure(tokens, hidden, 4 * hidden), Measure(tokens, 4 * hidden, hidden),
+    }.Max();
+
     /// <summary>GFLOP/s of [m, k] x [k, n] (best of several timed runs after a warm-up).</summary>
     public static double Measure(long m, long k, long n, int repeats = 5)
     {

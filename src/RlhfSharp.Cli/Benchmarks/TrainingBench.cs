@@ -45,7 +45,7 @@ public static class TrainingBench
         int sequence = parsed.GetValue(Sequence), batch = parsed.GetValue(Batch), steps = parsed.GetValue(Steps);
         CliApp.InitializeTorch(parsed);
         manual_seed(0);
-        double peak = MatmulPeak.Measure(1024, 1024, 1024);
+        double peak = MatmulPeak.Peak(config.HiddenSize, (long)batch * sequence);
 
         using var model = new CausalLanguageModel(config);
         long parameters = model.parameters().Sum(p => p.numel());
@@ -83,7 +83,7 @@ public static class TrainingBench
             Directory.CreateDirectory(outDir);
             AtomicFile.WriteAllText(Path.Combine(outDir, $"bench-training-{parsed.GetValue(Size)}.json"), JsonSerializer.Serialize(new
             {
-                threads = get_num_threads(), matmul_peak_gflops_1024 = Math.Round(peak, 1), parameters, batch, sequence,
+                threads = get_num_threads(), matmul_peak_gflops = Math.Round(peak, 1), parameters, batch, sequence,
                 step_seconds = times, tokens_per_s = Math.Round(tokensPerSecond, 1), mfu = Math.Round(mfu, 3),
             }, new JsonSerializerOptions { WriteIndented = true }));
         }

@@ -45,7 +45,7 @@ public static class BenchCommand
         int threads = get_num_threads();
         manual_seed(0);
 
-        double peak = MatmulPeak.Measure(1024, 1024, 1024);
+        double peak = MatmulPeak.Peak(BenchModel23M().HiddenSize);
         using var model = new CausalLanguageModel(BenchModel23M());
         long parameters = model.parameters().Sum(p => p.numel());
         var generator = new TextGenerator(model);
@@ -81,7 +81,7 @@ public static class BenchCommand
         if (parsed.GetValue(Out) is { } outDir)
         {
             Directory.CreateDirectory(outDir);
-            var report = new { machine = new { threads, matmul_peak_gflops_1024 = Math.Round(peak, 1) }, model_parameters = parameters, prompt_tokens = promptTokens, results = rows };
+            var report = new { machine = new { threads, matmul_peak_gflops = Math.Round(peak, 1) }, model_parameters = parameters, prompt_tokens = promptTokens, results = rows };
             AtomicFile.WriteAllText(Path.Combine(outDir, "bench-generate.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         }
         return 0;
