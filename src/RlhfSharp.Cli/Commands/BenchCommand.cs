@@ -27,6 +27,7 @@ public static class BenchCommand
         generate.SetAction(RunGenerate);
         bench.Subcommands.Add(generate);
         bench.Subcommands.Add(TrainingBench.Build(Out));
+        bench.Subcommands.Add(PpoBench.Build(Out));
         return bench;
     }
 

@@ -65,7 +65,7 @@ public static class TrainingCommand
     }
 
     /// <summary>An existing run is continued only with --resume, never overwritten.</summary>
-    static void RequireUsableOutput(string outDir, bool resume)
+    public static void RequireUsableOutput(string outDir, bool resume)
     {
         if (File.Exists(outDir)) throw new RlhfException($"{outDir}: --out is a file, not a folder");
         if (!resume && Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())

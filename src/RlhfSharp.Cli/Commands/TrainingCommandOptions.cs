@@ -10,19 +10,29 @@ namespace RlhfSharp.Cli.Commands;
 /// </summary>
 public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOptions, new()
 {
-    public readonly Option<string> Model = new("--model") { Description = "Hugging Face model directory to start from", Required = true };
-    public readonly Option<string> Data = new("--data") { Description = "training data: JSONL (plain or .gz), a Parquet file or a folder of them", Required = true };
+    public readonly Option<string> Model;
+    public readonly Option<string> Data;
     public readonly Option<string> Out = new("--out") { Description = "run folder: final model, checkpoints, metrics, TensorBoard logs", Required = true };
     public readonly Option<string?> Config = new("--config") { Description = "YAML file of options (snake_case keys); command-line options override it" };
-    public readonly Option<string?> EvalData = new("--eval-data") { Description = "held-out data (default: a seeded held_out_fraction of --data)" };
+    public readonly Option<string?> EvalData;
     public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its latest checkpoint" };
 
     readonly List<(Option Option, string Property, Func<ParseResult, object?> Value)> _bound = [];
 
-    public TrainingCommandOptions()
+    /// <param name="model">(name, description) of the starting-model option.</param>
+    /// <param name="data">(name, description) of the training-data option.</param>
+    /// <param name="evalData">(name, description) of the held-out-data option.</param>
+    public TrainingCommandOptions(
+        (string Name, string Description)? model = null, (string Name, string Description)? data = null, (string Name, string Description)? evalData = null)
     {
+        var (modelName, modelHelp) = model ?? ("--model", "Hugging Face model directory to start from");
+        var (dataName, dataHelp) = data ?? ("--data", "training data: JSONL (plain or .gz), a Parquet file or a folder of them");
+        var (evalName, evalHelp) = evalData ?? ("--eval-data", "held-out data (default: a seeded held_out_fraction of --data)");
+        Model = new Option<string>(modelName) { Description = modelHelp, Required = true };
+        Data = new Option<string>(dataName) { Description = dataHelp, Required = true };
+        EvalData = new Option<string?>(evalName) { Description = evalHelp };
         var defaults = new TOptions();
-        Bind(new Option<long>("--max-steps") { Description = "optimizer steps (default: --epochs passes over the data)" }, nameof(TrainingOptions.MaxSteps), v => (long?)v);
+        Bind(new Option<long>("--max-steps") { Description = "optimizer steps (default: --epochs passes over the data; PPO: iterations)" }, nameof(TrainingOptions.MaxSteps), v => (long?)v);
         Bind("--epochs", "passes over the training data", nameof(TrainingOptions.Epochs), defaults.Epochs);
         Bind("--lr", "peak learning rate", nameof(TrainingOptions.LearningRate), defaults.LearningRate);
         Bind("--batch-size", "examples per micro-batch", nameof(TrainingOptions.BatchSize), defaults.BatchSize);

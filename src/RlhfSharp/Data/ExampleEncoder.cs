@@ -43,6 +43,14 @@ public sealed class ExampleEncoder(ITextTokenizer tokenizer)
         return result;
     }
 
+    /// <summary>One prompt + response as the reward model saw its training pairs (EOS appended, same truncation).</summary>
+    public EncodedSequence EncodeSequence(string prompt, string response, int maxLength)
+    {
+        var result = Encode(tokenizer.Encode(prompt), response, maxLength);
+        Count(result.Truncation);
+        return result;
+    }
+
     EncodedSequence Encode(IReadOnlyList<int> prompt, string responseText, int maxLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);

@@ -49,10 +49,12 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
         ? nn.functional.linear(hidden, Trunk.TokenEmbedding)
         : _head.call(hidden);
 
-    /// <summary>Loads a Hugging Face model directory (config.json + safetensors), float32.</summary>
-    public static CausalLanguageModel FromPretrained(string directory)
+    /// <summary>Loads a Hugging Face model directory (config.json + safetensors), float32. PPO passes
+    /// <paramref name="withoutDropout"/>: the ratio of new to old log-probabilities must not carry dropout noise.</summary>
+    public static CausalLanguageModel FromPretrained(string directory, bool withoutDropout = false)
     {
         var config = ModelConfig.FromDirectory(directory);
+        if (withoutDropout) config = config with { EmbeddingDropout = 0, AttentionDropout = 0, ResidualDropout = 0 };
         var model = new CausalLanguageModel(config);
         PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(config.Family), PretrainedWeights.HeadRules.CausalLm(config));
         model.eval();

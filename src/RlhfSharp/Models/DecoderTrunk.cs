@@ -51,6 +51,19 @@ public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     public override Tensor forward(DecoderInput input)
     {
         using var scope = NewDisposeScope();
+        var (hidden, context) = Embed(input);
+        hidden = RunBlocks(hidden, context, 0, Config.NumLayers);
+        input.Cache?.Advance(input.InputIds.shape[1]);
+        return _finalNorm.call(hidden).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The embedded input [batch, time, hidden] and what every block of this pass shares (mask, rotary
+    /// angles, cache). With <see cref="RunBlocks"/> and <see cref="FinalNorm"/> it is the forward pass in
+    /// parts, so a reference model can start from hidden states computed by shared frozen blocks.
+    /// </summary>
+    public (Tensor Hidden, AttentionContext Context) Embed(DecoderInput input)
+    {
         long batch = input.InputIds.shape[0], time = input.InputIds.shape[1];
         long past = input.Cache?.Length ?? 0;
         var keyIsToken = input.AttentionMask?.to(ScalarType.Bool) ?? ones([batch, past + time], ScalarType.Bool);
@@ -68,11 +81,17 @@ public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
 
         Tensor? cos = null, sin = null;
         if (_rotary is not null) (cos, sin) = _rotary.Angles(positions);
-        var context = new AttentionContext(AllowedKeys(keyIsToken, past, time), cos, sin, input.Cache);
-        foreach (var block in _blocks) hidden = block.call(hidden, context);
-        input.Cache?.Advance(time);
-        return _finalNorm.call(hidden).MoveToOuterDisposeScope();
+        return (hidden, new AttentionContext(AllowedKeys(keyIsToken, past, time), cos, sin, input.Cache));
     }
+
+    /// <summary>Blocks [<paramref name="from"/>, <paramref name="to"/>) of this trunk.</summary>
+    public Tensor RunBlocks(Tensor hidden, AttentionContext context, int from, int to)
+    {
+        for (int layer = from; layer < to; layer++) hidden = _blocks[layer].call(hidden, context);
+        return hidden;
+    }
+
+    public Tensor FinalNorm(Tensor hidden) => _finalNorm.call(hidden);
 
     /// <summary>Position of each new token: the count of real tokens before it (so left padding is skipped).</summary>
     static Tensor PositionsFromMask(Tensor keyIsToken, long time)

@@ -13,7 +13,11 @@ public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
     const string OptimizerFile = "optimizer.bin";
     public string Root { get; } = Path.Combine(outputDirectory, "checkpoints");
 
-    public string Save<TExample>(ITrainingObjective<TExample> objective, AdamW optimizer, TrainerState state)
+    public string Save<TExample>(ITrainingObjective<TExample> objective, AdamW optimizer, TrainerState state) =>
+        Save(objective.SavePretrained, optimizer, state);
+
+    /// <summary>Saves a checkpoint whose model (and any extra state files) <paramref name="saveModel"/> writes into a folder.</summary>
+    public string Save(Action<string> saveModel, AdamW optimizer, TrainerState state)
     {
         Directory.CreateDirectory(Root);
         string final = Path.Combine(Root, $"step-{state.Step:D8}");
@@ -21,7 +25,7 @@ public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
         Directory.CreateDirectory(temp);
         try
         {
-            objective.SavePretrained(temp);
+            saveModel(temp);
             optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
             state.Save(temp);
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
@@ -46,10 +50,13 @@ public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
     public string? Latest => List().LastOrDefault();
 
     /// <summary>Restores weights and optimizer state from <paramref name="checkpoint"/> and returns its trainer state.</summary>
-    public static TrainerState Restore<TExample>(string checkpoint, ITrainingObjective<TExample> objective, AdamW optimizer)
+    public static TrainerState Restore<TExample>(string checkpoint, ITrainingObjective<TExample> objective, AdamW optimizer) =>
+        Restore(checkpoint, objective.LoadCheckpointWeights, optimizer);
+
+    public static TrainerState Restore(string checkpoint, Action<string> loadModel, AdamW optimizer)
     {
         var state = TrainerState.Load(checkpoint);
-        objective.LoadCheckpointWeights(checkpoint);
+        loadModel(checkpoint);
         string optimizerPath = Path.Combine(checkpoint, OptimizerFile);
         if (!File.Exists(optimizerPath)) throw new RlhfException($"{optimizerPath}: optimizer state missing from the checkpoint");
         optimizer.load_state_dict(optimizerPath);

@@ -7,30 +7,6 @@ namespace RlhfSharp.Tests.Cli;
 /// <summary>`rlhf sft`, `rlhf reward` and `rlhf eval reward` end to end on a tiny model with the GPT-2 tokenizer.</summary>
 public class TrainingCommandTests
 {
-    static readonly Lazy<string> TinyModel = new(() =>
-    {
-        string dir = TestPaths.NewTempDirectory();
-        var json = Models.TinyModels.ConfigJson("gpt2");
-        json["vocab_size"] = 50257;
-        json["n_embd"] = 16;
-        json["n_positions"] = 128;
-        json["eos_token_id"] = 50256;
-        TorchSharp.torch.manual_seed(5);
-        using var model = new CausalLanguageModel(ModelConfig.FromJson(json));
-        model.SavePretrained(dir);
-        PretrainedWeights.CopyTokenizerFiles(TestPaths.Shared("gpt2-tokenizer"), dir);
-        return dir;
-    });
-
-    static string HhSample(int lines)
-    {
-        string path = Path.Combine(TestPaths.NewTempDirectory(), "hh.jsonl");
-        using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(TestPaths.Shared("hh-rlhf", "helpful-base", "test.jsonl.gz")), System.IO.Compression.CompressionMode.Decompress);
-        using var reader = new StreamReader(gzip);
-        File.WriteAllLines(path, Enumerable.Range(0, lines).Select(_ => reader.ReadLine()!));
-        return path;
-    }
-
     static string[] SmallRun(int steps) => ["--max-steps", $"{steps}", "--batch-size", "4", "--max-length", "48", "--eval-every", "2", "--save-every", "2", "--log-every", "1"];
 
     static readonly string[] Small = SmallRun(4);
@@ -38,9 +14,9 @@ public class TrainingCommandTests
     [Fact]
     public void Sft_then_reward_then_eval_produce_loadable_models_and_run_records()
     {
-        string data = HhSample(40);
+        string data = TrainingCommandTestsModels.HhSample(40);
         string sftOut = Path.Combine(TestPaths.NewTempDirectory(), "sft");
-        var sft = CliRunner.Run(["sft", "--model", TinyModel.Value, "--data", data, "--out", sftOut, .. Small, "--lr", "1e-3"]);
+        var sft = CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", sftOut, .. Small, "--lr", "1e-3"]);
         Assert.True(sft.ExitCode == 0, sft.Error);
         Assert.Contains("done: 4 steps", sft.Output);
         Assert.True(File.Exists(Path.Combine(sftOut, "vocab.json")), "tokenizer files travel with the model");
@@ -61,10 +37,10 @@ public class TrainingCommandTests
     [Fact]
     public void Resume_continues_from_the_latest_checkpoint()
     {
-        string data = HhSample(24);
+        string data = TrainingCommandTestsModels.HhSample(24);
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
-        Assert.Equal(0, CliRunner.Run(["sft", "--model", TinyModel.Value, "--data", data, "--out", outDir, .. Small]).ExitCode);
-        var resumed = CliRunner.Run(["sft", "--model", TinyModel.Value, "--data", data, "--out", outDir, .. SmallRun(6), "--resume"]);
+        Assert.Equal(0, CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, .. Small]).ExitCode);
+        var resumed = CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, .. SmallRun(6), "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.Contains("at step 4", resumed.Output);
         Assert.Contains("done: 6 steps", resumed.Output);
@@ -84,7 +60,7 @@ public class TrainingCommandTests
     [Fact]
     public void Bad_input_is_a_one_line_error_and_leaves_an_existing_run_intact()
     {
-        string data = HhSample(12);
+        string data = TrainingCommandTestsModels.HhSample(12);
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "existing");
         Directory.CreateDirectory(outDir);
         string marker = Path.Combine(outDir, "earlier-result.txt");
@@ -92,14 +68,14 @@ public class TrainingCommandTests
 
         string malformed = Path.Combine(TestPaths.NewTempDirectory(), "bad.jsonl");
         File.WriteAllLines(malformed, [File.ReadLines(data).First(), "{\"chosen\": \"oops\""]);
-        AssertOneLineError(CliRunner.Run(["sft", "--model", TinyModel.Value, "--data", malformed, "--out", outDir, "--resume", .. Small]), "bad.jsonl:2:");
-        AssertOneLineError(CliRunner.Run(["reward", "--model", TinyModel.Value, "--data", "/nonexistent/data.jsonl", "--out", outDir, "--resume"]), "/nonexistent/data.jsonl");
+        AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", malformed, "--out", outDir, "--resume", .. Small]), "bad.jsonl:2:");
+        AssertOneLineError(CliRunner.Run(["reward", "--model", TrainingCommandTestsModels.TinyModel, "--data", "/nonexistent/data.jsonl", "--out", outDir, "--resume"]), "/nonexistent/data.jsonl");
 
         string config = Path.Combine(TestPaths.NewTempDirectory(), "sft.yaml");
         File.WriteAllText(config, "batch_size: 2\nlearning_rat: 0.1\n");
-        AssertOneLineError(CliRunner.Run(["sft", "--model", TinyModel.Value, "--data", data, "--out", outDir, "--resume", "--config", config]), "sft.yaml:2:1: unknown key 'learning_rat'");
+        AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, "--resume", "--config", config]), "sft.yaml:2:1: unknown key 'learning_rat'");
 
-        AssertOneLineError(CliRunner.Run(["sft", "--model", TinyModel.Value, "--data", data, "--out", outDir, .. Small]), "folder is not empty");
+        AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, .. Small]), "folder is not empty");
 
         Assert.Equal(["earlier-result.txt"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName));
         Assert.Equal("keep me", File.ReadAllText(marker));
@@ -108,13 +84,43 @@ public class TrainingCommandTests
     [Fact]
     public void Config_file_values_apply_and_explicit_options_override_them()
     {
-        string data = HhSample(12);
+        string data = TrainingCommandTestsModels.HhSample(12);
         string config = Path.Combine(TestPaths.NewTempDirectory(), "sft.yaml");
         File.WriteAllText(config, "max_steps: 2\nlearning_rate: 0.002\nbatch_size: 3\nmax_length: 40\n");
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
-        var result = CliRunner.Run("sft", "--model", TinyModel.Value, "--data", data, "--out", outDir, "--config", config, "--batch-size", "2");
+        var result = CliRunner.Run("sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, "--config", config, "--batch-size", "2");
         Assert.True(result.ExitCode == 0, result.Error);
         var resolved = YamlConfig.Load<RlhfSharp.Training.Sft.SftOptions>(Path.Combine(outDir, "sft_options.yaml"));
         Assert.Equal((2L, 0.002, 2, 40), (resolved.MaxSteps, resolved.LearningRate, resolved.BatchSize, resolved.MaxLength));
     }
+}
+
+/// <summary>A tiny random GPT-2 over the real 50,257-token vocabulary (with its tokenizer files), and HH samples.</summary>
+public static class TrainingCommandTestsModels
+{
+    static readonly Lazy<string> LazyTinyModel = new(() =>
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var json = Models.TinyModels.ConfigJson("gpt2");
+        json["vocab_size"] = 50257;
+        json["n_embd"] = 16;
+        json["n_positions"] = 128;
+        json["eos_token_id"] = 50256;
+        TorchSharp.torch.manual_seed(5);
+        using var model = new CausalLanguageModel(ModelConfig.FromJson(json));
+        model.SavePretrained(dir);
+        PretrainedWeights.CopyTokenizerFiles(TestPaths.Shared("gpt2-tokenizer"), dir);
+        return dir;
+    });
+
+    public static string HhSample(int lines)
+    {
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "hh.jsonl");
+        using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(TestPaths.Shared("hh-rlhf", "helpful-base", "test.jsonl.gz")), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip);
+        File.WriteAllLines(path, Enumerable.Range(0, lines).Select(_ => reader.ReadLine()!));
+        return path;
+    }
+
+    public static string TinyModel => LazyTinyModel.Value;
 }

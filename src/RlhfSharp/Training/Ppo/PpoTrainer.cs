@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using RlhfSharp.IO;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using RlhfSharp.Training.Infrastructure;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.Ppo;
+
+/// <summary>The outcome of a PPO run.</summary>
+public sealed record PpoSummary(long Iterations, IReadOnlyList<IReadOnlyDictionary<string, double>> History, double? BestEvalReward);
+
+/// <summary>
+/// PPO (trlx-equivalent): each iteration rolls out a batch of prompts, turns it into KL-penalised advantages,
+/// then takes ppo_epochs passes of clipped policy and value updates over mini-batches, and adapts the KL
+/// coefficient. Metrics go to metrics.jsonl and TensorBoard, the reward curve to reward_curve.png/.svg,
+/// samples to samples.md; checkpoints hold the policy, value head, optimizer, KL coefficient, reward
+/// statistics and position, so --resume continues exactly. The best policy by held-out reward is kept in best/.
+/// </summary>
+public sealed class PpoTrainer(
+    PolicyWithValueHead policy, IReferenceModel reference, ITextTokenizer tokenizer, IRewardFunction reward,
+    PpoOptions options, string outputDirectory, string? tokenizerDirectory = null, TextWriter? log = null, bool liveProgress = false)
+{
+    const string StateFile = "ppo_state.json";
+
+    public PpoSummary Run(IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts, bool resume, long? stopAtStep = null)
+    {
+        options.Validate();
+        if (prompts.Count == 0) throw new RlhfException("no prompts");
+        long iterations = options.MaxSteps!.Value;
+        LayerFreezing.FreezeBottom(policy.Policy, policy.Policy.Config, options.FreezeBottomLayers);
+        using var optimizer = OptimizerFactory.AdamW(policy, options);
+        var collector = new RolloutCollector(policy, reference, tokenizer, reward, options);
+        IKlController kl = options.Target is double target ? new AdaptiveKlController(options.InitKlCoef, target, options.Horizon) : new FixedKlController(options.InitKlCoef);
+        var checkpoints = new TrainingCheckpoints(outputDirectory);
+        var state = new TrainerState { TotalSteps = iterations, Seed = options.Seed };
+        if (resume && checkpoints.Latest is { } latest)
+        {
+            state = TrainingCheckpoints.Restore(latest, policy.Load, optimizer);
+            var saved = JsonSerializer.Deserialize<PpoState>(File.ReadAllText(Path.Combine(latest, StateFile)))!;
+            kl.Restore(saved.Beta);
+            collector.Scaler.Moments.Restore(saved.Moments);
+            log?.WriteLine($"resuming from {latest} at iteration {state.Step}");
+        }
+
+        using var metrics = new MetricsWriter(outputDirectory);
+        metrics.TruncateAfter(state.Step);
+        using var progress = new TrainingProgress("ppo", iterations, state.Step, liveProgress ? null : log ?? TextWriter.Null);
+        var history = new List<IReadOnlyDictionary<string, double>>();
+        var lengths = prompts.Select(p => p.Length).ToArray();
+        (int, IReadOnlyList<int[]>)? epochCache = null;
+        double? bestEval = state.BestEvalLoss is double negated ? -negated : null;
+
+        while (state.Step < iterations)
+        {
+            var times = new PhaseTimes();
+            long iteration = state.Step;
+            int[] indices = BatchPlan.At(lengths, options.BatchSize, options.Seed, iteration, ref epochCache);
+            var batchPrompts = indices.Select(i => prompts[i]).ToList();
+            double beta = kl.Beta;
+            using var rollout = collector.Collect(batchPrompts, (ulong)HashCode.Combine(options.Seed, iteration, 0x9e37), beta, times);
+
+            var watch = Stopwatch.StartNew();
+            double learningRate = options.LearningRate * LearningRateSchedule.Factor(iteration, options.WarmupSteps, iterations, options.MinLearningRateRatio);
+            OptimizerFactory.SetLearningRate(optimizer, learningRate);
+            var trainStats = Optimize(rollout, optimizer, iteration);
+            times.Training += watch.Elapsed.TotalSeconds;
+
+            var (sequenceKl, k3) = PpoMath.KlEstimates(rollout.LogProbs, rollout.RefLogProbs, rollout.ResponseMask);
+            kl.Update(sequenceKl, rollout.Count);
+            state = state with { Step = iteration + 1, MicroBatches = state.MicroBatches + 1 };
+
+            var row = IterationMetrics(rollout, trainStats, sequenceKl, k3, beta, learningRate, times);
+            if (!row.Values.All(double.IsFinite))
+                throw new RlhfException($"non-finite metrics at iteration {state.Step} ({string.Join(", ", row.Where(m => !double.IsFinite(m.Value)).Select(m => m.Key))}); the last good checkpoint is kept in {checkpoints.Root}");
+            if (evalPrompts.Count > 0 && (state.Step % options.EvalEvery == 0 || state.Step == iterations))
+            {
+                double evalReward = Evaluate(evalPrompts);
+                row["eval_reward_mean"] = evalReward;
+                if (evalReward > (bestEval ?? double.NegativeInfinity))
+                {
+                    bestEval = evalReward;
+                    state = state with { BestEvalLoss = -evalReward };
+                    SaveReplacing(Path.Combine(outputDirectory, "best"), SaveModel);
+                }
+            }
+            metrics.Log(state.Step, row);
+            history.Add(row);
+            if (state.Step % options.SamplesEvery == 0 || state.Step == 1) WriteSamples(rollout, state.Step);
+            Plots.TrainingCurvePlot.FromMetrics(outputDirectory);
+            bool stopping = state.Step == stopAtStep;
+            if (state.Step % options.SaveEvery == 0 || state.Step == iterations || stopping)
+            {
+                var ppoState = new PpoState(kl.Beta, collector.Scaler.Moments.State);
+                checkpoints.Save(dir =>
+                {
+                    SaveModel(dir);
+                    AtomicFile.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(ppoState));
+                }, optimizer, state);
+            }
+            progress.Report(state.Step, new Dictionary<string, double> { ["reward"] = row["reward_mean"], ["kl"] = sequenceKl, ["beta"] = beta });
+            if (stopping) return new PpoSummary(state.Step, history, bestEval);
+        }
+        SaveModel(outputDirectory);
+        return new PpoSummary(state.Step, history, bestEval);
+    }
+
+    void SaveModel(string directory)
+    {
+        policy.Save(directory);
+        if (tokenizerDirectory is not null) PretrainedWeights.CopyTokenizerFiles(tokenizerDirectory, directory);
+    }
+
+    static void SaveReplacing(string directory, Action<string> save)
+    {
+        string temp = directory + $".{Guid.NewGuid():N}.tmp";
+        save(temp);
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        Directory.Move(temp, directory);
+    }
+
+    /// <summary>ppo_epochs passes of clipped policy + value updates over shuffled mini-batches of the rollout.</summary>
+    Dictionary<string, double> Optimize(RolloutBatch rollout, TorchSharp.Modules.AdamW optimizer, long iteration)
+    {
+        var sums = new Dictionary<string, double>();
+        int updates = 0;
+        int miniBatch = options.MiniBatchSize > 0 ? Math.Min(options.MiniBatchSize, rollout.Count) : rollout.Count;
+        var trainable = policy.parameters().Where(p => p.requires_grad).ToList();
+        policy.train();
+        for (int epoch = 0; epoch < options.PpoEpochs; epoch++)
+        {
+            int[] order = Enumerable.Range(0, rollout.Count).ToArray();
+            new Random(HashCode.Combine(options.Seed, iteration, epoch)).Shuffle(order);
+            foreach (int[] rows in order.Chunk(miniBatch))
+            {
+                using var scope = NewDisposeScope();
+                var index = tensor(rows.Select(r => (long)r).ToArray());
+                Tensor Pick(Tensor t) => t.index_select(0, index);
+                var mask = Pick(rollout.ResponseMask);
+                var (logits, allValues) = policy.call(new DecoderInput(Pick(rollout.Ids), Pick(rollout.AttentionMask)));
+                var responseLogits = ResponseTokens.Logits(logits, rollout.PromptColumns, rollout.ResponseColumns);
+                var logProbs = ResponseTokens.LogProbs(responseLogits, Pick(rollout.Ids), rollout.PromptColumns);
+                var values = ResponseTokens.Values(allValues, rollout.PromptColumns, rollout.ResponseColumns);
+                var (policyLoss, clipFraction, approxKl) = PpoMath.PolicyLoss(logProbs, Pick(rollout.LogProbs), Pick(rollout.Advantages), mask, options.ClipRange);
+                var (valueLoss, valueClipFraction) = PpoMath.ValueLoss(values, Pick(rollout.Values), Pick(rollout.Returns), mask, options.ClipRangeValue);
+                var loss = policyLoss + options.ValueCoefficient * valueLoss;
+                optimizer.zero_grad();
+                loss.backward();
+                if (options.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm);
+                optimizer.step();
+                using (no_grad()) Add("entropy", PpoMath.Entropy(responseLogits.detach(), mask).item<float>());
+                Add("policy_loss", policyLoss.item<float>());
+                Add("value_loss", valueLoss.item<float>());
+                Add("clip_fraction", clipFraction);
+                Add("value_clip_fraction", valueClipFraction);
+                Add("approx_kl", approxKl);
+                updates++;
+            }
+        }
+        policy.eval();
+        return sums.ToDictionary(p => p.Key, p => p.Value / updates);
+
+        void Add(string name, double value) => sums[name] = sums.GetValueOrDefault(name) + value;
+    }
+
+    Dictionary<string, double> IterationMetrics(RolloutBatch rollout, Dictionary<string, double> train, double sequenceKl, double k3,
+        double beta, double learningRate, PhaseTimes times)
+    {
+        var scores = rollout.Scores;
+        double mean = scores.Average();
+        double responseTokens = rollout.ResponseMask.sum().item<float>();
+        var row = new Dictionary<string, double>(train)
+        {
+            ["reward_mean"] = mean,
+            ["reward_std"] = Math.Sqrt(scores.Sum(s => (s - mean) * (s - mean)) / Math.Max(1, scores.Count - 1)),
+            ["reward_min"] = scores.Min(),
+            ["reward_max"] = scores.Max(),
+            ["kl"] = sequenceKl,
+            ["kl_k3"] = k3,
+            ["beta"] = beta,
+            ["learning_rate"] = learningRate,
+            ["response_length"] = responseTokens / rollout.Count,
+            ["time_generation"] = times.Generation / times.Total,
+            ["time_scoring"] = times.Scoring / times.Total,
+            ["time_reference"] = times.Reference / times.Total,
+            ["time_training"] = times.Training / times.Total,
+            ["seconds"] = times.Total,
+            ["tokens_per_s"] = responseTokens / times.Total,
+        };
+        return row;
+    }
+
+    /// <summary>Mean score of greedy responses to the held-out prompts.</summary>
+    double Evaluate(IReadOnlyList<string> evalPrompts)
+    {
+        var prompts = evalPrompts.Take(options.EvalPrompts).ToList();
+        var promptIds = prompts.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p).TakeLast(options.MaxLength).ToList()).ToList();
+        var generated = new Generation.TextGenerator(policy.Policy, tokenizer).Generate(promptIds, new Generation.SamplingOptions
+        {
+            Greedy = true, MaxNewTokens = options.MaxNewTokens, StopSequences = options.StopSequences,
+        });
+        return reward.Score(prompts, generated.Select(g => g.Text ?? "").ToList()).Average();
+    }
+
+    /// <summary>Appends a table of sample prompts, responses and scores to samples.md and prints it shortened.</summary>
+    void WriteSamples(RolloutBatch rollout, long iteration)
+    {
+        var rows = Enumerable.Range(0, Math.Min(4, rollout.Count)).ToList();
+        File.AppendAllText(Path.Combine(outputDirectory, "samples.md"), Table(rows, rollout, iteration, int.MaxValue));
+        log?.Write(Table(rows, rollout, iteration, 60));
+
+        static string Table(List<int> rows, RolloutBatch rollout, long iteration, int width)
+        {
+            var text = new StringBuilder($"\n## Iteration {iteration}\n\n| prompt | response | score |\n|---|---|---|\n");
+            foreach (int i in rows)
+                text.Append($"| {Cell(rollout.Prompts[i], width, keepEnd: true)} | {Cell(rollout.Responses[i], width, keepEnd: false)} | {rollout.Scores[i]:F3} |\n");
+            return text.ToString();
+        }
+
+        // A long prompt keeps its end (the last turn, which the response follows); a response keeps its start.
+        static string Cell(string s, int width, bool keepEnd) =>
+            (s.Length <= width ? s : keepEnd ? "..." + s[^width..] : s[..width] + "...").Replace("|", "\\|").Replace("\n", "<br>");
+    }
+
+    sealed record PpoState(double Beta, RunningMomentsState Moments);
+}

@@ -1,0 +1,31 @@
+using RlhfSharp.Data;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.Ppo;
+
+/// <summary>
+/// A reward model as a reward function: prompt + response re-encoded with the reward model's own tokenizer
+/// (it need not share the policy's), right-padded batches, no gradients.
+/// </summary>
+public sealed class RewardModelScorer(SequenceRewardModel model, ITextTokenizer tokenizer, int maxLength, int batchSize = 8) : IRewardFunction
+{
+    readonly ExampleEncoder _encoder = new(tokenizer);
+
+    public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        var scores = new List<double>(prompts.Count);
+        for (int start = 0; start < prompts.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var rows = Enumerable.Range(start, Math.Min(batchSize, prompts.Count - start))
+                .Select(i => (IReadOnlyList<int>)_encoder.EncodeSequence(prompts[i], responses[i], maxLength).InputIds).ToList();
+            var (ids, mask) = Padding.Right(rows);
+            scores.AddRange(model.call(new DecoderInput(ids, mask)).data<float>().ToArray().Select(v => (double)v));
+        }
+        return scores;
+    }
+}

@@ -1,0 +1,35 @@
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.Ppo;
+
+/// <summary>
+/// One batch of experience. Sequences are laid out [left-padded prompt | right-padded response]: the prompt
+/// fills columns [0, <see cref="PromptColumns"/>) and response token j sits at column PromptColumns + j, so
+/// the logits and values that belong to it are read at column PromptColumns + j - 1. Per-token tensors are
+/// [batch, responseColumns] with <see cref="ResponseMask"/> marking real response tokens.
+/// </summary>
+public sealed class RolloutBatch : IDisposable
+{
+    public required IReadOnlyList<string> Prompts { get; init; }
+    public required IReadOnlyList<string> Responses { get; init; }
+    /// <summary>Reward-function scores before clipping and scaling.</summary>
+    public required IReadOnlyList<double> Scores { get; init; }
+    public required Tensor Ids { get; init; }
+    public required Tensor AttentionMask { get; init; }
+    public required long PromptColumns { get; init; }
+    public required Tensor ResponseMask { get; init; }
+    public required Tensor LogProbs { get; init; }
+    public required Tensor RefLogProbs { get; init; }
+    public required Tensor Values { get; init; }
+    public required Tensor Rewards { get; init; }
+    public required Tensor Advantages { get; init; }
+    public required Tensor Returns { get; init; }
+
+    public int Count => Prompts.Count;
+    public long ResponseColumns => ResponseMask.shape[1];
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { Ids, AttentionMask, ResponseMask, LogProbs, RefLogProbs, Values, Rewards, Advantages, Returns }) t.Dispose();
+    }
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using RlhfSharp.Generation;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.Ppo;
+
+/// <summary>Wall-clock seconds of each phase of a PPO iteration (Reference: the no-grad log-prob and value
+/// passes of the policy and the reference over the sampled sequences).</summary>
+public sealed class PhaseTimes
+{
+    public double Generation, Scoring, Reference, Training;
+    public double Total => Generation + Scoring + Reference + Training;
+}
+
+/// <summary>
+/// Makes experience (trlx's make_experience): sample responses from the policy, score them with the reward
+/// function, compute the policy's and the frozen reference's log-probabilities and the value estimates, then
+/// the KL-penalised per-token rewards, GAE advantages (whitened over the batch's response tokens) and returns.
+/// Everything runs under no_grad.
+/// </summary>
+public sealed class RolloutCollector(
+    PolicyWithValueHead policy, IReferenceModel reference, ITextTokenizer tokenizer, IRewardFunction reward, PpoOptions options)
+{
+    readonly ScoreScaler _scaler = new(options);
+
+    public ScoreScaler Scaler => _scaler;
+
+    public RolloutBatch Collect(IReadOnlyList<string> prompts, ulong seed, double beta, PhaseTimes times)
+    {
+        using var noGrad = no_grad();
+        var watch = Stopwatch.StartNew();
+        var promptIds = prompts.Select(p => LeftTruncate(tokenizer.Encode(p), options.MaxLength)).ToList();
+        var generated = new TextGenerator(policy.Policy, tokenizer).Generate(promptIds, new SamplingOptions
+        {
+            MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,
+            StopSequences = options.StopSequences, Seed = seed,
+        });
+        var responses = generated.Select(g => g.Text ?? "").ToList();
+        var responseIds = generated.Select(ResponseIds).ToList();
+        times.Generation += watch.Elapsed.TotalSeconds;
+
+        watch.Restart();
+        var scores = reward.Score(prompts, responses);
+        times.Scoring += watch.Elapsed.TotalSeconds;
+
+        using var scope = NewDisposeScope();
+        var (ids, attention, promptColumns, responseMask) = Layout(promptIds, responseIds);
+        long responseColumns = responseMask.shape[1];
+        watch.Restart();
+        policy.eval();
+        var (logits, allValues) = policy.call(new DecoderInput(ids, attention));
+        var responseLogits = ResponseTokens.Logits(logits, promptColumns, responseColumns);
+        var logProbs = ResponseTokens.LogProbs(responseLogits, ids, promptColumns) * responseMask;
+        var values = ResponseTokens.Values(allValues, promptColumns, responseColumns) * responseMask;
+        var refLogits = ResponseTokens.Logits(reference.Logits(new DecoderInput(ids, attention)), promptColumns, responseColumns);
+        var refLogProbs = ResponseTokens.LogProbs(refLogits, ids, promptColumns) * responseMask;
+        times.Reference += watch.Elapsed.TotalSeconds;
+
+        var scaled = tensor(_scaler.Scale(scores).Select(s => (float)s).ToArray());
+        var rewards = PpoMath.KlPenalizedRewards(scaled, logProbs, refLogProbs, responseMask, beta);
+        var (advantages, returns) = PpoMath.AdvantagesAndReturns(rewards, values, responseMask, options.Gamma, options.Lambda);
+        advantages = PpoMath.Whiten(advantages, responseMask);
+
+        return new RolloutBatch
+        {
+            Prompts = prompts, Responses = responses, Scores = scores, PromptColumns = promptColumns,
+            Ids = ids.MoveToOuterDisposeScope(), AttentionMask = attention.MoveToOuterDisposeScope(),
+            ResponseMask = responseMask.MoveToOuterDisposeScope(), LogProbs = logProbs.MoveToOuterDisposeScope(),
+            RefLogProbs = refLogProbs.MoveToOuterDisposeScope(), Values = values.MoveToOuterDisposeScope(),
+            Rewards = rewards.MoveToOuterDisposeScope(), Advantages = advantages.MoveToOuterDisposeScope(),
+            Returns = returns.MoveToOuterDisposeScope(),
+        };
+    }
+
+    /// <summary>
+    /// The response as trained on: the text cut at any stop sequence, re-encoded, with EOS when the row ended
+    /// (as trlx does), so the policy learns to stop where the scored text stopped.
+    /// </summary>
+    IReadOnlyList<int> ResponseIds(GeneratedSequence sequence)
+    {
+        var ids = tokenizer.Encode(sequence.Text ?? "").ToList();
+        if (sequence.FinishReason != FinishReason.Length && tokenizer.Special.EosId is int eos) ids.Add(eos);
+        return ids.Count > 0 ? ids : [sequence.TokenIds[0]];
+    }
+
+    static IReadOnlyList<int> LeftTruncate(IReadOnlyList<int> ids, int maxLength) =>
+        ids.Count <= maxLength ? ids : ids.Skip(ids.Count - maxLength).ToList();
+
+    (Tensor Ids, Tensor Attention, long PromptColumns, Tensor ResponseMask) Layout(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<IReadOnlyList<int>> responses)
+    {
+        int promptColumns = prompts.Max(p => p.Count), responseColumns = responses.Max(r => r.Count), batch = prompts.Count;
+        int width = promptColumns + responseColumns;
+        long pad = tokenizer.Special.PadIdOrEos ?? 0;
+        var ids = Enumerable.Repeat(pad, batch * width).ToArray();
+        var attention = new long[batch * width];
+        var responseMask = new float[batch * responseColumns];
+        for (int row = 0; row < batch; row++)
+        {
+            int offset = promptColumns - prompts[row].Count;
+            for (int t = 0; t < prompts[row].Count; t++) (ids[row * width + offset + t], attention[row * width + offset + t]) = (prompts[row][t], 1);
+            for (int t = 0; t < responses[row].Count; t++)
+            {
+                (ids[row * width + promptColumns + t], attention[row * width + promptColumns + t]) = (responses[row][t], 1);
+                responseMask[row * responseColumns + t] = 1;
+            }
+        }
+        return (tensor(ids).view(batch, width), tensor(attention).view(batch, width), promptColumns,
+            tensor(responseMask).view(batch, responseColumns));
+    }
+}

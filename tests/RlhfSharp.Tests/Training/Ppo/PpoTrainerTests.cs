@@ -1,0 +1,93 @@
+using RlhfSharp.Models;
+using RlhfSharp.Tests.Models;
+using RlhfSharp.Training.Ppo;
+using RlhfSharp.Training.Infrastructure;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Tests.Training.Ppo;
+
+/// <summary>PPO end to end on a tiny character-level policy with a reward for the letter "a".</summary>
+[Collection(GlobalRandomStateCollection.Name)]
+public class PpoTrainerTests
+{
+    /// <summary>Reward: the share of "a" in the response (a random policy emits it ~1/30 of the time).</summary>
+    sealed class LetterReward : IRewardFunction
+    {
+        public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses) =>
+            responses.Select(r => r.Length == 0 ? 0 : r.Count(c => c == 'a') / (double)r.Length).ToList();
+    }
+
+    static readonly IReadOnlyList<string> Prompts =
+        Enumerable.Range(0, 64).Select(i => $"question {(char)('b' + i % 20)}{(char)('c' + i % 7)}?").ToList();
+
+    static (PolicyWithValueHead Policy, IReferenceModel Reference) Models(int seed = 4)
+    {
+        var json = TinyModels.ConfigJson("gpt2");
+        json["vocab_size"] = 30;
+        json["eos_token_id"] = CharacterTokenizer.Eos;
+        foreach (string dropout in new[] { "embd_pdrop", "attn_pdrop", "resid_pdrop" }) json[dropout] = 0.0;
+        var config = ModelConfig.FromJson(json);
+        manual_seed(seed);
+        var policy = new CausalLanguageModel(config);
+        var reference = new CausalLanguageModel(config);
+        reference.load_state_dict(policy.state_dict());
+        return (new PolicyWithValueHead(policy), new FullReference(reference));
+    }
+
+    static PpoOptions Options(long iterations) => new()
+    {
+        MaxSteps = iterations, BatchSize = 16, MaxNewTokens = 8, LearningRate = 3e-3, MiniBatchSize = 8, PpoEpochs = 2,
+        StopSequences = [], EvalEvery = 1000, SaveEvery = 1000, SamplesEvery = 1000, MaxLength = 32, Seed = 9,
+    };
+
+    [Fact]
+    public void Reward_rises_while_kl_stays_bounded()
+    {
+        var (policy, reference) = Models();
+        using var p = policy;
+        using var r = reference;
+        string dir = TestPaths.NewTempDirectory();
+        // A strong, fast-adapting KL controller, so the test can hold KL near its target while reward rises.
+        var options = Options(20);
+        options = YamlConfig.Merge(options, new Dictionary<string, object?> { ["InitKlCoef"] = 0.2, ["Target"] = (double?)4.0, ["Horizon"] = 100L });
+        var summary = new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: false);
+        double early = summary.History.Take(3).Average(h => h["reward_mean"]);
+        double late = summary.History.TakeLast(5).Average(h => h["reward_mean"]);
+        Assert.True(late > early + 0.15, $"reward {early:F3} -> {late:F3}");
+        // KL is held near its target of 4 nats: never far above it, and back near it at the end.
+        Assert.All(summary.History, h => Assert.True(h["kl"] < 12, $"KL {h["kl"]:F2}"));
+        Assert.True(summary.History.TakeLast(5).Average(h => h["kl"]) < 8);
+        Assert.NotEqual(0.2, summary.History[^1]["beta"], 3);
+        Assert.True(File.Exists(Path.Combine(dir, "config.json")) && File.Exists(Path.Combine(dir, PolicyWithValueHead.ValueHeadFile)));
+        Assert.Equal(20, MetricsWriter.ReadJsonl(Path.Combine(dir, "metrics.jsonl")).Count);
+        Assert.True(File.Exists(Path.Combine(dir, "reward_curve.png")));
+        foreach (string key in new[] { "reward_std", "kl_k3", "beta", "entropy", "policy_loss", "value_loss", "clip_fraction", "approx_kl", "response_length", "time_generation", "time_training", "tokens_per_s" })
+            Assert.True(summary.History[^1].ContainsKey(key), key);
+    }
+
+    [Fact]
+    public void Resuming_after_an_interruption_matches_the_uninterrupted_run()
+    {
+        var options = Options(4);
+        string straightDir = TestPaths.NewTempDirectory();
+        var (straight, straightRef) = Models();
+        var expected = new PpoTrainer(straight, straightRef, new CharacterTokenizer(), new LetterReward(), options, straightDir).Run(Prompts, [], resume: false);
+
+        string dir = TestPaths.NewTempDirectory();
+        var (first, firstRef) = Models();
+        new PpoTrainer(first, firstRef, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: false, stopAtStep: 2);
+        // A policy with other initial weights: everything it continues from must come from the checkpoint.
+        var (resumed, unusedRef) = Models(seed: 99);
+        var (unusedPolicy, resumedRef) = Models();
+        unusedRef.Dispose();
+        unusedPolicy.Dispose();
+        var actual = new PpoTrainer(resumed, resumedRef, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: true);
+
+        Assert.Equal(expected.History[^1]["reward_mean"], actual.History[^1]["reward_mean"], 6);
+        Assert.Equal(expected.History[^1]["beta"], actual.History[^1]["beta"], 9);
+        var expectedWeights = straight.state_dict();
+        foreach (var (name, value) in resumed.state_dict())
+            Assert.True((value - expectedWeights[name]).abs().max().item<float>() <= 1e-6, name);
+        foreach (var m in new IDisposable[] { straight, straightRef, first, firstRef, resumed, resumedRef }) m.Dispose();
+    }
+}

@@ -1,0 +1,29 @@
+using RlhfSharp.Models;
+using RlhfSharp.Tests.Models;
+using RlhfSharp.Training.Ppo;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Tests.Training.Ppo;
+
+public class SharedBottomReferenceTests
+{
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama_gqa_tied")]
+    [InlineData("gptj")]
+    public void Shared_bottom_reference_gives_the_full_references_logits_with_fewer_parameters(string variant)
+    {
+        using var policy = TinyModels.Create(variant);
+        using var copy = TinyModels.Create(variant);
+        using var full = new FullReference(copy);
+        using var shared = new SharedBottomReference(policy, sharedLayers: 1);
+        using var ids = tensor(new long[] { 0, 5, 17, 3, 4, 8, 9, 10 }).view(2, 4);
+        using var mask = tensor(new long[] { 0, 1, 1, 1, 1, 1, 1, 1 }).view(2, 4);
+        using var noGrad = no_grad();
+        using var expected = full.Logits(new DecoderInput(ids, mask));
+        using var actual = shared.Logits(new DecoderInput(ids, mask));
+        Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-6));
+        Assert.True(shared.ParameterBytes < full.ParameterBytes);
+        Assert.All(policy.named_parameters().Where(p => p.name.Contains(".0.")), p => Assert.False(p.parameter.requires_grad));
+    }
+}
