@@ -34,6 +34,8 @@ public static class PpoCommand
         cli.Bind("--vf-coef", "value loss weight", nameof(PpoOptions.ValueCoefficient), d.ValueCoefficient);
         cli.Bind("--cliprange-reward", "scores clipped to +- this", nameof(PpoOptions.ClipRangeReward), d.ClipRangeReward);
         cli.Bind("--scale-reward", "running | ref | none", nameof(PpoOptions.ScaleReward), d.ScaleReward);
+        cli.Bind("--delta-reward", "reward relative to the data's preferred response for the same prompt", nameof(PpoOptions.DeltaReward), d.DeltaReward);
+        cli.Bind("--separate-value-model", "value head on its own copy of the trunk", nameof(PpoOptions.SeparateValueModel), d.SeparateValueModel);
         cli.Bind("--max-new-tokens", "tokens generated per rollout", nameof(PpoOptions.MaxNewTokens), d.MaxNewTokens);
         cli.Bind("--temperature", "rollout sampling temperature", nameof(PpoOptions.Temperature), d.Temperature);
         cli.Bind("--top-k", "rollout top-k (0: off)", nameof(PpoOptions.TopK), d.TopK);
@@ -59,6 +61,10 @@ public static class PpoCommand
         var rewardTokenizer = TokenizerLoader.FromDirectory(rewardDir) ?? throw new RlhfException($"{rewardDir}: no tokenizer files");
         var readOptions = new ReadOptions { SkipBadRows = options.SkipBadRows };
         IReadOnlyList<string> prompts = DatasetReader.ReadPrompts(promptsPath, readOptions).Examples, evalPrompts;
+        // Delta reward needs each prompt's preferred response, so the prompts then come from preference pairs.
+        var preferred = options.DeltaReward
+            ? DatasetReader.ReadPreferences(promptsPath, readOptions).Examples.GroupBy(p => p.Prompt).ToDictionary(g => g.Key, g => g.First().Chosen)
+            : null;
         if (parsed.GetValue(cli.EvalData) is { } evalPath) evalPrompts = DatasetReader.ReadPrompts(evalPath, readOptions).Examples;
         else if (options.HeldOutFraction > 0 && prompts.Count >= 2) (prompts, evalPrompts) = DatasetSplit.Split(prompts, options.HeldOutFraction, options.Seed);
         else evalPrompts = [];
@@ -66,7 +72,7 @@ public static class PpoCommand
 
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
-        using var policy = new PolicyWithValueHead(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true));
+        using var policy = new PolicyWithValueHead(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), options.SeparateValueModel);
         // With frozen bottom layers the reference shares them with the policy (trlx's hydra) instead of a full copy.
         using IReferenceModel reference = options.FreezeBottomLayers > 0
             ? new SharedBottomReference(policy.Policy, options.FreezeBottomLayers)
@@ -74,7 +80,13 @@ public static class PpoCommand
         output.WriteLine($"reference model: {reference.ParameterBytes / 1e6:F1} MB of its own parameters" +
             (options.FreezeBottomLayers > 0 ? $" (bottom {options.FreezeBottomLayers} layers shared with the policy)" : " (a full copy)"));
         using var rewardModel = SequenceRewardModel.FromPretrained(rewardDir);
-        var scorer = new RewardModelScorer(rewardModel, rewardTokenizer, rewardModel.Config.MaxPositions);
+        IRewardFunction scorer = new RewardModelScorer(rewardModel, rewardTokenizer, rewardModel.Config.MaxPositions);
+        if (preferred is not null)
+        {
+            if (parsed.GetValue(cli.EvalData) is { } evalPreferences)
+                foreach (var pair in DatasetReader.ReadPreferences(evalPreferences, readOptions).Examples) preferred.TryAdd(pair.Prompt, pair.Chosen);
+            scorer = new DeltaReward(scorer, preferred);
+        }
 
         Directory.CreateDirectory(outDir);
         YamlConfig.Save(Path.Combine(outDir, "ppo_options.yaml"), options);

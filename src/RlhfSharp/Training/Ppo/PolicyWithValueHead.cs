@@ -1,21 +1,32 @@
 using RlhfSharp.Models;
+using RlhfSharp.Models.Checkpoints;
 using RlhfSharp.Models.Layers;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>
-/// The PPO policy: a causal LM with a scalar value head on the same trunk (trlx's default layout), so one
-/// forward pass gives both the next-token logits and per-token value estimates.
+/// The PPO policy and its value function. By default the scalar value head sits on the policy's own trunk
+/// (trlx's layout), so one forward pass gives logits and values. With a separate value trunk (a copy of
+/// the starting policy's trunk) the value function no longer shares features with the policy, at the cost
+/// of a second trunk and a second forward pass.
 /// </summary>
 public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits, Tensor Values)>
 {
+    /// <summary>The value head (and a separate value trunk, if any), saved beside the policy.</summary>
     public const string ValueHeadFile = "value_head.safetensors";
 
-    public PolicyWithValueHead(CausalLanguageModel policy) : base(nameof(PolicyWithValueHead))
+    readonly DecoderTrunk? _valueTrunk;
+
+    public PolicyWithValueHead(CausalLanguageModel policy, bool separateValueTrunk = false) : base(nameof(PolicyWithValueHead))
     {
         Policy = this.AddChild("policy", policy);
         ValueHead = this.AddChild("value", new ValueHead(policy.Config.HiddenSize));
+        if (separateValueTrunk)
+        {
+            _valueTrunk = this.AddChild("value_trunk", new DecoderTrunk(policy.Config));
+            _valueTrunk.load_state_dict(policy.Trunk.state_dict());
+        }
     }
 
     public CausalLanguageModel Policy { get; }
@@ -25,28 +36,33 @@ public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits
     public override (Tensor Logits, Tensor Values) forward(DecoderInput input)
     {
         using var hidden = Policy.Trunk.call(input);
-        return (Policy.Logits(hidden), ValueHead.call(hidden));
+        if (_valueTrunk is null) return (Policy.Logits(hidden), ValueHead.call(hidden));
+        using var valueHidden = _valueTrunk.call(input);
+        return (Policy.Logits(hidden), ValueHead.call(valueHidden));
     }
 
-    /// <summary>The policy as a Hugging Face directory (what `rlhf generate` loads) plus value_head.safetensors beside it.</summary>
+    /// <summary>The policy as a Hugging Face directory (what `rlhf generate` loads) plus the value function beside it.</summary>
     public void Save(string directory)
     {
         Policy.SavePretrained(directory);
-        Models.Checkpoints.SafetensorsFile.Save(Path.Combine(directory, ValueHeadFile), ValueHead.state_dict());
+        SafetensorsFile.Save(Path.Combine(directory, ValueHeadFile), ValueState());
     }
 
     public void Load(string directory)
     {
         PretrainedWeights.Load(Policy, directory, DecoderTrunk.CheckpointPrefix(Policy.Config.Family), PretrainedWeights.HeadRules.CausalLm(Policy.Config));
-        string valueHead = Path.Combine(directory, ValueHeadFile);
-        var header = Models.Checkpoints.SafetensorsFile.ReadHeader(valueHead);
+        string path = Path.Combine(directory, ValueHeadFile);
+        var header = SafetensorsFile.ReadHeader(path);
         using var noGrad = no_grad();
-        foreach (var (name, parameter) in ValueHead.state_dict())
+        foreach (var (name, parameter) in ValueState())
         {
-            if (!header.Tensors.TryGetValue(name, out var entry)) throw new CheckpointException($"{valueHead}: tensor '{name}' is missing");
-            Models.Checkpoints.SafetensorsFile.LoadInto(valueHead, entry, parameter);
+            if (!header.Tensors.TryGetValue(name, out var entry)) throw new CheckpointException($"{path}: tensor '{name}' is missing");
+            SafetensorsFile.LoadInto(path, entry, parameter);
         }
     }
+
+    IEnumerable<KeyValuePair<string, Tensor>> ValueState() =>
+        ValueHead.state_dict().Concat(_valueTrunk?.state_dict().Select(p => KeyValuePair.Create("value_trunk." + p.Key, p.Value)) ?? []);
 
     protected override void RegisterComponents() { }
 }

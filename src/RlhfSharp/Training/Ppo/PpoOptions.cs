@@ -37,6 +37,11 @@ public sealed class PpoOptions : TrainingOptions
     public double RefMean { get; init; }
     public double RefStd { get; init; } = 1;
 
+    /// <summary>Score responses relative to the dataset's preferred response for the same prompt (needs preference data as prompts).</summary>
+    public bool DeltaReward { get; init; }
+    /// <summary>Give the value head its own copy of the trunk instead of sharing the policy's.</summary>
+    public bool SeparateValueModel { get; init; }
+
     public int MaxNewTokens { get; init; } = 64;
     public double Temperature { get; init; } = 1.0;
     public int TopK { get; init; }

@@ -7,9 +7,9 @@ namespace RlhfSharp.Tests.Training.Ppo;
 public class PpoCommandTests
 {
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    public void Ppo_writes_a_policy_that_generate_loads_and_its_run_records(int frozenLayers)
+    [InlineData(0, false)]
+    [InlineData(1, true)]
+    public void Ppo_writes_a_policy_that_generate_loads_and_its_run_records(int frozenLayers, bool deltaRewardAndSeparateValue)
     {
         string policy = TrainingCommandTestsModels.TinyModel;
         string rm = Path.Combine(TestPaths.NewTempDirectory(), "rm");
@@ -19,7 +19,8 @@ public class PpoCommandTests
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
         var result = CliRunner.Run("ppo", "--policy", policy, "--reward-model", rm, "--prompts", prompts, "--out", outDir,
             "--max-steps", "2", "--batch-size", "4", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-count", "2",
-            "--ppo-epochs", "1", "--freeze-bottom-layers", $"{frozenLayers}");
+            "--ppo-epochs", "1", "--freeze-bottom-layers", $"{frozenLayers}",
+            "--delta-reward", $"{deltaRewardAndSeparateValue}", "--separate-value-model", $"{deltaRewardAndSeparateValue}");
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
         Assert.Contains("done: 2 iterations", result.Output);
         Assert.Contains(frozenLayers > 0 ? "shared with the policy" : "a full copy", result.Output);
