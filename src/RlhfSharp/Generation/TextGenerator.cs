@@ -33,6 +33,9 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
 
         int batch = prompts.Count, promptLength = prompts.Max(p => p.Count);
         long capacity = promptLength + options.MaxNewTokens;
+        // Learned position embeddings (GPT-2) end at max positions: refuse up front rather than fail mid-generation.
+        if (Model.Config.Family == ModelFamily.Gpt2 && capacity > Model.Config.MaxPositions)
+            throw new RlhfException($"prompt of {promptLength} tokens + {options.MaxNewTokens} new tokens exceeds the model's {Model.Config.MaxPositions} positions");
         var rows = prompts.Select(p => new RowState(p)).ToArray();
         using var generator = new Generator(options.Seed);
         using var noGrad = no_grad();

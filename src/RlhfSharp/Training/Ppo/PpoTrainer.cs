@@ -77,7 +77,7 @@ public sealed class PpoTrainer(
                 throw new RlhfException($"non-finite metrics at iteration {state.Step} ({string.Join(", ", row.Where(m => !double.IsFinite(m.Value)).Select(m => m.Key))}); the last good checkpoint is kept in {checkpoints.Root}");
             if (evalPrompts.Count > 0 && (state.Step % options.EvalEvery == 0 || state.Step == iterations))
             {
-                double evalReward = Evaluate(evalPrompts);
+                double evalReward = Evaluate(evalPrompts, collector);
                 row["eval_reward_mean"] = evalReward;
                 if (evalReward > (bestEval ?? double.NegativeInfinity))
                 {
@@ -193,11 +193,10 @@ public sealed class PpoTrainer(
     }
 
     /// <summary>Mean score of greedy responses to the held-out prompts.</summary>
-    double Evaluate(IReadOnlyList<string> evalPrompts)
+    double Evaluate(IReadOnlyList<string> evalPrompts, RolloutCollector collector)
     {
         var prompts = evalPrompts.Take(options.EvalPrompts).ToList();
-        var promptIds = prompts.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p).TakeLast(options.MaxLength).ToList()).ToList();
-        var generated = new Generation.TextGenerator(policy.Policy, tokenizer).Generate(promptIds, new Generation.SamplingOptions
+        var generated = new Generation.TextGenerator(policy.Policy, tokenizer).Generate(collector.EncodePrompts(prompts), new Generation.SamplingOptions
         {
             Greedy = true, MaxNewTokens = options.MaxNewTokens, StopSequences = options.StopSequences,
         });

@@ -31,7 +31,7 @@ public sealed class RolloutCollector(
     {
         using var noGrad = no_grad();
         var watch = Stopwatch.StartNew();
-        var promptIds = prompts.Select(p => LeftTruncate(tokenizer.Encode(p), options.MaxLength)).ToList();
+        var promptIds = EncodePrompts(prompts);
         var generated = new TextGenerator(policy.Policy, tokenizer).Generate(promptIds, new SamplingOptions
         {
             MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,
@@ -85,8 +85,17 @@ public sealed class RolloutCollector(
         return ids.Count > 0 ? ids : [sequence.TokenIds[0]];
     }
 
-    static IReadOnlyList<int> LeftTruncate(IReadOnlyList<int> ids, int maxLength) =>
-        ids.Count <= maxLength ? ids : ids.Skip(ids.Count - maxLength).ToList();
+    /// <summary>
+    /// Prompt ids cut from the left to max_length, and to what the model's positions leave after
+    /// max_new_tokens, so prompt + response always fits.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<int>> EncodePrompts(IReadOnlyList<string> prompts)
+    {
+        int budget = Math.Min(options.MaxLength, policy.Policy.Config.MaxPositions - options.MaxNewTokens);
+        if (budget < 1)
+            throw new RlhfException($"option 'max_new_tokens': {options.MaxNewTokens} leaves no room for a prompt in the model's {policy.Policy.Config.MaxPositions} positions");
+        return prompts.Select(p => tokenizer.Encode(p)).Select(ids => ids.Count <= budget ? ids : ids.Skip(ids.Count - budget).ToList()).ToList();
+    }
 
     (Tensor Ids, Tensor Attention, long PromptColumns, Tensor ResponseMask) Layout(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<IReadOnlyList<int>> responses)
     {
