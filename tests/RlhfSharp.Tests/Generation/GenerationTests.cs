@@ -67,6 +67,14 @@ public class GenerationTests
     }
 
     [Fact]
+    public void A_run_past_learned_positions_is_refused_before_it_starts()
+    {
+        using var model = TinyModels.Create("gpt2"); // 64 positions
+        var error = Assert.Throws<RlhfException>(() => new TextGenerator(model).Generate([Enumerable.Range(1, 60).ToList()], new SamplingOptions { MaxNewTokens = 10 }));
+        Assert.Contains("exceeds the model's 64 positions", error.Message);
+    }
+
+    [Fact]
     public void Invalid_options_are_refused_with_a_clear_message()
     {
         Assert.Contains("temperature", Assert.Throws<RlhfException>(() => new SamplingOptions { Temperature = 0 }.Validate()).Message);
