@@ -1,0 +1,32 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RlhfSharp.IO;
+
+namespace RlhfSharp.Evaluation.Human;
+
+/// <summary>Writes a <see cref="PairwiseReport"/> as Markdown, JSON (snake_case names) and a self-contained HTML page.</summary>
+public static class PairwiseReportWriter
+{
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public static string ToMarkdown(PairwiseReport report) => PairwiseMarkdown.Render(report);
+
+    public static string ToJson(PairwiseReport report) => JsonSerializer.Serialize(report, Json) + "\n";
+
+    public static string ToHtml(PairwiseReport report) => PairwiseHtml.Render(report);
+
+    /// <summary>Writes report.md, report.json and report.html into <paramref name="outDir"/> (created if missing),
+    /// each file atomically.</summary>
+    public static void WriteAll(PairwiseReport report, string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "report.md"), ToMarkdown(report));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "report.json"), ToJson(report));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "report.html"), ToHtml(report));
+    }
+}
