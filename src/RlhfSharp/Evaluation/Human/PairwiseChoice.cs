@@ -1,0 +1,2 @@
+namespace RlhfSharp.Evaluation.Human;
+public enum PairwiseChoice { A, B, Tie }   // in MODEL terms
