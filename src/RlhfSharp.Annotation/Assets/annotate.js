@@ -53,7 +53,7 @@ async function loadNext() {
       current = null;
       $('work').hidden = true;
       $('done').hidden = false;
-      if (!$('progress').textContent) $('progress').textContent = 'all done';
+      $('progress').textContent = 'all done';
       return;
     }
     if (!response.ok) { setStatus(await errorOf(response)); return; }
