@@ -45,9 +45,9 @@ internal static class AnnotatorEndpoints
             return BadRequest($"malformed JSON ({e.Message})");
         }
         if (request is null) return BadRequest("expected a JSON object");
-        var submission = request.Validate(out string? error);
-        if (error is not null) return BadRequest(error);
+        if (request.Problem() is { } problem) return BadRequest(problem);
 
+        var submission = request.ToSubmission();
         var result = store.Submit(http.Annotator(), submission);
         return result.Outcome switch
         {
