@@ -26,6 +26,7 @@ public static class CliApp
         root.Subcommands.Add(PpoCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(AnnotateCommand.Build());
         return root;
     }
 

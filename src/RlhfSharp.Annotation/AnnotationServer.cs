@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace RlhfSharp.Annotation;
+
+/// <summary>
+/// The blind pairwise-judging web app: Kestrel with minimal APIs over an <see cref="AnnotationStore"/>. Start it with
+/// <see cref="StartAsync"/>; <see cref="StopAsync"/> lets in-flight requests finish, then releases the database.
+/// </summary>
+public sealed class AnnotationServer : IAsyncDisposable
+{
+    readonly WebApplication app;
+    readonly AnnotationStore store;
+    readonly Lock stopGate = new();
+    Task? stopping;
+
+    AnnotationServer(WebApplication app, AnnotationStore store)
+    {
+        this.app = app;
+        this.store = store;
+    }
+
+    /// <summary>The addresses actually bound (a port 0 replaced by the port chosen).</summary>
+    public IReadOnlyList<string> Urls => app.Urls.ToList();
+
+    public static AnnotationServer Start(AnnotationServerOptions options) => StartAsync(options).GetAwaiter().GetResult();
+
+    /// <exception cref="RlhfException">A per-item count under 1, or a database that cannot be opened.</exception>
+    public static async Task<AnnotationServer> StartAsync(AnnotationServerOptions options, CancellationToken cancellation = default)
+    {
+        if (options.PerItem < 1) throw new RlhfException($"per-item must be at least 1, got {options.PerItem}");
+        var store = new AnnotationStore(options.DbPath);
+        try
+        {
+            var app = Build(options, store);
+            await app.StartAsync(cancellation);
+            return new AnnotationServer(app, store);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops listening, waits for in-flight requests, then closes the database. Safe to call more than once.</summary>
+    public Task StopAsync()
+    {
+        lock (stopGate) return stopping ??= Stop();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    async Task Stop()
+    {
+        try
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+        finally
+        {
+            store.Dispose();
+        }
+    }
+
+    static WebApplication Build(AnnotationServerOptions options, AnnotationStore store)
+    {
+        // No args, and the library's own folder as content root: the host must not pick up the caller's settings.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024; // a judgment is a few hundred bytes
+        });
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(options);
+
+        var app = builder.Build();
+        app.Use(SecurityHeaders.Apply);
+        Assets.Map(app);
+        AnnotatorEndpoints.Map(app);
+        AdminEndpoints.Map(app);
+        return app;
+    }
+}

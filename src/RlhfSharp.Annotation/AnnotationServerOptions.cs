@@ -1,0 +1,13 @@
+namespace RlhfSharp.Annotation;
+
+public sealed class AnnotationServerOptions
+{
+    /// <summary>The SQLite database (created when missing); import comparisons with <see cref="AnnotationStore.Import"/>.</summary>
+    public required string DbPath { get; init; }
+
+    /// <summary>Where to listen, ';'-separated. Loopback by default: judges elsewhere need a host chosen on purpose. Port 0 picks a free port.</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:5000";
+
+    /// <summary>How many distinct annotators judge each item.</summary>
+    public int PerItem { get; init; } = 1;
+}

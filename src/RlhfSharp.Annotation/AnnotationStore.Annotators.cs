@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+
+namespace RlhfSharp.Annotation;
+
+public sealed partial class AnnotationStore
+{
+    /// <summary>Adds an annotator and returns their secret token (32 random bytes, hex): their link's only credential.</summary>
+    /// <exception cref="RlhfException">An empty or over-long name, or one already taken.</exception>
+    public string AddAnnotator(string name, bool admin = false)
+    {
+        name = name.Trim();
+        if (name.Length is 0 or > 64 || name.Any(char.IsControl))
+            throw new RlhfException($"annotator name must be 1 to 64 printable characters, got \"{name}\"");
+        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        Write(connection =>
+        {
+            if (Long(connection, "SELECT id FROM annotators WHERE name = $name;", ("$name", name)) is not null)
+                throw new RlhfException($"annotator \"{name}\" already exists");
+            Execute(connection, "INSERT INTO annotators (name, token, is_admin, created_at) VALUES ($name, $token, $admin, $now);",
+                ("$name", name), ("$token", token), ("$admin", admin), ("$now", Now()));
+        });
+        return token;
+    }
+
+    /// <summary>The annotator holding this token, or null for none (an empty token included).</summary>
+    public Annotator? FindAnnotator(string? token) => string.IsNullOrEmpty(token) ? null : Read(connection => Rows(connection,
+        "SELECT id, name, is_admin FROM annotators WHERE token = $token;",
+        r => new Annotator(r.GetInt64(0), r.GetString(1), r.GetBoolean(2)), ("$token", token)).SingleOrDefault());
+
+    /// <summary>The first admin's name and token, adding an admin named "admin" (or "admin2", ...) when there is none.</summary>
+    public (string Name, string Token) EnsureAdmin()
+    {
+        var existing = Read(connection => Rows(connection, "SELECT name, token FROM annotators WHERE is_admin = 1 ORDER BY id LIMIT 1;",
+            r => (r.GetString(0), r.GetString(1))));
+        if (existing.Count > 0) return existing[0];
+        var taken = Read(connection => Rows(connection, "SELECT name FROM annotators;", r => r.GetString(0))).ToHashSet();
+        string name = Enumerable.Range(1, int.MaxValue).Select(i => i == 1 ? "admin" : $"admin{i}").First(n => !taken.Contains(n));
+        return (name, AddAnnotator(name, admin: true));
+    }
+}

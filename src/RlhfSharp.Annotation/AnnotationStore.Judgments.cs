@@ -1,0 +1,53 @@
+using System.Globalization;
+using RlhfSharp.Evaluation.Human;
+
+namespace RlhfSharp.Annotation;
+
+public sealed partial class AnnotationStore
+{
+    /// <summary>
+    /// Stores a judgment, mapped from screen sides to models, in one transaction. The same submission again is
+    /// <see cref="SubmitOutcome.Repeated"/> with the stored id; another submission for an item the annotator already
+    /// judged is a <see cref="SubmitOutcome.Conflict"/>; an item not assigned to them is <see cref="SubmitOutcome.NotAssigned"/>.
+    /// </summary>
+    public SubmitResult Submit(Annotator annotator, JudgmentSubmission submission) => Write(connection =>
+    {
+        var me = ("$me", (object?)annotator.Id);
+        var item = ("$item", (object?)submission.ItemId);
+        var earlier = Rows(connection, "SELECT id, item_id, annotator_id FROM judgments WHERE submission_id = $submission;",
+            r => (Id: r.GetInt64(0), Item: r.GetInt64(1), Annotator: r.GetInt64(2)), ("$submission", submission.SubmissionId));
+        if (earlier.Count > 0)
+            return earlier[0].Item == submission.ItemId && earlier[0].Annotator == annotator.Id
+                ? new SubmitResult(SubmitOutcome.Repeated, earlier[0].Id)
+                : new SubmitResult(SubmitOutcome.Conflict);
+
+        if (Long(connection, "SELECT 1 FROM assignments WHERE item_id = $item AND annotator_id = $me;", item, me) is null)
+            return new SubmitResult(SubmitOutcome.NotAssigned);
+        if (Long(connection, "SELECT id FROM judgments WHERE item_id = $item AND annotator_id = $me;", item, me) is not null)
+            return new SubmitResult(SubmitOutcome.Conflict);
+
+        bool aOnLeft = Long(connection, "SELECT a_on_left FROM items WHERE id = $item;", item) == 1;
+        long id = Long(connection, """
+            INSERT INTO judgments (item_id, annotator_id, choice, criterion, note, submission_id, created_at)
+            VALUES ($item, $me, $choice, $criterion, $note, $submission, $now) RETURNING id;
+            """,
+            item, me, ("$choice", ScreenSides.ToModel(submission.Choice, aOnLeft).ToString()), ("$criterion", submission.Criterion),
+            ("$note", submission.Note), ("$submission", submission.SubmissionId), ("$now", Now()))!.Value;
+        return new SubmitResult(SubmitOutcome.Stored, id);
+    });
+
+    /// <summary>All judgments in MODEL terms, in the order they were made, for the statistics.</summary>
+    public IReadOnlyList<PairwiseJudgment> ReadJudgments() => ReadStoredJudgments().Select(j => j.Judgment).ToList();
+
+    /// <summary>All judgments with their notes and times, in the order they were made.</summary>
+    public IReadOnlyList<StoredJudgment> ReadStoredJudgments() => Read(connection => Rows(connection, """
+        SELECT j.id, i.external_id, n.name, j.choice, j.criterion, j.note, j.created_at
+        FROM judgments j JOIN items i ON i.id = j.item_id JOIN annotators n ON n.id = j.annotator_id
+        ORDER BY j.id;
+        """,
+        r => new StoredJudgment(
+            r.GetInt64(0),
+            new PairwiseJudgment(r.GetString(1), r.GetString(2), Enum.Parse<PairwiseChoice>(r.GetString(3)), r.IsDBNull(4) ? null : r.GetString(4)),
+            r.IsDBNull(5) ? null : r.GetString(5),
+            DateTimeOffset.Parse(r.GetString(6), CultureInfo.InvariantCulture))));
+}

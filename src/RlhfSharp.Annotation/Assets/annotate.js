@@ -1,0 +1,126 @@
+'use strict';
+// The judging page. Model text is untrusted: it is only ever inserted with textContent.
+
+const token = new URLSearchParams(location.search).get('token') ?? '';
+const $ = id => document.getElementById(id);
+let current = null;      // the item on screen
+let submissionId = null; // one per item view: a retry or double click stores one judgment
+let busy = false;
+
+function newSubmissionId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // randomUUID needs a secure context; plain http on a LAN host is not one.
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');
+}
+
+function api(path, init = {}) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (init.body) headers['Content-Type'] = 'application/json';
+  return fetch(path, { ...init, headers, cache: 'no-store' });
+}
+
+function setStatus(text) { $('status').textContent = text; }
+
+function setBusy(value) {
+  busy = value;
+  for (const id of ['choose-left', 'choose-tie', 'choose-right']) $(id).disabled = value;
+}
+
+function showTurns(turns) {
+  $('prompt').replaceChildren(...turns.map(turn => {
+    const block = document.createElement('div');
+    block.className = `turn ${turn.speaker.toLowerCase()}`;
+    const speaker = document.createElement('div');
+    speaker.className = 'speaker';
+    speaker.textContent = turn.speaker;
+    const text = document.createElement('div');
+    text.className = 'text';
+    text.textContent = turn.text;
+    block.append(speaker, text);
+    return block;
+  }));
+}
+
+function showProgress(progress) {
+  $('progress').textContent = `${progress.judged} of ${progress.total}`;
+}
+
+async function loadNext() {
+  setBusy(true);
+  try {
+    const response = await api('api/next');
+    if (response.status === 204) {
+      current = null;
+      $('work').hidden = true;
+      $('done').hidden = false;
+      $('progress').textContent = 'all done';
+      return;
+    }
+    if (!response.ok) { setStatus(await errorOf(response)); return; }
+    current = await response.json();
+    submissionId = newSubmissionId();
+    showTurns(current.turns);
+    $('left').textContent = current.left;
+    $('right').textContent = current.right;
+    $('note').value = '';
+    showProgress(current.progress);
+    $('done').hidden = true;
+    $('work').hidden = false;
+    window.scrollTo(0, 0);
+  } catch (e) {
+    setStatus(`Could not load the next item (${e.message}); reload to retry.`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function errorOf(response) {
+  try { return (await response.json()).error ?? `error ${response.status}`; } catch { return `error ${response.status}`; }
+}
+
+async function choose(choice) {
+  if (!current || busy) return;
+  setBusy(true);
+  const body = JSON.stringify({
+    item_id: current.item_id, choice, criterion: $('criterion').value || null,
+    note: $('note').value.trim() || null, submission_id: submissionId,
+  });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await api('api/judgments', { method: 'POST', body });
+        if (response.ok || response.status === 409) {
+          setStatus(response.ok ? '' : 'You had already judged that item; here is the next one.');
+          busy = false;
+          await loadNext();
+          return;
+        }
+        setStatus(await errorOf(response));
+        return;
+      } catch (e) {
+        // The same submission_id is sent again, so a retry cannot store a second judgment.
+        if (attempt === 3) { setStatus(`Could not send your judgment (${e.message}); press the button again.`); return; }
+        await new Promise(resolve => setTimeout(resolve, 500 * attempt));
+      }
+    }
+  } finally {
+    if (busy) setBusy(false);
+  }
+}
+
+const keys = { '1': 'left', ArrowLeft: 'left', '2': 'tie', ArrowDown: 'tie', t: 'tie', '3': 'right', ArrowRight: 'right' };
+
+document.addEventListener('keydown', event => {
+  if (event.target.closest?.('textarea, select, input') || event.ctrlKey || event.metaKey || event.altKey) return;
+  const choice = keys[event.key];
+  if (!choice) return;
+  event.preventDefault();
+  choose(choice);
+});
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('choose-left').addEventListener('click', () => choose('left'));
+  $('choose-tie').addEventListener('click', () => choose('tie'));
+  $('choose-right').addEventListener('click', () => choose('right'));
+  loadNext();
+});

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using RlhfSharp.Annotation;
+using RlhfSharp.Data;
+using RlhfSharp.Evaluation.Human;
+using RlhfSharp.Tests.Cli;
+
+namespace RlhfSharp.Tests.Annotation;
+
+public sealed class AnnotateCommandTests : IDisposable
+{
+    readonly string directory = TestPaths.NewTempDirectory("rlhf-annotate-cli");
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    string Db => Path.Combine(directory, "annotations.db");
+
+    [Fact]
+    public void Add_annotator_prints_a_personal_link_that_holds_their_token()
+    {
+        var result = CliRunner.Run("annotate", "add-annotator", "alice", "--db", Db, "--base-url", "http://judge.example:8080/");
+        Assert.Equal(0, result.ExitCode);
+        string link = result.Output.Split('\n').Single(l => l.StartsWith("link: ")).Trim();
+        Assert.StartsWith("link: http://judge.example:8080/annotate?token=", link);
+        using (var store = new AnnotationStore(Db)) Assert.Equal("alice", store.FindAnnotator(link.Split("token=")[1])!.Name);
+
+        var admin = CliRunner.Run("annotate", "add-annotator", "boss", "--db", Db, "--admin");
+        Assert.Contains("admin: http://127.0.0.1:5000/admin?token=", admin.Output);
+
+        var again = CliRunner.Run("annotate", "add-annotator", "alice", "--db", Db);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal("error: annotator \"alice\" already exists", again.Error.Trim());
+    }
+
+    [Fact]
+    public void Export_writes_the_preferred_response_as_chosen_and_handles_ties()
+    {
+        var comparisons = AnnotationHarness.Comparisons(4);
+        using (var store = new AnnotationStore(Db))
+        {
+            store.Import(comparisons, seed: 11);
+            var alice = store.FindAnnotator(store.AddAnnotator("alice"))!;
+            // Prefer model A, model B, a tie, and leave the fourth unjudged.
+            var wanted = new[] { PairwiseChoice.A, PairwiseChoice.B, PairwiseChoice.Tie };
+            for (int i = 0; i < wanted.Length; i++)
+            {
+                var item = store.NextItem(alice, perItem: 1)!;
+                bool aOnLeft = item.Left == comparisons[i].ResponseA;
+                var choice = wanted[i] == PairwiseChoice.Tie ? ScreenChoice.Tie : (wanted[i] == PairwiseChoice.A) == aOnLeft ? ScreenChoice.Left : ScreenChoice.Right;
+                store.Submit(alice, new JudgmentSubmission(item.ItemId, choice, null, null, $"s{i}"));
+            }
+        }
+
+        string dropped = Path.Combine(directory, "prefs.jsonl");
+        var result = CliRunner.Run("annotate", "export", "--db", Db, "--out", dropped);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("wrote 2 preference pairs", result.Output);
+        var rows = File.ReadAllLines(dropped).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([(" answer A1", " answer B1"), (" answer B2", " answer A2")],
+            rows.Select(r => (r.GetProperty("chosen").GetString(), r.GetProperty("rejected").GetString())));
+        Assert.Equal(comparisons[0].Prompt, rows[0].GetProperty("prompt").GetString());
+        // The training reader takes the export as rm-static pairs.
+        Assert.Equal(new PreferencePair(comparisons[1].Prompt, " answer B2", " answer A2"), DatasetReader.ReadPreferences(dropped).Examples[1]);
+
+        string kept = Path.Combine(directory, "prefs-ties.jsonl");
+        Assert.Equal(0, CliRunner.Run("annotate", "export", "--db", Db, "--out", kept, "--ties", "keep").ExitCode);
+        var tie = JsonDocument.Parse(File.ReadAllLines(kept)[2]).RootElement;
+        Assert.True(tie.GetProperty("tie").GetBoolean());
+        Assert.Equal(" answer A3", tie.GetProperty("chosen").GetString());
+        Assert.False(JsonDocument.Parse(File.ReadAllLines(kept)[0]).RootElement.TryGetProperty("tie", out _));
+    }
+
+    [Fact]
+    public void User_errors_are_one_line()
+    {
+        var missingDb = CliRunner.Run("annotate", "export", "--db", Path.Combine(directory, "none.db"), "--out", Path.Combine(directory, "o.jsonl"));
+        Assert.Equal(1, missingDb.ExitCode);
+        Assert.Matches("^error: .*none.db: no such annotation database$", missingDb.Error.Trim());
+
+        var missingFile = CliRunner.Run("annotate", "serve", "--db", Db, "--comparisons", Path.Combine(directory, "none.jsonl"), "--port", "0");
+        Assert.Equal(1, missingFile.ExitCode);
+        Assert.Matches("^error: .*none.jsonl: no such file$", missingFile.Error.Trim());
+
+        var empty = CliRunner.Run("annotate", "serve", "--db", Db, "--port", "0");
+        Assert.Equal(1, empty.ExitCode);
+        Assert.Contains("no comparisons to judge", empty.Error);
+
+        Assert.NotEqual(0, CliRunner.Run("annotate", "export", "--db", Db, "--out", "x", "--ties", "sometimes").ExitCode);
+    }
+}
