@@ -23,6 +23,7 @@ public static class EvalCommand
         foreach (var option in new Option[] { Model, Data, BatchSize, MaxLength, SkipBadRows }) reward.Options.Add(option);
         reward.SetAction(RunReward);
         eval.Subcommands.Add(reward);
+        eval.Subcommands.Add(PairwiseCommand.Build());
         return eval;
     }
 

@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Text.Json;
+using RlhfSharp.Data;
+using RlhfSharp.Evaluation.Human;
+using RlhfSharp.Generation;
+using RlhfSharp.IO;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using RlhfSharp.Training.Ppo;
+
+namespace RlhfSharp.Cli.Commands;
+
+/// <summary>`rlhf eval pairwise prepare|judge|report`: blind model-vs-model comparisons and their statistics.</summary>
+public static class PairwiseCommand
+{
+    public static Command Build()
+    {
+        var pairwise = new Command("pairwise", "Blind pairwise comparisons of two models: prepare them, judge them automatically, report the statistics.");
+        pairwise.Subcommands.Add(Prepare());
+        pairwise.Subcommands.Add(Judge());
+        pairwise.Subcommands.Add(Report());
+        return pairwise;
+    }
+
+    static Command Prepare()
+    {
+        var modelA = new Option<string>("--model-a") { Description = "model A directory (e.g. the SFT model)", Required = true };
+        var modelB = new Option<string>("--model-b") { Description = "model B directory (e.g. the RLHF policy)", Required = true };
+        var prompts = new Option<string>("--prompts") { Description = "prompts (a \"prompt\" field, or HH-RLHF dialogues such as the HH test set)", Required = true };
+        var count = new Option<int>("--n") { Description = "comparisons to prepare (a seeded sample of the prompts)", DefaultValueFactory = _ => 100 };
+        var seed = new Option<ulong>("--seed") { Description = "seed for the prompt sample and for sampling", DefaultValueFactory = _ => 42UL };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "tokens per response", DefaultValueFactory = _ => 128 };
+        var temperature = new Option<double>("--temperature") { Description = "sampling temperature", DefaultValueFactory = _ => 0.7 };
+        var topK = new Option<int>("--top-k") { Description = "top-k (0: off)", DefaultValueFactory = _ => 0 };
+        var topP = new Option<double>("--top-p") { Description = "top-p (1: off)", DefaultValueFactory = _ => 1.0 };
+        var greedy = new Option<bool>("--greedy") { Description = "greedy decoding instead of sampling" };
+        var stop = new Option<string[]>("--stop") { Description = "stop sequences (default: \"\\n\\nHuman:\")" };
+        var output = new Option<string>("--out") { Description = "comparisons JSONL to write (settings go to FILE.meta.json)", Required = true };
+        var command = new Command("prepare", "Generate both models' responses to the same prompts with the same settings and seed.");
+        foreach (var option in new Option[] { modelA, modelB, prompts, count, seed, maxNew, temperature, topK, topP, greedy, stop, output }) command.Options.Add(option);
+        command.SetAction(parsed =>
+        {
+            var sampling = new SamplingOptions
+            {
+                MaxNewTokens = parsed.GetValue(maxNew), Temperature = parsed.GetValue(temperature), TopK = parsed.GetValue(topK),
+                TopP = parsed.GetValue(topP), Greedy = parsed.GetValue(greedy), Seed = parsed.GetValue(seed),
+                StopSequences = parsed.GetValue(stop) is { Length: > 0 } given ? given.Select(s => s.Replace("\\n", "\n")).ToList() : ["\n\nHuman:"],
+            };
+            sampling.Validate();
+            var promptList = DatasetReader.ReadPrompts(parsed.GetValue(prompts)!).Examples;
+            CliApp.InitializeTorch(parsed);
+            using var a = CausalLanguageModel.FromPretrained(parsed.GetValue(modelA)!);
+            using var b = CausalLanguageModel.FromPretrained(parsed.GetValue(modelB)!);
+            var comparisons = PairwisePreparation.Prepare(Load(parsed.GetValue(modelA)!, a), Load(parsed.GetValue(modelB)!, b), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling);
+            string outPath = parsed.GetValue(output)!;
+            ComparisonFile.Write(outPath, comparisons);
+            AtomicFile.WriteAllText(outPath + ".meta.json", JsonSerializer.Serialize(new
+            {
+                model_a = Path.GetFullPath(parsed.GetValue(modelA)!), model_b = Path.GetFullPath(parsed.GetValue(modelB)!),
+                prompts = Path.GetFullPath(parsed.GetValue(prompts)!), n = comparisons.Count, seed = sampling.Seed,
+                sampling = new { max_new_tokens = sampling.MaxNewTokens, greedy = sampling.Greedy, temperature = sampling.Temperature, top_k = sampling.TopK, top_p = sampling.TopP, stop = sampling.StopSequences },
+            }, new JsonSerializerOptions { WriteIndented = true }));
+            parsed.InvocationConfiguration.Output.WriteLine($"wrote {comparisons.Count} comparisons to {outPath}");
+            return 0;
+        });
+        return command;
+    }
+
+    static (string, CausalLanguageModel, ITextTokenizer) Load(string directory, CausalLanguageModel model) =>
+        (Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))), model,
+         TokenizerLoader.FromDirectory(directory) ?? throw new RlhfException($"{directory}: no tokenizer files"));
+
+    static Command Judge()
+    {
+        var comparisons = new Option<string>("--comparisons") { Description = "comparisons JSONL (from prepare or any tool)", Required = true };
+        var rewardModel = new Option<string>("--judge-reward-model") { Description = "reward model directory used as the judge", Required = true };
+        var tieMargin = new Option<double>("--tie-margin") { Description = "score differences within this are ties", DefaultValueFactory = _ => 0.0 };
+        var output = new Option<string>("--out") { Description = "folder for judgments.jsonl and the report", Required = true };
+        var command = new Command("judge", "Judge comparisons with a reward model and report them with the same statistics as human judgments.");
+        foreach (var option in new Option[] { comparisons, rewardModel, tieMargin, output }) command.Options.Add(option);
+        command.SetAction(parsed =>
+        {
+            var items = ComparisonFile.Read(parsed.GetValue(comparisons)!);
+            string rmDir = parsed.GetValue(rewardModel)!;
+            var tokenizer = TokenizerLoader.FromDirectory(rmDir) ?? throw new RlhfException($"{rmDir}: no tokenizer files");
+            CliApp.InitializeTorch(parsed);
+            using var model = SequenceRewardModel.FromPretrained(rmDir);
+            var judge = new RewardModelJudge(new RewardModelScorer(model, tokenizer, model.Config.MaxPositions), $"reward-model:{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(rmDir)))}", parsed.GetValue(tieMargin));
+            var judgments = PairwiseJudges.Apply(judge, items);
+            string outDir = parsed.GetValue(output)!;
+            Directory.CreateDirectory(outDir);
+            JudgmentFile.Write(Path.Combine(outDir, "judgments.jsonl"), judgments);
+            return WriteReport(parsed, judgments, items[0].ModelA, items[0].ModelB, outDir);
+        });
+        return command;
+    }
+
+    static Command Report()
+    {
+        var db = new Option<string?>("--db") { Description = "annotation database (from `rlhf annotate serve`)" };
+        var judgmentsFile = new Option<string?>("--judgments") { Description = "judgments JSONL (from `judge`), instead of --db" };
+        var comparisons = new Option<string?>("--comparisons") { Description = "the comparisons the --judgments refer to (for the model names)" };
+        var output = new Option<string?>("--out") { Description = "folder for report.md, report.json and report.html" };
+        var command = new Command("report", "Win/tie/loss, the share where B is at least as good, Wilson interval, sign test, per-annotator counts and agreement.");
+        foreach (var option in new Option[] { db, judgmentsFile, comparisons, output }) command.Options.Add(option);
+        command.SetAction(parsed =>
+        {
+            IReadOnlyList<PairwiseJudgment> judgments;
+            string modelA, modelB;
+            if (parsed.GetValue(db) is { } dbPath)
+                (judgments, modelA, modelB) = AnnotationJudgments.Read(dbPath);
+            else if (parsed.GetValue(judgmentsFile) is { } path && parsed.GetValue(comparisons) is { } comparisonPath)
+            {
+                judgments = JudgmentFile.Read(path);
+                var first = ComparisonFile.Read(comparisonPath)[0];
+                (modelA, modelB) = (first.ModelA, first.ModelB);
+            }
+            else throw new RlhfException("give --db, or --judgments with --comparisons");
+            return WriteReport(parsed, judgments, modelA, modelB, parsed.GetValue(output));
+        });
+        return command;
+    }
+
+    static int WriteReport(ParseResult parsed, IReadOnlyList<PairwiseJudgment> judgments, string modelA, string modelB, string? outDir)
+    {
+        if (judgments.Count == 0) throw new RlhfException("no judgments yet");
+        var report = PairwiseStatistics.Compute(judgments, modelA, modelB);
+        parsed.InvocationConfiguration.Output.WriteLine(PairwiseReportWriter.ToMarkdown(report));
+        if (outDir is not null)
+        {
+            PairwiseReportWriter.WriteAll(report, outDir);
+            parsed.InvocationConfiguration.Output.WriteLine($"report written to {outDir} (report.md, report.json, report.html)");
+        }
+        return 0;
+    }
+}
