@@ -9,19 +9,7 @@ namespace RlhfSharp.Tests.Generation;
 public class TextGenerationTests
 {
     /// <summary>A tiny random GPT-2 over the real 50,257-token vocabulary, saved with vocab.json + merges.txt.</summary>
-    static string ModelWithTokenizer()
-    {
-        string dir = TestPaths.NewTempDirectory();
-        var json = Models.TinyModels.ConfigJson("gpt2");
-        json["vocab_size"] = 50257;
-        json["n_embd"] = 16;
-        json["eos_token_id"] = 50256;
-        TorchSharp.torch.manual_seed(5);
-        using var model = new CausalLanguageModel(ModelConfig.FromJson(json));
-        model.SavePretrained(dir);
-        PretrainedWeights.CopyTokenizerFiles(TestPaths.Shared("gpt2-tokenizer"), dir);
-        return dir;
-    }
+    static string ModelWithTokenizer() => TrainingCommandTestsModels.TinyModel;
 
     [Fact]
     public void Stop_sequence_ends_a_row_and_is_cut_from_its_text()
