@@ -36,12 +36,14 @@ public class TrainingOptions
     public double HeldOutFraction { get; init; } = 0.05;
     public bool SkipBadRows { get; init; }
 
+    /// <summary>Throws a one-line error naming the option (its YAML key) unless <paramref name="ok"/>.</summary>
+    protected static void Require(bool ok, string field, string why)
+    {
+        if (!ok) throw new RlhfException($"option '{field}': {why}");
+    }
+
     public virtual void Validate()
     {
-        void Require(bool ok, string field, string why)
-        {
-            if (!ok) throw new RlhfException($"option '{field}': {why}");
-        }
         Require(MaxSteps is null or > 0, "max_steps", "must be positive");
         Require(Epochs > 0, "epochs", "must be positive");
         Require(BatchSize > 0, "batch_size", "must be positive");

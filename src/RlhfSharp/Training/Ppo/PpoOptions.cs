@@ -56,10 +56,6 @@ public sealed class PpoOptions : TrainingOptions
     public override void Validate()
     {
         base.Validate();
-        void Require(bool ok, string field, string why)
-        {
-            if (!ok) throw new RlhfException($"option '{field}': {why}");
-        }
         Require(PpoEpochs > 0, "ppo_epochs", "must be positive");
         Require(MiniBatchSize >= 0, "mini_batch_size", "must not be negative");
         Require(InitKlCoef >= 0, "init_kl_coef", "must not be negative");
