@@ -110,8 +110,9 @@ async function choose(choice) {
 
 const keys = { '1': 'left', ArrowLeft: 'left', '2': 'tie', ArrowDown: 'tie', t: 'tie', '3': 'right', ArrowRight: 'right' };
 
+// A held key's repeats, like the second click of a double click, would judge the next item unseen.
 document.addEventListener('keydown', event => {
-  if (event.target.closest?.('textarea, select, input') || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.repeat || event.target.closest?.('textarea, select, input') || event.ctrlKey || event.metaKey || event.altKey) return;
   const choice = keys[event.key];
   if (!choice) return;
   event.preventDefault();
@@ -119,8 +120,9 @@ document.addEventListener('keydown', event => {
 });
 
 document.addEventListener('DOMContentLoaded', () => {
-  $('choose-left').addEventListener('click', () => choose('left'));
-  $('choose-tie').addEventListener('click', () => choose('tie'));
-  $('choose-right').addEventListener('click', () => choose('right'));
+  for (const choice of ['left', 'tie', 'right']) {
+    // detail counts the clicks of a double click; a button pressed from the keyboard has 0.
+    $(`choose-${choice}`).addEventListener('click', event => { if (event.detail <= 1) choose(choice); });
+  }
   loadNext();
 });

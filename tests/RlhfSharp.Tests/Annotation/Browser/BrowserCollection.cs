@@ -1,0 +1,7 @@
+namespace RlhfSharp.Tests.Annotation.Browser;
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}

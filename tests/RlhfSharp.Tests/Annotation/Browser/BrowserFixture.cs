@@ -1,0 +1,27 @@
+using Microsoft.Playwright;
+
+namespace RlhfSharp.Tests.Annotation.Browser;
+
+/// <summary>One headless Chromium for the whole collection (starting one costs seconds); each test opens its own context.</summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    IPlaywright? playwright;
+    IBrowser? browser;
+
+    public async Task InitializeAsync()
+    {
+        if (!Chromium.IsInstalled) return; // every test here skips
+        playwright = await Playwright.CreateAsync();
+        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium.Path, Headless = true });
+    }
+
+    /// <summary>A fresh context (no shared cookies or storage) with a desktop-sized window.</summary>
+    public Task<IBrowserContext> NewContextAsync() =>
+        browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+        playwright?.Dispose();
+    }
+}
