@@ -60,8 +60,9 @@ async function loadNext() {
     current = await response.json();
     submissionId = newSubmissionId();
     showTurns(current.turns);
-    $('left').textContent = current.left;
-    $('right').textContent = current.right;
+    // HH responses start with the space after "Assistant:"; it is not part of what the judge reads.
+    $('left').textContent = current.left.trimStart();
+    $('right').textContent = current.right.trimStart();
     $('note').value = '';
     showProgress(current.progress);
     $('done').hidden = true;

@@ -61,9 +61,9 @@ public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper 
         {
             var step = steps[i];
             string left = (await page.Locator("#left").TextContentAsync())!;
-            var comparison = Conversations.Single(c => c.ResponseA == left || c.ResponseB == left);
+            var comparison = Conversations.Single(c => Shown(c.ResponseA) == left || Shown(c.ResponseB) == left);
             await ExpectItemShownAsync(page, comparison);
-            bool aOnLeft = left == comparison.ResponseA;
+            bool aOnLeft = left == Shown(comparison.ResponseA);
             Assert.Equal(aOnLeft, h.Store.IsAOnLeft(comparison.Id));
             orders.Add(aOnLeft);
 
@@ -139,7 +139,7 @@ public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper 
         await Expect(page.Locator("#prompt .turn .speaker")).ToHaveTextAsync(turns.Select(t => t.Speaker).ToArray());
         await Expect(page.Locator("#prompt .turn .text")).ToHaveTextAsync(turns.Select(t => t.Text).ToArray());
         var shown = new[] { await page.Locator("#left").TextContentAsync(), await page.Locator("#right").TextContentAsync() };
-        Assert.Equal(new[] { comparison.ResponseA, comparison.ResponseB }.Order(), shown.Order());
+        Assert.Equal(new[] { Shown(comparison.ResponseA), Shown(comparison.ResponseB) }.Order(), shown.Order());
     }
 
     async Task SaveScreenshotAsync(IPage page)
@@ -149,4 +149,7 @@ public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper 
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         output.WriteLine($"judging page screenshot: {path}");
     }
+
+    /// <summary>A response as the page shows it: without the leading space HH responses carry after "Assistant:".</summary>
+    static string Shown(string response) => response.TrimStart();
 }
