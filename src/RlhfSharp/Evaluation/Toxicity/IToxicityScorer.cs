@@ -1,0 +1,10 @@
+namespace RlhfSharp.Evaluation.Toxicity;
+
+/// <summary>Scores texts for toxicity on [0, 1] (0 not toxic, 1 toxic), in batches.</summary>
+public interface IToxicityScorer
+{
+    /// <summary>Short name for reports ("minilm-logistic", "perspective", "wordlist:ldnoobw-en" ...).</summary>
+    string Name { get; }
+
+    IReadOnlyList<double> Score(IReadOnlyList<string> texts);
+}
