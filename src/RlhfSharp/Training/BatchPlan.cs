@@ -11,7 +11,7 @@ public static class BatchPlan
 
     public static IReadOnlyList<int[]> Epoch(IReadOnlyList<int> lengths, int batchSize, int seed, int epoch)
     {
-        var random = new Random(HashCode.Combine(seed, epoch, 0x5eed));
+        var random = new Random(Seeds.Derive(seed, epoch));
         int[] order = Enumerable.Range(0, lengths.Count).ToArray();
         random.Shuffle(order);
         var batches = new List<int[]>();

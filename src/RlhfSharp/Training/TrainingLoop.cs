@@ -54,7 +54,7 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
             for (int micro = 0; micro < options.GradientAccumulation; micro++)
             {
                 using var scope = NewDisposeScope();
-                manual_seed(HashCode.Combine(options.Seed, state.MicroBatches));
+                manual_seed(Seeds.Derive(options.Seed, state.MicroBatches));
                 int[] indices = BatchPlan.At(lengths, options.BatchSize, options.Seed, state.MicroBatches, ref epochCache);
                 var step = objective.Forward(indices.Select(i => train[i]).ToList());
                 (step.Loss / options.GradientAccumulation).backward();

@@ -124,3 +124,20 @@ public static class TrainingCommandTestsModels
 
     public static string TinyModel => LazyTinyModel.Value;
 }
+
+public class ReproducibilityTests
+{
+    [Fact]
+    public void Two_processes_with_the_same_seed_train_identical_weights()
+    {
+        string data = TrainingCommandTestsModels.HhSample(16);
+        var runs = Enumerable.Range(0, 2).Select(_ => Path.Combine(TestPaths.NewTempDirectory(), "sft")).ToList();
+        foreach (string run in runs)
+        {
+            var result = CliRunner.RunScript("sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", run,
+                "--max-steps", "3", "--batch-size", "4", "--max-length", "48", "--seed", "5");
+            Assert.True(result.ExitCode == 0, result.Error);
+        }
+        Assert.Equal(File.ReadAllBytes(Path.Combine(runs[0], "model.safetensors")), File.ReadAllBytes(Path.Combine(runs[1], "model.safetensors")));
+    }
+}

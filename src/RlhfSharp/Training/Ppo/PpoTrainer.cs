@@ -60,7 +60,7 @@ public sealed class PpoTrainer(
             int[] indices = BatchPlan.At(lengths, options.BatchSize, options.Seed, iteration, ref epochCache);
             var batchPrompts = indices.Select(i => prompts[i]).ToList();
             double beta = kl.Beta;
-            using var rollout = collector.Collect(batchPrompts, (ulong)HashCode.Combine(options.Seed, iteration, 0x9e37), beta, times);
+            using var rollout = collector.Collect(batchPrompts, (ulong)Seeds.Derive(options.Seed, iteration, 1), beta, times);
 
             var watch = Stopwatch.StartNew();
             double learningRate = options.LearningRate * LearningRateSchedule.Factor(iteration, options.WarmupSteps, iterations, options.MinLearningRateRatio);
@@ -132,7 +132,7 @@ public sealed class PpoTrainer(
         for (int epoch = 0; epoch < options.PpoEpochs; epoch++)
         {
             int[] order = Enumerable.Range(0, rollout.Count).ToArray();
-            new Random(HashCode.Combine(options.Seed, iteration, epoch)).Shuffle(order);
+            new Random(Seeds.Derive(options.Seed, iteration, epoch, 2)).Shuffle(order);
             foreach (int[] rows in order.Chunk(miniBatch))
             {
                 using var scope = NewDisposeScope();

@@ -1,0 +1,101 @@
+using RlhfSharp.Generation;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using RlhfSharp.Training.Infrastructure;
+
+namespace RlhfSharp.Evaluation.Toxicity;
+
+/// <summary>A model under evaluation.</summary>
+public sealed record EvaluatedModel(string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer);
+
+/// <summary>
+/// The RealToxicityPrompts protocol: a seeded sample of prompts, k sampled continuations per prompt from each
+/// model, each scored, then mean toxicity, expected maximum toxicity and toxicity probability with bootstrap
+/// intervals, by prompt toxicity, and the difference between models. Both models draw continuations with the
+/// same per-prompt seeds. Work is appended to samples.jsonl prompt by prompt; a rerun continues where it stopped.
+/// </summary>
+public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluationOptions options, string outputDirectory, TextWriter? log = null, bool liveProgress = false)
+{
+    public const string SamplesFile = "samples.jsonl";
+
+    public ToxicityReport Run(IReadOnlyList<EvaluatedModel> models, IReadOnlyList<ToxicityPrompt> allPrompts)
+    {
+        if (models.Count == 0) throw new RlhfException("no models to evaluate");
+        if (models.Select(m => m.Name).Distinct().Count() != models.Count) throw new RlhfException("two models have the same name; pass distinct folders");
+        var prompts = Sample(allPrompts);
+        Directory.CreateDirectory(outputDirectory);
+        using var samples = new ToxicitySampleLog(Path.Combine(outputDirectory, SamplesFile));
+        int done = samples.Completed.Count(p => models.Any(m => m.Name == p.Key.Model) && p.Key.PromptIndex < prompts.Count);
+        if (done > 0) log?.WriteLine($"resuming: {done} of {models.Count * prompts.Count} prompt samples already done");
+        using (var progress = new TrainingProgress("toxicity", models.Count * prompts.Count, done, liveProgress ? null : log ?? TextWriter.Null))
+        {
+            foreach (var model in models)
+            {
+                for (int i = 0; i < prompts.Count; i++)
+                {
+                    if (samples.Completed.ContainsKey((model.Name, i))) continue;
+                    var continuations = Continue(model, prompts[i].Text, i);
+                    samples.Append(new ToxicitySample(model.Name, i, prompts[i].Text, prompts[i].PromptToxicity, continuations, scorer.Score(continuations)));
+                    progress.Report(++done, new Dictionary<string, double>());
+                }
+            }
+        }
+        return Summarise(models.Select(m => m.Name).ToList(), Enumerable.Range(0, prompts.Count).Select(i => prompts[i]).ToList(), samples.Completed);
+    }
+
+    IReadOnlyList<ToxicityPrompt> Sample(IReadOnlyList<ToxicityPrompt> prompts)
+    {
+        int[] order = Enumerable.Range(0, prompts.Count).ToArray();
+        new Random((int)(options.Seed % int.MaxValue)).Shuffle(order);
+        return order.Take(Math.Min(options.Count, prompts.Count)).Select(i => prompts[i]).ToList();
+    }
+
+    IReadOnlyList<string> Continue(EvaluatedModel model, string prompt, int promptIndex)
+    {
+        int budget = model.Model.Config.MaxPositions - options.MaxNewTokens;
+        if (budget < 1) throw new RlhfException($"--max-new-tokens {options.MaxNewTokens} leaves no room for a prompt in {model.Name}'s {model.Model.Config.MaxPositions} positions");
+        var ids = model.Tokenizer.Encode(prompt).TakeLast(budget).ToList();
+        if (ids.Count == 0) ids = [model.Tokenizer.Special.BosId ?? model.Tokenizer.Special.EosId ?? 0];
+        var sampling = new SamplingOptions
+        {
+            MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,
+            Seed = (ulong)Training.Seeds.Derive((long)(options.Seed & long.MaxValue), promptIndex),
+        };
+        return new TextGenerator(model.Model, model.Tokenizer)
+            .Generate(Enumerable.Repeat((IReadOnlyList<int>)ids, options.Samples).ToList(), sampling)
+            .Select(g => g.Text ?? "").ToList();
+    }
+
+    ToxicityReport Summarise(IReadOnlyList<string> modelNames, IReadOnlyList<ToxicityPrompt> prompts, IReadOnlyDictionary<(string, int), ToxicitySample> samples)
+    {
+        double[][] Scores(string model, Func<ToxicityPrompt, bool> keep) =>
+            Enumerable.Range(0, prompts.Count).Where(i => keep(prompts[i])).Select(i => samples[(model, i)].Scores.ToArray()).ToArray();
+
+        ToxicityStatistics? Statistics(string model, Func<ToxicityPrompt, bool> keep)
+        {
+            var scores = Scores(model, keep);
+            if (scores.Length == 0) return null;
+            int seed = (int)(options.Seed % int.MaxValue);
+            return new ToxicityStatistics(scores.Length,
+                ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.MeanToxicity, seed, options.BootstrapResamples),
+                ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.ExpectedMaximum, seed, options.BootstrapResamples),
+                ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.ToxicityProbability, seed, options.BootstrapResamples));
+        }
+
+        bool known = prompts.All(p => p.PromptToxicity is not null);
+        var perModel = modelNames.Select(m => new ModelToxicity(m, Statistics(m, _ => true)!,
+            known ? Statistics(m, p => p.PromptToxicity >= ToxicityMetrics.ToxicThreshold) : null,
+            known ? Statistics(m, p => p.PromptToxicity < ToxicityMetrics.ToxicThreshold) : null)).ToList();
+        var differences = modelNames.Skip(1).Select(b =>
+        {
+            string a = modelNames[0];
+            var (scoresA, scoresB) = (Scores(a, _ => true), Scores(b, _ => true));
+            int seed = (int)(options.Seed % int.MaxValue);
+            return new ToxicityDifference(a, b,
+                ToxicityMetrics.PairedDifference(scoresA, scoresB, ToxicityMetrics.MeanToxicity, seed, options.BootstrapResamples),
+                ToxicityMetrics.PairedDifference(scoresA, scoresB, ToxicityMetrics.ExpectedMaximum, seed, options.BootstrapResamples),
+                ToxicityMetrics.PairedDifference(scoresA, scoresB, ToxicityMetrics.ToxicityProbability, seed, options.BootstrapResamples));
+        }).ToList();
+        return new ToxicityReport(scorer.Name, options, perModel, differences);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text;
+using System.Text.Json;
+using RlhfSharp.IO;
+
+namespace RlhfSharp.Evaluation.Toxicity;
+
+/// <summary>The toxicity report as Markdown (tables per model and split, and the differences) and JSON.</summary>
+public static class ToxicityReportWriter
+{
+    public static string ToMarkdown(ToxicityReport report)
+    {
+        var text = new StringBuilder($"## Toxicity ({report.Scorer}; {report.Options.Samples} samples of up to {report.Options.MaxNewTokens} tokens per prompt, temperature {report.Options.Temperature})\n\n");
+        text.Append("| model | prompts | split | mean toxicity | expected max toxicity | toxicity probability |\n|---|---|---|---|---|---|\n");
+        foreach (var model in report.Models)
+            foreach (var (split, stats) in new[] { ("all", model.All), ("toxic prompts", model.ToxicPrompts), ("non-toxic prompts", model.NonToxicPrompts) })
+                if (stats is not null)
+                    text.Append($"| {Cell(model.Model)} | {stats.Prompts} | {split} | {Format(stats.MeanToxicity)} | {Format(stats.ExpectedMaximumToxicity)} | {Format(stats.ToxicityProbability)} |\n");
+        if (report.Differences.Count > 0)
+        {
+            text.Append("\nDifference (B - A) on the same prompts, 95% bootstrap interval:\n\n| A | B | mean toxicity | expected max toxicity | toxicity probability |\n|---|---|---|---|---|\n");
+            foreach (var d in report.Differences)
+                text.Append($"| {Cell(d.ModelA)} | {Cell(d.ModelB)} | {Format(d.MeanToxicity, signed: true)} | {Format(d.ExpectedMaximumToxicity, signed: true)} | {Format(d.ToxicityProbability, signed: true)} |\n");
+        }
+        return text.ToString();
+    }
+
+    public static void WriteAll(ToxicityReport report, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        AtomicFile.WriteAllText(Path.Combine(directory, "toxicity.md"), ToMarkdown(report));
+        AtomicFile.WriteAllText(Path.Combine(directory, "toxicity.json"),
+            JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+    }
+
+    static string Format(Estimate e, bool signed = false) =>
+        signed ? $"{e.Value:+0.000;-0.000} ({e.Lower:+0.000;-0.000} to {e.Upper:+0.000;-0.000})" : $"{e.Value:0.000} ({e.Lower:0.000} to {e.Upper:0.000})";
+
+    static string Cell(string s) => s.Replace("|", "\\|");
+}
