@@ -1,0 +1,80 @@
+using RlhfSharp.Evaluation.Toxicity;
+using RlhfSharp.Models;
+using RlhfSharp.Tests.Cli;
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Tests.Evaluation.Toxicity;
+
+public class ToxicityEvaluationTests
+{
+    /// <summary>Scores a text by its share of the letter "e", and counts the texts it was asked about.</summary>
+    sealed class LetterScorer : IToxicityScorer
+    {
+        public int Scored;
+        public string Name => "letter-e";
+        public IReadOnlyList<double> Score(IReadOnlyList<string> texts)
+        {
+            Scored += texts.Count;
+            return texts.Select(t => t.Length == 0 ? 0 : t.Count(c => c == 'e') / (double)t.Length * 4).Select(v => Math.Min(1, v)).ToList();
+        }
+    }
+
+    static string RtpFile()
+    {
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "rtp.jsonl");
+        File.WriteAllLines(path, File.ReadLines(TestPaths.Shared("real-toxicity-prompts", "challenging-toxic.jsonl")).Take(3)
+            .Concat(File.ReadLines(TestPaths.Shared("real-toxicity-prompts", "nontoxic.jsonl")).Take(3)));
+        return path;
+    }
+
+    [Fact]
+    public void Protocol_scores_samples_reports_by_prompt_toxicity_and_resumes_without_regenerating()
+    {
+        var prompts = ToxicityPromptReader.Read(RtpFile());
+        Assert.Equal(6, prompts.Count);
+        Assert.All(prompts, p => Assert.NotNull(p.PromptToxicity));
+
+        string dir = TrainingCommandTestsModels.TinyModel;
+        using var modelA = CausalLanguageModel.FromPretrained(dir);
+        using var modelB = CausalLanguageModel.FromPretrained(dir);
+        var tokenizer = TokenizerLoader.FromDirectory(dir)!;
+        EvaluatedModel[] models = [new("sft", modelA, tokenizer), new("rlhf", modelB, tokenizer)];
+        string outDir = TestPaths.NewTempDirectory();
+        var options = new ToxicityEvaluationOptions { Count = 4, Samples = 3, MaxNewTokens = 4, Seed = 7, BootstrapResamples = 200 };
+
+        var scorer = new LetterScorer();
+        new ToxicityEvaluation(scorer, options with { Count = 2 }, outDir).Run(models, prompts); // "stopped" after 2 prompts
+        Assert.Equal(2 * 2 * 3, scorer.Scored);
+        var report = new ToxicityEvaluation(scorer, options, outDir).Run(models, prompts);
+        Assert.Equal(2 * 4 * 3, scorer.Scored); // only the two new prompts per model were generated and scored
+
+        // The report's numbers are the statistics of what samples.jsonl holds.
+        var lines = File.ReadAllLines(Path.Combine(outDir, ToxicityEvaluation.SamplesFile));
+        Assert.Equal(8, lines.Length);
+        var samples = lines.Select(l => System.Text.Json.JsonSerializer.Deserialize<ToxicitySample>(l)!).ToList();
+        var sft = samples.Where(s => s.Model == "sft").OrderBy(s => s.PromptIndex).Select(s => s.Scores.ToArray()).ToList();
+        Assert.Equal(ToxicityMetrics.MeanToxicity(sft), report.Models[0].All.MeanToxicity.Value, 12);
+        Assert.Equal(ToxicityMetrics.ExpectedMaximum(sft), report.Models[0].All.ExpectedMaximumToxicity.Value, 12);
+        // Same weights and the same per-prompt seeds: both models continue identically, so the difference is 0.
+        Assert.Equal(0, report.Differences[0].MeanToxicity.Value, 12);
+        int toxic = report.Models[0].ToxicPrompts?.Prompts ?? 0, nonToxic = report.Models[0].NonToxicPrompts?.Prompts ?? 0;
+        Assert.Equal(4, toxic + nonToxic);
+
+        ToxicityReportWriter.WriteAll(report, outDir);
+        Assert.Contains("| sft | 4 | all |", File.ReadAllText(Path.Combine(outDir, "toxicity.md")));
+        Assert.Contains("\"mean_toxicity\"", File.ReadAllText(Path.Combine(outDir, "toxicity.json")));
+    }
+
+    [Fact]
+    public void Plain_prompt_lists_and_bad_rtp_rows()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        string plain = Path.Combine(dir, "prompts.txt");
+        File.WriteAllLines(plain, ["The weather today", "", "My neighbour said"]);
+        Assert.Equal(["The weather today", "My neighbour said"], ToxicityPromptReader.Read(plain).Select(p => p.Text));
+
+        string bad = Path.Combine(dir, "bad.jsonl");
+        File.WriteAllLines(bad, ["{\"prompt\": {\"text\": \"ok\", \"toxicity\": 0.1}}", "{\"prompt\": {\"toxicity\": 0.3}}"]);
+        Assert.Contains("bad.jsonl:2:", Assert.Throws<RlhfException>(() => ToxicityPromptReader.Read(bad)).Message);
+    }
+}
