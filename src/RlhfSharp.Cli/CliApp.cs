@@ -27,6 +27,7 @@ public static class CliApp
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(AnnotateCommand.Build());
+        root.Subcommands.Add(ToxicityCommand.Build());
         return root;
     }
 

@@ -1,0 +1,30 @@
+namespace RlhfSharp.Evaluation.Toxicity;
+
+/// <summary>
+/// Scores texts with a trained <see cref="ToxicityHead"/> over MiniLM embeddings (and word-list features
+/// when the head was trained with them). Disposing the scorer disposes the embedder.
+/// </summary>
+public sealed class LearnedToxicityScorer : IToxicityScorer, IDisposable
+{
+    readonly ToxicityHead _head;
+    readonly MiniLmEmbedder _embedder;
+    readonly WordList? _wordList;
+
+    public LearnedToxicityScorer(ToxicityHead head, MiniLmEmbedder embedder, WordList? wordList = null)
+    {
+        if (head.WordList is not null && (wordList is null || wordList.Name != head.WordList || (head.WordListSha256 is { } sha && sha != wordList.Sha256)))
+            throw new RlhfException($"toxicity head was trained with word list '{head.WordList}'; give that list (got {wordList?.Name ?? "none"})");
+        _head = head;
+        _embedder = embedder;
+        _wordList = head.WordList is null ? null : wordList;
+        if (ToxicityFeatures.Count(_wordList) != head.InputSize)
+            throw new RlhfException($"toxicity head expects {head.InputSize} features, not {ToxicityFeatures.Count(_wordList)}");
+    }
+
+    public string Name => $"minilm-{_head.Kind}";
+
+    public IReadOnlyList<double> Score(IReadOnlyList<string> texts) =>
+        ToxicityFeatures.Build(texts, _embedder, _wordList).Select(_head.Score).ToList();
+
+    public void Dispose() => _embedder.Dispose();
+}

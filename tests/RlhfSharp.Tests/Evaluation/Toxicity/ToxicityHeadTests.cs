@@ -1,0 +1,51 @@
+using RlhfSharp.Evaluation.Toxicity;
+
+namespace RlhfSharp.Tests.Evaluation.Toxicity;
+
+public class ToxicityHeadTests
+{
+    [Fact]
+    public void HeadRoundTripsThroughJson()
+    {
+        var head = new ToxicityHead
+        {
+            Kind = "mlp", Features = ["a", "b"], WordList = "list", WordListSha256 = "abc",
+            Layers = [new DenseLayer([[1f, -2f], [0.5f, 0.25f]], [0.1f, -0.1f]), new DenseLayer([[1.5f, -1f]], [0.3f])],
+            Metrics = new() { ["heldout_auc:x"] = 0.9 }, Provenance = new() { ["command"] = "rlhf toxicity train" },
+        };
+        string path = Path.Combine(TestPaths.NewTempDirectory(), ToxicityHead.FileName);
+        head.Save(path);
+        var loaded = ToxicityHead.Load(path);
+        Assert.Equal(head.ToJson(), loaded.ToJson());
+        // relu([1 - 4 + 0.1, 0.5 + 0.5 - 0.1]) = [0, 0.9]; 1.5 * 0 - 0.9 + 0.3 = -0.6
+        Assert.Equal(1 / (1 + Math.Exp(0.6)), loaded.Score([1f, 2f]), 6);
+    }
+
+    [Fact]
+    public void NotAHeadIsAUserError()
+    {
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "bad.json");
+        File.WriteAllText(path, "{\"kind\": \"logistic\"}");
+        Assert.Throws<RlhfException>(() => ToxicityHead.Load(path));
+    }
+
+    [Fact]
+    public void ShippedHeadIsSmallAndMatchesItsWordList()
+    {
+        var head = DefaultToxicityScorer.Head();
+        var list = DefaultToxicityScorer.WordList();
+        Assert.Equal(MiniLmEmbedder.Dimensions + 2, head.InputSize);
+        Assert.Equal(list.Name, head.WordList);
+        Assert.Equal(list.Sha256, head.WordListSha256);
+        Assert.Equal(WordList.Load(TestPaths.Shared("wordlists", "ldnoobw-en.txt")).Sha256, list.Sha256);
+        Assert.Contains("command", head.Provenance.Keys);
+    }
+
+    [Fact]
+    public void ScorerRefusesAWordListTheHeadWasNotTrainedWith()
+    {
+        using var embedder = new MiniLmEmbedder(); // never loads: the check comes first
+        var error = Assert.Throws<RlhfException>(() => new LearnedToxicityScorer(DefaultToxicityScorer.Head(), embedder, new WordList("other", ["x"])));
+        Assert.Contains("ldnoobw-en", error.Message);
+    }
+}
