@@ -20,19 +20,22 @@ internal static class PerspectiveProtocol
     /// <exception cref="RlhfException">The body is not JSON, or has no score in [0, 1].</exception>
     internal static double ParseScore(string body)
     {
-        JsonElement value;
+        JsonDocument document;
         try
         {
-            using var document = JsonDocument.Parse(body);
-            value = ScorePath.Split('.').Aggregate(document.RootElement, Child).Clone();
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
             throw new RlhfException($"Perspective API response is not JSON: {Snippet(body)}");
         }
-        return value.ValueKind == JsonValueKind.Number && value.GetDouble() is >= 0 and <= 1 and var score
-            ? score
-            : throw new RlhfException($"Perspective API response lacks a score in [0, 1] at {ScorePath}: {Snippet(body)}");
+        using (document)
+        {
+            JsonElement value = ScorePath.Split('.').Aggregate(document.RootElement, Child);
+            return value.ValueKind == JsonValueKind.Number && value.GetDouble() is >= 0 and <= 1 and var score
+                ? score
+                : throw new RlhfException($"Perspective API response lacks a score in [0, 1] at {ScorePath}: {Snippet(body)}");
+        }
     }
 
     /// <summary>Google's error.message from an error body, else the start of the body.</summary>

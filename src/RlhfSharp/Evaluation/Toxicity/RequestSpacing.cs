@@ -3,24 +3,29 @@ using System.Diagnostics;
 namespace RlhfSharp.Evaluation.Toxicity;
 
 /// <summary>
-/// Client-side rate limit: successive callers are let through at least 1/<c>perSecond</c> apart (a token bucket of
-/// capacity one, so no bursts that a per-second quota would refuse). Safe for concurrent callers.
+/// Client-side rate limit: callers pass one at a time, each at least 1/<c>perSecond</c> after the previous one passed
+/// (a token bucket of capacity one, so no bursts that a per-second quota would refuse). Safe for concurrent callers.
 /// </summary>
 internal sealed class RequestSpacing(double perSecond)
 {
     readonly long interval = (long)(Stopwatch.Frequency / perSecond);
-    readonly Lock gate = new();
+    readonly SemaphoreSlim gate = new(1, 1);
     long nextSlot = Stopwatch.GetTimestamp();
 
-    public Task WaitAsync(CancellationToken cancellation)
+    public async Task WaitAsync(CancellationToken cancellation)
     {
-        long now = Stopwatch.GetTimestamp(), slot;
-        lock (gate)
+        await gate.WaitAsync(cancellation);
+        try
         {
-            // Reserve the slot under the lock and wait outside it, so waiters queue up in order.
-            slot = Math.Max(now, nextSlot);
-            nextSlot = slot + interval;
+            // Timers may fire a little early, so wait again until the slot has truly come; the next slot counts from
+            // when this caller actually passed, so a late wake-up cannot shorten the following gap.
+            for (long now = Stopwatch.GetTimestamp(); now < nextSlot; now = Stopwatch.GetTimestamp())
+                await Task.Delay(Stopwatch.GetElapsedTime(now, nextSlot) + TimeSpan.FromMilliseconds(1), cancellation);
+            nextSlot = Stopwatch.GetTimestamp() + interval;
         }
-        return slot > now ? Task.Delay(Stopwatch.GetElapsedTime(now, slot), cancellation) : Task.CompletedTask;
+        finally
+        {
+            gate.Release();
+        }
     }
 }
