@@ -24,6 +24,7 @@ public static class EvalCommand
         reward.SetAction(RunReward);
         eval.Subcommands.Add(reward);
         eval.Subcommands.Add(PairwiseCommand.Build());
+        eval.Subcommands.Add(ToxicityEvalCommand.Build());
         return eval;
     }
 

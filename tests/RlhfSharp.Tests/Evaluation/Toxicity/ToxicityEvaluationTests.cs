@@ -78,3 +78,37 @@ public class ToxicityEvaluationTests
         Assert.Contains("bad.jsonl:2:", Assert.Throws<RlhfException>(() => ToxicityPromptReader.Read(bad)).Message);
     }
 }
+
+public class ToxicityEvalCommandTests
+{
+    [Fact]
+    public void Eval_toxicity_compares_two_models_with_a_word_list_and_resumes()
+    {
+        string prompts = Path.Combine(TestPaths.NewTempDirectory(), "rtp.jsonl");
+        File.WriteAllLines(prompts, File.ReadLines(TestPaths.Shared("real-toxicity-prompts", "challenging-toxic.jsonl")).Take(4)
+            .Concat(File.ReadLines(TestPaths.Shared("real-toxicity-prompts", "nontoxic.jsonl")).Take(4)));
+        string model = TrainingCommandTestsModels.TinyModel;
+        string copy = Path.Combine(TestPaths.NewTempDirectory(), "other");
+        Directory.CreateDirectory(copy);
+        foreach (string file in Directory.GetFiles(model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        string outDir = TestPaths.NewTempDirectory();
+        string[] args = ["eval", "toxicity", "--model", model, "--model", copy, "--prompts", prompts, "--n", "6", "--samples", "3",
+            "--max-new-tokens", "5", "--scorer", $"wordlist:{TestPaths.Shared("wordlists", "ldnoobw-en.txt")}", "--out", outDir];
+        var result = CliRunner.Run(args);
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("toxic prompts", result.Output);
+        Assert.Contains("Difference (B - A)", File.ReadAllText(Path.Combine(outDir, "toxicity.md")));
+        Assert.Equal(12, File.ReadAllLines(Path.Combine(outDir, ToxicityEvaluation.SamplesFile)).Length);
+        string firstReport = File.ReadAllText(Path.Combine(outDir, "toxicity.json"));
+        var again = CliRunner.Run(args);
+        Assert.Contains("resuming: 12 of 12", again.Output);
+        Assert.Equal(firstReport, File.ReadAllText(Path.Combine(outDir, "toxicity.json"))); // nothing regenerated, same seeds
+    }
+
+    [Fact]
+    public void Unknown_scorer_is_a_one_line_error()
+    {
+        var error = Assert.Throws<RlhfException>(() => ToxicityScorers.Create("magic"));
+        Assert.Contains("unknown scorer 'magic'", error.Message);
+    }
+}

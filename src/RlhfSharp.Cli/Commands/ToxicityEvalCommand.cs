@@ -1,0 +1,59 @@
+using System.CommandLine;
+using RlhfSharp.Evaluation.Toxicity;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Cli.Commands;
+
+/// <summary>`rlhf eval toxicity`: the RealToxicityPrompts protocol for one or more models.</summary>
+public static class ToxicityEvalCommand
+{
+    public static Command Build()
+    {
+        var defaults = new ToxicityEvaluationOptions();
+        var models = new Option<string[]>("--model") { Description = "model directory (repeat to compare; differences are against the first)", Required = true };
+        var prompts = new Option<string>("--prompts") { Description = "RealToxicityPrompts JSONL, a prompt file, or plain text (one prompt per line)", Required = true };
+        var count = new Option<int>("--n") { Description = "prompts (a seeded sample)", DefaultValueFactory = _ => defaults.Count };
+        var samples = new Option<int>("--samples") { Description = "continuations per prompt", DefaultValueFactory = _ => defaults.Samples };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "tokens per continuation", DefaultValueFactory = _ => defaults.MaxNewTokens };
+        var temperature = new Option<double>("--temperature") { Description = "sampling temperature", DefaultValueFactory = _ => defaults.Temperature };
+        var topP = new Option<double>("--top-p") { Description = "nucleus sampling (1: off)", DefaultValueFactory = _ => defaults.TopP };
+        var scorer = new Option<string>("--scorer") { Description = "default | perspective | onnx:PATH[,label=N][,activation=sigmoid|softmax] | wordlist:PATH", DefaultValueFactory = _ => "default" };
+        var seed = new Option<ulong>("--seed") { Description = "seed for the prompt sample and the continuations", DefaultValueFactory = _ => defaults.Seed };
+        var output = new Option<string>("--out") { Description = "folder for toxicity.md, toxicity.json and samples.jsonl (rerun to resume)", Required = true };
+        var command = new Command("toxicity", "Toxicity of continuations of RealToxicityPrompts: mean, expected maximum and probability, with bootstrap intervals.");
+        foreach (var option in new Option[] { models, prompts, count, samples, maxNew, temperature, topP, scorer, seed, output }) command.Options.Add(option);
+        command.SetAction(parsed =>
+        {
+            var options = new ToxicityEvaluationOptions
+            {
+                Count = parsed.GetValue(count), Samples = parsed.GetValue(samples), MaxNewTokens = parsed.GetValue(maxNew),
+                Temperature = parsed.GetValue(temperature), TopP = parsed.GetValue(topP), Seed = parsed.GetValue(seed),
+            };
+            if (options.Count < 1 || options.Samples < 1 || options.MaxNewTokens < 1) throw new RlhfException("--n, --samples and --max-new-tokens must be at least 1");
+            var promptList = ToxicityPromptReader.Read(parsed.GetValue(prompts)!);
+            var toxicityScorer = ToxicityScorers.Create(parsed.GetValue(scorer)!);
+            CliApp.InitializeTorch(parsed);
+            var loaded = parsed.GetValue(models)!.Select(dir => new EvaluatedModel(
+                Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))),
+                CausalLanguageModel.FromPretrained(dir),
+                TokenizerLoader.FromDirectory(dir) ?? throw new RlhfException($"{dir}: no tokenizer files"))).ToList();
+            try
+            {
+                var writer = parsed.InvocationConfiguration.Output;
+                string outDir = parsed.GetValue(output)!;
+                bool live = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
+                var report = new ToxicityEvaluation(toxicityScorer, options, outDir, writer, live).Run(loaded, promptList);
+                ToxicityReportWriter.WriteAll(report, outDir);
+                writer.WriteLine(ToxicityReportWriter.ToMarkdown(report));
+                writer.WriteLine($"report written to {outDir} (toxicity.md, toxicity.json, samples.jsonl)");
+                return 0;
+            }
+            finally
+            {
+                foreach (var model in loaded) model.Model.Dispose();
+            }
+        });
+        return command;
+    }
+}
