@@ -20,7 +20,7 @@ public static class ToxicityCommand
     static readonly Option<int> Seed = new("--seed") { Description = "seed for splits, samples and initialisation", DefaultValueFactory = _ => 0 };
     static readonly Option<string> Out = new("--out") { Description = "output directory for toxicity-head.json and provenance.md", Required = true };
     static readonly Option<string[]> Text = new("--text") { Description = "text to score (repeatable)" };
-    static readonly Option<string?> File = new("--file") { Description = "texts to score, one a line" };
+    static readonly Option<string?> TextFile = new("--file") { Description = "texts to score, one a line" };
     static readonly Option<string?> Head = new("--head") { Description = "a trained toxicity-head.json (default: the shipped head); its word list comes from --word-list" };
 
     public static Command Build()
@@ -28,7 +28,7 @@ public static class ToxicityCommand
         var train = new Command("train", "Train a toxicity head (MiniLM embeddings + word-list features) and report held-out ROC-AUC.")
             { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, HeldOutFraction, Seed, Out };
         train.SetAction(Train);
-        var score = new Command("score", "Print a toxicity score in [0, 1] and the text, one a line.") { Text, File, Head, WordListFile };
+        var score = new Command("score", "Print a toxicity score in [0, 1] and the text, one a line.") { Text, TextFile, Head, WordListFile };
         score.SetAction(Score);
         return new Command("toxicity", "Toxicity scoring: the shipped MiniLM head, or train your own.") { train, score };
     }
@@ -72,10 +72,10 @@ public static class ToxicityCommand
     static int Score(ParseResult parsed)
     {
         var texts = parsed.GetValue(Text)!.ToList();
-        if (parsed.GetValue(File) is { } file)
+        if (parsed.GetValue(TextFile) is { } file)
         {
-            if (!System.IO.File.Exists(file)) throw new RlhfException($"{file}: file not found");
-            texts.AddRange(System.IO.File.ReadLines(file).Where(line => line.Length > 0));
+            if (!File.Exists(file)) throw new RlhfException($"{file}: file not found");
+            texts.AddRange(File.ReadLines(file).Where(line => line.Length > 0));
         }
         if (texts.Count == 0) throw new RlhfException("nothing to score: give --text or --file");
 
