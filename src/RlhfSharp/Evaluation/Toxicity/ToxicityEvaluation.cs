@@ -24,6 +24,7 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         if (models.Select(m => m.Name).Distinct().Count() != models.Count) throw new RlhfException("two models have the same name; pass distinct folders");
         var prompts = Sample(allPrompts);
         Directory.CreateDirectory(outputDirectory);
+        RequireSameSettings(prompts.Count);
         using var samples = new ToxicitySampleLog(Path.Combine(outputDirectory, SamplesFile));
         int done = samples.Completed.Count(p => models.Any(m => m.Name == p.Key.Model) && p.Key.PromptIndex < prompts.Count);
         if (done > 0) log?.WriteLine($"resuming: {done} of {models.Count * prompts.Count} prompt samples already done");
@@ -41,6 +42,19 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
             }
         }
         return Summarise(models.Select(m => m.Name).ToList(), Enumerable.Range(0, prompts.Count).Select(i => prompts[i]).ToList(), samples.Completed);
+    }
+
+    /// <summary>Samples made with other settings or another scorer must not be mixed into this run's statistics.</summary>
+    void RequireSameSettings(int promptCount)
+    {
+        string path = Path.Combine(outputDirectory, "toxicity-settings.json");
+        string settings = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            scorer = scorer.Name, options.Samples, options.MaxNewTokens, options.Temperature, options.TopK, options.TopP, options.Seed,
+        });
+        if (File.Exists(path) && File.ReadAllText(path) != settings)
+            throw new RlhfException($"{path}: {SamplesFile} there was made with other settings ({File.ReadAllText(path)}); use a new --out");
+        IO.AtomicFile.WriteAllText(path, settings);
     }
 
     IReadOnlyList<ToxicityPrompt> Sample(IReadOnlyList<ToxicityPrompt> prompts)

@@ -103,6 +103,9 @@ public class ToxicityEvalCommandTests
         var again = CliRunner.Run(args);
         Assert.Contains("resuming: 12 of 12", again.Output);
         Assert.Equal(firstReport, File.ReadAllText(Path.Combine(outDir, "toxicity.json"))); // nothing regenerated, same seeds
+        var mixed = CliRunner.Run([.. args.Select(a => a == "3" ? "4" : a)]); // --samples 4 into a folder of 3-sample work
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Contains("made with other settings", mixed.Error);
     }
 
     [Fact]
