@@ -12,10 +12,43 @@ public static class TestPaths
 
     public static string Shared(params string[] parts) => Path.Combine([SharedData, .. parts]);
 
-    /// <summary>A fresh empty folder under the system temp directory.</summary>
+    /// <summary>This test run's scratch root; removed when the test process exits (models and runs add up to hundreds of MB).</summary>
+    static readonly Lazy<string> ScratchRoot = new(() =>
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"rlhf-tests-{Environment.ProcessId}");
+        RemoveRootsOfEndedRuns();
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException) { } // a file still held open: the system's temp cleaner gets it later
+            catch (UnauthorizedAccessException) { }
+        };
+        return root;
+    });
+
+    /// <summary>The test host is sometimes ended without ProcessExit running: each run sweeps the roots of finished ones.</summary>
+    static void RemoveRootsOfEndedRuns()
+    {
+        foreach (string dir in Directory.GetDirectories(Path.GetTempPath(), "rlhf-tests-*"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir)["rlhf-tests-".Length..], out int pid) || IsRunning(pid)) continue;
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+
+        static bool IsRunning(int pid)
+        {
+            try { using var process = System.Diagnostics.Process.GetProcessById(pid); return !process.HasExited; }
+            catch (ArgumentException) { return false; }
+        }
+    }
+
+    /// <summary>A fresh empty folder under this run's scratch root.</summary>
     public static string NewTempDirectory(string prefix = "rlhf-test")
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        string dir = Path.Combine(ScratchRoot.Value, $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         return dir;
     }
