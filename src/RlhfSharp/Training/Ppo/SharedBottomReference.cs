@@ -5,15 +5,16 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>
-/// trlx's "hydra" reference: when the policy's bottom <c>sharedLayers</c> blocks are frozen they stay equal
-/// to the reference's, so the reference runs them from the policy itself and keeps its own copy only of the
-/// blocks above, the final norm and the LM head. Saves the memory of the shared blocks (the embeddings are
-/// still held twice: the top-only model owns a copy).
+/// trlx's "hydra" reference: when the policy's embeddings and bottom <c>sharedLayers</c> blocks are frozen
+/// they stay equal to the reference's, so the reference runs them from the policy itself and keeps its own
+/// copy only of the blocks above, the final norm and an untied LM head (a tied head is the frozen token
+/// embedding, so it is shared too).
 /// </summary>
 public sealed partial class SharedBottomReference : IReferenceModel
 {
     readonly CausalLanguageModel _policy;
-    readonly CausalLanguageModel _top;
+    readonly CausalLanguageModel _top;   // blocks above the shared ones and the final norm; its embeddings are unused stubs
+    readonly (Tensor Weight, Tensor? Bias)? _untiedHead;
     readonly int _shared;
 
     /// <param name="policy">The policy; its embeddings and bottom <paramref name="sharedLayers"/> blocks are frozen here.</param>
@@ -24,14 +25,23 @@ public sealed partial class SharedBottomReference : IReferenceModel
             throw new RlhfException($"shared frozen layers must be between 1 and {config.NumLayers - 1}, got {sharedLayers}");
         _policy = policy;
         _shared = sharedLayers;
-        Training.LayerFreezing.FreezeBottom(policy, config, sharedLayers);
-        _top = new CausalLanguageModel(config with { NumLayers = config.NumLayers - sharedLayers });
+        LayerFreezing.FreezeBottom(policy, config, sharedLayers);
+
+        // A one-token, one-position stub: embeddings of the top-only model are never used.
+        _top = new CausalLanguageModel(config with { NumLayers = config.NumLayers - sharedLayers, VocabSize = 1, MaxPositions = 1, TieWordEmbeddings = true });
         var source = policy.state_dict();
         using var noGrad = no_grad();
         foreach (var (name, parameter) in _top.state_dict())
         {
-            parameter.copy_(source[ShiftBlockIndex().Replace(name, m => $".{m.Groups[1].Value}.{int.Parse(m.Groups[2].Value) + sharedLayers}.", 1)]);
             parameter.requires_grad = false;
+            if (IsEmbedding(name)) continue;
+            parameter.copy_(source[ShiftBlockIndex().Replace(name, m => $".{m.Groups[1].Value}.{int.Parse(m.Groups[2].Value) + sharedLayers}.", 1)]);
+        }
+        if (!config.TieWordEmbeddings)
+        {
+            string prefix = DecoderTrunk.CheckpointPrefix(config.Family) + ".";
+            var head = source.Where(p => !p.Key.StartsWith(prefix)).ToDictionary(p => p.Key.EndsWith("bias") ? "bias" : "weight", p => p.Value.detach().clone());
+            _untiedHead = (head["weight"], head.GetValueOrDefault("bias"));
         }
         _top.eval();
     }
@@ -41,13 +51,24 @@ public sealed partial class SharedBottomReference : IReferenceModel
         using var scope = NewDisposeScope();
         var (hidden, context) = _policy.Trunk.Embed(input);
         hidden = _policy.Trunk.RunBlocks(hidden, context, 0, _shared);
-        hidden = _top.Trunk.RunBlocks(hidden, context, 0, _top.Config.NumLayers);
-        return _top.Logits(_top.Trunk.FinalNorm(hidden)).MoveToOuterDisposeScope();
+        hidden = _top.Trunk.FinalNorm(_top.Trunk.RunBlocks(hidden, context, 0, _top.Config.NumLayers));
+        var logits = _untiedHead is var (weight, bias)
+            ? nn.functional.linear(hidden, weight, bias)
+            : nn.functional.linear(hidden, _policy.Trunk.TokenEmbedding);
+        return logits.MoveToOuterDisposeScope();
     }
 
-    public long ParameterBytes => _top.parameters().Sum(p => p.numel() * p.element_size());
+    public long ParameterBytes =>
+        _top.named_parameters().Where(p => !IsEmbedding(p.name)).Sum(p => p.parameter.numel() * p.parameter.element_size())
+        + (_untiedHead is var (w, b) ? w.numel() * w.element_size() + (b?.numel() * b?.element_size() ?? 0) : 0);
 
-    public void Dispose() => _top.Dispose();
+    public void Dispose()
+    {
+        _top.Dispose();
+        if (_untiedHead is var (w, b)) { w.Dispose(); b?.Dispose(); }
+    }
+
+    static bool IsEmbedding(string name) => name.Contains(".wte.") || name.Contains(".wpe.") || name.Contains(".embed_in.") || name.Contains(".embed_tokens.");
 
     [GeneratedRegex(@"\.(h|layers)\.(\d+)\.")]
     private static partial Regex ShiftBlockIndex();
