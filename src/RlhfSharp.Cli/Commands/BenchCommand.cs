@@ -28,6 +28,7 @@ public static class BenchCommand
         bench.Subcommands.Add(generate);
         bench.Subcommands.Add(TrainingBench.Build(Out));
         bench.Subcommands.Add(PpoBench.Build(Out));
+        bench.Subcommands.Add(DataParallelBench.Build(Out));
         return bench;
     }
 
