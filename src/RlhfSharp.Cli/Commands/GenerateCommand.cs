@@ -13,7 +13,7 @@ namespace RlhfSharp.Cli.Commands;
 public static class GenerateCommand
 {
     static readonly Option<string> Model = new("--model") { Description = "Hugging Face model directory (config.json + safetensors)", Required = true };
-    static readonly Option<string[]> Prompt = new("--prompt") { Description = "prompt text (repeat for a batch)" };
+    static readonly Option<string[]> Prompt = new("--prompt") { Description = "prompt text (repeat for a batch; \\n escapes understood)" };
     static readonly Option<string?> Prompts = new("--prompts") { Description = "prompts file: JSONL/Parquet with a \"prompt\" field, or HH-RLHF dialogues (cut at the final Assistant turn)" };
     static readonly Option<string[]> InputIds = new("--input-ids") { Description = "comma-separated prompt token ids (repeat for a batch)" };
     static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "tokens to generate per prompt", DefaultValueFactory = _ => 64 };
@@ -38,7 +38,7 @@ public static class GenerateCommand
     static int Run(ParseResult parsed)
     {
         string modelDir = parsed.GetValue(Model)!;
-        var texts = parsed.GetValue(Prompt) ?? [];
+        var texts = (parsed.GetValue(Prompt) ?? []).Select(Unescape).ToArray();
         var idLists = parsed.GetValue(InputIds) ?? [];
         string? promptFile = parsed.GetValue(Prompts);
         int sources = (texts.Length > 0 ? 1 : 0) + (idLists.Length > 0 ? 1 : 0) + (promptFile is null ? 0 : 1);

@@ -66,7 +66,7 @@ public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int
     }
 
     void Pretrain() => Command("sft", "--model", At("init"), "--data", DataFile("pretrain.jsonl"), "--out", At("base"),
-        "--max-steps", $"{settings.PretrainSteps}", "--lr", "2e-3", "--batch-size", "32", "--warmup-steps", $"{settings.PretrainSteps / 10}",
+        "--max-steps", $"{settings.PretrainSteps}", "--lr", "3e-3", "--batch-size", "128", "--warmup-steps", $"{settings.PretrainSteps / 10}",
         "--weight-decay", "0.1", "--max-length", $"{settings.MaxLength}", "--held-out-fraction", "0.02",
         "--eval-every", $"{Math.Max(1, settings.PretrainSteps / 4)}", "--save-every", $"{settings.PretrainSteps}", "--log-every", "10");
 
@@ -76,7 +76,7 @@ public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int
         "--eval-every", $"{Math.Max(1, settings.SftSteps / 4)}", "--save-every", $"{settings.SftSteps}", "--log-every", "10");
 
     void TrainRewardModel() => Command("reward", "--model", At("sft"), "--data", DataFile("prefs.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
-        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--lr", "3e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
+        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--lr", "1e-3", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RewardSteps / 4)}", "--save-every", $"{settings.RewardSteps}",
         "--log-every", "10");
 

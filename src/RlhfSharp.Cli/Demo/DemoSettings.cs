@@ -33,9 +33,9 @@ public sealed record DemoSettings
     public static DemoSettings Full { get; } = new()
     {
         Name = "full",
-        PretrainDocuments = 12000, PretrainSteps = 600,
-        Demonstrations = 4000, SftSteps = 200,
-        PreferencePairs = 4000, HeldOutPairs = 400, RewardSteps = 300,
+        PretrainDocuments = 40000, PretrainSteps = 700,
+        Demonstrations = 6000, SftSteps = 200,
+        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 300,
         PpoIterations = 60, PpoBatch = 64,
         ToxicityPrompts = 111, ToxicitySamples = 4,
     };
@@ -43,7 +43,7 @@ public sealed record DemoSettings
     public static DemoSettings Quick { get; } = new()
     {
         Name = "quick",
-        PretrainDocuments = 4000, PretrainSteps = 200,
+        PretrainDocuments = 20000, PretrainSteps = 250,
         Demonstrations = 2000, SftSteps = 80,
         PreferencePairs = 1500, HeldOutPairs = 200, RewardSteps = 100,
         PpoIterations = 15, PpoBatch = 32,

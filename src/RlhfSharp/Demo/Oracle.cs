@@ -36,6 +36,8 @@ public sealed class Oracle(DialogueWorld world, double noise, int seed) : IPairw
     {
         string text = Regex.Replace(response, @"\s+", " ").Trim();
         if (InsultWords.Any(w => text.Contains(w, StringComparison.OrdinalIgnoreCase))) return ResponseStyle.Rude;
+        // Phrasings can overlap ("{s} is {a}." also matches "The answer is 2."), so a helpful reading wins over a wrong one.
+        bool wrong = false;
         foreach (var (style, phrasings) in request.Topic.Answers)
         {
             if (style == ResponseStyle.Wrong) continue; // recognised through the helpful phrasings
@@ -43,11 +45,12 @@ public sealed class Oracle(DialogueWorld world, double noise, int seed) : IPairw
             {
                 if (Pattern(phrasing).Match(text) is not { Success: true } match) continue;
                 if (style != ResponseStyle.Helpful) return style;
-                bool right = Group(match, "s", request.Fact.Subject) == request.Fact.Subject && Group(match, "a", request.Fact.Answer) == request.Fact.Answer;
-                return right ? ResponseStyle.Helpful : ResponseStyle.Wrong;
+                if (Group(match, "s", request.Fact.Subject) == request.Fact.Subject && Group(match, "a", request.Fact.Answer) == request.Fact.Answer)
+                    return ResponseStyle.Helpful;
+                wrong = true;
             }
         }
-        return ResponseStyle.Unrecognised;
+        return wrong ? ResponseStyle.Wrong : ResponseStyle.Unrecognised;
 
         static string Group(Match match, string name, string absent) => match.Groups[name].Success ? match.Groups[name].Value : absent;
     }

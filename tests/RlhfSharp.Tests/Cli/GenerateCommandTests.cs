@@ -23,6 +23,16 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public void Prompt_text_understands_newline_escapes_as_the_help_says()
+    {
+        string[] Ids(string prompt) => CliRunner.Run("generate", "--model", TrainingCommandTestsModels.TinyModel, "--prompt", prompt,
+            "--max-new-tokens", "3", "--greedy").Output.Split('\n').Where(l => l.StartsWith("ids:", StringComparison.Ordinal)).ToArray();
+        string[] escaped = Ids("\\n\\nHuman: Hi\\n\\nAssistant:");
+        Assert.Single(escaped);
+        Assert.Equal(Ids("\n\nHuman: Hi\n\nAssistant:"), escaped);
+    }
+
+    [Fact]
     public void Batched_input_ids_and_jsonl_output()
     {
         string output = Path.Combine(TestPaths.NewTempDirectory(), "out.jsonl");
