@@ -43,18 +43,19 @@ public static class PpoBench
             string runDir = Path.Combine(Path.GetTempPath(), $"rlhf-bench-ppo-{Guid.NewGuid():N}");
             var summary = new PpoTrainer(policy, reference, tokenizer, new RewardModelScorer(rewardModel, tokenizer, 256), options, runDir).Run(prompts, [], resume: false);
             Directory.Delete(runDir, recursive: true);
+            // The trainer logs each stage's share of its iteration; the last iteration's seconds give the split in seconds.
             var last = summary.History[^1];
-            double seconds = summary.History.Average(h => h["seconds"]);
+            double Seconds(string share) => Math.Round(last[share] * last["seconds"], 2);
             results.Add(new()
             {
                 ["shared_layers"] = shared,
                 ["policy_parameters_m"] = Math.Round(policy.parameters().Sum(p => p.numel()) / 1e6, 1),
                 ["trainable_parameters_m"] = Math.Round(policy.parameters().Where(p => p.requires_grad).Sum(p => p.numel()) / 1e6, 1),
                 ["reference_own_mb"] = Math.Round(reference.ParameterBytes / 1e6, 1),
-                ["seconds_per_iteration"] = Math.Round(seconds, 2),
-                ["generation"] = Math.Round(last["time_generation"], 3), ["scoring"] = Math.Round(last["time_scoring"], 3),
-                ["reference"] = Math.Round(last["time_reference"], 3), ["training"] = Math.Round(last["time_training"], 3),
-                ["generation_share"] = Math.Round(last["time_generation"] / last["seconds"], 2),
+                ["seconds_per_iteration"] = Math.Round(summary.History.Average(h => h["seconds"]), 2),
+                ["generation_s"] = Seconds("time_generation"), ["scoring_s"] = Seconds("time_scoring"),
+                ["reference_s"] = Seconds("time_reference"), ["training_s"] = Seconds("time_training"),
+                ["generation_share"] = Math.Round(last["time_generation"], 2),
                 ["response_tokens_per_s"] = Math.Round(summary.History.Average(h => h["tokens_per_s"]), 1),
                 ["peak_rss_mb"] = Math.Round(PeakMemory.ResidentBytes() / 1e6, 0),
             });
@@ -64,7 +65,7 @@ public static class PpoBench
 
     public static Table Table(Settings settings, IReadOnlyList<Dictionary<string, object>> results)
     {
-        var table = new Table().Title($"PPO iteration, batch {settings.Batch}, {settings.NewTokens} new tokens, {get_num_threads()} threads (time split in seconds)");
+        var table = new Table().Title($"PPO iteration, batch {settings.Batch}, {settings.NewTokens} new tokens, {get_num_threads()} threads (split: the last iteration)");
         table.AddColumn("");
         foreach (var layout in results) table.AddColumn((int)layout["shared_layers"] > 0 ? $"bottom {layout["shared_layers"]} shared" : "full reference");
         foreach (string metric in results[0].Keys.Skip(1)) table.AddRow([metric, .. results.Select(r => $"{r[metric]}")]);
