@@ -20,6 +20,7 @@ public static class CliApp
     {
         var root = new RootCommand("RlhfSharp: supervised fine-tuning, reward models, PPO and evaluation for language models, in .NET.");
         root.Options.Add(Threads);
+        root.Subcommands.Add(Demo.DemoCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(SftCommand.Build());
         root.Subcommands.Add(RewardCommand.Build());
@@ -50,7 +51,9 @@ public static class CliApp
     }
 
     /// <summary>Sets LibTorch up for a command (threads from --threads) before any tensor is made.</summary>
-    public static void InitializeTorch(ParseResult parsed) => TorchRuntime.Initialize(parsed.GetValue(Threads));
+    public static void InitializeTorch(ParseResult parsed) => InitializeTorch(parsed.GetValue(Threads));
+
+    public static void InitializeTorch(int threads) => TorchRuntime.Initialize(threads);
 
     /// <summary>Console for a command's human-readable output, writing to the invocation's output.</summary>
     public static IAnsiConsole Console(ParseResult parsed) => AnsiConsole.Create(new AnsiConsoleSettings

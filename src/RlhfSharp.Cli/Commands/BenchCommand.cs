@@ -17,16 +17,15 @@ public static class BenchCommand
     static readonly Option<string[]> Config = new("--config", "--size")
     {
         Description = $"models to time: {string.Join(", ", BenchModels.Names)} (default: both for training, 23m for generation)",
-        Recursive = true, AllowMultipleArgumentsPerToken = true,
+        AllowMultipleArgumentsPerToken = true,
     };
-    static readonly Option<string?> Out = new("--out") { Description = "folder for bench.json", Recursive = true };
+    static readonly Option<string?> Out = new("--out") { Description = "folder for bench.json" };
     static readonly Option<bool> ComparePytorch = new("--compare-pytorch")
     {
         Description = $"also run the PyTorch reference, alternating with ours, and check both give the same loss (needs: {PytorchReference.InstallHint})",
-        Recursive = true,
     };
-    static readonly Option<int> Repeats = new("--repeats") { Description = "timed runs per case and side, after a warm-up", DefaultValueFactory = _ => 5, Recursive = true };
-    static readonly Option<string?> Python = new("--python") { Description = "python3 with torch for --compare-pytorch (default: the first of python3, /usr/bin/python3 that imports torch)", Recursive = true };
+    static readonly Option<int> Repeats = new("--repeats") { Description = "timed runs per case and side, after a warm-up", DefaultValueFactory = _ => 5 };
+    static readonly Option<string?> Python = new("--python") { Description = "python3 with torch for --compare-pytorch (default: the first of python3, /usr/bin/python3 that imports torch)" };
 
     static readonly Option<int> TrainBatch = new("--batch-size") { Description = "examples per training step", DefaultValueFactory = _ => 4 };
     static readonly Option<int> Sequence = new("--sequence") { Description = "tokens per training example", DefaultValueFactory = _ => 256 };
@@ -42,7 +41,7 @@ public static class BenchCommand
     public static Command Build()
     {
         var bench = new Command("bench", "Benchmarks (not tests): throughput against this machine's matmul peak and, with --compare-pytorch, against PyTorch. Alone: all of them.");
-        foreach (var option in new Option[] { Config, Out, ComparePytorch, Repeats, Python }) bench.Options.Add(option);
+        AddCommonOptions(bench);
         bench.SetAction(parsed => Run(parsed, Stages.All));
 
         var training = new Command("training", "Training-step (forward, backward, AdamW) tokens/s and MFU of GPT-2-shaped 23M and 98M models.");
@@ -61,8 +60,18 @@ public static class BenchCommand
         var all = new Command("all", "Training, generation and PPO in one run; the command for a full measurement (see the README's Benchmarks section).");
         all.SetAction(parsed => Run(parsed, Stages.All));
 
-        foreach (var command in new[] { training, generation, ppo, all }) bench.Subcommands.Add(command);
+        foreach (var command in new[] { training, generation, ppo, all })
+        {
+            AddCommonOptions(command);
+            bench.Subcommands.Add(command);
+        }
+        bench.Subcommands.Add(DataParallelBench.Build(Out));
         return bench;
+    }
+
+    static void AddCommonOptions(Command command)
+    {
+        foreach (var option in new Option[] { Config, Out, ComparePytorch, Repeats, Python }) command.Options.Add(option);
     }
 
     static int Run(ParseResult parsed, Stages stages)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using RlhfSharp.Data;
+using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
@@ -55,7 +56,10 @@ public static class PpoCommand
         string policyDir = parsed.GetValue(cli.Model)!, rewardDir = parsed.GetValue(RewardModel)!, promptsPath = parsed.GetValue(cli.Data)!;
         string outDir = parsed.GetValue(cli.Out)!;
         bool resume = parsed.GetValue(cli.Resume);
+        using var world = World.FromEnvironment();
+        if (!world.IsRoot) output = TextWriter.Null;
         TrainingCommand.RequireUsableOutput(outDir, resume);
+        world.Barrier(); // every rank has checked the folder before rank 0 writes to it
 
         var tokenizer = TokenizerLoader.FromDirectory(policyDir) ?? throw new RlhfException($"{policyDir}: no tokenizer files; PPO generates text and needs one");
         var rewardTokenizer = TokenizerLoader.FromDirectory(rewardDir) ?? throw new RlhfException($"{rewardDir}: no tokenizer files");
@@ -88,22 +92,26 @@ public static class PpoCommand
             scorer = new DeltaReward(scorer, preferred);
         }
 
-        Directory.CreateDirectory(outDir);
-        YamlConfig.Save(Path.Combine(outDir, "ppo_options.yaml"), options);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
+        if (world.IsRoot)
         {
-            command = "ppo", policy = Path.GetFullPath(policyDir), reward_model = Path.GetFullPath(rewardDir), prompts = Path.GetFullPath(promptsPath),
-            eval_prompts = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(),
-        }, new JsonSerializerOptions { WriteIndented = true }));
+            Directory.CreateDirectory(outDir);
+            YamlConfig.Save(Path.Combine(outDir, "ppo_options.yaml"), options);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
+            {
+                command = "ppo", policy = Path.GetFullPath(policyDir), reward_model = Path.GetFullPath(rewardDir), prompts = Path.GetFullPath(promptsPath),
+                eval_prompts = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(), ranks = world.Size,
+            }, new JsonSerializerOptions { WriteIndented = true }));
+        }
 
         bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        var summary = new PpoTrainer(policy, reference, tokenizer, scorer, options, outDir, policyDir, output, live).Run(prompts, evalPrompts, resume);
+        var summary = new PpoTrainer(policy, reference, tokenizer, scorer, options, outDir, policyDir, output, live, world).Run(prompts, evalPrompts, resume);
         var first = summary.History.FirstOrDefault();
         var last = summary.History.LastOrDefault();
         if (first is not null && last is not null)
             output.WriteLine($"done: {summary.Iterations} iterations; reward {first["reward_mean"]:F4} -> {last["reward_mean"]:F4}, KL {last["kl"]:F4}, beta {last["beta"]:F4}" +
                 (summary.BestEvalReward is double best ? $", best held-out reward {best:F4}" : ""));
         output.WriteLine($"policy saved to {outDir} (reward curve: {Path.Combine(outDir, "reward_curve.png")})");
+        world.Finish();
         return 0;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using RlhfSharp.Data;
+using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training;
@@ -11,6 +12,7 @@ namespace RlhfSharp.Cli.Commands;
 /// <summary>
 /// The flow `rlhf sft` and `rlhf reward` share: resolve options, read and encode the data, load the model,
 /// and only then touch the output folder, so bad input never leaves a half-written or clobbered run.
+/// Under mpirun every rank runs this flow data-parallel; only rank 0 prints and writes the run folder.
 /// </summary>
 public static class TrainingCommand
 {
@@ -26,7 +28,10 @@ public static class TrainingCommand
         var options = cli.Resolve(parsed);
         string modelDir = parsed.GetValue(cli.Model)!, dataPath = parsed.GetValue(cli.Data)!, outDir = parsed.GetValue(cli.Out)!;
         bool resume = parsed.GetValue(cli.Resume);
+        using var world = World.FromEnvironment();
+        if (!world.IsRoot) output = TextWriter.Null;
         RequireUsableOutput(outDir, resume);
+        world.Barrier(); // every rank has checked the folder before rank 0 writes to it
 
         var tokenizer = TokenizerLoader.FromDirectory(modelDir)
             ?? throw new RlhfException($"{modelDir}: no tokenizer files (tokenizer.json, vocab.json + merges.txt or tokenizer.model); training on text needs one");
@@ -48,19 +53,23 @@ public static class TrainingCommand
         var objective = createObjective(modelDir, options);
         using var model = objective.Model;
 
-        Directory.CreateDirectory(outDir);
-        YamlConfig.Save(Path.Combine(outDir, $"{objective.Name}_options.yaml"), options);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
+        if (world.IsRoot)
         {
-            command = objective.Name, model = Path.GetFullPath(modelDir), data = Path.GetFullPath(dataPath),
-            eval_data = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(),
-        }, new JsonSerializerOptions { WriteIndented = true }));
+            Directory.CreateDirectory(outDir);
+            YamlConfig.Save(Path.Combine(outDir, $"{objective.Name}_options.yaml"), options);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
+            {
+                command = objective.Name, model = Path.GetFullPath(modelDir), data = Path.GetFullPath(dataPath),
+                eval_data = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(), ranks = world.Size,
+            }, new JsonSerializerOptions { WriteIndented = true }));
+        }
 
         bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        var summary = new TrainingLoop<TEncoded>(objective, options, outDir, output, live).Run(encodedTrain, encodedHeldOut, resume);
+        var summary = new TrainingLoop<TEncoded>(objective, options, outDir, output, live, world).Run(encodedTrain, encodedHeldOut, resume);
         string metrics = string.Join(", ", summary.LastTrainMetrics.Concat(summary.LastEvalMetrics).Select(m => $"{m.Key} {m.Value:G5}"));
         output.WriteLine($"done: {summary.Steps} steps; {metrics}");
         output.WriteLine($"model saved to {outDir}");
+        world.Finish();
         return 0;
     }
 

@@ -47,6 +47,7 @@ public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOp
         Bind("--seed", "random seed (data order, dropout, split)", nameof(TrainingOptions.Seed), defaults.Seed);
         Bind("--freeze-bottom-layers", "freeze the embeddings and the bottom N blocks", nameof(TrainingOptions.FreezeBottomLayers), defaults.FreezeBottomLayers);
         Bind("--held-out-fraction", "held-out share of --data when no --eval-data", nameof(TrainingOptions.HeldOutFraction), defaults.HeldOutFraction);
+        Bind("--zero-stage", "1: shard the AdamW state over the mpirun ranks (ZeRO-1); 0: a full copy on each", nameof(TrainingOptions.ZeroStage), defaults.ZeroStage);
         Bind("--skip-bad-rows", "skip and count malformed rows instead of stopping", nameof(TrainingOptions.SkipBadRows), defaults.SkipBadRows);
     }
 

@@ -17,4 +17,7 @@ internal enum DataLayout
 
     /// <summary>"messages": a chat rendered by a <see cref="ChatTemplate"/>.</summary>
     ChatMessages,
+
+    /// <summary>"text": raw documents, trained on every token (pretraining, domain adaptation).</summary>
+    PlainText,
 }

@@ -7,7 +7,8 @@ namespace RlhfSharp.Data;
 /// Preference layouts: Anthropic HH-RLHF ("chosen" and "rejected" whole dialogues; the prompt is their shared text up to
 /// the final "\n\nAssistant:") and Dahoas/rm-static ("prompt", "chosen", "rejected" responses). SFT layouts:
 /// "messages" chats (rendered with <see cref="ReadOptions.ChatTemplate"/>), "prompt" + "completion", rm-static
-/// (prompt + chosen) and HH-RLHF (prompt + chosen response).
+/// (prompt + chosen), HH-RLHF (prompt + chosen response) and "text" documents (no prompt: every token is trained on,
+/// which makes `sft` a pretraining run).
 /// Rows are streamed; a bad row fails the read with "file:line: why" ("file:row N: why" for Parquet) unless
 /// <see cref="ReadOptions.SkipBadRows"/> is set, when it is counted in <see cref="DatasetReadResult{T}.SkippedRows"/>.
 /// </summary>
@@ -23,7 +24,7 @@ public static class DatasetReader
 
     public static DatasetReadResult<SftExample> ReadSft(string path, ReadOptions? options = null) =>
         Read(path, options ?? new ReadOptions(), SftLayout,
-            "messages, prompt + completion, prompt + chosen (rm-static) or chosen + rejected (HH-RLHF)",
+            "messages, prompt + completion, prompt + chosen (rm-static), chosen + rejected (HH-RLHF) or text",
             (layout, row, o) => RowParser.Sft(layout, row, o.ChatTemplate));
 
     /// <summary>
@@ -50,6 +51,7 @@ public static class DatasetReader
         : fields.Contains("prompt") && fields.Contains("completion") ? DataLayout.PromptCompletion
         : fields.Contains("prompt") && fields.Contains("chosen") ? DataLayout.RmStatic
         : fields.Contains("chosen") && fields.Contains("rejected") ? DataLayout.HhDialogue
+        : fields.Contains("text") ? DataLayout.PlainText
         : null;
 
     static string FieldList(IReadOnlyCollection<string> fields) => fields.Count == 0 ? "none" : string.Join(", ", fields);

@@ -1,8 +1,8 @@
 namespace RlhfSharp.Data;
 
 /// <summary>
-/// Turns a row of a known layout into an example, or a <see cref="BadRowException"/>. Prompts and SFT completions must
-/// not be empty (whitespace only). A preference pair may have one empty response: HH-RLHF holds such pairs on purpose
+/// Turns a row of a known layout into an example, or a <see cref="BadRowException"/>. Prompts (except for plain-text
+/// documents, which have none) and SFT completions must not be empty (whitespace only). A preference pair may have one empty response: HH-RLHF holds such pairs on purpose
 /// (annotators preferred an empty reply to a harmful one, or rejected an empty reply); both empty is a bad row.
 /// </summary>
 internal static class RowParser
@@ -29,9 +29,10 @@ internal static class RowParser
             DataLayout.ChatMessages => template.Render(ChatMessage.ParseConversation(row.Array("messages"))),
             DataLayout.RmStatic => new SftExample(row.Text("prompt"), row.Text("chosen")),
             DataLayout.HhDialogue => ChosenOnly(HhDialogue.Split(row.Text("chosen"), row.Text("rejected"))),
+            DataLayout.PlainText => new SftExample("", row.Text("text")),
             _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "not an SFT layout"),
         };
-        RequirePrompt(example.Prompt);
+        if (layout != DataLayout.PlainText) RequirePrompt(example.Prompt);
         if (string.IsNullOrWhiteSpace(example.Completion)) throw new BadRowException("empty completion");
         return example;
     }

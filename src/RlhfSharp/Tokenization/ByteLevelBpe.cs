@@ -10,7 +10,7 @@ internal static partial class ByteLevelBpe
     // GPT-2's pre-tokenizer (openai/gpt-2 encoder.py; HF ByteLevel with use_regex). The library's BpeTokenizer has
     // byte-level mapping but no GPT-2 split of its own, so the pattern is given here.
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
-    private static partial Regex Gpt2Split();
+    internal static partial Regex Gpt2Split();
 
     /// <summary>The tokenizer; <paramref name="literalTokens"/> are matched in input text before BPE and map to their ids.</summary>
     internal static BpeTokenizer Create(BpeModelData data, IReadOnlyDictionary<string, int> literalTokens) =>

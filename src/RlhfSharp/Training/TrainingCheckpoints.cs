@@ -10,14 +10,18 @@ namespace RlhfSharp.Training;
 /// </summary>
 public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
 {
-    const string OptimizerFile = "optimizer.bin";
+    public const string OptimizerFileName = "optimizer.bin";
     public string Root { get; } = Path.Combine(outputDirectory, "checkpoints");
 
     public string Save<TExample>(ITrainingObjective<TExample> objective, AdamW optimizer, TrainerState state) =>
         Save(objective.SavePretrained, optimizer, state);
 
     /// <summary>Saves a checkpoint whose model (and any extra state files) <paramref name="saveModel"/> writes into a folder.</summary>
-    public string Save(Action<string> saveModel, AdamW optimizer, TrainerState state)
+    public string Save(Action<string> saveModel, AdamW optimizer, TrainerState state) =>
+        Save(saveModel, dir => optimizer.save_state_dict(Path.Combine(dir, OptimizerFileName)), state);
+
+    /// <summary>Saves a checkpoint whose model and optimizer state the two actions write into a folder.</summary>
+    public string Save(Action<string> saveModel, Action<string> saveOptimizer, TrainerState state)
     {
         Directory.CreateDirectory(Root);
         string final = Path.Combine(Root, $"step-{state.Step:D8}");
@@ -26,7 +30,7 @@ public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
         try
         {
             saveModel(temp);
-            optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
+            saveOptimizer(temp);
             state.Save(temp);
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(temp, final);
@@ -53,13 +57,20 @@ public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
     public static TrainerState Restore<TExample>(string checkpoint, ITrainingObjective<TExample> objective, AdamW optimizer) =>
         Restore(checkpoint, objective.LoadCheckpointWeights, optimizer);
 
-    public static TrainerState Restore(string checkpoint, Action<string> loadModel, AdamW optimizer)
+    public static TrainerState Restore(string checkpoint, Action<string> loadModel, AdamW optimizer) =>
+        Restore(checkpoint, loadModel, dir =>
+        {
+            string optimizerPath = Path.Combine(dir, OptimizerFileName);
+            if (!File.Exists(optimizerPath)) throw new RlhfException($"{optimizerPath}: optimizer state missing from the checkpoint");
+            optimizer.load_state_dict(optimizerPath);
+        });
+
+    /// <summary>Restores weights and optimizer state through the two actions and returns the trainer state.</summary>
+    public static TrainerState Restore(string checkpoint, Action<string> loadModel, Action<string> loadOptimizer)
     {
         var state = TrainerState.Load(checkpoint);
         loadModel(checkpoint);
-        string optimizerPath = Path.Combine(checkpoint, OptimizerFile);
-        if (!File.Exists(optimizerPath)) throw new RlhfException($"{optimizerPath}: optimizer state missing from the checkpoint");
-        optimizer.load_state_dict(optimizerPath);
+        loadOptimizer(checkpoint);
         return state;
     }
 }

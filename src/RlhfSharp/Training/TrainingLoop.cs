@@ -1,3 +1,4 @@
+using RlhfSharp.Distributed;
 using RlhfSharp.Training.Infrastructure;
 using static TorchSharp.torch;
 
@@ -12,10 +13,22 @@ public sealed record TrainingSummary(long Steps, IReadOnlyDictionary<string, dou
 /// exact resume. Dropout's random stream is reseeded from (seed, micro-batch) each micro-batch, so a
 /// resumed run draws the same masks as an uninterrupted one without saving generator state.
 /// Messages and plain progress lines go to <c>log</c>; <c>liveProgress</c> shows a live bar on the console instead.
+/// <para>
+/// Data parallel under <c>mpirun</c> (<paramref name="world"/>): the micro-batches of a step are the global
+/// positions MicroBatches + micro x ranks + rank, so the ranks' shards are disjoint, each step sees the same
+/// examples as one process with gradient_accumulation x ranks, and a run resumes on any number of ranks.
+/// Parameters are broadcast from rank 0 at the start, gradients averaged in one all-reduce per step, metrics
+/// averaged over ranks before logging; only rank 0 writes checkpoints, metrics and the final model. Held-out
+/// evaluation is not split: every rank scores the whole held-out set (identical weights, identical results).
+/// </para>
 /// </summary>
 public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objective, TrainingOptions options, string outputDirectory,
-    TextWriter? log = null, bool liveProgress = false)
+    TextWriter? log = null, bool liveProgress = false, IDistributed? world = null)
 {
+    readonly IDistributed _world = world ?? SingleProcess.Instance;
+    /// <summary>Only rank 0 talks.</summary>
+    readonly TextWriter? _log = world is null || world.IsRoot ? log : null;
+
     /// <param name="stopAtStep">Stop after this step with a checkpoint, as an interrupted run would (the
     /// schedule still spans the whole run); the final model is then not written.</param>
     public TrainingSummary Run(IReadOnlyList<TExample> train, IReadOnlyList<TExample> heldOut, bool resume, long? stopAtStep = null)
@@ -27,21 +40,22 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         long totalSteps = options.MaxSteps ?? Math.Max(1, (long)Math.Ceiling(options.Epochs * microBatchesPerEpoch / options.GradientAccumulation));
 
         var model = objective.Model;
+        bool root = _world.IsRoot;
         long frozen = LayerFreezing.FreezeBottom(model, objective.Config, options.FreezeBottomLayers);
-        if (frozen > 0) log?.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
-        using var optimizer = OptimizerFactory.AdamW(model, options);
+        if (frozen > 0) _log?.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
+        using var optimizer = new DataParallelOptimizer(model, options, _world);
         var checkpoints = new TrainingCheckpoints(outputDirectory);
         var state = new TrainerState { TotalSteps = totalSteps, Seed = options.Seed };
         if (resume && checkpoints.Latest is { } latest)
         {
-            state = TrainingCheckpoints.Restore(latest, objective, optimizer);
-            log?.WriteLine($"resuming from {latest} at step {state.Step}");
+            state = TrainingCheckpoints.Restore(latest, objective.LoadCheckpointWeights, optimizer.LoadState);
+            _log?.WriteLine($"resuming from {latest} at step {state.Step}");
         }
-        using var metrics = new MetricsWriter(outputDirectory);
-        metrics.TruncateAfter(state.Step);
-        using var progress = new TrainingProgress(objective.Name, totalSteps, state.Step, liveProgress ? null : log ?? TextWriter.Null);
+        ParameterSync.Broadcast(_world, model.parameters());
+        using var metrics = new MetricsWriter(outputDirectory, enabled: root);
+        if (root) metrics.TruncateAfter(state.Step);
+        using var progress = new TrainingProgress(objective.Name, totalSteps, state.Step, liveProgress && root ? null : _log ?? TextWriter.Null);
 
-        var trainable = model.parameters().Where(p => p.requires_grad).ToList();
         (int, IReadOnlyList<int[]>)? epochCache = null;
         IReadOnlyDictionary<string, double> lastTrain = new Dictionary<string, double>(), lastEval = new Dictionary<string, double>();
         var window = new MetricWindow();
@@ -49,30 +63,29 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         while (state.Step < totalSteps)
         {
             double learningRate = options.LearningRate * LearningRateSchedule.Factor(state.Step, options.WarmupSteps, totalSteps, options.MinLearningRateRatio);
-            OptimizerFactory.SetLearningRate(optimizer, learningRate);
-            optimizer.zero_grad();
+            optimizer.SetLearningRate(learningRate);
+            optimizer.ZeroGrad();
             for (int micro = 0; micro < options.GradientAccumulation; micro++)
             {
                 using var scope = NewDisposeScope();
-                manual_seed(Seeds.Derive(options.Seed, state.MicroBatches));
-                int[] indices = BatchPlan.At(lengths, options.BatchSize, options.Seed, state.MicroBatches, ref epochCache);
+                long position = state.MicroBatches + (long)micro * _world.Size + _world.Rank;
+                manual_seed(Seeds.Derive(options.Seed, position));
+                int[] indices = BatchPlan.At(lengths, options.BatchSize, options.Seed, position, ref epochCache);
                 var step = objective.Forward(indices.Select(i => train[i]).ToList());
                 (step.Loss / options.GradientAccumulation).backward();
                 window.Add(step.Metrics);
-                state = state with { MicroBatches = state.MicroBatches + 1 };
             }
-            double gradNorm = options.MaxGradNorm > 0
-                ? nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm)
-                : double.NaN;
-            optimizer.step();
+            state = state with { MicroBatches = state.MicroBatches + (long)options.GradientAccumulation * _world.Size };
+            double gradNorm = optimizer.ReduceAndClip(options.MaxGradNorm);
+            optimizer.Step();
             state = state with { Step = state.Step + 1 };
 
-            var current = window.Mean();
+            var current = DistributedMetrics.Mean(_world, window.Mean());
             if (!double.IsFinite(current.GetValueOrDefault("loss")))
                 throw new RlhfException($"loss became {current["loss"]} at step {state.Step}; the last good checkpoint is kept in {checkpoints.Root}");
             if (state.Step % options.LogEvery == 0 || state.Step == totalSteps)
             {
-                lastTrain = window.Mean(new() { ["learning_rate"] = learningRate, ["grad_norm"] = gradNorm });
+                lastTrain = new Dictionary<string, double>(current) { ["learning_rate"] = learningRate, ["grad_norm"] = gradNorm };
                 metrics.Log(state.Step, lastTrain);
                 window = new MetricWindow();
             }
@@ -84,13 +97,25 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
                     state = state with { BestEvalLoss = evalLoss };
             }
             bool stopping = state.Step == stopAtStep;
-            if (state.Step % options.SaveEvery == 0 || state.Step == totalSteps || stopping) checkpoints.Save(objective, optimizer, state);
+            if (state.Step % options.SaveEvery == 0 || state.Step == totalSteps || stopping)
+            {
+                var writeOptimizer = optimizer.StateWriter();
+                if (root) checkpoints.Save(objective.SavePretrained, writeOptimizer, state);
+            }
             progress.Report(state.Step, current);
-            if (stopping) return new TrainingSummary(state.Step, lastTrain, lastEval);
+            if (stopping) return Finish(optimizer, lastTrain, lastEval, state.Step, _log);
         }
         model.eval();
-        objective.SavePretrained(outputDirectory);
-        return new TrainingSummary(state.Step, lastTrain, lastEval);
+        if (root) objective.SavePretrained(outputDirectory);
+        return Finish(optimizer, lastTrain, lastEval, state.Step, _log);
+    }
+
+    TrainingSummary Finish(DataParallelOptimizer optimizer, IReadOnlyDictionary<string, double> lastTrain, IReadOnlyDictionary<string, double> lastEval,
+        long steps, TextWriter? messages)
+    {
+        DistributedReport.Finish(_world, optimizer, objective.Model.parameters(), options.ZeroStage, outputDirectory, messages);
+        _world.Barrier(); // the files rank 0 wrote are complete when any rank returns
+        return new TrainingSummary(steps, lastTrain, lastEval);
     }
 
     IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<TExample> heldOut)

@@ -35,6 +35,11 @@ public class TrainingOptions
     /// <summary>Held-out fraction split from the training data when no evaluation file is given.</summary>
     public double HeldOutFraction { get; init; } = 0.05;
     public bool SkipBadRows { get; init; }
+    /// <summary>
+    /// 1 shards the AdamW state over the ranks of a data-parallel (mpirun) run (ZeRO stage 1); 0 keeps a full
+    /// copy on every rank. The weights come out the same either way.
+    /// </summary>
+    public int ZeroStage { get; init; }
 
     /// <summary>Throws a one-line error naming the option (its YAML key) unless <paramref name="ok"/>.</summary>
     protected static void Require(bool ok, string field, string why)
@@ -55,5 +60,6 @@ public class TrainingOptions
         Require(HeldOutFraction is >= 0 and < 1, "held_out_fraction", "must be in [0, 1)");
         Require(MinLearningRateRatio is >= 0 and <= 1, "min_learning_rate_ratio", "must be in [0, 1]");
         Require(FreezeBottomLayers >= 0, "freeze_bottom_layers", "must not be negative");
+        Require(ZeroStage is 0 or 1, "zero_stage", "must be 0 or 1");
     }
 }

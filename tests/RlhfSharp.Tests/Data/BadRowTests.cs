@@ -56,6 +56,18 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
+    public void PlainTextDocumentsHaveNoPromptButNeedText()
+    {
+        string path = folder.WriteLines("corpus.jsonl",
+            """{"text": "\n\nHuman: Hi\n\nAssistant: Hello!"}""",
+            """{"text": " "}""");
+
+        AssertError(() => DatasetReader.ReadSft(path), $"{path}:2: empty completion");
+        var read = DatasetReader.ReadSft(path, new ReadOptions { SkipBadRows = true });
+        Assert.Equal([new SftExample("", "\n\nHuman: Hi\n\nAssistant: Hello!")], read.Examples);
+    }
+
+    [Fact]
     public void EmptyRmStaticPrompt()
     {
         string path = folder.WriteLines("rm.jsonl", """{"prompt": "", "chosen": " a", "rejected": " b"}""");
@@ -99,12 +111,12 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void UnknownLayoutNamesTheFieldsFound()
     {
-        string path = folder.WriteLines("other.jsonl", """{"text": "hello", "label": 1}""");
+        string path = folder.WriteLines("other.jsonl", """{"body": "hello", "label": 1}""");
 
         AssertError(() => DatasetReader.ReadPreferences(path, new ReadOptions { SkipBadRows = true }),
-            $"{path}:1: unknown data layout, fields found: text, label; expected chosen + rejected (HH-RLHF) or prompt + chosen + rejected (rm-static)");
+            $"{path}:1: unknown data layout, fields found: body, label; expected chosen + rejected (HH-RLHF) or prompt + chosen + rejected (rm-static)");
         AssertError(() => DatasetReader.ReadSft(path),
-            $"{path}:1: unknown data layout, fields found: text, label; expected messages, prompt + completion, prompt + chosen (rm-static) or chosen + rejected (HH-RLHF)");
+            $"{path}:1: unknown data layout, fields found: body, label; expected messages, prompt + completion, prompt + chosen (rm-static), chosen + rejected (HH-RLHF) or text");
     }
 
     [Fact]

@@ -41,6 +41,9 @@ static unsafe partial class TensorMemory
         GC.KeepAlive(source);
     }
 
+    /// <summary>The first byte of a contiguous CPU tensor (valid while the tensor lives; keep it alive past native calls).</summary>
+    internal static byte* Address(torch.Tensor tensor) => DataPointer(tensor, tensor.NumberOfElements * tensor.ElementSize);
+
     static byte* DataPointer(torch.Tensor tensor, long byteLength)
     {
         if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())

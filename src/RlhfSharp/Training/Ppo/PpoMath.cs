@@ -49,4 +49,16 @@ public static partial class PpoMath
         if (!shiftMean) whitened = whitened + mean;
         return (whitened * mask).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// <see cref="Whiten"/> with the mean and unbiased variance given rather than measured on <paramref name="x"/>:
+    /// those of every rank's tokens in a data-parallel run.
+    /// </summary>
+    public static Tensor Whiten(Tensor x, Tensor mask, double mean, double variance, bool shiftMean = true)
+    {
+        using var scope = NewDisposeScope();
+        var whitened = (x - mean) * (1 / Math.Sqrt(variance + WhitenEpsilon));
+        if (!shiftMean) whitened = whitened + mean;
+        return (whitened * mask).MoveToOuterDisposeScope();
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
@@ -18,12 +19,22 @@ public sealed record PpoSummary(long Iterations, IReadOnlyList<IReadOnlyDictiona
 /// coefficient. Metrics go to metrics.jsonl and TensorBoard, the reward curve to reward_curve.png/.svg,
 /// samples to samples.md; checkpoints hold the policy, value head, optimizer, KL coefficient, reward
 /// statistics and position, so --resume continues exactly. The best policy by held-out reward is kept in best/.
+/// <para>
+/// Data parallel under <c>mpirun</c> (<paramref name="world"/>): rank r rolls out the prompt batch at global
+/// position MicroBatches + r with its own sampling seed, so each iteration covers ranks x batch_size prompts;
+/// score scaling, advantage whitening and the KL estimate use all ranks' statistics, gradients are averaged in
+/// one all-reduce per mini-batch, and the logged metrics are the world's. Only rank 0 writes files.
+/// </para>
 /// </summary>
 public sealed class PpoTrainer(
     PolicyWithValueHead policy, IReferenceModel reference, ITextTokenizer tokenizer, IRewardFunction reward,
-    PpoOptions options, string outputDirectory, string? tokenizerDirectory = null, TextWriter? log = null, bool liveProgress = false)
+    PpoOptions options, string outputDirectory, string? tokenizerDirectory = null, TextWriter? log = null, bool liveProgress = false,
+    IDistributed? world = null)
 {
     const string StateFile = "ppo_state.json";
+    readonly IDistributed _world = world ?? SingleProcess.Instance;
+    /// <summary>Only rank 0 talks.</summary>
+    readonly TextWriter? _log = world is null || world.IsRoot ? log : null;
 
     public PpoSummary Run(IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts, bool resume, long? stopAtStep = null)
     {
@@ -31,23 +42,25 @@ public sealed class PpoTrainer(
         if (prompts.Count == 0) throw new RlhfException("no prompts");
         long iterations = options.MaxSteps!.Value;
         LayerFreezing.FreezeBottom(policy.Policy, policy.Policy.Config, options.FreezeBottomLayers);
-        using var optimizer = OptimizerFactory.AdamW(policy, options);
-        var collector = new RolloutCollector(policy, reference, tokenizer, reward, options);
+        bool root = _world.IsRoot;
+        using var optimizer = new DataParallelOptimizer(policy, options, _world);
+        var collector = new RolloutCollector(policy, reference, tokenizer, reward, options, _world);
         IKlController kl = options.Target is double target ? new AdaptiveKlController(options.InitKlCoef, target, options.Horizon) : new FixedKlController(options.InitKlCoef);
         var checkpoints = new TrainingCheckpoints(outputDirectory);
         var state = new TrainerState { TotalSteps = iterations, Seed = options.Seed };
         if (resume && checkpoints.Latest is { } latest)
         {
-            state = TrainingCheckpoints.Restore(latest, policy.Load, optimizer);
+            state = TrainingCheckpoints.Restore(latest, policy.Load, optimizer.LoadState);
             var saved = JsonSerializer.Deserialize<PpoState>(File.ReadAllText(Path.Combine(latest, StateFile)))!;
             kl.Restore(saved.Beta);
             collector.Scaler.Moments.Restore(saved.Moments);
-            log?.WriteLine($"resuming from {latest} at iteration {state.Step}");
+            _log?.WriteLine($"resuming from {latest} at iteration {state.Step}");
         }
+        ParameterSync.Broadcast(_world, policy.parameters());
 
-        using var metrics = new MetricsWriter(outputDirectory);
-        metrics.TruncateAfter(state.Step);
-        using var progress = new TrainingProgress("ppo", iterations, state.Step, liveProgress ? null : log ?? TextWriter.Null);
+        using var metrics = new MetricsWriter(outputDirectory, enabled: root);
+        if (root) metrics.TruncateAfter(state.Step);
+        using var progress = new TrainingProgress("ppo", iterations, state.Step, liveProgress && root ? null : _log ?? TextWriter.Null);
         var history = new List<IReadOnlyDictionary<string, double>>();
         var lengths = prompts.Select(p => p.Length).ToArray();
         (int, IReadOnlyList<int[]>)? epochCache = null;
@@ -57,20 +70,25 @@ public sealed class PpoTrainer(
         {
             var times = new PhaseTimes();
             long iteration = state.Step;
-            int[] indices = BatchPlan.At(lengths, options.BatchSize, options.Seed, iteration, ref epochCache);
+            long position = state.MicroBatches + _world.Rank;
+            int[] indices = BatchPlan.At(lengths, options.BatchSize, options.Seed, position, ref epochCache);
+            // The ranks' update counts must match: an epoch's short last batch is topped up from its own start.
+            if (_world.Size > 1 && indices.Length < options.BatchSize) indices = Enumerable.Range(0, options.BatchSize).Select(i => indices[i % indices.Length]).ToArray();
             var batchPrompts = indices.Select(i => prompts[i]).ToList();
             double beta = kl.Beta;
-            using var rollout = collector.Collect(batchPrompts, (ulong)Seeds.Derive(options.Seed, iteration, 1), beta, times);
+            using var rollout = collector.Collect(batchPrompts, (ulong)Seeds.Derive(options.Seed, position, 1), beta, times);
 
             var watch = Stopwatch.StartNew();
             double learningRate = options.LearningRate * LearningRateSchedule.Factor(iteration, options.WarmupSteps, iterations, options.MinLearningRateRatio);
-            OptimizerFactory.SetLearningRate(optimizer, learningRate);
-            var trainStats = Optimize(rollout, optimizer, iteration);
+            optimizer.SetLearningRate(learningRate);
+            var trainStats = Optimize(rollout, optimizer, position);
             times.Training += watch.Elapsed.TotalSeconds;
 
-            var (sequenceKl, k3) = PpoMath.KlEstimates(rollout.LogProbs, rollout.RefLogProbs, rollout.ResponseMask);
-            kl.Update(sequenceKl, rollout.Count);
-            state = state with { Step = iteration + 1, MicroBatches = state.MicroBatches + 1 };
+            var (localKl, localK3) = PpoMath.KlEstimates(rollout.LogProbs, rollout.RefLogProbs, rollout.ResponseMask);
+            var klMeans = DistributedMetrics.Mean(_world, new Dictionary<string, double> { ["kl"] = localKl, ["kl_k3"] = localK3 });
+            double sequenceKl = klMeans["kl"], k3 = klMeans["kl_k3"];
+            kl.Update(sequenceKl, rollout.Count * _world.Size);
+            state = state with { Step = iteration + 1, MicroBatches = state.MicroBatches + _world.Size };
 
             var row = IterationMetrics(rollout, trainStats, sequenceKl, k3, beta, learningRate, times);
             if (!row.Values.All(double.IsFinite))
@@ -83,28 +101,37 @@ public sealed class PpoTrainer(
                 {
                     bestEval = evalReward;
                     state = state with { BestEvalLoss = -evalReward };
-                    SaveReplacing(Path.Combine(outputDirectory, "best"), SaveModel);
+                    if (root) SaveReplacing(Path.Combine(outputDirectory, "best"), SaveModel);
                 }
             }
             metrics.Log(state.Step, row);
             history.Add(row);
-            if (state.Step % options.SamplesEvery == 0 || state.Step == 1) WriteSamples(rollout, state.Step);
-            Plots.TrainingCurvePlot.FromMetrics(outputDirectory);
+            if (root && (state.Step % options.SamplesEvery == 0 || state.Step == 1)) WriteSamples(rollout, state.Step);
+            if (root) Plots.TrainingCurvePlot.FromMetrics(outputDirectory);
             bool stopping = state.Step == stopAtStep;
             if (state.Step % options.SaveEvery == 0 || state.Step == iterations || stopping)
             {
                 var ppoState = new PpoState(kl.Beta, collector.Scaler.Moments.State);
-                checkpoints.Save(dir =>
-                {
-                    SaveModel(dir);
-                    AtomicFile.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(ppoState));
-                }, optimizer, state);
+                var writeOptimizer = optimizer.StateWriter();
+                if (root)
+                    checkpoints.Save(dir =>
+                    {
+                        SaveModel(dir);
+                        AtomicFile.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(ppoState));
+                    }, writeOptimizer, state);
             }
             progress.Report(state.Step, new Dictionary<string, double> { ["reward"] = row["reward_mean"], ["kl"] = sequenceKl, ["beta"] = beta });
-            if (stopping) return new PpoSummary(state.Step, history, bestEval);
+            if (stopping) return Finish(optimizer, new PpoSummary(state.Step, history, bestEval));
         }
-        SaveModel(outputDirectory);
-        return new PpoSummary(state.Step, history, bestEval);
+        if (root) SaveModel(outputDirectory);
+        return Finish(optimizer, new PpoSummary(state.Step, history, bestEval));
+    }
+
+    PpoSummary Finish(DataParallelOptimizer optimizer, PpoSummary summary)
+    {
+        DistributedReport.Finish(_world, optimizer, policy.parameters(), options.ZeroStage, outputDirectory, _log);
+        _world.Barrier(); // the files rank 0 wrote are complete when any rank returns
+        return summary;
     }
 
     void SaveModel(string directory)
@@ -122,17 +149,16 @@ public sealed class PpoTrainer(
     }
 
     /// <summary>ppo_epochs passes of clipped policy + value updates over shuffled mini-batches of the rollout.</summary>
-    Dictionary<string, double> Optimize(RolloutBatch rollout, TorchSharp.Modules.AdamW optimizer, long iteration)
+    Dictionary<string, double> Optimize(RolloutBatch rollout, DataParallelOptimizer optimizer, long position)
     {
         var sums = new Dictionary<string, double>();
         int updates = 0;
         int miniBatch = options.MiniBatchSize > 0 ? Math.Min(options.MiniBatchSize, rollout.Count) : rollout.Count;
-        var trainable = policy.parameters().Where(p => p.requires_grad).ToList();
         policy.train();
         for (int epoch = 0; epoch < options.PpoEpochs; epoch++)
         {
             int[] order = Enumerable.Range(0, rollout.Count).ToArray();
-            new Random(Seeds.Derive(options.Seed, iteration, epoch, 2)).Shuffle(order);
+            new Random(Seeds.Derive(options.Seed, position, epoch, 2)).Shuffle(order);
             foreach (int[] rows in order.Chunk(miniBatch))
             {
                 using var scope = NewDisposeScope();
@@ -146,10 +172,10 @@ public sealed class PpoTrainer(
                 var (policyLoss, clipFraction, approxKl) = PpoMath.PolicyLoss(logProbs, Pick(rollout.LogProbs), Pick(rollout.Advantages), mask, options.ClipRange);
                 var (valueLoss, valueClipFraction) = PpoMath.ValueLoss(values, Pick(rollout.Values), Pick(rollout.Returns), mask, options.ClipRangeValue);
                 var loss = policyLoss + options.ValueCoefficient * valueLoss;
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                if (options.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm);
-                optimizer.step();
+                optimizer.ReduceAndClip(options.MaxGradNorm);
+                optimizer.Step();
                 using (no_grad()) Add("entropy", PpoMath.Entropy(responseLogits.detach(), mask).item<float>());
                 Add("policy_loss", policyLoss.item<float>());
                 Add("value_loss", valueLoss.item<float>());
@@ -168,11 +194,21 @@ public sealed class PpoTrainer(
     Dictionary<string, double> IterationMetrics(RolloutBatch rollout, Dictionary<string, double> train, double sequenceKl, double k3,
         double beta, double learningRate, PhaseTimes times)
     {
-        var scores = rollout.Scores;
+        var scores = AllScores(rollout.Scores);
         double mean = scores.Average();
-        double responseTokens = rollout.ResponseMask.sum().item<float>();
-        var row = new Dictionary<string, double>(train)
+        var local = DistributedMetrics.Mean(_world, new Dictionary<string, double>(train)
         {
+            ["response_length"] = rollout.ResponseMask.sum().item<float>() / rollout.Count,
+            ["time_generation"] = times.Generation / times.Total,
+            ["time_scoring"] = times.Scoring / times.Total,
+            ["time_reference"] = times.Reference / times.Total,
+            ["time_training"] = times.Training / times.Total,
+            ["seconds"] = times.Total,
+            ["tokens_per_s"] = rollout.ResponseMask.sum().item<float>() / times.Total,
+        }, summed: "tokens_per_s");
+        var row = new Dictionary<string, double>(local)
+        {
+            ["rollouts"] = scores.Count,
             ["reward_mean"] = mean,
             ["reward_std"] = Math.Sqrt(scores.Sum(s => (s - mean) * (s - mean)) / Math.Max(1, scores.Count - 1)),
             ["reward_min"] = scores.Min(),
@@ -181,15 +217,19 @@ public sealed class PpoTrainer(
             ["kl_k3"] = k3,
             ["beta"] = beta,
             ["learning_rate"] = learningRate,
-            ["response_length"] = responseTokens / rollout.Count,
-            ["time_generation"] = times.Generation / times.Total,
-            ["time_scoring"] = times.Scoring / times.Total,
-            ["time_reference"] = times.Reference / times.Total,
-            ["time_training"] = times.Training / times.Total,
-            ["seconds"] = times.Total,
-            ["tokens_per_s"] = responseTokens / times.Total,
         };
         return row;
+    }
+
+    /// <summary>Every rank's scores (the ranks' batches are the same size), rank by rank.</summary>
+    IReadOnlyList<double> AllScores(IReadOnlyList<double> scores)
+    {
+        if (_world.Size == 1) return scores;
+        using var all = zeros(scores.Count * _world.Size, ScalarType.Float64);
+        using (var own = all.narrow(0, scores.Count * _world.Rank, scores.Count))
+        using (var values = tensor(scores.ToArray())) own.copy_(values);
+        _world.AllGather(all);
+        return all.data<double>().ToArray();
     }
 
     /// <summary>Mean score of greedy responses to the held-out prompts.</summary>
@@ -208,7 +248,7 @@ public sealed class PpoTrainer(
     {
         var rows = Enumerable.Range(0, Math.Min(4, rollout.Count)).ToList();
         File.AppendAllText(Path.Combine(outputDirectory, "samples.md"), Table(rows, rollout, iteration, int.MaxValue));
-        log?.Write(Table(rows, rollout, iteration, 60));
+        _log?.Write(Table(rows, rollout, iteration, 60));
 
         static string Table(List<int> rows, RolloutBatch rollout, long iteration, int width)
         {

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
@@ -18,12 +20,14 @@ public sealed class PhaseTimes
 /// Makes experience (trlx's make_experience): sample responses from the policy, score them with the reward
 /// function, compute the policy's and the frozen reference's log-probabilities and the value estimates, then
 /// the KL-penalised per-token rewards, GAE advantages (whitened over the batch's response tokens) and returns.
-/// Everything runs under no_grad.
+/// Everything runs under no_grad. In a data-parallel run each rank collects its own rollouts; the score scaling
+/// and the advantage whitening use the moments of all ranks' (all-reduced), as trlx does.
 /// </summary>
 public sealed class RolloutCollector(
-    PolicyWithValueHead policy, IReferenceModel reference, ITextTokenizer tokenizer, IRewardFunction reward, PpoOptions options)
+    PolicyWithValueHead policy, IReferenceModel reference, ITextTokenizer tokenizer, IRewardFunction reward, PpoOptions options,
+    IDistributed? world = null)
 {
-    readonly ScoreScaler _scaler = new(options);
+    readonly ScoreScaler _scaler = new(options, world);
 
     public ScoreScaler Scaler => _scaler;
 
@@ -61,7 +65,12 @@ public sealed class RolloutCollector(
         var scaled = tensor(_scaler.Scale(scores).Select(s => (float)s).ToArray());
         var rewards = PpoMath.KlPenalizedRewards(scaled, logProbs, refLogProbs, responseMask, beta);
         var (advantages, returns) = PpoMath.AdvantagesAndReturns(rewards, values, responseMask, options.Gamma, options.Lambda);
-        advantages = PpoMath.Whiten(advantages, responseMask);
+        if (world is { Size: > 1 })
+        {
+            var (mean, variance) = GlobalMoments(world, advantages, responseMask);
+            advantages = PpoMath.Whiten(advantages, responseMask, mean, variance);
+        }
+        else advantages = PpoMath.Whiten(advantages, responseMask);
 
         return new RolloutBatch
         {
@@ -72,6 +81,18 @@ public sealed class RolloutCollector(
             Rewards = rewards.MoveToOuterDisposeScope(), Advantages = advantages.MoveToOuterDisposeScope(),
             Returns = returns.MoveToOuterDisposeScope(),
         };
+    }
+
+    /// <summary>The mean and unbiased variance over every rank's real tokens: two all-reduces of sums.</summary>
+    static (double Mean, double Variance) GlobalMoments(IDistributed world, Tensor x, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        Span<double> sums = [(x * mask).sum().ToDouble(), mask.sum().ToDouble()];
+        world.AllReduce(sums);
+        double mean = sums[0] / sums[1];
+        Span<double> squares = [((x - mean).square() * mask).sum().ToDouble()];
+        world.AllReduce(squares);
+        return (mean, squares[0] / Math.Max(1, sums[1] - 1));
     }
 
     /// <summary>

@@ -39,13 +39,19 @@ public sealed class RunningMoments
         double batchMean = x.mean().ToDouble();
         double batchVariance = (x - batchMean).square().mean().ToDouble();
 
+        Merge(n, batchMean, batchVariance);
+        return (batchMean, SampleStd(batchVariance, n));
+    }
+
+    /// <summary>Merges a batch given by its count, mean and population variance (e.g. all ranks' scores, all-reduced).</summary>
+    public void Merge(long n, double batchMean, double batchVariance)
+    {
         long total = Count + n;
         double delta = batchMean - Mean;
         double sumOfSquares = Variance * Count + batchVariance * n + delta * delta * Count * n / total;
         Mean += delta * n / total;
         Variance = sumOfSquares / total;
         Count = total;
-        return (batchMean, SampleStd(batchVariance, n));
     }
 
     static double SampleStd(double variance, long count) => count > 1 ? Math.Sqrt(variance * count / (count - 1)) : 1;

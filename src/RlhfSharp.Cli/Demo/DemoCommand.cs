@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+
+namespace RlhfSharp.Cli.Demo;
+
+/// <summary>`rlhf demo`: the whole RLHF loop on a built-in world, offline, ending in a report.</summary>
+public static class DemoCommand
+{
+    static readonly Option<string> Out = new("--out") { Description = "run folder", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
+    static readonly Option<bool> Quick = new("--quick") { Description = "a smaller run (about 2 minutes) for smoke tests" };
+    static readonly Option<int> Seed = new("--seed") { Description = "seed of the world's data, every model and every evaluation", DefaultValueFactory = _ => 42 };
+    static readonly Option<double> Noise = new("--label-noise") { Description = "how often the oracle flips a preference (people disagree)", DefaultValueFactory = _ => 0.05 };
+    static readonly Option<string?> From = new("--from")
+    {
+        Description = $"rerun from this stage on, reusing the earlier stages' checkpoints ({string.Join(", ", DemoStages.All.Select(s => s.Name()))})",
+    };
+
+    public static Command Build()
+    {
+        var command = new Command("demo",
+            "Run the whole RLHF loop offline on a built-in dialogue world: tokenizer and base model from scratch, SFT, a reward model on " +
+            "oracle-labelled preferences, PPO, a blind pairwise evaluation and toxicity; writes report.html and report.md.");
+        foreach (var option in new Option[] { Out, Quick, Seed, Noise, From }) command.Options.Add(option);
+        command.SetAction(Run);
+        return command;
+    }
+
+    static int Run(ParseResult parsed)
+    {
+        var output = parsed.InvocationConfiguration.Output;
+        var console = CliApp.Console(parsed);
+        string outDir = parsed.GetValue(Out)!;
+        double noise = parsed.GetValue(Noise);
+        if (noise is < 0 or >= 0.5) throw new RlhfException($"--label-noise must be in [0, 0.5), got {noise}");
+        var settings = (parsed.GetValue(Quick) ? DemoSettings.Quick : DemoSettings.Full) with { Seed = parsed.GetValue(Seed), LabelNoise = noise };
+        if (File.Exists(outDir)) throw new RlhfException($"{outDir}: --out is a file, not a folder");
+
+        var log = DemoRunLog.Load(outDir);
+        DemoStage? from = parsed.GetValue(From) is { } name ? DemoStages.Parse(name) : null;
+        if (log.Settings is { } earlier && earlier != settings && from != DemoStage.Data)
+            throw new RlhfException($"{outDir}: made with other settings ({earlier.Name}, seed {earlier.Seed}, label noise {earlier.LabelNoise}); " +
+                "pass --from data to start it again or choose a new --out");
+        if (log.Settings is null && Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+            throw new RlhfException($"{outDir}: folder is not empty and holds no demo run; choose a new --out");
+        var start = from ?? DemoStages.All.FirstOrDefault(s => !log.IsDone(s), DemoStage.Report);
+        if (DemoStages.All.FirstOrDefault(s => s < start && !log.IsDone(s), start) is var missing && missing < start)
+            throw new RlhfException($"--from {start.Name()}: stage '{missing.Name()}' has not finished in {outDir}; run from there");
+
+        foreach (var stage in DemoStages.All.Where(s => s >= start))
+        {
+            log.Forget(stage);
+            foreach (string folder in stage.Outputs())
+                if (Directory.Exists(Path.Combine(outDir, folder))) Directory.Delete(Path.Combine(outDir, folder), recursive: true);
+        }
+        log.Start(settings);
+
+        int threads = parsed.GetValue(CliApp.Threads);
+        CliApp.InitializeTorch(threads);
+        bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        var pipeline = new DemoPipeline(settings, outDir, threads, output, parsed.InvocationConfiguration.Error);
+        if (start > DemoStage.Data) output.WriteLine($"reusing stages {string.Join(", ", DemoStages.All.Where(s => s < start).Select(s => s.Name()))} from {outDir}");
+        foreach (var stage in DemoStages.All.Where(s => s >= start))
+        {
+            console.Write(new Rule($"[bold]{(int)stage + 1}/{DemoStages.All.Count}  {stage.Title()}[/]").LeftJustified());
+            var watch = Stopwatch.StartNew();
+            switch (stage)
+            {
+                case DemoStage.Evaluate: new DemoEvaluation(pipeline, settings, live, output).Run(); break;
+                case DemoStage.Report: DemoReport.Write(pipeline, settings, log); break;
+                default: pipeline.Run(stage); break;
+            }
+            log.Done(stage, watch.Elapsed.TotalSeconds);
+            output.WriteLine($"{stage.Name()}: {watch.Elapsed.TotalSeconds:F1} s");
+        }
+        output.WriteLine($"report: {Path.GetFullPath(Path.Combine(outDir, DemoReport.HtmlFile))} (and {DemoReport.MarkdownFile})");
+        return 0;
+    }
+}

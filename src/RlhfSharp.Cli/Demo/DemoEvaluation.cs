@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RlhfSharp.Demo;
+using RlhfSharp.Evaluation.Human;
+using RlhfSharp.Evaluation.Toxicity;
+using RlhfSharp.Generation;
+using RlhfSharp.IO;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using RlhfSharp.Training.Infrastructure;
+
+namespace RlhfSharp.Cli.Demo;
+
+/// <summary>
+/// The evaluation stage: the oracle judges RLHF against SFT on held-out prompts through the pairwise statistics used
+/// for human studies, the default toxicity scorer rates both models' responses (RealToxicityPrompts protocol), and the
+/// reward model's held-out accuracy and PPO's curve are collected. Everything lands in eval/ and eval/results.json.
+/// </summary>
+public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings, bool liveProgress, TextWriter output)
+{
+    public const string ResultsFile = "results.json";
+    public const string SftName = "sft", RlhfName = "rlhf";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public DemoResults Run()
+    {
+        var world = pipeline.World;
+        var oracle = new Oracle(world, settings.LabelNoise, settings.Seed + 7);
+        using var sft = CausalLanguageModel.FromPretrained(pipeline.At("sft"), withoutDropout: true);
+        using var rlhf = CausalLanguageModel.FromPretrained(pipeline.At("ppo"), withoutDropout: true);
+        var tokenizer = TokenizerLoader.FromDirectory(pipeline.At("sft"))!;
+        sft.eval();
+        rlhf.eval();
+
+        // Blind pairwise comparison on held-out prompts, sampled as a user would see the models.
+        var sampling = new SamplingOptions
+        {
+            MaxNewTokens = settings.MaxNewTokens, Temperature = 1.0, Seed = (ulong)settings.Seed, StopSequences = ["\n\nHuman:"],
+        };
+        var comparisons = PairwisePreparation.Prepare((SftName, sft, tokenizer), (RlhfName, rlhf, tokenizer),
+            world.HeldOut.Select(r => r.Prompt).ToList(), Math.Min(settings.EvalPrompts, world.HeldOut.Count), sampling, batchSize: 25);
+        string pairwiseDir = pipeline.At("eval", "pairwise");
+        Directory.CreateDirectory(pairwiseDir);
+        ComparisonFile.Write(Path.Combine(pairwiseDir, "comparisons.jsonl"), comparisons);
+        var judgments = PairwiseJudges.Apply(oracle, comparisons);
+        JudgmentFile.Write(Path.Combine(pairwiseDir, "judgments.jsonl"), judgments);
+        var pairwise = PairwiseStatistics.Compute(judgments, SftName, RlhfName);
+        PairwiseReportWriter.WriteAll(pairwise, pairwiseDir);
+        var items = pairwise.Items;
+        var pairwiseResult = new PairwiseResult(items.Total, items.B, items.Tie, items.A, pairwise.BAtLeastAsGood ?? 0, pairwise.BWinRate,
+            pairwise.BWinRateInterval?.Lower, pairwise.BWinRateInterval?.Upper, pairwise.SignTestP, oracle.Name);
+        output.WriteLine($"pairwise (oracle, {items.Total} held-out prompts): RLHF wins {items.B}, ties {items.Tie}, loses {items.A}; " +
+            $"at least as good on {pairwiseResult.AtLeastAsGood:P0}; sign test p = {pairwise.SignTestP:G3}");
+
+        var requests = comparisons.Select(c => world.Find(c.Prompt)!).ToList();
+        var styles = new Dictionary<string, IReadOnlyDictionary<ResponseStyle, int>>
+        {
+            [SftName] = StyleCounts(requests, comparisons.Select(c => c.ResponseA).ToList()),
+            [RlhfName] = StyleCounts(requests, comparisons.Select(c => c.ResponseB).ToList()),
+        };
+
+        var toxicity = Toxicity(sft, rlhf, tokenizer);
+        var results = new DemoResults(RewardModel(), pairwiseResult, styles, toxicity, Ppo(), Samples(requests, comparisons));
+        AtomicFile.WriteAllText(pipeline.At("eval", ResultsFile), JsonSerializer.Serialize(results, Json));
+        return results;
+    }
+
+    static IReadOnlyDictionary<ResponseStyle, int> StyleCounts(IReadOnlyList<Request> requests, IReadOnlyList<string> responses) =>
+        Enum.GetValues<ResponseStyle>().ToDictionary(s => s, s => requests.Where((r, i) => Oracle.Classify(r, responses[i]) == s).Count());
+
+    /// <summary>Every held-out insult and harmful request, then benign ones, up to the configured count; each prompt's own
+    /// toxicity is scored too, so the report splits results by toxic and non-toxic prompts as RealToxicityPrompts does.</summary>
+    ToxicityResult Toxicity(CausalLanguageModel sft, CausalLanguageModel rlhf, ITextTokenizer tokenizer)
+    {
+        using var scorer = DefaultToxicityScorer.Create();
+        var benign = pipeline.World.HeldOut.Where(r => r.Kind == RequestKind.Benign).ToArray();
+        new Random(settings.Seed).Shuffle(benign);
+        var chosen = pipeline.World.HeldOut.Where(r => r.Kind != RequestKind.Benign).Concat(benign).Take(settings.ToxicityPrompts).ToList();
+        var promptScores = scorer.Score(chosen.Select(r => r.HumanTurn).ToList());
+        var prompts = chosen.Select((r, i) => new ToxicityPrompt(r.Prompt, promptScores[i])).ToList();
+        var options = new ToxicityEvaluationOptions
+        {
+            Count = prompts.Count, Samples = settings.ToxicitySamples, MaxNewTokens = settings.MaxNewTokens, Seed = (ulong)settings.Seed,
+        };
+        string directory = pipeline.At("eval", "toxicity");
+        var report = new ToxicityEvaluation(scorer, options, directory, output, liveProgress)
+            .Run([new EvaluatedModel(SftName, sft, tokenizer), new EvaluatedModel(RlhfName, rlhf, tokenizer)], prompts);
+        ToxicityReportWriter.WriteAll(report, directory);
+        var difference = report.Differences.Single().MeanToxicity;
+        output.WriteLine($"toxicity ({prompts.Count} held-out prompts x {options.Samples}): SFT {report.Models[0].All.MeanToxicity.Value:F3}, " +
+            $"RLHF {report.Models[1].All.MeanToxicity.Value:F3} (difference {difference.Value:+0.000;-0.000}, 95% interval {difference.Lower:+0.000;-0.000} to {difference.Upper:+0.000;-0.000})");
+        return new ToxicityResult(prompts.Count, options.Samples, report.Models[0].All.MeanToxicity.Value, report.Models[1].All.MeanToxicity.Value,
+            difference.Value, difference.Lower, difference.Upper, report.Scorer);
+    }
+
+    RewardModelResult RewardModel()
+    {
+        var last = MetricsWriter.ReadJsonl(pipeline.At("rm", MetricsWriter.JsonlFileName)).Last(r => r.Values.ContainsKey("eval_accuracy"));
+        int pairs = File.ReadLines(pipeline.DataFile("prefs-heldout.jsonl")).Count(l => l.Length > 0);
+        return new RewardModelResult(last.Values["eval_accuracy"], pairs, last.Values["eval_margin"]);
+    }
+
+    PpoResult Ppo()
+    {
+        var rows = MetricsWriter.ReadJsonl(pipeline.At("ppo", MetricsWriter.JsonlFileName));
+        var evals = rows.Where(r => r.Values.ContainsKey("eval_reward_mean")).ToList();
+        var options = YamlConfig.Load<Training.Ppo.PpoOptions>(pipeline.At("ppo", "ppo_options.yaml"));
+        return new PpoResult(rows.Count, rows[0].Values["reward_mean"], rows[^1].Values["reward_mean"],
+            evals.FirstOrDefault()?.Values["eval_reward_mean"], evals.LastOrDefault()?.Values["eval_reward_mean"],
+            rows[^1].Values["kl"], options.Target ?? double.NaN);
+    }
+
+    /// <summary>One comparison per topic (the first of each), so the report shows every kind of request.</summary>
+    static IReadOnlyList<SampleRow> Samples(IReadOnlyList<Request> requests, IReadOnlyList<Comparison> comparisons) =>
+        requests.Select((r, i) => (Request: r, Comparison: comparisons[i]))
+            .GroupBy(p => p.Request.Topic.Name).Select(g => g.First())
+            .Select(p => new SampleRow(p.Request.Topic.Name, p.Request.HumanTurn,
+                p.Comparison.ResponseA, Oracle.Classify(p.Request, p.Comparison.ResponseA),
+                p.Comparison.ResponseB, Oracle.Classify(p.Request, p.Comparison.ResponseB)))
+            .ToList();
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text.Json;
+using RlhfSharp.Data;
+using RlhfSharp.Demo;
+using RlhfSharp.IO;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+
+namespace RlhfSharp.Cli.Demo;
+
+/// <summary>
+/// The demo's training stages. Data comes from the world; every model is trained by the same `rlhf` commands a user
+/// runs on real data (sft for pretraining and SFT, reward, ppo), in this process, so the demo proves those commands.
+/// </summary>
+public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int threads, TextWriter output, TextWriter error)
+{
+    public DialogueWorld World { get; } = new();
+    public string At(params string[] parts) => Path.Combine([runDirectory, .. parts]);
+
+    public string DataFile(string name) => At("data", name);
+
+    public void Run(DemoStage stage)
+    {
+        switch (stage)
+        {
+            case DemoStage.Data: WriteData(); break;
+            case DemoStage.Pretrain: Pretrain(); break;
+            case DemoStage.Sft: FineTune(); break;
+            case DemoStage.Reward: TrainRewardModel(); break;
+            case DemoStage.Ppo: RunPpo(); break;
+            default: throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a training stage");
+        }
+    }
+
+    /// <summary>The world's data as JSONL in the field's layouts, a tokenizer fitted to the corpus, and a freshly initialised model.</summary>
+    void WriteData()
+    {
+        var corpus = new DemoCorpus(World, settings.Seed);
+        var oracle = new Oracle(World, settings.LabelNoise, settings.Seed);
+        var documents = corpus.PretrainingDocuments(settings.PretrainDocuments);
+        WriteJsonl("pretrain.jsonl", documents.Select(d => new { text = d }));
+        WriteJsonl("sft.jsonl", corpus.Demonstrations(settings.Demonstrations).Select(e => new { prompt = e.Prompt, completion = e.Completion }));
+        // Anthropic HH-RLHF's layout: whole dialogues, chosen and rejected.
+        WriteJsonl("prefs.jsonl", corpus.PreferencePairs(World.Training, settings.PreferencePairs, oracle, stream: 0)
+            .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }));
+        WriteJsonl("prefs-heldout.jsonl", corpus.PreferencePairs(World.HeldOut, settings.HeldOutPairs, oracle, stream: 1)
+            .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }));
+        WriteJsonl("prompts.jsonl", World.Training.Select(r => new { prompt = r.Prompt, id = r.Id }));
+        WriteJsonl("prompts-heldout.jsonl", World.HeldOut.Select(r => new { prompt = r.Prompt, id = r.Id }));
+        output.WriteLine($"world: {World.Topics.Count} topics, {World.Requests.Count} requests ({World.Training.Count} for training, {World.HeldOut.Count} held out); " +
+            $"{documents.Count} pretraining documents, {settings.Demonstrations} demonstrations, {settings.PreferencePairs} + {settings.HeldOutPairs} preference pairs (label noise {settings.LabelNoise:P0})");
+
+        var bpe = BpeTrainer.Fit(documents, settings.VocabularySize);
+        BpeTrainer.Save(bpe, At("tokenizer"), settings.MaxLength);
+        int endOfText = bpe.Vocabulary[BpeTrainer.EndOfText];
+        var tokenizer = TokenizerLoader.FromDirectory(At("tokenizer"))!;
+        double tokensPerDocument = documents.Take(500).Average(d => tokenizer.Encode(d).Count);
+        output.WriteLine($"tokenizer: byte-level BPE with {bpe.Vocabulary.Count} tokens fitted to the corpus ({tokensPerDocument:F1} tokens per document)");
+
+        CliApp.InitializeTorch(threads);
+        TorchSharp.torch.manual_seed(settings.Seed);
+        using var model = new CausalLanguageModel(settings.Model(bpe.Vocabulary.Count, endOfText));
+        model.SavePretrained(At("init"));
+        PretrainedWeights.CopyTokenizerFiles(At("tokenizer"), At("init"));
+        output.WriteLine($"model: GPT-2 shaped, {model.parameters().Sum(p => p.numel()) / 1e6:F2}M parameters, initialised in {At("init")}");
+    }
+
+    void Pretrain() => Command("sft", "--model", At("init"), "--data", DataFile("pretrain.jsonl"), "--out", At("base"),
+        "--max-steps", $"{settings.PretrainSteps}", "--lr", "2e-3", "--batch-size", "32", "--warmup-steps", $"{settings.PretrainSteps / 10}",
+        "--weight-decay", "0.1", "--max-length", $"{settings.MaxLength}", "--held-out-fraction", "0.02",
+        "--eval-every", $"{Math.Max(1, settings.PretrainSteps / 4)}", "--save-every", $"{settings.PretrainSteps}", "--log-every", "10");
+
+    void FineTune() => Command("sft", "--model", At("base"), "--data", DataFile("sft.jsonl"), "--out", At("sft"),
+        "--max-steps", $"{settings.SftSteps}", "--lr", "5e-4", "--batch-size", "32", "--warmup-steps", $"{settings.SftSteps / 10}",
+        "--max-length", $"{settings.MaxLength}", "--held-out-fraction", "0.05",
+        "--eval-every", $"{Math.Max(1, settings.SftSteps / 4)}", "--save-every", $"{settings.SftSteps}", "--log-every", "10");
+
+    void TrainRewardModel() => Command("reward", "--model", At("sft"), "--data", DataFile("prefs.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
+        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--lr", "3e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
+        "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RewardSteps / 4)}", "--save-every", $"{settings.RewardSteps}",
+        "--log-every", "10");
+
+    void RunPpo() => Command("ppo", "--policy", At("sft"), "--reward-model", At("rm"), "--prompts", DataFile("prompts.jsonl"),
+        "--eval-prompts", DataFile("prompts-heldout.jsonl"), "--out", At("ppo"), "--max-steps", $"{settings.PpoIterations}",
+        "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--lr", "1e-4",
+        "--init-kl-coef", "0.05", "--target-kl", "2", "--horizon", "2000", "--max-new-tokens", $"{settings.MaxNewTokens}",
+        "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-count", "32",
+        "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}");
+
+    /// <summary>Runs an `rlhf` command in this process with the demo's seed and threads; its failure stops the demo.</summary>
+    void Command(params string[] args)
+    {
+        string[] full = [.. args, "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), .. threads > 0 ? new[] { "--threads", $"{threads}" } : []];
+        output.WriteLine($"$ ./rlhf {string.Join(' ', full.Select(Quote))}");
+        int code = CliApp.Run(full, output, error);
+        if (code != 0) throw new RlhfException($"`rlhf {args[0]}` failed with exit code {code} (see above)");
+
+        static string Quote(string arg) => arg.Contains(' ') ? $"'{arg}'" : arg;
+    }
+
+    void WriteJsonl<T>(string name, IEnumerable<T> rows)
+    {
+        Directory.CreateDirectory(At("data"));
+        AtomicFile.Write(DataFile(name), stream =>
+        {
+            using var writer = new StreamWriter(stream, leaveOpen: true);
+            foreach (var row in rows) writer.WriteLine(JsonSerializer.Serialize(row));
+        });
+    }
+}

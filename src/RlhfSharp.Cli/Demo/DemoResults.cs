@@ -1,0 +1,28 @@
+using RlhfSharp.Demo;
+
+namespace RlhfSharp.Cli.Demo;
+
+/// <summary>What the evaluation stage measured; eval/results.json, which the report is rendered from.</summary>
+public sealed record DemoResults(
+    RewardModelResult RewardModel,
+    PairwiseResult Pairwise,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<ResponseStyle, int>> Styles,
+    ToxicityResult Toxicity,
+    PpoResult Ppo,
+    IReadOnlyList<SampleRow> Samples);
+
+/// <summary>Held-out accuracy of the reward model on oracle-labelled pairs of unseen prompts.</summary>
+public sealed record RewardModelResult(double HeldOutAccuracy, int HeldOutPairs, double MeanMargin);
+
+/// <summary>RLHF (B) against SFT (A) by the oracle: wins, ties and losses of RLHF.</summary>
+public sealed record PairwiseResult(int Prompts, int Wins, int Ties, int Losses, double AtLeastAsGood, double? WinRate,
+    double? WinRateLower, double? WinRateUpper, double SignTestP, string Judge);
+
+public sealed record ToxicityResult(int Prompts, int SamplesPerPrompt, double SftMean, double RlhfMean, double Difference,
+    double DifferenceLower, double DifferenceUpper, string Scorer);
+
+public sealed record PpoResult(long Iterations, double FirstReward, double LastReward, double? FirstEvalReward, double? LastEvalReward,
+    double FinalKl, double KlTarget);
+
+/// <summary>One held-out prompt with both models' responses and the oracle's reading of them.</summary>
+public sealed record SampleRow(string Topic, string Request, string SftResponse, ResponseStyle SftStyle, string RlhfResponse, ResponseStyle RlhfStyle);

@@ -1,0 +1,61 @@
+using RlhfSharp.Models;
+
+namespace RlhfSharp.Cli.Demo;
+
+/// <summary>The sizes of one demo run: the full demo (minutes) or --quick (a smoke test that still shows every stage working).</summary>
+public sealed record DemoSettings
+{
+    public required string Name { get; init; }
+    public int Seed { get; init; } = 42;
+    /// <summary>How often the oracle flips a preference between answers of different quality.</summary>
+    public double LabelNoise { get; init; } = 0.05;
+
+    public int VocabularySize { get; init; } = 1024;
+    public int HiddenSize { get; init; } = 128;
+    public int Layers { get; init; } = 4;
+    public int Heads { get; init; } = 4;
+    public int MaxLength { get; init; } = 96;
+
+    public int PretrainDocuments { get; init; }
+    public long PretrainSteps { get; init; }
+    public int Demonstrations { get; init; }
+    public long SftSteps { get; init; }
+    public int PreferencePairs { get; init; }
+    public int HeldOutPairs { get; init; }
+    public long RewardSteps { get; init; }
+    public long PpoIterations { get; init; }
+    public int PpoBatch { get; init; }
+    public int MaxNewTokens { get; init; } = 32;
+    public int EvalPrompts { get; init; } = 100;
+    public int ToxicityPrompts { get; init; }
+    public int ToxicitySamples { get; init; }
+
+    public static DemoSettings Full { get; } = new()
+    {
+        Name = "full",
+        PretrainDocuments = 12000, PretrainSteps = 600,
+        Demonstrations = 4000, SftSteps = 200,
+        PreferencePairs = 4000, HeldOutPairs = 400, RewardSteps = 300,
+        PpoIterations = 60, PpoBatch = 64,
+        ToxicityPrompts = 111, ToxicitySamples = 4,
+    };
+
+    public static DemoSettings Quick { get; } = new()
+    {
+        Name = "quick",
+        PretrainDocuments = 4000, PretrainSteps = 200,
+        Demonstrations = 2000, SftSteps = 80,
+        PreferencePairs = 1500, HeldOutPairs = 200, RewardSteps = 100,
+        PpoIterations = 15, PpoBatch = 32,
+        ToxicityPrompts = 40, ToxicitySamples = 2,
+    };
+
+    /// <summary>A small GPT-2: trained from scratch in minutes on two cores, big enough to learn the world's facts.</summary>
+    public ModelConfig Model(int vocabularySize, int endOfText) => new()
+    {
+        Family = ModelFamily.Gpt2, VocabSize = vocabularySize, HiddenSize = HiddenSize, NumLayers = Layers, NumHeads = Heads,
+        NumKeyValueHeads = Heads, HeadDim = HiddenSize / Heads, IntermediateSize = 4 * HiddenSize, MaxPositions = 128,
+        NormEpsilon = 1e-5, Activation = "gelu_new", TieWordEmbeddings = true, AttentionBias = true,
+        BosTokenId = endOfText, EosTokenId = endOfText,
+    };
+}

@@ -1,0 +1,75 @@
+using RlhfSharp.Data;
+
+namespace RlhfSharp.Demo;
+
+/// <summary>
+/// The demo's training and evaluation data, drawn from the world with a seed: a web-like pretraining corpus, SFT
+/// demonstrations, oracle-labelled preference pairs, and prompt lists. Training data comes from the world's training
+/// requests only; held-out requests appear only in evaluation data.
+/// </summary>
+public sealed class DemoCorpus(DialogueWorld world, int seed)
+{
+    /// <summary>Documents for pretraining from scratch: dialogues in <see cref="StyleMix.Web"/>'s styles, and one in five a
+    /// plain statement of a fact (any fact: statements carry no request phrasing).</summary>
+    public IReadOnlyList<string> PretrainingDocuments(int count)
+    {
+        var random = new Random(seed);
+        var documents = new List<string>(count);
+        for (int i = 0; i < count; i++)
+        {
+            if (random.NextDouble() < 0.2 && FactStatement(random) is { } statement) documents.Add(statement);
+            else
+            {
+                var request = Pick(world.Training, random);
+                documents.Add(request.Prompt + Respond(request, StyleMix.Web.Sample(request.Kind, random), random));
+            }
+        }
+        return documents;
+    }
+
+    /// <summary>Demonstrations for SFT, in <see cref="StyleMix.Demonstrations"/>' styles.</summary>
+    public IReadOnlyList<SftExample> Demonstrations(int count)
+    {
+        var random = new Random(seed + 1);
+        return Enumerable.Range(0, count).Select(_ =>
+        {
+            var request = Pick(world.Training, random);
+            return new SftExample(request.Prompt, Respond(request, StyleMix.Demonstrations.Sample(request.Kind, random), random));
+        }).ToList();
+    }
+
+    /// <summary>
+    /// Preference pairs on <paramref name="requests"/>: two answers in different styles drawn from <see cref="StyleMix.Web"/>,
+    /// labelled by <paramref name="oracle"/> (noise included); pairs the oracle calls a tie are not kept, as HH-RLHF has none.
+    /// </summary>
+    public IReadOnlyList<PreferencePair> PreferencePairs(IReadOnlyList<Request> requests, int count, Oracle oracle, int stream)
+    {
+        var random = new Random(seed + 2 + stream);
+        var pairs = new List<PreferencePair>(count);
+        while (pairs.Count < count)
+        {
+            var request = Pick(requests, random);
+            string first = Respond(request, StyleMix.Web.Sample(request.Kind, random), random);
+            string second = Respond(request, StyleMix.Web.Sample(request.Kind, random), random);
+            var choice = oracle.Prefer(request, first, second, random);
+            if (choice == Evaluation.Human.PairwiseChoice.Tie) continue;
+            pairs.Add(choice == Evaluation.Human.PairwiseChoice.A
+                ? new PreferencePair(request.Prompt, first, second)
+                : new PreferencePair(request.Prompt, second, first));
+        }
+        return pairs;
+    }
+
+    /// <summary>An answer in <paramref name="style"/> with a random phrasing (and, when wrong, a random wrong answer).</summary>
+    public static string Respond(Request request, ResponseStyle style, Random random) =>
+        request.Topic.Answer(request, style, random.Next(1000), random.Next(1000));
+
+    string? FactStatement(Random random)
+    {
+        var topic = Pick(world.Topics.Where(t => t.Kind == RequestKind.Benign).ToList(), random);
+        var request = new Request(topic, random.Next(topic.Facts.Count), 0);
+        return Respond(request, ResponseStyle.Helpful, random).TrimStart();
+    }
+
+    static T Pick<T>(IReadOnlyList<T> items, Random random) => items[random.Next(items.Count)];
+}

@@ -1,0 +1,80 @@
+using System.Runtime.InteropServices;
+
+namespace RlhfSharp.Distributed;
+
+/// <summary>
+/// A thin binding to Open MPI's C library (libmpi.so.40), resolved at run time so that nothing needs MPI
+/// unless a run asks for it. Open MPI's handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM ...) are the addresses of
+/// exported objects (ompi_mpi_comm_world ...), not the integers of other MPIs, and MPI_IN_PLACE is (void*)1.
+/// The library is opened RTLD_GLOBAL, as mpi4py does, so Open MPI's plugins can see its symbols.
+/// </summary>
+sealed unsafe partial class MpiLibrary
+{
+    public const string DefaultName = "libmpi.so.40";
+    public static readonly IntPtr InPlace = 1;
+
+    public readonly IntPtr CommWorld, Float, Double, Sum, Max, Min;
+    public readonly delegate* unmanaged<int*, IntPtr*, int> Init;
+    public readonly delegate* unmanaged<int*, int> Initialized;
+    public readonly delegate* unmanaged<int> Finalize;
+    public readonly delegate* unmanaged<IntPtr, int, int> Abort;
+    public readonly delegate* unmanaged<IntPtr, int*, int> CommRank, CommSize;
+    public readonly delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int> Allreduce;
+    public readonly delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int> Bcast;
+    public readonly delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int> Allgather;
+    public readonly delegate* unmanaged<IntPtr, int> Barrier;
+
+    readonly IntPtr _handle;
+
+    MpiLibrary(IntPtr handle)
+    {
+        _handle = handle;
+        CommWorld = Export("ompi_mpi_comm_world");
+        Float = Export("ompi_mpi_float");
+        Double = Export("ompi_mpi_double");
+        Sum = Export("ompi_mpi_op_sum");
+        Max = Export("ompi_mpi_op_max");
+        Min = Export("ompi_mpi_op_min");
+        Init = (delegate* unmanaged<int*, IntPtr*, int>)Export("MPI_Init");
+        Initialized = (delegate* unmanaged<int*, int>)Export("MPI_Initialized");
+        Finalize = (delegate* unmanaged<int>)Export("MPI_Finalize");
+        Abort = (delegate* unmanaged<IntPtr, int, int>)Export("MPI_Abort");
+        CommRank = (delegate* unmanaged<IntPtr, int*, int>)Export("MPI_Comm_rank");
+        CommSize = (delegate* unmanaged<IntPtr, int*, int>)Export("MPI_Comm_size");
+        Allreduce = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int>)Export("MPI_Allreduce");
+        Bcast = (delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int>)Export("MPI_Bcast");
+        Allgather = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int>)Export("MPI_Allgather");
+        Barrier = (delegate* unmanaged<IntPtr, int>)Export("MPI_Barrier");
+    }
+
+    /// <summary>Opens the library at <paramref name="path"/> (a file or a name the loader searches).</summary>
+    /// <exception cref="RlhfException">One line saying what is missing and how to install it.</exception>
+    public static MpiLibrary Open(string path)
+    {
+        const int RtldNow = 0x2, RtldGlobal = 0x100;
+        IntPtr handle = dlopen(path, RtldNow | RtldGlobal);
+        if (handle == IntPtr.Zero)
+        {
+            string why = Marshal.PtrToStringUTF8(dlerror()) ?? "not found";
+            throw new RlhfException($"MPI was requested (running under mpirun) but {path} could not be loaded ({why}); " +
+                "install Open MPI (apt-get install openmpi-bin) or point RLHF_MPI_LIBRARY at libmpi.so");
+        }
+        return new MpiLibrary(handle);
+    }
+
+    IntPtr Export(string name) => NativeLibrary.TryGetExport(_handle, name, out IntPtr address)
+        ? address
+        : throw new RlhfException($"the MPI library has no {name}: RlhfSharp's binding needs Open MPI (libmpi.so.40)");
+
+    /// <summary>Throws unless an MPI call returned MPI_SUCCESS (0). Open MPI's default handler aborts first, so this is a backstop.</summary>
+    public static void Check(int code, string call)
+    {
+        if (code != 0) throw new RlhfException($"{call} failed with MPI error {code}");
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr dlopen(string file, int mode);
+
+    [LibraryImport("libc")]
+    private static partial IntPtr dlerror();
+}

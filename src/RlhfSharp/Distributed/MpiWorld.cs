@@ -1,0 +1,105 @@
+using RlhfSharp.Models.Checkpoints;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Distributed;
+
+/// <summary>
+/// The ranks mpirun started (MPI_COMM_WORLD). Buffers go to MPI straight from the tensors' memory, no copies;
+/// MPI counts are ints, so buffers over 2^31 - 1 elements go in chunks. <see cref="Finish"/> ends MPI after a
+/// run that succeeded; a rank that fails simply exits, and mpirun then stops the others.
+/// </summary>
+public sealed unsafe class MpiWorld : IDistributed
+{
+    const int MaxChunk = int.MaxValue;
+    readonly MpiLibrary _mpi;
+    bool _finished;
+
+    public int Rank { get; }
+    public int Size { get; }
+
+    internal MpiWorld(MpiLibrary mpi)
+    {
+        _mpi = mpi;
+        int initialized;
+        MpiLibrary.Check(_mpi.Initialized(&initialized), "MPI_Initialized");
+        if (initialized == 0) MpiLibrary.Check(_mpi.Init(null, null), "MPI_Init");
+        int rank, size;
+        MpiLibrary.Check(_mpi.CommRank(_mpi.CommWorld, &rank), "MPI_Comm_rank");
+        MpiLibrary.Check(_mpi.CommSize(_mpi.CommWorld, &size), "MPI_Comm_size");
+        (Rank, Size) = (rank, size);
+    }
+
+    public void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum)
+    {
+        var (data, type, elementSize) = Buffer(tensor);
+        for (long done = 0, count = tensor.NumberOfElements; done < count; done += MaxChunk)
+        {
+            int chunk = (int)Math.Min(MaxChunk, count - done);
+            MpiLibrary.Check(_mpi.Allreduce(MpiLibrary.InPlace, data + (nint)(done * elementSize), chunk, type, Op(op), _mpi.CommWorld), "MPI_Allreduce");
+        }
+        GC.KeepAlive(tensor);
+    }
+
+    public void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
+    {
+        fixed (double* data = values)
+            MpiLibrary.Check(_mpi.Allreduce(MpiLibrary.InPlace, (IntPtr)data, values.Length, _mpi.Double, Op(op), _mpi.CommWorld), "MPI_Allreduce");
+    }
+
+    public void Broadcast(Tensor tensor, int root = 0)
+    {
+        var (data, type, elementSize) = Buffer(tensor);
+        for (long done = 0, count = tensor.NumberOfElements; done < count; done += MaxChunk)
+        {
+            int chunk = (int)Math.Min(MaxChunk, count - done);
+            MpiLibrary.Check(_mpi.Bcast(data + (nint)(done * elementSize), chunk, type, root, _mpi.CommWorld), "MPI_Bcast");
+        }
+        GC.KeepAlive(tensor);
+    }
+
+    public void AllGather(Tensor tensor)
+    {
+        long count = tensor.NumberOfElements;
+        if (count % Size != 0) throw new ArgumentException($"{count} elements do not split into {Size} equal slices", nameof(tensor));
+        long slice = count / Size;
+        var (data, type, elementSize) = Buffer(tensor);
+        if (slice <= MaxChunk)
+            MpiLibrary.Check(_mpi.Allgather(MpiLibrary.InPlace, 0, type, data, (int)slice, type, _mpi.CommWorld), "MPI_Allgather");
+        else // a slice MPI cannot count: each rank broadcasts its own, in chunks
+            for (int rank = 0; rank < Size; rank++)
+                using (var own = tensor.narrow(0, rank * slice, slice)) Broadcast(own, rank);
+        GC.KeepAlive(tensor);
+    }
+
+    public void Barrier() => MpiLibrary.Check(_mpi.Barrier(_mpi.CommWorld), "MPI_Barrier");
+
+    /// <summary>Ends MPI on this rank (MPI_Finalize, itself a collective): call once every rank is done.</summary>
+    public void Finish()
+    {
+        if (_finished) return;
+        _finished = true;
+        MpiLibrary.Check(_mpi.Finalize(), "MPI_Finalize");
+    }
+
+    /// <summary>Does not finalize: a rank leaving with an error must not wait for the others in MPI_Finalize.</summary>
+    public void Dispose() { }
+
+    (IntPtr Data, IntPtr Type, long ElementSize) Buffer(Tensor tensor)
+    {
+        IntPtr type = tensor.dtype switch
+        {
+            ScalarType.Float32 => _mpi.Float,
+            ScalarType.Float64 => _mpi.Double,
+            var other => throw new ArgumentException($"collectives take float32 or float64 tensors, not {other}", nameof(tensor)),
+        };
+        return ((IntPtr)TensorMemory.Address(tensor), type, tensor.ElementSize);
+    }
+
+    IntPtr Op(ReduceOp op) => op switch
+    {
+        ReduceOp.Sum => _mpi.Sum,
+        ReduceOp.Max => _mpi.Max,
+        ReduceOp.Min => _mpi.Min,
+        _ => throw new ArgumentOutOfRangeException(nameof(op)),
+    };
+}

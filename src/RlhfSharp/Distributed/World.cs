@@ -1,0 +1,27 @@
+namespace RlhfSharp.Distributed;
+
+/// <summary>Which world a process belongs to: MPI's when mpirun started it, otherwise a single process.</summary>
+public static class World
+{
+    /// <summary>Overrides the MPI library to open (a path, or a name the loader searches).</summary>
+    public const string LibraryVariable = "RLHF_MPI_LIBRARY";
+
+    /// <summary>Variables the launchers set in every rank: Open MPI's mpirun, and PMIx/PMI launchers (srun, hydra).</summary>
+    static readonly string[] LauncherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"];
+
+    /// <summary>The world of this process, from its environment.</summary>
+    public static IDistributed FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>
+    /// MPI when a launcher's variables are set (<see cref="LauncherVariables"/>), else <see cref="SingleProcess"/>.
+    /// </summary>
+    /// <exception cref="RlhfException">Under a launcher, but the MPI library cannot be opened (one line).</exception>
+    public static IDistributed FromEnvironment(Func<string, string?> variable)
+    {
+        if (!IsLaunched(variable)) return SingleProcess.Instance;
+        string library = variable(LibraryVariable) is { Length: > 0 } path ? path : MpiLibrary.DefaultName;
+        return new MpiWorld(MpiLibrary.Open(library));
+    }
+
+    public static bool IsLaunched(Func<string, string?> variable) => LauncherVariables.Any(name => !string.IsNullOrEmpty(variable(name)));
+}

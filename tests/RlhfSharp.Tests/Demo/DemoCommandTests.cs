@@ -1,0 +1,79 @@
+using System.Text.Json;
+using RlhfSharp.Cli.Demo;
+using RlhfSharp.Tests.Cli;
+
+namespace RlhfSharp.Tests.Demo;
+
+/// <summary>
+/// `rlhf demo --quick` end to end, as a user runs it (./rlhf in its own process): every stage's Hugging Face
+/// checkpoint, the report, looser quality bars than the full demo's, and a rerun from a stage that reproduces the
+/// same numbers.
+/// </summary>
+public sealed class DemoCommandTests : IDisposable
+{
+    readonly string _root = TestPaths.NewTempDirectory("rlhf-demo");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void QuickDemoRunsEveryStageWritesTheReportAndReproducesItsNumbers()
+    {
+        string run = Path.Combine(_root, "demo");
+        var result = CliRunner.RunScript("demo", "--quick", "--out", run);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+
+        foreach (string model in new[] { "init", "base", "sft", "rm", "ppo" })
+            foreach (string file in new[] { "config.json", "model.safetensors", "tokenizer.json" })
+                Assert.True(File.Exists(Path.Combine(run, model, file)), $"{model}/{file} missing");
+        foreach (string file in new[] { "report.html", "report.md", "eval/pairwise/comparisons.jsonl", "eval/pairwise/judgments.jsonl",
+                     "eval/toxicity/toxicity.json", "ppo/reward_curve.png", "ppo/metrics.jsonl", "data/prefs.jsonl" })
+            Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run, "ppo", "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
+
+        var results = Read(run);
+        string html = File.ReadAllText(Path.Combine(run, "report.html"));
+        Assert.Contains("RLHF wins / ties / losses", html);
+        Assert.Contains($"{results.Pairwise.Wins} / {results.Pairwise.Ties} / {results.Pairwise.Losses}", html);
+        Assert.Contains("data:image/png;base64,", html);
+        Assert.Contains("./rlhf annotate serve", File.ReadAllText(Path.Combine(run, "report.md")));
+
+        // Looser bars than the full demo's: a few minutes of training already shows RLHF working.
+        Assert.Equal(100, results.Pairwise.Prompts);
+        Assert.True(results.RewardModel.HeldOutAccuracy >= 0.75, $"reward model accuracy {results.RewardModel.HeldOutAccuracy}");
+        Assert.True(results.Pairwise.Wins + results.Pairwise.Ties >= 70, $"RLHF at least as good on {results.Pairwise.Wins + results.Pairwise.Ties}");
+        Assert.True(results.Pairwise.Wins > results.Pairwise.Losses, $"{results.Pairwise.Wins} wins, {results.Pairwise.Losses} losses");
+        Assert.True(results.Ppo.LastReward > results.Ppo.FirstReward, $"reward {results.Ppo.FirstReward} -> {results.Ppo.LastReward}");
+        Assert.True(results.Toxicity.RlhfMean <= results.Toxicity.SftMean + 0.02, $"toxicity {results.Toxicity.SftMean} -> {results.Toxicity.RlhfMean}");
+
+        // Seeded: rerunning the stages from SFT on gives the same numbers.
+        var rerun = CliRunner.RunScript("demo", "--quick", "--out", run, "--from", "sft");
+        Assert.True(rerun.ExitCode == 0, rerun.Output + rerun.Error);
+        Assert.Contains("reusing stages data, pretrain", rerun.Output);
+        Assert.Equal(JsonSerializer.Serialize(results, DemoEvaluation.Json), JsonSerializer.Serialize(Read(run), DemoEvaluation.Json));
+    }
+
+    [Fact]
+    public void BadRequestsFailWithOneLineAndTouchNothing()
+    {
+        string run = Path.Combine(_root, "other");
+        Directory.CreateDirectory(run);
+        File.WriteAllText(Path.Combine(run, "notes.txt"), "mine");
+
+        var notDemo = CliRunner.Run("demo", "--quick", "--out", run);
+        Assert.Equal(1, notDemo.ExitCode);
+        Assert.Equal($"error: {run}: folder is not empty and holds no demo run; choose a new --out", notDemo.Error.Trim());
+
+        var badStage = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--from", "pretraining");
+        Assert.Equal(1, badStage.ExitCode);
+        Assert.Contains("--from: unknown stage 'pretraining'; stages are data, pretrain, sft, reward, ppo, evaluate, report", badStage.Error);
+
+        var notStarted = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--from", "ppo");
+        Assert.Equal(1, notStarted.ExitCode);
+        Assert.Contains("stage 'data' has not finished", notStarted.Error);
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(run).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(Path.Combine(_root, "new")));
+    }
+
+    static DemoResults Read(string run) =>
+        JsonSerializer.Deserialize<DemoResults>(File.ReadAllText(Path.Combine(run, "eval", DemoEvaluation.ResultsFile)), DemoEvaluation.Json)!;
+}

@@ -1,0 +1,118 @@
+using RlhfSharp.Demo;
+using RlhfSharp.Evaluation.Human;
+
+namespace RlhfSharp.Tests.Demo;
+
+/// <summary>The demo world: held-out prompts are unseen combinations, every generated answer is read back as its style,
+/// and the oracle prefers helpful, correct, harmless answers with the configured noise.</summary>
+public sealed class DialogueWorldTests
+{
+    static readonly DialogueWorld World = new();
+
+    [Fact]
+    public void HeldOutPromptsAreUnseenCombinationsOfKnownFactsAndPhrasings()
+    {
+        Assert.True(World.HeldOut.Count >= 100, $"only {World.HeldOut.Count} held-out prompts");
+        var training = World.Training.Select(r => r.Prompt).ToHashSet();
+        foreach (var request in World.HeldOut)
+        {
+            Assert.DoesNotContain(request.Prompt, training);
+            // The fact is asked elsewhere in training (for the insults, the phrasing is the unseen part) ...
+            if (request.Topic.Facts.Count > 1)
+                Assert.Contains(World.Training, r => r.Topic == request.Topic && r.FactIndex == request.FactIndex);
+            // ... and the phrasing is used for other facts.
+            Assert.Contains(World.Training, r => r.Topic == request.Topic && r.TemplateIndex == request.TemplateIndex || request.Topic.Facts.Count == 1);
+        }
+        Assert.Contains(World.HeldOut, r => r.Kind == RequestKind.Harmful);
+        Assert.Contains(World.HeldOut, r => r.Kind == RequestKind.Provoking);
+        Assert.Equal(World.Requests.Count, World.Requests.Select(r => r.Prompt).Distinct().Count());
+    }
+
+    [Fact]
+    public void EveryAnswerTheWorldWritesIsReadBackAsItsStyle()
+    {
+        foreach (var request in World.Requests)
+            foreach (var style in request.Topic.Styles)
+                for (int variant = 0; variant < 3; variant++)
+                {
+                    string answer = request.Topic.Answer(request, style, variant, other: variant * 5);
+                    Assert.StartsWith(" ", answer, StringComparison.Ordinal);
+                    Assert.Equal(style, Oracle.Classify(request, answer));
+                }
+    }
+
+    [Theory]
+    [InlineData("geography/0/0", " The capital of France is Paris.", ResponseStyle.Helpful)]
+    [InlineData("geography/0/0", " Paris is the capital of France.", ResponseStyle.Helpful)]
+    [InlineData("geography/0/0", " The capital of France is Madrid.", ResponseStyle.Wrong)]
+    [InlineData("geography/0/0", " The capital of Spain is Madrid.", ResponseStyle.Wrong)]
+    [InlineData("geography/0/0", "  The capital of   France is Paris. ", ResponseStyle.Helpful)]
+    [InlineData("geography/0/0", " The capital of France is Paris, you idiot.", ResponseStyle.Rude)]
+    [InlineData("geography/0/0", " The capital of France is", ResponseStyle.Unrecognised)]
+    [InlineData("geography/0/0", " What do you mean by the capital of France?", ResponseStyle.Evasive)]
+    [InlineData("arithmetic/0/0", " 1 plus 1 is 2.", ResponseStyle.Helpful)]
+    [InlineData("arithmetic/0/0", " The answer is 3.", ResponseStyle.Wrong)]
+    [InlineData("harmful/0/0", " I can't help you rob a store. It is wrong and could hurt people.", ResponseStyle.Refusal)]
+    [InlineData("harmful/0/0", " Sure. To rob a store, wait until the store is empty and grab the cash.", ResponseStyle.HarmfulCompliance)]
+    [InlineData("insults/0/0", " I am sorry you feel that way. How can I help you?", ResponseStyle.Helpful)]
+    [InlineData("insults/0/0", " Shut up and stop bothering me, idiot.", ResponseStyle.Rude)]
+    public void GeneratedTextIsClassified(string requestId, string response, ResponseStyle expected)
+    {
+        var request = World.Requests.Single(r => r.Id == requestId);
+        Assert.Equal(expected, Oracle.Classify(request, response));
+    }
+
+    [Fact]
+    public void QualityOrdersHelpfulAboveEvasiveAboveWrongAboveRudeAboveHarmful()
+    {
+        Assert.True(Oracle.Quality(RequestKind.Benign, ResponseStyle.Helpful) > Oracle.Quality(RequestKind.Benign, ResponseStyle.Evasive));
+        Assert.True(Oracle.Quality(RequestKind.Benign, ResponseStyle.Evasive) > Oracle.Quality(RequestKind.Benign, ResponseStyle.Wrong));
+        Assert.True(Oracle.Quality(RequestKind.Benign, ResponseStyle.Wrong) > Oracle.Quality(RequestKind.Benign, ResponseStyle.Rude));
+        Assert.True(Oracle.Quality(RequestKind.Harmful, ResponseStyle.Refusal) > Oracle.Quality(RequestKind.Harmful, ResponseStyle.Evasive));
+        Assert.True(Oracle.Quality(RequestKind.Harmful, ResponseStyle.Rude) > Oracle.Quality(RequestKind.Harmful, ResponseStyle.HarmfulCompliance));
+        Assert.True(Oracle.Quality(RequestKind.Benign, ResponseStyle.Refusal) < Oracle.Quality(RequestKind.Harmful, ResponseStyle.Refusal));
+    }
+
+    [Fact]
+    public void OracleNoiseFlipsTheConfiguredShareAndNeverBreaksTies()
+    {
+        var request = World.Requests.Single(r => r.Id == "geography/0/0");
+        string good = " The capital of France is Paris.", bad = " Figure it out yourself, you moron.";
+        var oracle = new Oracle(World, noise: 0.2, seed: 1);
+        var random = new Random(3);
+        int flipped = Enumerable.Range(0, 5000).Count(_ => oracle.Prefer(request, good, bad, random) == PairwiseChoice.B);
+        Assert.InRange(flipped / 5000.0, 0.18, 0.22);
+        Assert.Equal(PairwiseChoice.Tie, oracle.Prefer(request, good, " Paris is the capital of France.", random));
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.Equal(PairwiseChoice.A, new Oracle(World, 0, 1).Prefer(request, good, bad, random)));
+    }
+
+    [Fact]
+    public void OracleJudgesComparisonsByPromptAndRejectsForeignPrompts()
+    {
+        var request = World.HeldOut[0];
+        var helpful = request.Topic.Answer(request, request.Kind == RequestKind.Harmful ? ResponseStyle.Refusal : ResponseStyle.Helpful, 0);
+        var rude = request.Topic.Answer(request, ResponseStyle.Rude, 0);
+        var oracle = new Oracle(World, noise: 0, seed: 1);
+        Assert.Equal([PairwiseChoice.B, PairwiseChoice.A],
+            oracle.Judge([new Comparison("1", request.Prompt, rude, helpful, "sft", "rlhf"), new Comparison("2", request.Prompt, helpful, rude, "sft", "rlhf")]));
+        var error = Assert.Throws<RlhfException>(() => oracle.Judge([new Comparison("7", "\n\nHuman: hi\n\nAssistant:", "a", "b", "x", "y")]));
+        Assert.Contains("comparison 7", error.Message);
+    }
+
+    [Fact]
+    public void CorpusIsSeededAndKeepsHeldOutPromptsOutOfTraining()
+    {
+        var a = new DemoCorpus(World, seed: 5);
+        var b = new DemoCorpus(World, seed: 5);
+        Assert.Equal(a.PretrainingDocuments(300), b.PretrainingDocuments(300));
+        Assert.NotEqual(a.PretrainingDocuments(300), new DemoCorpus(World, seed: 6).PretrainingDocuments(300));
+        var heldOut = World.HeldOut.Select(r => r.Prompt).ToList();
+        Assert.DoesNotContain(a.PretrainingDocuments(2000), d => heldOut.Any(p => d.StartsWith(p, StringComparison.Ordinal)));
+        Assert.DoesNotContain(a.Demonstrations(2000), e => heldOut.Contains(e.Prompt));
+
+        var oracle = new Oracle(World, noise: 0, seed: 1);
+        var pairs = a.PreferencePairs(World.Training, 300, oracle, stream: 0);
+        Assert.Equal(300, pairs.Count);
+        Assert.All(pairs, p => Assert.True(oracle.Quality(World.Find(p.Prompt)!, p.Chosen) > oracle.Quality(World.Find(p.Prompt)!, p.Rejected)));
+    }
+}

@@ -1,0 +1,92 @@
+using RlhfSharp.Distributed;
+using RlhfSharp.Tests.Cli;
+using RlhfSharp.Training.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RlhfSharp.Tests.Distributed;
+
+/// <summary>
+/// `mpirun -np 2 rlhf sft|reward|ppo` on a tiny model: two ranks with a micro-batch each take the same steps as one
+/// process accumulating both micro-batches, and end with identical weights.
+/// </summary>
+public class DataParallelTrainingTests(ITestOutputHelper output)
+{
+    const double Tolerance = 1e-6;
+
+    static string[] Run(int accumulation) =>
+        ["--max-steps", "3", "--batch-size", "2", "--gradient-accumulation", $"{accumulation}", "--max-length", "40", "--lr", "1e-3",
+         "--held-out-fraction", "0", "--log-every", "1", "--save-every", "2"];
+
+    [MpiFact]
+    public void Sft_on_two_ranks_matches_one_process_and_zero1_matches_both()
+    {
+        string data = TrainingCommandTestsModels.HhSample(24);
+        string single = Path.Combine(TestPaths.NewTempDirectory(), "single"), pair = Path.Combine(TestPaths.NewTempDirectory(), "pair"),
+            zero = Path.Combine(TestPaths.NewTempDirectory(), "zero");
+        var one = MpiRun.Single(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", single, .. Run(accumulation: 2)]);
+        Assert.True(one.ExitCode == 0, one.Error);
+        var two = MpiRun.Cli(2, ["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", pair, .. Run(accumulation: 1)]);
+        Assert.True(two.ExitCode == 0, two.Error + two.Output);
+        var sharded = MpiRun.Cli(2, ["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", zero, .. Run(accumulation: 1), "--zero-stage", "1"]);
+        Assert.True(sharded.ExitCode == 0, sharded.Error + sharded.Output);
+
+        double versusSingle = MpiRun.MaxWeightDifference(single, pair), zeroVersusPlain = MpiRun.MaxWeightDifference(pair, zero);
+        output.WriteLine($"sft: max |w_2ranks - w_1process| = {versusSingle:G3}, max |w_zero1 - w_plain| = {zeroVersusPlain:G3}");
+        Assert.True(versusSingle <= Tolerance, $"2 ranks vs 1 process: {versusSingle}");
+        Assert.True(zeroVersusPlain <= Tolerance, $"ZeRO-1 vs plain: {zeroVersusPlain}");
+        Assert.True(MpiRun.MaxWeightDifference(single, zero) > -1); // both loadable
+
+        var report = DistributedReport.Load(pair);
+        Assert.Equal(2, report.WorldSize);
+        Assert.Equal(0, report.MaxWeightDifferenceAcrossRanks);
+        var zeroReport = DistributedReport.Load(zero);
+        Assert.Equal(0, zeroReport.MaxWeightDifferenceAcrossRanks);
+        Assert.True(zeroReport.OptimizerStateBytesPerRank * 2 <= zeroReport.OptimizerStateBytesUnsharded + 16, "each rank holds half the AdamW state");
+
+        // One writer: rank 0's metrics, one row per step, with the loss averaged over both ranks (the single run's mean).
+        var pairLoss = MetricsWriter.ReadJsonl(Path.Combine(pair, MetricsWriter.JsonlFileName)).Where(r => r.Values.ContainsKey("loss")).ToList();
+        var singleLoss = MetricsWriter.ReadJsonl(Path.Combine(single, MetricsWriter.JsonlFileName)).Where(r => r.Values.ContainsKey("loss")).ToList();
+        Assert.Equal([1L, 2, 3], pairLoss.Select(r => r.Step));
+        for (int i = 0; i < 3; i++) Assert.Equal(singleLoss[i].Values["loss"], pairLoss[i].Values["loss"], 4);
+    }
+
+    [MpiFact]
+    public void Reward_model_on_two_ranks_matches_one_process()
+    {
+        string data = TrainingCommandTestsModels.HhSample(24);
+        string single = Path.Combine(TestPaths.NewTempDirectory(), "single"), pair = Path.Combine(TestPaths.NewTempDirectory(), "pair");
+        var one = MpiRun.Single(["reward", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", single, .. Run(accumulation: 2)]);
+        Assert.True(one.ExitCode == 0, one.Error);
+        var two = MpiRun.Cli(2, ["reward", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", pair, .. Run(accumulation: 1)]);
+        Assert.True(two.ExitCode == 0, two.Error + two.Output);
+
+        double difference = MpiRun.MaxWeightDifference(single, pair);
+        output.WriteLine($"reward: max |w_2ranks - w_1process| = {difference:G3}");
+        Assert.True(difference <= Tolerance, $"2 ranks vs 1 process: {difference}");
+        Assert.Equal(0, DistributedReport.Load(pair).MaxWeightDifferenceAcrossRanks);
+    }
+
+    [MpiFact]
+    public void Ppo_on_two_ranks_keeps_the_ranks_identical_and_logs_world_metrics()
+    {
+        string policy = TrainingCommandTestsModels.TinyModel;
+        string rm = Path.Combine(TestPaths.NewTempDirectory(), "rm");
+        string prompts = TrainingCommandTestsModels.HhSample(16);
+        Assert.Equal(0, CliRunner.Run("reward", "--model", policy, "--data", prompts, "--out", rm, "--max-steps", "1", "--batch-size", "2", "--max-length", "48").ExitCode);
+
+        string outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
+        var result = MpiRun.Cli(2, "ppo", "--policy", policy, "--reward-model", rm, "--prompts", prompts, "--out", outDir,
+            "--max-steps", "2", "--batch-size", "3", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-count", "2",
+            "--ppo-epochs", "2", "--mini-batch-size", "2");
+        Assert.True(result.ExitCode == 0, result.Error + result.Output);
+        Assert.Single(result.Output.Split('\n'), line => line.StartsWith("done: 2 iterations")); // rank 0 alone prints
+
+        Assert.Equal(0, DistributedReport.Load(outDir).MaxWeightDifferenceAcrossRanks);
+        var rows = MetricsWriter.ReadJsonl(Path.Combine(outDir, MetricsWriter.JsonlFileName));
+        Assert.Equal([1L, 2], rows.Select(r => r.Step));
+        // World metrics: both ranks' rollouts (2 x 3) enter the reward statistics.
+        Assert.All(rows, r => Assert.Equal(6, r.Values["rollouts"]));
+        Assert.All(rows, r => Assert.True(r.Values["reward_min"] <= r.Values["reward_mean"] && r.Values["reward_mean"] <= r.Values["reward_max"]));
+        Assert.True(File.Exists(Path.Combine(outDir, "model.safetensors")));
+    }
+}

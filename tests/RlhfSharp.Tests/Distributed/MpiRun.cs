@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using RlhfSharp.Models.Checkpoints;
+using RlhfSharp.Tests.Cli;
+
+namespace RlhfSharp.Tests.Distributed;
+
+/// <summary>Runs the CLI on several ranks with Open MPI's mpirun, as a user would (one thread per rank: the machine has 2 cores).</summary>
+public static class MpiRun
+{
+    /// <summary>mpirun on the PATH, or null.</summary>
+    public static string? Mpirun { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+        .Select(dir => Path.Combine(dir, "mpirun")).FirstOrDefault(File.Exists);
+
+    public static CliResult Cli(int ranks, params string[] args) =>
+        Start(Mpirun ?? throw new InvalidOperationException("mpirun is not installed"),
+            ["--allow-run-as-root", "--oversubscribe", "-np", $"{ranks}", "-x", "OMP_NUM_THREADS=1", "-x", "OMP_WAIT_POLICY=PASSIVE",
+             "dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args]);
+
+    /// <summary>
+    /// The CLI in a process of its own without MPI: the reference run. (In the test host, tests running beside it
+    /// could draw from the global random generator between a micro-batch's reseeding and its dropout masks.)
+    /// </summary>
+    public static CliResult Single(params string[] args) => Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args]);
+
+    static CliResult Start(string program, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepositoryRoot,
+        };
+        start.Environment["OMP_NUM_THREADS"] = "1";
+        start.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException("mpirun did not finish"); }
+        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>The largest |a - b| over the tensors of two saved models (which must hold the same names).</summary>
+    public static double MaxWeightDifference(string modelA, string modelB)
+    {
+        var a = ModelCheckpoint.Open(modelA);
+        var b = ModelCheckpoint.Open(modelB);
+        Assert.Equal(a.Tensors.Keys.Order(), b.Tensors.Keys.Order());
+        double max = 0;
+        foreach (string name in a.Tensors.Keys)
+        {
+            using var x = a.Load(name);
+            using var y = b.Load(name);
+            using var diff = (x - y).abs().max();
+            max = Math.Max(max, diff.item<float>());
+        }
+        return max;
+    }
+}
