@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using RlhfSharp.Cli.Commands;
 using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.IO;
@@ -91,7 +90,7 @@ public static class DataParallelBench
 
     static (double TokensPerSecond, (long ThisRank, long Unsharded) OptimizerBytes) TimeTraining(IDistributed world, int sequence, int batch, int steps, int zeroStage)
     {
-        var config = BenchCommand.BenchModel23M() with { EmbeddingDropout = 0, AttentionDropout = 0, ResidualDropout = 0 };
+        var config = BenchModels.Small();
         manual_seed(0);
         using var model = new CausalLanguageModel(config);
         var objective = new SftObjective(model);

@@ -7,14 +7,15 @@ namespace RlhfSharp.Cli.Benchmarks;
 public static class MatmulPeak
 {
     /// <summary>
-    /// The best GFLOP/s over square products and the shapes a model of width <paramref name="hidden"/> runs
-    /// ([tokens, hidden] x [hidden, 4 hidden] and back): a short or single-shape probe underestimates the
-    /// ceiling, which would overstate utilisation.
+    /// Square products and the shapes a model of width <paramref name="hidden"/> runs ([tokens, hidden] x
+    /// [hidden, 4 hidden] and back): a short or single-shape probe underestimates the ceiling, which would
+    /// overstate utilisation. The PyTorch reference times the same shapes.
     /// </summary>
-    public static double Peak(long hidden, long tokens = 1024) => new[]
-    {
-        Measure(1024, 1024, 1024), Measure(2048, 2048, 2048), Measure(tokens, hidden, 4 * hidden), Measure(tokens, 4 * hidden, hidden),
-    }.Max();
+    public static long[][] Shapes(long hidden, long tokens = 1024) =>
+        [[1024, 1024, 1024], [2048, 2048, 2048], [tokens, hidden, 4 * hidden], [tokens, 4 * hidden, hidden]];
+
+    /// <summary>The best GFLOP/s over <see cref="Shapes"/>.</summary>
+    public static double Peak(long hidden, long tokens = 1024) => Shapes(hidden, tokens).Max(s => Measure(s[0], s[1], s[2]));
 
     /// <summary>GFLOP/s of [m, k] x [k, n] (best of several timed runs after a warm-up).</summary>
     public static double Measure(long m, long k, long n, int repeats = 5)
@@ -32,5 +33,15 @@ public static class MatmulPeak
             best = Math.Min(best, watch.Elapsed.TotalSeconds / inner);
         }
         return 2.0 * m * k * n / best / 1e9;
+    }
+
+    /// <summary>The peak over the shapes of every model in <paramref name="configs"/>, ours and the reference's, as a table row.</summary>
+    public static BenchRow Row(IEnumerable<Models.ModelConfig> configs, long tokens, PytorchReference? reference)
+    {
+        var shapes = configs.SelectMany(c => Shapes(c.HiddenSize, tokens)).DistinctBy(s => (s[0], s[1], s[2])).ToArray();
+        double ours = shapes.Max(s => Measure(s[0], s[1], s[2]));
+        double? theirs = reference?.MatmulGflops(shapes);
+        return new BenchRow("fp32 matmul peak", "GFLOP/s", ours, theirs, theirs / ours,
+            "square and model shapes", new Dictionary<string, object> { ["shapes"] = shapes });
     }
 }

@@ -1,91 +1,151 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text.Json;
 using RlhfSharp.Cli.Benchmarks;
-using RlhfSharp.Generation;
-using RlhfSharp.IO;
-using RlhfSharp.Models;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary>`rlhf bench`: speed measured against the machine's own matmul peak in the same run.</summary>
+/// <summary>
+/// `rlhf bench [training|generation|ppo|all]`: speed against this machine's measured matmul peak and, with
+/// --compare-pytorch, against the same work in PyTorch (bench/reference/gpt2_reference.py) in the same run.
+/// `bench` alone runs `all`.
+/// </summary>
 public static class BenchCommand
 {
-    static readonly Option<string?> Out = new("--out") { Description = "folder for the JSON results" };
-    static readonly Option<int> NewTokens = new("--new-tokens") { Description = "tokens generated per row", DefaultValueFactory = _ => 128 };
+    [Flags]
+    enum Stages { Training = 1, Generation = 2, Ppo = 4, All = Training | Generation | Ppo }
+
+    static readonly Option<string[]> Config = new("--config", "--size")
+    {
+        Description = $"models to time: {string.Join(", ", BenchModels.Names)} (default: both for training, 23m for generation)",
+        AllowMultipleArgumentsPerToken = true,
+    };
+    static readonly Option<string?> Out = new("--out") { Description = "folder for bench.json" };
+    static readonly Option<bool> ComparePytorch = new("--compare-pytorch")
+    {
+        Description = $"also run the PyTorch reference, alternating with ours, and check both give the same loss (needs: {PytorchReference.InstallHint})",
+    };
+    static readonly Option<int> Repeats = new("--repeats") { Description = "timed runs per case and side, after a warm-up", DefaultValueFactory = _ => 5 };
+    static readonly Option<string?> Python = new("--python") { Description = "python3 with torch for --compare-pytorch (default: the first of python3, /usr/bin/python3 that imports torch)" };
+
+    static readonly Option<int> TrainBatch = new("--batch-size") { Description = "examples per training step", DefaultValueFactory = _ => 4 };
+    static readonly Option<int> Sequence = new("--sequence") { Description = "tokens per training example", DefaultValueFactory = _ => 256 };
+    static readonly Option<int[]> DecodeBatches = new("--batch") { Description = "generation batch sizes", DefaultValueFactory = _ => [1, 16], AllowMultipleArgumentsPerToken = true };
     static readonly Option<int> PromptTokens = new("--prompt-tokens") { Description = "prompt length", DefaultValueFactory = _ => 16 };
-    static readonly Option<int[]> Batches = new("--batch") { Description = "batch sizes to time", DefaultValueFactory = _ => [1, 16] };
+    static readonly Option<int> NewTokens = new("--new-tokens") { Description = "tokens generated per row", DefaultValueFactory = _ => 128 };
+
+    static readonly Option<int> PpoIterations = new("--iterations") { Description = "timed PPO iterations per layout", DefaultValueFactory = _ => 2 };
+    static readonly Option<int> PpoBatch = new("--batch-size") { Description = "prompts per PPO iteration", DefaultValueFactory = _ => 16 };
+    static readonly Option<int> PpoNewTokens = new("--new-tokens") { Description = "tokens generated per prompt", DefaultValueFactory = _ => 64 };
+    static readonly Option<int> PpoShared = new("--shared-layers") { Description = "bottom layers frozen and shared in the hydra layout", DefaultValueFactory = _ => 4 };
 
     public static Command Build()
     {
-        var bench = new Command("bench", "Benchmarks (not tests): throughput as ratios to this machine's measured limits.");
-        var generate = new Command("generate",
-            "Decode tokens/s of a GPT-2-shaped 23M-parameter model (d512, 6 layers, vocab 8192) with and without the KV cache, and the fp32 matmul peak.");
-        foreach (var option in new Option[] { Out, NewTokens, PromptTokens, Batches }) generate.Options.Add(option);
-        generate.SetAction(RunGenerate);
-        bench.Subcommands.Add(generate);
-        bench.Subcommands.Add(TrainingBench.Build(Out));
-        bench.Subcommands.Add(PpoBench.Build(Out));
+        var bench = new Command("bench", "Benchmarks (not tests): throughput against this machine's matmul peak and, with --compare-pytorch, against PyTorch. Alone: all of them.");
+        AddCommonOptions(bench);
+        bench.SetAction(parsed => Run(parsed, Stages.All));
+
+        var training = new Command("training", "Training-step (forward, backward, AdamW) tokens/s and MFU of GPT-2-shaped 23M and 98M models.");
+        foreach (var option in new Option[] { TrainBatch, Sequence }) training.Options.Add(option);
+        training.SetAction(parsed => Run(parsed, Stages.Training));
+
+        var generation = new Command("generation", "Cached greedy decode tokens/s at batch 1 and 16, and the last new token's cost over the first's.");
+        generation.Aliases.Add("generate");
+        foreach (var option in new Option[] { DecodeBatches, PromptTokens, NewTokens }) generation.Options.Add(option);
+        generation.SetAction(parsed => Run(parsed, Stages.Generation));
+
+        var ppo = new Command("ppo", "PPO iterations' time split and peak memory, bottom layers shared with the reference vs a full reference copy.");
+        foreach (var option in new Option[] { PpoIterations, PpoBatch, PpoNewTokens, PpoShared }) ppo.Options.Add(option);
+        ppo.SetAction(parsed => Run(parsed, Stages.Ppo));
+
+        var all = new Command("all", "Training, generation and PPO in one run; the command for a full measurement (see the README's Benchmarks section).");
+        all.SetAction(parsed => Run(parsed, Stages.All));
+
+        foreach (var command in new[] { training, generation, ppo, all })
+        {
+            AddCommonOptions(command);
+            bench.Subcommands.Add(command);
+        }
         bench.Subcommands.Add(DataParallelBench.Build(Out));
         return bench;
     }
 
-    public static ModelConfig BenchModel23M() => new()
+    static void AddCommonOptions(Command command)
     {
-        Family = ModelFamily.Gpt2, VocabSize = 8192, HiddenSize = 512, NumLayers = 6, NumHeads = 8, NumKeyValueHeads = 8,
-        HeadDim = 64, IntermediateSize = 2048, MaxPositions = 1024, NormEpsilon = 1e-5, Activation = "gelu_new",
-        TieWordEmbeddings = true, AttentionBias = true,
-    };
+        foreach (var option in new Option[] { Config, Out, ComparePytorch, Repeats, Python }) command.Options.Add(option);
+    }
 
-    static int RunGenerate(ParseResult parsed)
+    static int Run(ParseResult parsed, Stages stages)
     {
         CliApp.InitializeTorch(parsed);
         var console = CliApp.Console(parsed);
-        int newTokens = parsed.GetValue(NewTokens), promptTokens = parsed.GetValue(PromptTokens);
-        int threads = get_num_threads();
-        manual_seed(0);
+        var settings = Settings(parsed);
+        var report = new BenchReport(settings);
+        void Progress(string message) => parsed.InvocationConfiguration.Error.WriteLine($"bench: {message}");
 
-        double peak = MatmulPeak.Peak(BenchModel23M().HiddenSize);
-        using var model = new CausalLanguageModel(BenchModel23M());
-        long parameters = model.parameters().Sum(p => p.numel());
-        var generator = new TextGenerator(model);
-        var rows = new List<Dictionary<string, object>>();
-        foreach (int batch in parsed.GetValue(Batches)!)
+        using (var reference = StartReference(parsed, settings))
         {
-            var prompts = Enumerable.Range(0, batch)
-                .Select(r => (IReadOnlyList<int>)Enumerable.Range(0, promptTokens).Select(i => (r * 131 + i * 17) % 8192).ToList()).ToList();
-            foreach (bool cache in new[] { true, false })
+            report.TorchVersion = reference?.TorchVersion;
+            if (stages.HasFlag(Stages.Training) || stages.HasFlag(Stages.Generation))
             {
-                var options = new SamplingOptions { MaxNewTokens = newTokens, Greedy = true, StopAtEos = false, UseCache = cache };
-                generator.Generate(prompts.Take(1).ToList(), options with { MaxNewTokens = 4 }); // warm-up
-                var watch = Stopwatch.StartNew();
-                generator.Generate(prompts, options);
-                double seconds = watch.Elapsed.TotalSeconds;
-                double tokensPerSecond = batch * newTokens / seconds;
-                rows.Add(new()
+                var models = (stages.HasFlag(Stages.Training) ? settings.TrainingModels : []).Concat(settings.GenerationModels).Distinct();
+                Progress("matmul peak");
+                report.Rows.Add(MatmulPeak.Row(models.Select(BenchModels.Named), (long)settings.Batch * settings.Sequence, reference));
+            }
+            if (stages.HasFlag(Stages.Training))
+                foreach (string model in settings.TrainingModels)
                 {
-                    ["batch"] = batch, ["kv_cache"] = cache, ["new_tokens"] = newTokens, ["seconds"] = Math.Round(seconds, 3),
-                    ["tokens_per_s"] = Math.Round(tokensPerSecond, 1),
-                    // Decode FLOPs per new token ~ 2 x parameters (cached); the fraction shows how far per-op overhead keeps us from the peak.
-                    ["fraction_of_matmul_peak"] = Math.Round(tokensPerSecond * 2.0 * parameters / (peak * 1e9), 4),
-                });
+                    Progress($"training step, {model}");
+                    report.Rows.Add(TrainingBench.Measure(model, settings, reference, report.Rows[0]));
+                }
+            if (stages.HasFlag(Stages.Generation))
+                foreach (string model in settings.GenerationModels)
+                {
+                    Progress($"generation, {model}");
+                    report.Rows.AddRange(GenerationBench.Measure(model, settings, reference));
+                }
+            if (reference is not null)
+            {
+                Progress("same weights, same loss");
+                report.LossCheck = LossCheck.Run(BenchModels.Small(), settings.Python!, settings.Threads, settings.Batch, settings.Sequence);
             }
         }
+        if (stages.HasFlag(Stages.Ppo))
+        {
+            Progress("PPO iterations");
+            report.PpoSettings = stages == Stages.Ppo
+                ? new PpoBench.Settings(parsed.GetValue(PpoIterations), parsed.GetValue(PpoBatch), parsed.GetValue(PpoNewTokens), parsed.GetValue(PpoShared))
+                : new PpoBench.Settings();
+            report.Ppo = PpoBench.Measure(report.PpoSettings);
+        }
 
-        var table = new Table().Title($"decode, {parameters / 1e6:F1}M params, prompt {promptTokens}, {threads} threads, matmul peak {peak:F1} GFLOP/s");
-        foreach (string column in new[] { "batch", "KV cache", "tokens/s", "seconds", "x peak (2·N·tok/s)" }) table.AddColumn(column);
-        foreach (var row in rows)
-            table.AddRow($"{row["batch"]}", (bool)row["kv_cache"] ? "yes" : "no", $"{row["tokens_per_s"]}", $"{row["seconds"]}", $"{row["fraction_of_matmul_peak"]}");
-        console.Write(table);
-
+        report.Write(console);
         if (parsed.GetValue(Out) is { } outDir)
         {
-            Directory.CreateDirectory(outDir);
-            var report = new { machine = new { threads, matmul_peak_gflops = Math.Round(peak, 1) }, model_parameters = parameters, prompt_tokens = promptTokens, results = rows };
-            AtomicFile.WriteAllText(Path.Combine(outDir, "bench-generate.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            report.Save(outDir);
+            parsed.InvocationConfiguration.Output.WriteLine($"wrote {Path.Combine(outDir, "bench.json")}");
         }
-        return 0;
+        return report.LossCheck is { Passed: false } ? 1 : 0;
     }
+
+    static BenchSettings Settings(ParseResult parsed)
+    {
+        string[] configs = parsed.GetValue(Config) ?? [];
+        foreach (string name in configs) BenchModels.Named(name); // refuses unknown names before anything runs
+        int repeats = parsed.GetValue(Repeats);
+        if (repeats < 1) throw new RlhfException($"--repeats must be at least 1, got {repeats}");
+        string? python = null;
+        if (parsed.GetValue(ComparePytorch))
+            python = PytorchReference.FindPython(parsed.GetValue(Python))
+                ?? throw new RlhfException($"--compare-pytorch needs a python3 that imports torch; install Debian's: {PytorchReference.InstallHint}");
+        var settings = new BenchSettings { Threads = get_num_threads(), Repeats = repeats, Python = python };
+        if (configs.Length > 0) settings = settings with { TrainingModels = configs, GenerationModels = configs };
+        if (parsed.GetResult(TrainBatch) is not null || parsed.GetResult(Sequence) is not null)
+            settings = settings with { Batch = parsed.GetValue(TrainBatch), Sequence = parsed.GetValue(Sequence) };
+        if (parsed.GetResult(DecodeBatches) is not null || parsed.GetResult(PromptTokens) is not null || parsed.GetResult(NewTokens) is not null)
+            settings = settings with { DecodeBatches = parsed.GetValue(DecodeBatches)!, PromptTokens = parsed.GetValue(PromptTokens), NewTokens = parsed.GetValue(NewTokens) };
+        return settings;
+    }
+
+    static PytorchReference? StartReference(ParseResult parsed, BenchSettings settings) =>
+        settings.Python is null ? null : PytorchReference.Start(settings.Python, settings.Threads);
 }

@@ -14,6 +14,9 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
     public CausalLanguageModel Model { get; } = model;
     public ITextTokenizer? Tokenizer { get; } = tokenizer;
 
+    /// <summary>Called after each generation step has chosen its tokens, with the step's index (benchmarks time steps with it).</summary>
+    public Action<int>? StepCompleted { get; init; }
+
     int PadId => Tokenizer?.Special.PadId ?? Model.Config.PadTokenId ?? EosId ?? 0;
     int? EosId => Model.Config.EosTokenId ?? Tokenizer?.Special.EosId;
 
@@ -75,6 +78,7 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
                 mask.narrow(1, length, 1).fill_(1);
                 length++;
             }
+            StepCompleted?.Invoke(step);
             logits.Dispose();
             if (rows.All(r => r.Finished is not null) || step == options.MaxNewTokens - 1) break;
             logits = NextTokenLogits(ids, mask, length, fed: length - 1, cache);

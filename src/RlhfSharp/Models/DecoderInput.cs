@@ -10,5 +10,10 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed record DecoderInput(Tensor InputIds, Tensor? AttentionMask = null, Tensor? PositionIds = null, KvCache? Cache = null);
 
-/// <summary>What every layer of one forward pass shares: the attention mask and the rotary angles.</summary>
-public sealed record AttentionContext(Tensor AllowedKeys, Tensor? RotaryCos, Tensor? RotarySin, KvCache? Cache);
+/// <summary>
+/// What every layer of one forward pass shares: the attention mask and the rotary angles. Without padding no
+/// mask is built: <see cref="AllowedKeys"/> is null and <see cref="Causal"/> says whether queries see only the
+/// keys up to themselves (a pass from the start) or every key (new tokens after a cache of real tokens need no mask
+/// when there is one per row). The fused attention kernels take that path; an explicit mask forces the generic one.
+/// </summary>
+public sealed record AttentionContext(Tensor? AllowedKeys, Tensor? RotaryCos, Tensor? RotarySin, KvCache? Cache, bool Causal = false);

@@ -81,6 +81,10 @@ public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
 
         Tensor? cos = null, sin = null;
         if (_rotary is not null) (cos, sin) = _rotary.Angles(positions);
+        // An all-real mask needs no tensor (one sync to find out is cheaper than a mask per layer per step).
+        bool padded = input.AttentionMask is not null && !keyIsToken.all().item<bool>();
+        if (!padded && past == 0) return (hidden, new AttentionContext(null, cos, sin, input.Cache, Causal: time > 1));
+        if (!padded && time == 1) return (hidden, new AttentionContext(null, cos, sin, input.Cache));
         return (hidden, new AttentionContext(AllowedKeys(keyIsToken, past, time), cos, sin, input.Cache));
     }
 

@@ -60,7 +60,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, Te
             value = value.repeat_interleave(group, dim: 1);
         }
         double dropout = training ? _config.AttentionDropout : 0;
-        var attended = nn.functional.scaled_dot_product_attention(query, key, value, context.AllowedKeys, dropout);
+        var attended = nn.functional.scaled_dot_product_attention(query, key, value, context.AllowedKeys, dropout, is_casual: context.Causal);
         var merged = attended.transpose(1, 2).flatten(2); // [B, T, heads * headDim]
         return _output.call(merged).MoveToOuterDisposeScope();
     }

@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using RlhfSharp.Generation;
+using RlhfSharp.Models;
+
+namespace RlhfSharp.Cli.Benchmarks;
+
+/// <summary>Greedy generation through <see cref="TextGenerator"/> and its preallocated KV cache, timed step by step.</summary>
+public sealed class DecodeRun(CausalLanguageModel model)
+{
+    public DecodeTiming Run(int batch, int promptTokens, int newTokens)
+    {
+        var prompts = BenchInputs.PromptIds(batch, promptTokens, model.Config.VocabSize).Select(p => (IReadOnlyList<int>)p).ToList();
+        var steps = new List<double>(newTokens);
+        var total = Stopwatch.StartNew();
+        var step = new Stopwatch();
+        var generator = new TextGenerator(model)
+        {
+            // Step 0 ends the prefill; each later step is one token per row through the cache.
+            StepCompleted = index =>
+            {
+                if (index > 0) steps.Add(step.Elapsed.TotalSeconds);
+                step.Restart();
+            },
+        };
+        generator.Generate(prompts, new SamplingOptions { MaxNewTokens = newTokens, Greedy = true, StopAtEos = false });
+        return new DecodeTiming(total.Elapsed.TotalSeconds, steps);
+    }
+}
