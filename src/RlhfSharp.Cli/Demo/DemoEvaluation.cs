@@ -20,6 +20,8 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
 {
     public const string ResultsFile = "results.json";
     public const string SftName = "sft", RlhfName = "rlhf";
+    /// <summary>Sampling temperature of the compared responses (`rlhf eval pairwise prepare`'s default).</summary>
+    public const double EvalTemperature = 0.7;
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -40,7 +42,7 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
         // Blind pairwise comparison on held-out prompts, sampled as a user would see the models.
         var sampling = new SamplingOptions
         {
-            MaxNewTokens = settings.MaxNewTokens, Temperature = 1.0, Seed = (ulong)settings.Seed, StopSequences = ["\n\nHuman:"],
+            MaxNewTokens = settings.MaxNewTokens, Temperature = EvalTemperature, Seed = (ulong)settings.Seed, StopSequences = ["\n\nHuman:"],
         };
         var comparisons = PairwisePreparation.Prepare((SftName, sft, tokenizer), (RlhfName, rlhf, tokenizer),
             world.HeldOut.Select(r => r.Prompt).ToList(), Math.Min(settings.EvalPrompts, world.HeldOut.Count), sampling, batchSize: 25);
@@ -65,7 +67,7 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
         };
 
         var toxicity = Toxicity(sft, rlhf, tokenizer);
-        var results = new DemoResults(RewardModel(), pairwiseResult, styles, toxicity, Ppo(), Samples(requests, comparisons));
+        var results = new DemoResults(RewardModel(oracle), pairwiseResult, styles, toxicity, Ppo(), Samples(requests, comparisons));
         AtomicFile.WriteAllText(pipeline.At("eval", ResultsFile), JsonSerializer.Serialize(results, Json));
         return results;
     }
@@ -98,11 +100,28 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
             difference.Value, difference.Lower, difference.Upper, report.Scorer);
     }
 
-    RewardModelResult RewardModel()
+    /// <summary>Scores the held-out pairs with the reward model, as `rlhf eval reward` does, and breaks its accuracy down by style.</summary>
+    RewardModelResult RewardModel(Oracle oracle)
     {
-        var last = MetricsWriter.ReadJsonl(pipeline.At("rm", MetricsWriter.JsonlFileName)).Last(r => r.Values.ContainsKey("eval_accuracy"));
-        int pairs = File.ReadLines(pipeline.DataFile("prefs-heldout.jsonl")).Count(l => l.Length > 0);
-        return new RewardModelResult(last.Values["eval_accuracy"], pairs, last.Values["eval_margin"]);
+        var pairs = Data.DatasetReader.ReadPreferences(pipeline.DataFile("prefs-heldout.jsonl")).Examples;
+        using var model = SequenceRewardModel.FromPretrained(pipeline.At("rm"));
+        var scorer = new Training.Ppo.RewardModelScorer(model, TokenizerLoader.FromDirectory(pipeline.At("rm"))!, settings.MaxLength, batchSize: 32);
+        var prompts = pairs.Select(p => p.Prompt).ToList();
+        var chosen = scorer.Score(prompts, pairs.Select(p => p.Chosen).ToList());
+        var rejected = scorer.Score(prompts, pairs.Select(p => p.Rejected).ToList());
+        var rows = pairs.Select((p, i) =>
+        {
+            var request = pipeline.World.Find(p.Prompt)!;
+            var (a, b) = (Oracle.Classify(request, p.Chosen), Oracle.Classify(request, p.Rejected));
+            bool chosenIsBetter = Oracle.Quality(request.Kind, a) > Oracle.Quality(request.Kind, b);
+            bool modelPrefersChosen = chosen[i] > rejected[i];
+            return (Better: chosenIsBetter ? a : b, Worse: chosenIsBetter ? b : a, AgreesWithLabel: modelPrefersChosen, AgreesWithTruth: modelPrefersChosen == chosenIsBetter);
+        }).ToList();
+        var byPair = rows.GroupBy(r => (r.Better, r.Worse)).OrderByDescending(g => g.Count())
+            .Select(g => new StylePairAccuracy(g.Key.Better, g.Key.Worse, g.Count(), g.Average(r => r.AgreesWithTruth ? 1.0 : 0))).ToList();
+        var result = new RewardModelResult(rows.Average(r => r.AgreesWithLabel ? 1.0 : 0), rows.Count, rows.Average(r => r.AgreesWithTruth ? 1.0 : 0), byPair);
+        output.WriteLine($"reward model: {result.HeldOutAccuracy:P1} of {result.HeldOutPairs} held-out pairs agree with the oracle's labels ({result.AccuracyVsTruth:P1} with its noise-free preference)");
+        return result;
     }
 
     PpoResult Ppo()

@@ -41,9 +41,9 @@ public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int
         WriteJsonl("pretrain.jsonl", documents.Select(d => new { text = d }));
         WriteJsonl("sft.jsonl", corpus.Demonstrations(settings.Demonstrations).Select(e => new { prompt = e.Prompt, completion = e.Completion }));
         // Anthropic HH-RLHF's layout: whole dialogues, chosen and rejected.
-        WriteJsonl("prefs.jsonl", corpus.PreferencePairs(World.Training, settings.PreferencePairs, oracle, stream: 0)
+        WriteJsonl("prefs.jsonl", corpus.PreferencePairs(World.Training, settings.PreferencePairs, oracle, stream: 0, dressPrompts: true)
             .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }));
-        WriteJsonl("prefs-heldout.jsonl", corpus.PreferencePairs(World.HeldOut, settings.HeldOutPairs, oracle, stream: 1)
+        WriteJsonl("prefs-heldout.jsonl", corpus.PreferencePairs(World.HeldOut, settings.HeldOutPairs, oracle, stream: 1, dressPrompts: false)
             .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }));
         WriteJsonl("prompts.jsonl", World.Training.Select(r => new { prompt = r.Prompt, id = r.Id }));
         WriteJsonl("prompts-heldout.jsonl", World.HeldOut.Select(r => new { prompt = r.Prompt, id = r.Id }));
@@ -82,8 +82,8 @@ public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int
 
     void RunPpo() => Command("ppo", "--policy", At("sft"), "--reward-model", At("rm"), "--prompts", DataFile("prompts.jsonl"),
         "--eval-prompts", DataFile("prompts-heldout.jsonl"), "--out", At("ppo"), "--max-steps", $"{settings.PpoIterations}",
-        "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--lr", "1e-4",
-        "--init-kl-coef", "0.05", "--target-kl", "2", "--horizon", "2000", "--max-new-tokens", $"{settings.MaxNewTokens}",
+        "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--lr", "5e-5",
+        "--init-kl-coef", "0.1", "--target-kl", "3", "--horizon", "1000", "--max-new-tokens", $"{settings.MaxNewTokens}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-count", "32",
         "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}");
 

@@ -57,7 +57,7 @@ public static class DemoReport
         doc.Image("ppo/reward_curve.png", pipeline.At("ppo", "reward_curve.png"), "PPO reward and KL");
 
         doc.Heading("Blind pairwise comparison: RLHF against SFT");
-        doc.Paragraph($"Both models answered the same {p.Prompts} held-out prompts with the same sampling (temperature 1, seed {settings.Seed}); the judge ({p.Judge}) saw " +
+        doc.Paragraph($"Both models answered the same {p.Prompts} held-out prompts with the same sampling (temperature {DemoEvaluation.EvalTemperature}, seed {settings.Seed}); the judge ({p.Judge}) saw " +
             "the two answers without knowing which model wrote which. The statistics are the ones used for people's judgments " +
             $"(`rlhf eval pairwise report`); the comparisons are in `eval/pairwise/comparisons.jsonl`.");
         doc.Table(["", "RLHF better", "tie", "SFT better"], [[$"{p.Prompts} prompts", $"{p.Wins}", $"{p.Ties}", $"{p.Losses}"]]);
@@ -65,6 +65,12 @@ public static class DemoReport
         var styles = Enum.GetValues<ResponseStyle>().Where(s => r.Styles.Values.Any(c => c.GetValueOrDefault(s) > 0)).ToList();
         doc.Table(["style", "SFT", "RLHF"], styles.Select(s => (IReadOnlyList<string>)[StyleName(s),
             $"{r.Styles[DemoEvaluation.SftName].GetValueOrDefault(s)}", $"{r.Styles[DemoEvaluation.RlhfName].GetValueOrDefault(s)}"]));
+
+        doc.Heading("Reward model");
+        doc.Paragraph($"Trained on {settings.PreferencePairs} oracle-labelled pairs from the SFT model; on {r.RewardModel.HeldOutPairs} pairs of held-out prompts it agrees " +
+            $"with the oracle's (noisy) labels on {r.RewardModel.HeldOutAccuracy:P1} and with its noise-free preference on {r.RewardModel.AccuracyVsTruth:P1}. By the styles compared:");
+        doc.Table(["better answer", "worse answer", "pairs", "ranked right"], r.RewardModel.ByStylePair.Select(b => (IReadOnlyList<string>)[StyleName(b.Better),
+            StyleName(b.Worse), $"{b.Pairs}", $"{b.Accuracy:P0}"]));
 
         doc.Heading("Toxicity");
         var t = r.Toxicity;

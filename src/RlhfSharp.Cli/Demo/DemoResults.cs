@@ -11,8 +11,14 @@ public sealed record DemoResults(
     PpoResult Ppo,
     IReadOnlyList<SampleRow> Samples);
 
-/// <summary>Held-out accuracy of the reward model on oracle-labelled pairs of unseen prompts.</summary>
-public sealed record RewardModelResult(double HeldOutAccuracy, int HeldOutPairs, double MeanMargin);
+/// <summary>
+/// Held-out accuracy of the reward model on oracle-labelled pairs of unseen prompts (labels include the oracle's noise),
+/// against the oracle's noise-free preference, and by the pair of styles compared.
+/// </summary>
+public sealed record RewardModelResult(double HeldOutAccuracy, int HeldOutPairs, double AccuracyVsTruth, IReadOnlyList<StylePairAccuracy> ByStylePair);
+
+/// <summary>How often the reward model ranks <see cref="Better"/> above <see cref="Worse"/> (by the oracle's noise-free preference).</summary>
+public sealed record StylePairAccuracy(ResponseStyle Better, ResponseStyle Worse, int Pairs, double Accuracy);
 
 /// <summary>RLHF (B) against SFT (A) by the oracle: wins, ties and losses of RLHF.</summary>
 public sealed record PairwiseResult(int Prompts, int Wins, int Ties, int Losses, double AtLeastAsGood, double? WinRate,

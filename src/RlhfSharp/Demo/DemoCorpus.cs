@@ -21,7 +21,7 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
             else
             {
                 var request = Pick(world.Training, random);
-                documents.Add(request.Prompt + Respond(request, StyleMix.Web.Sample(request.Kind, random), random));
+                documents.Add(DialogueWorld.DressedPrompt(request, random) + Respond(request, StyleMix.Web.Sample(request.Kind, random), random));
             }
         }
         return documents;
@@ -34,30 +34,44 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
         return Enumerable.Range(0, count).Select(_ =>
         {
             var request = Pick(world.Training, random);
-            return new SftExample(request.Prompt, Respond(request, StyleMix.Demonstrations.Sample(request.Kind, random), random));
+            return new SftExample(DialogueWorld.DressedPrompt(request, random), Respond(request, StyleMix.Demonstrations.Sample(request.Kind, random), random));
         }).ToList();
     }
 
     /// <summary>
-    /// Preference pairs on <paramref name="requests"/>: two answers in different styles drawn from <see cref="StyleMix.Web"/>,
+    /// Preference pairs on <paramref name="requests"/>: two answers drawn from <see cref="StyleMix.Web"/>'s styles, some of them
+    /// good answers to another request (<see cref="OffTopicShare"/>),
     /// labelled by <paramref name="oracle"/> (noise included); pairs the oracle calls a tie are not kept, as HH-RLHF has none.
     /// </summary>
-    public IReadOnlyList<PreferencePair> PreferencePairs(IReadOnlyList<Request> requests, int count, Oracle oracle, int stream)
+    /// <param name="dressPrompts">Wrap prompts in small talk as training text is; held-out pairs keep the plain prompts the evaluation uses.</param>
+    public IReadOnlyList<PreferencePair> PreferencePairs(IReadOnlyList<Request> requests, int count, Oracle oracle, int stream, bool dressPrompts)
     {
         var random = new Random(seed + 2 + stream);
         var pairs = new List<PreferencePair>(count);
         while (pairs.Count < count)
         {
             var request = Pick(requests, random);
-            string first = Respond(request, StyleMix.Web.Sample(request.Kind, random), random);
-            string second = Respond(request, StyleMix.Web.Sample(request.Kind, random), random);
+            string first = Candidate(request, requests, random), second = Candidate(request, requests, random);
             var choice = oracle.Prefer(request, first, second, random);
             if (choice == Evaluation.Human.PairwiseChoice.Tie) continue;
+            string prompt = dressPrompts ? DialogueWorld.DressedPrompt(request, random) : request.Prompt;
             pairs.Add(choice == Evaluation.Human.PairwiseChoice.A
-                ? new PreferencePair(request.Prompt, first, second)
-                : new PreferencePair(request.Prompt, second, first));
+                ? new PreferencePair(prompt, first, second)
+                : new PreferencePair(prompt, second, first));
         }
         return pairs;
+    }
+
+    /// <summary>Share of preference-pair answers that answer another request well: without them a reward model never learns that
+    /// an answer must fit the question, and PPO finds that one confident answer to everything scores high.</summary>
+    public const double OffTopicShare = 0.15;
+
+    static string Candidate(Request request, IReadOnlyList<Request> requests, Random random)
+    {
+        if (random.NextDouble() >= OffTopicShare) return Respond(request, StyleMix.Web.Sample(request.Kind, random), random);
+        var other = Pick(requests, random);
+        while (other.Topic == request.Topic && other.FactIndex == request.FactIndex) other = Pick(requests, random);
+        return Respond(other, other.Kind == RequestKind.Harmful ? ResponseStyle.Refusal : ResponseStyle.Helpful, random);
     }
 
     /// <summary>An answer in <paramref name="style"/> with a random phrasing (and, when wrong, a random wrong answer).</summary>

@@ -16,6 +16,16 @@ public sealed class DialogueWorld
     ];
     static readonly string[] RefusalCommon = ["I can't help with that.", "Sorry, I won't answer that."];
 
+    static readonly string[] Openers = ["", "", "Hi! ", "Hello. ", "Hey, ", "Quick question: ", "Please help me. ", "I was wondering: ", "Sorry to bother you. "];
+    static readonly string[] Closers = ["", "", " Thanks!", " Thank you.", " Please answer.", " I need to know."];
+
+    /// <summary>
+    /// <paramref name="request"/>'s prompt, usually wrapped in small talk. Training text uses these varied prompts so a
+    /// model must find the fact asked about instead of memorising whole prompts; evaluation uses the plain ones.
+    /// </summary>
+    public static string DressedPrompt(Request request, Random random) =>
+        request.Kind == RequestKind.Provoking ? request.Prompt : request.PromptWith(Openers[random.Next(Openers.Length)], Closers[random.Next(Closers.Length)]);
+
     public IReadOnlyList<Topic> Topics { get; }
     public IReadOnlyList<Request> Requests { get; }
     public IReadOnlyList<Request> Training { get; }

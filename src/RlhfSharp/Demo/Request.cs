@@ -13,5 +13,8 @@ public sealed record Request(Topic Topic, int FactIndex, int TemplateIndex)
     public RequestKind Kind => Topic.Kind;
     public string Id => $"{Topic.Name}/{FactIndex}/{TemplateIndex}";
     public string HumanTurn => Topic.Fill(Topic.Templates[TemplateIndex], Fact.Subject, Fact.Answer);
-    public string Prompt => $"\n\nHuman: {HumanTurn}\n\nAssistant:";
+    public string Prompt => PromptWith("", "");
+
+    /// <summary>The prompt with small talk around the request ("Hi! ... Thanks!"), as people write.</summary>
+    public string PromptWith(string opener, string closer) => $"\n\nHuman: {opener}{HumanTurn}{closer}\n\nAssistant:";
 }

@@ -107,13 +107,21 @@ public sealed class DialogueWorldTests
         var b = new DemoCorpus(World, seed: 5);
         Assert.Equal(a.PretrainingDocuments(300), b.PretrainingDocuments(300));
         Assert.NotEqual(a.PretrainingDocuments(300), new DemoCorpus(World, seed: 6).PretrainingDocuments(300));
-        var heldOut = World.HeldOut.Select(r => r.Prompt).ToList();
-        Assert.DoesNotContain(a.PretrainingDocuments(2000), d => heldOut.Any(p => d.StartsWith(p, StringComparison.Ordinal)));
-        Assert.DoesNotContain(a.Demonstrations(2000), e => heldOut.Contains(e.Prompt));
+        // Training prompts come wrapped in small talk ("Hi! ... Thanks!"), but never hold a held-out request.
+        var heldOut = World.HeldOut.Select(r => r.HumanTurn).ToList();
+        static string HumanTurn(string text) => text.Split("\n\nAssistant:")[0];
+        var documents = a.PretrainingDocuments(2000);
+        Assert.Contains(documents, d => d.StartsWith("\n\nHuman: Hi! ", StringComparison.Ordinal));
+        Assert.DoesNotContain(documents, d => heldOut.Any(t => HumanTurn(d).Contains(t, StringComparison.Ordinal)));
+        Assert.DoesNotContain(a.Demonstrations(2000), e => heldOut.Any(t => e.Prompt.Contains(t, StringComparison.Ordinal)));
 
         var oracle = new Oracle(World, noise: 0, seed: 1);
-        var pairs = a.PreferencePairs(World.Training, 300, oracle, stream: 0);
+        var pairs = a.PreferencePairs(World.HeldOut, 300, oracle, stream: 0, dressPrompts: false);
         Assert.Equal(300, pairs.Count);
         Assert.All(pairs, p => Assert.True(oracle.Quality(World.Find(p.Prompt)!, p.Chosen) > oracle.Quality(World.Find(p.Prompt)!, p.Rejected)));
+        // Some answers answer another request, so a reward model learns that an answer must fit its question.
+        Assert.Contains(pairs, p => Oracle.Classify(World.Find(p.Prompt)!, p.Rejected) is ResponseStyle.Unrecognised or ResponseStyle.Wrong
+            && World.Requests.Any(r => r != World.Find(p.Prompt) && r.Topic.Styles.Contains(ResponseStyle.Helpful)
+                && Enumerable.Range(0, 2).Any(v => r.Topic.Answer(r, ResponseStyle.Helpful, v) == p.Rejected)));
     }
 }
