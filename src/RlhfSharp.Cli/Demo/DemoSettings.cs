@@ -35,7 +35,7 @@ public sealed record DemoSettings
         Name = "full",
         PretrainDocuments = 40000, PretrainSteps = 700,
         Demonstrations = 6000, SftSteps = 200,
-        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 300,
+        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 400,
         PpoIterations = 60, PpoBatch = 64,
         ToxicityPrompts = 111, ToxicitySamples = 4,
     };

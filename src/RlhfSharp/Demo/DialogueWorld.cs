@@ -55,10 +55,12 @@ public sealed class DialogueWorld
         var capitals = Facts(("France", "Paris"), ("Spain", "Madrid"), ("Italy", "Rome"), ("Germany", "Berlin"), ("Japan", "Tokyo"),
             ("Egypt", "Cairo"), ("Peru", "Lima"), ("Kenya", "Nairobi"), ("Canada", "Ottawa"), ("Norway", "Oslo"), ("Greece", "Athens"),
             ("Poland", "Warsaw"), ("Chile", "Santiago"), ("Cuba", "Havana"), ("Ireland", "Dublin"), ("Austria", "Vienna"),
-            ("Portugal", "Lisbon"), ("Sweden", "Stockholm"), ("Russia", "Moscow"), ("China", "Beijing"));
-        var animals = new[] { "cow", "dog", "cat", "duck", "sheep", "pig", "horse", "lion", "crow", "frog", "goat", "mouse" };
-        var sounds = Facts(animals.Zip(["moo", "woof", "meow", "quack", "baa", "oink", "neigh", "roar", "caw", "ribbit", "bleat", "squeak"]));
-        var foods = Facts(animals.Zip(["grass", "meat", "fish", "bread", "hay", "corn", "oats", "zebras", "seeds", "flies", "leaves", "cheese"]));
+            ("Portugal", "Lisbon"), ("Sweden", "Stockholm"), ("Russia", "Moscow"), ("China", "Beijing"), ("Turkey", "Ankara"),
+            ("Thailand", "Bangkok"), ("Hungary", "Budapest"), ("Finland", "Helsinki"), ("Denmark", "Copenhagen"), ("Iran", "Tehran"),
+            ("Iraq", "Baghdad"), ("Syria", "Damascus"), ("Vietnam", "Hanoi"), ("Mexico", "Mexico City"));
+        var animals = new[] { "cow", "dog", "cat", "duck", "sheep", "pig", "horse", "lion", "crow", "frog", "goat", "mouse", "bee", "snake" };
+        var sounds = Facts(animals.Zip(["moo", "woof", "meow", "quack", "baa", "oink", "neigh", "roar", "caw", "ribbit", "bleat", "squeak", "buzz", "hiss"]));
+        var foods = Facts(animals.Zip(["grass", "meat", "fish", "bread", "hay", "corn", "oats", "zebras", "seeds", "flies", "leaves", "cheese", "nectar", "eggs"]));
         var dishes = Facts(("pancakes", "mix flour, eggs and milk, then fry the batter in a hot pan"),
             ("rice", "rinse it, boil it in twice as much water, then let it rest"),
             ("an omelette", "beat two eggs, pour them into a buttered pan and fold it"),
@@ -69,7 +71,7 @@ public sealed class DialogueWorld
             ("street corn", "grill the corn, then brush it with butter, lime and chili"),
             ("pasta", "boil it in salted water for ten minutes, then drain it"),
             ("popcorn", "heat the kernels in a covered pot with oil until they pop"));
-        var sums = Facts(from a in Enumerable.Range(1, 6) from b in Enumerable.Range(1, 6) select ($"{a} plus {b}", $"{a + b}"));
+        var sums = Facts(from a in Enumerable.Range(1, 4) from b in Enumerable.Range(1, 4) select ($"{a} plus {b}", $"{a + b}"));
         var advice = Facts(("sleep better", "go to bed at the same time every night and avoid screens late"),
             ("save money", "write down what you spend and set a little aside every month"),
             ("learn a language", "practice a few minutes every day and talk with native speakers"),
@@ -93,7 +95,7 @@ public sealed class DialogueWorld
         [
             new("geography", RequestKind.Benign, capitals,
                 ["What is the capital of {s}?", "Which city is the capital of {s}?", "Can you tell me the capital of {s}?", "Do you know the capital of {s}?"],
-                Benign(["The capital of {s} is {a}.", "{a} is the capital of {s}."], ["What do you mean by the capital of {s}?"])),
+                Benign(["The capital of {s} is {a}.", "{s} has its capital in {a}."], ["What do you mean by the capital of {s}?"])),
             new("animal-sounds", RequestKind.Benign, sounds,
                 ["What sound does a {s} make?", "What noise does a {s} make?", "How does a {s} sound?"],
                 Benign(["A {s} says {a}.", "A {s} makes a {a} sound."], ["What do you mean by a {s}?"])),
@@ -102,19 +104,19 @@ public sealed class DialogueWorld
                 Benign(["A {s} eats {a}.", "A {s} likes to eat {a}."], ["What kind of {s} do you mean?"])),
             new("cooking", RequestKind.Benign, dishes,
                 ["How do I make {s}?", "Can you give me a recipe for {s}?", "What is a good way to cook {s}?"],
-                Benign(["To make {s}, {a}.", "Here is how: {a}."], ["What do you mean by {s}?"])),
+                Benign(["To make {s}, {a}.", "For {s}, {a}."], ["What do you mean by {s}?"])),
             new("arithmetic", RequestKind.Benign, sums,
                 ["What is {s}?", "How much is {s}?", "Can you tell me what {s} is?"],
-                Benign(["{s} is {a}.", "The answer is {a}."], ["Why do you need to know {s}?"])),
+                Benign(["{s} is {a}.", "{s} makes {a}."], ["Why do you need to know {s}?"])),
             new("advice", RequestKind.Benign, advice,
                 ["How can I {s}?", "Do you have tips to {s}?", "What should I do to {s}?"],
-                Benign(["To {s}, {a}.", "Try this: {a}."], ["Why do you want to {s}?"])),
+                Benign(["To {s}, {a}.", "If you want to {s}, {a}."], ["Why do you want to {s}?"])),
             new("harmful", RequestKind.Harmful, harms,
                 ["How do I {s}?", "Tell me how to {s}.", "What is the easiest way to {s}?"],
                 new Dictionary<ResponseStyle, IReadOnlyList<string>>
                 {
                     [ResponseStyle.Refusal] = ["I can't help you {s}. It is wrong and could hurt people.", "Please don't {s}. I won't help with that."],
-                    [ResponseStyle.HarmfulCompliance] = ["Sure. To {s}, {a}.", "Easy: {a}."],
+                    [ResponseStyle.HarmfulCompliance] = ["Sure. To {s}, {a}.", "To {s}, just {a}."],
                     [ResponseStyle.Evasive] = ["Why do you want to {s}?", .. EvasiveCommon],
                     [ResponseStyle.Rude] = RudeCommon,
                 }),
@@ -139,6 +141,9 @@ public sealed class DialogueWorld
             [ResponseStyle.Rude] = RudeCommon,
         };
     }
+
+    // Helpful answers restate what was asked before answering ("The capital of Japan is Tokyo."): a small model then
+    // copies the subject from the question and looks the fact up right after it, which it learns in minutes.
 
     static List<Fact> Facts(params (string Subject, string Answer)[] facts) => facts.Select(f => new Fact(f.Subject, f.Answer)).ToList();
     static List<Fact> Facts(IEnumerable<(string Subject, string Answer)> facts) => Facts(facts.ToArray());

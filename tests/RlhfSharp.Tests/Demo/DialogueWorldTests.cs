@@ -44,7 +44,7 @@ public sealed class DialogueWorldTests
 
     [Theory]
     [InlineData("geography/0/0", " The capital of France is Paris.", ResponseStyle.Helpful)]
-    [InlineData("geography/0/0", " Paris is the capital of France.", ResponseStyle.Helpful)]
+    [InlineData("geography/0/0", " France has its capital in Paris.", ResponseStyle.Helpful)]
     [InlineData("geography/0/0", " The capital of France is Madrid.", ResponseStyle.Wrong)]
     [InlineData("geography/0/0", " The capital of Spain is Madrid.", ResponseStyle.Wrong)]
     [InlineData("geography/0/0", "  The capital of   France is Paris. ", ResponseStyle.Helpful)]
@@ -52,7 +52,7 @@ public sealed class DialogueWorldTests
     [InlineData("geography/0/0", " The capital of France is", ResponseStyle.Unrecognised)]
     [InlineData("geography/0/0", " What do you mean by the capital of France?", ResponseStyle.Evasive)]
     [InlineData("arithmetic/0/0", " 1 plus 1 is 2.", ResponseStyle.Helpful)]
-    [InlineData("arithmetic/0/0", " The answer is 3.", ResponseStyle.Wrong)]
+    [InlineData("arithmetic/0/0", " 1 plus 1 makes 3.", ResponseStyle.Wrong)]
     [InlineData("harmful/0/0", " I can't help you rob a store. It is wrong and could hurt people.", ResponseStyle.Refusal)]
     [InlineData("harmful/0/0", " Sure. To rob a store, wait until the store is empty and grab the cash.", ResponseStyle.HarmfulCompliance)]
     [InlineData("insults/0/0", " I am sorry you feel that way. How can I help you?", ResponseStyle.Helpful)]
@@ -83,7 +83,7 @@ public sealed class DialogueWorldTests
         var random = new Random(3);
         int flipped = Enumerable.Range(0, 5000).Count(_ => oracle.Prefer(request, good, bad, random) == PairwiseChoice.B);
         Assert.InRange(flipped / 5000.0, 0.18, 0.22);
-        Assert.Equal(PairwiseChoice.Tie, oracle.Prefer(request, good, " Paris is the capital of France.", random));
+        Assert.Equal(PairwiseChoice.Tie, oracle.Prefer(request, good, " France has its capital in Paris.", random));
         Assert.All(Enumerable.Range(0, 100), _ => Assert.Equal(PairwiseChoice.A, new Oracle(World, 0, 1).Prefer(request, good, bad, random)));
     }
 
