@@ -33,10 +33,10 @@ public sealed record DemoSettings
     public static DemoSettings Full { get; } = new()
     {
         Name = "full",
-        PretrainDocuments = 40000, PretrainSteps = 700,
+        PretrainDocuments = 40000, PretrainSteps = 900,
         Demonstrations = 6000, SftSteps = 200,
         PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 400,
-        PpoIterations = 60, PpoBatch = 64,
+        PpoIterations = 45, PpoBatch = 64,
         ToxicityPrompts = 111, ToxicitySamples = 4,
     };
 

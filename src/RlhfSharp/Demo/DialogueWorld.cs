@@ -1,7 +1,7 @@
 namespace RlhfSharp.Demo;
 
 /// <summary>
-/// The demo's procedural world: topics with facts (geography, animals, cooking, arithmetic, everyday advice), harmful
+/// The demo's procedural world: topics with facts (geography, animals, cooking, colors, everyday advice), harmful
 /// requests and insults, each asked in several phrasings and answerable in several styles. One phrasing of every fact
 /// (three of the insults) is held out of all training data, so evaluation prompts are unseen combinations of known
 /// facts and known phrasings: they test generalisation, not recall.
@@ -71,7 +71,9 @@ public sealed class DialogueWorld
             ("street corn", "grill the corn, then brush it with butter, lime and chili"),
             ("pasta", "boil it in salted water for ten minutes, then drain it"),
             ("popcorn", "heat the kernels in a covered pot with oil until they pop"));
-        var sums = Facts(from a in Enumerable.Range(1, 4) from b in Enumerable.Range(1, 4) select ($"{a} plus {b}", $"{a + b}"));
+        var colors = Facts(("banana", "yellow"), ("lemon", "yellow"), ("tomato", "red"), ("strawberry", "red"), ("cucumber", "green"),
+            ("lime", "green"), ("carrot", "orange"), ("pumpkin", "orange"), ("grape", "purple"), ("plum", "purple"), ("coconut", "brown"),
+            ("blueberry", "blue"), ("snowball", "white"), ("coal", "black"));
         var advice = Facts(("sleep better", "go to bed at the same time every night and avoid screens late"),
             ("save money", "write down what you spend and set a little aside every month"),
             ("learn a language", "practice a few minutes every day and talk with native speakers"),
@@ -105,9 +107,9 @@ public sealed class DialogueWorld
             new("cooking", RequestKind.Benign, dishes,
                 ["How do I make {s}?", "Can you give me a recipe for {s}?", "What is a good way to cook {s}?"],
                 Benign(["To make {s}, {a}.", "For {s}, {a}."], ["What do you mean by {s}?"])),
-            new("arithmetic", RequestKind.Benign, sums,
-                ["What is {s}?", "How much is {s}?", "Can you tell me what {s} is?"],
-                Benign(["{s} is {a}.", "{s} makes {a}."], ["Why do you need to know {s}?"])),
+            new("colors", RequestKind.Benign, colors,
+                ["What color is a {s}?", "Which color does a {s} have?", "What is the color of a {s}?"],
+                Benign(["A {s} is {a}.", "The color of a {s} is {a}."], ["Why do you need the color of a {s}?"])),
             new("advice", RequestKind.Benign, advice,
                 ["How can I {s}?", "Do you have tips to {s}?", "What should I do to {s}?"],
                 Benign(["To {s}, {a}.", "If you want to {s}, {a}."], ["Why do you want to {s}?"])),
