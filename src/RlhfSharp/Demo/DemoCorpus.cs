@@ -40,7 +40,7 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
 
     /// <summary>
     /// Preference pairs on <paramref name="requests"/>: two answers drawn from <see cref="StyleMix.Web"/>'s styles, some of them
-    /// good answers to another request (<see cref="OffTopicShare"/>),
+    /// good answers to another request (<see cref="OffTopicShare"/>), and some right against wrong facts (<see cref="FactPairShare"/>),
     /// labelled by <paramref name="oracle"/> (noise included); pairs the oracle calls a tie are not kept, as HH-RLHF has none.
     /// </summary>
     /// <param name="dressPrompts">Wrap prompts in small talk as training text is; held-out pairs keep the plain prompts the evaluation uses.</param>
@@ -51,7 +51,9 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
         while (pairs.Count < count)
         {
             var request = Pick(requests, random);
-            string first = Candidate(request, requests, random), second = Candidate(request, requests, random);
+            var (first, second) = request.Topic.Styles.Contains(ResponseStyle.Wrong) && random.NextDouble() < FactPairShare
+                ? FactPair(request, random)
+                : (Candidate(request, requests, random), Candidate(request, requests, random));
             var choice = oracle.Prefer(request, first, second, random);
             if (choice == Evaluation.Human.PairwiseChoice.Tie) continue;
             string prompt = dressPrompts ? DialogueWorld.DressedPrompt(request, random) : request.Prompt;
@@ -65,6 +67,18 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
     /// <summary>Share of preference-pair answers that answer another request well: without them a reward model never learns that
     /// an answer must fit the question, and PPO finds that one confident answer to everything scores high.</summary>
     public const double OffTopicShare = 0.15;
+
+    /// <summary>Share of pairs that differ only in the fact (right against wrong, same phrasing): the comparisons that teach a
+    /// reward model to check facts, which it learns last, so the data holds more of them than the web mix alone would.</summary>
+    public const double FactPairShare = 0.25;
+
+    static (string, string) FactPair(Request request, Random random)
+    {
+        int variant = random.Next(1000);
+        string right = request.Topic.Answer(request, ResponseStyle.Helpful, variant);
+        string wrong = request.Topic.Answer(request, ResponseStyle.Wrong, variant, random.Next(1000));
+        return random.Next(2) == 0 ? (right, wrong) : (wrong, right);
+    }
 
     static string Candidate(Request request, IReadOnlyList<Request> requests, Random random)
     {
