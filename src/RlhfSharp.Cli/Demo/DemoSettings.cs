@@ -35,7 +35,7 @@ public sealed record DemoSettings
         Name = "full",
         PretrainDocuments = 40000, PretrainSteps = 900,
         Demonstrations = 6000, SftSteps = 200,
-        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 400,
+        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 700,
         PpoIterations = 45, PpoBatch = 64,
         ToxicityPrompts = 111, ToxicitySamples = 4,
     };

@@ -40,7 +40,8 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
 
     /// <summary>
     /// Preference pairs on <paramref name="requests"/>: two answers drawn from <see cref="StyleMix.Web"/>'s styles, some of them
-    /// good answers to another request (<see cref="OffTopicShare"/>), and some right against wrong facts (<see cref="FactPairShare"/>),
+    /// good answers to another request (<see cref="OffTopicShare"/>) or cut off (<see cref="CutOffShare"/>), and some right against
+    /// wrong facts (<see cref="FactPairShare"/>),
     /// labelled by <paramref name="oracle"/> (noise included); pairs the oracle calls a tie are not kept, as HH-RLHF has none.
     /// </summary>
     /// <param name="dressPrompts">Wrap prompts in small talk as training text is; held-out pairs keep the plain prompts the evaluation uses.</param>
@@ -50,7 +51,9 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
         var pairs = new List<PreferencePair>(count);
         while (pairs.Count < count)
         {
-            var request = Pick(requests, random);
+            // Topics in equal shares, so the few harmful requests and insults get as many comparisons as the many capitals.
+            var topic = Pick(requests.Select(r => r.Topic).Distinct().ToList(), random);
+            var request = Pick(requests.Where(r => r.Topic == topic).ToList(), random);
             var (first, second) = request.Topic.Styles.Contains(ResponseStyle.Wrong) && random.NextDouble() < FactPairShare
                 ? FactPair(request, random)
                 : (Candidate(request, requests, random), Candidate(request, requests, random));
@@ -80,9 +83,19 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
         return random.Next(2) == 0 ? (right, wrong) : (wrong, right);
     }
 
+    /// <summary>Share of pair answers cut off mid-sentence: a reward model that never saw one cannot stop PPO from learning
+    /// that a shorter answer pays less KL penalty.</summary>
+    public const double CutOffShare = 0.1;
+
     static string Candidate(Request request, IReadOnlyList<Request> requests, Random random)
     {
-        if (random.NextDouble() >= OffTopicShare) return Respond(request, StyleMix.Web.Sample(request.Kind, random), random);
+        double u = random.NextDouble();
+        if (u < CutOffShare)
+        {
+            string[] words = Respond(request, request.Kind == RequestKind.Harmful ? ResponseStyle.Refusal : ResponseStyle.Helpful, random).Split(' ');
+            return string.Join(' ', words.Take(random.Next(2, words.Length - 1)));
+        }
+        if (u >= CutOffShare + OffTopicShare) return Respond(request, StyleMix.Web.Sample(request.Kind, random), random);
         var other = Pick(requests, random);
         while (other.Topic == request.Topic && other.FactIndex == request.FactIndex) other = Pick(requests, random);
         return Respond(other, other.Kind == RequestKind.Harmful ? ResponseStyle.Refusal : ResponseStyle.Helpful, random);
