@@ -43,8 +43,8 @@ public sealed record DemoSettings
     public static DemoSettings Quick { get; } = new()
     {
         Name = "quick",
-        PretrainDocuments = 20000, PretrainSteps = 250,
-        Demonstrations = 2000, SftSteps = 80,
+        PretrainDocuments = 20000, PretrainSteps = 160,
+        Demonstrations = 2000, SftSteps = 60,
         PreferencePairs = 1500, HeldOutPairs = 200, RewardSteps = 100,
         PpoIterations = 15, PpoBatch = 32,
         ToxicityPrompts = 40, ToxicitySamples = 2,
