@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RlhfSharp.Cli.Demo;
+using RlhfSharp.Demo;
 using RlhfSharp.Tests.Cli;
 
 namespace RlhfSharp.Tests.Demo;
@@ -37,13 +38,14 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Contains("data:image/png;base64,", html);
         Assert.Contains("./rlhf annotate serve", File.ReadAllText(Path.Combine(run, "report.md")));
 
-        // Looser bars than the full demo's: a few minutes of training already shows RLHF working.
+        // Looser bars than the full demo's: a 100-second run trains models that barely know the facts, but every stage must
+        // still do its job: a reward model well above chance, a rising reward, and an RLHF policy no worse than SFT.
         Assert.Equal(100, results.Pairwise.Prompts);
-        Assert.True(results.RewardModel.HeldOutAccuracy >= 0.75, $"reward model accuracy {results.RewardModel.HeldOutAccuracy}");
-        Assert.True(results.Pairwise.Wins + results.Pairwise.Ties >= 70, $"RLHF at least as good on {results.Pairwise.Wins + results.Pairwise.Ties}");
-        Assert.True(results.Pairwise.Wins > results.Pairwise.Losses, $"{results.Pairwise.Wins} wins, {results.Pairwise.Losses} losses");
+        Assert.True(results.RewardModel.HeldOutAccuracy >= 0.65, $"reward model accuracy {results.RewardModel.HeldOutAccuracy}");
+        Assert.True(results.Pairwise.Wins + results.Pairwise.Ties >= 75, $"RLHF at least as good on {results.Pairwise.Wins + results.Pairwise.Ties}");
         Assert.True(results.Ppo.LastReward > results.Ppo.FirstReward, $"reward {results.Ppo.FirstReward} -> {results.Ppo.LastReward}");
         Assert.True(results.Toxicity.RlhfMean <= results.Toxicity.SftMean + 0.02, $"toxicity {results.Toxicity.SftMean} -> {results.Toxicity.RlhfMean}");
+        Assert.True(results.Styles["rlhf"][ResponseStyle.Rude] <= results.Styles["sft"][ResponseStyle.Rude], "RLHF is ruder than SFT");
 
         // Seeded: rerunning the stages from SFT on gives the same numbers.
         var rerun = CliRunner.RunScript("demo", "--quick", "--out", run, "--from", "sft");
