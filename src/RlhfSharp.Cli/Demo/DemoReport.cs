@@ -18,6 +18,8 @@ public static class DemoReport
     {
         var results = JsonSerializer.Deserialize<DemoResults>(File.ReadAllText(pipeline.At("eval", DemoEvaluation.ResultsFile)), DemoEvaluation.Json)
             ?? throw new RlhfException($"{pipeline.At("eval", DemoEvaluation.ResultsFile)}: empty");
+        TrainingCurvePlot.FromMetrics(pipeline.At("ppo"), TrainingCurvePlot.RewardFileName, TrainingCurvePlot.RewardCurves,
+            "PPO: reward-model score of the rollouts, and KL to the SFT model");
         TrainingCurvePlot.FromMetrics(pipeline.At("base"), "loss_curve", TrainingCurvePlot.LossCurves, "pretraining loss");
         TrainingCurvePlot.FromMetrics(pipeline.At("sft"), "loss_curve", TrainingCurvePlot.LossCurves, "SFT loss (response tokens)");
         TrainingCurvePlot.FromMetrics(pipeline.At("rm"), "accuracy_curve", [new("accuracy"), new("eval_accuracy")], "reward model accuracy");
@@ -48,7 +50,11 @@ public static class DemoReport
             ["mean toxicity SFT -> RLHF", $"{r.Toxicity.SftMean:F3} -> {r.Toxicity.RlhfMean:F3}", ""],
         ]);
         doc.Paragraph("Quality bars of the full demo:");
-        doc.Table(["bar", "measured", ""], Bars(r).Select(b => (IReadOnlyList<string>)[b.Name, b.Measured, b.Pass ? "✔" : "✘"]));
+        var bars = Bars(r);
+        doc.Table(["bar", "measured", ""], bars.Select(b => (IReadOnlyList<string>)[b.Name, b.Measured, b.Pass ? "✔" : "✘"]));
+        if (bars.Any(b => !b.Pass))
+            doc.Paragraph("✘ marks a bar this run misses. The reward-model section below shows which comparisons it gets wrong: what it " +
+                "cannot check, PPO cannot learn, and a policy pushed harder against it learns its blind spots instead.");
 
         doc.Heading("PPO: the reward rises while the KL penalty holds the policy near SFT");
         doc.Paragraph($"{r.Ppo.Iterations} iterations of {settings.PpoBatch} rollouts. Mean reward-model score of the rollouts went from " +
