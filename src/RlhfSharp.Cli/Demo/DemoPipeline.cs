@@ -76,7 +76,7 @@ public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int
         "--eval-every", $"{Math.Max(1, settings.SftSteps / 4)}", "--save-every", $"{settings.SftSteps}", "--log-every", "10");
 
     void TrainRewardModel() => Command("reward", "--model", At("sft"), "--data", DataFile("prefs.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
-        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--lr", "1e-3", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
+        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--lr", "3e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RewardSteps / 4)}", "--save-every", $"{settings.RewardSteps}",
         "--log-every", "10");
 
