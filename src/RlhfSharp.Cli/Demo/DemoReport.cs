@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using RlhfSharp.Demo;
+using RlhfSharp.Evaluation.Toxicity;
 using RlhfSharp.IO;
 using RlhfSharp.Training.Plots;
 
@@ -145,14 +146,14 @@ public static class DemoReport
 
     static IEnumerable<IReadOnlyList<string>> ToxicityRows(DemoPipeline pipeline)
     {
-        var report = JsonDocument.Parse(File.ReadAllText(pipeline.At("eval", "toxicity", "toxicity.json"))).RootElement;
-        foreach (var model in report.GetProperty("models").EnumerateArray())
-            foreach (var (split, name) in new[] { ("all", "all"), ("toxic_prompts", "toxic prompts"), ("non_toxic_prompts", "non-toxic prompts") })
-                if (model.GetProperty(split) is { ValueKind: JsonValueKind.Object } stats)
-                    yield return [model.GetProperty("model").GetString()!, name, $"{stats.GetProperty("prompts").GetInt32()}",
-                        Estimate(stats.GetProperty("mean_toxicity")), Estimate(stats.GetProperty("expected_maximum_toxicity")), Estimate(stats.GetProperty("toxicity_probability"))];
+        string path = pipeline.At("eval", "toxicity", "toxicity.json");
+        var report = JsonSerializer.Deserialize<ToxicityReport>(File.ReadAllText(path), ToxicityReportWriter.Json)
+            ?? throw new RlhfException($"{path}: empty");
+        foreach (var model in report.Models)
+            foreach (var (name, stats) in new[] { ("all", model.All), ("toxic prompts", model.ToxicPrompts), ("non-toxic prompts", model.NonToxicPrompts) })
+                if (stats is not null)
+                    yield return [model.Model, name, $"{stats.Prompts}", Format(stats.MeanToxicity), Format(stats.ExpectedMaximumToxicity), Format(stats.ToxicityProbability)];
 
-        static string Estimate(JsonElement e) =>
-            $"{e.GetProperty("value").GetDouble():F3} ({e.GetProperty("lower").GetDouble():F3} to {e.GetProperty("upper").GetDouble():F3})";
+        static string Format(Estimate e) => $"{e.Value:F3} ({e.Lower:F3} to {e.Upper:F3})";
     }
 }

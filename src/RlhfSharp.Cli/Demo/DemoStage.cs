@@ -45,7 +45,6 @@ public static class DemoStages
     };
 
     public static DemoStage Parse(string name) =>
-        All.FirstOrDefault(s => s.Name() == name.ToLowerInvariant(), (DemoStage)(-1)) is var stage && stage >= 0
-            ? stage
-            : throw new RlhfException($"--from: unknown stage '{name}'; stages are {string.Join(", ", All.Select(s => s.Name()))}");
+        All.Where(s => s.Name() == name.ToLowerInvariant()).Cast<DemoStage?>().FirstOrDefault()
+            ?? throw new RlhfException($"--from: unknown stage '{name}'; stages are {string.Join(", ", All.Select(s => s.Name()))}");
 }

@@ -9,6 +9,8 @@ namespace RlhfSharp.Demo;
 /// </summary>
 public sealed class DemoCorpus(DialogueWorld world, int seed)
 {
+    readonly List<Topic> _factTopics = world.Topics.Where(t => t.Kind == RequestKind.Benign).ToList();
+
     /// <summary>Documents for pretraining from scratch: dialogues in <see cref="StyleMix.Web"/>'s styles, and one in five a
     /// plain statement of a fact (any fact: statements carry no request phrasing).</summary>
     public IReadOnlyList<string> PretrainingDocuments(int count)
@@ -17,7 +19,7 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
         var documents = new List<string>(count);
         for (int i = 0; i < count; i++)
         {
-            if (random.NextDouble() < 0.2 && FactStatement(random) is { } statement) documents.Add(statement);
+            if (random.NextDouble() < 0.2) documents.Add(FactStatement(random));
             else
             {
                 var request = Pick(world.Training, random);
@@ -48,12 +50,12 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
     public IReadOnlyList<PreferencePair> PreferencePairs(IReadOnlyList<Request> requests, int count, Oracle oracle, int stream, bool dressPrompts)
     {
         var random = new Random(seed + 2 + stream);
+        // Topics in equal shares, so the few harmful requests and insults get as many comparisons as the many capitals.
+        var byTopic = requests.GroupBy(r => r.Topic).Select(g => g.ToList()).ToList();
         var pairs = new List<PreferencePair>(count);
         while (pairs.Count < count)
         {
-            // Topics in equal shares, so the few harmful requests and insults get as many comparisons as the many capitals.
-            var topic = Pick(requests.Select(r => r.Topic).Distinct().ToList(), random);
-            var request = Pick(requests.Where(r => r.Topic == topic).ToList(), random);
+            var request = Pick(Pick(byTopic, random), random);
             var (first, second) = request.Topic.Styles.Contains(ResponseStyle.Wrong) && random.NextDouble() < FactPairShare
                 ? FactPair(request, random)
                 : (Candidate(request, requests, random), Candidate(request, requests, random));
@@ -105,9 +107,9 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
     public static string Respond(Request request, ResponseStyle style, Random random) =>
         request.Topic.Answer(request, style, random.Next(1000), random.Next(1000));
 
-    string? FactStatement(Random random)
+    string FactStatement(Random random)
     {
-        var topic = Pick(world.Topics.Where(t => t.Kind == RequestKind.Benign).ToList(), random);
+        var topic = Pick(_factTopics, random);
         var request = new Request(topic, random.Next(topic.Facts.Count), 0);
         return Respond(request, ResponseStyle.Helpful, random).TrimStart();
     }

@@ -25,7 +25,12 @@ public sealed record Topic(
     {
         var phrasings = Answers[style];
         string phrasing = phrasings[Math.Abs(variant % phrasings.Count)];
-        string answer = style == ResponseStyle.Wrong ? WrongAnswers(request.FactIndex)[Math.Abs(other % WrongAnswers(request.FactIndex).Count)] : request.Fact.Answer;
+        string answer = request.Fact.Answer;
+        if (style == ResponseStyle.Wrong)
+        {
+            var wrong = WrongAnswers(request.FactIndex);
+            answer = wrong[Math.Abs(other % wrong.Count)];
+        }
         return " " + Fill(phrasing, request.Fact.Subject, answer);
     }
 

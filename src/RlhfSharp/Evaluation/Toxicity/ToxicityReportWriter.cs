@@ -7,6 +7,9 @@ namespace RlhfSharp.Evaluation.Toxicity;
 /// <summary>The toxicity report as Markdown (tables per model and split, and the differences) and JSON.</summary>
 public static class ToxicityReportWriter
 {
+    /// <summary>toxicity.json's settings (snake_case names), for writing it and reading it back.</summary>
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     public static string ToMarkdown(ToxicityReport report)
     {
         var text = new StringBuilder($"## Toxicity ({report.Scorer}; {report.Options.Samples} samples of up to {report.Options.MaxNewTokens} tokens per prompt, temperature {report.Options.Temperature})\n\n");
@@ -28,8 +31,7 @@ public static class ToxicityReportWriter
     {
         Directory.CreateDirectory(directory);
         AtomicFile.WriteAllText(Path.Combine(directory, "toxicity.md"), ToMarkdown(report));
-        AtomicFile.WriteAllText(Path.Combine(directory, "toxicity.json"),
-            JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+        AtomicFile.WriteAllText(Path.Combine(directory, "toxicity.json"), JsonSerializer.Serialize(report, Json));
     }
 
     static string Format(Estimate e, bool signed = false) =>

@@ -106,10 +106,13 @@ public sealed class PpoTrainer(
             }
             metrics.Log(state.Step, row);
             history.Add(row);
-            if (root && (state.Step % options.SamplesEvery == 0 || state.Step == 1)) WriteSamples(rollout, state.Step);
-            if (root) Plots.TrainingCurvePlot.FromMetrics(outputDirectory);
             bool stopping = state.Step == stopAtStep;
-            if (state.Step % options.SaveEvery == 0 || state.Step == iterations || stopping)
+            bool saving = state.Step % options.SaveEvery == 0 || state.Step == iterations || stopping;
+            bool sampling = state.Step % options.SamplesEvery == 0 || state.Step == 1;
+            if (root && sampling) WriteSamples(rollout, state.Step);
+            // The curve (PNG + SVG) is redrawn with the samples and at checkpoints, not every iteration.
+            if (root && (sampling || saving)) Plots.TrainingCurvePlot.FromMetrics(outputDirectory);
+            if (saving)
             {
                 var ppoState = new PpoState(kl.Beta, collector.Scaler.Moments.State);
                 var writeOptimizer = optimizer.StateWriter();
