@@ -178,11 +178,21 @@ public sealed record ModelConfig
         };
         json["torch_dtype"] = "float32";
         foreach (var (key, value) in FamilyFields()) json[key] = value;
+        // A config read from a file keeps that file's dropout (FromPretrained's withoutDropout only changes this process).
+        // One built in code writes its own, even zero: GPT-2 without the fields means 0.1 to transformers and to FromJson.
+        if (Source is null) foreach (var (key, value) in DropoutFields()) json[key] = value;
         json["bos_token_id"] = BosTokenId;
         json["eos_token_id"] = EosTokenId;
         json["pad_token_id"] = PadTokenId;
         return json;
     }
+
+    IEnumerable<(string, JsonNode?)> DropoutFields() => Family switch
+    {
+        ModelFamily.Gpt2 or ModelFamily.GptJ => [("embd_pdrop", EmbeddingDropout), ("attn_pdrop", AttentionDropout), ("resid_pdrop", ResidualDropout)],
+        ModelFamily.GptNeoX => [("attention_dropout", AttentionDropout), ("hidden_dropout", ResidualDropout)],
+        _ => [("attention_dropout", AttentionDropout)],
+    };
 
     IEnumerable<(string, JsonNode?)> FamilyFields()
     {
