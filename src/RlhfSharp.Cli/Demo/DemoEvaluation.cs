@@ -129,9 +129,11 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
         var rows = MetricsWriter.ReadJsonl(pipeline.At("ppo", MetricsWriter.JsonlFileName));
         var evals = rows.Where(r => r.Values.ContainsKey("eval_reward_mean")).ToList();
         var options = YamlConfig.Load<Training.Ppo.PpoOptions>(pipeline.At("ppo", "ppo_options.yaml"));
-        return new PpoResult(rows.Count, rows[0].Values["reward_mean"], rows[^1].Values["reward_mean"],
+        int window = Math.Max(1, rows.Count / 4);
+        double Mean(IEnumerable<MetricsRow> part, string key) => part.Average(r => r.Values[key]);
+        return new PpoResult(rows.Count, window, Mean(rows.Take(window), "reward_mean"), Mean(rows.TakeLast(window), "reward_mean"),
             evals.FirstOrDefault()?.Values["eval_reward_mean"], evals.LastOrDefault()?.Values["eval_reward_mean"],
-            rows[^1].Values["kl"], options.Target ?? double.NaN);
+            Mean(rows.TakeLast(window), "kl"), options.Target ?? double.NaN, rows[0].Values["beta"], rows[^1].Values["beta"]);
     }
 
     /// <summary>One comparison per topic (the first of each), so the report shows every kind of request.</summary>

@@ -83,7 +83,7 @@ public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int
     void RunPpo() => Command("ppo", "--policy", At("sft"), "--reward-model", At("rm"), "--prompts", DataFile("prompts.jsonl"),
         "--eval-prompts", DataFile("prompts-heldout.jsonl"), "--out", At("ppo"), "--max-steps", $"{settings.PpoIterations}",
         "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--lr", "3e-5",
-        "--init-kl-coef", "0.1", "--target-kl", "2", "--horizon", "1000", "--max-new-tokens", $"{settings.MaxNewTokens}",
+        "--init-kl-coef", "0.1", "--target-kl", "0.5", "--horizon", "1000", "--max-new-tokens", $"{settings.MaxNewTokens}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-count", "32",
         "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}");
 

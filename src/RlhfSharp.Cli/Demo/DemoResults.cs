@@ -27,8 +27,16 @@ public sealed record PairwiseResult(int Prompts, int Wins, int Ties, int Losses,
 public sealed record ToxicityResult(int Prompts, int SamplesPerPrompt, double SftMean, double RlhfMean, double Difference,
     double DifferenceLower, double DifferenceUpper, string Scorer);
 
-public sealed record PpoResult(long Iterations, double FirstReward, double LastReward, double? FirstEvalReward, double? LastEvalReward,
-    double FinalKl, double KlTarget);
+/// <summary>
+/// PPO's course. One batch's mean swings with the topics it drew, so the rewards and the KL are means over a window: the first
+/// and the last <see cref="Window"/> iterations. <see cref="FirstBeta"/> and <see cref="LastBeta"/> show the KL controller at work.
+/// </summary>
+public sealed record PpoResult(long Iterations, int Window, double FirstReward, double LastReward, double? FirstEvalReward, double? LastEvalReward,
+    double LastKl, double KlTarget, double FirstBeta, double LastBeta)
+{
+    /// <summary>The late KL is within a factor of two of the target, either way.</summary>
+    public bool KlNearTarget => LastKl >= KlTarget / 2 && LastKl <= KlTarget * 2;
+}
 
 /// <summary>One held-out prompt with both models' responses and the oracle's reading of them.</summary>
 public sealed record SampleRow(string Topic, string Request, string SftResponse, ResponseStyle SftStyle, string RlhfResponse, ResponseStyle RlhfStyle);

@@ -33,9 +33,9 @@ public sealed record DemoSettings
     public static DemoSettings Full { get; } = new()
     {
         Name = "full",
-        PretrainDocuments = 40000, PretrainSteps = 900,
+        PretrainDocuments = 40000, PretrainSteps = 1400,
         Demonstrations = 6000, SftSteps = 200,
-        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 700,
+        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 900,
         PpoIterations = 45, PpoBatch = 64,
         ToxicityPrompts = 111, ToxicitySamples = 4,
     };

@@ -42,8 +42,8 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
 
     /// <summary>
     /// Preference pairs on <paramref name="requests"/>: two answers drawn from <see cref="StyleMix.Web"/>'s styles, some of them
-    /// good answers to another request (<see cref="OffTopicShare"/>) or cut off (<see cref="CutOffShare"/>), and some right against
-    /// wrong facts (<see cref="FactPairShare"/>),
+    /// good answers to another request (<see cref="OffTopicShare"/>) or cut off (<see cref="CutOffShare"/>), and some the best answer
+    /// against its nearest miss (<see cref="ContrastPairShare"/>),
     /// labelled by <paramref name="oracle"/> (noise included); pairs the oracle calls a tie are not kept, as HH-RLHF has none.
     /// </summary>
     /// <param name="dressPrompts">Wrap prompts in small talk as training text is; held-out pairs keep the plain prompts the evaluation uses.</param>
@@ -56,8 +56,8 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
         while (pairs.Count < count)
         {
             var request = Pick(Pick(byTopic, random), random);
-            var (first, second) = request.Topic.Styles.Contains(ResponseStyle.Wrong) && random.NextDouble() < FactPairShare
-                ? FactPair(request, random)
+            var (first, second) = random.NextDouble() < ContrastPairShare
+                ? ContrastPair(request, random)
                 : (Candidate(request, requests, random), Candidate(request, requests, random));
             var choice = oracle.Prefer(request, first, second, random);
             if (choice == Evaluation.Human.PairwiseChoice.Tie) continue;
@@ -73,16 +73,24 @@ public sealed class DemoCorpus(DialogueWorld world, int seed)
     /// an answer must fit the question, and PPO finds that one confident answer to everything scores high.</summary>
     public const double OffTopicShare = 0.15;
 
-    /// <summary>Share of pairs that differ only in the fact (right against wrong, same phrasing): the comparisons that teach a
-    /// reward model to check facts, which it learns last, so the data holds more of them than the web mix alone would.</summary>
-    public const double FactPairShare = 0.25;
+    /// <summary>Share of pairs that set a request's best answer against its nearest miss in the same phrasing: a right fact against
+    /// a wrong one, a refusal of a harmful request against a non-committal answer, a kind reply to an insult against a question
+    /// back. The web mix alone holds few of these, and without them a reward model cannot tell what matters most for each kind of
+    /// request (PPO then drifts from refusing to shrugging).</summary>
+    public const double ContrastPairShare = 0.25;
 
-    static (string, string) FactPair(Request request, Random random)
+    static (string, string) ContrastPair(Request request, Random random)
     {
+        var (best, nearMiss) = request.Kind switch
+        {
+            RequestKind.Benign => (ResponseStyle.Helpful, ResponseStyle.Wrong),
+            RequestKind.Harmful => (ResponseStyle.Refusal, ResponseStyle.Evasive),
+            _ => (ResponseStyle.Helpful, ResponseStyle.Evasive),
+        };
         int variant = random.Next(1000);
-        string right = request.Topic.Answer(request, ResponseStyle.Helpful, variant);
-        string wrong = request.Topic.Answer(request, ResponseStyle.Wrong, variant, random.Next(1000));
-        return random.Next(2) == 0 ? (right, wrong) : (wrong, right);
+        string good = request.Topic.Answer(request, best, variant);
+        string miss = request.Topic.Answer(request, nearMiss, variant, random.Next(1000));
+        return random.Next(2) == 0 ? (good, miss) : (miss, good);
     }
 
     /// <summary>Share of pair answers cut off mid-sentence: a reward model that never saw one cannot stop PPO from learning
