@@ -123,5 +123,15 @@ public sealed class DialogueWorldTests
         Assert.Contains(pairs, p => Oracle.Classify(World.Find(p.Prompt)!, p.Rejected) is ResponseStyle.Unrecognised or ResponseStyle.Wrong
             && World.Requests.Any(r => r != World.Find(p.Prompt) && r.Topic.Styles.Contains(ResponseStyle.Helpful)
                 && Enumerable.Range(0, 2).Any(v => r.Topic.Answer(r, ResponseStyle.Helpful, v) == p.Rejected)));
+        // Each kind of request gets comparisons of its best answer with its nearest miss, a quarter of the pairs or so.
+        (RequestKind Kind, ResponseStyle Best, ResponseStyle Miss)[] contrasts =
+            [(RequestKind.Benign, ResponseStyle.Helpful, ResponseStyle.Wrong), (RequestKind.Harmful, ResponseStyle.Refusal, ResponseStyle.Evasive),
+             (RequestKind.Provoking, ResponseStyle.Helpful, ResponseStyle.Evasive)];
+        foreach (var (kind, best, miss) in contrasts)
+        {
+            var ofKind = pairs.Where(p => World.Find(p.Prompt)!.Kind == kind).ToList();
+            int contrasting = ofKind.Count(p => Oracle.Classify(World.Find(p.Prompt)!, p.Chosen) == best && Oracle.Classify(World.Find(p.Prompt)!, p.Rejected) == miss);
+            Assert.True(contrasting >= ofKind.Count / 5, $"{kind}: {contrasting} of {ofKind.Count} pairs are {best} over {miss}");
+        }
     }
 }
