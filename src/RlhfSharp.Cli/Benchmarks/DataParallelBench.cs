@@ -1,11 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
-using RlhfSharp.Training.Sft;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -13,7 +11,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 
 /// <summary>
 /// `mpirun -np N rlhf bench data-parallel`: the all-reduce bandwidth between the ranks, and SFT tokens/s of the
-/// world with each rank training on its own batch (weak scaling; run with -np 1 and -np 2 to get the scaling),
+/// world with each rank stepping on a batch of --batch-size examples (weak scaling; run with -np 1 and -np 2 to compare),
 /// through the same <see cref="DataParallelOptimizer"/> the trainers use. Without mpirun it measures one process.
 /// </summary>
 public static class DataParallelBench
@@ -90,32 +88,14 @@ public static class DataParallelBench
 
     static (double TokensPerSecond, (long ThisRank, long Unsharded) OptimizerBytes) TimeTraining(IDistributed world, int sequence, int batch, int steps, int zeroStage)
     {
-        var config = BenchModels.Small();
         manual_seed(0);
-        using var model = new CausalLanguageModel(config);
-        var objective = new SftObjective(model);
-        var random = new Random(1 + world.Rank);
-        var examples = Enumerable.Range(0, batch).Select(_ =>
-        {
-            int[] ids = Enumerable.Range(0, sequence).Select(_ => random.Next(config.VocabSize)).ToArray();
-            return new EncodedSft(ids, ids, 0, Truncation.None);
-        }).ToList();
-        using var optimizer = new DataParallelOptimizer(model, new SftOptions { ZeroStage = zeroStage }, world);
-        ParameterSync.Broadcast(world, model.parameters());
-        model.train();
-        void Step()
-        {
-            using var scope = NewDisposeScope();
-            optimizer.ZeroGrad();
-            objective.Forward(examples).Loss.backward();
-            optimizer.ReduceAndClip(1.0);
-            optimizer.Step();
-        }
-        Step(); // warm-up
+        using var model = new CausalLanguageModel(BenchModels.Small());
+        using var step = new TrainingStep(model, batch, sequence, world, zeroStage);
+        step.Run(); // warm-up
         world.Barrier();
         var watch = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) Step();
+        for (int i = 0; i < steps; i++) step.Run();
         world.Barrier();
-        return ((double)world.Size * batch * sequence * steps / watch.Elapsed.TotalSeconds, optimizer.StateBytes);
+        return (world.Size * step.TokensPerStep * steps / watch.Elapsed.TotalSeconds, step.OptimizerStateBytes);
     }
 }

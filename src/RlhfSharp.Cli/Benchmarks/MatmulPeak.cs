@@ -14,9 +14,6 @@ public static class MatmulPeak
     public static long[][] Shapes(long hidden, long tokens = 1024) =>
         [[1024, 1024, 1024], [2048, 2048, 2048], [tokens, hidden, 4 * hidden], [tokens, 4 * hidden, hidden]];
 
-    /// <summary>The best GFLOP/s over <see cref="Shapes"/>.</summary>
-    public static double Peak(long hidden, long tokens = 1024) => Shapes(hidden, tokens).Max(s => Measure(s[0], s[1], s[2]));
-
     /// <summary>GFLOP/s of [m, k] x [k, n] (best of several timed runs after a warm-up).</summary>
     public static double Measure(long m, long k, long n, int repeats = 5)
     {

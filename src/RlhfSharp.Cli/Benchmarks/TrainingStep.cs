@@ -1,28 +1,31 @@
 using System.Diagnostics;
 using RlhfSharp.Data;
+using RlhfSharp.Distributed;
 using RlhfSharp.Models;
-using RlhfSharp.Training;
 using RlhfSharp.Training.Sft;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Cli.Benchmarks;
 
 /// <summary>
 /// One SFT optimizer step (forward, next-token cross-entropy on every position, backward, AdamW with the
-/// trainer's defaults) through the objective and optimizer the trainer itself uses, on the benchmark batch.
+/// trainer's defaults, no clipping, as the PyTorch reference steps) through the objective and optimizer the trainer
+/// itself uses, on the benchmark batch. Given an MPI <c>world</c>, each rank steps on the batch and the gradients are
+/// averaged as in data-parallel training (ZeRO-1 with <c>zeroStage</c> 1); alone it is plain AdamW.
 /// </summary>
 public sealed class TrainingStep : IDisposable
 {
     readonly SftObjective _objective;
-    readonly AdamW _optimizer;
+    readonly DataParallelOptimizer _optimizer;
     readonly List<EncodedSft> _batch;
 
-    public TrainingStep(CausalLanguageModel model, int batch, int sequence)
+    public TrainingStep(CausalLanguageModel model, int batch, int sequence, IDistributed? world = null, int zeroStage = 0)
     {
         Model = model;
         _objective = new SftObjective(model);
-        _optimizer = OptimizerFactory.AdamW(model, new SftOptions());
+        world ??= SingleProcess.Instance;
+        _optimizer = new DataParallelOptimizer(model, new SftOptions { ZeroStage = zeroStage }, world);
+        ParameterSync.Broadcast(world, model.parameters());
         _batch = BenchInputs.TrainingIds(batch, sequence, model.Config.VocabSize)
             .Select(ids => new EncodedSft(ids, ids, 0, Truncation.None)).ToList();
         model.train();
@@ -34,15 +37,19 @@ public sealed class TrainingStep : IDisposable
 
     public long TokensPerStep => _batch.Sum(e => (long)e.InputIds.Length);
 
+    /// <summary>Optimizer-state bytes on this rank, and what an unsharded AdamW holds.</summary>
+    public (long ThisRank, long Unsharded) OptimizerStateBytes => _optimizer.StateBytes;
+
     /// <summary>Runs one step; returns its wall time in seconds and the loss before the update.</summary>
     public (double Seconds, double Loss) Run()
     {
         var watch = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         var (loss, _) = _objective.Loss(_batch);
         loss.backward();
-        _optimizer.step();
+        _optimizer.ReduceAndClip(maxNorm: 0);
+        _optimizer.Step();
         double value = loss.item<float>();
         return (watch.Elapsed.TotalSeconds, value);
     }

@@ -36,8 +36,6 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
         using var sft = CausalLanguageModel.FromPretrained(pipeline.At("sft"), withoutDropout: true);
         using var rlhf = CausalLanguageModel.FromPretrained(pipeline.At("ppo"), withoutDropout: true);
         var tokenizer = TokenizerLoader.FromDirectory(pipeline.At("sft"))!;
-        sft.eval();
-        rlhf.eval();
 
         // Blind pairwise comparison on held-out prompts, sampled as a user would see the models.
         var sampling = new SamplingOptions
@@ -72,8 +70,11 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
         return results;
     }
 
-    static IReadOnlyDictionary<ResponseStyle, int> StyleCounts(IReadOnlyList<Request> requests, IReadOnlyList<string> responses) =>
-        Enum.GetValues<ResponseStyle>().ToDictionary(s => s, s => requests.Where((r, i) => Oracle.Classify(r, responses[i]) == s).Count());
+    static IReadOnlyDictionary<ResponseStyle, int> StyleCounts(IReadOnlyList<Request> requests, IReadOnlyList<string> responses)
+    {
+        var counts = requests.Select((r, i) => Oracle.Classify(r, responses[i])).CountBy(s => s).ToDictionary();
+        return Enum.GetValues<ResponseStyle>().ToDictionary(s => s, s => counts.GetValueOrDefault(s));
+    }
 
     /// <summary>Every held-out insult and harmful request, then benign ones, up to the configured count; each prompt's own
     /// toxicity is scored too, so the report splits results by toxic and non-toxic prompts as RealToxicityPrompts does.</summary>

@@ -57,7 +57,6 @@ public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int
         double tokensPerDocument = documents.Take(500).Average(d => tokenizer.Encode(d).Count);
         output.WriteLine($"tokenizer: byte-level BPE with {bpe.Vocabulary.Count} tokens fitted to the corpus ({tokensPerDocument:F1} tokens per document)");
 
-        CliApp.InitializeTorch(threads);
         TorchSharp.torch.manual_seed(settings.Seed);
         using var model = new CausalLanguageModel(settings.Model(bpe.Vocabulary.Count, endOfText));
         model.SavePretrained(At("init"));

@@ -16,7 +16,10 @@ public sealed record DistributedReport(int WorldSize, int ZeroStage, double MaxW
 
     public long OptimizerStateBytesSaved => OptimizerStateBytesUnsharded - OptimizerStateBytesPerRank;
 
-    /// <summary>Checks the ranks agree (a collective) and, on rank 0, writes the report and a line to <paramref name="log"/>.</summary>
+    /// <summary>
+    /// Checks the ranks agree (a collective), on rank 0 writes the report and a line to <paramref name="log"/>, and returns
+    /// once every rank is here, so the files rank 0 wrote are complete when any rank returns.
+    /// </summary>
     public static DistributedReport Finish(IDistributed world, DataParallelOptimizer optimizer, IEnumerable<TorchSharp.torch.Tensor> parameters,
         int zeroStage, string outputDirectory, TextWriter? log)
     {
@@ -29,6 +32,7 @@ public sealed record DistributedReport(int WorldSize, int ZeroStage, double MaxW
             log?.WriteLine($"data parallel: {world.Size} ranks, weights agree to {difference:G3}; optimizer state {thisRank / 1e6:F1} MB per rank" +
                 (zeroStage == 1 ? $" (ZeRO-1 saves {report.OptimizerStateBytesSaved / 1e6:F1} MB of {unsharded / 1e6:F1} MB)" : ""));
         }
+        world.Barrier();
         return report;
     }
 

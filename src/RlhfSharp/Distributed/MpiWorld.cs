@@ -29,16 +29,8 @@ public sealed unsafe class MpiWorld : IDistributed
         (Rank, Size) = (rank, size);
     }
 
-    public void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum)
-    {
-        var (data, type, elementSize) = Buffer(tensor);
-        for (long done = 0, count = tensor.NumberOfElements; done < count; done += MaxChunk)
-        {
-            int chunk = (int)Math.Min(MaxChunk, count - done);
-            MpiLibrary.Check(_mpi.Allreduce(MpiLibrary.InPlace, data + (nint)(done * elementSize), chunk, type, Op(op), _mpi.CommWorld), "MPI_Allreduce");
-        }
-        GC.KeepAlive(tensor);
-    }
+    public void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum) => InChunks(tensor, (data, count, type) =>
+        MpiLibrary.Check(_mpi.Allreduce(MpiLibrary.InPlace, data, count, type, Op(op), _mpi.CommWorld), "MPI_Allreduce"));
 
     public void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
     {
@@ -46,14 +38,15 @@ public sealed unsafe class MpiWorld : IDistributed
             MpiLibrary.Check(_mpi.Allreduce(MpiLibrary.InPlace, (IntPtr)data, values.Length, _mpi.Double, Op(op), _mpi.CommWorld), "MPI_Allreduce");
     }
 
-    public void Broadcast(Tensor tensor, int root = 0)
+    public void Broadcast(Tensor tensor, int root = 0) => InChunks(tensor, (data, count, type) =>
+        MpiLibrary.Check(_mpi.Bcast(data, count, type, root, _mpi.CommWorld), "MPI_Bcast"));
+
+    /// <summary>Runs <paramref name="call"/> (start, element count, MPI type) over the tensor's memory in chunks MPI's int counts can hold.</summary>
+    void InChunks(Tensor tensor, Action<IntPtr, int, IntPtr> call)
     {
         var (data, type, elementSize) = Buffer(tensor);
         for (long done = 0, count = tensor.NumberOfElements; done < count; done += MaxChunk)
-        {
-            int chunk = (int)Math.Min(MaxChunk, count - done);
-            MpiLibrary.Check(_mpi.Bcast(data + (nint)(done * elementSize), chunk, type, root, _mpi.CommWorld), "MPI_Bcast");
-        }
+            call(data + (nint)(done * elementSize), (int)Math.Min(MaxChunk, count - done), type);
         GC.KeepAlive(tensor);
     }
 

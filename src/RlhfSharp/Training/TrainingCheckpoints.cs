@@ -1,5 +1,4 @@
 using System.Globalization;
-using TorchSharp.Modules;
 
 namespace RlhfSharp.Training;
 
@@ -13,14 +12,7 @@ public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
     public const string OptimizerFileName = "optimizer.bin";
     public string Root { get; } = Path.Combine(outputDirectory, "checkpoints");
 
-    public string Save<TExample>(ITrainingObjective<TExample> objective, AdamW optimizer, TrainerState state) =>
-        Save(objective.SavePretrained, optimizer, state);
-
-    /// <summary>Saves a checkpoint whose model (and any extra state files) <paramref name="saveModel"/> writes into a folder.</summary>
-    public string Save(Action<string> saveModel, AdamW optimizer, TrainerState state) =>
-        Save(saveModel, dir => optimizer.save_state_dict(Path.Combine(dir, OptimizerFileName)), state);
-
-    /// <summary>Saves a checkpoint whose model and optimizer state the two actions write into a folder.</summary>
+    /// <summary>Saves a checkpoint whose model (and any extra state files) and optimizer state the two actions write into a folder.</summary>
     public string Save(Action<string> saveModel, Action<string> saveOptimizer, TrainerState state)
     {
         Directory.CreateDirectory(Root);
@@ -52,18 +44,6 @@ public sealed class TrainingCheckpoints(string outputDirectory, int keep = 2)
         : [];
 
     public string? Latest => List().LastOrDefault();
-
-    /// <summary>Restores weights and optimizer state from <paramref name="checkpoint"/> and returns its trainer state.</summary>
-    public static TrainerState Restore<TExample>(string checkpoint, ITrainingObjective<TExample> objective, AdamW optimizer) =>
-        Restore(checkpoint, objective.LoadCheckpointWeights, optimizer);
-
-    public static TrainerState Restore(string checkpoint, Action<string> loadModel, AdamW optimizer) =>
-        Restore(checkpoint, loadModel, dir =>
-        {
-            string optimizerPath = Path.Combine(dir, OptimizerFileName);
-            if (!File.Exists(optimizerPath)) throw new RlhfException($"{optimizerPath}: optimizer state missing from the checkpoint");
-            optimizer.load_state_dict(optimizerPath);
-        });
 
     /// <summary>Restores weights and optimizer state through the two actions and returns the trainer state.</summary>
     public static TrainerState Restore(string checkpoint, Action<string> loadModel, Action<string> loadOptimizer)

@@ -114,7 +114,6 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         long steps, TextWriter? messages)
     {
         DistributedReport.Finish(_world, optimizer, objective.Model.parameters(), options.ZeroStage, outputDirectory, messages);
-        _world.Barrier(); // the files rank 0 wrote are complete when any rank returns
         return new TrainingSummary(steps, lastTrain, lastEval);
     }
 

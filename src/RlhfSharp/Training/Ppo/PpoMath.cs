@@ -44,10 +44,7 @@ public static partial class PpoMath
     public static Tensor Whiten(Tensor x, Tensor mask, bool shiftMean = true)
     {
         using var scope = NewDisposeScope();
-        var mean = MaskedMean(x, mask);
-        var whitened = (x - mean) * (MaskedVariance(x, mask) + WhitenEpsilon).rsqrt();
-        if (!shiftMean) whitened = whitened + mean;
-        return (whitened * mask).MoveToOuterDisposeScope();
+        return Whitened(x, mask, MaskedMean(x, mask), (MaskedVariance(x, mask) + WhitenEpsilon).rsqrt(), shiftMean).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -57,8 +54,14 @@ public static partial class PpoMath
     public static Tensor Whiten(Tensor x, Tensor mask, double mean, double variance, bool shiftMean = true)
     {
         using var scope = NewDisposeScope();
-        var whitened = (x - mean) * (1 / Math.Sqrt(variance + WhitenEpsilon));
+        return Whitened(x, mask, tensor(mean), tensor(1 / Math.Sqrt(variance + WhitenEpsilon)), shiftMean).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>(x - mean) * scale on real tokens, the mean added back unless <paramref name="shiftMean"/>; padding 0.</summary>
+    static Tensor Whitened(Tensor x, Tensor mask, Tensor mean, Tensor scale, bool shiftMean)
+    {
+        var whitened = (x - mean) * scale;
         if (!shiftMean) whitened = whitened + mean;
-        return (whitened * mask).MoveToOuterDisposeScope();
+        return whitened * mask;
     }
 }

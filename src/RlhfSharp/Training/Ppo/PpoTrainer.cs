@@ -133,7 +133,6 @@ public sealed class PpoTrainer(
     PpoSummary Finish(DataParallelOptimizer optimizer, PpoSummary summary)
     {
         DistributedReport.Finish(_world, optimizer, policy.parameters(), options.ZeroStage, outputDirectory, _log);
-        _world.Barrier(); // the files rank 0 wrote are complete when any rank returns
         return summary;
     }
 
