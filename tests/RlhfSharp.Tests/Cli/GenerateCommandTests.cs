@@ -81,6 +81,123 @@ public class GenerateCommandTests
         Assert.Single(result.Error.Trim().Split('\n'));
     }
 
+    static string[] IdLines(CliResult result) =>
+        result.Output.Split('\n').Where(l => l.StartsWith("ids:", StringComparison.Ordinal)).ToArray();
+
+    static string PromptFile(params string[] lines)
+    {
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "prompts.jsonl");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    static CliResult Sample(params string[] extra) =>
+        CliRunner.Run(["generate", "--model", TrainingCommandTestsModels.TinyModel, "--max-new-tokens", "6", "--seed", "11", .. extra]);
+
+    [Fact]
+    public void Every_prompt_gets_its_own_draw_across_batches()
+    {
+        string prompts = PromptFile([.. Enumerable.Repeat("{\"prompt\": \"The weather today\"}", 4)]);
+        var result = Sample("--prompts", prompts, "--batch-size", "2");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var ids = IdLines(result);
+        Assert.Equal(4, ids.Length);
+        Assert.Equal(4, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public void Repeated_prompts_one_per_batch_give_different_samples()
+    {
+        var result = Sample("--prompt", "Hello", "--prompt", "Hello", "--prompt", "Hello", "--batch-size", "1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(3, IdLines(result).Distinct().Count());
+    }
+
+    [Fact]
+    public void Samples_do_not_depend_on_the_batch_size_and_repeat_with_the_seed()
+    {
+        string prompts = PromptFile("{\"prompt\": \"The weather today\"}", "{\"prompt\": \"My neighbour said that\"}", "{\"prompt\": \"The weather today\"}");
+        var one = IdLines(Sample("--prompts", prompts, "--batch-size", "1"));
+        var three = IdLines(Sample("--prompts", prompts, "--batch-size", "3"));
+        Assert.Equal(3, one.Length);
+        Assert.Equal(one, three);
+        Assert.Equal(one, IdLines(Sample("--prompts", prompts, "--batch-size", "1")));
+        Assert.NotEqual(one, IdLines(Sample("--prompts", prompts, "--batch-size", "1", "--seed", "12")));
+    }
+
+    [Fact]
+    public void Output_rows_hold_the_prompt_text()
+    {
+        string output = Path.Combine(TestPaths.NewTempDirectory(), "out.jsonl");
+        var result = Sample("--prompt", "Hello there", "--prompt", "Good\\nmorning", "--output", output);
+        Assert.True(result.ExitCode == 0, result.Error);
+        var rows = File.ReadAllLines(output).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+        Assert.Equal(["Hello there", "Good\nmorning"], rows.Select(r => (string?)r["prompt"]));
+    }
+
+    /// <summary>A console that, when the second result is printed, looks at what the output file already holds.</summary>
+    sealed class PeekingWriter(string outputPath) : StringWriter
+    {
+        public int? RowsOnDiskAtSecondResult;
+
+        public override void Write(string? value)
+        {
+            base.Write(value);
+            if (RowsOnDiskAtSecondResult is null && ToString().Contains("[1]"))
+                RowsOnDiskAtSecondResult = File.Exists(outputPath) ? File.ReadAllLines(outputPath).Length : 0;
+        }
+
+        public override void Write(char value)
+        {
+            base.Write(value);
+            if (value == ']') Write("");
+        }
+    }
+
+    [Fact]
+    public void Output_is_written_as_each_batch_finishes()
+    {
+        string output = Path.Combine(TestPaths.NewTempDirectory(), "out.jsonl");
+        var console = new PeekingWriter(output);
+        int code = RlhfSharp.Cli.CliApp.Run(["generate", "--model", TrainingCommandTestsModels.TinyModel, "--max-new-tokens", "3",
+            "--prompt", "one", "--prompt", "two", "--prompt", "three", "--batch-size", "1", "--output", output], console, new StringWriter());
+        Assert.Equal(0, code);
+        Assert.Equal(1, console.RowsOnDiskAtSecondResult);
+        Assert.Equal(3, File.ReadAllLines(output).Length);
+    }
+
+    [Fact]
+    public void Over_long_prompts_are_cut_from_the_left_and_counted()
+    {
+        var tokenizer = RlhfSharp.Tokenization.TokenizerLoader.FromDirectory(TrainingCommandTestsModels.TinyModel)!;
+        string longPrompt = string.Concat(Enumerable.Range(0, 60).Select(i => $"word{i} ")) + "end";
+        var full = tokenizer.Encode(longPrompt);
+        Assert.True(full.Count > 128, $"{full.Count} tokens");
+        string output = Path.Combine(TestPaths.NewTempDirectory(), "out.jsonl");
+        var result = Sample("--prompt", longPrompt, "--prompt", "short", "--output", output);
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("1 of 2 prompts", result.Output);
+        var promptIds = File.ReadAllLines(output).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!["prompt_ids"]!.AsArray().Select(n => (int)n!).ToList()).ToList();
+        Assert.Equal(full.Skip(full.Count - (128 - 6)), promptIds[0]); // the model's 128 positions minus 6 new tokens, the end kept
+        Assert.Equal(tokenizer.Encode("short"), promptIds[1]);
+    }
+
+    [Fact]
+    public void Prompts_files_are_read_as_eval_toxicity_reads_them()
+    {
+        string rtp = PromptFile([.. File.ReadLines(TestPaths.Shared("real-toxicity-prompts", "nontoxic.jsonl")).Take(2)]);
+        var expected = RlhfSharp.Evaluation.Toxicity.ToxicityPromptReader.Read(rtp).Select(p => p.Text).ToList();
+        string text = Path.Combine(TestPaths.NewTempDirectory(), "prompts.txt");
+        File.WriteAllLines(text, ["The weather today", "", "My neighbour said"]);
+        foreach (var (file, prompts) in new[] { (rtp, expected), (text, ["The weather today", "My neighbour said"]) })
+        {
+            string output = Path.Combine(TestPaths.NewTempDirectory(), "out.jsonl");
+            var result = Sample("--prompts", file, "--output", output);
+            Assert.True(result.ExitCode == 0, result.Error);
+            Assert.Equal(prompts, File.ReadAllLines(output).Select(l => (string?)System.Text.Json.Nodes.JsonNode.Parse(l)!["prompt"]));
+        }
+    }
+
     [Fact]
     public void Unknown_options_are_rejected()
     {

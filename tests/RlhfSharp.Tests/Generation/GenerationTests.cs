@@ -51,6 +51,21 @@ public class GenerationTests
     }
 
     [Fact]
+    public void Each_row_samples_from_its_own_stream()
+    {
+        using var model = TinyModels.Create("gpt2");
+        var generator = new TextGenerator(model);
+        var options = new SamplingOptions { MaxNewTokens = 12, Temperature = 1.5, StopAtEos = false, Seed = 7 };
+        var pair = generator.Generate(Prompts, options);
+        // What else is in the batch does not change a row's draws...
+        Assert.Equal(pair[1].TokenIds, generator.Generate([Prompts[0], Prompts[1], Prompts[0]], options)[1].TokenIds);
+        Assert.Equal(pair[0].TokenIds, generator.Generate([Prompts[0]], options)[0].TokenIds);
+        // ...and the same prompt twice gives two independent draws.
+        var twice = generator.Generate([Prompts[1], Prompts[1]], options);
+        Assert.NotEqual(twice[0].TokenIds, twice[1].TokenIds);
+    }
+
+    [Fact]
     public void Generation_stops_at_eos_and_keeps_it()
     {
         using var model = TinyModels.Create("gpt2");
