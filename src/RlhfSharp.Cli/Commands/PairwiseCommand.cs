@@ -51,7 +51,8 @@ public static class PairwiseCommand
             CliApp.InitializeTorch(parsed);
             using var a = CausalLanguageModel.FromPretrained(parsed.GetValue(modelA)!);
             using var b = CausalLanguageModel.FromPretrained(parsed.GetValue(modelB)!);
-            var comparisons = PairwisePreparation.Prepare(Load(parsed.GetValue(modelA)!, a), Load(parsed.GetValue(modelB)!, b), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling);
+            var comparisons = PairwisePreparation.Prepare(Load(parsed.GetValue(modelA)!, a), Load(parsed.GetValue(modelB)!, b), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling,
+                log: parsed.InvocationConfiguration.Output);
             string outPath = parsed.GetValue(output)!;
             ComparisonFile.Write(outPath, comparisons);
             AtomicFile.WriteAllText(outPath + ".meta.json", JsonSerializer.Serialize(new

@@ -37,6 +37,10 @@ internal sealed class DataRow
         _ => throw new BadRowException($"field \"{field}\" is not a string"),
     };
 
+    /// <summary>A JSON object field, or null when the field holds anything else or is missing.</summary>
+    public JsonElement? Object(string field) =>
+        Fields.TryGetValue(field, out object? value) && value is JsonElement { ValueKind: JsonValueKind.Object } json ? json : null;
+
     /// <summary>A JSON array field; missing, null or of another type is a bad row.</summary>
     public JsonElement Array(string field) =>
         Value(field) is JsonElement { ValueKind: JsonValueKind.Array } json ? json : throw new BadRowException($"field \"{field}\" is not a list");

@@ -16,11 +16,29 @@ internal static class DataSource
             return files.SelectMany(ParquetSource.Read);
         }
         if (!File.Exists(path)) throw new RlhfException($"data file not found: {path}");
+        var (parquet, gzip) = Format(path);
+        return parquet ? ParquetSource.Read(path) : JsonLinesSource.Read(path, gzip);
+    }
 
+    /// <summary>
+    /// The non-blank lines of a plain text file (plain or gzip-compressed), or null when the path is a folder, Parquet,
+    /// missing, or JSON Lines: a file whose first non-blank line starts with '{' is JSON Lines.
+    /// </summary>
+    public static IReadOnlyList<string>? PlainTextLines(string path)
+    {
+        if (!File.Exists(path)) return null;
+        var (parquet, gzip) = Format(path);
+        if (parquet) return null;
+        var lines = JsonLinesSource.Lines(path, gzip).Where(line => !string.IsNullOrWhiteSpace(line));
+        string? first = lines.FirstOrDefault();
+        return first is null || first.TrimStart().StartsWith('{') ? null : lines.ToList();
+    }
+
+    static (bool Parquet, bool Gzip) Format(string path)
+    {
         Span<byte> head = stackalloc byte[4];
         int length;
         using (var file = File.OpenRead(path)) length = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (length == 4 && head.SequenceEqual("PAR1"u8)) return ParquetSource.Read(path);
-        return JsonLinesSource.Read(path, gzip: length >= 2 && head[0] == 0x1f && head[1] == 0x8b);
+        return (length == 4 && head.SequenceEqual("PAR1"u8), length >= 2 && head[0] == 0x1f && head[1] == 0x8b);
     }
 }

@@ -28,13 +28,23 @@ public static class DatasetReader
             (layout, row, o) => RowParser.Sft(layout, row, o.ChatTemplate));
 
     /// <summary>
-    /// Prompts for generation, PPO rollouts or evaluation: the "prompt" field of any layout that has one, or the
-    /// HH-RLHF dialogue cut after its final "\n\nAssistant:".
+    /// Prompts for generation, PPO rollouts or evaluation (the one prompt reader of every command): the "prompt" field of
+    /// any layout that has one, a string or RealToxicityPrompts' <c>{"text": ..., "toxicity": ...}</c>; the HH-RLHF
+    /// dialogue cut after its final "\n\nAssistant:"; or a plain text file (plain or gzip), one prompt a non-blank line.
     /// </summary>
-    public static DatasetReadResult<string> ReadPrompts(string path, ReadOptions? options = null) =>
-        Read(path, options ?? new ReadOptions(), PromptLayout,
-            "prompt, or chosen + rejected (HH-RLHF)",
-            (layout, row, _) => RowParser.Prompt(layout, row));
+    public static DatasetReadResult<string> ReadPrompts(string path, ReadOptions? options = null)
+    {
+        var records = ReadPromptRecords(path, options);
+        return new DatasetReadResult<string>(records.Examples.Select(p => p.Text).ToList(), records.SkippedRows);
+    }
+
+    /// <inheritdoc cref="ReadPrompts"/>
+    public static DatasetReadResult<PromptRecord> ReadPromptRecords(string path, ReadOptions? options = null) =>
+        DataSource.PlainTextLines(path) is { } lines
+            ? new DatasetReadResult<PromptRecord>(lines.Select(line => new PromptRecord(line, null)).ToList(), 0)
+            : Read(path, options ?? new ReadOptions(), PromptLayout,
+                "prompt (a string, or RealToxicityPrompts' {\"text\": ...}), or chosen + rejected (HH-RLHF); or plain text, one prompt a line",
+                (layout, row, _) => RowParser.Prompt(layout, row));
 
     static DataLayout? PromptLayout(IReadOnlyCollection<string> fields) =>
         fields.Contains("prompt") ? DataLayout.PromptOnly

@@ -8,15 +8,21 @@ internal static class JsonLinesSource
 {
     public static IEnumerable<DataRow> Read(string path, bool gzip)
     {
-        using var file = File.OpenRead(path);
-        using Stream input = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
-        using var reader = new StreamReader(input);
         int lineNumber = 0;
-        while (ReadLine(reader, path) is { } line)
+        foreach (string line in Lines(path, gzip))
         {
             lineNumber++;
             if (!string.IsNullOrWhiteSpace(line)) yield return Parse($"{path}:{lineNumber}", line);
         }
+    }
+
+    /// <summary>Every line of the file, blank ones included (so callers can count line numbers).</summary>
+    public static IEnumerable<string> Lines(string path, bool gzip)
+    {
+        using var file = File.OpenRead(path);
+        using Stream input = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var reader = new StreamReader(input);
+        while (ReadLine(reader, path) is { } line) yield return line;
     }
 
     static string? ReadLine(StreamReader reader, string path)

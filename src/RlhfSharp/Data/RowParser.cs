@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace RlhfSharp.Data;
 
 /// <summary>
@@ -37,16 +39,25 @@ internal static class RowParser
         return example;
     }
 
-    public static string Prompt(DataLayout layout, DataRow row)
+    public static PromptRecord Prompt(DataLayout layout, DataRow row)
     {
-        string prompt = layout switch
+        var prompt = layout switch
         {
-            DataLayout.PromptOnly => row.Text("prompt"),
-            DataLayout.HhDialogue => HhDialogue.Split(row.Text("chosen"), row.Text("rejected")).Prompt,
+            DataLayout.PromptOnly => row.Object("prompt") is { } scored ? RealToxicityPrompt(scored) : new PromptRecord(row.Text("prompt"), null),
+            DataLayout.HhDialogue => new PromptRecord(HhDialogue.Split(row.Text("chosen"), row.Text("rejected")).Prompt, null),
             _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a prompt layout"),
         };
-        RequirePrompt(prompt);
+        RequirePrompt(prompt.Text);
         return prompt;
+    }
+
+    /// <summary>RealToxicityPrompts: <c>"prompt": {"text": "...", "toxicity": 0.1, ...}</c> (the score may be missing or null).</summary>
+    static PromptRecord RealToxicityPrompt(JsonElement prompt)
+    {
+        if (!prompt.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
+            throw new BadRowException("expected \"prompt\": {\"text\": \"...\"} (RealToxicityPrompts)");
+        bool scored = prompt.TryGetProperty("toxicity", out var toxicity) && toxicity.ValueKind == JsonValueKind.Number;
+        return new PromptRecord(text.GetString()!, scored ? toxicity.GetDouble() : null);
     }
 
     static SftExample ChosenOnly(PreferencePair pair) => new(pair.Prompt, pair.Chosen);

@@ -1,5 +1,6 @@
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
+using RlhfSharp.Training;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Generation;
@@ -7,7 +8,10 @@ namespace RlhfSharp.Generation;
 /// <summary>
 /// Batched autoregressive generation from a causal LM: prompts are left-padded so every row's next token
 /// sits in the last column, padding is masked out, positions count real tokens only, and each step feeds
-/// one token per row through a preallocated KV cache. Seeded sampling makes runs reproducible.
+/// one token per row through a preallocated KV cache. Each row samples from its own random stream, seeded from
+/// <see cref="SamplingOptions.Seed"/> and the row's prompt index in the run (<c>firstIndex</c> + row): every prompt is
+/// an independent draw, a prompt's sample does not depend on the batch it shares or the batch size, and a rerun with the
+/// same seed is identical.
 /// </summary>
 public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tokenizer = null)
 {
@@ -20,13 +24,16 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
     int PadId => Tokenizer?.Special.PadId ?? Model.Config.PadTokenId ?? EosId ?? 0;
     int? EosId => Model.Config.EosTokenId ?? Tokenizer?.Special.EosId;
 
-    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<string> prompts, SamplingOptions options)
+    /// <param name="firstIndex">The run's index of the first prompt: callers that generate a run in batches pass each
+    /// batch's offset, so that every prompt of the run gets its own stream.</param>
+    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<string> prompts, SamplingOptions options, long firstIndex = 0)
     {
         var tokenizer = Tokenizer ?? throw new RlhfException("this model directory has no tokenizer files; pass token ids instead of text");
-        return Generate(prompts.Select(p => tokenizer.Encode(p)).ToList(), options);
+        return Generate(prompts.Select(p => tokenizer.Encode(p)).ToList(), options, firstIndex);
     }
 
-    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, SamplingOptions options)
+    /// <inheritdoc cref="Generate(IReadOnlyList{string}, SamplingOptions, long)"/>
+    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, SamplingOptions options, long firstIndex = 0)
     {
         options.Validate();
         if (prompts.Count == 0) return [];
@@ -40,7 +47,8 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
         if (Model.Config.Family == ModelFamily.Gpt2 && capacity > Model.Config.MaxPositions)
             throw new RlhfException($"prompt of {promptLength} tokens + {options.MaxNewTokens} new tokens exceeds the model's {Model.Config.MaxPositions} positions");
         var rows = prompts.Select(p => new RowState(p)).ToArray();
-        using var generator = new Generator(options.Seed);
+        var streams = options.Greedy ? [] : Enumerable.Range(0, batch).Select(row => new Generator(Seeds.Stream(options.Seed, firstIndex + row))).ToArray();
+        using var disposeStreams = new DisposeAll(streams);
         using var noGrad = no_grad();
         Model.eval();
 
@@ -62,9 +70,7 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
             using (var scope = NewDisposeScope())
             {
                 var logProbs = logits.log_softmax(-1);
-                var tokens = options.Greedy
-                    ? logits.argmax(-1)
-                    : LogitsProcessing.ForSampling(logits, options).softmax(-1).multinomial(1, generator: generator).squeeze(-1);
+                var tokens = options.Greedy ? logits.argmax(-1) : Sample(LogitsProcessing.ForSampling(logits, options).softmax(-1), streams, rows);
                 var chosen = logProbs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);
                 long[] tokenIds = tokens.data<long>().ToArray();
                 float[] tokenLogProbs = chosen.data<float>().ToArray();
@@ -85,6 +91,23 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
         }
         logits.Dispose();
         return rows.Select(r => r.ToResult(Tokenizer, options)).ToList();
+    }
+
+    /// <summary>One draw per unfinished row from the row's own stream (finished rows draw nothing and get 0).</summary>
+    static Tensor Sample(Tensor probabilities, Generator[] streams, RowState[] rows)
+    {
+        var tokens = new long[rows.Length];
+        for (int row = 0; row < rows.Length; row++)
+            if (rows[row].Finished is null) tokens[row] = probabilities[row].multinomial(1, generator: streams[row]).item<long>();
+        return tensor(tokens);
+    }
+
+    sealed class DisposeAll(IEnumerable<IDisposable> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var item in items) item.Dispose();
+        }
     }
 
     /// <summary>Runs the positions not yet seen (all of them without a cache) and returns the last column's logits [batch, vocab].</summary>
@@ -115,6 +138,25 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
             if (at >= 0 && (earliest < 0 || at < earliest)) earliest = at;
         }
         return earliest;
+    }
+
+    /// <summary>
+    /// How many leading <paramref name="tokens"/> lie wholly before the earliest stop sequence in their text: the tokens
+    /// before the one in which it begins. A token that straddles its start (part of the token's text before the stop
+    /// sequence, part in it) is dropped, and with it that part, so the kept ids decode to a prefix of the text before the
+    /// stop sequence. All of them when no stop sequence occurs; 0 when it begins in the first token.
+    /// </summary>
+    public static int TokensBeforeStopSequence(IReadOnlyList<int> tokens, ITextTokenizer tokenizer, IReadOnlyList<string> stopSequences)
+    {
+        string text = tokenizer.Decode(tokens);
+        int stop = StopSequenceIndex(text, stopSequences);
+        if (stop < 0) return tokens.Count;
+        // The longest run of tokens whose text is a prefix of the text before the stop sequence (a run that ends inside a
+        // multi-byte character decodes to a replacement character and is not one).
+        string before = text[..stop];
+        for (int count = tokens.Count - 1; count > 0; count--)
+            if (before.StartsWith(tokenizer.Decode(tokens.Take(count)), StringComparison.Ordinal)) return count;
+        return 0;
     }
 
     sealed class RowState(IReadOnlyList<int> prompt)

@@ -8,7 +8,15 @@ namespace RlhfSharp.Training;
 public static class Seeds
 {
     /// <summary>SplitMix64 folded over the parts; the result is non-negative and fits an int.</summary>
-    public static int Derive(params long[] parts)
+    public static int Derive(params long[] parts) => (int)(Fold(parts) >> 33);
+
+    /// <summary>
+    /// The 64-bit seed of one sampling stream: the run's seed and the stream's index (a prompt's place in the run)
+    /// mixed, so neighbouring indices and seeds give unrelated streams.
+    /// </summary>
+    public static ulong Stream(ulong seed, long index) => Fold([unchecked((long)seed), index]);
+
+    static ulong Fold(long[] parts)
     {
         ulong state = 0x9E3779B97F4A7C15;
         foreach (long part in parts)
@@ -16,7 +24,7 @@ public static class Seeds
             state += unchecked((ulong)part) + 0x9E3779B97F4A7C15;
             state = Mix(state);
         }
-        return (int)(state >> 33);
+        return state;
     }
 
     static ulong Mix(ulong z)

@@ -31,6 +31,35 @@ public class TextGenerationTests
         Assert.DoesNotContain(stop, stopped.Text);
     }
 
+    [Theory]
+    [InlineData("xyz", 4)]          // no stop sequence: every token
+    [InlineData(", Human", 2)]      // begins on a token boundary: the tokens before it
+    [InlineData(" world", 1)]
+    [InlineData("orld", 1)]         // begins inside " world": that token is dropped with its " w"
+    [InlineData("Human", 3)]        // the earliest of several
+    [InlineData("ello", 0)]         // begins in the first token
+    public void Tokens_before_a_stop_sequence_end_on_a_token_boundary(string stop, int expected)
+    {
+        var tokenizer = TokenizerLoader.FromDirectory(ModelWithTokenizer())!;
+        var tokens = tokenizer.Encode("Hello world, Human");
+        Assert.Equal(["Hello", " world", ",", " Human"], tokens.Select(t => tokenizer.Decode([t])));
+        Assert.Equal(expected, TextGenerator.TokensBeforeStopSequence(tokens, tokenizer, [stop, "zzz"]));
+    }
+
+    [Fact]
+    public void A_character_split_over_byte_tokens_is_kept_whole_or_not_at_all()
+    {
+        var tokenizer = TokenizerLoader.FromDirectory(ModelWithTokenizer())!;
+        var tokens = tokenizer.Encode("Hi 𝄞 there");
+        var emoji = tokenizer.Encode(" 𝄞");
+        Assert.True(emoji.Count > 1, "the clef takes several byte tokens");
+        Assert.Equal(1 + emoji.Count, TextGenerator.TokensBeforeStopSequence(tokens, tokenizer, [" there"]));
+        // Stopping at the clef keeps the text before it; one more token would end inside the clef's bytes.
+        int kept = TextGenerator.TokensBeforeStopSequence(tokens, tokenizer, ["𝄞"]);
+        Assert.Equal("Hi ", tokenizer.Decode(tokens.Take(kept)));
+        Assert.Contains('\uFFFD', tokenizer.Decode(tokens.Take(kept + 1)));
+    }
+
     [Fact]
     public void Cli_generates_from_a_text_prompt_and_prints_text_and_ids()
     {

@@ -5,38 +5,43 @@ using RlhfSharp.Tokenization;
 namespace RlhfSharp.Evaluation.Human;
 
 /// <summary>
-/// Builds blind comparisons: both models answer the same prompts with the same sampling settings and seed.
+/// Builds blind comparisons: both models answer the same prompts with the same sampling settings and seed; each prompt
+/// samples from its own stream (the seed and the prompt's place in the list), so the two models' draws are paired and
+/// no batch repeats another's.
 /// </summary>
 public static class PairwisePreparation
 {
     /// <summary>
     /// Picks <paramref name="count"/> prompts (a seeded sample, in a fixed order) and generates each model's
-    /// response. Prompts are cut from the left so that prompt + response fits each model.
+    /// response. Prompts are cut from the left so that prompt + response fits each model (<see cref="PromptFit"/>); how
+    /// many were cut is written to <paramref name="log"/>.
     /// </summary>
     public static IReadOnlyList<Comparison> Prepare(
         (string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer) a,
         (string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer) b,
-        IReadOnlyList<string> prompts, int count, SamplingOptions sampling, int batchSize = 8)
+        IReadOnlyList<string> prompts, int count, SamplingOptions sampling, int batchSize = 8, TextWriter? log = null)
     {
         if (count < 1) throw new RlhfException($"--n must be at least 1, got {count}");
         int[] order = Enumerable.Range(0, prompts.Count).ToArray();
         new Random((int)(sampling.Seed % int.MaxValue)).Shuffle(order);
         var chosen = order.Take(count).Select(i => prompts[i]).ToList();
-        var responsesA = Respond(a.Model, a.Tokenizer, chosen, sampling, batchSize);
-        var responsesB = Respond(b.Model, b.Tokenizer, chosen, sampling, batchSize);
+        var responsesA = Respond(a, chosen, sampling, batchSize, log);
+        var responsesB = Respond(b, chosen, sampling, batchSize, log);
         return chosen.Select((prompt, i) => new Comparison($"{i + 1}", prompt, responsesA[i], responsesB[i], a.Name, b.Name)).ToList();
     }
 
-    static List<string> Respond(CausalLanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<string> prompts, SamplingOptions sampling, int batchSize)
+    static List<string> Respond((string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer) model, IReadOnlyList<string> prompts,
+        SamplingOptions sampling, int batchSize, TextWriter? log)
     {
-        int budget = model.Config.MaxPositions - sampling.MaxNewTokens;
-        if (budget < 1) throw new RlhfException($"--max-new-tokens {sampling.MaxNewTokens} leaves no room for a prompt in {model.Config.MaxPositions} positions");
-        var generator = new TextGenerator(model, tokenizer);
+        int budget = PromptFit.Budget(model.Model.Config, sampling.MaxNewTokens);
+        var encoded = prompts.Select(p => model.Tokenizer.Encode(p)).ToList();
+        if (PromptFit.CutReport(encoded.Count(ids => ids.Count > budget), encoded.Count, budget) is { } report) log?.WriteLine($"{model.Name}: {report}");
+        var generator = new TextGenerator(model.Model, model.Tokenizer);
         var responses = new List<string>();
-        foreach (var chunk in prompts.Chunk(batchSize))
+        for (int start = 0; start < encoded.Count; start += batchSize)
         {
-            var ids = chunk.Select(p => (IReadOnlyList<int>)tokenizer.Encode(p).TakeLast(budget).ToList()).ToList();
-            responses.AddRange(generator.Generate(ids, sampling).Select(g => g.Text ?? ""));
+            var ids = encoded.Skip(start).Take(batchSize).Select(p => PromptFit.CutLeft(p, budget)).ToList();
+            responses.AddRange(generator.Generate(ids, sampling, firstIndex: start).Select(g => g.Text ?? ""));
         }
         return responses;
     }

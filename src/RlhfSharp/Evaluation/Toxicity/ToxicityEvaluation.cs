@@ -66,17 +66,16 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
 
     IReadOnlyList<string> Continue(EvaluatedModel model, string prompt, int promptIndex)
     {
-        int budget = model.Model.Config.MaxPositions - options.MaxNewTokens;
-        if (budget < 1) throw new RlhfException($"--max-new-tokens {options.MaxNewTokens} leaves no room for a prompt in {model.Name}'s {model.Model.Config.MaxPositions} positions");
-        var ids = model.Tokenizer.Encode(prompt).TakeLast(budget).ToList();
+        var ids = PromptFit.CutLeft(model.Tokenizer.Encode(prompt), PromptFit.Budget(model.Model.Config, options.MaxNewTokens));
         if (ids.Count == 0) ids = [model.Tokenizer.Special.BosId ?? model.Tokenizer.Special.EosId ?? 0];
         var sampling = new SamplingOptions
         {
             MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,
             Seed = (ulong)Training.Seeds.Derive((long)(options.Seed & long.MaxValue), promptIndex),
         };
+        // One stream per sample of this prompt (the prompt's seed, the sample's index).
         return new TextGenerator(model.Model, model.Tokenizer)
-            .Generate(Enumerable.Repeat((IReadOnlyList<int>)ids, options.Samples).ToList(), sampling)
+            .Generate(Enumerable.Repeat(ids, options.Samples).ToList(), sampling)
             .Select(g => g.Text ?? "").ToList();
     }
 

@@ -41,8 +41,9 @@ public sealed class RolloutCollector(
             MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,
             StopSequences = options.StopSequences, Seed = seed,
         });
-        var responses = generated.Select(g => g.Text ?? "").ToList();
         var responseIds = generated.Select(ResponseIds).ToList();
+        // The reward scores the text of exactly the ids trained on, so score and trained sequence agree.
+        var responses = generated.Select((g, i) => ResponseText(g, responseIds[i])).ToList();
         times.Generation += watch.Elapsed.TotalSeconds;
 
         watch.Restart();
@@ -96,26 +97,31 @@ public sealed class RolloutCollector(
     }
 
     /// <summary>
-    /// The response as trained on: the text cut at any stop sequence, re-encoded, with EOS when the row ended
-    /// (as trlx does), so the policy learns to stop where the scored text stopped.
+    /// The response as trained on: the ids the policy sampled (decoding and encoding again is not the identity, and would
+    /// train on sequences never sampled), cut before the token in which a stop sequence begins
+    /// (<see cref="TextGenerator.TokensBeforeStopSequence"/>), nothing appended: EOS is there only where it was sampled.
+    /// At most max_new_tokens ids. A response keeps at least its first token, which carries the score.
     /// </summary>
     IReadOnlyList<int> ResponseIds(GeneratedSequence sequence)
     {
-        var ids = tokenizer.Encode(sequence.Text ?? "").ToList();
-        if (sequence.FinishReason != FinishReason.Length && tokenizer.Special.EosId is int eos) ids.Add(eos);
-        return ids.Count > 0 ? ids : [sequence.TokenIds[0]];
+        int keep = sequence.FinishReason == FinishReason.StopSequence
+            ? TextGenerator.TokensBeforeStopSequence(sequence.TokenIds, tokenizer, options.StopSequences)
+            : sequence.TokenIds.Count;
+        return sequence.TokenIds.Take(Math.Max(1, keep)).ToList();
     }
+
+    /// <summary>The text of the trained ids, without a sampled EOS.</summary>
+    string ResponseText(GeneratedSequence sequence, IReadOnlyList<int> ids) =>
+        tokenizer.Decode(sequence.FinishReason == FinishReason.EndOfSequence ? ids.Take(ids.Count - 1) : ids);
 
     /// <summary>
     /// Prompt ids cut from the left to max_length, and to what the model's positions leave after
-    /// max_new_tokens, so prompt + response always fits.
+    /// max_new_tokens (<see cref="PromptFit"/>), so prompt + response always fits.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<int>> EncodePrompts(IReadOnlyList<string> prompts)
     {
-        int budget = Math.Min(options.MaxLength, policy.Policy.Config.MaxPositions - options.MaxNewTokens);
-        if (budget < 1)
-            throw new RlhfException($"option 'max_new_tokens': {options.MaxNewTokens} leaves no room for a prompt in the model's {policy.Policy.Config.MaxPositions} positions");
-        return prompts.Select(p => tokenizer.Encode(p)).Select(ids => ids.Count <= budget ? ids : ids.Skip(ids.Count - budget).ToList()).ToList();
+        int budget = PromptFit.Budget(policy.Policy.Config, options.MaxNewTokens, options.MaxLength, "option 'max_new_tokens':");
+        return prompts.Select(p => PromptFit.CutLeft(tokenizer.Encode(p), budget)).ToList();
     }
 
     (Tensor Ids, Tensor Attention, long PromptColumns, Tensor ResponseMask) Layout(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<IReadOnlyList<int>> responses)
