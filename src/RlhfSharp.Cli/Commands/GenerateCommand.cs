@@ -2,19 +2,26 @@ using System.CommandLine;
 using System.Text.Json;
 using RlhfSharp.Data;
 using RlhfSharp.Generation;
-using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
 using Spectre.Console;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary>`rlhf generate`: continuations of prompts from a Hugging Face model directory.</summary>
+/// <summary>
+/// `rlhf generate`: continuations of prompts from a Hugging Face model directory. Prompt i samples from its own stream
+/// (the seed and i), so results do not depend on --batch-size; prompts longer than the model's positions leave beside
+/// --max-new-tokens are cut from the left, as ppo and eval pairwise prepare cut them.
+/// </summary>
 public static class GenerateCommand
 {
     static readonly Option<string> Model = new("--model") { Description = "Hugging Face model directory (config.json + safetensors)", Required = true };
     static readonly Option<string[]> Prompt = new("--prompt") { Description = "prompt text (repeat for a batch; \\n escapes understood)" };
-    static readonly Option<string?> Prompts = new("--prompts") { Description = "prompts file: JSONL/Parquet with a \"prompt\" field, or HH-RLHF dialogues (cut at the final Assistant turn)" };
+    static readonly Option<string?> Prompts = new("--prompts")
+    {
+        Description = "prompts file: JSONL/Parquet with a \"prompt\" field (a string, or RealToxicityPrompts' {\"text\": ...}), HH-RLHF dialogues " +
+            "(cut at the final Assistant turn), or plain text with one prompt a line",
+    };
     static readonly Option<string[]> InputIds = new("--input-ids") { Description = "comma-separated prompt token ids (repeat for a batch)" };
     static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "tokens to generate per prompt", DefaultValueFactory = _ => 64 };
     static readonly Option<bool> Greedy = new("--greedy") { Description = "always take the most likely token" };
@@ -24,7 +31,11 @@ public static class GenerateCommand
     static readonly Option<ulong> Seed = new("--seed") { Description = "random seed", DefaultValueFactory = _ => 42UL };
     static readonly Option<string[]> Stop = new("--stop") { Description = "stop sequence, e.g. \"\\n\\nHuman:\" (repeatable; \\n escapes understood)" };
     static readonly Option<int> BatchSize = new("--batch-size") { Description = "prompts generated together", DefaultValueFactory = _ => 8 };
-    static readonly Option<string?> Output = new("--output") { Description = "also write results as JSONL (ids, text, log-probs)" };
+    static readonly Option<string?> Output = new("--output")
+    {
+        Description = "also write results as JSONL (prompt, prompt_ids, ids, text, logprobs, finish_reason), written to this file " +
+            "batch by batch as they finish: an interrupted run keeps the finished rows",
+    };
 
     public static Command Build()
     {
@@ -53,33 +64,41 @@ public static class GenerateCommand
             StopSequences = (parsed.GetValue(Stop) ?? []).Select(Unescape).ToList(),
         };
         options.Validate();
+        string? outputPath = parsed.GetValue(Output);
+        if (outputPath is not null && Path.GetDirectoryName(Path.GetFullPath(outputPath)) is { } folder && !Directory.Exists(folder))
+            throw new RlhfException($"--output {outputPath}: folder {folder} does not exist");
 
         CliApp.InitializeTorch(parsed);
         var tokenizer = TokenizerLoader.FromDirectory(modelDir);
         using var model = CausalLanguageModel.FromPretrained(modelDir);
         var generator = new TextGenerator(model, tokenizer);
 
-        List<IReadOnlyList<int>> prompts = idLists.Length > 0
-            ? idLists.Select((s, i) => ParseIds(s, i, model.Config.VocabSize)).ToList()
-            : (promptFile is null ? texts : DatasetReader.ReadPrompts(promptFile).Examples).Select(t => Encode(tokenizer, t, modelDir)).ToList();
+        var prompts = idLists.Length > 0
+            ? idLists.Select((s, i) => ParseIds(s, i, model.Config.VocabSize)).Select(ids => (Text: tokenizer?.Decode(ids), Ids: ids)).ToList()
+            : (promptFile is null ? texts : DatasetReader.ReadPrompts(promptFile).Examples).Select(t => (Text: (string?)t, Ids: Encode(tokenizer, t, modelDir))).ToList();
+        int budget = PromptFit.Budget(model.Config, options.MaxNewTokens);
 
         var console = CliApp.Console(parsed);
-        var results = new List<GeneratedSequence>();
-        foreach (var chunk in prompts.Chunk(batchSize))
+        if (PromptFit.CutReport(prompts.Count(p => p.Ids.Count > budget), prompts.Count, budget) is { } report) console.WriteLine($"note: {report}");
+        // Rows go straight to the named file as each batch finishes (not through a temporary file), so that an
+        // interrupted run keeps what it finished.
+        using var output = outputPath is null ? null : new StreamWriter(outputPath, append: false);
+        for (int start = 0; start < prompts.Count; start += batchSize)
         {
-            foreach (var sequence in generator.Generate(chunk, options))
-            {
-                Print(console, results.Count, sequence);
-                results.Add(sequence);
-            }
+            var batch = prompts.Skip(start).Take(batchSize).ToList();
+            var results = generator.Generate(batch.Select(p => PromptFit.CutLeft(p.Ids, budget)).ToList(), options, firstIndex: start);
+            for (int i = 0; i < results.Count; i++) Print(console, start + i, results[i]);
+            if (output is null) continue;
+            output.Write(string.Concat(results.Select((r, i) => Row(batch[i].Text, r) + "\n")));
+            output.Flush();
         }
-        if (parsed.GetValue(Output) is { } outputPath)
-            AtomicFile.WriteAllText(outputPath, string.Concat(results.Select(r => JsonSerializer.Serialize(new
-            {
-                prompt_ids = r.PromptIds, ids = r.TokenIds, text = r.Text, logprobs = r.LogProbs, finish_reason = r.FinishReason.ToString(),
-            }) + "\n")));
         return 0;
     }
+
+    static string Row(string? prompt, GeneratedSequence r) => JsonSerializer.Serialize(new
+    {
+        prompt, prompt_ids = r.PromptIds, ids = r.TokenIds, text = r.Text, logprobs = r.LogProbs, finish_reason = r.FinishReason.ToString(),
+    });
 
     static void Print(IAnsiConsole console, int index, GeneratedSequence sequence)
     {

@@ -170,7 +170,7 @@ public class GenerateCommandTests
     public void Over_long_prompts_are_cut_from_the_left_and_counted()
     {
         var tokenizer = RlhfSharp.Tokenization.TokenizerLoader.FromDirectory(TrainingCommandTestsModels.TinyModel)!;
-        string longPrompt = string.Concat(Enumerable.Range(0, 60).Select(i => $"word{i} ")) + "end";
+        string longPrompt = string.Concat(Enumerable.Range(0, 100).Select(i => $"word{i} ")) + "end";
         var full = tokenizer.Encode(longPrompt);
         Assert.True(full.Count > 128, $"{full.Count} tokens");
         string output = Path.Combine(TestPaths.NewTempDirectory(), "out.jsonl");
