@@ -77,6 +77,8 @@ public static class GenerateCommand
             ? idLists.Select((s, i) => ParseIds(s, i, model.Config.VocabSize)).Select(ids => (Text: tokenizer?.Decode(ids), Ids: ids)).ToList()
             : (promptFile is null ? texts : DatasetReader.ReadPrompts(promptFile).Examples).Select(t => (Text: (string?)t, Ids: Encode(tokenizer, t, modelDir))).ToList();
         int budget = PromptFit.Budget(model.Config, options.MaxNewTokens);
+        // Refused before --output is opened, rather than when its batch comes.
+        if (prompts.FindIndex(p => p.Ids.Count == 0) is int empty and >= 0) throw new RlhfException($"prompt #{empty + 1} is empty (no tokens)");
 
         var console = CliApp.Console(parsed);
         if (PromptFit.CutReport(prompts.Count(p => p.Ids.Count > budget), prompts.Count, budget) is { } report) console.WriteLine($"note: {report}");

@@ -11,6 +11,7 @@ public sealed record SamplingOptions
     public int TopK { get; init; }
     /// <summary>Keep the smallest set of most likely tokens whose probability reaches p; 1 keeps all.</summary>
     public double TopP { get; init; } = 1.0;
+    /// <summary>The run's seed: each prompt samples from its own stream, derived from this and the prompt's index in the run.</summary>
     public ulong Seed { get; init; } = 42;
     /// <summary>A row stops once its text contains one of these (e.g. "\n\nHuman:"); needs a tokenizer.</summary>
     public IReadOnlyList<string> StopSequences { get; init; } = [];
