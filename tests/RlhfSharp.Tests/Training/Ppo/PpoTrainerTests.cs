@@ -65,6 +65,35 @@ public class PpoTrainerTests
             Assert.True(summary.History[^1].ContainsKey(key), key);
     }
 
+    /// <summary>The policy's weights after two iterations from the same start with the given options.</summary>
+    static Dictionary<string, Tensor> TrainedWeights(PpoOptions options)
+    {
+        var (policy, reference) = Models();
+        using var r = reference;
+        new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, TestPaths.NewTempDirectory()).Run(Prompts, [], resume: false);
+        var weights = policy.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+        policy.Dispose();
+        return weights;
+    }
+
+    [Fact]
+    public void Gradient_accumulation_adds_up_mini_batches_into_fewer_optimizer_steps()
+    {
+        var options = Options(2);
+        var stepEveryMiniBatch = TrainedWeights(options);
+        var stepEveryTwo = TrainedWeights(YamlConfig.Merge(options, new Dictionary<string, object?> { ["GradientAccumulation"] = 2 }));
+        var again = TrainedWeights(YamlConfig.Merge(options, new Dictionary<string, object?> { ["GradientAccumulation"] = 2 }));
+
+        double largest = stepEveryMiniBatch.Max(p => (p.Value - stepEveryTwo[p.Key]).abs().max().item<float>());
+        Assert.True(largest > 1e-4, $"weights differ by at most {largest}: gradient_accumulation had no effect");
+        Assert.All(again, p => Assert.Equal(0f, (p.Value - stepEveryTwo[p.Key]).abs().max().item<float>())); // and a rerun is identical
+        var wholeBatch = Assert.Throws<RlhfException>(() => YamlConfig.Merge(options, new Dictionary<string, object?>
+        {
+            ["GradientAccumulation"] = 2, ["MiniBatchSize"] = 0,
+        }).Validate());
+        Assert.Contains("'gradient_accumulation'", wholeBatch.Message);
+    }
+
     [Fact]
     public void Resuming_after_an_interruption_matches_the_uninterrupted_run()
     {
