@@ -18,7 +18,7 @@ public class PpoCommandTests
 
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
         var result = CliRunner.Run("ppo", "--policy", policy, "--reward-model", rm, "--prompts", prompts, "--out", outDir,
-            "--max-steps", "2", "--batch-size", "4", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-count", "2",
+            "--max-steps", "2", "--batch-size", "4", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-prompt-count", "2",
             "--ppo-epochs", "1", "--freeze-bottom-layers", $"{frozenLayers}",
             "--delta-reward", $"{deltaRewardAndSeparateValue}", "--separate-value-model", $"{deltaRewardAndSeparateValue}");
         Assert.True(result.ExitCode == 0, result.Error + result.Output);

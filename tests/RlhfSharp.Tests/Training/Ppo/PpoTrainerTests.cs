@@ -49,7 +49,7 @@ public class PpoTrainerTests
         string dir = TestPaths.NewTempDirectory();
         // A strong, fast-adapting KL controller, so the test can hold KL near its target while reward rises.
         var options = Options(20);
-        options = YamlConfig.Merge(options, new Dictionary<string, object?> { ["InitKlCoef"] = 0.2, ["Target"] = (double?)4.0, ["Horizon"] = 100L });
+        options = YamlConfig.Merge(options, new Dictionary<string, object?> { ["InitKlCoef"] = 0.2, ["TargetKl"] = (double?)4.0, ["Horizon"] = 100L });
         var summary = new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: false);
         double early = summary.History.Take(3).Average(h => h["reward_mean"]);
         double late = summary.History.TakeLast(5).Average(h => h["reward_mean"]);
