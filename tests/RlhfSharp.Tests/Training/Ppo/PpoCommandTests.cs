@@ -27,6 +27,12 @@ public class PpoCommandTests
         foreach (string file in new[] { "config.json", "model.safetensors", PolicyWithValueHead.ValueHeadFile, "vocab.json", "reward_curve.png", "reward_curve.svg", "samples.md", "metrics.jsonl", "ppo_options.yaml" })
             Assert.True(File.Exists(Path.Combine(outDir, file)), file);
         Assert.True(Directory.Exists(Path.Combine(outDir, "best")));
+        // The options file the run wrote is a config that gives the same options back.
+        string written = Path.Combine(outDir, "ppo_options.yaml");
+        var printed = CliRunner.Run("ppo", "--config", written, "--print-config");
+        Assert.True(printed.ExitCode == 0, printed.Error);
+        Assert.Equal(File.ReadAllText(written), printed.Output);
+        Assert.Contains("eval_prompt_count: 2", printed.Output.Split('\n'));
 
         var generated = CliRunner.Run("generate", "--model", outDir, "--prompt", "Hello", "--max-new-tokens", "3");
         Assert.True(generated.ExitCode == 0, generated.Error);
