@@ -61,7 +61,7 @@ public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOp
     }
 
     /// <summary>The flag of an options property: its YAML key in kebab case.</summary>
-    public static string Flag(string property) => "--" + YamlConfig.Key(property).Replace('_', '-');
+    static string Flag(string property) => "--" + YamlConfig.Key(property).Replace('_', '-');
 
     /// <summary>Help of the options whose meaning is the same for sft and reward; PPO replaces those it counts differently.</summary>
     static Dictionary<string, string> SharedHelp(string data, string evalData) => new()

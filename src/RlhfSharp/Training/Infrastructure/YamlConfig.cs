@@ -59,10 +59,12 @@ public static partial class YamlConfig
     }
 
     /// <summary>Writes every property of <paramref name="value"/>, snake_case, replacing the file atomically.</summary>
-    public static void Save<T>(string path, T value) => IO.AtomicFile.WriteAllText(path, ToYaml(value));
+    public static void Save<T>(string path, T value) where T : notnull => IO.AtomicFile.WriteAllText(path, ToYaml(value));
 
     /// <summary>Every property of <paramref name="value"/> as YAML with snake_case keys: what <see cref="Save{T}"/> writes and <see cref="Load{T}"/> reads back.</summary>
-    public static string ToYaml<T>(T value) => Serializer.Serialize(value, typeof(T));
+    /// <remarks>Keys come in the order of <see cref="KeyProperties"/> (shared options first), as the command-line flags do.</remarks>
+    public static string ToYaml<T>(T value) where T : notnull =>
+        Serializer.Serialize(KeyProperties(typeof(T)).ToDictionary(p => Key(p.Name), p => p.GetValue(value)));
 
     static string Describe(YamlException error, string yaml, Type root)
     {
