@@ -45,10 +45,16 @@ public static class CliApp
         catch (RlhfException e)
         {
             // User errors: one line naming the file/field, no stack trace.
-            (error ?? System.Console.Error).WriteLine($"error: {e.Message}");
+            (error ?? System.Console.Error).WriteLine($"error: {e.Message}{Hint(e, parsed)}");
             return 1;
         }
     }
+
+    /// <summary>A bad data row, where the command can skip them, says how.</summary>
+    static string Hint(RlhfException error, ParseResult parsed) =>
+        error is Data.DataRowException && parsed.CommandResult.Command.Options.Any(o => o.Name == "--skip-bad-rows")
+            ? " (--skip-bad-rows skips and counts such rows)"
+            : "";
 
     /// <summary>Sets LibTorch up for a command (threads from --threads) before any tensor is made.</summary>
     public static void InitializeTorch(ParseResult parsed) => InitializeTorch(parsed.GetValue(Threads));

@@ -21,28 +21,43 @@ public static class PpoCommand
         var cli = new TrainingCommandOptions<PpoOptions>(
             model: ("--policy", "SFT policy directory: the starting policy and the frozen KL reference"),
             data: ("--prompts", "prompts: a \"prompt\" field (JSONL/Parquet) or HH-RLHF dialogues cut at the final Assistant turn"),
-            evalData: ("--eval-prompts", "held-out prompts for evaluation reward (default: a held_out_fraction of --prompts)"));
-        var d = new PpoOptions();
-        cli.Bind("--ppo-epochs", "optimisation passes over each rollout batch", nameof(PpoOptions.PpoEpochs), d.PpoEpochs);
-        cli.Bind("--mini-batch-size", "rollouts per gradient step (0: whole batch)", nameof(PpoOptions.MiniBatchSize), d.MiniBatchSize);
-        cli.Bind("--init-kl-coef", "initial KL coefficient beta", nameof(PpoOptions.InitKlCoef), d.InitKlCoef);
-        cli.Bind("--target-kl", "adaptive KL target per sequence (nats)", nameof(PpoOptions.Target), d.Target);
-        cli.Bind("--horizon", "adaptive KL horizon", nameof(PpoOptions.Horizon), d.Horizon);
-        cli.Bind("--gamma", "discount", nameof(PpoOptions.Gamma), d.Gamma);
-        cli.Bind("--lambda", "GAE lambda", nameof(PpoOptions.Lambda), d.Lambda);
-        cli.Bind("--cliprange", "policy ratio clip", nameof(PpoOptions.ClipRange), d.ClipRange);
-        cli.Bind("--cliprange-value", "value clip", nameof(PpoOptions.ClipRangeValue), d.ClipRangeValue);
-        cli.Bind("--vf-coef", "value loss weight", nameof(PpoOptions.ValueCoefficient), d.ValueCoefficient);
-        cli.Bind("--cliprange-reward", "scores clipped to +- this", nameof(PpoOptions.ClipRangeReward), d.ClipRangeReward);
-        cli.Bind("--scale-reward", "running | ref | none", nameof(PpoOptions.ScaleReward), d.ScaleReward);
-        cli.Bind("--delta-reward", "reward relative to the data's preferred response for the same prompt", nameof(PpoOptions.DeltaReward), d.DeltaReward);
-        cli.Bind("--separate-value-model", "value head on its own copy of the trunk", nameof(PpoOptions.SeparateValueModel), d.SeparateValueModel);
-        cli.Bind("--max-new-tokens", "tokens generated per rollout", nameof(PpoOptions.MaxNewTokens), d.MaxNewTokens);
-        cli.Bind("--temperature", "rollout sampling temperature", nameof(PpoOptions.Temperature), d.Temperature);
-        cli.Bind("--top-k", "rollout top-k (0: off)", nameof(PpoOptions.TopK), d.TopK);
-        cli.Bind("--top-p", "rollout top-p (1: off)", nameof(PpoOptions.TopP), d.TopP);
-        cli.Bind("--eval-count", "held-out prompts scored at each evaluation", nameof(PpoOptions.EvalPrompts), d.EvalPrompts);
-        cli.Bind("--samples-every", "iterations between sample tables", nameof(PpoOptions.SamplesEvery), d.SamplesEvery);
+            evalData: ("--eval-prompts", "held-out prompts for the evaluation reward (default: a seeded --held-out-fraction of --prompts)"),
+            help: new Dictionary<string, string>
+            {
+                // What PPO counts differently from sft and reward: iterations, prompts, mini-batches.
+                [nameof(PpoOptions.MaxSteps)] = "PPO iterations, each a rollout batch and --ppo-epochs passes of updates over it",
+                [nameof(PpoOptions.BatchSize)] = "prompts rolled out per iteration (on each rank under mpirun)",
+                [nameof(PpoOptions.GradientAccumulation)] = "mini-batches whose gradients are averaged into one optimizer step (needs --mini-batch-size)",
+                [nameof(PpoOptions.WarmupSteps)] = "iterations of linear learning-rate warmup before the cosine decay",
+                [nameof(PpoOptions.MaxLength)] = "prompt tokens kept per rollout, cut from the left (at most the model's positions minus --max-new-tokens)",
+                [nameof(PpoOptions.EvalEvery)] = "iterations between held-out evaluations (greedy responses to --eval-prompt-count prompts)",
+                [nameof(PpoOptions.SaveEvery)] = "iterations between checkpoints",
+                [nameof(PpoOptions.Seed)] = "random seed (prompt order, sampling, mini-batch order, held-out split)",
+                [nameof(PpoOptions.FreezeBottomLayers)] = "freeze the embeddings and the bottom N blocks; the KL reference then shares them instead of holding a full copy",
+                [nameof(PpoOptions.PpoEpochs)] = "optimisation passes over each rollout batch",
+                [nameof(PpoOptions.MiniBatchSize)] = "rollouts per forward/backward within a pass (0: the whole batch)",
+                [nameof(PpoOptions.InitKlCoef)] = "initial KL coefficient beta",
+                [nameof(PpoOptions.TargetKl)] = "KL per sequence (nats) that beta adapts towards (none: beta stays fixed)",
+                [nameof(PpoOptions.Horizon)] = "adaptive KL horizon (rollouts over which beta moves towards the target)",
+                [nameof(PpoOptions.Gamma)] = "discount",
+                [nameof(PpoOptions.Lambda)] = "GAE lambda",
+                [nameof(PpoOptions.ClipRange)] = "policy probability-ratio clip",
+                [nameof(PpoOptions.ClipRangeValue)] = "value clip around the rollout's value estimates",
+                [nameof(PpoOptions.ValueLossCoefficient)] = "weight of the value loss beside the policy loss",
+                [nameof(PpoOptions.ClipRangeReward)] = "reward-model scores are clipped to +- this",
+                [nameof(PpoOptions.ScaleReward)] = "running: divide scores by their running std; ref: subtract --ref-mean, divide by --ref-std; none",
+                [nameof(PpoOptions.RefMean)] = "mean subtracted from the scores with --scale-reward ref",
+                [nameof(PpoOptions.RefStd)] = "std the scores are divided by with --scale-reward ref",
+                [nameof(PpoOptions.DeltaReward)] = "reward relative to the data's preferred response for the same prompt (--prompts must then be preference pairs)",
+                [nameof(PpoOptions.SeparateValueModel)] = "value head on its own copy of the trunk",
+                [nameof(PpoOptions.MaxNewTokens)] = "tokens generated per rollout",
+                [nameof(PpoOptions.Temperature)] = "rollout sampling temperature",
+                [nameof(PpoOptions.TopK)] = "rollout top-k (0: off)",
+                [nameof(PpoOptions.TopP)] = "rollout top-p (1: off)",
+                [nameof(PpoOptions.StopSequences)] = "generation stops at any of these texts (repeat the flag for several; given with no value: none) [default: \"\\n\\nHuman:\"]",
+                [nameof(PpoOptions.EvalPromptCount)] = "held-out prompts scored at each evaluation",
+                [nameof(PpoOptions.SamplesEvery)] = "iterations between sample tables (printed and appended to samples.md)",
+            });
         cli.AddTo(command);
         command.Options.Add(RewardModel);
         command.SetAction(parsed => Run(parsed, cli));

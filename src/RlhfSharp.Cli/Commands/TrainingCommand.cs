@@ -22,7 +22,7 @@ public static class TrainingCommand
         Func<string, ReadOptions, DatasetReadResult<TExample>> read,
         Func<ExampleEncoder, TExample, int, TEncoded> encode,
         Func<string, TOptions, ITrainingObjective<TEncoded>> createObjective)
-        where TOptions : TrainingOptions, new()
+        where TOptions : SupervisedTrainingOptions, new()
     {
         var output = parsed.InvocationConfiguration.Output;
         var options = cli.Resolve(parsed);

@@ -1,78 +1,169 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Reflection;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Infrastructure;
 
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>
-/// The command-line options every trainer shares, each bound to a property of its options class. Values
-/// come from the defaults, then the YAML config file, then the options given explicitly on the command line.
+/// The command-line options of a trainer: its files and folders, and one flag for every property of its options
+/// class, named as the property's YAML key in kebab case (learning_rate is --learning-rate), so a flag, a config
+/// key and the written *_options.yaml never differ. Values come from the defaults, then the YAML config file,
+/// then the options given explicitly on the command line; --print-config shows the result and stops.
 /// </summary>
 public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOptions, new()
 {
     public readonly Option<string> Model;
     public readonly Option<string> Data;
     public readonly Option<string> Out = new("--out") { Description = "run folder: final model, checkpoints, metrics, TensorBoard logs", Required = true };
-    public readonly Option<string?> Config = new("--config") { Description = "YAML file of options (snake_case keys); command-line options override it" };
+    public readonly Option<string?> Config = new("--config") { Description = "YAML file of options: the flags' names in snake_case (--print-config shows them); flags override it" };
     public readonly Option<string?> EvalData;
     public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its latest checkpoint" };
+    public readonly Option<bool> PrintConfig = new("--print-config")
+    {
+        Description = "print the options this run would use (defaults, then --config, then flags) as YAML that --config reads, and exit without reading data or writing anything",
+    };
 
-    readonly List<(Option Option, string Property, Func<ParseResult, object?> Value)> _bound = [];
+    readonly List<(Option Option, string Property, Func<ParseResult, object?> Value)> _knobs = [];
 
     /// <param name="model">(name, description) of the starting-model option.</param>
     /// <param name="data">(name, description) of the training-data option.</param>
     /// <param name="evalData">(name, description) of the held-out-data option.</param>
+    /// <param name="help">Help of the options whose meaning is the command's own, by property name: every
+    /// property of <typeparamref name="TOptions"/> without a shared description needs one.</param>
     public TrainingCommandOptions(
-        (string Name, string Description)? model = null, (string Name, string Description)? data = null, (string Name, string Description)? evalData = null)
+        (string Name, string Description)? model = null, (string Name, string Description)? data = null, (string Name, string Description)? evalData = null,
+        IReadOnlyDictionary<string, string>? help = null)
     {
         var (modelName, modelHelp) = model ?? ("--model", "Hugging Face model directory to start from");
         var (dataName, dataHelp) = data ?? ("--data", "training data: JSONL (plain or .gz), a Parquet file or a folder of them");
-        var (evalName, evalHelp) = evalData ?? ("--eval-data", "held-out data (default: a seeded held_out_fraction of --data)");
+        var (evalName, evalHelp) = evalData ?? ("--eval-data", $"held-out data (default: a seeded --held-out-fraction of {dataName})");
         Model = new Option<string>(modelName) { Description = modelHelp, Required = true };
         Data = new Option<string>(dataName) { Description = dataHelp, Required = true };
         EvalData = new Option<string?>(evalName) { Description = evalHelp };
+        PrintConfig.Action = new PrintConfigAction(this);
+
+        var descriptions = new Dictionary<string, string>(SharedHelp(dataName, evalName));
+        foreach (var (property, text) in help ?? new Dictionary<string, string>()) descriptions[property] = text;
         var defaults = new TOptions();
-        Bind(new Option<long>("--max-steps") { Description = "optimizer steps (default: --epochs passes over the data; PPO: iterations)" }, nameof(TrainingOptions.MaxSteps), v => (long?)v);
-        Bind("--epochs", "passes over the training data", nameof(TrainingOptions.Epochs), defaults.Epochs);
-        Bind("--lr", "peak learning rate", nameof(TrainingOptions.LearningRate), defaults.LearningRate);
-        Bind("--batch-size", "examples per micro-batch", nameof(TrainingOptions.BatchSize), defaults.BatchSize);
-        Bind("--gradient-accumulation", "micro-batches per optimizer step", nameof(TrainingOptions.GradientAccumulation), defaults.GradientAccumulation);
-        Bind("--max-length", "tokens per example (longer prompts are cut from the left)", nameof(TrainingOptions.MaxLength), defaults.MaxLength);
-        Bind("--weight-decay", "AdamW weight decay on matrices", nameof(TrainingOptions.WeightDecay), defaults.WeightDecay);
-        Bind("--warmup-steps", "linear warmup steps before cosine decay", nameof(TrainingOptions.WarmupSteps), defaults.WarmupSteps);
-        Bind("--max-grad-norm", "gradient-norm clip (0: off)", nameof(TrainingOptions.MaxGradNorm), defaults.MaxGradNorm);
-        Bind("--eval-every", "steps between held-out evaluations", nameof(TrainingOptions.EvalEvery), defaults.EvalEvery);
-        Bind("--save-every", "steps between checkpoints", nameof(TrainingOptions.SaveEvery), defaults.SaveEvery);
-        Bind("--log-every", "steps between metric lines", nameof(TrainingOptions.LogEvery), defaults.LogEvery);
-        Bind("--seed", "random seed (data order, dropout, split)", nameof(TrainingOptions.Seed), defaults.Seed);
-        Bind("--freeze-bottom-layers", "freeze the embeddings and the bottom N blocks", nameof(TrainingOptions.FreezeBottomLayers), defaults.FreezeBottomLayers);
-        Bind("--held-out-fraction", "held-out share of --data when no --eval-data", nameof(TrainingOptions.HeldOutFraction), defaults.HeldOutFraction);
-        Bind("--zero-stage", "1: shard the AdamW state over the mpirun ranks (ZeRO-1); 0: a full copy on each", nameof(TrainingOptions.ZeroStage), defaults.ZeroStage);
-        Bind("--skip-bad-rows", "skip and count malformed rows instead of stopping", nameof(TrainingOptions.SkipBadRows), defaults.SkipBadRows);
+        foreach (var property in YamlConfig.KeyProperties(typeof(TOptions)))
+        {
+            string description = descriptions.TryGetValue(property.Name, out string? text)
+                ? text
+                : throw new InvalidOperationException($"{typeof(TOptions).Name}.{property.Name} has no help text for its command-line option");
+            var (option, value) = ((Option, Func<ParseResult, object?>))CreateKnob.MakeGenericMethod(property.PropertyType)
+                .Invoke(null, [Flag(property.Name), description, property.GetValue(defaults)])!;
+            _knobs.Add((option, property.Name, value));
+        }
     }
 
-    /// <summary>An option bound to a property of <typeparamref name="TOptions"/>, showing its default in --help.</summary>
-    public void Bind<T>(string name, string description, string property, T defaultValue) =>
-        Bind(new Option<T>(name) { Description = description, DefaultValueFactory = _ => defaultValue }, property, v => v);
+    /// <summary>The flag of an options property: its YAML key in kebab case.</summary>
+    static string Flag(string property) => "--" + YamlConfig.Key(property).Replace('_', '-');
 
-    void Bind<T>(Option<T> option, string property, Func<T, object?> box) =>
-        _bound.Add((option, property, parsed => box(parsed.GetValue(option)!)));
+    /// <summary>Help of the options whose meaning is the same for sft and reward; PPO replaces those it counts differently.</summary>
+    static Dictionary<string, string> SharedHelp(string data, string evalData) => new()
+    {
+        [nameof(TrainingOptions.MaxSteps)] = "optimizer steps (default: --epochs passes over the data)",
+        [nameof(SupervisedTrainingOptions.Epochs)] = "passes over the training data, when --max-steps is not given",
+        [nameof(TrainingOptions.BatchSize)] = "examples per micro-batch (one forward/backward)",
+        [nameof(TrainingOptions.GradientAccumulation)] = "micro-batches whose gradients add up to one optimizer step",
+        [nameof(TrainingOptions.LearningRate)] = "peak learning rate",
+        [nameof(TrainingOptions.WeightDecay)] = "AdamW weight decay on matrices (not on biases and norm weights)",
+        [nameof(TrainingOptions.AdamBeta1)] = "AdamW decay of the gradient's running mean",
+        [nameof(TrainingOptions.AdamBeta2)] = "AdamW decay of the squared gradient's running mean",
+        [nameof(TrainingOptions.AdamEpsilon)] = "AdamW epsilon (added to the denominator)",
+        [nameof(TrainingOptions.WarmupSteps)] = "steps of linear learning-rate warmup before the cosine decay",
+        [nameof(TrainingOptions.MinLearningRateRatio)] = "the cosine decay ends at this fraction of the peak learning rate",
+        [nameof(TrainingOptions.MaxGradNorm)] = "gradient-norm clip at each optimizer step (0: off)",
+        [nameof(TrainingOptions.MaxLength)] = "tokens per example: a longer prompt is cut from the left, a response too long on its own from the right",
+        [nameof(TrainingOptions.EvalEvery)] = "steps between held-out evaluations",
+        [nameof(TrainingOptions.SaveEvery)] = "steps between checkpoints",
+        [nameof(SupervisedTrainingOptions.LogEvery)] = "steps between metric lines (each the mean over those steps)",
+        [nameof(TrainingOptions.Seed)] = "random seed (data order, dropout, held-out split)",
+        [nameof(TrainingOptions.FreezeBottomLayers)] = "freeze the embeddings and the bottom N blocks",
+        [nameof(TrainingOptions.HeldOutFraction)] = $"held-out share of {data} when no {evalData} is given (a seeded split)",
+        [nameof(TrainingOptions.ZeroStage)] = "1: shard the AdamW state over the mpirun ranks (ZeRO-1); 0: a full copy on each",
+        [nameof(TrainingOptions.SkipBadRows)] = $"skip and count malformed rows of {data} and {evalData} instead of stopping at the first",
+    };
+
+    static readonly MethodInfo CreateKnob = typeof(TrainingCommandOptions<TOptions>).GetMethod(nameof(Knob), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    /// <summary>An option of the property's type showing its default in --help (lists state theirs in the description).</summary>
+    static (Option, Func<ParseResult, object?>) Knob<T>(string name, string description, T defaultValue)
+    {
+        if (Nullable.GetUnderlyingType(typeof(T)) is { } number) return NullableKnob(name, description, defaultValue, number);
+        var option = new Option<T>(name) { Description = description };
+        bool isList = typeof(T) != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(typeof(T));
+        if (isList) option.Arity = ArgumentArity.ZeroOrMore;
+        else if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        return (option, parsed => parsed.GetValue(option));
+    }
+
+    /// <summary>A nullable number is read as text, so that "none" can stand for null (--target-kl none: a fixed KL coefficient).</summary>
+    static (Option, Func<ParseResult, object?>) NullableKnob(string name, string description, object? defaultValue, Type number)
+    {
+        var option = new Option<string>(name) { Description = description };
+        if (defaultValue is IFormattable value) option.DefaultValueFactory = _ => value.ToString(null, CultureInfo.InvariantCulture);
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && !TryParse(result.Tokens[0].Value, number, out _))
+                result.AddError($"Cannot parse argument '{result.Tokens[0].Value}' for option '{name}': expected a number or none.");
+        });
+        return (option, parsed => TryParse(parsed.GetValue(option), number, out object? parsedValue) ? parsedValue : null);
+    }
+
+    static bool TryParse(string? text, Type number, out object? value)
+    {
+        value = null;
+        if (text is null or "none" or "null") return true;
+        try
+        {
+            value = Convert.ChangeType(text, number, CultureInfo.InvariantCulture);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            return false;
+        }
+    }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Data, Out, Config, EvalData, Resume }) command.Options.Add(option);
-        foreach (var (option, _, _) in _bound) command.Options.Add(option);
+        foreach (var option in new Option[] { Model, Data, Out, Config, EvalData, Resume, PrintConfig }) command.Options.Add(option);
+        foreach (var (option, _, _) in _knobs) command.Options.Add(option);
     }
 
     /// <summary>Defaults, then the config file, then explicit command-line options; validated.</summary>
     public TOptions Resolve(ParseResult parsed)
     {
         var fromFile = parsed.GetValue(Config) is { } path ? YamlConfig.Load<TOptions>(path) : new TOptions();
-        var overrides = _bound
-            .Where(b => parsed.GetResult(b.Option) is { Implicit: false })
-            .ToDictionary(b => b.Property, b => b.Value(parsed));
+        var overrides = _knobs
+            .Where(k => parsed.GetResult(k.Option) is { Implicit: false })
+            .ToDictionary(k => k.Property, k => k.Value(parsed));
         var options = YamlConfig.Merge(fromFile, overrides);
         options.Validate();
         return options;
+    }
+
+    /// <summary>
+    /// --print-config: the resolved options as YAML. Like --help it clears the parse errors, so it runs without
+    /// --model, --data and --out; the command line is parsed again without it to report any other error.
+    /// </summary>
+    sealed class PrintConfigAction(TrainingCommandOptions<TOptions> cli) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parsed)
+        {
+            var full = parsed.RootCommandResult.Command.Parse(parsed.Tokens.Where(t => t.Value != cli.PrintConfig.Name).Select(t => t.Value).ToList());
+            var errors = full.Errors.Where(e => e.SymbolResult is not OptionResult { Option.Required: true, IdentifierToken: null }).ToList();
+            foreach (var error in errors) parsed.InvocationConfiguration.Error.WriteLine(error.Message);
+            if (errors.Count > 0) return 1;
+            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.Resolve(full)));
+            return 0;
+        }
     }
 }

@@ -134,7 +134,7 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
         double Mean(IEnumerable<MetricsRow> part, string key) => part.Average(r => r.Values[key]);
         return new PpoResult(rows.Count, window, Mean(rows.Take(window), "reward_mean"), Mean(rows.TakeLast(window), "reward_mean"),
             evals.FirstOrDefault()?.Values["eval_reward_mean"], evals.LastOrDefault()?.Values["eval_reward_mean"],
-            Mean(rows.TakeLast(window), "kl"), options.Target ?? double.NaN, rows[0].Values["beta"], rows[^1].Values["beta"]);
+            Mean(rows.TakeLast(window), "kl"), options.TargetKl ?? double.NaN, rows[0].Values["beta"], rows[^1].Values["beta"]);
     }
 
     /// <summary>One comparison per topic (the first of each), so the report shows every kind of request.</summary>

@@ -65,25 +65,25 @@ public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int
     }
 
     void Pretrain() => Command("sft", "--model", At("init"), "--data", DataFile("pretrain.jsonl"), "--out", At("base"),
-        "--max-steps", $"{settings.PretrainSteps}", "--lr", "3e-3", "--batch-size", "128", "--warmup-steps", $"{settings.PretrainSteps / 10}",
+        "--max-steps", $"{settings.PretrainSteps}", "--learning-rate", "3e-3", "--batch-size", "128", "--warmup-steps", $"{settings.PretrainSteps / 10}",
         "--weight-decay", "0.1", "--max-length", $"{settings.MaxLength}", "--held-out-fraction", "0.02",
         "--eval-every", $"{Math.Max(1, settings.PretrainSteps / 4)}", "--save-every", $"{settings.PretrainSteps}", "--log-every", "10");
 
     void FineTune() => Command("sft", "--model", At("base"), "--data", DataFile("sft.jsonl"), "--out", At("sft"),
-        "--max-steps", $"{settings.SftSteps}", "--lr", "5e-4", "--batch-size", "32", "--warmup-steps", $"{settings.SftSteps / 10}",
+        "--max-steps", $"{settings.SftSteps}", "--learning-rate", "5e-4", "--batch-size", "32", "--warmup-steps", $"{settings.SftSteps / 10}",
         "--max-length", $"{settings.MaxLength}", "--held-out-fraction", "0.05",
         "--eval-every", $"{Math.Max(1, settings.SftSteps / 4)}", "--save-every", $"{settings.SftSteps}", "--log-every", "10");
 
     void TrainRewardModel() => Command("reward", "--model", At("sft"), "--data", DataFile("prefs.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
-        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--lr", "3e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
+        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--learning-rate", "3e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RewardSteps / 4)}", "--save-every", $"{settings.RewardSteps}",
         "--log-every", "10");
 
     void RunPpo() => Command("ppo", "--policy", At("sft"), "--reward-model", At("rm"), "--prompts", DataFile("prompts.jsonl"),
         "--eval-prompts", DataFile("prompts-heldout.jsonl"), "--out", At("ppo"), "--max-steps", $"{settings.PpoIterations}",
-        "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--lr", "3e-5",
+        "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--learning-rate", "3e-5",
         "--init-kl-coef", "0.1", "--target-kl", "0.5", "--horizon", "1000", "--max-new-tokens", $"{settings.MaxNewTokens}",
-        "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-count", "32",
+        "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-prompt-count", "32",
         "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}");
 
     /// <summary>Runs an `rlhf` command in this process with the demo's seed and threads; its failure stops the demo.</summary>

@@ -87,7 +87,7 @@ public static class DatasetReader
             }
             catch (BadRowException e)
             {
-                throw new RlhfException($"{row.Location}: {e.Message}", e);
+                throw new DataRowException($"{row.Location}: {e.Message}", e);
             }
         }
         if (examples.Count == 0) throw new RlhfException($"{path}: no usable rows ({skipped} bad rows skipped)");

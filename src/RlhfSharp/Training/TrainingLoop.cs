@@ -22,7 +22,7 @@ public sealed record TrainingSummary(long Steps, IReadOnlyDictionary<string, dou
 /// evaluation is not split: every rank scores the whole held-out set (identical weights, identical results).
 /// </para>
 /// </summary>
-public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objective, TrainingOptions options, string outputDirectory,
+public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objective, SupervisedTrainingOptions options, string outputDirectory,
     TextWriter? log = null, bool liveProgress = false, IDistributed? world = null)
 {
     readonly IDistributed _world = world ?? SingleProcess.Instance;

@@ -1,18 +1,22 @@
+using RlhfSharp.Training.Infrastructure;
+
 namespace RlhfSharp.Training;
 
 /// <summary>
-/// What every trainer shares: optimisation, schedule, batching, evaluation and checkpoint cadence.
-/// Init properties so YAML configs bind to them (snake_case keys: learning_rate, max_steps ...).
+/// What every trainer (sft, reward, ppo) shares: optimisation, schedule, batching, evaluation and checkpoint cadence.
+/// Init properties so YAML configs bind to them (snake_case keys: learning_rate, max_steps ...); the command-line
+/// flag of each is the same words (--learning-rate, --max-steps). What a step and a batch are is the trainer's:
+/// <see cref="SupervisedTrainingOptions"/> for sft and reward, <see cref="Ppo.PpoOptions"/> for PPO's iterations.
 /// </summary>
 public class TrainingOptions
 {
-    /// <summary>Optimizer steps to run; when null, <see cref="Epochs"/> passes over the training data.</summary>
+    /// <summary>Steps to run (sft, reward: optimizer steps, by default epochs over the data; ppo: iterations).</summary>
     public long? MaxSteps { get; init; }
-    public double Epochs { get; init; } = 1;
-    /// <summary>Examples per micro-batch (one forward/backward).</summary>
+    /// <summary>Examples per micro-batch (one forward/backward); PPO: prompts rolled out per iteration.</summary>
     public int BatchSize { get; init; } = 8;
-    /// <summary>Micro-batches whose gradients add up to one optimizer step.</summary>
+    /// <summary>Micro-batches (PPO: mini-batches) whose gradients add up to one optimizer step.</summary>
     public int GradientAccumulation { get; init; } = 1;
+    [AlsoKnownAs("lr")]
     public double LearningRate { get; init; } = 5e-5;
     /// <summary>AdamW decoupled weight decay on matrices (not on biases or norm weights). TorchSharp's default is 0, PyTorch's 0.01.</summary>
     public double WeightDecay { get; init; } = 0.01;
@@ -28,7 +32,6 @@ public class TrainingOptions
     public int MaxLength { get; init; } = 512;
     public long EvalEvery { get; init; } = 100;
     public long SaveEvery { get; init; } = 500;
-    public long LogEvery { get; init; } = 10;
     public int Seed { get; init; } = 42;
     /// <summary>Freeze the embeddings and the bottom N blocks (cheap fine-tuning of big models).</summary>
     public int FreezeBottomLayers { get; init; }
@@ -50,13 +53,12 @@ public class TrainingOptions
     public virtual void Validate()
     {
         Require(MaxSteps is null or > 0, "max_steps", "must be positive");
-        Require(Epochs > 0, "epochs", "must be positive");
         Require(BatchSize > 0, "batch_size", "must be positive");
         Require(GradientAccumulation > 0, "gradient_accumulation", "must be positive");
         Require(LearningRate > 0, "learning_rate", "must be positive");
         Require(WeightDecay >= 0, "weight_decay", "must not be negative");
         Require(MaxLength >= 2, "max_length", "must be at least 2");
-        Require(EvalEvery > 0 && SaveEvery > 0 && LogEvery > 0, "eval_every/save_every/log_every", "must be positive");
+        Require(EvalEvery > 0 && SaveEvery > 0, "eval_every/save_every", "must be positive");
         Require(HeldOutFraction is >= 0 and < 1, "held_out_fraction", "must be in [0, 1)");
         Require(MinLearningRateRatio is >= 0 and <= 1, "min_learning_rate_ratio", "must be in [0, 1]");
         Require(FreezeBottomLayers >= 0, "freeze_bottom_layers", "must not be negative");

@@ -16,7 +16,7 @@ public class TrainingCommandTests
     {
         string data = TrainingCommandTestsModels.HhSample(40);
         string sftOut = Path.Combine(TestPaths.NewTempDirectory(), "sft");
-        var sft = CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", sftOut, .. Small, "--lr", "1e-3"]);
+        var sft = CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", sftOut, .. Small, "--learning-rate", "1e-3"]);
         Assert.True(sft.ExitCode == 0, sft.Error);
         Assert.Contains("done: 4 steps", sft.Output);
         Assert.True(File.Exists(Path.Combine(sftOut, "vocab.json")), "tokenizer files travel with the model");

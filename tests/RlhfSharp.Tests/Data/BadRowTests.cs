@@ -13,7 +13,7 @@ public sealed class BadRowTests : IDisposable
 
     static void AssertError(Action read, string expected)
     {
-        var error = Assert.Throws<RlhfException>(read);
+        var error = Assert.ThrowsAny<RlhfException>(read);
         Assert.Equal(expected, error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
@@ -32,7 +32,7 @@ public sealed class BadRowTests : IDisposable
         // A blank line before it still counts: line numbers are the file's.
         string path = folder.WriteLines("hh.jsonl", Good, "", badLine, Good);
 
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        var error = Assert.Throws<DataRowException>(() => DatasetReader.ReadPreferences(path));
         Assert.StartsWith($"{path}:3: {why}", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
 

@@ -14,7 +14,7 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
     const double Tolerance = 1e-6;
 
     static string[] Run(int accumulation) =>
-        ["--max-steps", "3", "--batch-size", "2", "--gradient-accumulation", $"{accumulation}", "--max-length", "40", "--lr", "1e-3",
+        ["--max-steps", "3", "--batch-size", "2", "--gradient-accumulation", $"{accumulation}", "--max-length", "40", "--learning-rate", "1e-3",
          "--held-out-fraction", "0", "--log-every", "1", "--save-every", "2"];
 
     [MpiFact]
@@ -76,7 +76,7 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
 
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
         var result = MpiRun.Cli(2, "ppo", "--policy", policy, "--reward-model", rm, "--prompts", prompts, "--out", outDir,
-            "--max-steps", "2", "--batch-size", "3", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-count", "2",
+            "--max-steps", "2", "--batch-size", "3", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-prompt-count", "2",
             "--ppo-epochs", "2", "--mini-batch-size", "2");
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
         Assert.Single(result.Output.Split('\n'), line => line.StartsWith("done: 2 iterations")); // rank 0 alone prints

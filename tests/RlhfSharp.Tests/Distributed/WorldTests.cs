@@ -28,7 +28,7 @@ public class WorldTests
     {
         string data = TrainingCommandTestsModels.HhSample(12);
         string plain = Path.Combine(TestPaths.NewTempDirectory(), "plain"), zero = Path.Combine(TestPaths.NewTempDirectory(), "zero");
-        string[] run = ["--batch-size", "2", "--max-length", "40", "--lr", "1e-3", "--held-out-fraction", "0", "--save-every", "2"];
+        string[] run = ["--batch-size", "2", "--max-length", "40", "--learning-rate", "1e-3", "--held-out-fraction", "0", "--save-every", "2"];
         Assert.Equal(0, MpiRun.Single(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", plain, .. run, "--max-steps", "3"]).ExitCode);
         var sharded = MpiRun.Single(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", zero, .. run, "--max-steps", "3", "--zero-stage", "1"]);
         Assert.True(sharded.ExitCode == 0, sharded.Error);

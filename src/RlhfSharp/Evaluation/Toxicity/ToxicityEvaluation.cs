@@ -50,7 +50,8 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         string path = Path.Combine(outputDirectory, "toxicity-settings.json");
         string settings = System.Text.Json.JsonSerializer.Serialize(new
         {
-            scorer = scorer.Name, options.Samples, options.MaxNewTokens, options.Temperature, options.TopK, options.TopP, options.Seed,
+            scorer = scorer.Name, samples = options.Samples, max_new_tokens = options.MaxNewTokens, temperature = options.Temperature,
+            top_k = options.TopK, top_p = options.TopP, seed = options.Seed,
         });
         if (File.Exists(path) && File.ReadAllText(path) != settings)
             throw new RlhfException($"{path}: {SamplesFile} there was made with other settings ({File.ReadAllText(path)}); use a new --out");

@@ -1,5 +1,6 @@
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.EventEmitters;
 using YamlDotNet.Serialization.NamingConventions;
 
 namespace RlhfSharp.Training.Infrastructure;
@@ -7,7 +8,8 @@ namespace RlhfSharp.Training.Infrastructure;
 /// <summary>
 /// Reads and writes option classes as YAML with snake_case keys (<c>learning_rate</c> is
 /// <c>LearningRate</c>). Option types are classes or records with <c>init</c> properties and a parameterless
-/// constructor (positional records cannot be deserialized). Unknown and duplicate keys are errors.
+/// constructor (positional records cannot be deserialized). Unknown and duplicate keys are errors; an unknown key
+/// names the nearest known one.
 /// </summary>
 public static partial class YamlConfig
 {
@@ -19,7 +21,18 @@ public static partial class YamlConfig
     static readonly ISerializer Serializer = new SerializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .WithQuotingNecessaryStrings() // so a string "null" or "123" reads back as that string
+        .WithEventEmitter(next => new EscapedControlCharacters(next))
         .Build();
+
+    /// <summary>Strings with line breaks or tabs (stop sequences such as "\n\nHuman:") are written double-quoted with escapes, as a person would type them.</summary>
+    sealed class EscapedControlCharacters(IEventEmitter next) : ChainedEventEmitter(next)
+    {
+        public override void Emit(ScalarEventInfo eventInfo, IEmitter emitter)
+        {
+            if (eventInfo.Source.Value is string text && text.Any(char.IsControl)) eventInfo.Style = ScalarStyle.DoubleQuoted;
+            base.Emit(eventInfo, emitter);
+        }
+    }
 
     /// <summary>Loads <paramref name="path"/>; an empty file gives the defaults.</summary>
     /// <exception cref="RlhfException">One line naming the file, line, column and key.</exception>
@@ -41,15 +54,19 @@ public static partial class YamlConfig
         }
         catch (YamlException e)
         {
-            throw new RlhfException($"{path}:{e.Start.Line}:{e.Start.Column}: {Describe(e, yaml)}", e);
+            throw new RlhfException($"{path}:{e.Start.Line}:{e.Start.Column}: {Describe(e, yaml, typeof(T))}", e);
         }
     }
 
     /// <summary>Writes every property of <paramref name="value"/>, snake_case, replacing the file atomically.</summary>
-    public static void Save<T>(string path, T value) =>
-        IO.AtomicFile.WriteAllText(path, Serializer.Serialize(value, typeof(T)));
+    public static void Save<T>(string path, T value) where T : notnull => IO.AtomicFile.WriteAllText(path, ToYaml(value));
 
-    static string Describe(YamlException error, string yaml)
+    /// <summary>Every property of <paramref name="value"/> as YAML with snake_case keys: what <see cref="Save{T}"/> writes and <see cref="Load{T}"/> reads back.</summary>
+    /// <remarks>Keys come in the order of <see cref="KeyProperties"/> (shared options first), as the command-line flags do.</remarks>
+    public static string ToYaml<T>(T value) where T : notnull =>
+        Serializer.Serialize(KeyProperties(typeof(T)).ToDictionary(p => Key(p.Name), p => p.GetValue(value)));
+
+    static string Describe(YamlException error, string yaml, Type root)
     {
         if (error is SyntaxErrorException or SemanticErrorException) return $"invalid YAML: {error.Message}";
         YamlNodeLocation? node = YamlNodeLocator.Find(yaml, error.Start);
@@ -58,7 +75,7 @@ public static partial class YamlConfig
         {
             null or { Path: "" } => detail,
             { IsRepeatedKey: true } => $"duplicate key '{node.Path}'",
-            { IsKey: true } => $"unknown key '{node.Path}'",
+            { IsKey: true } => NearestKey(root, node.Path) is { } nearest ? $"unknown key '{node.Path}'; did you mean '{nearest}'?" : $"unknown key '{node.Path}'",
             _ => $"invalid value for '{node.Path}': {detail}",
         };
     }

@@ -1,10 +1,15 @@
+using RlhfSharp.Training.Infrastructure;
+
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>
 /// PPO against a reward model with a KL penalty to the reference (SFT) policy. Defaults follow trlx's
-/// Anthropic-HH recipe where they apply. From <see cref="TrainingOptions"/>: max_steps is the number of PPO
-/// iterations, batch_size the prompts rolled out per iteration, max_length the prompt tokens kept (cut from
-/// the left), learning_rate / weight_decay / max_grad_norm the optimiser, freeze_bottom_layers the frozen trunk.
+/// Anthropic-HH recipe where they apply; the names are spelled out (trlx's cliprange is clip_range, vf_coef is
+/// value_loss_coefficient, target is target_kl). From <see cref="TrainingOptions"/>: max_steps is the number of PPO
+/// iterations (100 by default), batch_size the prompts rolled out per iteration, gradient_accumulation the
+/// mini-batches per optimizer step, max_length the prompt tokens kept (cut from the left), eval_every, save_every
+/// and warmup_steps count iterations, learning_rate / weight_decay / max_grad_norm the optimiser,
+/// freeze_bottom_layers the frozen trunk.
 /// </summary>
 public sealed class PpoOptions : TrainingOptions
 {
@@ -14,23 +19,28 @@ public sealed class PpoOptions : TrainingOptions
         LearningRate = 1e-5;
         EvalEvery = 10;
         SaveEvery = 10;
-        LogEvery = 1;
     }
 
     /// <summary>Optimisation passes over each rollout batch.</summary>
     public int PpoEpochs { get; init; } = 4;
-    /// <summary>Rollouts per gradient step within a pass (0: the whole batch).</summary>
+    /// <summary>Rollouts per forward/backward within a pass (0: the whole batch); <see cref="TrainingOptions.GradientAccumulation"/> of them make an optimizer step.</summary>
     public int MiniBatchSize { get; init; }
     public double InitKlCoef { get; init; } = 0.05;
     /// <summary>Target KL for the adaptive controller; null keeps beta fixed at <see cref="InitKlCoef"/>.</summary>
-    public double? Target { get; init; } = 6;
+    [AlsoKnownAs("target")]
+    public double? TargetKl { get; init; } = 6;
     public long Horizon { get; init; } = 10000;
     public double Gamma { get; init; } = 1;
+    [AlsoKnownAs("lam")]
     public double Lambda { get; init; } = 0.95;
+    [AlsoKnownAs("cliprange")]
     public double ClipRange { get; init; } = 0.2;
+    [AlsoKnownAs("cliprange_value")]
     public double ClipRangeValue { get; init; } = 0.2;
-    public double ValueCoefficient { get; init; } = 1;
+    [AlsoKnownAs("vf_coef", "value_coefficient")]
+    public double ValueLossCoefficient { get; init; } = 1;
     /// <summary>Scores are clipped to +- this before scaling.</summary>
+    [AlsoKnownAs("cliprange_reward")]
     public double ClipRangeReward { get; init; } = 10;
     /// <summary>"running" (divide by the running std of scores, as trlx), "ref" (use ref_mean / ref_std) or "none".</summary>
     public string ScaleReward { get; init; } = "running";
@@ -48,8 +58,9 @@ public sealed class PpoOptions : TrainingOptions
     public double TopP { get; init; } = 1.0;
     /// <summary>Generation stops at any of these; "\n\nHuman:" for HH dialogues.</summary>
     public List<string> StopSequences { get; init; } = ["\n\nHuman:"];
-    /// <summary>Prompts scored on held-out data at each evaluation (greedy decoding).</summary>
-    public int EvalPrompts { get; init; } = 32;
+    /// <summary>Held-out prompts scored at each evaluation (greedy decoding); the prompts themselves come from a file (--eval-prompts).</summary>
+    [AlsoKnownAs("eval_prompts", "eval_count")]
+    public int EvalPromptCount { get; init; } = 32;
     /// <summary>Every this many iterations, sample prompts, responses and rewards are printed and written to samples.md.</summary>
     public int SamplesEvery { get; init; } = 10;
 
@@ -58,11 +69,15 @@ public sealed class PpoOptions : TrainingOptions
         base.Validate();
         Require(PpoEpochs > 0, "ppo_epochs", "must be positive");
         Require(MiniBatchSize >= 0, "mini_batch_size", "must not be negative");
+        Require(GradientAccumulation == 1 || MiniBatchSize > 0, "gradient_accumulation",
+            "adds up the gradients of several mini-batches, so it needs mini_batch_size (0 makes the whole batch one mini-batch)");
         Require(InitKlCoef >= 0, "init_kl_coef", "must not be negative");
-        Require(Target is null or > 0, "target", "must be positive (or absent for a fixed coefficient)");
+        Require(TargetKl is null or > 0, "target_kl", "must be positive (or null for a fixed coefficient)");
         Require(Horizon > 0, "horizon", "must be positive");
         Require(Gamma is > 0 and <= 1 && Lambda is >= 0 and <= 1, "gamma/lambda", "must be in (0, 1] and [0, 1]");
-        Require(ClipRange > 0 && ClipRangeValue > 0 && ClipRangeReward > 0, "cliprange", "clip ranges must be positive");
+        Require(ClipRange > 0, "clip_range", "must be positive");
+        Require(ClipRangeValue > 0, "clip_range_value", "must be positive");
+        Require(ClipRangeReward > 0, "clip_range_reward", "must be positive");
         Require(ScaleReward is "running" or "ref" or "none", "scale_reward", $"must be running, ref or none, not '{ScaleReward}'");
         Require(RefStd > 0, "ref_std", "must be positive");
         Require(MaxNewTokens > 0, "max_new_tokens", "must be positive");

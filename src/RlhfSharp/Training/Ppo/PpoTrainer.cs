@@ -15,15 +15,15 @@ public sealed record PpoSummary(long Iterations, IReadOnlyList<IReadOnlyDictiona
 
 /// <summary>
 /// PPO (trlx-equivalent): each iteration rolls out a batch of prompts, turns it into KL-penalised advantages,
-/// then takes ppo_epochs passes of clipped policy and value updates over mini-batches, and adapts the KL
-/// coefficient. Metrics go to metrics.jsonl and TensorBoard, the reward curve to reward_curve.png/.svg,
+/// then takes ppo_epochs passes of clipped policy and value updates over mini-batches (gradient_accumulation
+/// mini-batches to an optimizer step), and adapts the KL coefficient. Metrics go to metrics.jsonl and TensorBoard, the reward curve to reward_curve.png/.svg,
 /// samples to samples.md; checkpoints hold the policy, value head, optimizer, KL coefficient, reward
 /// statistics and position, so --resume continues exactly. The best policy by held-out reward is kept in best/.
 /// <para>
 /// Data parallel under <c>mpirun</c> (<paramref name="world"/>): rank r rolls out the prompt batch at global
 /// position MicroBatches + r with its own sampling seed, so each iteration covers ranks x batch_size prompts;
 /// score scaling, advantage whitening and the KL estimate use all ranks' statistics, gradients are averaged in
-/// one all-reduce per mini-batch, and the logged metrics are the world's. Only rank 0 writes files.
+/// one all-reduce per optimizer step, and the logged metrics are the world's. Only rank 0 writes files.
 /// </para>
 /// </summary>
 public sealed class PpoTrainer(
@@ -45,7 +45,7 @@ public sealed class PpoTrainer(
         bool root = _world.IsRoot;
         using var optimizer = new DataParallelOptimizer(policy, options, _world);
         var collector = new RolloutCollector(policy, reference, tokenizer, reward, options, _world);
-        IKlController kl = options.Target is double target ? new AdaptiveKlController(options.InitKlCoef, target, options.Horizon) : new FixedKlController(options.InitKlCoef);
+        IKlController kl = options.TargetKl is double target ? new AdaptiveKlController(options.InitKlCoef, target, options.Horizon) : new FixedKlController(options.InitKlCoef);
         var checkpoints = new TrainingCheckpoints(outputDirectory);
         var state = new TrainerState { TotalSteps = iterations, Seed = options.Seed };
         if (resume && checkpoints.Latest is { } latest)
@@ -150,45 +150,55 @@ public sealed class PpoTrainer(
         Directory.Move(temp, directory);
     }
 
-    /// <summary>ppo_epochs passes of clipped policy + value updates over shuffled mini-batches of the rollout.</summary>
+    /// <summary>
+    /// ppo_epochs passes of clipped policy + value updates over shuffled mini-batches of the rollout; the gradients
+    /// of gradient_accumulation consecutive mini-batches are averaged into one optimizer step (a pass's last step
+    /// may have fewer).
+    /// </summary>
     Dictionary<string, double> Optimize(RolloutBatch rollout, DataParallelOptimizer optimizer, long position)
     {
         var sums = new Dictionary<string, double>();
-        int updates = 0;
+        int miniBatches = 0;
         int miniBatch = options.MiniBatchSize > 0 ? Math.Min(options.MiniBatchSize, rollout.Count) : rollout.Count;
         policy.train();
         for (int epoch = 0; epoch < options.PpoEpochs; epoch++)
         {
             int[] order = Enumerable.Range(0, rollout.Count).ToArray();
             new Random(Seeds.Derive(options.Seed, position, epoch, 2)).Shuffle(order);
-            foreach (int[] rows in order.Chunk(miniBatch))
+            foreach (int[][] step in order.Chunk(miniBatch).Chunk(options.GradientAccumulation))
             {
-                using var scope = NewDisposeScope();
-                var index = tensor(rows.Select(r => (long)r).ToArray());
-                Tensor Pick(Tensor t) => t.index_select(0, index);
-                var mask = Pick(rollout.ResponseMask);
-                var (logits, allValues) = policy.call(new DecoderInput(Pick(rollout.Ids), Pick(rollout.AttentionMask)));
-                var responseLogits = ResponseTokens.Logits(logits, rollout.PromptColumns, rollout.ResponseColumns);
-                var logProbs = ResponseTokens.LogProbs(responseLogits, Pick(rollout.Ids), rollout.PromptColumns);
-                var values = ResponseTokens.Values(allValues, rollout.PromptColumns, rollout.ResponseColumns);
-                var (policyLoss, clipFraction, approxKl) = PpoMath.PolicyLoss(logProbs, Pick(rollout.LogProbs), Pick(rollout.Advantages), mask, options.ClipRange);
-                var (valueLoss, valueClipFraction) = PpoMath.ValueLoss(values, Pick(rollout.Values), Pick(rollout.Returns), mask, options.ClipRangeValue);
-                var loss = policyLoss + options.ValueCoefficient * valueLoss;
                 optimizer.ZeroGrad();
-                loss.backward();
+                foreach (int[] rows in step) Accumulate(rows, step.Length);
                 optimizer.ReduceAndClip(options.MaxGradNorm);
                 optimizer.Step();
-                using (no_grad()) Add("entropy", PpoMath.Entropy(responseLogits.detach(), mask).item<float>());
-                Add("policy_loss", policyLoss.item<float>());
-                Add("value_loss", valueLoss.item<float>());
-                Add("clip_fraction", clipFraction);
-                Add("value_clip_fraction", valueClipFraction);
-                Add("approx_kl", approxKl);
-                updates++;
             }
         }
         policy.eval();
-        return sums.ToDictionary(p => p.Key, p => p.Value / updates);
+        return sums.ToDictionary(p => p.Key, p => p.Value / miniBatches);
+
+        // Adds one mini-batch's share of the step's mean gradient.
+        void Accumulate(int[] rows, int miniBatchesInStep)
+        {
+            using var scope = NewDisposeScope();
+            var index = tensor(rows.Select(r => (long)r).ToArray());
+            Tensor Pick(Tensor t) => t.index_select(0, index);
+            var mask = Pick(rollout.ResponseMask);
+            var (logits, allValues) = policy.call(new DecoderInput(Pick(rollout.Ids), Pick(rollout.AttentionMask)));
+            var responseLogits = ResponseTokens.Logits(logits, rollout.PromptColumns, rollout.ResponseColumns);
+            var logProbs = ResponseTokens.LogProbs(responseLogits, Pick(rollout.Ids), rollout.PromptColumns);
+            var values = ResponseTokens.Values(allValues, rollout.PromptColumns, rollout.ResponseColumns);
+            var (policyLoss, clipFraction, approxKl) = PpoMath.PolicyLoss(logProbs, Pick(rollout.LogProbs), Pick(rollout.Advantages), mask, options.ClipRange);
+            var (valueLoss, valueClipFraction) = PpoMath.ValueLoss(values, Pick(rollout.Values), Pick(rollout.Returns), mask, options.ClipRangeValue);
+            var loss = policyLoss + options.ValueLossCoefficient * valueLoss;
+            (loss / miniBatchesInStep).backward();
+            using (no_grad()) Add("entropy", PpoMath.Entropy(responseLogits.detach(), mask).item<float>());
+            Add("policy_loss", policyLoss.item<float>());
+            Add("value_loss", valueLoss.item<float>());
+            Add("clip_fraction", clipFraction);
+            Add("value_clip_fraction", valueClipFraction);
+            Add("approx_kl", approxKl);
+            miniBatches++;
+        }
 
         void Add(string name, double value) => sums[name] = sums.GetValueOrDefault(name) + value;
     }
@@ -237,7 +247,7 @@ public sealed class PpoTrainer(
     /// <summary>Mean score of greedy responses to the held-out prompts.</summary>
     double Evaluate(IReadOnlyList<string> evalPrompts, RolloutCollector collector)
     {
-        var prompts = evalPrompts.Take(options.EvalPrompts).ToList();
+        var prompts = evalPrompts.Take(options.EvalPromptCount).ToList();
         var generated = new Generation.TextGenerator(policy.Policy, tokenizer).Generate(collector.EncodePrompts(prompts), new Generation.SamplingOptions
         {
             Greedy = true, MaxNewTokens = options.MaxNewTokens, StopSequences = options.StopSequences,

@@ -3,7 +3,7 @@ using RlhfSharp.Distributed;
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>
-/// Scores to rewards: clipped to +-cliprange_reward, then scaled: "running" divides by the running standard
+/// Scores to rewards: clipped to +-clip_range_reward, then scaled: "running" divides by the running standard
 /// deviation of all scores seen so far (trlx's scale_reward="running"), "ref" standardises with a given
 /// mean and std, "none" leaves them. In a data-parallel run the running statistics are those of every rank's
 /// scores (all-reduced count, sum and sum of squares), as trlx's get_global_statistics, so all ranks scale alike.

@@ -1,6 +1,6 @@
 namespace RlhfSharp.Training.Reward;
 
-public sealed class RewardOptions : TrainingOptions
+public sealed class RewardOptions : SupervisedTrainingOptions
 {
     /// <summary>Required gap: the loss is -log sigmoid(r_chosen - r_rejected - margin).</summary>
     public double Margin { get; init; }

@@ -1,3 +1,3 @@
 namespace RlhfSharp.Training.Sft;
 
-public sealed class SftOptions : TrainingOptions;
+public sealed class SftOptions : SupervisedTrainingOptions;

@@ -46,9 +46,30 @@ public class YamlConfigTests
     [Fact]
     public void Unknown_keys_are_named_with_line_and_column()
     {
-        Assert.Equal(":2:1: unknown key 'learning_rat'", LoadError("model: gpt2\nlearning_rat: 0.1\n"));
-        Assert.Equal(":1:1: unknown key 'learning_rat'", LoadError("learning_rat: 0.1\n"));
-        Assert.Equal(":3:3: unknown key 'optimizer.beta_2'", LoadError("optimizer:\n  beta1: 0.8\n  beta_2: 0.99\n"));
+        Assert.StartsWith(":2:1: unknown key 'learning_rat'", LoadError("model: gpt2\nlearning_rat: 0.1\n"));
+        Assert.StartsWith(":1:1: unknown key 'learning_rat'", LoadError("learning_rat: 0.1\n"));
+        Assert.StartsWith(":3:3: unknown key 'optimizer.beta_2'", LoadError("optimizer:\n  beta1: 0.8\n  beta_2: 0.99\n"));
+    }
+
+    [Fact]
+    public void An_unknown_key_suggests_the_nearest_known_key_of_its_mapping()
+    {
+        Assert.Equal(":2:1: unknown key 'learning_rat'; did you mean 'learning_rate'?", LoadError("model: gpt2\nlearning_rat: 0.1\n"));
+        Assert.Equal(":1:1: unknown key 'StopSequences'; did you mean 'stop_sequences'?", LoadError("StopSequences: []\n"));
+        Assert.Equal(":3:3: unknown key 'optimizer.beta_2'; did you mean 'optimizer.beta1'?", LoadError("optimizer:\n  beta1: 0.8\n  beta_2: 0.99\n"));
+        Assert.Equal(":1:1: unknown key 'temperature'", LoadError("temperature: 0.7\n")); // nothing near it: no guess
+    }
+
+    [Theory]
+    [InlineData("kitten", "sitting", 3)]
+    [InlineData("", "abc", 3)]
+    [InlineData("flaw", "lawn", 2)]
+    [InlineData("cliprange", "clip_range", 1)]
+    [InlineData("same", "same", 0)]
+    public void Edit_distance_counts_insertions_deletions_and_substitutions(string a, string b, int expected)
+    {
+        Assert.Equal(expected, YamlConfig.EditDistance(a, b));
+        Assert.Equal(expected, YamlConfig.EditDistance(b, a));
     }
 
     [Fact]

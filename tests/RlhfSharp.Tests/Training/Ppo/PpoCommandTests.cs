@@ -18,7 +18,7 @@ public class PpoCommandTests
 
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
         var result = CliRunner.Run("ppo", "--policy", policy, "--reward-model", rm, "--prompts", prompts, "--out", outDir,
-            "--max-steps", "2", "--batch-size", "4", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-count", "2",
+            "--max-steps", "2", "--batch-size", "4", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-prompt-count", "2",
             "--ppo-epochs", "1", "--freeze-bottom-layers", $"{frozenLayers}",
             "--delta-reward", $"{deltaRewardAndSeparateValue}", "--separate-value-model", $"{deltaRewardAndSeparateValue}");
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
@@ -27,6 +27,12 @@ public class PpoCommandTests
         foreach (string file in new[] { "config.json", "model.safetensors", PolicyWithValueHead.ValueHeadFile, "vocab.json", "reward_curve.png", "reward_curve.svg", "samples.md", "metrics.jsonl", "ppo_options.yaml" })
             Assert.True(File.Exists(Path.Combine(outDir, file)), file);
         Assert.True(Directory.Exists(Path.Combine(outDir, "best")));
+        // The options file the run wrote is a config that gives the same options back.
+        string written = Path.Combine(outDir, "ppo_options.yaml");
+        var printed = CliRunner.Run("ppo", "--config", written, "--print-config");
+        Assert.True(printed.ExitCode == 0, printed.Error);
+        Assert.Equal(File.ReadAllText(written), printed.Output);
+        Assert.Contains("eval_prompt_count: 2", printed.Output.Split('\n'));
 
         var generated = CliRunner.Run("generate", "--model", outDir, "--prompt", "Hello", "--max-new-tokens", "3");
         Assert.True(generated.ExitCode == 0, generated.Error);

@@ -49,7 +49,7 @@ public class PpoTrainerTests
         string dir = TestPaths.NewTempDirectory();
         // A strong, fast-adapting KL controller, so the test can hold KL near its target while reward rises.
         var options = Options(20);
-        options = YamlConfig.Merge(options, new Dictionary<string, object?> { ["InitKlCoef"] = 0.2, ["Target"] = (double?)4.0, ["Horizon"] = 100L });
+        options = YamlConfig.Merge(options, new Dictionary<string, object?> { ["InitKlCoef"] = 0.2, ["TargetKl"] = (double?)4.0, ["Horizon"] = 100L });
         var summary = new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: false);
         double early = summary.History.Take(3).Average(h => h["reward_mean"]);
         double late = summary.History.TakeLast(5).Average(h => h["reward_mean"]);
@@ -63,6 +63,35 @@ public class PpoTrainerTests
         Assert.True(File.Exists(Path.Combine(dir, "reward_curve.png")));
         foreach (string key in new[] { "reward_std", "kl_k3", "beta", "entropy", "policy_loss", "value_loss", "clip_fraction", "approx_kl", "response_length", "time_generation", "time_training", "tokens_per_s" })
             Assert.True(summary.History[^1].ContainsKey(key), key);
+    }
+
+    /// <summary>The policy's weights after two iterations from the same start with the given options.</summary>
+    static Dictionary<string, Tensor> TrainedWeights(PpoOptions options)
+    {
+        var (policy, reference) = Models();
+        using var r = reference;
+        new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, TestPaths.NewTempDirectory()).Run(Prompts, [], resume: false);
+        var weights = policy.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+        policy.Dispose();
+        return weights;
+    }
+
+    [Fact]
+    public void Gradient_accumulation_adds_up_mini_batches_into_fewer_optimizer_steps()
+    {
+        var options = Options(2);
+        var stepEveryMiniBatch = TrainedWeights(options);
+        var stepEveryTwo = TrainedWeights(YamlConfig.Merge(options, new Dictionary<string, object?> { ["GradientAccumulation"] = 2 }));
+        var again = TrainedWeights(YamlConfig.Merge(options, new Dictionary<string, object?> { ["GradientAccumulation"] = 2 }));
+
+        double largest = stepEveryMiniBatch.Max(p => (p.Value - stepEveryTwo[p.Key]).abs().max().item<float>());
+        Assert.True(largest > 1e-4, $"weights differ by at most {largest}: gradient_accumulation had no effect");
+        Assert.All(again, p => Assert.Equal(0f, (p.Value - stepEveryTwo[p.Key]).abs().max().item<float>())); // and a rerun is identical
+        var wholeBatch = Assert.Throws<RlhfException>(() => YamlConfig.Merge(options, new Dictionary<string, object?>
+        {
+            ["GradientAccumulation"] = 2, ["MiniBatchSize"] = 0,
+        }).Validate());
+        Assert.Contains("'gradient_accumulation'", wholeBatch.Message);
     }
 
     [Fact]

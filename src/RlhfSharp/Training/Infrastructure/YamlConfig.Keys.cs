@@ -1,0 +1,60 @@
+using System.Reflection;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace RlhfSharp.Training.Infrastructure;
+
+public static partial class YamlConfig
+{
+    /// <summary>The YAML key of a property (<c>LearningRate</c> is <c>learning_rate</c>); a command-line flag is the same words in kebab case.</summary>
+    public static string Key(string propertyName) => UnderscoredNamingConvention.Instance.Apply(propertyName);
+
+    /// <summary>The public settable properties of <paramref name="type"/> that are its YAML keys, base class first, in declaration order.</summary>
+    public static IReadOnlyList<PropertyInfo> KeyProperties(Type type) =>
+        type.GetProperties(BindingFlags.Instance | BindingFlags.Public)
+            .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
+            .OrderBy(p => Depth(p.DeclaringType!)).ThenBy(p => p.MetadataToken)
+            .ToList();
+
+    static int Depth(Type type) => type.BaseType is null ? 0 : 1 + Depth(type.BaseType);
+
+    /// <summary>
+    /// The known key nearest to an unknown one at <paramref name="path"/> (dotted, as <see cref="YamlNodeLocator"/>
+    /// names it): one the option is also known as, else the closest by edit distance when it is close enough to
+    /// be a typo (at most a third of the key's length, and at least 2). Null when nothing is near.
+    /// </summary>
+    internal static string? NearestKey(Type root, string path)
+    {
+        string[] parts = path.Split('.');
+        Type? mapping = root;
+        foreach (string part in parts[..^1])
+            mapping = mapping is null ? null : KeyProperties(mapping).FirstOrDefault(p => Key(p.Name) == part.Split('[')[0])?.PropertyType;
+        if (mapping is null) return null;
+        string unknown = parts[^1];
+        var properties = KeyProperties(mapping);
+        string? nearest = properties.FirstOrDefault(p => p.GetCustomAttribute<AlsoKnownAsAttribute>()?.Names.Contains(unknown) == true) is { } renamed
+            ? Key(renamed.Name)
+            : properties.Select(p => Key(p.Name))
+                .Select(key => (Key: key, Distance: EditDistance(Normalise(unknown), key)))
+                .Where(k => k.Distance <= Math.Max(2, unknown.Length / 3))
+                .OrderBy(k => k.Distance).Select(k => k.Key).FirstOrDefault();
+        return nearest is null ? null : string.Join('.', parts[..^1].Append(nearest));
+
+        // StopSequences and stop-sequences mean stop_sequences: compare the words, not their casing or separators.
+        static string Normalise(string key) => key.Contains('_') || key.All(c => !char.IsUpper(c)) ? key.Replace('-', '_') : Key(key);
+    }
+
+    /// <summary>Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b.</summary>
+    internal static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        var current = new int[b.Length + 1];
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+}
