@@ -3,7 +3,7 @@ using System.Net;
 namespace RlhfSharp.Reporting;
 
 /// <summary>The one escaping rule for HTML: every character encoded (<see cref="WebUtility.HtmlEncode(string)"/>).</summary>
-public static class HtmlText
+static class HtmlText
 {
     public static string Encode(string text) => WebUtility.HtmlEncode(text);
 

@@ -3,10 +3,10 @@ using System.Text;
 namespace RlhfSharp.Reporting;
 
 /// <summary>
-/// The one escaping rule for Markdown (CommonMark with GitHub's extensions: tables, strikethrough, math): text comes
-/// out as text, and text without markup comes out unchanged.
+/// The one escaping rule for Markdown (CommonMark with GitHub's extensions: tables, strikethrough, math): any text
+/// comes out as text, and ordinary text (words, numbers, everyday punctuation) comes out unchanged.
 /// </summary>
-public static class MarkdownText
+static class MarkdownText
 {
     /// <summary>Read as markup anywhere in a line: escapes, code, emphasis, strikethrough, links, HTML, table cells,
     /// heading marks, entities and math.</summary>

@@ -40,7 +40,8 @@ public sealed class ReportDocument(string? title = null)
     public ReportDocument Table(IReadOnlyList<Inline> header, IEnumerable<IReadOnlyList<Inline>> rows, IReadOnlyList<ColumnAlignment>? alignment = null) =>
         Add(new TableBlock(header, rows.ToList(), alignment ?? []));
 
-    /// <summary>An image: linked by <paramref name="relativePath"/> in Markdown, embedded in HTML; left out when the file is missing.</summary>
+    /// <summary>An image: linked by <paramref name="relativePath"/> (the report's own, without spaces or brackets) in Markdown,
+    /// embedded in HTML; left out when the file is missing.</summary>
     public ReportDocument Image(string relativePath, string absolutePath, string alt) =>
         File.Exists(absolutePath) ? Add(new ImageBlock(relativePath, absolutePath, alt)) : this;
 
@@ -82,9 +83,8 @@ public sealed class ReportDocument(string? title = null)
 
     public string ToHtml()
     {
-        string encodedTitle = HtmlText.Encode(title ?? "");
         var html = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-        html.Append($"<title>{encodedTitle}</title>\n<style>{HtmlStyle}</style>\n</head>\n<body>\n");
+        html.Append($"<title>{HtmlText.Encode(title ?? "")}</title>\n<style>{HtmlStyle}</style>\n</head>\n<body>\n");
         if (title != null) html.Append($"<h1>{HtmlText.EncodeLines(title)}</h1>\n");
         foreach (var block in _blocks) html.Append(HtmlBlock(block));
         return html.Append("</body>\n</html>\n").ToString();
