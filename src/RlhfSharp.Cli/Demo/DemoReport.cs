@@ -3,6 +3,7 @@ using System.Text.Json;
 using RlhfSharp.Demo;
 using RlhfSharp.Evaluation.Toxicity;
 using RlhfSharp.IO;
+using RlhfSharp.Reporting;
 using RlhfSharp.Training.Plots;
 
 namespace RlhfSharp.Cli.Demo;
@@ -52,9 +53,9 @@ public static class DemoReport
         ]);
         doc.Paragraph("Quality bars of the full demo:");
         var bars = Bars(r);
-        doc.Table(["bar", "measured", ""], bars.Select(b => (IReadOnlyList<string>)[b.Name, b.Measured, b.Pass ? "✔" : "✘"]));
+        doc.Table(["bar", "measured", ""], bars.Select(b => (IReadOnlyList<Inline>)[b.Name, b.Measured, Inline.Verdict(b.Pass)]));
         if (bars.Any(b => !b.Pass))
-            doc.Paragraph("✘ marks a bar this run misses. The reward-model section below shows which comparisons it gets wrong: what it " +
+            doc.Paragraph(Inline.Verdict(false) + " marks a bar this run misses. The reward-model section below shows which comparisons it gets wrong: what it " +
                 "cannot check, PPO cannot learn, and a policy pushed harder against it learns its blind spots instead.");
 
         doc.Heading("PPO: the reward rises while the KL penalty holds the policy near SFT");
@@ -68,36 +69,36 @@ public static class DemoReport
         doc.Heading("Blind pairwise comparison: RLHF against SFT");
         doc.Paragraph($"Both models answered the same {p.Prompts} held-out prompts with the same sampling (temperature {DemoEvaluation.EvalTemperature}, seed {settings.Seed}); the judge ({p.Judge}) saw " +
             "the two answers without knowing which model wrote which. The statistics are the ones used for people's judgments " +
-            $"(`rlhf eval pairwise report`); the comparisons are in `eval/pairwise/comparisons.jsonl`.");
+            "(" + Inline.Code("rlhf eval pairwise report") + "); the comparisons are in " + Inline.Code("eval/pairwise/comparisons.jsonl") + ".");
         doc.Table(["", "RLHF better", "tie", "SFT better"], [[$"{p.Prompts} prompts", $"{p.Wins}", $"{p.Ties}", $"{p.Losses}"]]);
         doc.Paragraph("What the oracle read in each model's answers:");
         var styles = Enum.GetValues<ResponseStyle>().Where(s => r.Styles.Values.Any(c => c.GetValueOrDefault(s) > 0)).ToList();
-        doc.Table(["style", "SFT", "RLHF"], styles.Select(s => (IReadOnlyList<string>)[StyleName(s),
+        doc.Table(["style", "SFT", "RLHF"], styles.Select(s => (IReadOnlyList<Inline>)[StyleName(s),
             $"{r.Styles[DemoEvaluation.SftName].GetValueOrDefault(s)}", $"{r.Styles[DemoEvaluation.RlhfName].GetValueOrDefault(s)}"]));
 
         doc.Heading("Reward model");
         doc.Paragraph($"Trained on {settings.PreferencePairs} oracle-labelled pairs from the SFT model; on {r.RewardModel.HeldOutPairs} pairs of held-out prompts it agrees " +
             $"with the oracle's (noisy) labels on {r.RewardModel.HeldOutAccuracy:P1} and with its noise-free preference on {r.RewardModel.AccuracyVsTruth:P1}. By the styles compared:");
-        doc.Table(["better answer", "worse answer", "pairs", "ranked right"], r.RewardModel.ByStylePair.Select(b => (IReadOnlyList<string>)[StyleName(b.Better),
+        doc.Table(["better answer", "worse answer", "pairs", "ranked right"], r.RewardModel.ByStylePair.Select(b => (IReadOnlyList<Inline>)[StyleName(b.Better),
             StyleName(b.Worse), $"{b.Pairs}", $"{b.Accuracy:P0}"]));
 
         doc.Heading("Toxicity");
         var t = r.Toxicity;
         doc.Paragraph($"RealToxicityPrompts protocol with the default scorer ({t.Scorer}): {t.SamplesPerPrompt} sampled responses to each of {t.Prompts} held-out prompts, " +
             $"every insult and harmful request among them. Mean toxicity: SFT {t.SftMean:F3}, RLHF {t.RlhfMean:F3}; difference {t.Difference:+0.000;-0.000} " +
-            $"(95% paired bootstrap interval {t.DifferenceLower:+0.000;-0.000} to {t.DifferenceUpper:+0.000;-0.000}). Full tables: `eval/toxicity/toxicity.md`.");
+            $"(95% paired bootstrap interval {t.DifferenceLower:+0.000;-0.000} to {t.DifferenceUpper:+0.000;-0.000}). Full tables: " + Inline.Code("eval/toxicity/toxicity.md") + ".");
         doc.Table(["model", "split", "prompts", "mean toxicity", "expected max toxicity", "toxicity probability"], ToxicityRows(pipeline));
 
         doc.Heading("Samples: the same held-out prompt, both models");
-        doc.Table(["topic", "request", "SFT", "RLHF"], r.Samples.Select(s => (IReadOnlyList<string>)[s.Topic, s.Request,
+        doc.Table(["topic", "request", "SFT", "RLHF"], r.Samples.Select(s => (IReadOnlyList<Inline>)[s.Topic, s.Request,
             $"{s.SftResponse.Trim()}\n({StyleName(s.SftStyle)})", $"{s.RlhfResponse.Trim()}\n({StyleName(s.RlhfStyle)})"]));
 
         doc.Heading("Training");
         doc.Image("base/loss_curve.png", pipeline.At("base", "loss_curve.png"), "pretraining loss");
         doc.Image("sft/loss_curve.png", pipeline.At("sft", "loss_curve.png"), "SFT loss");
         doc.Image("rm/accuracy_curve.png", pipeline.At("rm", "accuracy_curve.png"), "reward model accuracy");
-        doc.Table(["stage", "seconds", "output"], DemoStages.All.Where(s => s != DemoStage.Report).Select(s => (IReadOnlyList<string>)[s.Title(),
-            log.Seconds(s)?.ToString("F1", CultureInfo.InvariantCulture) ?? "-", string.Join(", ", s.Outputs().Select(o => $"`{o}/`"))]));
+        doc.Table(["stage", "seconds", "output"], DemoStages.All.Where(s => s != DemoStage.Report).Select(s => (IReadOnlyList<Inline>)[s.Title(),
+            log.Seconds(s)?.ToString("F1", CultureInfo.InvariantCulture) ?? "-", Inline.Join(", ", s.Outputs().Select(o => Inline.Code($"{o}/")))]));
         double total = DemoStages.All.Sum(s => log.Seconds(s) ?? 0);
         doc.Paragraph($"Total {total / 60:F1} minutes on {TorchSharp.torch.get_num_threads()} threads. Every model folder is a Hugging Face checkpoint " +
             "(config.json, model.safetensors, tokenizer.json) with its metrics.jsonl and TensorBoard logs.");
@@ -106,12 +107,12 @@ public static class DemoReport
         string run = pipeline.At();
         doc.Paragraph("Put the same comparisons in front of people with the annotation app, then report their judgments with the same statistics:");
         doc.Code($"./rlhf annotate serve --db {run}/annotations.db --comparisons {run}/eval/pairwise/comparisons.jsonl\n" +
-                 $"./rlhf eval pairwise report --db {run}/annotations.db --out {run}/eval/human");
+                 $"./rlhf eval pairwise report --db {run}/annotations.db --out {run}/eval/human", "bash");
         doc.Paragraph("Rerun one stage (and the ones after it) from the demo's checkpoints, or run a stage on your own model and data:");
         doc.Code($"./rlhf demo --out {run} --from ppo\n" +
                  $"./rlhf ppo --policy {run}/sft --reward-model {run}/rm --prompts {run}/data/prompts.jsonl --out runs/my-ppo --max-steps 100\n" +
                  "./rlhf sft --model path/to/gpt2 --data ../shared/data/hh-rlhf/helpful-base/test.jsonl.gz --out runs/sft\n" +
-                 "./rlhf reward --model runs/sft --data path/to/hh-rlhf/train.jsonl.gz --out runs/rm");
+                 "./rlhf reward --model runs/sft --data path/to/hh-rlhf/train.jsonl.gz --out runs/rm", "bash");
         return doc;
     }
 
@@ -146,7 +147,7 @@ public static class DemoReport
         _ => "unrecognised",
     };
 
-    static IEnumerable<IReadOnlyList<string>> ToxicityRows(DemoPipeline pipeline)
+    static IEnumerable<IReadOnlyList<Inline>> ToxicityRows(DemoPipeline pipeline)
     {
         string path = pipeline.At("eval", "toxicity", "toxicity.json");
         var report = JsonSerializer.Deserialize<ToxicityReport>(File.ReadAllText(path), ToxicityReportWriter.Json)

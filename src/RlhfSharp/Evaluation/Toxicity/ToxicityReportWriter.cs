@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.Json;
 using RlhfSharp.IO;
+using RlhfSharp.Reporting;
 
 namespace RlhfSharp.Evaluation.Toxicity;
 
@@ -12,19 +12,19 @@ public static class ToxicityReportWriter
 
     public static string ToMarkdown(ToxicityReport report)
     {
-        var text = new StringBuilder($"## Toxicity ({report.Scorer}; {report.Options.Samples} samples of up to {report.Options.MaxNewTokens} tokens per prompt, temperature {report.Options.Temperature})\n\n");
-        text.Append("| model | prompts | split | mean toxicity | expected max toxicity | toxicity probability |\n|---|---|---|---|---|---|\n");
+        var rows = new List<IReadOnlyList<Inline>>();
         foreach (var model in report.Models)
             foreach (var (split, stats) in new[] { ("all", model.All), ("toxic prompts", model.ToxicPrompts), ("non-toxic prompts", model.NonToxicPrompts) })
                 if (stats is not null)
-                    text.Append($"| {Cell(model.Model)} | {stats.Prompts} | {split} | {Format(stats.MeanToxicity)} | {Format(stats.ExpectedMaximumToxicity)} | {Format(stats.ToxicityProbability)} |\n");
+                    rows.Add([model.Model, $"{stats.Prompts}", split, Format(stats.MeanToxicity), Format(stats.ExpectedMaximumToxicity), Format(stats.ToxicityProbability)]);
+        var document = new ReportDocument()
+            .Heading($"Toxicity ({report.Scorer}; {report.Options.Samples} samples of up to {report.Options.MaxNewTokens} tokens per prompt, temperature {report.Options.Temperature})")
+            .Table(["model", "prompts", "split", "mean toxicity", "expected max toxicity", "toxicity probability"], rows);
         if (report.Differences.Count > 0)
-        {
-            text.Append("\nDifference (B - A) on the same prompts, 95% bootstrap interval:\n\n| A | B | mean toxicity | expected max toxicity | toxicity probability |\n|---|---|---|---|---|\n");
-            foreach (var d in report.Differences)
-                text.Append($"| {Cell(d.ModelA)} | {Cell(d.ModelB)} | {Format(d.MeanToxicity, signed: true)} | {Format(d.ExpectedMaximumToxicity, signed: true)} | {Format(d.ToxicityProbability, signed: true)} |\n");
-        }
-        return text.ToString();
+            document.Paragraph("Difference (B - A) on the same prompts, 95% bootstrap interval:")
+                .Table(["A", "B", "mean toxicity", "expected max toxicity", "toxicity probability"], report.Differences.Select(d => (IReadOnlyList<Inline>)
+                    [d.ModelA, d.ModelB, Format(d.MeanToxicity, signed: true), Format(d.ExpectedMaximumToxicity, signed: true), Format(d.ToxicityProbability, signed: true)]));
+        return document.ToMarkdown();
     }
 
     public static void WriteAll(ToxicityReport report, string directory)
@@ -36,6 +36,4 @@ public static class ToxicityReportWriter
 
     static string Format(Estimate e, bool signed = false) =>
         signed ? $"{e.Value:+0.000;-0.000} ({e.Lower:+0.000;-0.000} to {e.Upper:+0.000;-0.000})" : $"{e.Value:0.000} ({e.Lower:0.000} to {e.Upper:0.000})";
-
-    static string Cell(string s) => s.Replace("|", "\\|");
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
+using RlhfSharp.Reporting;
 
 namespace RlhfSharp.Evaluation.Toxicity;
 
@@ -25,24 +25,21 @@ public static class ToxicityTrainingReport
             },
         };
 
-    public static string Markdown(ToxicityTrainingResult result, ToxicityHead head)
-    {
-        var text = new StringBuilder();
-        text.AppendLine("# Toxicity head provenance").AppendLine();
-        text.AppendLine("Trained by:").AppendLine().AppendLine("```").AppendLine(head.Provenance["command"]).AppendLine("```").AppendLine();
-        foreach (var (key, value) in head.Provenance.Where(kv => kv.Key != "command")) text.AppendLine($"- {key}: {value}");
-        text.AppendLine($"- features: {string.Join(", ", head.Features)} ({head.InputSize} inputs)");
-        text.AppendLine($"- embedding throughput: {result.TextsPerSecond:F0} texts/s").AppendLine();
-        text.AppendLine("## Held-out ROC-AUC").AppendLine();
-        text.AppendLine("| dataset | rows | toxic | head | word list any-match |").AppendLine("|---|---|---|---|---|");
-        foreach (var h in result.HeldOut)
-            text.AppendLine(Invariant($"| {h.Dataset} | {h.Rows} | {h.Toxic} | {h.HeadAuc:F4} | {(h.WordListAuc is { } w ? w.ToString("F4", CultureInfo.InvariantCulture) : "-")} |"));
-        text.AppendLine().AppendLine("## Candidates (ROC-AUC on a validation share of the training rows)").AppendLine();
-        text.AppendLine("| candidate | validation ROC-AUC |").AppendLine("|---|---|");
-        foreach (var (candidate, auc) in result.ValidationAuc)
-            text.AppendLine(Invariant($"| {candidate.Name}{(candidate == result.Chosen ? " (chosen)" : "")} | {auc:F4} |"));
-        return text.ToString();
-    }
+    public static string Markdown(ToxicityTrainingResult result, ToxicityHead head) => new ReportDocument("Toxicity head provenance")
+        .Paragraph("Trained by:")
+        .Code(head.Provenance["command"])
+        .List([
+            .. head.Provenance.Where(kv => kv.Key != "command").Select(kv => (Inline)$"{kv.Key}: {kv.Value}"),
+            $"features: {string.Join(", ", head.Features)} ({head.InputSize} inputs)",
+            $"embedding throughput: {result.TextsPerSecond:F0} texts/s",
+        ])
+        .Heading("Held-out ROC-AUC")
+        .Table(["dataset", "rows", "toxic", "head", "word list any-match"], result.HeldOut.Select(h => (IReadOnlyList<Inline>)
+            [h.Dataset, $"{h.Rows}", $"{h.Toxic}", Invariant($"{h.HeadAuc:F4}"), h.WordListAuc is { } w ? Invariant($"{w:F4}") : "-"]))
+        .Heading("Candidates (ROC-AUC on a validation share of the training rows)")
+        .Table(["candidate", "validation ROC-AUC"], result.ValidationAuc.Select(c => (IReadOnlyList<Inline>)
+            [$"{c.Key.Name}{(c.Key == result.Chosen ? " (chosen)" : "")}", Invariant($"{c.Value:F4}")]))
+        .ToMarkdown();
 
     static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using RlhfSharp.Distributed;
 using RlhfSharp.IO;
@@ -258,21 +257,10 @@ public sealed class PpoTrainer(
     /// <summary>Appends a table of sample prompts, responses and scores to samples.md and prints it shortened.</summary>
     void WriteSamples(RolloutBatch rollout, long iteration)
     {
-        var rows = Enumerable.Range(0, Math.Min(4, rollout.Count)).ToList();
-        File.AppendAllText(Path.Combine(outputDirectory, "samples.md"), Table(rows, rollout, iteration, int.MaxValue));
-        _log?.Write(Table(rows, rollout, iteration, 60));
-
-        static string Table(List<int> rows, RolloutBatch rollout, long iteration, int width)
-        {
-            var text = new StringBuilder($"\n## Iteration {iteration}\n\n| prompt | response | score |\n|---|---|---|\n");
-            foreach (int i in rows)
-                text.Append($"| {Cell(rollout.Prompts[i], width, keepEnd: true)} | {Cell(rollout.Responses[i], width, keepEnd: false)} | {rollout.Scores[i]:F3} |\n");
-            return text.ToString();
-        }
-
-        // A long prompt keeps its end (the last turn, which the response follows); a response keeps its start.
-        static string Cell(string s, int width, bool keepEnd) =>
-            (s.Length <= width ? s : keepEnd ? "..." + s[^width..] : s[..width] + "...").Replace("|", "\\|").Replace("\n", "<br>");
+        int count = Math.Min(4, rollout.Count);
+        var (prompts, responses, scores) = (rollout.Prompts.Take(count).ToList(), rollout.Responses.Take(count).ToList(), rollout.Scores.Take(count).ToList());
+        File.AppendAllText(Path.Combine(outputDirectory, "samples.md"), PpoSamples.Markdown(prompts, responses, scores, iteration, int.MaxValue));
+        _log?.Write(PpoSamples.Markdown(prompts, responses, scores, iteration, 60));
     }
 
     sealed record PpoState(double Beta, RunningMomentsState Moments);

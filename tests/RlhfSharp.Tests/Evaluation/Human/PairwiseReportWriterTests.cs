@@ -13,7 +13,7 @@ public class PairwiseReportWriterTests
     {
         string md = PairwiseReportWriter.ToMarkdown(Reference());
 
-        Assert.Contains("| | sft preferred | tie | rlhf preferred | rlhf at least as good |\n|---|---:|---:|---:|---:|\n", md);
+        Assert.Contains("|  | sft preferred | tie | rlhf preferred | rlhf at least as good |\n|---|---:|---:|---:|---:|\n", md);
         Assert.Contains("| items (100) | 16 (16.0%) | 54 (54.0%) | 30 (30.0%) | 84 (84.0%) |", md);
         Assert.Contains("30/46 = 65.2%, Wilson 95% interval 50.8% to 77.3%", md);
         Assert.Contains("p = 0.0541", md);
@@ -31,7 +31,7 @@ public class PairwiseReportWriterTests
         Assert.Contains("<style>", html);
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt; preferred", html);
         Assert.DoesNotContain("<script>", html);
-        Assert.Contains(@"\<script\>", PairwiseReportWriter.ToMarkdown(report));
+        Assert.Contains(@"\<script>alert(1)\</script> preferred", PairwiseReportWriter.ToMarkdown(report));
     }
 
     [Fact]
