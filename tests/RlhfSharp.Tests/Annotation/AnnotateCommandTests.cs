@@ -67,6 +67,8 @@ public sealed class AnnotateCommandTests : IDisposable
         Assert.True(tie.GetProperty("tie").GetBoolean());
         Assert.Equal(" answer A3", tie.GetProperty("chosen").GetString());
         Assert.False(JsonDocument.Parse(File.ReadAllLines(kept)[0]).RootElement.TryGetProperty("tie", out _));
+        // Reward training reads the kept tie as no preference: the two decisive pairs only.
+        Assert.Equal(DatasetReader.ReadPreferences(dropped).Examples, DatasetReader.ReadPreferences(kept).Examples);
     }
 
     [Fact]
