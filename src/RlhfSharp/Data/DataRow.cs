@@ -38,7 +38,7 @@ internal sealed class DataRow
     };
 
     /// <summary>An optional true/false field: missing or null is false; any other value is a bad row.</summary>
-    public bool Flag(string field) => !Fields.TryGetValue(field, out object? value) ? false : value switch
+    public bool Flag(string field) => Fields.TryGetValue(field, out object? value) && value switch
     {
         null or JsonElement { ValueKind: JsonValueKind.Null or JsonValueKind.False } => false,
         JsonElement { ValueKind: JsonValueKind.True } => true,
