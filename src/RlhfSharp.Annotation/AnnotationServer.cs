@@ -71,7 +71,9 @@ public sealed class AnnotationServer : IAsyncDisposable
     {
         // No args, and the library's own folder as content root: the host must not pick up the caller's settings.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning)
+            // A failed start (a taken port) is thrown to the caller, who reports it in one line; the host would also log its stack.
+            .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -84,6 +86,7 @@ public sealed class AnnotationServer : IAsyncDisposable
 
         var app = builder.Build();
         app.Use(SecurityHeaders.Apply);
+        app.MapGet("/", () => Assets.Page("index.html")); // the bare address: how to get in (no token, nothing about the study)
         Assets.Map(app);
         AnnotatorEndpoints.Map(app);
         AdminEndpoints.Map(app);

@@ -15,11 +15,26 @@ public sealed partial class AnnotationStore
         Write(connection =>
         {
             if (Long(connection, "SELECT id FROM annotators WHERE name = $name;", ("$name", name)) is not null)
-                throw new RlhfException($"annotator \"{name}\" already exists");
+                throw new RlhfException($"annotator \"{name}\" already exists (`rlhf annotate link {name}` prints their link again)");
             Execute(connection, "INSERT INTO annotators (name, token, is_admin, created_at) VALUES ($name, $token, $admin, $now);",
                 ("$name", name), ("$token", token), ("$admin", admin), ("$now", Now()));
         });
         return token;
+    }
+
+    /// <summary>
+    /// An annotator's token again, for a link they lost. Tokens are stored as issued (the database is the secret to
+    /// keep), so the link printed now is the one printed when they were added, and it keeps working.
+    /// </summary>
+    /// <exception cref="RlhfException">No annotator of that name (the message lists those there are).</exception>
+    public (string Token, bool IsAdmin) TokenOf(string name)
+    {
+        name = name.Trim();
+        var found = Read(connection => Rows(connection, "SELECT token, is_admin FROM annotators WHERE name = $name;",
+            r => (r.GetString(0), r.GetBoolean(1)), ("$name", name)));
+        if (found.Count == 1) return found[0];
+        var names = Read(connection => Rows(connection, "SELECT name FROM annotators ORDER BY id;", r => r.GetString(0)));
+        throw new RlhfException($"no annotator named \"{name}\" ({(names.Count == 0 ? "no annotators yet" : "annotators: " + string.Join(", ", names))})");
     }
 
     /// <summary>The annotator holding this token, or null for none (an empty token included).</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Net.Sockets;
 using RlhfSharp.Annotation;
 using RlhfSharp.Evaluation.Human;
 
@@ -27,21 +28,26 @@ public static class AnnotateCommand
         serve.SetAction((parsed, cancellation) => Serve(parsed, cancellation));
         var add = new Command("add-annotator", "Add an annotator and print their personal link.") { Name, Db, Admin, BaseUrl };
         add.SetAction(AddAnnotator);
-        var export = new Command("export", "Write the judgments as preference pairs (rm-static layout) for reward-model training.") { Db, Out, Ties };
+        var link = new Command("link", "Print an annotator's personal link again (the same link, still valid).") { Name, Db, BaseUrl };
+        link.SetAction(Link);
+        var export = new Command("export", "Write the judgments as preference pairs (rm-static layout) for reward-model training; kept ties are marked \"tie\": true.") { Db, Out, Ties };
         export.SetAction(Export);
-        return new Command("annotate", "Blind pairwise human judgments of two models' responses.") { serve, add, export };
+        return new Command("annotate", "Blind pairwise human judgments of two models' responses.") { serve, add, link, export };
     }
 
     static async Task<int> Serve(ParseResult parsed, CancellationToken cancellation)
     {
         string db = parsed.GetValue(Db)!;
         var output = parsed.InvocationConfiguration.Output;
+        // Only serve with comparisons creates a study; the file is read first, so a bad one leaves no empty database behind.
+        var comparisons = parsed.GetValue(Comparisons) is { } file ? ComparisonFile.Read(file) : null;
+        if (comparisons is null && !File.Exists(db)) throw new RlhfException($"{db}: no such annotation database; give --comparisons FILE to create one");
         string adminToken;
         using (var store = new AnnotationStore(db))
         {
-            if (parsed.GetValue(Comparisons) is { } file)
+            if (comparisons is not null)
             {
-                var imported = store.Import(ComparisonFile.Read(file), parsed.GetValue(Seed));
+                var imported = store.Import(comparisons, parsed.GetValue(Seed));
                 output.WriteLine($"imported {imported.Added} new comparisons ({imported.AlreadyPresent} already stored; order seed {imported.Seed})");
             }
             if (store.ReadComparisons().Count == 0) throw new RlhfException($"{db}: no comparisons to judge; give --comparisons FILE");
@@ -55,11 +61,12 @@ public static class AnnotateCommand
         {
             DbPath = db, Urls = $"http://{(host.Contains(':') ? $"[{host}]" : host)}:{parsed.GetValue(Port)}", PerItem = parsed.GetValue(PerItem),
         };
-        await using var server = await StartServer(options);
+        await using var server = await StartServer(options, host, parsed.GetValue(Port));
         string url = server.Urls[0];
-        output.WriteLine($"serving on {url}");
+        // The admin link first: the bare address only shows a page that asks for a personal link.
         output.WriteLine($"admin: {url}/admin?token={adminToken}");
-        output.WriteLine($"add annotators with: rlhf annotate add-annotator NAME --db {db} --base-url {url}");
+        output.WriteLine($"serving on {url} (judges open their personal links; the address alone shows how to get one)");
+        output.WriteLine($"add annotators with: rlhf annotate add-annotator NAME --db {db} --base-url {url} (`rlhf annotate link NAME` prints a link again)");
         output.WriteLine("press Ctrl+C to stop");
         try
         {
@@ -72,16 +79,27 @@ public static class AnnotateCommand
         return 0;
     }
 
-    static async Task<AnnotationServer> StartServer(AnnotationServerOptions options)
+    static async Task<AnnotationServer> StartServer(AnnotationServerOptions options, string host, int port)
     {
         try
         {
             return await AnnotationServer.StartAsync(options);
         }
+        catch (IOException e) when (IsAddressInUse(e))
+        {
+            throw new RlhfException($"port {port} on {host} is already in use; choose another with --port (0: any free port)", e);
+        }
         catch (IOException e)
         {
             throw new RlhfException($"cannot listen on {options.Urls}: {e.Message}", e);
         }
+    }
+
+    static bool IsAddressInUse(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }) return true;
+        return false;
     }
 
     static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
@@ -92,12 +110,25 @@ public static class AnnotateCommand
         bool admin = parsed.GetValue(Admin);
         string baseUrl = parsed.GetValue(BaseUrl)!.TrimEnd('/');
         string token;
-        using (var store = new AnnotationStore(parsed.GetValue(Db)!)) token = store.AddAnnotator(name, admin);
+        using (var store = new AnnotationStore(parsed.GetValue(Db)!, create: false)) token = store.AddAnnotator(name, admin);
         var output = parsed.InvocationConfiguration.Output;
         output.WriteLine($"added {(admin ? "admin" : "annotator")} {name.Trim()}");
+        WriteLinks(output, baseUrl, token, admin);
+        return 0;
+    }
+
+    static int Link(ParseResult parsed)
+    {
+        (string Token, bool IsAdmin) found;
+        using (var store = new AnnotationStore(parsed.GetValue(Db)!, create: false)) found = store.TokenOf(parsed.GetValue(Name)!);
+        WriteLinks(parsed.InvocationConfiguration.Output, parsed.GetValue(BaseUrl)!.TrimEnd('/'), found.Token, found.IsAdmin);
+        return 0;
+    }
+
+    static void WriteLinks(TextWriter output, string baseUrl, string token, bool admin)
+    {
         output.WriteLine($"link: {baseUrl}/annotate?token={token}");
         if (admin) output.WriteLine($"admin: {baseUrl}/admin?token={token}");
-        return 0;
     }
 
     static int Export(ParseResult parsed)

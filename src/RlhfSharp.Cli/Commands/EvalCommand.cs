@@ -45,7 +45,7 @@ public static class EvalCommand
         table.AddRow($"{pairs.Count}", $"{metrics["eval_accuracy"]:P1}", $"{metrics["eval_margin"]:F4}", $"{metrics["eval_reward_mean"]:F4}", $"{metrics["eval_reward_std"]:F4}");
         CliApp.Console(parsed).Write(table);
         parsed.InvocationConfiguration.Output.WriteLine(
-            $"pairs {pairs.Count} accuracy {metrics["eval_accuracy"]:F4} mean_margin {metrics["eval_margin"]:F4} (skipped rows: {data.SkippedRows})");
+            $"pairs {pairs.Count} accuracy {metrics["eval_accuracy"]:F4} mean_margin {metrics["eval_margin"]:F4} (skipped rows: {data.SkippedRows}, ties left out: {data.SkippedTies})");
         return 0;
     }
 }

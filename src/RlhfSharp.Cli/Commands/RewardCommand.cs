@@ -22,7 +22,7 @@ public static class RewardCommand
         command.SetAction(parsed => TrainingCommand.Run(parsed, cli,
             DatasetReader.ReadPreferences,
             (encoder, pair, maxLength) => encoder.EncodePreference(pair, maxLength),
-            (modelDir, options) => new RewardObjective(SequenceRewardModel.FromPretrained(modelDir), options, modelDir)));
+            (modelDir, options) => new RewardObjective(SequenceRewardModel.InitializeFrom(modelDir), options, modelDir)));
         return command;
     }
 }

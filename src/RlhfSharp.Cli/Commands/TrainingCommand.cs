@@ -38,7 +38,12 @@ public static class TrainingCommand
         var readOptions = new ReadOptions { SkipBadRows = options.SkipBadRows };
         var data = read(dataPath, readOptions);
         IReadOnlyList<TExample> train = data.Examples, heldOut;
-        if (parsed.GetValue(cli.EvalData) is { } evalPath) heldOut = read(evalPath, readOptions).Examples;
+        int ties = data.SkippedTies;
+        if (parsed.GetValue(cli.EvalData) is { } evalPath)
+        {
+            var evalData = read(evalPath, readOptions);
+            (heldOut, ties) = (evalData.Examples, ties + evalData.SkippedTies);
+        }
         else if (options.HeldOutFraction > 0 && train.Count >= 2) (train, heldOut) = DatasetSplit.Split(data.Examples, options.HeldOutFraction, options.Seed);
         else heldOut = [];
 
@@ -46,7 +51,7 @@ public static class TrainingCommand
         var encodedTrain = train.Select(e => encode(encoder, e, options.MaxLength)).ToList();
         var encodedHeldOut = heldOut.Select(e => encode(encoder, e, options.MaxLength)).ToList();
         output.WriteLine($"data: {encodedTrain.Count} training and {encodedHeldOut.Count} held-out examples from {dataPath}" +
-            $" ({data.SkippedRows} bad rows skipped; {encoder.PromptTruncatedCount} prompts cut from the left and {encoder.ResponseTruncatedCount} responses cut to fit {options.MaxLength} tokens)");
+            $" ({data.SkippedRows} bad rows skipped; {(ties > 0 ? $"{ties} ties left out (a tie prefers neither response); " : "")}{encoder.PromptTruncatedCount} prompts cut from the left and {encoder.ResponseTruncatedCount} responses cut to fit {options.MaxLength} tokens)");
 
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);

@@ -4,7 +4,7 @@ namespace RlhfSharp.Data;
 
 /// <summary>
 /// One record of a data file: its location for messages ("file:line" or "file:row N") and its top-level fields, each a
-/// <see cref="JsonElement"/> (JSONL) or a string or null (Parquet). A record that could not be read at all (malformed
+/// <see cref="JsonElement"/> (JSONL) or a string, bool or null (Parquet). A record that could not be read at all (malformed
 /// JSON) carries the reason instead, and any access to its fields reports it as a bad row.
 /// </summary>
 internal sealed class DataRow
@@ -40,6 +40,15 @@ internal sealed class DataRow
     /// <summary>A JSON object field, or null when the field holds anything else or is missing.</summary>
     public JsonElement? Object(string field) =>
         Fields.TryGetValue(field, out object? value) && value is JsonElement { ValueKind: JsonValueKind.Object } json ? json : null;
+
+    /// <summary>An optional true/false field: missing or null is false; any other value is a bad row.</summary>
+    public bool Flag(string field) => Fields.TryGetValue(field, out object? value) && value switch
+    {
+        null or JsonElement { ValueKind: JsonValueKind.Null or JsonValueKind.False } => false,
+        JsonElement { ValueKind: JsonValueKind.True } => true,
+        bool flag => flag,
+        _ => throw new BadRowException($"field \"{field}\" is not true or false"),
+    };
 
     /// <summary>A JSON array field; missing, null or of another type is a bad row.</summary>
     public JsonElement Array(string field) =>

@@ -17,10 +17,14 @@ namespace RlhfSharp.Data;
 /// </exception>
 public static class DatasetReader
 {
+    /// <summary>
+    /// Preference pairs. A row marked "tie": true is no preference (its chosen/rejected order is arbitrary): it is left
+    /// out and counted in <see cref="DatasetReadResult{T}.SkippedTies"/>, so no reader trains or scores it as one.
+    /// </summary>
     public static DatasetReadResult<PreferencePair> ReadPreferences(string path, ReadOptions? options = null) =>
         Read(path, options ?? new ReadOptions(), PreferenceLayout,
             "chosen + rejected (HH-RLHF) or prompt + chosen + rejected (rm-static)",
-            (layout, row, _) => RowParser.Preference(layout, row));
+            (layout, row, _) => RowParser.Preference(layout, row), isTie: RowParser.IsTie);
 
     public static DatasetReadResult<SftExample> ReadSft(string path, ReadOptions? options = null) =>
         Read(path, options ?? new ReadOptions(), SftLayout,
@@ -67,10 +71,10 @@ public static class DatasetReader
     static string FieldList(IReadOnlyCollection<string> fields) => fields.Count == 0 ? "none" : string.Join(", ", fields);
 
     static DatasetReadResult<T> Read<T>(string path, ReadOptions options, Func<IReadOnlyCollection<string>, DataLayout?> detect,
-        string expectedLayouts, Func<DataLayout, DataRow, ReadOptions, T> parse)
+        string expectedLayouts, Func<DataLayout, DataRow, ReadOptions, T> parse, Func<DataRow, bool>? isTie = null)
     {
         var examples = new List<T>();
-        int skipped = 0;
+        int skipped = 0, ties = 0;
         DataLayout? layout = null;
         foreach (var row in DataSource.Rows(path))
         {
@@ -79,7 +83,9 @@ public static class DatasetReader
                 // The first readable row fixes the layout; a file of another layout fails as a whole, not row by row.
                 layout ??= detect(row.FieldNames) ?? throw new RlhfException(
                     $"{row.Location}: unknown data layout, fields found: {FieldList(row.FieldNames)}; expected {expectedLayouts}");
-                examples.Add(parse(layout.Value, row, options));
+                var example = parse(layout.Value, row, options);
+                if (isTie?.Invoke(row) == true) ties++;
+                else examples.Add(example);
             }
             catch (BadRowException) when (options.SkipBadRows)
             {
@@ -90,7 +96,8 @@ public static class DatasetReader
                 throw new DataRowException($"{row.Location}: {e.Message}", e);
             }
         }
-        if (examples.Count == 0) throw new RlhfException($"{path}: no usable rows ({skipped} bad rows skipped)");
-        return new DatasetReadResult<T>(examples, skipped);
+        if (examples.Count == 0)
+            throw new RlhfException($"{path}: no usable rows ({skipped} bad rows skipped{(ties > 0 ? $", {ties} ties left out" : "")})");
+        return new DatasetReadResult<T>(examples, skipped, ties);
     }
 }

@@ -5,8 +5,8 @@ using Parquet.Schema;
 namespace RlhfSharp.Data;
 
 /// <summary>
-/// Streams the rows of a Parquet file one row group at a time. Only flat string columns are read (a layout's fields
-/// are all strings); rows are numbered from 1 across the file. Parquet.Net is async-only; its calls are awaited
+/// Streams the rows of a Parquet file one row group at a time. Only flat string columns (a layout's fields) and
+/// bool columns (a "tie" flag) are read; rows are numbered from 1 across the file. Parquet.Net is async-only; its calls are awaited
 /// synchronously here, which is safe because the readers run without a synchronization context.
 /// </summary>
 internal static class ParquetSource
@@ -31,7 +31,7 @@ internal static class ParquetSource
     static IEnumerable<DataRow> Rows(string path, ParquetReader reader)
     {
         var columns = reader.Schema.Fields.OfType<DataField>()
-            .Where(f => !f.IsArray && (f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)))
+            .Where(f => !f.IsArray && (f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>) || f.ClrType == typeof(bool)))
             .ToList();
 
         long rowNumber = 0;
@@ -41,13 +41,13 @@ internal static class ParquetSource
             for (int row = 0; row < values.RowCount; row++)
             {
                 var fields = new Dictionary<string, object?>();
-                foreach (var (name, column) in values.Columns) fields[name] = column[row];
+                foreach (var (name, column) in values.Columns) fields[name] = column(row);
                 yield return DataRow.Readable($"{path}:row {++rowNumber}", fields);
             }
         }
     }
 
-    sealed record RowGroupValues(int RowCount, List<(string Name, string?[] Values)> Columns);
+    sealed record RowGroupValues(int RowCount, List<(string Name, Func<int, object?> Value)> Columns);
 
     static RowGroupValues ReadRowGroup(ParquetReader reader, int group, List<DataField> columns)
     {
@@ -56,9 +56,16 @@ internal static class ParquetSource
         var result = new RowGroupValues(rowCount, []);
         foreach (var column in columns)
         {
+            if (column.ClrType == typeof(bool))
+            {
+                var flags = new bool?[rowCount];
+                rowGroup.ReadAsync(column, flags.AsMemory()).AsTask().GetAwaiter().GetResult();
+                result.Columns.Add((column.Name, row => flags[row]));
+                continue;
+            }
             var values = new string?[rowCount];
             rowGroup.ReadAsync(column, values.AsMemory()).AsTask().GetAwaiter().GetResult();
-            result.Columns.Add((column.Name, values));
+            result.Columns.Add((column.Name, row => values[row]));
         }
         return result;
     }

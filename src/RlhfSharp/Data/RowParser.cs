@@ -23,6 +23,9 @@ internal static class RowParser
         return pair;
     }
 
+    /// <summary>A preference row marked "tie": true (as `annotate export --ties keep` writes one): no preference to learn.</summary>
+    public static bool IsTie(DataRow row) => row.Flag("tie");
+
     public static SftExample Sft(DataLayout layout, DataRow row, ChatTemplate template)
     {
         var example = layout switch

@@ -23,6 +23,9 @@ public static class PretrainedWeights
         /// <summary>A reward model may start from any causal-LM checkpoint: its LM head is dropped and score starts fresh.</summary>
         public static HeadRules RewardModel() =>
             new(name => name == "score.weight", name => name is "lm_head.weight" or "lm_head.bias" or "embed_out.weight");
+
+        /// <summary>A trained reward model: every parameter, score included, and nothing else.</summary>
+        public static HeadRules TrainedRewardModel() => new(_ => false, _ => false);
     }
 
     // Buffers older transformers versions saved with the weights; they are recomputed, never learned.

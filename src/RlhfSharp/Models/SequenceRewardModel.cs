@@ -1,3 +1,4 @@
+using RlhfSharp.Models.Checkpoints;
 using RlhfSharp.Models.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -47,17 +48,53 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
     }
 
     /// <summary>
-    /// Loads a reward model directory, or initialises one from any causal-LM checkpoint of the same
-    /// family (an SFT model or a base model): the trunk loads, the LM head is left out, the score head
-    /// starts from N(0, 0.02).
+    /// Loads a trained reward model (what `rlhf reward` saves, or any *ForSequenceClassification checkpoint with one
+    /// label) for scoring: <see cref="RequireRewardHead"/> first, then every tensor strictly by name.
     /// </summary>
+    /// <exception cref="CheckpointException">A folder that holds a language model or no score head, or a bad checkpoint.</exception>
     public static SequenceRewardModel FromPretrained(string directory)
     {
         var config = ModelConfig.FromDirectory(directory);
+        RequireRewardHead(directory, config, ModelCheckpoint.Open(directory));
+        return Load(directory, config, PretrainedWeights.HeadRules.TrainedRewardModel());
+    }
+
+    /// <summary>
+    /// Starts a reward model for training from any causal-LM checkpoint of the same family (an SFT model or a base
+    /// model): the trunk loads, the LM head is left out, the score head starts from N(0, 0.02) on purpose.
+    /// Only `rlhf reward` does this; every reader of a trained reward model uses <see cref="FromPretrained"/>.
+    /// </summary>
+    public static SequenceRewardModel InitializeFrom(string directory) =>
+        Load(directory, ModelConfig.FromDirectory(directory), PretrainedWeights.HeadRules.RewardModel());
+
+    static SequenceRewardModel Load(string directory, ModelConfig config, PretrainedWeights.HeadRules rules)
+    {
         var model = new SequenceRewardModel(config);
-        PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(config.Family), PretrainedWeights.HeadRules.RewardModel());
+        PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(config.Family), rules);
         model.eval();
         return model;
+    }
+
+    static readonly string[] LanguageModelHeads = ["lm_head.weight", "embed_out.weight"];
+
+    /// <summary>
+    /// A trained reward model has score.weight and no LM head: a language-model folder (an SFT run) would otherwise
+    /// load with a score head drawn at random and score noise without a word.
+    /// </summary>
+    /// <exception cref="CheckpointException">One line naming the folder and what it holds instead.</exception>
+    public static void RequireRewardHead(string directory, ModelConfig config, ModelCheckpoint checkpoint)
+    {
+        string? architecture = config.Source?["architectures"] is System.Text.Json.Nodes.JsonArray { Count: > 0 } list ? list[0]?.ToString() : null;
+        bool causalArchitecture = architecture is not null && (architecture.EndsWith("ForCausalLM", StringComparison.Ordinal) || architecture.EndsWith("LMHeadModel", StringComparison.Ordinal));
+        bool lmHead = LanguageModelHeads.Any(checkpoint.Tensors.ContainsKey);
+        bool score = checkpoint.Tensors.ContainsKey("score.weight");
+        if (score && !lmHead && !causalArchitecture) return;
+        string holds = lmHead || causalArchitecture ? "a language model" : "no reward head";
+        var parts = new List<string>();
+        if (lmHead) parts.Add("lm_head");
+        parts.Add(score ? "score.weight" : "no score.weight");
+        throw new CheckpointException($"{directory} holds {holds} ({architecture ?? "no architectures in config.json"}: {string.Join(", ", parts)}); "
+            + "a reward model is a *ForSequenceClassification checkpoint trained with `rlhf reward`");
     }
 
     public void SavePretrained(string directory)

@@ -36,6 +36,22 @@ public class AnnotationServerTests
         Assert.DoesNotContain("innerHTML", js);
     }
 
+    [Fact]
+    public async Task The_bare_address_answers_with_a_landing_page_that_asks_for_a_personal_link()
+    {
+        await using var h = await AnnotationHarness.StartAsync(AnnotationHarness.Comparisons(1));
+        using var page = await h.Http.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("default-src 'self'", string.Join(";", page.Headers.GetValues("Content-Security-Policy")));
+        Assert.Equal("DENY", Assert.Single(page.Headers.GetValues("X-Frame-Options")));
+        string html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("personal link", html);
+        Assert.Contains("rlhf annotate link", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.DoesNotContain(AnnotationHarness.ModelA, html);
+    }
+
     [Theory]
     [InlineData("GET", "/api/next")]
     [InlineData("POST", "/api/judgments")]

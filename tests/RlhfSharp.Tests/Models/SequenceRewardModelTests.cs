@@ -48,7 +48,7 @@ public class SequenceRewardModelTests
         using var lm = TinyModels.Create("gptj");
         string dir = TestPaths.NewTempDirectory();
         lm.SavePretrained(dir);
-        using var reward = SequenceRewardModel.FromPretrained(dir);
+        using var reward = SequenceRewardModel.InitializeFrom(dir);
         var lmState = lm.state_dict();
         foreach (var (name, value) in reward.state_dict().Where(p => p.Key.StartsWith("transformer.")))
             Assert.True(value.eq(lmState[name]).all().item<bool>(), name);
