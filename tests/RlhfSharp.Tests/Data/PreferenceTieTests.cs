@@ -51,7 +51,7 @@ public sealed class PreferenceTieTests : IDisposable
         string path = folder.WriteJsonLines("prefs.jsonl",
             Row("\n\nHuman: a?\n\nAssistant:", " yes", " no"),
             Row("\n\nHuman: b?\n\nAssistant:", " one", " other", tie: "yes"));
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.Equal($"{path}:2: field \"tie\" is not true or false", error.Message);
     }
 
@@ -59,7 +59,7 @@ public sealed class PreferenceTieTests : IDisposable
     public void A_file_of_ties_only_has_no_usable_rows_and_says_why()
     {
         string path = folder.WriteJsonLines("ties.jsonl", Row("\n\nHuman: b?\n\nAssistant:", " one", " other", tie: true));
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.Equal($"{path}: no usable rows (0 bad rows skipped, 1 ties left out)", error.Message);
     }
 
