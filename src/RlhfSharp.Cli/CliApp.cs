@@ -40,6 +40,7 @@ public static class CliApp
         var parsed = BuildRoot().Parse(args);
         try
         {
+            UnknownCommand.Reject(parsed);
             return parsed.Invoke(configuration);
         }
         catch (RlhfException e)

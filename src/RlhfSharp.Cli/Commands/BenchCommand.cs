@@ -82,7 +82,7 @@ public static class BenchCommand
         var report = new BenchReport(settings);
         void Progress(string message) => parsed.InvocationConfiguration.Error.WriteLine($"bench: {message}");
 
-        using (var reference = StartReference(parsed, settings))
+        using (var reference = StartReference(settings))
         {
             report.TorchVersion = reference?.TorchVersion;
             if (stages.HasFlag(Stages.Training) || stages.HasFlag(Stages.Generation))
@@ -146,6 +146,6 @@ public static class BenchCommand
         return settings;
     }
 
-    static PytorchReference? StartReference(ParseResult parsed, BenchSettings settings) =>
+    static PytorchReference? StartReference(BenchSettings settings) =>
         settings.Python is null ? null : PytorchReference.Start(settings.Python, settings.Threads);
 }

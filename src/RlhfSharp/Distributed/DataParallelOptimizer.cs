@@ -36,8 +36,6 @@ public sealed class DataParallelOptimizer : IDisposable
         }
     }
 
-    public IReadOnlyList<Parameter> Trainable => _trainable;
-
     /// <summary>Optimizer-state bytes on this rank, and what an unsharded AdamW holds (equal without ZeRO).</summary>
     public (long ThisRank, long Unsharded) StateBytes
     {

@@ -142,11 +142,6 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
                 _sums[name] = _sums.TryGetValue(name, out var s) ? (s.Sum + value, s.Count + 1) : (value, 1);
         }
 
-        public Dictionary<string, double> Mean(Dictionary<string, double>? extra = null)
-        {
-            var mean = _sums.ToDictionary(p => p.Key, p => p.Value.Sum / p.Value.Count);
-            foreach (var (name, value) in extra ?? []) mean[name] = value;
-            return mean;
-        }
+        public Dictionary<string, double> Mean() => _sums.ToDictionary(p => p.Key, p => p.Value.Sum / p.Value.Count);
     }
 }

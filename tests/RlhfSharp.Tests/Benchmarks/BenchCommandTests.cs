@@ -5,6 +5,7 @@ namespace RlhfSharp.Tests.Benchmarks;
 
 public class BenchCommandTests
 {
+    [Trait("Category", "Slow")] // times generation runs
     [Fact]
     public void Generation_bench_prints_a_table_and_writes_bench_json()
     {

@@ -16,8 +16,18 @@ public static class CliRunner
         return new CliResult(code, output.ToString(), error.ToString());
     }
 
+    /// <summary>
+    /// How long a short ./rlhf command may take before it counts as hung. Quiet (2 cores, nothing else running): a
+    /// few seconds for the commands the tests run (a 3-step tiny sft: 1.2 s of CPU), plus about 40 s when the script
+    /// first builds the CLI; 5 minutes is 7 times that, room for a machine shared with other builds and test runs.
+    /// </summary>
+    public static readonly TimeSpan ShortCommandBudget = TimeSpan.FromMinutes(5);
+
     /// <summary>Runs the repository's ./rlhf script as a user would (it builds the CLI when needed).</summary>
-    public static CliResult RunScript(params string[] args)
+    public static CliResult RunScript(params string[] args) => RunScript(ShortCommandBudget, args);
+
+    /// <summary>Runs ./rlhf, killing it (and failing) if it has not finished within <paramref name="budget"/>.</summary>
+    public static CliResult RunScript(TimeSpan budget, params string[] args)
     {
         var start = new ProcessStartInfo(Path.Combine(TestPaths.RepositoryRoot, "rlhf"))
         {
@@ -27,7 +37,7 @@ public static class CliRunner
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException("./rlhf did not finish"); }
+        if (!process.WaitForExit(budget)) { process.Kill(true); throw new TimeoutException($"./rlhf {string.Join(' ', args)} did not finish within {budget}"); }
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 }

@@ -14,6 +14,7 @@ public class GenerateCommandTests
         Assert.Contains("ids: 731 114 114 114 114 114", result.Output);
     }
 
+    [Trait("Category", "Slow")] // ./rlhf may build the CLI first
     [Fact]
     public void The_rlhf_script_builds_and_runs_the_same_command()
     {

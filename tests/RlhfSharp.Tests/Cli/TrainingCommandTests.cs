@@ -125,6 +125,7 @@ public static class TrainingCommandTestsModels
     public static string TinyModel => LazyTinyModel.Value;
 }
 
+[Trait("Category", "Slow")] // two training subprocesses
 public class ReproducibilityTests
 {
     [Fact]

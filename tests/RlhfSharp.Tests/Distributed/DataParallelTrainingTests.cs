@@ -9,6 +9,7 @@ namespace RlhfSharp.Tests.Distributed;
 /// `mpirun -np 2 rlhf sft|reward|ppo` on a tiny model: two ranks with a micro-batch each take the same steps as one
 /// process accumulating both micro-batches, and end with identical weights.
 /// </summary>
+[Trait("Category", "Slow")] // mpirun subprocesses
 public class DataParallelTrainingTests(ITestOutputHelper output)
 {
     const double Tolerance = 1e-6;

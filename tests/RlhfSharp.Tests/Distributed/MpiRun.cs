@@ -22,6 +22,13 @@ public static class MpiRun
     /// </summary>
     public static CliResult Single(params string[] args) => Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args]);
 
+    /// <summary>
+    /// How long one run may take before it counts as hung. Quiet, the tests' runs (3 steps of a tiny model, or 2 PPO
+    /// iterations) take a few seconds: 1.2 s of CPU alone, 2.3 s (sft) to 3.6 s (ppo) over both ranks under mpirun;
+    /// 5 minutes is far more than 4 times that, room for a machine shared with other builds and test runs.
+    /// </summary>
+    static readonly TimeSpan Budget = TimeSpan.FromMinutes(5);
+
     static CliResult Start(string program, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo(program)
@@ -34,7 +41,7 @@ public static class MpiRun
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException("mpirun did not finish"); }
+        if (!process.WaitForExit(Budget)) { process.Kill(true); throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish within {Budget}"); }
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 

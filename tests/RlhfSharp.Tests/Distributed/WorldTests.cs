@@ -23,6 +23,7 @@ public class WorldTests
         Assert.Contains("apt-get install openmpi-bin", error.Message);
     }
 
+    [Trait("Category", "Slow")] // two training subprocesses
     [Fact]
     public void Zero1_in_one_process_gives_the_weights_of_plain_AdamW()
     {

@@ -24,7 +24,7 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         if (models.Select(m => m.Name).Distinct().Count() != models.Count) throw new RlhfException("two models have the same name; pass distinct folders");
         var prompts = Sample(allPrompts);
         Directory.CreateDirectory(outputDirectory);
-        RequireSameSettings(prompts.Count);
+        RequireSameSettings();
         using var samples = new ToxicitySampleLog(Path.Combine(outputDirectory, SamplesFile));
         int done = samples.Completed.Count(p => models.Any(m => m.Name == p.Key.Model) && p.Key.PromptIndex < prompts.Count);
         if (done > 0) log?.WriteLine($"resuming: {done} of {models.Count * prompts.Count} prompt samples already done");
@@ -45,7 +45,7 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
     }
 
     /// <summary>Samples made with other settings or another scorer must not be mixed into this run's statistics.</summary>
-    void RequireSameSettings(int promptCount)
+    void RequireSameSettings()
     {
         string path = Path.Combine(outputDirectory, "toxicity-settings.json");
         string settings = System.Text.Json.JsonSerializer.Serialize(new

@@ -11,6 +11,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (!Chromium.IsInstalled) return; // every test here skips
+        // A page update after a click is one request to the local server (milliseconds when the machine is quiet);
+        // Playwright's 5 s default for Expect(...) is too tight when other builds and tests share the 2 cores.
+        Assertions.SetDefaultExpectTimeout(30_000);
         playwright = await Playwright.CreateAsync();
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium.Path, Headless = true });
     }

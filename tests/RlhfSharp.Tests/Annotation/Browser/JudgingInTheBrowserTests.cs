@@ -7,6 +7,7 @@ using static Microsoft.Playwright.Assertions;
 namespace RlhfSharp.Tests.Annotation.Browser;
 
 [Collection(BrowserCollection.Name)]
+[Trait("Category", "Slow")] // drives Chromium
 public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper output)
 {
     const string Annotator = "alice";

@@ -5,6 +5,7 @@ namespace RlhfSharp.Tests.Annotation.Browser;
 
 /// <summary>Model text and prompts are untrusted: the page must show markup in them as text, never run or render it.</summary>
 [Collection(BrowserCollection.Name)]
+[Trait("Category", "Slow")] // drives Chromium
 public class UntrustedTextInTheBrowserTests(BrowserFixture browser)
 {
     const string ScriptResponse = "<script>window.__xss=1</script>";

@@ -10,6 +10,7 @@ public class DefaultToxicityScorerTests(ITestOutputHelper output)
     /// <summary>Rows read from each RealToxicityPrompts file; RLHF_TOXICITY_RTP_ROWS=0 reads all (the figure in DefaultHead/provenance.md).</summary>
     static int RowsPerFile => int.TryParse(Environment.GetEnvironmentVariable("RLHF_TOXICITY_RTP_ROWS"), out int n) ? n : 400;
 
+    [Trait("Category", "Slow")] // embeds RealToxicityPrompts texts with MiniLM
     [Fact]
     public void TracksPerspectiveOnRealToxicityPrompts()
     {

@@ -7,6 +7,7 @@ namespace RlhfSharp.Tests.Evaluation.Toxicity;
 
 public class ToxicityTrainCommandTests
 {
+    [Trait("Category", "Slow")] // embeds and trains on 2100 texts
     [Fact]
     public void TrainsOnASubsetOfDavidsonAndSurgeToGoodHeldOutAuc()
     {

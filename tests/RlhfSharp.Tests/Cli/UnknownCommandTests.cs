@@ -1,0 +1,54 @@
+using RlhfSharp.Cli;
+
+namespace RlhfSharp.Tests.Cli;
+
+public class UnknownCommandTests
+{
+    [Theory]
+    [InlineData("error: unknown command 'dpo' (did you mean 'ppo'?)", "dpo", "--help")]
+    [InlineData("error: unknown command 'sftt' (did you mean 'sft'?)", "sftt", "--help")]
+    [InlineData("error: unknown command 'eval rewardd' (did you mean 'eval reward'?)", "eval", "rewardd", "--help")]
+    [InlineData("error: unknown command 'dpo' (did you mean 'ppo'?)", "dpo", "--model", "m")]
+    [InlineData("error: unknown command 'eval rewardd' (did you mean 'eval reward'?)", "--threads", "1", "eval", "rewardd")]
+    [InlineData("error: unknown command 'eval pairwise judgee' (did you mean 'eval pairwise judge'?)", "eval", "pairwise", "judgee", "-h")]
+    [InlineData("error: unknown command 'frobnicate' (commands: demo, generate, sft, reward, ppo, eval, bench, annotate, toxicity)", "frobnicate", "-h")]
+    public void An_unknown_command_is_a_one_line_error_whatever_follows_it(string expected, params string[] args)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(expected, result.Error.TrimEnd());
+        Assert.Equal("", result.Output);
+    }
+
+    [Fact]
+    public void Help_for_a_real_command_still_prints_its_help()
+    {
+        var result = CliRunner.Run("eval", "--help");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Evaluate trained models.", result.Output);
+        Assert.Equal("", result.Error);
+    }
+}
+
+public class NearestCommandTests
+{
+    [Theory]
+    [InlineData("kitten", "sitting", 3)] // k->s, e->i, +g
+    [InlineData("dpo", "ppo", 1)]
+    [InlineData("sftt", "sft", 1)]
+    [InlineData("", "eval", 4)]
+    [InlineData("EVAL", "eval", 0)]
+    public void Edit_distance_counts_insertions_deletions_and_substitutions(string a, string b, int expected)
+    {
+        Assert.Equal(expected, UnknownCommand.EditDistance(a, b));
+        Assert.Equal(expected, UnknownCommand.EditDistance(b, a));
+    }
+
+    [Theory]
+    [InlineData("toxic", "toxicity")] // a prefix, 3 edits away
+    [InlineData("rewrd", "reward")]
+    [InlineData("benhc", "bench")] // a transposition is 2 edits
+    [InlineData("frobnicate", null)]
+    public void The_nearest_command_is_a_prefix_or_within_two_edits(string word, string? expected) =>
+        Assert.Equal(expected, UnknownCommand.Nearest(word, ["demo", "generate", "sft", "reward", "ppo", "eval", "bench", "annotate", "toxicity"]));
+}
