@@ -49,6 +49,11 @@ public static partial class YamlConfig
     public static void Save<T>(string path, T value) =>
         IO.AtomicFile.WriteAllText(path, Serializer.Serialize(value, typeof(T)));
 
+    /// <summary>The YAML key of a property of an options type: its <see cref="YamlMemberAttribute"/> alias, else snake_case.</summary>
+    public static string KeyOf(Type type, string property) =>
+        type.GetProperty(property)?.GetCustomAttributes(typeof(YamlMemberAttribute), inherit: true).OfType<YamlMemberAttribute>().FirstOrDefault()?.Alias
+        ?? UnderscoredNamingConvention.Instance.Apply(property);
+
     static string Describe(YamlException error, string yaml)
     {
         if (error is SyntaxErrorException or SemanticErrorException) return $"invalid YAML: {error.Message}";

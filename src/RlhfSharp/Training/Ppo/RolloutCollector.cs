@@ -112,9 +112,7 @@ public sealed class RolloutCollector(
     /// </summary>
     public IReadOnlyList<IReadOnlyList<int>> EncodePrompts(IReadOnlyList<string> prompts)
     {
-        int budget = Math.Min(options.MaxLength, policy.Policy.Config.MaxPositions - options.MaxNewTokens);
-        if (budget < 1)
-            throw new RlhfException($"option 'max_new_tokens': {options.MaxNewTokens} leaves no room for a prompt in the model's {policy.Policy.Config.MaxPositions} positions");
+        int budget = options.PromptBudget(policy.Policy.Config.MaxPositions);
         return prompts.Select(p => tokenizer.Encode(p)).Select(ids => ids.Count <= budget ? ids : ids.Skip(ids.Count - budget).ToList()).ToList();
     }
 
