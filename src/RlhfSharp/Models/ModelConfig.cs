@@ -48,7 +48,7 @@ public sealed record ModelConfig
     public static ModelConfig FromDirectory(string directory)
     {
         string path = Path.Combine(directory, FileName);
-        if (!Directory.Exists(directory)) throw new CheckpointException($"{directory}: model directory not found");
+        if (!Directory.Exists(directory)) throw new CheckpointException($"{directory}: model folder does not exist");
         if (!File.Exists(path)) throw new CheckpointException($"{path}: config.json not found (is this a Hugging Face model directory?)");
         JsonObject json;
         try
