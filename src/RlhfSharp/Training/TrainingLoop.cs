@@ -92,7 +92,8 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
             }
             window.CompleteStep();
             state = state with { MicroBatches = state.MicroBatches + (long)options.GradientAccumulation * _world.Size };
-            double gradNorm = optimizer.ReduceAndClip(options.MaxGradNorm);
+            // Without clipping (max_grad_norm 0) an infinite limit still measures the logged norm and scales by exactly 1.
+            double gradNorm = optimizer.ReduceAndClip(options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
             optimizer.Step();
             state = state with { Step = state.Step + 1 };
             Volatile.Write(ref _completedSteps, state.Step);

@@ -1,3 +1,5 @@
+using RlhfSharp.Cli.Commands;
+
 namespace RlhfSharp.Tests.Cli;
 
 /// <summary>
@@ -160,5 +162,28 @@ public class StartupValidationTests
         var result = CliRunner.Run(optionThenArgs[2..]);
         AssertOneLineError(result, option, missing, "folder does not exist");
         Assert.DoesNotContain("tokenizer", result.Error);
+    }
+
+    /// <summary>A failure only known after the folder was written removes what the run wrote, never earlier results.</summary>
+    [Fact]
+    public void A_failed_start_removes_only_what_it_wrote()
+    {
+        string root = TestPaths.NewTempDirectory();
+        string absent = Path.Combine(root, "absent"), empty = Path.Combine(root, "empty"), earlier = Path.Combine(root, "earlier");
+        Directory.CreateDirectory(empty);
+        Directory.CreateDirectory(earlier);
+        File.WriteAllText(Path.Combine(earlier, "run.json"), "{}");
+        foreach (string dir in new[] { absent, empty, earlier })
+        {
+            var folder = RunFolder.Check(dir, resume: true);
+            folder.Create();
+            Directory.CreateDirectory(Path.Combine(dir, "tensorboard"));
+            File.WriteAllText(Path.Combine(dir, "metrics.jsonl"), "");
+            folder.RemoveAfterFailedStart();
+        }
+        Assert.False(Directory.Exists(absent));
+        Assert.Empty(Directory.GetFileSystemEntries(empty));
+        Assert.Equal(["metrics.jsonl", "run.json", "tensorboard"], Directory.GetFileSystemEntries(earlier).Select(Path.GetFileName).Order());
+        Assert.Throws<RlhfException>(() => RunFolder.Check(earlier, resume: false));
     }
 }

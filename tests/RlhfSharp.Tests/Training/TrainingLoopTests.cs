@@ -33,4 +33,23 @@ public class TrainingLoopTests
         Assert.NotEmpty(rows);
         Assert.All(rows, row => Assert.Equal(8 * 4 * accumulation, row.Values["tokens"]));
     }
+
+    /// <summary>Clipping off (max_grad_norm 0) still logs the gradient norm, a number, not "NaN".</summary>
+    [Fact]
+    public void The_gradient_norm_is_logged_without_clipping_too()
+    {
+        var norms = new List<double>();
+        foreach (double maxGradNorm in new[] { 0.0, 1e9 })
+        {
+            manual_seed(2);
+            using var model = new CausalLanguageModel(TinyModels.Config("gpt2"));
+            string outDir = TestPaths.NewTempDirectory();
+            var options = new SftOptions { MaxSteps = 2, BatchSize = 8, MaxGradNorm = maxGradNorm, LogEvery = 1, SaveEvery = 100, EvalEvery = 100 };
+            new TrainingLoop<EncodedSft>(new SftObjective(model), options, outDir).Run(FourTokenResponses(16), [], resume: false);
+            Assert.DoesNotContain("NaN", File.ReadAllText(Path.Combine(outDir, MetricsWriter.JsonlFileName)));
+            norms.AddRange(MetricsWriter.ReadJsonl(Path.Combine(outDir, MetricsWriter.JsonlFileName)).Select(r => r.Values["grad_norm"]));
+        }
+        Assert.All(norms, norm => Assert.True(norm > 0 && double.IsFinite(norm)));
+        Assert.Equal(norms[..2], norms[2..]); // a clip that never bites changes nothing
+    }
 }
