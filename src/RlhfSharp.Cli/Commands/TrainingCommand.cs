@@ -99,7 +99,7 @@ public static class TrainingCommand
         if (config.PositionLimit is not int limit || options.MaxLength <= limit) return;
         int longer = lengths.Count(length => length > limit);
         if (longer > 0)
-            throw new InvalidOptionException(nameof(TrainingOptions.MaxLength), YamlConfig.KeyOf(options.GetType(), nameof(TrainingOptions.MaxLength)), options.MaxLength,
+            throw TrainingOptions.InvalidOption(nameof(TrainingOptions.MaxLength), options.MaxLength,
                 $"{longer} examples are longer than the model's {limit} positions; use {limit} or less");
     }
 }

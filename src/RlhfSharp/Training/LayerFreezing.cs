@@ -33,7 +33,7 @@ public static partial class LayerFreezing
     public static void RequireLayers(ModelConfig config, int bottomLayers)
     {
         if (bottomLayers > config.NumLayers)
-            throw new InvalidOptionException(nameof(TrainingOptions.FreezeBottomLayers), Infrastructure.YamlConfig.KeyOf(typeof(TrainingOptions), nameof(TrainingOptions.FreezeBottomLayers)), bottomLayers, $"exceeds the model's {config.NumLayers} layers");
+            throw TrainingOptions.InvalidOption(nameof(TrainingOptions.FreezeBottomLayers), bottomLayers, $"exceeds the model's {config.NumLayers} layers");
     }
 
     [GeneratedRegex(@"\.(?:h|layers)\.(\d+)\.")]
