@@ -99,6 +99,10 @@ public class StartupValidationTests
     [InlineData("ppo", "--gamma", "1.5")]
     [InlineData("ppo", "--lambda", "-0.1")]
     [InlineData("ppo", "--cliprange-value", "0")]
+    [InlineData("ppo", "--vf-coef", "-1")]
+    [InlineData("ppo", "--horizon", "0")]
+    [InlineData("ppo", "--target-kl", "-2")]
+    [InlineData("ppo", "--mini-batch-size", "-1")]
     [InlineData("ppo", "--max-grad-norm", "-1")]
     public void Out_of_range_numbers_are_one_line_errors_naming_the_option_and_the_value(string command, string option, string value)
     {

@@ -66,6 +66,7 @@ public sealed class PpoOptions : TrainingOptions
         Require(Positive(ClipRange), nameof(ClipRange), ClipRange, "must be a positive number");
         Require(Positive(ClipRangeValue), nameof(ClipRangeValue), ClipRangeValue, "must be a positive number");
         Require(Positive(ClipRangeReward), nameof(ClipRangeReward), ClipRangeReward, "must be a positive number");
+        Require(NotNegative(ValueCoefficient), nameof(ValueCoefficient), ValueCoefficient, "must be 0 or more");
         Require(ScaleReward is "running" or "ref" or "none", nameof(ScaleReward), $"must be running, ref or none, not '{ScaleReward}'");
         Require(double.IsFinite(RefMean), nameof(RefMean), RefMean, "must be a number");
         Require(Positive(RefStd), nameof(RefStd), RefStd, "must be a positive number");
