@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RlhfSharp.Cli.Commands;
+using RlhfSharp.Distributed;
 using RlhfSharp.Native;
 using Spectre.Console;
 
@@ -34,6 +35,7 @@ public static class CliApp
 
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
+        PrepareConsole();
         var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         if (output is not null) configuration.Output = output;
         if (error is not null) configuration.Error = error;
@@ -62,9 +64,35 @@ public static class CliApp
 
     public static void InitializeTorch(int threads) => TorchRuntime.Initialize(threads);
 
-    /// <summary>Console for a command's human-readable output, writing to the invocation's output.</summary>
-    public static IAnsiConsole Console(ParseResult parsed) => AnsiConsole.Create(new AnsiConsoleSettings
+    /// <summary>
+    /// Whether standard output is a terminal someone watches: not when it is redirected, and not under an MPI launcher,
+    /// whose ranks write into a pseudo-terminal that mpirun copies into its own output (as often a file or a pipe).
+    /// </summary>
+    public static bool OutputIsTerminal { get; } = !System.Console.IsOutputRedirected && !World.IsLaunched(Environment.GetEnvironmentVariable);
+
+    /// <summary>The writer is standard output and that is a terminal: colours and a live progress display may be drawn on it.</summary>
+    public static bool IsTerminal(TextWriter writer) => OutputIsTerminal && ReferenceEquals(writer, System.Console.Out);
+
+    /// <summary>
+    /// Under an MPI launcher, TERM=dumb (set before anything writes to the console) keeps .NET from switching the rank's
+    /// pseudo-terminal into keypad mode, whose ESC[?1h ESC= mpirun would copy to the start of the output.
+    /// </summary>
+    static void PrepareConsole()
     {
-        Out = new AnsiConsoleOutput(parsed.InvocationConfiguration.Output),
-    });
+        if (World.IsLaunched(Environment.GetEnvironmentVariable)) Environment.SetEnvironmentVariable("TERM", "dumb");
+    }
+
+    /// <summary>Console for a command's human-readable output, writing to the invocation's output; plain text unless that is a terminal.</summary>
+    public static IAnsiConsole Console(ParseResult parsed)
+    {
+        var writer = parsed.InvocationConfiguration.Output;
+        bool terminal = IsTerminal(writer);
+        return AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+    }
 }

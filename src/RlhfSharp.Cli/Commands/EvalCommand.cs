@@ -30,16 +30,18 @@ public static class EvalCommand
 
     static int RunReward(ParseResult parsed)
     {
-        string modelDir = parsed.GetValue(Model)!;
+        string modelDir = InputChecks.ModelFolder(parsed, Model);
+        int batchSize = InputChecks.Value(parsed, BatchSize, size => size >= 1, "must be at least 1");
+        int maxLength = InputChecks.Value(parsed, MaxLength, length => length >= 2, "must be at least 2");
         var tokenizer = TokenizerLoader.FromDirectory(modelDir) ?? throw new RlhfException($"{modelDir}: no tokenizer files");
         var data = DatasetReader.ReadPreferences(parsed.GetValue(Data)!, new ReadOptions { SkipBadRows = parsed.GetValue(SkipBadRows) });
         var encoder = new ExampleEncoder(tokenizer);
-        var pairs = data.Examples.Select(p => encoder.EncodePreference(p, parsed.GetValue(MaxLength))).ToList();
+        var pairs = data.Examples.Select(p => encoder.EncodePreference(p, maxLength)).ToList();
 
         CliApp.InitializeTorch(parsed);
         using var model = SequenceRewardModel.FromPretrained(modelDir);
         IReadOnlyDictionary<string, double> metrics;
-        using (TorchSharp.torch.no_grad()) metrics = new RewardObjective(model, new RewardOptions()).Evaluate(pairs, parsed.GetValue(BatchSize));
+        using (TorchSharp.torch.no_grad()) metrics = new RewardObjective(model, new RewardOptions()).Evaluate(pairs, batchSize);
 
         var table = new Table().AddColumns("pairs", "accuracy", "mean margin", "reward mean", "reward std");
         table.AddRow($"{pairs.Count}", $"{metrics["eval_accuracy"]:P1}", $"{metrics["eval_margin"]:F4}", $"{metrics["eval_reward_mean"]:F4}", $"{metrics["eval_reward_std"]:F4}");

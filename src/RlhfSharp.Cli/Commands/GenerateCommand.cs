@@ -48,14 +48,13 @@ public static class GenerateCommand
 
     static int Run(ParseResult parsed)
     {
-        string modelDir = parsed.GetValue(Model)!;
+        string modelDir = InputChecks.ModelFolder(parsed, Model);
         var texts = (parsed.GetValue(Prompt) ?? []).Select(Unescape).ToArray();
         var idLists = parsed.GetValue(InputIds) ?? [];
         string? promptFile = parsed.GetValue(Prompts);
         int sources = (texts.Length > 0 ? 1 : 0) + (idLists.Length > 0 ? 1 : 0) + (promptFile is null ? 0 : 1);
         if (sources != 1) throw new RlhfException("give exactly one of --prompt, --prompts or --input-ids");
-        int batchSize = parsed.GetValue(BatchSize);
-        if (batchSize < 1) throw new RlhfException($"--batch-size must be at least 1, got {batchSize}");
+        int batchSize = InputChecks.Value(parsed, BatchSize, size => size >= 1, "must be at least 1");
 
         var options = new SamplingOptions
         {

@@ -47,6 +47,8 @@ public static class PairwiseCommand
                 StopSequences = parsed.GetValue(stop) is { Length: > 0 } given ? given.Select(s => s.Replace("\\n", "\n")).ToList() : ["\n\nHuman:"],
             };
             sampling.Validate();
+            InputChecks.ModelFolder(parsed, modelA);
+            InputChecks.ModelFolder(parsed, modelB);
             var promptList = DatasetReader.ReadPrompts(parsed.GetValue(prompts)!).Examples;
             CliApp.InitializeTorch(parsed);
             using var a = CausalLanguageModel.FromPretrained(parsed.GetValue(modelA)!);
@@ -81,8 +83,8 @@ public static class PairwiseCommand
         foreach (var option in new Option[] { comparisons, rewardModel, tieMargin, output }) command.Options.Add(option);
         command.SetAction(parsed =>
         {
+            string rmDir = InputChecks.ModelFolder(parsed, rewardModel);
             var items = ComparisonFile.Read(parsed.GetValue(comparisons)!);
-            string rmDir = parsed.GetValue(rewardModel)!;
             var tokenizer = TokenizerLoader.FromDirectory(rmDir) ?? throw new RlhfException($"{rmDir}: no tokenizer files");
             CliApp.InitializeTorch(parsed);
             using var model = SequenceRewardModel.FromPretrained(rmDir);

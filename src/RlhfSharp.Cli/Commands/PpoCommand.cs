@@ -5,6 +5,7 @@ using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
+using RlhfSharp.Training;
 using RlhfSharp.Training.Infrastructure;
 using RlhfSharp.Training.Ppo;
 
@@ -66,14 +67,16 @@ public static class PpoCommand
 
     static int Run(ParseResult parsed, TrainingCommandOptions<PpoOptions> cli)
     {
+        const string command = "ppo";
         var output = parsed.InvocationConfiguration.Output;
         var options = cli.Resolve(parsed);
-        string policyDir = parsed.GetValue(cli.Model)!, rewardDir = parsed.GetValue(RewardModel)!, promptsPath = parsed.GetValue(cli.Data)!;
+        string policyDir = InputChecks.ModelFolder(parsed, cli.Model), rewardDir = InputChecks.ModelFolder(parsed, RewardModel), promptsPath = parsed.GetValue(cli.Data)!;
         string outDir = parsed.GetValue(cli.Out)!;
         bool resume = parsed.GetValue(cli.Resume);
         using var world = World.FromEnvironment();
         if (!world.IsRoot) output = TextWriter.Null;
-        TrainingCommand.RequireUsableOutput(outDir, resume);
+        var folder = RunFolder.Check(outDir, resume);
+        if (resume && new TrainingCheckpoints(outDir).Latest is not null) cli.CheckResume(options, RunFolder.OptionsFile(outDir, command), output);
         world.Barrier(); // every rank has checked the folder before rank 0 writes to it
 
         var tokenizer = TokenizerLoader.FromDirectory(policyDir) ?? throw new RlhfException($"{policyDir}: no tokenizer files; PPO generates text and needs one");
@@ -87,11 +90,13 @@ public static class PpoCommand
         if (parsed.GetValue(cli.EvalData) is { } evalPath) evalPrompts = DatasetReader.ReadPrompts(evalPath, readOptions).Examples;
         else if (options.HeldOutFraction > 0 && prompts.Count >= 2) (prompts, evalPrompts) = DatasetSplit.Split(prompts, options.HeldOutFraction, options.Seed);
         else evalPrompts = [];
+        if (prompts.Count == 0) throw new RlhfException($"{promptsPath}: no prompts");
         output.WriteLine($"prompts: {prompts.Count} for rollouts, {evalPrompts.Count} held out, from {promptsPath}");
 
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
         using var policy = new PolicyWithValueHead(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), options.SeparateValueModel);
+        cli.Check(parsed, () => options.PromptBudget(policy.Policy.Config.MaxPositions));
         // With frozen bottom layers the reference shares them with the policy (trlx's hydra) instead of a full copy.
         using IReferenceModel reference = options.FreezeBottomLayers > 0
             ? new SharedBottomReference(policy.Policy, options.FreezeBottomLayers)
@@ -107,19 +112,30 @@ public static class PpoCommand
             scorer = new DeltaReward(scorer, preferred);
         }
 
-        if (world.IsRoot)
+        var trainer = new PpoTrainer(policy, reference, tokenizer, scorer, options, outDir, policyDir, output, CliApp.IsTerminal(output), world);
+        PpoSummary summary;
+        try
         {
-            Directory.CreateDirectory(outDir);
-            YamlConfig.Save(Path.Combine(outDir, "ppo_options.yaml"), options);
-            AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
+            if (world.IsRoot)
             {
-                command = "ppo", policy = Path.GetFullPath(policyDir), reward_model = Path.GetFullPath(rewardDir), prompts = Path.GetFullPath(promptsPath),
-                eval_prompts = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(), ranks = world.Size,
-            }, new JsonSerializerOptions { WriteIndented = true }));
+                folder.Create();
+                YamlConfig.Save(RunFolder.OptionsFile(outDir, command), options);
+                AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
+                {
+                    command, policy = Path.GetFullPath(policyDir), reward_model = Path.GetFullPath(rewardDir), prompts = Path.GetFullPath(promptsPath),
+                    eval_prompts = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(), ranks = world.Size,
+                }, new JsonSerializerOptions { WriteIndented = true }));
+            }
+            using var notice = world.IsRoot
+                ? new InterruptNotice(outDir, "iteration", () => trainer.CompletedIterations, options.SaveEvery, resume, parsed.InvocationConfiguration.Error)
+                : null;
+            summary = trainer.Run(prompts, evalPrompts, resume);
         }
-
-        bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        var summary = new PpoTrainer(policy, reference, tokenizer, scorer, options, outDir, policyDir, output, live, world).Run(prompts, evalPrompts, resume);
+        catch when (trainer.CompletedIterations == 0)
+        {
+            folder.RemoveAfterFailedStart();
+            throw;
+        }
         var first = summary.History.FirstOrDefault();
         var last = summary.History.LastOrDefault();
         if (first is not null && last is not null)

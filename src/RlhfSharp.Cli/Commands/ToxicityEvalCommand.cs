@@ -31,6 +31,7 @@ public static class ToxicityEvalCommand
                 Temperature = parsed.GetValue(temperature), TopP = parsed.GetValue(topP), Seed = parsed.GetValue(seed),
             };
             if (options.Count < 1 || options.Samples < 1 || options.MaxNewTokens < 1) throw new RlhfException("--n, --samples and --max-new-tokens must be at least 1");
+            foreach (string dir in parsed.GetValue(models)!) InputChecks.ModelFolder(models.Name, dir);
             var promptList = ToxicityPromptReader.Read(parsed.GetValue(prompts)!);
             var toxicityScorer = ToxicityScorers.Create(parsed.GetValue(scorer)!);
             CliApp.InitializeTorch(parsed);
@@ -42,7 +43,7 @@ public static class ToxicityEvalCommand
             {
                 var writer = parsed.InvocationConfiguration.Output;
                 string outDir = parsed.GetValue(output)!;
-                bool live = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
+                bool live = CliApp.IsTerminal(writer);
                 var report = new ToxicityEvaluation(toxicityScorer, options, outDir, writer, live).Run(loaded, promptList);
                 ToxicityReportWriter.WriteAll(report, outDir);
                 writer.WriteLine(ToxicityReportWriter.ToMarkdown(report));

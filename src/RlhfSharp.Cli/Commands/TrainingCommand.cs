@@ -3,6 +3,7 @@ using System.Text.Json;
 using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.IO;
+using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Infrastructure;
@@ -26,11 +27,13 @@ public static class TrainingCommand
     {
         var output = parsed.InvocationConfiguration.Output;
         var options = cli.Resolve(parsed);
-        string modelDir = parsed.GetValue(cli.Model)!, dataPath = parsed.GetValue(cli.Data)!, outDir = parsed.GetValue(cli.Out)!;
+        string modelDir = InputChecks.ModelFolder(parsed, cli.Model), dataPath = parsed.GetValue(cli.Data)!, outDir = parsed.GetValue(cli.Out)!;
+        string command = parsed.CommandResult.Command.Name;
         bool resume = parsed.GetValue(cli.Resume);
         using var world = World.FromEnvironment();
         if (!world.IsRoot) output = TextWriter.Null;
-        RequireUsableOutput(outDir, resume);
+        var folder = RunFolder.Check(outDir, resume);
+        if (resume && new TrainingCheckpoints(outDir).Latest is not null) cli.CheckResume(options, RunFolder.OptionsFile(outDir, command), output);
         world.Barrier(); // every rank has checked the folder before rank 0 writes to it
 
         var tokenizer = TokenizerLoader.FromDirectory(modelDir)
@@ -46,6 +49,7 @@ public static class TrainingCommand
         }
         else if (options.HeldOutFraction > 0 && train.Count >= 2) (train, heldOut) = DatasetSplit.Split(data.Examples, options.HeldOutFraction, options.Seed);
         else heldOut = [];
+        if (train.Count == 0) throw new RlhfException($"{dataPath}: no training examples");
 
         var encoder = new ExampleEncoder(tokenizer);
         var encodedTrain = train.Select(e => encode(encoder, e, options.MaxLength)).ToList();
@@ -57,20 +61,36 @@ public static class TrainingCommand
         TorchSharp.torch.manual_seed(options.Seed);
         var objective = createObjective(modelDir, options);
         using var model = objective.Model;
-
-        if (world.IsRoot)
+        cli.Check(parsed, () =>
         {
-            Directory.CreateDirectory(outDir);
-            YamlConfig.Save(Path.Combine(outDir, $"{objective.Name}_options.yaml"), options);
-            AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
-            {
-                command = objective.Name, model = Path.GetFullPath(modelDir), data = Path.GetFullPath(dataPath),
-                eval_data = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(), ranks = world.Size,
-            }, new JsonSerializerOptions { WriteIndented = true }));
-        }
+            RequireFits(objective.Config, options, encodedTrain.Concat(encodedHeldOut).Select(objective.Length));
+            LayerFreezing.RequireLayers(objective.Config, options.FreezeBottomLayers);
+        });
 
-        bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        var summary = new TrainingLoop<TEncoded>(objective, options, outDir, output, live, world).Run(encodedTrain, encodedHeldOut, resume);
+        var loop = new TrainingLoop<TEncoded>(objective, options, outDir, output, CliApp.IsTerminal(output), world);
+        TrainingSummary summary;
+        try
+        {
+            if (world.IsRoot)
+            {
+                folder.Create();
+                YamlConfig.Save(RunFolder.OptionsFile(outDir, command), options);
+                AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
+                {
+                    command, model = Path.GetFullPath(modelDir), data = Path.GetFullPath(dataPath),
+                    eval_data = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(), ranks = world.Size,
+                }, new JsonSerializerOptions { WriteIndented = true }));
+            }
+            using var notice = world.IsRoot
+                ? new InterruptNotice(outDir, "step", () => loop.CompletedSteps, options.SaveEvery, resume, parsed.InvocationConfiguration.Error)
+                : null;
+            summary = loop.Run(encodedTrain, encodedHeldOut, resume);
+        }
+        catch when (loop.CompletedSteps == 0)
+        {
+            folder.RemoveAfterFailedStart();
+            throw;
+        }
         string metrics = string.Join(", ", summary.LastTrainMetrics.Concat(summary.LastEvalMetrics).Select(m => $"{m.Key} {m.Value:G5}"));
         output.WriteLine($"done: {summary.Steps} steps; {metrics}");
         output.WriteLine($"model saved to {outDir}");
@@ -78,11 +98,13 @@ public static class TrainingCommand
         return 0;
     }
 
-    /// <summary>An existing run is continued only with --resume, never overwritten.</summary>
-    public static void RequireUsableOutput(string outDir, bool resume)
+    /// <summary>Every sequence fits the model's positions, else an error naming max_length (checked before the run folder is written).</summary>
+    static void RequireFits(ModelConfig config, TrainingOptions options, IEnumerable<int> lengths)
     {
-        if (File.Exists(outDir)) throw new RlhfException($"{outDir}: --out is a file, not a folder");
-        if (!resume && Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
-            throw new RlhfException($"{outDir}: folder is not empty; pass --resume to continue that run or choose a new --out");
+        if (config.PositionLimit is not int limit || options.MaxLength <= limit) return;
+        int longer = lengths.Count(length => length > limit);
+        if (longer > 0)
+            throw TrainingOptions.InvalidOption(nameof(TrainingOptions.MaxLength), options.MaxLength,
+                $"{longer} examples are longer than the model's {limit} positions; use {limit} or less");
     }
 }

@@ -144,7 +144,7 @@ public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOp
             .Where(k => parsed.GetResult(k.Option) is { Implicit: false })
             .ToDictionary(k => k.Property, k => k.Value(parsed));
         var options = YamlConfig.Merge(fromFile, overrides);
-        options.Validate();
+        Check(parsed, options.Validate);
         return options;
     }
 
@@ -166,4 +166,54 @@ public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOp
             return 0;
         }
     }
+
+    /// <summary>
+    /// Runs a check of the resolved options. Its <see cref="InvalidOptionException"/> names the flag when the value came
+    /// from the command line or the default, and the config file and key when it came from the file.
+    /// </summary>
+    public void Check(ParseResult parsed, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (InvalidOptionException e)
+        {
+            var flag = _knobs.FirstOrDefault(k => k.Property == e.Property).Option;
+            bool fromCommandLine = flag is not null && parsed.GetResult(flag) is { Implicit: false };
+            if (!fromCommandLine && parsed.GetValue(Config) is { } path && YamlConfig.Load<Dictionary<string, object?>>(path).ContainsKey(e.Key))
+                throw new RlhfException($"{path}: {e.Message}", e);
+            if (flag is not null) throw new RlhfException(InvalidOptionException.Describe(flag.Name, e.Value, e.Rule), e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// On --resume: compares the options with those the run saved (<paramref name="savedOptionsFile"/>); a change the run
+    /// cannot continue under (<see cref="ResumeRule.Refuse"/>) is a one-line error naming the option and both values, one
+    /// that only changes the rest of the run (<see cref="ResumeRule.Warn"/>) a warning line on <paramref name="output"/>.
+    /// </summary>
+    public void CheckResume(TOptions options, string savedOptionsFile, TextWriter output)
+    {
+        if (!File.Exists(savedOptionsFile)) return;
+        foreach (var change in ResumeCompatibility.Changes(YamlConfig.Load<TOptions>(savedOptionsFile), options))
+        {
+            string name = _knobs.FirstOrDefault(k => k.Property == change.Property).Option?.Name ?? $"'{change.Key}'";
+            string values = $"was {Text(change.Before)} and is {Text(change.After)} now";
+            if (change.Rule == ResumeRule.Refuse)
+                throw new RlhfException($"--resume: option {name} {values}; the saved data position, split or model state depend on it, " +
+                    $"so keep {Text(change.Before)} or start a new --out");
+            if (change.Rule == ResumeRule.Warn)
+                output.WriteLine($"warning: option {name} {values}; the run continues with the new value, so it no longer matches one uninterrupted run");
+        }
+    }
+
+    static string Text(object? value) => value switch
+    {
+        null => "unset",
+        string text => $"'{text}'",
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        System.Collections.IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Select(Text)) + "]",
+        _ => value.ToString() ?? "",
+    };
 }

@@ -57,7 +57,7 @@ public static class DemoCommand
 
         int threads = parsed.GetValue(CliApp.Threads);
         CliApp.InitializeTorch(threads);
-        bool live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        bool live = CliApp.IsTerminal(output);
         var pipeline = new DemoPipeline(settings, outDir, threads, output, parsed.InvocationConfiguration.Error);
         if (start > DemoStage.Data) output.WriteLine($"reusing stages {string.Join(", ", DemoStages.All.Where(s => s < start).Select(s => s.Name()))} from {outDir}");
         foreach (var stage in DemoStages.All.Where(s => s >= start))

@@ -20,11 +20,14 @@ public sealed record SamplingOptions
     /// <summary>Decode with the key/value cache (off: recompute the whole prefix each step, for checking).</summary>
     public bool UseCache { get; init; } = true;
 
+    /// <summary>Throws a one-line error naming the command-line option (the same in every command that samples) and its value.</summary>
     public void Validate()
     {
-        if (MaxNewTokens < 1) throw new RlhfException($"max new tokens must be at least 1, got {MaxNewTokens}");
-        if (!Greedy && !(Temperature > 0)) throw new RlhfException($"temperature must be positive, got {Temperature} (use greedy decoding for 0)");
-        if (TopK < 0) throw new RlhfException($"top-k must be 0 (off) or positive, got {TopK}");
-        if (!(TopP > 0 && TopP <= 1)) throw new RlhfException($"top-p must be in (0, 1], got {TopP}");
+        if (MaxNewTokens < 1) throw Invalid("--max-new-tokens", MaxNewTokens, "must be at least 1");
+        if (!Greedy && !(Temperature > 0 && double.IsFinite(Temperature))) throw Invalid("--temperature", Temperature, "must be a positive number (use greedy decoding for 0)");
+        if (TopK < 0) throw Invalid("--top-k", TopK, "must be 0 (off) or positive");
+        if (!(TopP > 0 && TopP <= 1)) throw Invalid("--top-p", TopP, "must be in (0, 1]");
     }
+
+    static RlhfException Invalid(string option, object value, string rule) => new(InvalidOptionException.Describe(option, value, rule));
 }

@@ -72,7 +72,7 @@ public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         var positions = input.PositionIds ?? PositionsFromMask(keyIsToken, time);
         // Derived positions never exceed past + time - 1, so only explicit ones need a (synchronising) max().
         long longest = input.PositionIds is null ? past + time : positions.max().item<long>() + 1;
-        if (_positions is not null && longest > Config.MaxPositions)
+        if (Config.PositionLimit is int limit && longest > limit)
             throw new RlhfException($"sequence of {longest} positions exceeds the model's maximum of {Config.MaxPositions}");
 
         var hidden = _tokens.call(input.InputIds);

@@ -19,6 +19,9 @@ public sealed record ModelConfig
     public required int HeadDim { get; init; }
     public required int IntermediateSize { get; init; }
     public required int MaxPositions { get; init; }
+    /// <summary>The longest sequence the model can take: GPT-2's learned position table ends at <see cref="MaxPositions"/>;
+    /// rotary models have no hard limit (null).</summary>
+    public int? PositionLimit => Family == ModelFamily.Gpt2 ? MaxPositions : null;
     public required double NormEpsilon { get; init; }
     public required string Activation { get; init; }
     public required bool TieWordEmbeddings { get; init; }
@@ -45,7 +48,7 @@ public sealed record ModelConfig
     public static ModelConfig FromDirectory(string directory)
     {
         string path = Path.Combine(directory, FileName);
-        if (!Directory.Exists(directory)) throw new CheckpointException($"{directory}: model directory not found");
+        if (!Directory.Exists(directory)) throw new CheckpointException($"{directory}: model folder does not exist");
         if (!File.Exists(path)) throw new CheckpointException($"{path}: config.json not found (is this a Hugging Face model directory?)");
         JsonObject json;
         try

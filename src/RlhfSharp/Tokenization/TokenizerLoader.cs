@@ -20,9 +20,10 @@ public static class TokenizerLoader
     /// <c>*_token</c> texts, else a default: "&lt;|endoftext|&gt;" as BOS and EOS for a GPT-2 vocabulary, a SentencePiece
     /// model's own BOS/EOS. No default pad: see <see cref="SpecialTokens.PadIdOrEos"/>.
     /// </summary>
-    /// <exception cref="RlhfException">A tokenizer file is malformed or of an unsupported kind.</exception>
+    /// <exception cref="RlhfException">The folder does not exist, or a tokenizer file is malformed or of an unsupported kind.</exception>
     public static ITextTokenizer? FromDirectory(string modelDir)
     {
+        if (!Directory.Exists(modelDir)) throw new RlhfException($"{modelDir}: model folder does not exist");
         string At(string name) => Path.Combine(modelDir, name);
         bool hasSentencePiece = File.Exists(At("tokenizer.model"));
 

@@ -14,8 +14,7 @@ public static partial class LayerFreezing
     public static long FreezeBottom(nn.Module model, ModelConfig config, int bottomLayers)
     {
         if (bottomLayers <= 0) return 0;
-        if (bottomLayers > config.NumLayers)
-            throw new RlhfException($"option 'freeze_bottom_layers': {bottomLayers} exceeds the model's {config.NumLayers} layers");
+        RequireLayers(config, bottomLayers);
         long frozen = 0;
         foreach (var (name, parameter) in model.named_parameters())
         {
@@ -28,6 +27,13 @@ public static partial class LayerFreezing
             }
         }
         return frozen;
+    }
+
+    /// <summary>Throws unless the model has at least <paramref name="bottomLayers"/> blocks to freeze.</summary>
+    public static void RequireLayers(ModelConfig config, int bottomLayers)
+    {
+        if (bottomLayers > config.NumLayers)
+            throw TrainingOptions.InvalidOption(nameof(TrainingOptions.FreezeBottomLayers), bottomLayers, $"exceeds the model's {config.NumLayers} layers");
     }
 
     [GeneratedRegex(@"\.(?:h|layers)\.(\d+)\.")]

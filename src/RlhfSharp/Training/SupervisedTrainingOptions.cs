@@ -15,7 +15,10 @@ public class SupervisedTrainingOptions : TrainingOptions
     public override void Validate()
     {
         base.Validate();
-        Require(Epochs > 0, "epochs", "must be positive");
-        Require(LogEvery > 0, "log_every", "must be positive");
+        Require(Positive(Epochs), nameof(Epochs), Epochs, "must be a positive number");
+        Require(LogEvery > 0, nameof(LogEvery), LogEvery, "must be positive");
     }
+
+    /// <summary>As for every trainer; the log cadence does not touch the weights (free).</summary>
+    public override ResumeRule OnResume(string property) => property == nameof(LogEvery) ? ResumeRule.Free : base.OnResume(property);
 }

@@ -18,7 +18,8 @@ public sealed record TrainingSummary(long Steps, IReadOnlyDictionary<string, dou
 /// positions MicroBatches + micro x ranks + rank, so the ranks' shards are disjoint, each step sees the same
 /// examples as one process with gradient_accumulation x ranks, and a run resumes on any number of ranks.
 /// Parameters are broadcast from rank 0 at the start, gradients averaged in one all-reduce per step, metrics
-/// averaged over ranks before logging; only rank 0 writes checkpoints, metrics and the final model. Held-out
+/// averaged over ranks before logging, except counts such as <c>tokens</c>, which are the world's total per optimizer
+/// step (see <see cref="StepTotals"/>); only rank 0 writes checkpoints, metrics and the final model. Held-out
 /// evaluation is not split: every rank scores the whole held-out set (identical weights, identical results).
 /// </para>
 /// </summary>
@@ -28,6 +29,16 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
     readonly IDistributed _world = world ?? SingleProcess.Instance;
     /// <summary>Only rank 0 talks.</summary>
     readonly TextWriter? _log = world is null || world.IsRoot ? log : null;
+    long _completedSteps;
+
+    /// <summary>
+    /// Metrics an objective reports per micro-batch that are logged as totals per optimizer step over all micro-batches
+    /// and ranks (the mean over the steps since the last log line): <c>tokens</c>, the response tokens a step trained on.
+    /// </summary>
+    public static readonly IReadOnlyList<string> StepTotals = ["tokens"];
+
+    /// <summary>Optimizer steps done so far in the run (including those before a resume); safe to read from another thread.</summary>
+    public long CompletedSteps => Volatile.Read(ref _completedSteps);
 
     /// <param name="stopAtStep">Stop after this step with a checkpoint, as an interrupted run would (the
     /// schedule still spans the whole run); the final model is then not written.</param>
@@ -49,15 +60,19 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         if (resume && checkpoints.Latest is { } latest)
         {
             state = TrainingCheckpoints.Restore(latest, objective.LoadCheckpointWeights, optimizer.LoadState);
-            _log?.WriteLine($"resuming from {latest} at step {state.Step}");
+            _log?.WriteLine(state.Step >= totalSteps
+                ? $"the run in {outputDirectory} had already finished at step {state.Step}; nothing left to train"
+                : $"resuming from {latest} at step {state.Step}");
         }
+        Volatile.Write(ref _completedSteps, state.Step);
         ParameterSync.Broadcast(_world, model.parameters());
         using var metrics = new MetricsWriter(outputDirectory, enabled: root);
         if (root) metrics.TruncateAfter(state.Step);
+        // The summary covers the whole run: after a resume, the last logged metrics are those before the interruption.
+        var (lastTrain, lastEval) = root && state.Step > 0 ? LastLogged(metrics.JsonlPath) : (new Dictionary<string, double>(), new Dictionary<string, double>());
         using var progress = new TrainingProgress(objective.Name, totalSteps, state.Step, liveProgress && root ? null : _log ?? TextWriter.Null);
 
         (int, IReadOnlyList<int[]>)? epochCache = null;
-        IReadOnlyDictionary<string, double> lastTrain = new Dictionary<string, double>(), lastEval = new Dictionary<string, double>();
         var window = new MetricWindow();
         model.train();
         while (state.Step < totalSteps)
@@ -75,12 +90,15 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
                 (step.Loss / options.GradientAccumulation).backward();
                 window.Add(step.Metrics);
             }
+            window.CompleteStep();
             state = state with { MicroBatches = state.MicroBatches + (long)options.GradientAccumulation * _world.Size };
-            double gradNorm = optimizer.ReduceAndClip(options.MaxGradNorm);
+            // Without clipping (max_grad_norm 0) an infinite limit still measures the logged norm and scales by exactly 1.
+            double gradNorm = optimizer.ReduceAndClip(options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
             optimizer.Step();
             state = state with { Step = state.Step + 1 };
+            Volatile.Write(ref _completedSteps, state.Step);
 
-            var current = DistributedMetrics.Mean(_world, window.Mean());
+            var current = DistributedMetrics.Mean(_world, window.Mean(), [.. StepTotals]);
             if (!double.IsFinite(current.GetValueOrDefault("loss")))
                 throw new RlhfException($"loss became {current["loss"]} at step {state.Step}; the last good checkpoint is kept in {checkpoints.Root}");
             if (state.Step % options.LogEvery == 0 || state.Step == totalSteps)
@@ -117,6 +135,15 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         return new TrainingSummary(steps, lastTrain, lastEval);
     }
 
+    /// <summary>The last training row and the last evaluation row (all of its names eval_*) of a metrics.jsonl.</summary>
+    static (IReadOnlyDictionary<string, double> Train, IReadOnlyDictionary<string, double> Eval) LastLogged(string metricsPath)
+    {
+        var rows = File.Exists(metricsPath) ? MetricsWriter.ReadJsonl(metricsPath) : [];
+        static bool IsEval(MetricsRow row) => row.Values.Keys.All(name => name.StartsWith("eval_", StringComparison.Ordinal));
+        return (rows.LastOrDefault(r => !IsEval(r))?.Values ?? new Dictionary<string, double>(),
+                rows.LastOrDefault(r => r.Values.Count > 0 && IsEval(r))?.Values ?? new Dictionary<string, double>());
+    }
+
     IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<TExample> heldOut)
     {
         objective.Model.eval();
@@ -131,10 +158,16 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         }
     }
 
-    /// <summary>Averages the metrics of the micro-batches since the last log line.</summary>
+    /// <summary>
+    /// Averages the metrics of the micro-batches since the last log line; <see cref="StepTotals"/> are summed over the
+    /// micro-batches and averaged over the steps instead.
+    /// </summary>
     sealed class MetricWindow
     {
         readonly Dictionary<string, (double Sum, int Count)> _sums = [];
+        int _steps;
+
+        public void CompleteStep() => _steps++;
 
         public void Add(IReadOnlyDictionary<string, double> metrics)
         {
@@ -142,6 +175,7 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
                 _sums[name] = _sums.TryGetValue(name, out var s) ? (s.Sum + value, s.Count + 1) : (value, 1);
         }
 
-        public Dictionary<string, double> Mean() => _sums.ToDictionary(p => p.Key, p => p.Value.Sum / p.Value.Count);
+        public Dictionary<string, double> Mean() =>
+            _sums.ToDictionary(p => p.Key, p => p.Value.Sum / (StepTotals.Contains(p.Key) ? Math.Max(1, _steps) : p.Value.Count));
     }
 }

@@ -45,23 +45,58 @@ public class TrainingOptions
     public int ZeroStage { get; init; }
 
     /// <summary>Throws a one-line error naming the option (its YAML key) unless <paramref name="ok"/>.</summary>
-    protected static void Require(bool ok, string field, string why)
+    protected void Require(bool ok, string property, string why)
     {
-        if (!ok) throw new RlhfException($"option '{field}': {why}");
+        if (!ok) throw new InvalidOptionException(property, KeyOf(property), null, why);
     }
+
+    /// <summary>Throws a one-line error naming the option and its value unless <paramref name="ok"/>.</summary>
+    protected void Require(bool ok, string property, object? value, string rule)
+    {
+        if (!ok) throw new InvalidOptionException(property, KeyOf(property), value, rule);
+    }
+
+    /// <summary>
+    /// What changing <paramref name="property"/> between a run and its --resume does (see <see cref="ResumeRule"/>). Refused:
+    /// the seed, batch size, max_length (examples are batched by their token length), held-out fraction and frozen layers,
+    /// on which the saved data position, the split or the optimizer state depend. Free: evaluation, checkpoint and log
+    /// cadence, skip_bad_rows (a bad row stops a run without it) and zero_stage (checked against the optimizer state itself).
+    /// Everything else (steps, learning rate and schedule, clipping, accumulation, loss settings) is accepted with a warning.
+    /// </summary>
+    public virtual ResumeRule OnResume(string property) => property switch
+    {
+        nameof(Seed) or nameof(BatchSize) or nameof(MaxLength) or nameof(HeldOutFraction) or nameof(FreezeBottomLayers) => ResumeRule.Refuse,
+        nameof(EvalEvery) or nameof(SaveEvery) or nameof(SkipBadRows) or nameof(ZeroStage) => ResumeRule.Free,
+        _ => ResumeRule.Warn,
+    };
+
+    string KeyOf(string property) => Infrastructure.YamlConfig.KeyOf(GetType(), property);
+
+    /// <summary>The error for a value of a <see cref="TrainingOptions"/> property that a check outside <see cref="Validate"/> refuses (e.g. against the model).</summary>
+    public static InvalidOptionException InvalidOption(string property, object? value, string rule) =>
+        new(property, Infrastructure.YamlConfig.KeyOf(typeof(TrainingOptions), property), value, rule);
+
+    protected static bool Positive(double value) => value > 0 && double.IsFinite(value);
+    protected static bool NotNegative(double value) => value >= 0 && double.IsFinite(value);
 
     public virtual void Validate()
     {
-        Require(MaxSteps is null or > 0, "max_steps", "must be positive");
-        Require(BatchSize > 0, "batch_size", "must be positive");
-        Require(GradientAccumulation > 0, "gradient_accumulation", "must be positive");
-        Require(LearningRate > 0, "learning_rate", "must be positive");
-        Require(WeightDecay >= 0, "weight_decay", "must not be negative");
-        Require(MaxLength >= 2, "max_length", "must be at least 2");
-        Require(EvalEvery > 0 && SaveEvery > 0, "eval_every/save_every", "must be positive");
-        Require(HeldOutFraction is >= 0 and < 1, "held_out_fraction", "must be in [0, 1)");
-        Require(MinLearningRateRatio is >= 0 and <= 1, "min_learning_rate_ratio", "must be in [0, 1]");
-        Require(FreezeBottomLayers >= 0, "freeze_bottom_layers", "must not be negative");
-        Require(ZeroStage is 0 or 1, "zero_stage", "must be 0 or 1");
+        Require(MaxSteps is null or > 0, nameof(MaxSteps), MaxSteps, "must be positive");
+        Require(BatchSize > 0, nameof(BatchSize), BatchSize, "must be positive");
+        Require(GradientAccumulation > 0, nameof(GradientAccumulation), GradientAccumulation, "must be positive");
+        Require(Positive(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
+        Require(NotNegative(WeightDecay), nameof(WeightDecay), WeightDecay, "must be 0 or more");
+        Require(AdamBeta1 is >= 0 and < 1, nameof(AdamBeta1), AdamBeta1, "must be in [0, 1)");
+        Require(AdamBeta2 is >= 0 and < 1, nameof(AdamBeta2), AdamBeta2, "must be in [0, 1)");
+        Require(Positive(AdamEpsilon), nameof(AdamEpsilon), AdamEpsilon, "must be a positive number");
+        Require(WarmupSteps >= 0, nameof(WarmupSteps), WarmupSteps, "must be 0 or more");
+        Require(MinLearningRateRatio is >= 0 and <= 1, nameof(MinLearningRateRatio), MinLearningRateRatio, "must be in [0, 1]");
+        Require(NotNegative(MaxGradNorm), nameof(MaxGradNorm), MaxGradNorm, "must be 0 (no clipping) or a positive number");
+        Require(MaxLength >= 2, nameof(MaxLength), MaxLength, "must be at least 2");
+        Require(EvalEvery > 0, nameof(EvalEvery), EvalEvery, "must be positive");
+        Require(SaveEvery > 0, nameof(SaveEvery), SaveEvery, "must be positive");
+        Require(HeldOutFraction is >= 0 and < 1, nameof(HeldOutFraction), HeldOutFraction, "must be in [0, 1)");
+        Require(FreezeBottomLayers >= 0, nameof(FreezeBottomLayers), FreezeBottomLayers, "must be 0 or more");
+        Require(ZeroStage is 0 or 1, nameof(ZeroStage), ZeroStage, "must be 0 or 1");
     }
 }

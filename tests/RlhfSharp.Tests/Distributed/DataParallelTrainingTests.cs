@@ -28,6 +28,7 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
         Assert.True(one.ExitCode == 0, one.Error);
         var two = MpiRun.Cli(2, ["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", pair, .. Run(accumulation: 1)]);
         Assert.True(two.ExitCode == 0, two.Error + two.Output);
+        Assert.DoesNotContain('\u001b', two.Output); // no terminal codes: mpirun's output is a file or a pipe as often as not
         var sharded = MpiRun.Cli(2, ["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", zero, .. Run(accumulation: 1), "--zero-stage", "1"]);
         Assert.True(sharded.ExitCode == 0, sharded.Error + sharded.Output);
 
@@ -49,6 +50,19 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
         var singleLoss = MetricsWriter.ReadJsonl(Path.Combine(single, MetricsWriter.JsonlFileName)).Where(r => r.Values.ContainsKey("loss")).ToList();
         Assert.Equal([1L, 2, 3], pairLoss.Select(r => r.Step));
         for (int i = 0; i < 3; i++) Assert.Equal(singleLoss[i].Values["loss"], pairLoss[i].Values["loss"], 4);
+
+        // tokens: the world's total per step, the sum of the two micro-batches one process takes one step each for.
+        string steps = Path.Combine(TestPaths.NewTempDirectory(), "steps");
+        string[] sixSteps = [.. Run(accumulation: 1)];
+        sixSteps[1] = "6";
+        var each = MpiRun.Single(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", steps, .. sixSteps]);
+        Assert.True(each.ExitCode == 0, each.Error);
+        var micro = MetricsWriter.ReadJsonl(Path.Combine(steps, MetricsWriter.JsonlFileName)).Where(r => r.Values.ContainsKey("loss")).ToList();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(micro[2 * i].Values["tokens"] + micro[2 * i + 1].Values["tokens"], pairLoss[i].Values["tokens"]);
+            Assert.Equal(singleLoss[i].Values["tokens"], pairLoss[i].Values["tokens"]);
+        }
     }
 
     [MpiFact]
@@ -81,6 +95,7 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
             "--ppo-epochs", "2", "--mini-batch-size", "2");
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
         Assert.Single(result.Output.Split('\n'), line => line.StartsWith("done: 2 iterations")); // rank 0 alone prints
+        Assert.DoesNotContain('\u001b', result.Output);
 
         Assert.Equal(0, DistributedReport.Load(outDir).MaxWeightDifferenceAcrossRanks);
         var rows = MetricsWriter.ReadJsonl(Path.Combine(outDir, MetricsWriter.JsonlFileName));

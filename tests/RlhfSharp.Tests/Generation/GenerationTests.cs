@@ -92,9 +92,9 @@ public class GenerationTests
     [Fact]
     public void Invalid_options_are_refused_with_a_clear_message()
     {
-        Assert.Contains("temperature", Assert.Throws<RlhfException>(() => new SamplingOptions { Temperature = 0 }.Validate()).Message);
-        Assert.Contains("top-p", Assert.Throws<RlhfException>(() => new SamplingOptions { TopP = 1.5 }.Validate()).Message);
-        Assert.Contains("max new tokens", Assert.Throws<RlhfException>(() => new SamplingOptions { MaxNewTokens = 0 }.Validate()).Message);
+        Assert.Contains("--temperature is 0", Assert.Throws<RlhfException>(() => new SamplingOptions { Temperature = 0 }.Validate()).Message);
+        Assert.Contains("--top-p is 1.5", Assert.Throws<RlhfException>(() => new SamplingOptions { TopP = 1.5 }.Validate()).Message);
+        Assert.Contains("--max-new-tokens is 0", Assert.Throws<RlhfException>(() => new SamplingOptions { MaxNewTokens = 0 }.Validate()).Message);
     }
 
     [Fact]

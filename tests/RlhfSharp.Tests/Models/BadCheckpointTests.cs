@@ -115,6 +115,9 @@ public class BadCheckpointTests
     [Fact]
     public void Missing_directory()
     {
-        Assert.Contains("not found", LoadError(Path.Combine(TestPaths.NewTempDirectory(), "nope")));
+        string missing = Path.Combine(TestPaths.NewTempDirectory(), "nope");
+        Assert.Equal($"{missing}: model folder does not exist", Assert.Throws<CheckpointException>(() => CausalLanguageModel.FromPretrained(missing)).Message);
+        // The CLI names the option before loading anything.
+        Assert.Equal($"error: option --model is {missing}: folder does not exist", CliRunner.Run("generate", "--model", missing, "--input-ids", "1,2").Error.Trim());
     }
 }

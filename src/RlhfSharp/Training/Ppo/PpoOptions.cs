@@ -67,21 +67,52 @@ public sealed class PpoOptions : TrainingOptions
     public override void Validate()
     {
         base.Validate();
-        Require(PpoEpochs > 0, "ppo_epochs", "must be positive");
-        Require(MiniBatchSize >= 0, "mini_batch_size", "must not be negative");
-        Require(GradientAccumulation == 1 || MiniBatchSize > 0, "gradient_accumulation",
+        Require(PpoEpochs > 0, nameof(PpoEpochs), PpoEpochs, "must be positive");
+        Require(MiniBatchSize >= 0, nameof(MiniBatchSize), MiniBatchSize, "must be 0 (the whole batch) or more");
+        Require(GradientAccumulation == 1 || MiniBatchSize > 0, nameof(GradientAccumulation), GradientAccumulation,
             "adds up the gradients of several mini-batches, so it needs mini_batch_size (0 makes the whole batch one mini-batch)");
-        Require(InitKlCoef >= 0, "init_kl_coef", "must not be negative");
-        Require(TargetKl is null or > 0, "target_kl", "must be positive (or null for a fixed coefficient)");
-        Require(Horizon > 0, "horizon", "must be positive");
-        Require(Gamma is > 0 and <= 1 && Lambda is >= 0 and <= 1, "gamma/lambda", "must be in (0, 1] and [0, 1]");
-        Require(ClipRange > 0, "clip_range", "must be positive");
-        Require(ClipRangeValue > 0, "clip_range_value", "must be positive");
-        Require(ClipRangeReward > 0, "clip_range_reward", "must be positive");
-        Require(ScaleReward is "running" or "ref" or "none", "scale_reward", $"must be running, ref or none, not '{ScaleReward}'");
-        Require(RefStd > 0, "ref_std", "must be positive");
-        Require(MaxNewTokens > 0, "max_new_tokens", "must be positive");
-        Require(Temperature > 0, "temperature", "must be positive");
-        Require(TopP is > 0 and <= 1, "top_p", "must be in (0, 1]");
+        Require(NotNegative(InitKlCoef), nameof(InitKlCoef), InitKlCoef, "must be 0 or more");
+        Require(TargetKl is null || Positive(TargetKl.Value), nameof(TargetKl), TargetKl, "must be a positive number (or absent for a fixed coefficient)");
+        Require(Horizon > 0, nameof(Horizon), Horizon, "must be positive");
+        Require(Gamma is > 0 and <= 1, nameof(Gamma), Gamma, "must be in (0, 1]");
+        Require(Lambda is >= 0 and <= 1, nameof(Lambda), Lambda, "must be in [0, 1]");
+        Require(Positive(ClipRange), nameof(ClipRange), ClipRange, "must be a positive number");
+        Require(Positive(ClipRangeValue), nameof(ClipRangeValue), ClipRangeValue, "must be a positive number");
+        Require(Positive(ClipRangeReward), nameof(ClipRangeReward), ClipRangeReward, "must be a positive number");
+        Require(NotNegative(ValueLossCoefficient), nameof(ValueLossCoefficient), ValueLossCoefficient, "must be 0 or more");
+        Require(ScaleReward is "running" or "ref" or "none", nameof(ScaleReward), $"must be running, ref or none, not '{ScaleReward}'");
+        Require(double.IsFinite(RefMean), nameof(RefMean), RefMean, "must be a number");
+        Require(Positive(RefStd), nameof(RefStd), RefStd, "must be a positive number");
+        Require(MaxNewTokens > 0, nameof(MaxNewTokens), MaxNewTokens, "must be positive");
+        Require(Positive(Temperature), nameof(Temperature), Temperature, "must be a positive number");
+        Require(TopK >= 0, nameof(TopK), TopK, "must be 0 (off) or more");
+        Require(TopP is > 0 and <= 1, nameof(TopP), TopP, "must be in (0, 1]");
+        Require(StopSequences.All(s => s.Length > 0), nameof(StopSequences), "must not hold an empty string");
+        Require(EvalPromptCount > 0, nameof(EvalPromptCount), EvalPromptCount, "must be positive");
+        Require(SamplesEvery > 0, nameof(SamplesEvery), SamplesEvery, "must be positive");
+    }
+
+    /// <summary>
+    /// As for every trainer, except: prompts are batched by their text, so max_length only changes how much of each
+    /// prompt the policy sees (a warning); the value model's layout is in the checkpoint (refused); the number of
+    /// held-out prompts and the sample cadence do not touch the weights (free).
+    /// </summary>
+    public override ResumeRule OnResume(string property) => property switch
+    {
+        nameof(MaxLength) => ResumeRule.Warn,
+        nameof(SeparateValueModel) => ResumeRule.Refuse,
+        nameof(EvalPromptCount) or nameof(SamplesEvery) => ResumeRule.Free,
+        _ => base.OnResume(property),
+    };
+
+    /// <summary>
+    /// Prompt tokens a rollout keeps (cut from the left): max_length, and what the model's positions leave after
+    /// max_new_tokens, so prompt + response always fits.
+    /// </summary>
+    public int PromptBudget(int maxPositions)
+    {
+        int budget = Math.Min(MaxLength, maxPositions - MaxNewTokens);
+        Require(budget >= 1, nameof(MaxNewTokens), MaxNewTokens, $"leaves no room for a prompt in the model's {maxPositions} positions");
+        return budget;
     }
 }

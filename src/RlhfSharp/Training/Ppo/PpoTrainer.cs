@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
 
-/// <summary>The outcome of a PPO run.</summary>
+/// <summary>The outcome of a PPO run. <see cref="History"/> holds the whole run's rows (on rank 0, those before a resume read back from metrics.jsonl).</summary>
 public sealed record PpoSummary(long Iterations, IReadOnlyList<IReadOnlyDictionary<string, double>> History, double? BestEvalReward);
 
 /// <summary>
@@ -34,6 +34,10 @@ public sealed class PpoTrainer(
     readonly IDistributed _world = world ?? SingleProcess.Instance;
     /// <summary>Only rank 0 talks.</summary>
     readonly TextWriter? _log = world is null || world.IsRoot ? log : null;
+    long _completedIterations;
+
+    /// <summary>Iterations done so far in the run (including those before a resume); safe to read from another thread.</summary>
+    public long CompletedIterations => Volatile.Read(ref _completedIterations);
 
     public PpoSummary Run(IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts, bool resume, long? stopAtStep = null)
     {
@@ -53,14 +57,18 @@ public sealed class PpoTrainer(
             var saved = JsonSerializer.Deserialize<PpoState>(File.ReadAllText(Path.Combine(latest, StateFile)))!;
             kl.Restore(saved.Beta);
             collector.Scaler.Moments.Restore(saved.Moments);
-            _log?.WriteLine($"resuming from {latest} at iteration {state.Step}");
+            _log?.WriteLine(state.Step >= iterations
+                ? $"the run in {outputDirectory} had already finished at iteration {state.Step}; nothing left to train"
+                : $"resuming from {latest} at iteration {state.Step}");
         }
+        Volatile.Write(ref _completedIterations, state.Step);
         ParameterSync.Broadcast(_world, policy.parameters());
 
         using var metrics = new MetricsWriter(outputDirectory, enabled: root);
         if (root) metrics.TruncateAfter(state.Step);
         using var progress = new TrainingProgress("ppo", iterations, state.Step, liveProgress && root ? null : _log ?? TextWriter.Null);
         var history = new List<IReadOnlyDictionary<string, double>>();
+        if (root && state.Step > 0 && File.Exists(metrics.JsonlPath)) history.AddRange(MetricsWriter.ReadJsonl(metrics.JsonlPath).Select(r => r.Values));
         var lengths = prompts.Select(p => p.Length).ToArray();
         (int, IReadOnlyList<int[]>)? epochCache = null;
         double? bestEval = state.BestEvalLoss is double negated ? -negated : null;
@@ -88,6 +96,7 @@ public sealed class PpoTrainer(
             double sequenceKl = klMeans["kl"], k3 = klMeans["kl_k3"];
             kl.Update(sequenceKl, rollout.Count * _world.Size);
             state = state with { Step = iteration + 1, MicroBatches = state.MicroBatches + _world.Size };
+            Volatile.Write(ref _completedIterations, state.Step);
 
             var row = IterationMetrics(rollout, trainStats, sequenceKl, k3, beta, learningRate, times);
             if (!row.Values.All(double.IsFinite))

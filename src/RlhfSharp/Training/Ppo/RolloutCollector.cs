@@ -120,7 +120,7 @@ public sealed class RolloutCollector(
     /// </summary>
     public IReadOnlyList<IReadOnlyList<int>> EncodePrompts(IReadOnlyList<string> prompts)
     {
-        int budget = PromptFit.Budget(policy.Policy.Config, options.MaxNewTokens, options.MaxLength, "option 'max_new_tokens':");
+        int budget = options.PromptBudget(policy.Policy.Config.MaxPositions);
         return prompts.Select(p => PromptFit.CutLeft(tokenizer.Encode(p), budget)).ToList();
     }
 

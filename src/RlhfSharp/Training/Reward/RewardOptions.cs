@@ -6,4 +6,11 @@ public sealed class RewardOptions : SupervisedTrainingOptions
     public double Margin { get; init; }
     /// <summary>Weight of mean((r_chosen + r_rejected)^2), keeping rewards centred (TRL uses 0.01).</summary>
     public double CenterRewardsCoefficient { get; init; }
+
+    public override void Validate()
+    {
+        base.Validate();
+        Require(double.IsFinite(Margin), nameof(Margin), Margin, "must be a number");
+        Require(NotNegative(CenterRewardsCoefficient), nameof(CenterRewardsCoefficient), CenterRewardsCoefficient, "must be 0 or more");
+    }
 }

@@ -1,0 +1,20 @@
+using System.CommandLine;
+
+namespace RlhfSharp.Cli.Commands;
+
+/// <summary>Checks of command-line input the commands share, each a one-line error naming the option and the value.</summary>
+public static class InputChecks
+{
+    /// <summary>The model folder an option names; a missing one is an error saying so (rather than "no tokenizer files").</summary>
+    public static string ModelFolder(ParseResult parsed, Option<string> option) => ModelFolder(option.Name, parsed.GetValue(option)!);
+
+    public static string ModelFolder(string option, string folder) =>
+        Directory.Exists(folder) ? folder : throw new RlhfException(InvalidOptionException.Describe(option, folder, "folder does not exist"));
+
+    /// <summary>The option's value, unless it breaks <paramref name="rule"/>.</summary>
+    public static T Value<T>(ParseResult parsed, Option<T> option, Func<T, bool> ok, string rule)
+    {
+        T value = parsed.GetValue(option)!;
+        return ok(value) ? value : throw new RlhfException(InvalidOptionException.Describe(option.Name, value, rule));
+    }
+}
