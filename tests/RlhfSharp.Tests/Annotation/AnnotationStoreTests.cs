@@ -23,7 +23,7 @@ public sealed class AnnotationStoreTests : IDisposable
         Assert.Equal(7, store.ReadComparisons().Count);
 
         var changed = comparisons[0] with { ResponseA = "edited" };
-        Assert.Contains("\"c1\" is already stored with other content", Assert.Throws<RlhfException>(() => store.Import([changed])).Message);
+        Assert.Contains("\"c1\" is already stored with other content", Assert.ThrowsAny<RlhfException>(() => store.Import([changed])).Message);
     }
 
     [Fact]
@@ -52,8 +52,8 @@ public sealed class AnnotationStoreTests : IDisposable
         Assert.Equal(new Annotator(1, "alice", false), store.FindAnnotator(token));
         Assert.Null(store.FindAnnotator("nope"));
         Assert.Null(store.FindAnnotator(""));
-        Assert.Contains("already exists", Assert.Throws<RlhfException>(() => store.AddAnnotator(" alice ")).Message);
-        Assert.Throws<RlhfException>(() => store.AddAnnotator(" "));
+        Assert.Contains("already exists", Assert.ThrowsAny<RlhfException>(() => store.AddAnnotator(" alice ")).Message);
+        Assert.ThrowsAny<RlhfException>(() => store.AddAnnotator(" "));
 
         var admin = store.EnsureAdmin();
         Assert.Equal("admin", admin.Name);
@@ -87,8 +87,8 @@ public sealed class AnnotationStoreTests : IDisposable
     {
         string path = Path.Combine(directory, "junk.db");
         File.WriteAllText(path, new string('x', 4096));
-        Assert.Contains("not a usable annotation database", Assert.Throws<RlhfException>(() => new AnnotationStore(path)).Message);
-        Assert.Contains("no such annotation database", Assert.Throws<RlhfException>(() => new AnnotationStore(Path.Combine(directory, "none.db"), create: false)).Message);
+        Assert.Contains("not a usable annotation database", Assert.ThrowsAny<RlhfException>(() => new AnnotationStore(path)).Message);
+        Assert.Contains("no such annotation database", Assert.ThrowsAny<RlhfException>(() => new AnnotationStore(Path.Combine(directory, "none.db"), create: false)).Message);
     }
 
     [Theory]

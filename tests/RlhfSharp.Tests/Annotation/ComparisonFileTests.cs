@@ -45,12 +45,12 @@ public sealed class ComparisonFileTests : IDisposable
     public void A_bad_row_fails_with_file_and_line(string badRow, string expected)
     {
         string path = WriteLines(Row("\"a\""), badRow);
-        var error = Assert.Throws<RlhfException>(() => ComparisonFile.Read(path));
+        var error = Assert.ThrowsAny<RlhfException>(() => ComparisonFile.Read(path));
         Assert.StartsWith(path + expected, error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]
     public void A_missing_file_is_a_user_error() =>
-        Assert.Contains("no such file", Assert.Throws<RlhfException>(() => ComparisonFile.Read(Path.Combine(directory, "none.jsonl"))).Message);
+        Assert.Contains("no such file", Assert.ThrowsAny<RlhfException>(() => ComparisonFile.Read(Path.Combine(directory, "none.jsonl"))).Message);
 }

@@ -10,7 +10,7 @@ public class StartupValidationTests
 {
     static string Policy => TrainingCommandTestsModels.TinyModel;
 
-    static readonly string[] Quick = ["--max-steps", "1", "--batch-size", "2", "--held-out-fraction", "0", "--log-every", "1"];
+    static readonly string[] Quick = ["--max-steps", "1", "--batch-size", "2", "--held-out-fraction", "0"];
 
     /// <summary>A reward model trained for one step (it has a score head).</summary>
     static readonly Lazy<string> RewardModel = new(() =>
@@ -25,7 +25,7 @@ public class StartupValidationTests
     {
         "ppo" => ["ppo", "--policy", Policy, "--reward-model", RewardModel.Value, "--prompts", data, "--out", outDir, .. Quick,
             "--max-new-tokens", "4", "--eval-prompt-count", "1", "--ppo-epochs", "1"],
-        _ => [command, "--model", Policy, "--data", data, "--out", outDir, .. Quick],
+        _ => [command, "--model", Policy, "--data", data, "--out", outDir, .. Quick, "--log-every", "1"],
     };
 
     /// <summary>The arguments with <paramref name="option"/> and its value taken out, so a test can give its own.</summary>
@@ -188,6 +188,6 @@ public class StartupValidationTests
         Assert.False(Directory.Exists(absent));
         Assert.Empty(Directory.GetFileSystemEntries(empty));
         Assert.Equal(["metrics.jsonl", "run.json", "tensorboard"], Directory.GetFileSystemEntries(earlier).Select(Path.GetFileName).Order());
-        Assert.Throws<RlhfException>(() => RunFolder.Check(earlier, resume: false));
+        Assert.ThrowsAny<RlhfException>(() => RunFolder.Check(earlier, resume: false));
     }
 }

@@ -123,7 +123,7 @@ public sealed class BadRowTests : IDisposable
     public void PromptCompletionFileIsNotPreferenceData()
     {
         string path = folder.WriteLines("sft.jsonl", """{"prompt": "a", "completion": "b"}""");
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.Contains("fields found: prompt, completion", error.Message);
     }
 
@@ -142,7 +142,7 @@ public sealed class BadRowTests : IDisposable
     {
         string path = folder.At("broken.jsonl.gz");
         File.WriteAllBytes(path, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff]);
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.StartsWith($"{path}: corrupt gzip data", error.Message, StringComparison.Ordinal);
     }
 }

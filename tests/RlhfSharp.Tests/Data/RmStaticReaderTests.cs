@@ -87,7 +87,7 @@ public sealed class RmStaticReaderTests : IDisposable
         string path = folder.At("nulls.parquet");
         await ParquetSerializer.SerializeAsync(rows, path, SmallRowGroups);
 
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.Equal($"{path}:row 3: missing field \"rejected\"", error.Message);
 
         var skipped = DatasetReader.ReadPreferences(path, new ReadOptions { SkipBadRows = true });
@@ -114,7 +114,7 @@ public sealed class RmStaticReaderTests : IDisposable
 
     static void AssertUnreadable(string path)
     {
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(path));
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.StartsWith($"{path}: not a readable Parquet file", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
@@ -123,7 +123,7 @@ public sealed class RmStaticReaderTests : IDisposable
     public void FolderWithoutParquetFiles()
     {
         folder.WriteLines("data.jsonl", "{}");
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadPreferences(folder.Path));
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(folder.Path));
         Assert.Equal($"{folder.Path}: folder holds no .parquet files", error.Message);
     }
 }

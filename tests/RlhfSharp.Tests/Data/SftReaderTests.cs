@@ -76,7 +76,7 @@ public sealed class SftReaderTests : IDisposable
     public void BadChats(string line, string why)
     {
         string path = folder.WriteLines("chat.jsonl", line);
-        var error = Assert.Throws<RlhfException>(() => DatasetReader.ReadSft(path));
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadSft(path));
         Assert.Equal($"{path}:1: {why}", error.Message);
     }
 }
@@ -95,6 +95,6 @@ public class PromptReaderTests
         Assert.Equal(["one", "two"], RlhfSharp.Data.DatasetReader.ReadPrompts(file).Examples);
 
         File.WriteAllText(file, "{\"prompt\": \"one\"}\n{\"prompt\": \"  \"}\n");
-        Assert.Contains("prompts.jsonl:2: empty prompt", Assert.Throws<RlhfException>(() => RlhfSharp.Data.DatasetReader.ReadPrompts(file)).Message);
+        Assert.Contains("prompts.jsonl:2: empty prompt", Assert.ThrowsAny<RlhfException>(() => RlhfSharp.Data.DatasetReader.ReadPrompts(file)).Message);
     }
 }

@@ -96,7 +96,7 @@ public sealed class DialogueWorldTests
         var oracle = new Oracle(World, noise: 0, seed: 1);
         Assert.Equal([PairwiseChoice.B, PairwiseChoice.A],
             oracle.Judge([new Comparison("1", request.Prompt, rude, helpful, "sft", "rlhf"), new Comparison("2", request.Prompt, helpful, rude, "sft", "rlhf")]));
-        var error = Assert.Throws<RlhfException>(() => oracle.Judge([new Comparison("7", "\n\nHuman: hi\n\nAssistant:", "a", "b", "x", "y")]));
+        var error = Assert.ThrowsAny<RlhfException>(() => oracle.Judge([new Comparison("7", "\n\nHuman: hi\n\nAssistant:", "a", "b", "x", "y")]));
         Assert.Contains("comparison 7", error.Message);
     }
 

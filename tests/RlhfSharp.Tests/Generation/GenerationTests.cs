@@ -85,16 +85,16 @@ public class GenerationTests
     public void A_run_past_learned_positions_is_refused_before_it_starts()
     {
         using var model = TinyModels.Create("gpt2"); // 64 positions
-        var error = Assert.Throws<RlhfException>(() => new TextGenerator(model).Generate([Enumerable.Range(1, 60).ToList()], new SamplingOptions { MaxNewTokens = 10 }));
+        var error = Assert.ThrowsAny<RlhfException>(() => new TextGenerator(model).Generate([Enumerable.Range(1, 60).ToList()], new SamplingOptions { MaxNewTokens = 10 }));
         Assert.Contains("exceeds the model's 64 positions", error.Message);
     }
 
     [Fact]
     public void Invalid_options_are_refused_with_a_clear_message()
     {
-        Assert.Contains("--temperature is 0", Assert.Throws<RlhfException>(() => new SamplingOptions { Temperature = 0 }.Validate()).Message);
-        Assert.Contains("--top-p is 1.5", Assert.Throws<RlhfException>(() => new SamplingOptions { TopP = 1.5 }.Validate()).Message);
-        Assert.Contains("--max-new-tokens is 0", Assert.Throws<RlhfException>(() => new SamplingOptions { MaxNewTokens = 0 }.Validate()).Message);
+        Assert.Contains("--temperature is 0", Assert.ThrowsAny<RlhfException>(() => new SamplingOptions { Temperature = 0 }.Validate()).Message);
+        Assert.Contains("--top-p is 1.5", Assert.ThrowsAny<RlhfException>(() => new SamplingOptions { TopP = 1.5 }.Validate()).Message);
+        Assert.Contains("--max-new-tokens is 0", Assert.ThrowsAny<RlhfException>(() => new SamplingOptions { MaxNewTokens = 0 }.Validate()).Message);
     }
 
     [Fact]

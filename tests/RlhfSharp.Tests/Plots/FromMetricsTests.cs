@@ -54,8 +54,8 @@ public class FromMetricsTests
     public void A_run_with_none_of_the_metrics_is_an_error()
     {
         string run = RunWithMetrics("""{"step":1,"time":1.0,"accuracy":0.5}""");
-        var error = Assert.Throws<RlhfException>(() => TrainingCurvePlot.FromMetrics(run));
+        var error = Assert.ThrowsAny<RlhfException>(() => TrainingCurvePlot.FromMetrics(run));
         Assert.Contains("loss, eval_loss", error.Message);
-        Assert.Throws<RlhfException>(() => TrainingCurvePlot.FromMetrics(TestPaths.NewTempDirectory()));
+        Assert.ThrowsAny<RlhfException>(() => TrainingCurvePlot.FromMetrics(TestPaths.NewTempDirectory()));
     }
 }

@@ -83,7 +83,7 @@ public class TrainingCurvePlotTests
     [Fact]
     public void Missing_font_files_are_an_error_naming_the_package()
     {
-        var error = Assert.Throws<RlhfException>(() => PlotFont.Locate([TestPaths.NewTempDirectory(), "/nonexistent-font-folder"]));
+        var error = Assert.ThrowsAny<RlhfException>(() => PlotFont.Locate([TestPaths.NewTempDirectory(), "/nonexistent-font-folder"]));
         Assert.Equal("no font found for plot text: install fonts-dejavu-core", error.Message);
     }
 

@@ -105,9 +105,9 @@ public class PairwiseStatisticsTests
     public void A_second_vote_by_the_same_annotator_is_refused()
     {
         PairwiseJudgment[] judgments = [new("q1", "ann", A), new("q1", "ann", B)];
-        var error = Assert.Throws<RlhfException>(() => PairwiseStatistics.Compute(judgments, "a", "b"));
+        var error = Assert.ThrowsAny<RlhfException>(() => PairwiseStatistics.Compute(judgments, "a", "b"));
         Assert.Contains("'ann' judged item 'q1'", error.Message);
-        Assert.Throws<RlhfException>(() => PairwiseStatistics.Compute([new("q1", "ann", (PairwiseChoice)7)], "a", "b"));
-        Assert.Throws<RlhfException>(() => PairwiseStatistics.Compute([new("", "ann", A)], "a", "b"));
+        Assert.ThrowsAny<RlhfException>(() => PairwiseStatistics.Compute([new("q1", "ann", (PairwiseChoice)7)], "a", "b"));
+        Assert.ThrowsAny<RlhfException>(() => PairwiseStatistics.Compute([new("", "ann", A)], "a", "b"));
     }
 }

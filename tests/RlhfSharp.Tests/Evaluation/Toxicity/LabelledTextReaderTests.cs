@@ -20,9 +20,9 @@ public class LabelledTextReaderTests
         File.WriteAllText(path, "id,label,body\n1,0,hate\n2,1,offensive\n3,2,neither\n");
         var rows = LabelledTextReader.ReadCsv(path, "body", "label", ["0", "1"]);
         Assert.Equal([true, true, false], rows.Select(r => r.Toxic));
-        var error = Assert.Throws<RlhfException>(() => LabelledTextReader.ReadCsv(path, "tweet", "label", ["0"]));
+        var error = Assert.ThrowsAny<RlhfException>(() => LabelledTextReader.ReadCsv(path, "tweet", "label", ["0"]));
         Assert.Contains("no column 'tweet'", error.Message);
-        Assert.Throws<RlhfException>(() => LabelledTextReader.ReadCsv(path)); // no known layout
+        Assert.ThrowsAny<RlhfException>(() => LabelledTextReader.ReadCsv(path)); // no known layout
     }
 
     [Fact]

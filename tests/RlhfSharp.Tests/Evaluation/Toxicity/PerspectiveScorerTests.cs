@@ -34,7 +34,7 @@ public sealed class PerspectiveScorerTests : IAsyncLifetime
         MaxBackoff = TimeSpan.FromSeconds(5),
     });
 
-    RlhfException Fails(PerspectiveScorer scorer) => Assert.Throws<RlhfException>(() => scorer.Score(["some text"]));
+    RlhfException Fails(PerspectiveScorer scorer) => Assert.ThrowsAny<RlhfException>(() => scorer.Score(["some text"]));
 
     [Fact]
     public void Sends_the_documented_request_and_returns_scores_in_order()
@@ -173,7 +173,7 @@ public sealed class PerspectiveScorerTests : IAsyncLifetime
     public void Missing_key_names_the_variable()
     {
         string unset = $"RLHF_TEST_UNSET_{Guid.NewGuid():N}";
-        var error = Assert.Throws<RlhfException>(() => new PerspectiveScorer(new PerspectiveOptions { KeyVariable = unset }));
+        var error = Assert.ThrowsAny<RlhfException>(() => new PerspectiveScorer(new PerspectiveOptions { KeyVariable = unset }));
         Assert.Equal($"Perspective API key missing: set the environment variable {unset}", error.Message);
         Assert.Equal("PERSPECTIVE_API_KEY", new PerspectiveOptions().KeyVariable);
     }
@@ -181,7 +181,7 @@ public sealed class PerspectiveScorerTests : IAsyncLifetime
     [Fact]
     public void Base_url_must_be_http()
     {
-        var error = Assert.Throws<RlhfException>(() => new PerspectiveScorer(new PerspectiveOptions { KeyVariable = keyVariable, BaseUrl = "ftp://example" }));
+        var error = Assert.ThrowsAny<RlhfException>(() => new PerspectiveScorer(new PerspectiveOptions { KeyVariable = keyVariable, BaseUrl = "ftp://example" }));
         Assert.Equal("Perspective base URL \"ftp://example\" is not an http(s) URL", error.Message);
     }
 }

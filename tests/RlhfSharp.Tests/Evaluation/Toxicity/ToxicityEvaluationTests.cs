@@ -75,7 +75,7 @@ public class ToxicityEvaluationTests
 
         string bad = Path.Combine(dir, "bad.jsonl");
         File.WriteAllLines(bad, ["{\"prompt\": {\"text\": \"ok\", \"toxicity\": 0.1}}", "{\"prompt\": {\"toxicity\": 0.3}}"]);
-        Assert.Contains("bad.jsonl:2:", Assert.Throws<RlhfException>(() => ToxicityPromptReader.Read(bad)).Message);
+        Assert.Contains("bad.jsonl:2:", Assert.ThrowsAny<RlhfException>(() => ToxicityPromptReader.Read(bad)).Message);
     }
 }
 
@@ -111,7 +111,7 @@ public class ToxicityEvalCommandTests
     [Fact]
     public void Unknown_scorer_is_a_one_line_error()
     {
-        var error = Assert.Throws<RlhfException>(() => ToxicityScorers.Create("magic"));
+        var error = Assert.ThrowsAny<RlhfException>(() => ToxicityScorers.Create("magic"));
         Assert.Contains("unknown scorer 'magic'", error.Message);
     }
 }

@@ -14,7 +14,7 @@ public class YamlConfigTests
     static string LoadError(string yaml)
     {
         string path = WriteConfig(yaml);
-        string message = Assert.Throws<RlhfException>(() => YamlConfig.Load<SampleTrainingOptions>(path)).Message;
+        string message = Assert.ThrowsAny<RlhfException>(() => YamlConfig.Load<SampleTrainingOptions>(path)).Message;
         Assert.StartsWith(path + ":", message);
         Assert.DoesNotContain('\n', message);
         return message[path.Length..];
@@ -90,7 +90,7 @@ public class YamlConfigTests
         Assert.Contains("invalid YAML", LoadError("model: a: b\n"));
 
         string missing = Path.Combine(TestPaths.NewTempDirectory(), "absent.yaml");
-        var error = Assert.Throws<RlhfException>(() => YamlConfig.Load<SampleTrainingOptions>(missing));
+        var error = Assert.ThrowsAny<RlhfException>(() => YamlConfig.Load<SampleTrainingOptions>(missing));
         Assert.Equal($"{missing}: configuration file not found", error.Message);
     }
 

@@ -27,7 +27,7 @@ public class DeltaRewardTests
         Assert.Equal(2, inner.Calls); // the baselines, then the responses
         Assert.Equal([1.0], delta.Score(["p2"], ["xy"]));
         Assert.Equal(3, inner.Calls); // baselines are kept
-        Assert.Throws<RlhfException>(() => delta.Score(["p3"], ["x"]));
+        Assert.ThrowsAny<RlhfException>(() => delta.Score(["p3"], ["x"]));
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public class PpoTrainerTests
         double largest = stepEveryMiniBatch.Max(p => (p.Value - stepEveryTwo[p.Key]).abs().max().item<float>());
         Assert.True(largest > 1e-4, $"weights differ by at most {largest}: gradient_accumulation had no effect");
         Assert.All(again, p => Assert.Equal(0f, (p.Value - stepEveryTwo[p.Key]).abs().max().item<float>())); // and a rerun is identical
-        var wholeBatch = Assert.Throws<RlhfException>(() => YamlConfig.Merge(options, new Dictionary<string, object?>
+        var wholeBatch = Assert.ThrowsAny<RlhfException>(() => YamlConfig.Merge(options, new Dictionary<string, object?>
         {
             ["GradientAccumulation"] = 2, ["MiniBatchSize"] = 0,
         }).Validate());
