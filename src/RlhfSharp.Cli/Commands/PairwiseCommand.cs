@@ -26,7 +26,7 @@ public static class PairwiseCommand
     {
         var modelA = new Option<string>("--model-a") { Description = "model A directory (e.g. the SFT model)", Required = true };
         var modelB = new Option<string>("--model-b") { Description = "model B directory (e.g. the RLHF policy)", Required = true };
-        var prompts = new Option<string>("--prompts") { Description = "prompts (a \"prompt\" field, or HH-RLHF dialogues such as the HH test set)", Required = true };
+        var prompts = new Option<string>("--prompts") { Description = "prompts (a \"prompt\" field, HH-RLHF dialogues such as the HH test set, RealToxicityPrompts JSONL, or plain text with one prompt a line)", Required = true };
         var count = new Option<int>("--n") { Description = "comparisons to prepare (a seeded sample of the prompts)", DefaultValueFactory = _ => 100 };
         var seed = new Option<ulong>("--seed") { Description = "seed for the prompt sample and for sampling", DefaultValueFactory = _ => 42UL };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "tokens per response", DefaultValueFactory = _ => 128 };

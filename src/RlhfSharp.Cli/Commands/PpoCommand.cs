@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using RlhfSharp.Data;
 using RlhfSharp.Distributed;
+using RlhfSharp.Generation;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
@@ -21,7 +22,7 @@ public static class PpoCommand
         var command = new Command("ppo", "PPO against a reward model with a KL penalty to the SFT policy (trlx's recipe; writes metrics, a reward curve, samples and an HF-format policy).");
         var cli = new TrainingCommandOptions<PpoOptions>(
             model: ("--policy", "SFT policy directory: the starting policy and the frozen KL reference"),
-            data: ("--prompts", "prompts: a \"prompt\" field (JSONL/Parquet) or HH-RLHF dialogues cut at the final Assistant turn"),
+            data: ("--prompts", "prompts: a \"prompt\" field (JSONL/Parquet), HH-RLHF dialogues cut at the final Assistant turn, RealToxicityPrompts JSONL or plain text (one prompt a line)"),
             evalData: ("--eval-prompts", "held-out prompts for the evaluation reward (default: a seeded --held-out-fraction of --prompts)"),
             help: new Dictionary<string, string>
             {
@@ -96,7 +97,11 @@ public static class PpoCommand
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
         using var policy = new PolicyWithValueHead(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), options.SeparateValueModel);
-        cli.Check(parsed, () => options.PromptBudget(policy.Policy.Config.MaxPositions));
+        int promptBudget = 0;
+        cli.Check(parsed, () => promptBudget = options.PromptBudget(policy.Policy.Config.MaxPositions));
+        // The same cut as generate and prepare (PromptFit): said once here rather than every iteration.
+        if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)
+            output.WriteLine($"note: {cut}");
         // With frozen bottom layers the reference shares them with the policy (trlx's hydra) instead of a full copy.
         using IReferenceModel reference = options.FreezeBottomLayers > 0
             ? new SharedBottomReference(policy.Policy, options.FreezeBottomLayers)

@@ -23,6 +23,8 @@ public class PpoCommandTests
             "--delta-reward", $"{deltaRewardAndSeparateValue}", "--separate-value-model", $"{deltaRewardAndSeparateValue}");
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
         Assert.Contains("done: 2 iterations", result.Output);
+        // HH prompts run longer than --max-length 48: ppo says how many it cut, as generate and prepare do.
+        Assert.Matches(@"note: \d+ of 16 prompts were longer than 48 tokens and were cut from the left", result.Output);
         Assert.Contains(frozenLayers > 0 ? "shared with the policy" : "a full copy", result.Output);
         foreach (string file in new[] { "config.json", "model.safetensors", PolicyWithValueHead.ValueHeadFile, "vocab.json", "reward_curve.png", "reward_curve.svg", "samples.md", "metrics.jsonl", "ppo_options.yaml" })
             Assert.True(File.Exists(Path.Combine(outDir, file)), file);
