@@ -7,9 +7,9 @@ namespace RlhfSharp.Training;
 /// </summary>
 public class SupervisedTrainingOptions : TrainingOptions
 {
-    /// <summary>Passes over the training data, when <see cref="TrainingOptions.MaxSteps"/> is not given.</summary>
+    /// <summary>Passes over the training data, when <see cref="TrainingOptions.MaxSteps"/> is not given. Default 1.</summary>
     public double Epochs { get; init; } = 1;
-    /// <summary>Steps between metric lines (the metrics are averaged over them).</summary>
+    /// <summary>Steps between metric lines (the metrics are averaged over them). Default 10.</summary>
     public long LogEvery { get; init; } = 10;
 
     public override void Validate()

@@ -10,37 +10,52 @@ namespace RlhfSharp.Training;
 /// </summary>
 public class TrainingOptions
 {
-    /// <summary>Steps to run (sft, reward: optimizer steps, by default epochs over the data; ppo: iterations).</summary>
+    /// <summary>
+    /// Steps to run (sft, reward: optimizer steps; ppo: iterations). Default none: sft and reward then run
+    /// <see cref="SupervisedTrainingOptions.Epochs"/> passes over the data; PPO's default is 100.
+    /// </summary>
     public long? MaxSteps { get; init; }
-    /// <summary>Examples per micro-batch (one forward/backward); PPO: prompts rolled out per iteration.</summary>
+    /// <summary>Examples per micro-batch (one forward/backward; reward: preference pairs); PPO: prompts rolled out per iteration. On each rank under mpirun. Default 8.</summary>
     public int BatchSize { get; init; } = 8;
-    /// <summary>Micro-batches (PPO: mini-batches) whose gradients add up to one optimizer step.</summary>
+    /// <summary>Micro-batches (PPO: mini-batches) whose gradients add up to one optimizer step. Default 1.</summary>
     public int GradientAccumulation { get; init; } = 1;
+    /// <summary>Peak learning rate of AdamW, reached after <see cref="WarmupSteps"/>, then decayed along a cosine. Default 5e-5 (PPO: 1e-5).</summary>
     [AlsoKnownAs("lr")]
     public double LearningRate { get; init; } = 5e-5;
-    /// <summary>AdamW decoupled weight decay on matrices (not on biases or norm weights). TorchSharp's default is 0, PyTorch's 0.01.</summary>
+    /// <summary>AdamW decoupled weight decay on matrices (not on biases or norm weights). TorchSharp's default is 0, PyTorch's 0.01. Default 0.01.</summary>
     public double WeightDecay { get; init; } = 0.01;
+    /// <summary>AdamW's decay rate of the gradient's running mean. Default 0.9.</summary>
     public double AdamBeta1 { get; init; } = 0.9;
+    /// <summary>AdamW's decay rate of the squared gradient's running mean. Default 0.999.</summary>
     public double AdamBeta2 { get; init; } = 0.999;
+    /// <summary>AdamW's epsilon, added to the denominator for numerical stability. Default 1e-8.</summary>
     public double AdamEpsilon { get; init; } = 1e-8;
+    /// <summary>Steps (PPO: iterations) of linear learning-rate warmup from 0 to the peak before the cosine decay. Default 0.</summary>
     public long WarmupSteps { get; init; }
-    /// <summary>Cosine decay ends at this fraction of the peak learning rate.</summary>
+    /// <summary>Cosine decay ends at this fraction of the peak learning rate, at the last step. Default 0.1.</summary>
     public double MinLearningRateRatio { get; init; } = 0.1;
-    /// <summary>Global gradient-norm clip; 0 turns clipping off.</summary>
+    /// <summary>Global gradient-norm clip (L2 norm over all trainable parameters) at each optimizer step; 0 turns clipping off. Default 1.0.</summary>
     public double MaxGradNorm { get; init; } = 1.0;
-    /// <summary>Tokens per example; longer prompts are cut from the left.</summary>
+    /// <summary>
+    /// Tokens per example (reward: per prompt + response, for each response of a pair); longer prompts are cut from
+    /// the left, a response too long on its own from the right. PPO: prompt tokens kept per rollout. Default 512.
+    /// </summary>
     public int MaxLength { get; init; } = 512;
+    /// <summary>Steps (PPO: iterations) between held-out evaluations; the last step is always evaluated. Default 100 (PPO: 10).</summary>
     public long EvalEvery { get; init; } = 100;
+    /// <summary>Steps (PPO: iterations) between checkpoints; the last step is always saved. Default 500 (PPO: 10).</summary>
     public long SaveEvery { get; init; } = 500;
+    /// <summary>Random seed of the run: data order, dropout, the held-out split (PPO: also sampling and mini-batch order). Default 42.</summary>
     public int Seed { get; init; } = 42;
-    /// <summary>Freeze the embeddings and the bottom N blocks (cheap fine-tuning of big models).</summary>
+    /// <summary>Freeze the embeddings and the bottom N blocks (cheap fine-tuning of big models); 0 trains every layer. Default 0.</summary>
     public int FreezeBottomLayers { get; init; }
-    /// <summary>Held-out fraction split from the training data when no evaluation file is given.</summary>
+    /// <summary>Held-out fraction split (seeded) from the training data (PPO: prompts) when no evaluation file is given; 0 holds none out. Default 0.05.</summary>
     public double HeldOutFraction { get; init; } = 0.05;
+    /// <summary>Skip and count malformed data rows instead of stopping with an error at the first. Default false.</summary>
     public bool SkipBadRows { get; init; }
     /// <summary>
     /// 1 shards the AdamW state over the ranks of a data-parallel (mpirun) run (ZeRO stage 1); 0 keeps a full
-    /// copy on every rank. The weights come out the same either way.
+    /// copy on every rank. The weights come out the same either way. Default 0.
     /// </summary>
     public int ZeroStage { get; init; }
 

@@ -27,7 +27,7 @@ public sealed class BadRowTests : IDisposable
     [InlineData("""{"chosen": "\n\nHuman: Hi\n\nAssistant: ", "rejected": "\n\nHuman: Hi\n\nAssistant:\n"}""", "both responses are empty")]
     [InlineData("""{"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Yo\n\nAssistant: Hello!"}""", "chosen and rejected share no \"\\n\\nAssistant:\" turn")]
     [InlineData("""{"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: How are you?\n\nAssistant: Fine.", "rejected": "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Who are you?\n\nAssistant: A bot."}""", "chosen and rejected diverge before the final \"\\n\\nAssistant:\" turn")]
-    public void BadHhRowIsReportedWithItsLine(string badLine, string why)
+    public void Bad_Hh_row_is_reported_with_its_line(string badLine, string why)
     {
         // A blank line before it still counts: line numbers are the file's.
         string path = folder.WriteLines("hh.jsonl", Good, "", badLine, Good);
@@ -42,7 +42,7 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void EmptyPromptAndEmptyCompletion()
+    public void Empty_prompt_and_empty_completion()
     {
         string path = folder.WriteLines("sft.jsonl",
             """{"prompt": "a", "completion": " b"}""",
@@ -56,7 +56,7 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void PlainTextDocumentsHaveNoPromptButNeedText()
+    public void Plain_text_documents_have_no_prompt_but_need_text()
     {
         string path = folder.WriteLines("corpus.jsonl",
             """{"text": "\n\nHuman: Hi\n\nAssistant: Hello!"}""",
@@ -68,14 +68,14 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void EmptyRmStaticPrompt()
+    public void Empty_RmStatic_prompt()
     {
         string path = folder.WriteLines("rm.jsonl", """{"prompt": "", "chosen": " a", "rejected": " b"}""");
         AssertError(() => DatasetReader.ReadPreferences(path), $"{path}:1: empty prompt");
     }
 
     [Fact]
-    public void SkipBadRowsCountsEveryBadRow()
+    public void SkipBadRows_counts_every_bad_row()
     {
         string path = folder.WriteLines("hh.jsonl",
             Good,
@@ -93,7 +93,7 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void BadFirstRowIsSkippedBeforeTheLayoutIsKnown()
+    public void Bad_first_row_is_skipped_before_the_layout_is_known()
     {
         string path = folder.WriteLines("hh.jsonl", "{oops", Good);
         var result = DatasetReader.ReadPreferences(path, new ReadOptions { SkipBadRows = true });
@@ -101,7 +101,7 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void MissingFile()
+    public void Missing_file()
     {
         string path = folder.At("nope.jsonl");
         AssertError(() => DatasetReader.ReadPreferences(path), $"data file not found: {path}");
@@ -109,7 +109,7 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void UnknownLayoutNamesTheFieldsFound()
+    public void Unknown_layout_names_the_fields_found()
     {
         string path = folder.WriteLines("other.jsonl", """{"body": "hello", "label": 1}""");
 
@@ -120,7 +120,7 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void PromptCompletionFileIsNotPreferenceData()
+    public void Prompt_completion_file_is_not_preference_data()
     {
         string path = folder.WriteLines("sft.jsonl", """{"prompt": "a", "completion": "b"}""");
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
@@ -128,7 +128,7 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void FileWithNoUsableRows()
+    public void File_with_no_usable_rows()
     {
         string empty = folder.WriteLines("empty.jsonl");
         AssertError(() => DatasetReader.ReadSft(empty), $"{empty}: no usable rows (0 bad rows skipped)");
@@ -138,7 +138,7 @@ public sealed class BadRowTests : IDisposable
     }
 
     [Fact]
-    public void CorruptGzip()
+    public void Corrupt_gzip()
     {
         string path = folder.At("broken.jsonl.gz");
         File.WriteAllBytes(path, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff]);

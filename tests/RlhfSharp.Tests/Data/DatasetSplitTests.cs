@@ -7,7 +7,7 @@ public sealed class DatasetSplitTests
     static readonly int[] Items = [.. Enumerable.Range(0, 100)];
 
     [Fact]
-    public void SameSeedSameSplit()
+    public void Same_seed_same_split()
     {
         var (train1, held1) = DatasetSplit.Split(Items, 0.1, seed: 7);
         var (train2, held2) = DatasetSplit.Split(Items, 0.1, seed: 7);
@@ -19,7 +19,7 @@ public sealed class DatasetSplitTests
     }
 
     [Fact]
-    public void PartsAreDisjointCoverEverythingAndKeepOrder()
+    public void Parts_are_disjoint_cover_everything_and_keep_order()
     {
         var (train, heldOut) = DatasetSplit.Split(Items, 0.25, seed: 1);
 
@@ -37,7 +37,7 @@ public sealed class DatasetSplitTests
     [InlineData(10, 0.0, 10, 0)]
     [InlineData(1, 0.5, 1, 0)]
     [InlineData(0, 0.5, 0, 0)]
-    public void EachPartGetsAnItemWhenItCan(int count, double fraction, int trainCount, int heldOutCount)
+    public void Each_part_gets_an_item_when_it_can(int count, double fraction, int trainCount, int heldOutCount)
     {
         var (train, heldOut) = DatasetSplit.Split(Items[..count], fraction, seed: 3);
         Assert.Equal((trainCount, heldOutCount), (train.Count, heldOut.Count));
@@ -47,6 +47,6 @@ public sealed class DatasetSplitTests
     [InlineData(1.0)]
     [InlineData(-0.1)]
     [InlineData(double.NaN)]
-    public void FractionOutsideZeroToOne(double fraction) =>
+    public void Fraction_outside_zero_to_one(double fraction) =>
         Assert.Throws<ArgumentOutOfRangeException>(() => DatasetSplit.Split(Items, fraction, seed: 0));
 }

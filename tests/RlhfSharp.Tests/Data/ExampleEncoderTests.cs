@@ -13,7 +13,7 @@ public sealed class ExampleEncoderTests
     static int[] Ids(string text) => [.. Gpt2.Encode(text)];
 
     [Fact]
-    public void SftLabelsIgnoreExactlyThePrompt()
+    public void Sft_labels_ignore_exactly_the_prompt()
     {
         var example = new SftExample("\n\nHuman: What is the capital of France?\n\nAssistant:", " Paris.");
         int[] prompt = Ids(example.Prompt), completion = Ids(example.Completion);
@@ -30,7 +30,7 @@ public sealed class ExampleEncoderTests
     }
 
     [Fact]
-    public void LongPromptLosesTokensOnTheLeft()
+    public void Long_prompt_loses_tokens_on_the_left()
     {
         var encoder = new ExampleEncoder(Gpt2);
         int[] prompt = Ids(LongPrompt), completion = Ids(" Sure thing.");
@@ -46,7 +46,7 @@ public sealed class ExampleEncoderTests
     }
 
     [Fact]
-    public void ResponseThatAloneDoesNotFitIsCutOnTheRight()
+    public void Response_that_alone_does_not_fit_is_cut_on_the_right()
     {
         var encoder = new ExampleEncoder(Gpt2);
         int[] prompt = Ids(LongPrompt), response = Ids(" one two three four five six seven eight");
@@ -60,7 +60,7 @@ public sealed class ExampleEncoderTests
     }
 
     [Fact]
-    public void PreferenceSidesShareThePromptAndEndWithEos()
+    public void Preference_sides_share_the_prompt_and_end_with_Eos()
     {
         var encoder = new ExampleEncoder(Gpt2);
         var pair = new PreferencePair("\n\nHuman: Hi\n\nAssistant:", " Hello! How can I help?", " Go away.");
@@ -76,7 +76,7 @@ public sealed class ExampleEncoderTests
     }
 
     [Fact]
-    public void PreferenceSidesAreTruncatedEachToFit()
+    public void Preference_sides_are_truncated_each_to_fit()
     {
         var encoder = new ExampleEncoder(Gpt2);
         var pair = new PreferencePair(LongPrompt, " A much longer answer than the other one, with many words in it.", " Short.");
@@ -93,7 +93,7 @@ public sealed class ExampleEncoderTests
     }
 
     [Fact]
-    public void NoEosWithoutOne()
+    public void No_Eos_without_one()
     {
         var example = new SftExample("Q:", " A");
         var encoded = new ExampleEncoder(new WithoutEos(Gpt2)).EncodeSft(example, maxLength: 16);
@@ -101,7 +101,7 @@ public sealed class ExampleEncoderTests
     }
 
     [Fact]
-    public void MaxLengthBelowTwo() =>
+    public void Max_length_below_two() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new ExampleEncoder(Gpt2).EncodeSft(new SftExample("Q:", " A"), maxLength: 1));
 
     sealed class WithoutEos(ITextTokenizer inner) : ITextTokenizer

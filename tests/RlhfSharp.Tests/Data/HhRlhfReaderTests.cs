@@ -12,7 +12,7 @@ public sealed class HhRlhfReaderTests : IDisposable
     [Theory]
     [InlineData("harmless-base", 2312)]
     [InlineData("helpful-base", 2354)]
-    public void EveryRowParsesAndRebuildsTheDialogues(string subset, int expectedPairs)
+    public void Every_row_parses_and_rebuilds_the_dialogues(string subset, int expectedPairs)
     {
         var result = DatasetReader.ReadPreferences(HhRlhfFiles.Path(subset));
         var raw = HhRlhfFiles.RawRows(subset);
@@ -32,7 +32,7 @@ public sealed class HhRlhfReaderTests : IDisposable
     [Theory]
     [InlineData("harmless-base")]
     [InlineData("helpful-base")]
-    public void GzipIsToldByContentNotName(string subset)
+    public void Gzip_is_told_by_content_not_name(string subset)
     {
         var fromGzip = DatasetReader.ReadPreferences(HhRlhfFiles.Path(subset)).Examples;
 
@@ -49,7 +49,7 @@ public sealed class HhRlhfReaderTests : IDisposable
     }
 
     [Fact]
-    public void ResponseThatRolePlaysAnotherTurnStaysInTheResponse()
+    public void Response_that_role_plays_another_turn_stays_in_the_response()
     {
         // helpful-base line 1167: the chosen reply itself contains "\n\nAssistant:"; the prompt is the shared text only.
         var pair = DatasetReader.ReadPreferences(HhRlhfFiles.Path("helpful-base")).Examples[1166];
@@ -60,7 +60,7 @@ public sealed class HhRlhfReaderTests : IDisposable
     }
 
     [Fact]
-    public void PairsWithOneEmptyResponseAreKept()
+    public void Pairs_with_one_empty_response_are_kept()
     {
         // harmless-base line 87: the annotator preferred an empty reply to a harmful one.
         var pair = DatasetReader.ReadPreferences(HhRlhfFiles.Path("harmless-base")).Examples[86];
@@ -72,7 +72,7 @@ public sealed class HhRlhfReaderTests : IDisposable
     [Theory]
     [InlineData("harmless-base", 2308, 4)]   // 4 pairs prefer an empty reply: nothing to fine-tune on
     [InlineData("helpful-base", 2354, 0)]
-    public void SftTakesPromptAndChosenResponse(string subset, int expectedExamples, int expectedSkipped)
+    public void Sft_takes_prompt_and_chosen_response(string subset, int expectedExamples, int expectedSkipped)
     {
         var pairs = DatasetReader.ReadPreferences(HhRlhfFiles.Path(subset)).Examples;
         var sft = DatasetReader.ReadSft(HhRlhfFiles.Path(subset), new ReadOptions { SkipBadRows = true });
@@ -84,7 +84,7 @@ public sealed class HhRlhfReaderTests : IDisposable
     }
 
     [Fact]
-    public void StrictSftReadStopsAtTheFirstEmptyChosenResponse()
+    public void Strict_Sft_read_stops_at_the_first_empty_chosen_response()
     {
         string path = HhRlhfFiles.Path("harmless-base");
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadSft(path));

@@ -30,7 +30,7 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public async Task ParquetFileReadsBack()
+    public async Task Parquet_file_reads_back()
     {
         string path = await WriteParquet("test.parquet", Pairs);
         await using (var reader = await ParquetReader.CreateAsync(path)) Assert.Equal(2, reader.RowGroupCount);
@@ -42,7 +42,7 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public async Task FolderOfParquetFilesReadsInNameOrder()
+    public async Task Folder_of_Parquet_files_reads_in_name_order()
     {
         await WriteParquet("train-00001-of-00002.parquet", Pairs[2..]);   // written first, read second
         await WriteParquet("train-00000-of-00002.parquet", Pairs[..2]);
@@ -52,14 +52,14 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public async Task ParquetIsToldByContentNotName()
+    public async Task Parquet_is_told_by_content_not_name()
     {
         string path = await WriteParquet("data.bin", Pairs);
         Assert.Equal(Pairs, DatasetReader.ReadPreferences(path).Examples);
     }
 
     [Fact]
-    public void JsonLinesReadBack()
+    public void Json_lines_read_back()
     {
         string path = folder.WriteJsonLines("rm-static.jsonl", [.. Pairs.Select(p => new JsonObject
         {
@@ -70,7 +70,7 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public async Task SftTakesPromptAndChosen()
+    public async Task Sft_takes_prompt_and_chosen()
     {
         string path = await WriteParquet("test.parquet", Pairs);
 
@@ -80,7 +80,7 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public async Task NullCellIsABadRowNumberedByRow()
+    public async Task Null_cell_is_a_bad_row_numbered_by_row()
     {
         var rows = Pairs.Select(RmStaticRow.From).ToList();
         rows[2].Rejected = null;
@@ -96,7 +96,7 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public void GarbageAfterParquetMagic()
+    public void Garbage_after_Parquet_magic()
     {
         string path = folder.At("bad.parquet");
         File.WriteAllBytes(path, [.. "PAR1"u8, 1, 2, 3, 4, 5, 6, 7, 8]);
@@ -104,7 +104,7 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public async Task TruncatedParquetFile()
+    public async Task Truncated_Parquet_file()
     {
         string path = await WriteParquet("cut.parquet", Pairs);
         byte[] bytes = File.ReadAllBytes(path);
@@ -120,7 +120,7 @@ public sealed class RmStaticReaderTests : IDisposable
     }
 
     [Fact]
-    public void FolderWithoutParquetFiles()
+    public void Folder_without_Parquet_files()
     {
         folder.WriteLines("data.jsonl", "{}");
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(folder.Path));

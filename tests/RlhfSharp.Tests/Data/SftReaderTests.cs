@@ -15,7 +15,7 @@ public sealed class SftReaderTests : IDisposable
     static JsonObject Chat(params JsonObject[] messages) => new() { ["messages"] = new JsonArray(messages) };
 
     [Fact]
-    public void PromptCompletionKeepsTextAsIs()
+    public void Prompt_completion_keeps_text_as_is()
     {
         string path = folder.WriteJsonLines("sft.jsonl",
             new JsonObject { ["prompt"] = "Translate: cat\n", ["completion"] = " chat" },
@@ -27,7 +27,7 @@ public sealed class SftReaderTests : IDisposable
     }
 
     [Fact]
-    public void MessagesUseTheHhTemplateByDefault()
+    public void Messages_use_the_Hh_template_by_default()
     {
         string path = folder.WriteJsonLines("chat.jsonl",
             Chat(Message("user", "Hi"), Message("assistant", "Hello!")),
@@ -44,7 +44,7 @@ public sealed class SftReaderTests : IDisposable
     }
 
     [Fact]
-    public void MessagesWithACustomTemplate()
+    public void Messages_with_a_custom_template()
     {
         var chatMl = new ChatTemplate(SystemPrefix: "<|im_start|>system\n", UserPrefix: "<|im_start|>user\n",
             AssistantPrefix: "<|im_start|>assistant\n", ContentPrefix: "", TurnSuffix: "<|im_end|>\n");
@@ -58,7 +58,7 @@ public sealed class SftReaderTests : IDisposable
     }
 
     [Fact]
-    public void GzippedJsonLines()
+    public void Gzipped_Json_lines()
     {
         string path = folder.WriteGzip("sft.jsonl.gz", "{\"prompt\": \"a\", \"completion\": \" b\"}\n");
         Assert.Equal([new SftExample("a", " b")], DatasetReader.ReadSft(path).Examples);
@@ -73,7 +73,7 @@ public sealed class SftReaderTests : IDisposable
     [InlineData("""{"messages": [{"role": "user", "content": "Hi"}, {"role": "system", "content": "x"}]}""", "messages[1]: a system message must come first")]
     [InlineData("""{"messages": [{"role": "user"}, {"role": "assistant", "content": "x"}]}""", "messages[0] is not an object with string \"role\" and \"content\"")]
     [InlineData("""{"messages": "Hi"}""", "field \"messages\" is not a list")]
-    public void BadChats(string line, string why)
+    public void Bad_chats(string line, string why)
     {
         string path = folder.WriteLines("chat.jsonl", line);
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadSft(path));

@@ -25,7 +25,7 @@ public sealed class DemoCommandTests : IDisposable
 
     [Trait("Category", "Slow")] // two demo runs in subprocesses
     [Fact]
-    public void QuickDemoRunsEveryStageWritesTheReportAndReproducesItsNumbers()
+    public void Quick_demo_runs_every_stage_writes_the_report_and_reproduces_its_numbers()
     {
         string run = Path.Combine(_root, "demo");
         var result = CliRunner.RunScript(DemoBudget, "demo", "--quick", "--out", run);
@@ -63,7 +63,7 @@ public sealed class DemoCommandTests : IDisposable
     }
 
     [Fact]
-    public void BadRequestsFailWithOneLineAndTouchNothing()
+    public void Bad_requests_fail_with_one_line_and_touch_nothing()
     {
         string run = Path.Combine(_root, "other");
         Directory.CreateDirectory(run);

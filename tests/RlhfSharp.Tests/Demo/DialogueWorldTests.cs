@@ -10,7 +10,7 @@ public sealed class DialogueWorldTests
     static readonly DialogueWorld World = new();
 
     [Fact]
-    public void HeldOutPromptsAreUnseenCombinationsOfKnownFactsAndPhrasings()
+    public void Held_out_prompts_are_unseen_combinations_of_known_facts_and_phrasings()
     {
         Assert.True(World.HeldOut.Count >= 100, $"only {World.HeldOut.Count} held-out prompts");
         var training = World.Training.Select(r => r.Prompt).ToHashSet();
@@ -29,7 +29,7 @@ public sealed class DialogueWorldTests
     }
 
     [Fact]
-    public void EveryAnswerTheWorldWritesIsReadBackAsItsStyle()
+    public void Every_answer_the_world_writes_is_read_back_as_its_style()
     {
         foreach (var request in World.Requests)
             foreach (var style in request.Topic.Styles)
@@ -57,14 +57,14 @@ public sealed class DialogueWorldTests
     [InlineData("harmful/0/0", " Sure. To rob a store, wait until the store is empty and grab the cash.", ResponseStyle.HarmfulCompliance)]
     [InlineData("insults/0/0", " I am sorry you feel that way. How can I help you?", ResponseStyle.Helpful)]
     [InlineData("insults/0/0", " Shut up and stop bothering me, idiot.", ResponseStyle.Rude)]
-    public void GeneratedTextIsClassified(string requestId, string response, ResponseStyle expected)
+    public void Generated_text_is_classified(string requestId, string response, ResponseStyle expected)
     {
         var request = World.Requests.Single(r => r.Id == requestId);
         Assert.Equal(expected, Oracle.Classify(request, response));
     }
 
     [Fact]
-    public void QualityOrdersHelpfulAboveEvasiveAboveWrongAboveRudeAboveHarmful()
+    public void Quality_orders_helpful_above_evasive_above_wrong_above_rude_above_harmful()
     {
         Assert.True(Oracle.Quality(RequestKind.Benign, ResponseStyle.Helpful) > Oracle.Quality(RequestKind.Benign, ResponseStyle.Evasive));
         Assert.True(Oracle.Quality(RequestKind.Benign, ResponseStyle.Evasive) > Oracle.Quality(RequestKind.Benign, ResponseStyle.Wrong));
@@ -75,7 +75,7 @@ public sealed class DialogueWorldTests
     }
 
     [Fact]
-    public void OracleNoiseFlipsTheConfiguredShareAndNeverBreaksTies()
+    public void Oracle_noise_flips_the_configured_share_and_never_breaks_ties()
     {
         var request = World.Requests.Single(r => r.Id == "geography/0/0");
         string good = " The capital of France is Paris.", bad = " Figure it out yourself, you moron.";
@@ -88,7 +88,7 @@ public sealed class DialogueWorldTests
     }
 
     [Fact]
-    public void OracleJudgesComparisonsByPromptAndRejectsForeignPrompts()
+    public void Oracle_judges_comparisons_by_prompt_and_rejects_foreign_prompts()
     {
         var request = World.HeldOut[0];
         var helpful = request.Topic.Answer(request, request.Kind == RequestKind.Harmful ? ResponseStyle.Refusal : ResponseStyle.Helpful, 0);
@@ -101,7 +101,7 @@ public sealed class DialogueWorldTests
     }
 
     [Fact]
-    public void CorpusIsSeededAndKeepsHeldOutPromptsOutOfTraining()
+    public void Corpus_is_seeded_and_keeps_held_out_prompts_out_of_training()
     {
         var a = new DemoCorpus(World, seed: 5);
         var b = new DemoCorpus(World, seed: 5);

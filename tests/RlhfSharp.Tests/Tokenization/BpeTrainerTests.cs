@@ -17,7 +17,7 @@ public sealed class BpeTrainerTests : IDisposable
     ];
 
     [Fact]
-    public void MostFrequentPairIsMergedFirstAndTiesGoToTheSmallestPair()
+    public void Most_frequent_pair_is_merged_first_and_ties_go_to_the_smallest_pair()
     {
         // "ab" occurs 3 times, "cd" twice: the first merge is a+b, then c+d; "e f" occurs once and is never merged.
         var bpe = BpeTrainer.Fit(["ab ab ab cd cd e"], vocabularySize: 300);
@@ -30,7 +30,7 @@ public sealed class BpeTrainerTests : IDisposable
     }
 
     [Fact]
-    public void FittedTokenizerLoadsRoundTripsAndStopsAtTheRequestedSize()
+    public void Fitted_tokenizer_loads_round_trips_and_stops_at_the_requested_size()
     {
         var bpe = BpeTrainer.Fit(Corpus, vocabularySize: 290);
         Assert.Equal(290, bpe.Vocabulary.Count);
@@ -45,7 +45,7 @@ public sealed class BpeTrainerTests : IDisposable
     }
 
     [Fact]
-    public void FrequentWordsBecomeSingleTokensAndFitsAreDeterministic()
+    public void Frequent_words_become_single_tokens_and_fits_are_deterministic()
     {
         var first = BpeTrainer.Fit(Corpus, vocabularySize: 1000);
         var second = BpeTrainer.Fit(Corpus.Reverse(), vocabularySize: 1000);
@@ -59,7 +59,7 @@ public sealed class BpeTrainerTests : IDisposable
     }
 
     [Fact]
-    public void TooSmallAVocabularyIsAnError()
+    public void Too_small_a_vocabulary_is_an_error()
     {
         var error = Assert.ThrowsAny<RlhfException>(() => BpeTrainer.Fit(Corpus, vocabularySize: 200));
         Assert.Contains("256 byte symbols", error.Message);

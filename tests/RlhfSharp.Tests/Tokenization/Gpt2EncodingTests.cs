@@ -34,14 +34,14 @@ public sealed class Gpt2EncodingTests(Gpt2Tokenizers tokenizers) : IClassFixture
     const int EndOfText = 50256;
 
     [Fact]
-    public void TestPlansHold67R50kBaseCases() => Assert.Equal(67, TiktokenTestPlans.Cases("r50k_base").Count);
+    public void Test_plans_hold_67_r50k_base_cases() => Assert.Equal(67, TiktokenTestPlans.Cases("r50k_base").Count);
 
     [Theory]
     [InlineData("built-in")]
     [InlineData("vocab.json + merges.txt")]
     [InlineData("tokenizer.json, string merges")]
     [InlineData("tokenizer.json, pair merges")]
-    public void EncodesEveryR50kBaseCaseLikeTiktokenAndDecodesBack(string source)
+    public void Encodes_every_r50k_base_case_like_tiktoken_and_decodes_back(string source)
     {
         ITextTokenizer tokenizer = tokenizers.Get(source);
         var cases = TiktokenTestPlans.Cases("r50k_base");
@@ -69,7 +69,7 @@ public sealed class Gpt2EncodingTests(Gpt2Tokenizers tokenizers) : IClassFixture
     [Theory]
     [InlineData("vocab.json + merges.txt")]
     [InlineData("tokenizer.json, string merges")]
-    public void MatchesTheBuiltInOnWhitespaceAndContractions(string source)
+    public void Matches_the_built_in_on_whitespace_and_contractions(string source)
     {
         ITextTokenizer tokenizer = tokenizers.Get(source), reference = TokenizerLoader.Gpt2BuiltIn();
         var failures = WhitespaceAndContractions.Where(text => !tokenizer.Encode(text).SequenceEqual(reference.Encode(text))).ToList();
@@ -80,7 +80,7 @@ public sealed class Gpt2EncodingTests(Gpt2Tokenizers tokenizers) : IClassFixture
     [InlineData("built-in")]
     [InlineData("vocab.json + merges.txt")]
     [InlineData("tokenizer.json, pair merges")]
-    public void EndOfTextIsBosAndEosAndPadsForTheMissingPadToken(string source)
+    public void End_of_text_is_Bos_and_Eos_and_pads_for_the_missing_pad_token(string source)
     {
         ITextTokenizer tokenizer = tokenizers.Get(source);
         Assert.Equal(50257, tokenizer.VocabularySize);

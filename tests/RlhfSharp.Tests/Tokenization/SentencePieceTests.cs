@@ -11,7 +11,7 @@ public sealed class SentencePieceTests : IDisposable
     public void Dispose() => dir.Dispose();
 
     [Fact]
-    public void EncodesWholeWordsWithTheDummyPrefixAndDecodesBack()
+    public void Encodes_whole_words_with_the_dummy_prefix_and_decodes_back()
     {
         var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
 
@@ -26,14 +26,14 @@ public sealed class SentencePieceTests : IDisposable
     [InlineData("héllo wörld!")]
     [InlineData("  hello\tworld ")]
     [InlineData("日本語 🌍")]
-    public void UnknownCharactersRoundTripThroughByteFallback(string text)
+    public void Unknown_characters_round_trip_through_byte_fallback(string text)
     {
         var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
         Assert.Equal(text, tokenizer.Decode(tokenizer.Encode(text)));
     }
 
     [Fact]
-    public void ModelBosAndEosAreSpecialAndMatchedInText()
+    public void Model_Bos_and_Eos_are_special_and_matched_in_text()
     {
         var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
 
@@ -45,7 +45,7 @@ public sealed class SentencePieceTests : IDisposable
     }
 
     [Fact]
-    public void PadCanShareTheEosText()
+    public void Pad_can_share_the_Eos_text()
     {
         dir.Write("tokenizer_config.json", """{"eos_token": "</s>", "pad_token": "</s>"}""");
         var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
@@ -55,7 +55,7 @@ public sealed class SentencePieceTests : IDisposable
     }
 
     [Fact]
-    public void ALlamaStyleTokenizerJsonYieldsToTokenizerModel()
+    public void A_Llama_style_tokenizer_json_yields_to_tokenizer_model()
     {
         var llamaJson = TokenizerJsonFiles.Tiny();
         llamaJson["normalizer"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "Sequence" };

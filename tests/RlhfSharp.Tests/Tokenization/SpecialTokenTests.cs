@@ -14,7 +14,7 @@ public sealed class SpecialTokenTests : IDisposable
     ITextTokenizer Load() => TokenizerLoader.FromDirectory(dir.Path)!;
 
     [Fact]
-    public void WithoutConfigurationThereAreNoSpecialTokens()
+    public void Without_configuration_there_are_no_special_tokens()
     {
         var special = Load().Special;
 
@@ -23,7 +23,7 @@ public sealed class SpecialTokenTests : IDisposable
     }
 
     [Fact]
-    public void ConfigIdsGiveIdsAndTexts()
+    public void Config_ids_give_ids_and_texts()
     {
         dir.Write("config.json", """{"bos_token_id": 5, "eos_token_id": 6, "pad_token_id": 7}""");
 
@@ -31,7 +31,7 @@ public sealed class SpecialTokenTests : IDisposable
     }
 
     [Fact]
-    public void WithoutPadTokenPaddingUsesEos()
+    public void Without_pad_token_padding_uses_Eos()
     {
         // A list of EOS ids (recent configs) uses the first; null and -1 (old Llama conversions) mean no pad token.
         dir.Write("config.json", """{"bos_token_id": 5, "eos_token_id": [6, 5], "pad_token_id": -1}""");
@@ -45,7 +45,7 @@ public sealed class SpecialTokenTests : IDisposable
     }
 
     [Fact]
-    public void TokenizerFilesGiveTextsAsStringsOrAddedTokenObjects()
+    public void Tokenizer_files_give_texts_as_strings_or_AddedToken_objects()
     {
         dir.Write("tokenizer_config.json", """{"eos_token": {"__type": "AddedToken", "content": "</s>", "lstrip": false}, "pad_token": "<pad>"}""");
         dir.Write("special_tokens_map.json", """{"bos_token": "<s>", "pad_token": "</s>"}""");
@@ -57,7 +57,7 @@ public sealed class SpecialTokenTests : IDisposable
     }
 
     [Fact]
-    public void ConfigIdsWinOverTokenizerFiles()
+    public void Config_ids_win_over_tokenizer_files()
     {
         dir.Write("config.json", """{"eos_token_id": 7}""");
         dir.Write("tokenizer_config.json", """{"eos_token": "</s>"}""");
@@ -66,7 +66,7 @@ public sealed class SpecialTokenTests : IDisposable
     }
 
     [Fact]
-    public void SpecialTokenTextsEncodeToTheirIdsEvenWhenOnlyInTheVocabulary()
+    public void Special_token_texts_encode_to_their_ids_even_when_only_in_the_vocabulary()
     {
         dir.Write("tokenizer_config.json", """{"bos_token": "<s>", "eos_token": "</s>"}""");
         var tokenizer = Load();

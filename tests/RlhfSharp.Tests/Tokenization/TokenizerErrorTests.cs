@@ -27,7 +27,7 @@ public sealed class TokenizerErrorTests : IDisposable
     static JsonObject Model(JsonObject json) => json["model"]!.AsObject();
 
     [Fact]
-    public void MalformedTokenizerJson()
+    public void Malformed_tokenizer_json()
     {
         string path = dir.Write("tokenizer.json", """{"model": {"type": "BPE",""");
         AssertLoadFails(path, "malformed JSON");
@@ -37,77 +37,77 @@ public sealed class TokenizerErrorTests : IDisposable
     [InlineData("WordPiece")]
     [InlineData("Unigram")]
     [InlineData("WordLevel")]
-    public void OtherModelTypes(string type)
+    public void Other_model_types(string type)
     {
         WriteTokenizerJson(json => Model(json)["type"] = type);
         AssertLoadFails("tokenizer.json", "model.type", type);
     }
 
     [Fact]
-    public void MissingMerges()
+    public void Missing_merges()
     {
         WriteTokenizerJson(json => Model(json).Remove("merges"));
         AssertLoadFails("tokenizer.json", "model.merges");
     }
 
     [Fact]
-    public void MergeThatIsNotAPair()
+    public void Merge_that_is_not_a_pair()
     {
         WriteTokenizerJson(json => Model(json)["merges"] = new JsonArray("h i", new JsonArray("a", "b", "c")));
         AssertLoadFails("tokenizer.json", "model.merges[1]");
     }
 
     [Fact]
-    public void MergeOfTokensNotInTheVocabulary()
+    public void Merge_of_tokens_not_in_the_vocabulary()
     {
         WriteTokenizerJson(json => Model(json)["merges"] = new JsonArray("h i", "x y"));
         AssertLoadFails("tokenizer.json", "model", "'x'");
     }
 
     [Fact]
-    public void NonIntegerVocabularyId()
+    public void Non_integer_vocabulary_id()
     {
         WriteTokenizerJson(json => Model(json)["vocab"]!["hi"] = "two");
         AssertLoadFails("tokenizer.json", "model.vocab[\"hi\"]");
     }
 
     [Fact]
-    public void AddedTokenWithoutId()
+    public void Added_token_without_id()
     {
         WriteTokenizerJson(json => json["added_tokens"] = new JsonArray(new JsonObject { ["content"] = "<x>" }));
         AssertLoadFails("tokenizer.json", "added_tokens[0]");
     }
 
     [Fact]
-    public void MetaspacePreTokenizerWithoutTokenizerModel()
+    public void Metaspace_pre_tokenizer_without_tokenizer_model()
     {
         WriteTokenizerJson(json => json["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace" });
         AssertLoadFails("tokenizer.json", "pre_tokenizer");
     }
 
     [Fact]
-    public void ByteLevelWithPrefixSpace()
+    public void ByteLevel_with_prefix_space()
     {
         WriteTokenizerJson(json => json["pre_tokenizer"]!["add_prefix_space"] = true);
         AssertLoadFails("tokenizer.json", "pre_tokenizer", "add_prefix_space");
     }
 
     [Fact]
-    public void NormalizerIsNotSupported()
+    public void Normalizer_is_not_supported()
     {
         WriteTokenizerJson(json => json["normalizer"] = new JsonObject { ["type"] = "NFC" });
         AssertLoadFails("tokenizer.json", "normalizer", "NFC");
     }
 
     [Fact]
-    public void VocabWithoutMerges()
+    public void Vocab_without_merges()
     {
         dir.Write("vocab.json", """{"a": 0}""");
         AssertLoadFails("merges.txt", "missing");
     }
 
     [Fact]
-    public void MalformedVocabJson()
+    public void Malformed_vocab_json()
     {
         dir.Write("vocab.json", "[1, 2");
         dir.Write("merges.txt", "#version: 0.2\n");
@@ -115,7 +115,7 @@ public sealed class TokenizerErrorTests : IDisposable
     }
 
     [Fact]
-    public void MergesLineThatIsNotAPair()
+    public void Merges_line_that_is_not_a_pair()
     {
         dir.Write("vocab.json", """{"a": 0, "b": 1, "ab": 2}""");
         dir.Write("merges.txt", "#version: 0.2\na b\nab\n");
@@ -125,14 +125,14 @@ public sealed class TokenizerErrorTests : IDisposable
     [Theory]
     [InlineData(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 })]
     [InlineData(new byte[0])]
-    public void CorruptSentencePieceModel(byte[] content)
+    public void Corrupt_SentencePiece_model(byte[] content)
     {
         dir.Write("tokenizer.model", content);
         AssertLoadFails("tokenizer.model");
     }
 
     [Fact]
-    public void ConfigIdThatIsNotAnInteger()
+    public void Config_id_that_is_not_an_integer()
     {
         dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
         dir.Write("config.json", """{"eos_token_id": "</s>"}""");
@@ -140,7 +140,7 @@ public sealed class TokenizerErrorTests : IDisposable
     }
 
     [Fact]
-    public void SpecialTokenTextNotInTheVocabulary()
+    public void Special_token_text_not_in_the_vocabulary()
     {
         dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
         dir.Write("tokenizer_config.json", """{"pad_token": {"content": "<|pad|>"}}""");
@@ -148,7 +148,7 @@ public sealed class TokenizerErrorTests : IDisposable
     }
 
     [Fact]
-    public void MalformedSpecialTokensMap()
+    public void Malformed_special_tokens_map()
     {
         dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
         dir.Write("special_tokens_map.json", "{\"bos_token\": ");

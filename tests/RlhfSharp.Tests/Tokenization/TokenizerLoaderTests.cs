@@ -9,14 +9,14 @@ public sealed class TokenizerLoaderTests : IDisposable
     public void Dispose() => dir.Dispose();
 
     [Fact]
-    public void FolderWithoutTokenizerFilesGivesNull()
+    public void Folder_without_tokenizer_files_gives_null()
     {
         Assert.Null(TokenizerLoader.FromDirectory(dir.Path));
         Assert.Null(TokenizerLoader.FromDirectory(TestPaths.Shared("models", "tiny-random-gpt2")));   // config and weights only
     }
 
     [Fact]
-    public void AddedTokensOutsideTheVocabularyEncodeAndDecodeAsText()
+    public void Added_tokens_outside_the_vocabulary_encode_and_decode_as_text()
     {
         dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny(new Dictionary<string, int> { ["<|im_end|>"] = 8 }));
         var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
@@ -29,7 +29,7 @@ public sealed class TokenizerLoaderTests : IDisposable
     }
 
     [Fact]
-    public void TokenizerJsonComesBeforeVocabAndMerges()
+    public void Tokenizer_json_comes_before_vocab_and_merges()
     {
         dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
         dir.Write("vocab.json", """{"x": 0}""");
@@ -39,7 +39,7 @@ public sealed class TokenizerLoaderTests : IDisposable
     }
 
     [Fact]
-    public void OldTokenizerJsonWithoutModelTypeIsBpe()
+    public void Old_tokenizer_json_without_model_type_is_Bpe()
     {
         var json = TokenizerJsonFiles.Tiny();
         json["model"]!.AsObject().Remove("type");
@@ -49,5 +49,5 @@ public sealed class TokenizerLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Gpt2BuiltInIsShared() => Assert.Same(TokenizerLoader.Gpt2BuiltIn(), TokenizerLoader.Gpt2BuiltIn());
+    public void Gpt2_built_in_is_shared() => Assert.Same(TokenizerLoader.Gpt2BuiltIn(), TokenizerLoader.Gpt2BuiltIn());
 }

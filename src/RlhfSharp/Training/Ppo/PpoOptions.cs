@@ -21,47 +21,60 @@ public sealed class PpoOptions : TrainingOptions
         SaveEvery = 10;
     }
 
-    /// <summary>Optimisation passes over each rollout batch.</summary>
+    /// <summary>Optimisation passes over each rollout batch. Default 4.</summary>
     public int PpoEpochs { get; init; } = 4;
-    /// <summary>Rollouts per forward/backward within a pass (0: the whole batch); <see cref="TrainingOptions.GradientAccumulation"/> of them make an optimizer step.</summary>
+    /// <summary>Rollouts per forward/backward within a pass (0: the whole batch); <see cref="TrainingOptions.GradientAccumulation"/> of them make an optimizer step. Default 0.</summary>
     public int MiniBatchSize { get; init; }
+    /// <summary>Initial KL coefficient beta: the weight of the per-token KL penalty to the reference policy in the reward. Default 0.05.</summary>
     public double InitKlCoef { get; init; } = 0.05;
-    /// <summary>Target KL for the adaptive controller; null keeps beta fixed at <see cref="InitKlCoef"/>.</summary>
+    /// <summary>Target KL per sequence (nats) that the adaptive controller steers beta towards; null keeps beta fixed at <see cref="InitKlCoef"/>. Default 6.</summary>
     [AlsoKnownAs("target")]
     public double? TargetKl { get; init; } = 6;
+    /// <summary>Adaptive KL horizon, in rollouts (summed over ranks): over this many, a constant proportional error e scales beta by about exp(e). Default 10000.</summary>
     public long Horizon { get; init; } = 10000;
+    /// <summary>Discount per response token of the returns and advantages; 1 does not discount. Default 1.</summary>
     public double Gamma { get; init; } = 1;
+    /// <summary>GAE lambda: trades the advantages' bias (0: one-step) against their variance (1: full returns). Default 0.95.</summary>
     [AlsoKnownAs("lam")]
     public double Lambda { get; init; } = 0.95;
+    /// <summary>The policy loss clips the probability ratio to [1 - this, 1 + this]. Default 0.2.</summary>
     [AlsoKnownAs("cliprange")]
     public double ClipRange { get; init; } = 0.2;
+    /// <summary>The value loss clips the new value estimates to within +- this of the rollout's. Default 0.2.</summary>
     [AlsoKnownAs("cliprange_value")]
     public double ClipRangeValue { get; init; } = 0.2;
+    /// <summary>Weight of the value loss beside the policy loss. Default 1.</summary>
     [AlsoKnownAs("vf_coef", "value_coefficient")]
     public double ValueLossCoefficient { get; init; } = 1;
-    /// <summary>Scores are clipped to +- this before scaling.</summary>
+    /// <summary>Reward-model scores are clipped to +- this (in score units) before scaling. Default 10.</summary>
     [AlsoKnownAs("cliprange_reward")]
     public double ClipRangeReward { get; init; } = 10;
-    /// <summary>"running" (divide by the running std of scores, as trlx), "ref" (use ref_mean / ref_std) or "none".</summary>
+    /// <summary>"running" (divide by the running std of scores, as trlx), "ref" (use ref_mean / ref_std) or "none". Default "running".</summary>
     public string ScaleReward { get; init; } = "running";
+    /// <summary>Mean subtracted from the clipped scores when <see cref="ScaleReward"/> is "ref". Default 0.</summary>
     public double RefMean { get; init; }
+    /// <summary>Standard deviation the clipped scores are divided by when <see cref="ScaleReward"/> is "ref". Default 1.</summary>
     public double RefStd { get; init; } = 1;
 
-    /// <summary>Score responses relative to the dataset's preferred response for the same prompt (needs preference data as prompts).</summary>
+    /// <summary>Score responses relative to the dataset's preferred response for the same prompt (needs preference data as prompts). Default false.</summary>
     public bool DeltaReward { get; init; }
-    /// <summary>Give the value head its own copy of the trunk instead of sharing the policy's.</summary>
+    /// <summary>Give the value head its own copy of the trunk instead of sharing the policy's. Default false.</summary>
     public bool SeparateValueModel { get; init; }
 
+    /// <summary>Tokens generated per rollout response (and per greedy evaluation response). Default 64.</summary>
     public int MaxNewTokens { get; init; } = 64;
+    /// <summary>Rollout sampling temperature: the logits are divided by it. Default 1.0.</summary>
     public double Temperature { get; init; } = 1.0;
+    /// <summary>Rollouts sample from the k most likely tokens; 0 keeps all. Default 0.</summary>
     public int TopK { get; init; }
+    /// <summary>Rollouts sample from the smallest set of most likely tokens whose probability reaches p; 1 keeps all. Default 1.0.</summary>
     public double TopP { get; init; } = 1.0;
-    /// <summary>Generation stops at any of these; "\n\nHuman:" for HH dialogues.</summary>
+    /// <summary>Generation stops at any of these; "\n\nHuman:" for HH dialogues. Default ["\n\nHuman:"].</summary>
     public List<string> StopSequences { get; init; } = ["\n\nHuman:"];
-    /// <summary>Held-out prompts scored at each evaluation (greedy decoding); the prompts themselves come from a file (--eval-prompts).</summary>
+    /// <summary>Held-out prompts scored at each evaluation (greedy decoding); the prompts themselves come from a file (--eval-prompts). Default 32.</summary>
     [AlsoKnownAs("eval_prompts", "eval_count")]
     public int EvalPromptCount { get; init; } = 32;
-    /// <summary>Every this many iterations, sample prompts, responses and rewards are printed and written to samples.md.</summary>
+    /// <summary>Every this many iterations (and at the first), sample prompts, responses and rewards are printed and written to samples.md. Default 10.</summary>
     public int SamplesEvery { get; init; } = 10;
 
     public override void Validate()

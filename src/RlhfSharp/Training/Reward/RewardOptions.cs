@@ -2,9 +2,9 @@ namespace RlhfSharp.Training.Reward;
 
 public sealed class RewardOptions : SupervisedTrainingOptions
 {
-    /// <summary>Required gap: the loss is -log sigmoid(r_chosen - r_rejected - margin).</summary>
+    /// <summary>Required gap: the loss is -log sigmoid(r_chosen - r_rejected - margin), in reward units. Default 0.</summary>
     public double Margin { get; init; }
-    /// <summary>Weight of mean((r_chosen + r_rejected)^2), keeping rewards centred (TRL uses 0.01).</summary>
+    /// <summary>Weight of mean((r_chosen + r_rejected)^2), keeping rewards centred (TRL uses 0.01); 0 turns it off. Default 0.</summary>
     public double CenterRewardsCoefficient { get; init; }
 
     public override void Validate()

@@ -12,7 +12,7 @@ public class DefaultToxicityScorerTests(ITestOutputHelper output)
 
     [Trait("Category", "Slow")] // embeds RealToxicityPrompts texts with MiniLM
     [Fact]
-    public void TracksPerspectiveOnRealToxicityPrompts()
+    public void Tracks_Perspective_on_RealToxicityPrompts()
     {
         var (texts, perspective) = ReadRealToxicityPrompts(RowsPerFile);
         using var scorer = DefaultToxicityScorer.Create();
@@ -27,7 +27,7 @@ public class DefaultToxicityScorerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ScoreCommandPrintsOneScoreATextWithTheDefaultHead()
+    public void Score_command_prints_one_score_a_text_with_the_default_head()
     {
         var result = CliRunner.Run("toxicity", "score", "--text", "Thank you so much for your help, have a lovely day.", "--text", "shut up you worthless piece of shit");
         Assert.True(result.ExitCode == 0, result.Error);

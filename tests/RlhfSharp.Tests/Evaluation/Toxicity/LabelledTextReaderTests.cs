@@ -5,7 +5,7 @@ namespace RlhfSharp.Tests.Evaluation.Toxicity;
 public class LabelledTextReaderTests
 {
     [Fact]
-    public void QuotedFieldsMayHoldLineBreaksCommasAndQuotes()
+    public void Quoted_fields_may_hold_line_breaks_commas_and_quotes()
     {
         string path = Path.Combine(TestPaths.NewTempDirectory(), "surge-like.csv");
         File.WriteAllText(path, "text,is_toxic\n\"first line\nsecond, \"\"quoted\"\" line\",Toxic\nplain,Not Toxic\n");
@@ -14,7 +14,7 @@ public class LabelledTextReaderTests
     }
 
     [Fact]
-    public void ColumnsAndPositiveValuesCanBeGiven()
+    public void Columns_and_positive_values_can_be_given()
     {
         string path = Path.Combine(TestPaths.NewTempDirectory(), "custom.csv");
         File.WriteAllText(path, "id,label,body\n1,0,hate\n2,1,offensive\n3,2,neither\n");
@@ -26,7 +26,7 @@ public class LabelledTextReaderTests
     }
 
     [Fact]
-    public void ReadsTheSharedDatasetsWithTheirKnownLayouts()
+    public void Reads_the_shared_datasets_with_their_known_layouts()
     {
         var surge = LabelledTextReader.ReadCsv(TestPaths.Shared("toxicity", "surge-toxicity_en.csv"));
         Assert.Equal(1000, surge.Count);

@@ -5,7 +5,7 @@ namespace RlhfSharp.Tests.Evaluation.Toxicity;
 public class MiniLmEmbedderTests
 {
     [Fact]
-    public void EmbedsEachTextInInputOrder()
+    public void Embeds_each_text_in_input_order()
     {
         using var embedder = new MiniLmEmbedder();
         // 20 texts of mixed lengths: more than one batch, and length sorting must be undone.
@@ -19,7 +19,7 @@ public class MiniLmEmbedderTests
     }
 
     [Fact]
-    public void DecodesHtmlEntities()
+    public void Decodes_Html_entities()
     {
         using var embedder = new MiniLmEmbedder();
         var vectors = embedder.Embed(["salt &amp; pepper", "salt & pepper"]);

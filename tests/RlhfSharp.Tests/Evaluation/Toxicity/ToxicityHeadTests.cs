@@ -5,7 +5,7 @@ namespace RlhfSharp.Tests.Evaluation.Toxicity;
 public class ToxicityHeadTests
 {
     [Fact]
-    public void HeadRoundTripsThroughJson()
+    public void Head_round_trips_through_Json()
     {
         var head = new ToxicityHead
         {
@@ -22,7 +22,7 @@ public class ToxicityHeadTests
     }
 
     [Fact]
-    public void NotAHeadIsAUserError()
+    public void Not_a_head_is_a_user_error()
     {
         string path = Path.Combine(TestPaths.NewTempDirectory(), "bad.json");
         File.WriteAllText(path, "{\"kind\": \"logistic\"}");
@@ -30,7 +30,7 @@ public class ToxicityHeadTests
     }
 
     [Fact]
-    public void ShippedHeadIsSmallAndMatchesItsWordList()
+    public void Shipped_head_is_small_and_matches_its_word_list()
     {
         var head = DefaultToxicityScorer.Head();
         var list = DefaultToxicityScorer.WordList();
@@ -42,7 +42,7 @@ public class ToxicityHeadTests
     }
 
     [Fact]
-    public void ScorerRefusesAWordListTheHeadWasNotTrainedWith()
+    public void Scorer_refuses_a_word_list_the_head_was_not_trained_with()
     {
         using var embedder = new MiniLmEmbedder(); // never loads: the check comes first
         var error = Assert.ThrowsAny<RlhfException>(() => new LearnedToxicityScorer(DefaultToxicityScorer.Head(), embedder, new WordList("other", ["x"])));

@@ -9,7 +9,7 @@ public class ToxicityTrainCommandTests
 {
     [Trait("Category", "Slow")] // embeds and trains on 2100 texts
     [Fact]
-    public void TrainsOnASubsetOfDavidsonAndSurgeToGoodHeldOutAuc()
+    public void Trains_on_a_subset_of_Davidson_and_Surge_to_good_held_out_Auc()
     {
         string davidson = TestPaths.Shared("toxicity", "davidson-labeled_data.csv"), surge = TestPaths.Shared("toxicity", "surge-toxicity_en.csv");
         string outDir = TestPaths.NewTempDirectory();
@@ -36,7 +36,7 @@ public class ToxicityTrainCommandTests
     }
 
     [Fact]
-    public void PerFileOptionsMustMatchTheDataCount()
+    public void Per_file_options_must_match_the_data_count()
     {
         string davidson = TestPaths.Shared("toxicity", "davidson-labeled_data.csv");
         var result = CliRunner.Run("toxicity", "train", "--data", davidson, "--positive", "0", "--positive", "1", "--out", TestPaths.NewTempDirectory());

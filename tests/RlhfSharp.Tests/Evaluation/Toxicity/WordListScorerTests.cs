@@ -14,25 +14,25 @@ public class WordListScorerTests
     [InlineData("the G spot", 1)] // the term's hyphen is a separator, like the text's space
     [InlineData("&#128405; you", 1)] // HTML-escaped emoji, as in tweets
     [InlineData("", 0)]
-    public void AnyMatchScoresOneWhenATermOccurs(string text, double expected) =>
+    public void AnyMatch_scores_one_when_a_term_occurs(string text, double expected) =>
         Assert.Equal(expected, new WordListScorer(List).Score([text])[0]);
 
     [Fact]
-    public void FractionIsCoveredWordsOverWords()
+    public void Fraction_is_covered_words_over_words()
     {
         var scores = new WordListScorer(List, WordListMode.Fraction).Score(["what a blow job", "ass ass fine", "fine", ""]);
         Assert.Equal([0.5, 2 / 3.0, 0, 0], scores);
     }
 
     [Fact]
-    public void MatchCountsTermsAndWords()
+    public void Match_counts_terms_and_words()
     {
         Assert.Equal(new WordListMatch(Words: 6, Terms: 2, CoveredWords: 3), List.Match("Ass, said the blow job guy"));
         Assert.Equal(4, List.TermCount); // the blank line is not a term
     }
 
     [Fact]
-    public void NameIsTheFileStem()
+    public void Name_is_the_file_stem()
     {
         string dir = TestPaths.NewTempDirectory();
         string path = Path.Combine(dir, "my-list.txt");
@@ -43,7 +43,7 @@ public class WordListScorerTests
     }
 
     [Fact]
-    public void LdnoobwBaselineFlagsObviousProfanity()
+    public void Ldnoobw_baseline_flags_obvious_profanity()
     {
         var scorer = new WordListScorer(TestPaths.Shared("wordlists", "ldnoobw-en.txt"));
         Assert.Equal("wordlist:ldnoobw-en", scorer.Name);
