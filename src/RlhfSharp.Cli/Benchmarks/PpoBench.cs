@@ -1,4 +1,5 @@
 using RlhfSharp.Models;
+using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Ppo;
 using Spectre.Console;

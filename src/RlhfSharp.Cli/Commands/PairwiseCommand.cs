@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Text.Json;
+using RlhfSharp.Annotation;
 using RlhfSharp.Data;
 using RlhfSharp.Evaluation.Human;
 using RlhfSharp.Generation;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
+using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
-using RlhfSharp.Training.Ppo;
 
 namespace RlhfSharp.Cli.Commands;
 

@@ -5,6 +5,7 @@ using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
+using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Infrastructure;

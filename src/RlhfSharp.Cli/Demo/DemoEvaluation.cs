@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using RlhfSharp.Demo;
 using RlhfSharp.Evaluation.Human;
 using RlhfSharp.Evaluation.Toxicity;
 using RlhfSharp.Generation;
@@ -106,7 +105,7 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
     {
         var pairs = Data.DatasetReader.ReadPreferences(pipeline.DataFile("prefs-heldout.jsonl")).Examples;
         using var model = SequenceRewardModel.FromPretrained(pipeline.At("rm"));
-        var scorer = new Training.Ppo.RewardModelScorer(model, TokenizerLoader.FromDirectory(pipeline.At("rm"))!, settings.MaxLength, batchSize: 32);
+        var scorer = new Rewards.RewardModelScorer(model, TokenizerLoader.FromDirectory(pipeline.At("rm"))!, settings.MaxLength, batchSize: 32);
         var prompts = pairs.Select(p => p.Prompt).ToList();
         var chosen = scorer.Score(prompts, pairs.Select(p => p.Chosen).ToList());
         var rejected = scorer.Score(prompts, pairs.Select(p => p.Rejected).ToList());

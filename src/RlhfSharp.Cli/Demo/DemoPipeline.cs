@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using RlhfSharp.Data;
-using RlhfSharp.Demo;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;

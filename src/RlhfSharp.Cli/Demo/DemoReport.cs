@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using RlhfSharp.Demo;
 using RlhfSharp.Evaluation.Toxicity;
 using RlhfSharp.IO;
 using RlhfSharp.Reporting;

@@ -1,4 +1,3 @@
-using RlhfSharp.Demo;
 
 namespace RlhfSharp.Cli.Demo;
 

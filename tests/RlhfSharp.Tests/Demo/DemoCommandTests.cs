@@ -1,6 +1,5 @@
 using System.Text.Json;
 using RlhfSharp.Cli.Demo;
-using RlhfSharp.Demo;
 using RlhfSharp.Tests.Cli;
 
 namespace RlhfSharp.Tests.Demo;

@@ -1,4 +1,4 @@
-using RlhfSharp.Demo;
+using RlhfSharp.Cli.Demo;
 using RlhfSharp.Evaluation.Human;
 
 namespace RlhfSharp.Tests.Demo;

@@ -1,9 +1,6 @@
-using RlhfSharp.Models;
-using RlhfSharp.Tests.Models;
-using RlhfSharp.Training.Ppo;
-using static TorchSharp.torch;
+using RlhfSharp.Rewards;
 
-namespace RlhfSharp.Tests.Training.Ppo;
+namespace RlhfSharp.Tests.Rewards;
 
 public class DeltaRewardTests
 {
@@ -28,35 +25,5 @@ public class DeltaRewardTests
         Assert.Equal([1.0], delta.Score(["p2"], ["xy"]));
         Assert.Equal(3, inner.Calls); // baselines are kept
         Assert.ThrowsAny<RlhfException>(() => delta.Score(["p3"], ["x"]));
-    }
-
-    [Fact]
-    public void A_separate_value_trunk_saves_and_loads_with_the_value_head()
-    {
-        using var policy = new PolicyWithValueHead(TinyModels.Create("gpt2"), separateValueTrunk: true);
-        Assert.Contains(policy.named_parameters(), p => p.name.StartsWith("value_trunk."));
-        string dir = TestPaths.NewTempDirectory();
-        policy.Save(dir);
-        using var loaded = new PolicyWithValueHead(TinyModels.Create("gpt2", seed: 7), separateValueTrunk: true);
-        loaded.Load(dir);
-        policy.eval();
-        loaded.eval();
-        using var ids = tensor(new long[] { 3, 4, 5 }).view(1, 3);
-        var (logits, values) = policy.call(new DecoderInput(ids));
-        var (loadedLogits, loadedValues) = loaded.call(new DecoderInput(ids));
-        Assert.True(values.allclose(loadedValues) && logits.allclose(loadedLogits));
-    }
-}
-
-public class PpoOptionsTests
-{
-    [Fact]
-    public void Bad_options_name_their_yaml_key()
-    {
-        Assert.Equal("option 'scale_reward': must be running, ref or none, not 'loud'",
-            Assert.ThrowsAny<RlhfException>(() => new PpoOptions { ScaleReward = "loud" }.Validate()).Message);
-        Assert.Contains("'ppo_epochs'", Assert.ThrowsAny<RlhfException>(() => new PpoOptions { PpoEpochs = 0 }.Validate()).Message);
-        Assert.Contains("'learning_rate'", Assert.ThrowsAny<RlhfException>(() => new PpoOptions { LearningRate = 0 }.Validate()).Message);
-        new PpoOptions().Validate(); // trlx's defaults are valid
     }
 }

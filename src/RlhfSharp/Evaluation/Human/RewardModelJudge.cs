@@ -1,4 +1,4 @@
-using RlhfSharp.Training.Ppo;
+using RlhfSharp.Rewards;
 
 namespace RlhfSharp.Evaluation.Human;
 

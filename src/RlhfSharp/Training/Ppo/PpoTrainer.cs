@@ -3,6 +3,7 @@ using System.Text.Json;
 using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
+using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Infrastructure;
 using static TorchSharp.torch;

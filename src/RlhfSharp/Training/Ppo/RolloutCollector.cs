@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
+using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;

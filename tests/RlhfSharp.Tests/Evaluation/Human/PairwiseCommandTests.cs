@@ -51,7 +51,7 @@ public class PairwiseCommandTests
     }
 
     /// <summary>Scores a response by the number it holds.</summary>
-    sealed class FixedScores : RlhfSharp.Training.Ppo.IRewardFunction
+    sealed class FixedScores : RlhfSharp.Rewards.IRewardFunction
     {
         public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses) =>
             responses.Select(r => double.Parse(r, System.Globalization.CultureInfo.InvariantCulture)).ToList();
@@ -80,7 +80,7 @@ public class PairwiseReportFromDatabaseTests
         string outDir = TestPaths.NewTempDirectory();
         var result = CliRunner.Run("eval", "pairwise", "report", "--db", db, "--out", outDir);
         Assert.True(result.ExitCode == 0, result.Error);
-        var (judgments, modelA, modelB) = RlhfSharp.Cli.Commands.AnnotationJudgments.Read(db);
+        var (judgments, modelA, modelB) = RlhfSharp.Annotation.AnnotationJudgments.Read(db);
         Assert.Equal(8, judgments.Count);
         Assert.Equal(("sft", "rlhf"), (modelA, modelB));
         var expected = PairwiseStatistics.Compute(judgments, modelA, modelB);

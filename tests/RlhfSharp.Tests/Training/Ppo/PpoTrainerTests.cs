@@ -1,4 +1,5 @@
 using RlhfSharp.Models;
+using RlhfSharp.Rewards;
 using RlhfSharp.Tests.Models;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Infrastructure;

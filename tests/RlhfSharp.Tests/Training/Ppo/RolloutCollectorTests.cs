@@ -1,5 +1,6 @@
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
+using RlhfSharp.Rewards;
 using RlhfSharp.Tests.Cli;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Ppo;

@@ -1,4 +1,4 @@
-namespace RlhfSharp.Demo;
+namespace RlhfSharp.Cli.Demo;
 
 /// <summary>
 /// The demo's procedural world: topics with facts (geography, animals, cooking, colors, everyday advice), harmful

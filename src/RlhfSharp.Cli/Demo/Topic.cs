@@ -1,4 +1,4 @@
-namespace RlhfSharp.Demo;
+namespace RlhfSharp.Cli.Demo;
 
 /// <summary>
 /// A topic of the demo world: its facts, the phrasings of a request about one fact, and the phrasings of each style of

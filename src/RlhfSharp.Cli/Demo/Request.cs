@@ -1,4 +1,4 @@
-namespace RlhfSharp.Demo;
+namespace RlhfSharp.Cli.Demo;
 
 /// <summary>A fact of a topic: the thing asked about and its correct answer ("France", "Paris").</summary>
 public sealed record Fact(string Subject, string Answer);

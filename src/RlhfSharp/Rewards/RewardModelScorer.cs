@@ -1,9 +1,10 @@
 using RlhfSharp.Data;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
+using RlhfSharp.Training;
 using static TorchSharp.torch;
 
-namespace RlhfSharp.Training.Ppo;
+namespace RlhfSharp.Rewards;
 
 /// <summary>
 /// A reward model as a reward function: prompt + response re-encoded with the reward model's own tokenizer

@@ -1,7 +1,6 @@
-using RlhfSharp.Annotation;
 using RlhfSharp.Evaluation.Human;
 
-namespace RlhfSharp.Cli.Commands;
+namespace RlhfSharp.Annotation;
 
 /// <summary>The judgments stored by the annotation app, with the names of the two models compared.</summary>
 public static class AnnotationJudgments

@@ -1,4 +1,4 @@
-namespace RlhfSharp.Demo;
+namespace RlhfSharp.Cli.Demo;
 
 /// <summary>The ways an assistant in the demo world can answer, from the reference experiment's failure modes.</summary>
 public enum ResponseStyle

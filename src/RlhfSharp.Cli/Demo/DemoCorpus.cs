@@ -1,6 +1,6 @@
 using RlhfSharp.Data;
 
-namespace RlhfSharp.Demo;
+namespace RlhfSharp.Cli.Demo;
 
 /// <summary>
 /// The demo's training and evaluation data, drawn from the world with a seed: a web-like pretraining corpus, SFT

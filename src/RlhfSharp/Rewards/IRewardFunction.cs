@@ -1,4 +1,4 @@
-namespace RlhfSharp.Training.Ppo;
+namespace RlhfSharp.Rewards;
 
 /// <summary>Scores whole responses to prompts (text in, one number per pair out), as trlx's reward_fn.</summary>
 public interface IRewardFunction

@@ -1,4 +1,4 @@
-namespace RlhfSharp.Training.Ppo;
+namespace RlhfSharp.Rewards;
 
 /// <summary>
 /// trlx's HH recipe: a response is scored relative to the dataset's preferred response to the same prompt,

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using RlhfSharp.Evaluation.Human;
 using RlhfSharp.Training;
 
-namespace RlhfSharp.Demo;
+namespace RlhfSharp.Cli.Demo;
 
 /// <summary>
 /// The demo's annotator: it reads a response, places it in a <see cref="ResponseStyle"/> and prefers helpful, correct,

@@ -1,4 +1,4 @@
-namespace RlhfSharp.Demo;
+namespace RlhfSharp.Cli.Demo;
 
 /// <summary>How often each style of answer appears in a body of text, per kind of request.</summary>
 public sealed record StyleMix(IReadOnlyDictionary<RequestKind, IReadOnlyDictionary<ResponseStyle, double>> Weights)
