@@ -1,3 +1,4 @@
+using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
@@ -38,8 +39,8 @@ public static class PpoBench
             using IReferenceModel reference = shared > 0 ? new SharedBottomReference(policy.Policy, shared) : new FullReference(new CausalLanguageModel(config));
             var options = new PpoOptions
             {
-                MaxSteps = settings.Iterations, BatchSize = settings.Batch, MaxNewTokens = settings.NewTokens,
-                StopSequences = [], MiniBatchSize = 8, FreezeBottomLayers = shared, SaveEvery = 1000, SamplesEvery = 1000, MaxLength = 64,
+                MaxSteps = settings.Iterations, BatchSize = settings.Batch, Sampling = new SamplingOptions { MaxNewTokens = settings.NewTokens },
+                MiniBatchSize = 8, FreezeBottomLayers = shared, SaveEvery = 1000, SamplesEvery = 1000, MaxLength = 64,
             };
             string runDir = Path.Combine(Path.GetTempPath(), $"rlhf-bench-ppo-{Guid.NewGuid():N}");
             var summary = new PpoTrainer(policy, reference, tokenizer, new RewardModelScorer(rewardModel, tokenizer, 256), options, runDir).Run(prompts, [], resume: false);

@@ -23,13 +23,7 @@ public static class GenerateCommand
             "(cut at the final Assistant turn), or plain text with one prompt a line",
     };
     static readonly Option<string[]> InputIds = new("--input-ids") { Description = "comma-separated prompt token ids (repeat for a batch)" };
-    static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "tokens to generate per prompt", DefaultValueFactory = _ => 64 };
-    static readonly Option<bool> Greedy = new("--greedy") { Description = "always take the most likely token" };
-    static readonly Option<double> Temperature = new("--temperature") { Description = "sampling temperature", DefaultValueFactory = _ => 1.0 };
-    static readonly Option<int> TopK = new("--top-k") { Description = "sample from the k most likely tokens (0: all)", DefaultValueFactory = _ => 0 };
-    static readonly Option<double> TopP = new("--top-p") { Description = "nucleus sampling mass (1: off)", DefaultValueFactory = _ => 1.0 };
-    static readonly Option<ulong> Seed = new("--seed") { Description = "random seed", DefaultValueFactory = _ => 42UL };
-    static readonly Option<string[]> Stop = new("--stop") { Description = "stop sequence, e.g. \"\\n\\nHuman:\" (repeatable; \\n escapes understood)" };
+    static readonly SamplingFlags Sampling = new(new SamplingOptions(), seedHelp: "random seed (prompt i samples from its own stream of it)");
     static readonly Option<int> BatchSize = new("--batch-size") { Description = "prompts generated together", DefaultValueFactory = _ => 8 };
     static readonly Option<string?> Output = new("--output")
     {
@@ -40,7 +34,7 @@ public static class GenerateCommand
     public static Command Build()
     {
         var command = new Command("generate", "Generate continuations with a causal language model (KV cache, batched, seeded).");
-        foreach (var option in new Option[] { Model, Prompt, Prompts, InputIds, MaxNewTokens, Greedy, Temperature, TopK, TopP, Seed, Stop, BatchSize, Output })
+        foreach (var option in new Option[] { Model, Prompt, Prompts, InputIds }.Concat(Sampling.All).Concat([BatchSize, Output]))
             command.Options.Add(option);
         command.SetAction(Run);
         return command;
@@ -49,20 +43,14 @@ public static class GenerateCommand
     static int Run(ParseResult parsed)
     {
         string modelDir = InputChecks.ModelFolder(parsed, Model);
-        var texts = (parsed.GetValue(Prompt) ?? []).Select(Unescape).ToArray();
+        var texts = (parsed.GetValue(Prompt) ?? []).Select(Escapes.Unescape).ToArray();
         var idLists = parsed.GetValue(InputIds) ?? [];
         string? promptFile = parsed.GetValue(Prompts);
         int sources = (texts.Length > 0 ? 1 : 0) + (idLists.Length > 0 ? 1 : 0) + (promptFile is null ? 0 : 1);
         if (sources != 1) throw new RlhfException("give exactly one of --prompt, --prompts or --input-ids");
         int batchSize = InputChecks.Value(parsed, BatchSize, size => size >= 1, "must be at least 1");
 
-        var options = new SamplingOptions
-        {
-            MaxNewTokens = parsed.GetValue(MaxNewTokens), Greedy = parsed.GetValue(Greedy), Temperature = parsed.GetValue(Temperature),
-            TopK = parsed.GetValue(TopK), TopP = parsed.GetValue(TopP), Seed = parsed.GetValue(Seed),
-            StopSequences = (parsed.GetValue(Stop) ?? []).Select(Unescape).ToList(),
-        };
-        options.Validate();
+        var options = Sampling.Read(parsed);
         string? outputPath = parsed.GetValue(Output);
         if (outputPath is not null && Path.GetDirectoryName(Path.GetFullPath(outputPath)) is { } folder && !Directory.Exists(folder))
             throw new RlhfException($"--output {outputPath}: folder {folder} does not exist");
@@ -124,6 +112,4 @@ public static class GenerateCommand
         if (ids.Count == 0) throw new RlhfException($"--input-ids #{index + 1}: no ids");
         return ids;
     }
-
-    static string Unescape(string s) => s.Replace("\\n", "\n").Replace("\\t", "\t");
 }

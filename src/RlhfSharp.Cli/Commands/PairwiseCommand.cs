@@ -29,25 +29,14 @@ public static class PairwiseCommand
         var modelB = new Option<string>("--model-b") { Description = "model B directory (e.g. the RLHF policy)", Required = true };
         var prompts = new Option<string>("--prompts") { Description = "prompts (a \"prompt\" field, HH-RLHF dialogues such as the HH test set, RealToxicityPrompts JSONL, or plain text with one prompt a line)", Required = true };
         var count = new Option<int>("--n") { Description = "comparisons to prepare (a seeded sample of the prompts)", DefaultValueFactory = _ => 100 };
-        var seed = new Option<ulong>("--seed") { Description = "seed for the prompt sample and for sampling", DefaultValueFactory = _ => 42UL };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "tokens per response", DefaultValueFactory = _ => 128 };
-        var temperature = new Option<double>("--temperature") { Description = "sampling temperature", DefaultValueFactory = _ => 0.7 };
-        var topK = new Option<int>("--top-k") { Description = "top-k (0: off)", DefaultValueFactory = _ => 0 };
-        var topP = new Option<double>("--top-p") { Description = "top-p (1: off)", DefaultValueFactory = _ => 1.0 };
-        var greedy = new Option<bool>("--greedy") { Description = "greedy decoding instead of sampling" };
-        var stop = new Option<string[]>("--stop") { Description = "stop sequences (default: \"\\n\\nHuman:\")" };
+        var flags = new SamplingFlags(new SamplingOptions { MaxNewTokens = 128, Temperature = 0.7, StopSequences = ["\n\nHuman:"] },
+            seedHelp: "seed for the prompt sample and for sampling");
         var output = new Option<string>("--out") { Description = "comparisons JSONL to write (settings go to FILE.meta.json)", Required = true };
         var command = new Command("prepare", "Generate both models' responses to the same prompts with the same settings and seed.");
-        foreach (var option in new Option[] { modelA, modelB, prompts, count, seed, maxNew, temperature, topK, topP, greedy, stop, output }) command.Options.Add(option);
+        foreach (var option in new Option[] { modelA, modelB, prompts, count }.Concat(flags.All).Append(output)) command.Options.Add(option);
         command.SetAction(parsed =>
         {
-            var sampling = new SamplingOptions
-            {
-                MaxNewTokens = parsed.GetValue(maxNew), Temperature = parsed.GetValue(temperature), TopK = parsed.GetValue(topK),
-                TopP = parsed.GetValue(topP), Greedy = parsed.GetValue(greedy), Seed = parsed.GetValue(seed),
-                StopSequences = parsed.GetValue(stop) is { Length: > 0 } given ? given.Select(s => s.Replace("\\n", "\n")).ToList() : ["\n\nHuman:"],
-            };
-            sampling.Validate();
+            var sampling = flags.Read(parsed);
             InputChecks.ModelFolder(parsed, modelA);
             InputChecks.ModelFolder(parsed, modelB);
             var promptList = DatasetReader.ReadPrompts(parsed.GetValue(prompts)!).Examples;

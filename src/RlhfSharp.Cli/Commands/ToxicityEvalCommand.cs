@@ -15,22 +15,16 @@ public static class ToxicityEvalCommand
         var prompts = new Option<string>("--prompts") { Description = "RealToxicityPrompts JSONL, a prompt file, or plain text (one prompt per line)", Required = true };
         var count = new Option<int>("--n") { Description = "prompts (a seeded sample)", DefaultValueFactory = _ => defaults.Count };
         var samples = new Option<int>("--samples") { Description = "continuations per prompt", DefaultValueFactory = _ => defaults.Samples };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "tokens per continuation", DefaultValueFactory = _ => defaults.MaxNewTokens };
-        var temperature = new Option<double>("--temperature") { Description = "sampling temperature", DefaultValueFactory = _ => defaults.Temperature };
-        var topP = new Option<double>("--top-p") { Description = "nucleus sampling (1: off)", DefaultValueFactory = _ => defaults.TopP };
+        var flags = new SamplingFlags(defaults.Sampling, seedHelp: "seed for the prompt sample and the continuations", freeDecoding: false);
         var scorer = new Option<string>("--scorer") { Description = "default | perspective | onnx:PATH[,label=N][,activation=sigmoid|softmax] | wordlist:PATH", DefaultValueFactory = _ => "default" };
-        var seed = new Option<ulong>("--seed") { Description = "seed for the prompt sample and the continuations", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<string>("--out") { Description = "folder for toxicity.md, toxicity.json and samples.jsonl (rerun to resume)", Required = true };
         var command = new Command("toxicity", "Toxicity of continuations of RealToxicityPrompts: mean, expected maximum and probability, with bootstrap intervals.");
-        foreach (var option in new Option[] { models, prompts, count, samples, maxNew, temperature, topP, scorer, seed, output }) command.Options.Add(option);
+        foreach (var option in new Option[] { models, prompts, count, samples }.Concat(flags.All).Concat([scorer, output])) command.Options.Add(option);
         command.SetAction(parsed =>
         {
-            var options = new ToxicityEvaluationOptions
-            {
-                Count = parsed.GetValue(count), Samples = parsed.GetValue(samples), MaxNewTokens = parsed.GetValue(maxNew),
-                Temperature = parsed.GetValue(temperature), TopP = parsed.GetValue(topP), Seed = parsed.GetValue(seed),
-            };
-            if (options.Count < 1 || options.Samples < 1 || options.MaxNewTokens < 1) throw new RlhfException("--n, --samples and --max-new-tokens must be at least 1");
+            if (parsed.GetValue(count) < 1 || parsed.GetValue(samples) < 1 || parsed.GetValue(flags.MaxNewTokens) < 1)
+                throw new RlhfException("--n, --samples and --max-new-tokens must be at least 1");
+            var options = new ToxicityEvaluationOptions { Count = parsed.GetValue(count), Samples = parsed.GetValue(samples), Sampling = flags.Read(parsed) };
             foreach (string dir in parsed.GetValue(models)!) InputChecks.ModelFolder(models.Name, dir);
             var promptList = ToxicityPromptReader.Read(parsed.GetValue(prompts)!);
             var toxicityScorer = ToxicityScorers.Create(parsed.GetValue(scorer)!);

@@ -9,7 +9,7 @@ using RlhfSharp.Training.Infrastructure;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>
-/// The command-line options of a trainer: its files and folders, and one flag for every property of its options
+/// The command-line options of a trainer: its files and folders, and one flag for every key of its options
 /// class, named as the property's YAML key in kebab case (learning_rate is --learning-rate), so a flag, a config
 /// key and the written *_options.yaml never differ. Values come from the defaults, then the YAML config file,
 /// then the options given explicitly on the command line; --print-config shows the result and stops.
@@ -49,19 +49,19 @@ public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOp
         var descriptions = new Dictionary<string, string>(SharedHelp(dataName, evalName));
         foreach (var (property, text) in help ?? new Dictionary<string, string>()) descriptions[property] = text;
         var defaults = new TOptions();
-        foreach (var property in YamlConfig.KeyProperties(typeof(TOptions)))
+        foreach (var key in YamlConfig.KeyProperties(typeof(TOptions)))
         {
-            string description = descriptions.TryGetValue(property.Name, out string? text)
+            string description = descriptions.TryGetValue(key.Name, out string? text)
                 ? text
-                : throw new InvalidOperationException($"{typeof(TOptions).Name}.{property.Name} has no help text for its command-line option");
-            var (option, value) = ((Option, Func<ParseResult, object?>))CreateKnob.MakeGenericMethod(property.PropertyType)
-                .Invoke(null, [Flag(property.Name), description, property.GetValue(defaults)])!;
-            _knobs.Add((option, property.Name, value));
+                : throw new InvalidOperationException($"{typeof(TOptions).Name}.{key} has no help text for its command-line option");
+            var (option, value) = ((Option, Func<ParseResult, object?>))CreateKnob.MakeGenericMethod(OptionType(key.Type))
+                .Invoke(null, [Flag(key), description, key.GetValue(defaults)])!;
+            _knobs.Add((option, key.Name, value));
         }
     }
 
-    /// <summary>The flag of an options property: its YAML key in kebab case.</summary>
-    static string Flag(string property) => "--" + YamlConfig.Key(property).Replace('_', '-');
+    /// <summary>The flag of an options key: its YAML key in kebab case.</summary>
+    static string Flag(OptionKey key) => "--" + key.Key.Replace('_', '-');
 
     /// <summary>Help of the options whose meaning is the same for sft and reward; PPO replaces those it counts differently.</summary>
     static Dictionary<string, string> SharedHelp(string data, string evalData) => new()
@@ -91,14 +91,24 @@ public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOp
 
     static readonly MethodInfo CreateKnob = typeof(TrainingCommandOptions<TOptions>).GetMethod(nameof(Knob), BindingFlags.NonPublic | BindingFlags.Static)!;
 
+    /// <summary>
+    /// What the command line parses a key into: its own type, except that a read-only list interface (SamplingOptions'
+    /// IReadOnlyList stop sequences), which System.CommandLine cannot create, is parsed as an array of its items.
+    /// </summary>
+    static Type OptionType(Type keyType) =>
+        keyType.IsInterface && keyType.IsGenericType && keyType.GetGenericTypeDefinition() is var list
+            && (list == typeof(IReadOnlyList<>) || list == typeof(IReadOnlyCollection<>) || list == typeof(IEnumerable<>))
+            ? keyType.GetGenericArguments()[0].MakeArrayType()
+            : keyType;
+
     /// <summary>An option of the property's type showing its default in --help (lists state theirs in the description).</summary>
-    static (Option, Func<ParseResult, object?>) Knob<T>(string name, string description, T defaultValue)
+    static (Option, Func<ParseResult, object?>) Knob<T>(string name, string description, object? defaultValue)
     {
         if (Nullable.GetUnderlyingType(typeof(T)) is { } number) return NullableKnob(name, description, defaultValue, number);
         var option = new Option<T>(name) { Description = description };
         bool isList = typeof(T) != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(typeof(T));
         if (isList) option.Arity = ArgumentArity.ZeroOrMore;
-        else if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        else if (defaultValue is T value) option.DefaultValueFactory = _ => value;
         return (option, parsed => parsed.GetValue(option));
     }
 

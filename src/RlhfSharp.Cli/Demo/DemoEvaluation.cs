@@ -87,7 +87,8 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
         var prompts = chosen.Select((r, i) => new ToxicityPrompt(r.Prompt, promptScores[i])).ToList();
         var options = new ToxicityEvaluationOptions
         {
-            Count = prompts.Count, Samples = settings.ToxicitySamples, MaxNewTokens = settings.MaxNewTokens, Seed = (ulong)settings.Seed,
+            Count = prompts.Count, Samples = settings.ToxicitySamples,
+            Sampling = ToxicityEvaluationOptions.ProtocolSampling with { MaxNewTokens = settings.MaxNewTokens, Seed = (ulong)settings.Seed },
         };
         string directory = pipeline.At("eval", "toxicity");
         var report = new ToxicityEvaluation(scorer, options, directory, output, liveProgress)

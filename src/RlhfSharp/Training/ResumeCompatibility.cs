@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Reflection;
 using RlhfSharp.Training.Infrastructure;
 
 namespace RlhfSharp.Training;
@@ -24,12 +23,11 @@ public static class ResumeCompatibility
     public static IReadOnlyList<OptionChange> Changes<T>(T saved, T current) where T : TrainingOptions
     {
         var changes = new List<OptionChange>();
-        foreach (var property in current.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var key in YamlConfig.KeyProperties(current.GetType()))
         {
-            if (!property.CanRead || property.GetIndexParameters().Length > 0) continue;
-            object? before = property.GetValue(saved), after = property.GetValue(current);
+            object? before = key.GetValue(saved), after = key.GetValue(current);
             if (Same(before, after)) continue;
-            changes.Add(new OptionChange(property.Name, YamlConfig.KeyOf(current.GetType(), property.Name), before, after, current.OnResume(property.Name)));
+            changes.Add(new OptionChange(key.Name, YamlConfig.KeyOf(current.GetType(), key.Name), before, after, current.OnResume(key.Name)));
         }
         return changes;
     }

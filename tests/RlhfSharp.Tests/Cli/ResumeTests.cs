@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using RlhfSharp.Cli.Commands;
+using RlhfSharp.Generation;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Infrastructure;
 using RlhfSharp.Training.Ppo;
@@ -116,9 +117,9 @@ public class ResumeTests
             ["batch_size"] = ResumeRule.Refuse, ["seed"] = ResumeRule.Refuse, ["max_length"] = ResumeRule.Refuse, ["freeze_bottom_layers"] = ResumeRule.Refuse,
             ["learning_rate"] = ResumeRule.Warn, ["max_steps"] = ResumeRule.Warn, ["log_every"] = ResumeRule.Free,
         }, rules);
-        Assert.Empty(ResumeCompatibility.Changes(new PpoOptions(), new PpoOptions { StopSequences = ["\n\nHuman:"] }));
+        Assert.Empty(ResumeCompatibility.Changes(new PpoOptions(), new PpoOptions { Sampling = new SamplingOptions { StopSequences = ["\n\nHuman:"] } }));
 
-        var ppo = ResumeCompatibility.Changes(new PpoOptions(), new PpoOptions { MaxLength = 100, SeparateValueModel = true, SamplesEvery = 3, Temperature = 0.5 })
+        var ppo = ResumeCompatibility.Changes(new PpoOptions(), new PpoOptions { MaxLength = 100, SeparateValueModel = true, SamplesEvery = 3, Sampling = PpoOptions.RolloutSampling with { Temperature = 0.5 } })
             .ToDictionary(c => c.Key, c => c.Rule);
         Assert.Equal(ResumeRule.Warn, ppo["max_length"]); // prompts are batched by their text, not their tokens
         Assert.Equal(ResumeRule.Refuse, ppo["separate_value_model"]);

@@ -106,7 +106,7 @@ public class TrainingOptionNamesTests
         var resolved = YamlConfig.Load<PpoOptions>(printed);
         Assert.Equal(5, resolved.BatchSize);                 // the flag beats the file
         Assert.Equal(0.002, resolved.LearningRate);          // a flag alone
-        Assert.Equal(new PpoOptions().MaxNewTokens, resolved.MaxNewTokens); // a default
+        Assert.Equal(new PpoOptions().Sampling.MaxNewTokens, resolved.Sampling.MaxNewTokens); // a default
         Assert.Equal(["target_kl: 2.5", "clip_range: 0.1", "value_loss_coefficient: 0.5", "eval_prompt_count: 7"],
             result.Output.Split('\n').Where(l => Regex.IsMatch(l, "^(target_kl|clip_range|value_loss_coefficient|eval_prompt_count):")));
     }

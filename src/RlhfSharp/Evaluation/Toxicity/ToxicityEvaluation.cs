@@ -50,8 +50,8 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         string path = Path.Combine(outputDirectory, "toxicity-settings.json");
         string settings = System.Text.Json.JsonSerializer.Serialize(new
         {
-            scorer = scorer.Name, samples = options.Samples, max_new_tokens = options.MaxNewTokens, temperature = options.Temperature,
-            top_k = options.TopK, top_p = options.TopP, seed = options.Seed,
+            scorer = scorer.Name, samples = options.Samples, max_new_tokens = options.Sampling.MaxNewTokens, temperature = options.Sampling.Temperature,
+            top_k = options.Sampling.TopK, top_p = options.Sampling.TopP, seed = options.Sampling.Seed,
         });
         if (File.Exists(path) && File.ReadAllText(path) != settings)
             throw new RlhfException($"{path}: {SamplesFile} there was made with other settings ({File.ReadAllText(path)}); use a new --out");
@@ -61,19 +61,15 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
     IReadOnlyList<ToxicityPrompt> Sample(IReadOnlyList<ToxicityPrompt> prompts)
     {
         int[] order = Enumerable.Range(0, prompts.Count).ToArray();
-        new Random((int)(options.Seed % int.MaxValue)).Shuffle(order);
+        new Random((int)(options.Sampling.Seed % int.MaxValue)).Shuffle(order);
         return order.Take(Math.Min(options.Count, prompts.Count)).Select(i => prompts[i]).ToList();
     }
 
     IReadOnlyList<string> Continue(EvaluatedModel model, string prompt, int promptIndex)
     {
-        var ids = PromptFit.CutLeft(model.Tokenizer.Encode(prompt), PromptFit.Budget(model.Model.Config, options.MaxNewTokens));
+        var ids = PromptFit.CutLeft(model.Tokenizer.Encode(prompt), PromptFit.Budget(model.Model.Config, options.Sampling.MaxNewTokens));
         if (ids.Count == 0) ids = [model.Tokenizer.Special.BosId ?? model.Tokenizer.Special.EosId ?? 0];
-        var sampling = new SamplingOptions
-        {
-            MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,
-            Seed = (ulong)Training.Seeds.Derive((long)(options.Seed & long.MaxValue), promptIndex),
-        };
+        var sampling = options.Sampling with { Seed = (ulong)Training.Seeds.Derive((long)(options.Sampling.Seed & long.MaxValue), promptIndex) };
         // One stream per sample of this prompt (the prompt's seed, the sample's index).
         return new TextGenerator(model.Model, model.Tokenizer)
             .Generate(Enumerable.Repeat(ids, options.Samples).ToList(), sampling)
@@ -89,7 +85,7 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         {
             var scores = Scores(model, keep);
             if (scores.Length == 0) return null;
-            int seed = (int)(options.Seed % int.MaxValue);
+            int seed = (int)(options.Sampling.Seed % int.MaxValue);
             return new ToxicityStatistics(scores.Length,
                 ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.MeanToxicity, seed, options.BootstrapResamples),
                 ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.ExpectedMaximum, seed, options.BootstrapResamples),
@@ -104,7 +100,7 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         {
             string a = modelNames[0];
             var (scoresA, scoresB) = (Scores(a, _ => true), Scores(b, _ => true));
-            int seed = (int)(options.Seed % int.MaxValue);
+            int seed = (int)(options.Sampling.Seed % int.MaxValue);
             return new ToxicityDifference(a, b,
                 ToxicityMetrics.PairedDifference(scoresA, scoresB, ToxicityMetrics.MeanToxicity, seed, options.BootstrapResamples),
                 ToxicityMetrics.PairedDifference(scoresA, scoresB, ToxicityMetrics.ExpectedMaximum, seed, options.BootstrapResamples),

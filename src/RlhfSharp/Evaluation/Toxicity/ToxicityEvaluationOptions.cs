@@ -1,3 +1,6 @@
+using RlhfSharp.Generation;
+using RlhfSharp.Training.Infrastructure;
+
 namespace RlhfSharp.Evaluation.Toxicity;
 
 /// <summary>The RealToxicityPrompts protocol's settings (its paper: 25 samples of up to 20 tokens, temperature 1).</summary>
@@ -7,16 +10,18 @@ public sealed record ToxicityEvaluationOptions
     public int Count { get; init; } = 1000;
     /// <summary>Continuations sampled per prompt. Default 25.</summary>
     public int Samples { get; init; } = 25;
-    /// <summary>Tokens generated at most per continuation. Default 20.</summary>
-    public int MaxNewTokens { get; init; } = 20;
-    /// <summary>Sampling temperature: the logits are divided by it. Default 1.0.</summary>
-    public double Temperature { get; init; } = 1.0;
-    /// <summary>Sample from the k most likely tokens; 0 keeps all. Default 0.</summary>
-    public int TopK { get; init; }
-    /// <summary>Sample from the smallest set of most likely tokens whose probability reaches p; 1 keeps all. Default 1.0.</summary>
-    public double TopP { get; init; } = 1.0;
-    /// <summary>Seed of the prompt sample, the continuations (each prompt its own stream) and the bootstrap. Default 42.</summary>
-    public ulong Seed { get; init; } = 42;
+    /// <summary>
+    /// How continuations are sampled: its max_new_tokens, temperature, top_k, top_p and seed are the protocol's settings
+    /// (written flat into toxicity.json and toxicity-settings.json). The seed also draws the prompt sample and the bootstrap;
+    /// each prompt samples from its own stream derived from it. Default <see cref="ProtocolSampling"/>: up to 20 tokens,
+    /// temperature 1, no top-k or top-p cut, seed 42.
+    /// </summary>
+    [Flatten(nameof(SamplingOptions.MaxNewTokens), nameof(SamplingOptions.Temperature), nameof(SamplingOptions.TopK),
+        nameof(SamplingOptions.TopP), nameof(SamplingOptions.Seed))]
+    public SamplingOptions Sampling { get; init; } = ProtocolSampling;
     /// <summary>Bootstrap resamples (of the prompts) behind each metric's 95% confidence interval. Default 1000.</summary>
     public int BootstrapResamples { get; init; } = 1000;
+
+    /// <summary>The default <see cref="Sampling"/>: <see cref="SamplingOptions"/>' defaults with continuations of up to 20 tokens.</summary>
+    public static SamplingOptions ProtocolSampling { get; } = new() { MaxNewTokens = 20 };
 }

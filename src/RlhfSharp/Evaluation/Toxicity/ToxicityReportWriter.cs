@@ -1,14 +1,20 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using RlhfSharp.IO;
 using RlhfSharp.Reporting;
+using RlhfSharp.Training.Infrastructure;
 
 namespace RlhfSharp.Evaluation.Toxicity;
 
 /// <summary>The toxicity report as Markdown (tables per model and split, and the differences) and JSON.</summary>
 public static class ToxicityReportWriter
 {
-    /// <summary>toxicity.json's settings (snake_case names), for writing it and reading it back.</summary>
-    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>toxicity.json's settings (snake_case names; the options' sampling settings flat, as <see cref="YamlConfig.KeyProperties"/> lists them), for writing it and reading it back.</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { YamlConfig.FlattenInJson } },
+    };
 
     public static string ToMarkdown(ToxicityReport report)
     {
@@ -18,7 +24,7 @@ public static class ToxicityReportWriter
                 if (stats is not null)
                     rows.Add([model.Model, $"{stats.Prompts}", split, Format(stats.MeanToxicity), Format(stats.ExpectedMaximumToxicity), Format(stats.ToxicityProbability)]);
         var document = new ReportDocument()
-            .Heading($"Toxicity ({report.Scorer}; {report.Options.Samples} samples of up to {report.Options.MaxNewTokens} tokens per prompt, temperature {report.Options.Temperature})")
+            .Heading($"Toxicity ({report.Scorer}; {report.Options.Samples} samples of up to {report.Options.Sampling.MaxNewTokens} tokens per prompt, temperature {report.Options.Sampling.Temperature})")
             .Table(["model", "prompts", "split", "mean toxicity", "expected max toxicity", "toxicity probability"], rows);
         if (report.Differences.Count > 0)
             document.Paragraph("Difference (B - A) on the same prompts, 95% bootstrap interval:")

@@ -16,12 +16,15 @@ public static partial class YamlConfig
     static readonly IDeserializer Deserializer = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .WithDuplicateKeyChecking()
+        .WithTypeInspector(inner => new FlattenedKeys(inner))
+        .WithNodeDeserializer(new ReadOnlyLists())
         .Build();
 
     static readonly ISerializer Serializer = new SerializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .WithQuotingNecessaryStrings() // so a string "null" or "123" reads back as that string
         .WithEventEmitter(next => new EscapedControlCharacters(next))
+        .WithTypeInspector(inner => new FlattenedKeys(inner))
         .Build();
 
     /// <summary>Strings with line breaks or tabs (stop sequences such as "\n\nHuman:") are written double-quoted with escapes, as a person would type them.</summary>
@@ -31,6 +34,17 @@ public static partial class YamlConfig
         {
             if (eventInfo.Source.Value is string text && text.Any(char.IsControl)) eventInfo.Style = ScalarStyle.DoubleQuoted;
             base.Emit(eventInfo, emitter);
+        }
+    }
+
+    /// <summary>A sequence read into an <see cref="IReadOnlyList{T}"/> (SamplingOptions.StopSequences) is read as a <see cref="List{T}"/>, which YamlDotNet can make.</summary>
+    sealed class ReadOnlyLists : INodeDeserializer
+    {
+        public bool Deserialize(IParser reader, Type expectedType, Func<IParser, Type, object?> nestedObjectDeserializer, out object? value, ObjectDeserializer rootDeserializer)
+        {
+            bool readOnlyList = expectedType.IsGenericType && expectedType.GetGenericTypeDefinition() == typeof(IReadOnlyList<>);
+            value = readOnlyList ? nestedObjectDeserializer(reader, typeof(List<>).MakeGenericType(expectedType.GetGenericArguments())) : null;
+            return readOnlyList;
         }
     }
 
@@ -64,7 +78,7 @@ public static partial class YamlConfig
     /// <summary>Every property of <paramref name="value"/> as YAML with snake_case keys: what <see cref="Save{T}"/> writes and <see cref="Load{T}"/> reads back.</summary>
     /// <remarks>Keys come in the order of <see cref="KeyProperties"/> (shared options first), as the command-line flags do.</remarks>
     public static string ToYaml<T>(T value) where T : notnull =>
-        Serializer.Serialize(KeyProperties(typeof(T)).ToDictionary(p => Key(p.Name), p => p.GetValue(value)));
+        Serializer.Serialize(KeyProperties(typeof(T)).ToDictionary(k => k.Key, k => k.GetValue(value)));
 
     /// <summary>The YAML key of a property of an options type: its <see cref="YamlMemberAttribute"/> alias, else snake_case.</summary>
     public static string KeyOf(Type type, string property) =>

@@ -1,3 +1,4 @@
+using RlhfSharp.Generation;
 using RlhfSharp.Training.Infrastructure;
 
 namespace RlhfSharp.Training.Ppo;
@@ -61,16 +62,19 @@ public sealed class PpoOptions : TrainingOptions
     /// <summary>Give the value head its own copy of the trunk instead of sharing the policy's. Default false.</summary>
     public bool SeparateValueModel { get; init; }
 
-    /// <summary>Tokens generated per rollout response (and per greedy evaluation response). Default 64.</summary>
-    public int MaxNewTokens { get; init; } = 64;
-    /// <summary>Rollout sampling temperature: the logits are divided by it. Default 1.0.</summary>
-    public double Temperature { get; init; } = 1.0;
-    /// <summary>Rollouts sample from the k most likely tokens; 0 keeps all. Default 0.</summary>
-    public int TopK { get; init; }
-    /// <summary>Rollouts sample from the smallest set of most likely tokens whose probability reaches p; 1 keeps all. Default 1.0.</summary>
-    public double TopP { get; init; } = 1.0;
-    /// <summary>Generation stops at any of these; "\n\nHuman:" for HH dialogues. Default ["\n\nHuman:"].</summary>
-    public List<string> StopSequences { get; init; } = ["\n\nHuman:"];
+    /// <summary>
+    /// How rollouts sample (max_new_tokens also bounds the greedy evaluation responses, which stop at the same
+    /// stop_sequences). Its max_new_tokens, temperature, top_k, top_p and stop_sequences are keys and flags of PPO
+    /// itself; a rollout samples (greedy is not used) with a seed derived from <see cref="TrainingOptions.Seed"/>.
+    /// Default <see cref="RolloutSampling"/>: 64 new tokens, temperature 1, no top-k or top-p cut, stop at "\n\nHuman:".
+    /// </summary>
+    [Flatten(nameof(SamplingOptions.MaxNewTokens), nameof(SamplingOptions.Temperature), nameof(SamplingOptions.TopK),
+        nameof(SamplingOptions.TopP), nameof(SamplingOptions.StopSequences))]
+    public SamplingOptions Sampling { get; init; } = RolloutSampling;
+
+    /// <summary>The default <see cref="Sampling"/>: <see cref="SamplingOptions"/>' defaults, stopping where an HH dialogue's next human turn begins.</summary>
+    public static SamplingOptions RolloutSampling { get; } = new() { StopSequences = ["\n\nHuman:"] };
+
     /// <summary>Held-out prompts scored at each evaluation (greedy decoding); the prompts themselves come from a file (--eval-prompts). Default 32.</summary>
     [AlsoKnownAs("eval_prompts", "eval_count")]
     public int EvalPromptCount { get; init; } = 32;
@@ -96,11 +100,11 @@ public sealed class PpoOptions : TrainingOptions
         Require(ScaleReward is "running" or "ref" or "none", nameof(ScaleReward), $"must be running, ref or none, not '{ScaleReward}'");
         Require(double.IsFinite(RefMean), nameof(RefMean), RefMean, "must be a number");
         Require(Positive(RefStd), nameof(RefStd), RefStd, "must be a positive number");
-        Require(MaxNewTokens > 0, nameof(MaxNewTokens), MaxNewTokens, "must be positive");
-        Require(Positive(Temperature), nameof(Temperature), Temperature, "must be a positive number");
-        Require(TopK >= 0, nameof(TopK), TopK, "must be 0 (off) or more");
-        Require(TopP is > 0 and <= 1, nameof(TopP), TopP, "must be in (0, 1]");
-        Require(StopSequences.All(s => s.Length > 0), nameof(StopSequences), "must not hold an empty string");
+        Require(Sampling.MaxNewTokens > 0, nameof(SamplingOptions.MaxNewTokens), Sampling.MaxNewTokens, "must be positive");
+        Require(Positive(Sampling.Temperature), nameof(SamplingOptions.Temperature), Sampling.Temperature, "must be a positive number");
+        Require(Sampling.TopK >= 0, nameof(SamplingOptions.TopK), Sampling.TopK, "must be 0 (off) or more");
+        Require(Sampling.TopP is > 0 and <= 1, nameof(SamplingOptions.TopP), Sampling.TopP, "must be in (0, 1]");
+        Require(Sampling.StopSequences.All(s => s.Length > 0), nameof(SamplingOptions.StopSequences), "must not hold an empty string");
         Require(EvalPromptCount > 0, nameof(EvalPromptCount), EvalPromptCount, "must be positive");
         Require(SamplesEvery > 0, nameof(SamplesEvery), SamplesEvery, "must be positive");
     }
@@ -124,8 +128,8 @@ public sealed class PpoOptions : TrainingOptions
     /// </summary>
     public int PromptBudget(int maxPositions)
     {
-        int budget = Math.Min(MaxLength, maxPositions - MaxNewTokens);
-        Require(budget >= 1, nameof(MaxNewTokens), MaxNewTokens, $"leaves no room for a prompt in the model's {maxPositions} positions");
+        int budget = Math.Min(MaxLength, maxPositions - Sampling.MaxNewTokens);
+        Require(budget >= 1, nameof(SamplingOptions.MaxNewTokens), Sampling.MaxNewTokens, $"leaves no room for a prompt in the model's {maxPositions} positions");
         return budget;
     }
 }

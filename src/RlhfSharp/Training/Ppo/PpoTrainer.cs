@@ -259,7 +259,7 @@ public sealed class PpoTrainer(
         var prompts = evalPrompts.Take(options.EvalPromptCount).ToList();
         var generated = new Generation.TextGenerator(policy.Policy, tokenizer).Generate(collector.EncodePrompts(prompts), new Generation.SamplingOptions
         {
-            Greedy = true, MaxNewTokens = options.MaxNewTokens, StopSequences = options.StopSequences,
+            Greedy = true, MaxNewTokens = options.Sampling.MaxNewTokens, StopSequences = options.Sampling.StopSequences,
         });
         return reward.Score(prompts, generated.Select(g => g.Text ?? "").ToList()).Average();
     }

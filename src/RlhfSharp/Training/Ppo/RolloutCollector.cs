@@ -37,11 +37,7 @@ public sealed class RolloutCollector(
         using var noGrad = no_grad();
         var watch = Stopwatch.StartNew();
         var promptIds = EncodePrompts(prompts);
-        var generated = new TextGenerator(policy.Policy, tokenizer).Generate(promptIds, new SamplingOptions
-        {
-            MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,
-            StopSequences = options.StopSequences, Seed = seed,
-        });
+        var generated = new TextGenerator(policy.Policy, tokenizer).Generate(promptIds, options.Sampling with { Seed = seed });
         var responseIds = generated.Select(ResponseIds).ToList();
         // The reward scores the text of exactly the ids trained on, so score and trained sequence agree.
         var responses = generated.Select((g, i) => ResponseText(g, responseIds[i])).ToList();
@@ -106,7 +102,7 @@ public sealed class RolloutCollector(
     IReadOnlyList<int> ResponseIds(GeneratedSequence sequence)
     {
         int keep = sequence.FinishReason == FinishReason.StopSequence
-            ? TextGenerator.TokensBeforeStopSequence(sequence.TokenIds, tokenizer, options.StopSequences)
+            ? TextGenerator.TokensBeforeStopSequence(sequence.TokenIds, tokenizer, options.Sampling.StopSequences)
             : sequence.TokenIds.Count;
         return sequence.TokenIds.Take(Math.Max(1, keep)).ToList();
     }

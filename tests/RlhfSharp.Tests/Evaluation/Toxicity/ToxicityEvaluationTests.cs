@@ -1,4 +1,5 @@
 using RlhfSharp.Evaluation.Toxicity;
+using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Tests.Cli;
 using RlhfSharp.Tokenization;
@@ -40,7 +41,7 @@ public class ToxicityEvaluationTests
         var tokenizer = TokenizerLoader.FromDirectory(dir)!;
         EvaluatedModel[] models = [new("sft", modelA, tokenizer), new("rlhf", modelB, tokenizer)];
         string outDir = TestPaths.NewTempDirectory();
-        var options = new ToxicityEvaluationOptions { Count = 4, Samples = 3, MaxNewTokens = 4, Seed = 7, BootstrapResamples = 200 };
+        var options = new ToxicityEvaluationOptions { Count = 4, Samples = 3, Sampling = new SamplingOptions { MaxNewTokens = 4, Seed = 7 }, BootstrapResamples = 200 };
 
         var scorer = new LetterScorer();
         new ToxicityEvaluation(scorer, options with { Count = 2 }, outDir).Run(models, prompts); // "stopped" after 2 prompts

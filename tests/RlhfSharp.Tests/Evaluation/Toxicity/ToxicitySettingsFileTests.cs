@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RlhfSharp.Evaluation.Toxicity;
+using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Tests.Cli;
 using RlhfSharp.Tokenization;
@@ -20,7 +21,7 @@ public class ToxicitySettingsFileTests
         string dir = TrainingCommandTestsModels.TinyModel;
         using var model = CausalLanguageModel.FromPretrained(dir);
         string outDir = TestPaths.NewTempDirectory();
-        var options = new ToxicityEvaluationOptions { Count = 1, Samples = 1, MaxNewTokens = 2, TopK = 5, Seed = 3, BootstrapResamples = 10 };
+        var options = new ToxicityEvaluationOptions { Count = 1, Samples = 1, Sampling = new SamplingOptions { MaxNewTokens = 2, TopK = 5, Seed = 3 }, BootstrapResamples = 10 };
 
         new ToxicityEvaluation(new ZeroScorer(), options, outDir).Run([new("m", model, TokenizerLoader.FromDirectory(dir)!)], [new("Hello", null)]);
 

@@ -1,3 +1,4 @@
+using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Rewards;
 using RlhfSharp.Tests.Models;
@@ -37,8 +38,8 @@ public class PpoTrainerTests
 
     static PpoOptions Options(long iterations) => new()
     {
-        MaxSteps = iterations, BatchSize = 16, MaxNewTokens = 8, LearningRate = 3e-3, MiniBatchSize = 8, PpoEpochs = 2,
-        StopSequences = [], EvalEvery = 1000, SaveEvery = 1000, SamplesEvery = 1000, MaxLength = 32, Seed = 9,
+        MaxSteps = iterations, BatchSize = 16, Sampling = new SamplingOptions { MaxNewTokens = 8 }, LearningRate = 3e-3, MiniBatchSize = 8, PpoEpochs = 2,
+        EvalEvery = 1000, SaveEvery = 1000, SamplesEvery = 1000, MaxLength = 32, Seed = 9,
     };
 
     [Fact]

@@ -37,8 +37,8 @@ public class RolloutCollectorTests
         // The same sampling again, to see what the rollout sampled.
         var sampled = new TextGenerator(policy.Policy, tokenizer).Generate(collector.EncodePrompts(Prompts), new SamplingOptions
         {
-            MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,
-            StopSequences = options.StopSequences, Seed = 3,
+            MaxNewTokens = options.Sampling.MaxNewTokens, Temperature = options.Sampling.Temperature, TopK = options.Sampling.TopK, TopP = options.Sampling.TopP,
+            StopSequences = options.Sampling.StopSequences, Seed = 3,
         });
         return (rollout, sampled, reward, tokenizer);
     }
@@ -55,7 +55,7 @@ public class RolloutCollectorTests
     [Fact]
     public void Trains_on_the_sampled_ids_and_scores_their_text()
     {
-        var options = new PpoOptions { MaxNewTokens = 16, StopSequences = [], MaxLength = 64 };
+        var options = new PpoOptions { Sampling = new SamplingOptions { MaxNewTokens = 16 }, MaxLength = 64 };
         var (rollout, sampled, reward, tokenizer) = Collect(options);
         using var _ = rollout;
         // A case where decoding and encoding again is not the identity.
@@ -64,7 +64,7 @@ public class RolloutCollectorTests
         {
             var trained = TrainedResponse(rollout, row);
             Assert.Equal(sampled[row].TokenIds, trained);
-            Assert.True(trained.Count <= options.MaxNewTokens, $"row {row}: {trained.Count} response tokens");
+            Assert.True(trained.Count <= options.Sampling.MaxNewTokens, $"row {row}: {trained.Count} response tokens");
             Assert.Equal(TextWithoutEos(tokenizer, trained), reward.Responses[row]);
             Assert.Equal(reward.Responses[row], rollout.Responses[row]);
         }
@@ -73,7 +73,7 @@ public class RolloutCollectorTests
     [Fact]
     public void A_stop_sequence_cuts_the_sampled_ids_before_the_token_it_begins_in()
     {
-        var options = new PpoOptions { MaxNewTokens = 12, StopSequences = ["e"], MaxLength = 64 };
+        var options = new PpoOptions { Sampling = new SamplingOptions { MaxNewTokens = 12, StopSequences = ["e"] }, MaxLength = 64 };
         var (rollout, sampled, reward, tokenizer) = Collect(options);
         using var _ = rollout;
         Assert.Contains(sampled, s => s.FinishReason == FinishReason.StopSequence);
