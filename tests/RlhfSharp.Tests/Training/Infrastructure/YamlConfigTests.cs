@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using RlhfSharp.Generation;
 using RlhfSharp.Training.Infrastructure;
 
 namespace RlhfSharp.Tests.Training.Infrastructure;
@@ -139,5 +142,102 @@ public class YamlConfigTests
         Assert.Throws<ArgumentException>(() => YamlConfig.Merge(options, new Dictionary<string, object?> { ["learning_rate"] = 1e-3 }));
         Assert.Throws<ArgumentException>(() => YamlConfig.Merge(options, new Dictionary<string, object?> { ["MaxSteps"] = 5L }));
         Assert.Throws<ArgumentException>(() => YamlConfig.Merge(options, new Dictionary<string, object?> { ["MaxSteps"] = null }));
+    }
+
+    /// <summary>Options composing a record whose members are their own keys, as PpoOptions composes SamplingOptions.</summary>
+    public sealed record ComposedOptions
+    {
+        public int Steps { get; init; } = 10;
+        [Flatten(nameof(SamplingOptions.MaxNewTokens), nameof(SamplingOptions.Temperature), nameof(SamplingOptions.StopSequences))]
+        public SamplingOptions Sampling { get; init; } = Default;
+        public bool Shuffle { get; init; } = true;
+
+        public static readonly SamplingOptions Default = new() { MaxNewTokens = 32, StopSequences = ["\n\nHuman:"] };
+    }
+
+    [Fact]
+    public void A_flattened_record_gives_its_named_members_as_keys_at_its_place()
+    {
+        var keys = YamlConfig.KeyProperties(typeof(ComposedOptions));
+
+        Assert.Equal(["steps", "max_new_tokens", "temperature", "stop_sequences", "shuffle"], keys.Select(k => k.Key));
+        Assert.Equal("Sampling.Temperature", keys.Single(k => k.Key == "temperature").ToString());
+        Assert.Equal(typeof(IReadOnlyList<string>), keys.Single(k => k.Key == "stop_sequences").Type);
+    }
+
+    [Fact]
+    public void Flattened_keys_round_trip_through_save_load_and_merge_without_touching_the_shared_default()
+    {
+        var original = new ComposedOptions { Steps = 3, Sampling = ComposedOptions.Default with { Temperature = 0.7, StopSequences = ["\n", "User:"] } };
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "composed.yaml");
+        YamlConfig.Save(path, original);
+
+        Assert.Equal(["steps: 3", "max_new_tokens: 32", "temperature: 0.7", "stop_sequences:", "- \"\\n\"", "- 'User:'", "shuffle: true"],
+            File.ReadAllLines(path));
+        var loaded = YamlConfig.Load<ComposedOptions>(path);
+        Assert.Equal(0.7, loaded.Sampling.Temperature);
+        Assert.Equal(["\n", "User:"], loaded.Sampling.StopSequences);
+        Assert.Equal(original.Sampling.Seed, loaded.Sampling.Seed); // not a key: the record's own value
+        Assert.Equal(YamlConfig.ToYaml(original), YamlConfig.ToYaml(loaded));
+
+        var onlyTemperature = YamlConfig.Load<ComposedOptions>(WriteConfig("temperature: 0.5\n"));
+        Assert.Equal(0.5, onlyTemperature.Sampling.Temperature);
+        Assert.Equal(32, onlyTemperature.Sampling.MaxNewTokens); // the composed default, not SamplingOptions'
+        var merged = YamlConfig.Merge(onlyTemperature, new Dictionary<string, object?>
+        {
+            [nameof(SamplingOptions.MaxNewTokens)] = 8, [nameof(ComposedOptions.Steps)] = 4,
+        });
+        Assert.Equal((8, 0.5, 4), (merged.Sampling.MaxNewTokens, merged.Sampling.Temperature, merged.Steps));
+        Assert.Equal(32, onlyTemperature.Sampling.MaxNewTokens);
+        Assert.Equal((32, 1.0), (ComposedOptions.Default.MaxNewTokens, ComposedOptions.Default.Temperature));
+        Assert.Throws<ArgumentException>(() => YamlConfig.Merge(onlyTemperature, new Dictionary<string, object?> { [nameof(SamplingOptions.TopK)] = 5 }));
+    }
+
+    [Fact]
+    public void A_flattened_record_is_no_key_of_its_own_and_a_near_miss_names_its_member()
+    {
+        string path = WriteConfig("sampling:\n  temperature: 0.5\n");
+        Assert.Equal($"{path}:1:1: unknown key 'sampling'", Assert.ThrowsAny<RlhfException>(() => YamlConfig.Load<ComposedOptions>(path)).Message);
+        path = WriteConfig("temprature: 0.5\n");
+        Assert.Equal($"{path}:1:1: unknown key 'temprature'; did you mean 'temperature'?", Assert.ThrowsAny<RlhfException>(() => YamlConfig.Load<ComposedOptions>(path)).Message);
+        path = WriteConfig("top_k: 5\n"); // a member of the record that is not flattened
+        Assert.StartsWith($"{path}:1:1: unknown key 'top_k'", Assert.ThrowsAny<RlhfException>(() => YamlConfig.Load<ComposedOptions>(path)).Message);
+    }
+
+    [Fact]
+    public void Json_files_show_flattened_keys_as_the_yaml_does_and_read_them_back()
+    {
+        var json = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { YamlConfig.FlattenInJson } },
+        };
+        var options = new ComposedOptions { Sampling = ComposedOptions.Default with { Temperature = 0.25 } };
+
+        string text = JsonSerializer.Serialize(options, json);
+
+        Assert.Equal("""{"steps":10,"max_new_tokens":32,"temperature":0.25,"stop_sequences":["\n\nHuman:"],"shuffle":true}""", text);
+        var back = JsonSerializer.Deserialize<ComposedOptions>(text, json)!;
+        Assert.Equal(YamlConfig.ToYaml(options), YamlConfig.ToYaml(back));
+    }
+
+    sealed record TwiceSeeded
+    {
+        public int Seed { get; init; }
+        [Flatten(nameof(SamplingOptions.Seed))]
+        public SamplingOptions Sampling { get; init; } = new();
+    }
+
+    sealed record FlattensWhatIsNotThere
+    {
+        [Flatten("Temprature")]
+        public SamplingOptions Sampling { get; init; } = new();
+    }
+
+    [Fact]
+    public void A_flattened_key_that_clashes_or_does_not_exist_is_a_bug_in_the_options_type()
+    {
+        Assert.Contains("key 'seed' twice", Assert.Throws<InvalidOperationException>(() => YamlConfig.KeyProperties(typeof(TwiceSeeded))).Message);
+        Assert.Contains("no key Temprature", Assert.Throws<InvalidOperationException>(() => YamlConfig.KeyProperties(typeof(FlattensWhatIsNotThere))).Message);
     }
 }
