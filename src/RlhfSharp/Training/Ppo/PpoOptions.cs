@@ -65,7 +65,7 @@ public sealed class PpoOptions : TrainingOptions
     /// <summary>
     /// How rollouts sample (max_new_tokens also bounds the greedy evaluation responses, which stop at the same
     /// stop_sequences). Its max_new_tokens, temperature, top_k, top_p and stop_sequences are keys and flags of PPO
-    /// itself; a rollout samples (greedy is not used) with a seed derived from <see cref="TrainingOptions.Seed"/>.
+    /// itself; each rollout's seed is derived from <see cref="TrainingOptions.Seed"/> (its own Seed is not used).
     /// Default <see cref="RolloutSampling"/>: 64 new tokens, temperature 1, no top-k or top-p cut, stop at "\n\nHuman:".
     /// </summary>
     [Flatten(nameof(SamplingOptions.MaxNewTokens), nameof(SamplingOptions.Temperature), nameof(SamplingOptions.TopK),
