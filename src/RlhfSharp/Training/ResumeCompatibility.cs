@@ -1,6 +1,6 @@
 using System.Collections;
 using System.Reflection;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using RlhfSharp.Cli.Commands;
 using RlhfSharp.Training;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Sft;
 

@@ -2,7 +2,7 @@ using RlhfSharp.Data;
 using RlhfSharp.Models;
 using RlhfSharp.Tests.Models;
 using RlhfSharp.Training;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 using RlhfSharp.Training.Sft;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training.Ppo;
 

@@ -1,7 +1,8 @@
 using RlhfSharp.Models;
 using RlhfSharp.Tests.Models;
 using RlhfSharp.Training.Ppo;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Metrics;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Tests.Training.Ppo;
@@ -50,7 +51,7 @@ public class PpoTrainerTests
         // A strong, fast-adapting KL controller, so the test can hold KL near its target while reward rises.
         var options = Options(20);
         options = YamlConfig.Merge(options, new Dictionary<string, object?> { ["InitKlCoef"] = 0.2, ["TargetKl"] = (double?)4.0, ["Horizon"] = 100L });
-        var summary = new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: false);
+        var summary = new PpoTrainer(new PpoModels(policy, reference, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, [], resume: false);
         double early = summary.History.Take(3).Average(h => h["reward_mean"]);
         double late = summary.History.TakeLast(5).Average(h => h["reward_mean"]);
         Assert.True(late > early + 0.15, $"reward {early:F3} -> {late:F3}");
@@ -70,7 +71,7 @@ public class PpoTrainerTests
     {
         var (policy, reference) = Models();
         using var r = reference;
-        new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, TestPaths.NewTempDirectory()).Run(Prompts, [], resume: false);
+        new PpoTrainer(new PpoModels(policy, reference, new CharacterTokenizer(), new LetterReward()), options, TestPaths.NewTempDirectory()).Run(Prompts, [], resume: false);
         var weights = policy.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
         policy.Dispose();
         return weights;
@@ -100,17 +101,17 @@ public class PpoTrainerTests
         var options = Options(4);
         string straightDir = TestPaths.NewTempDirectory();
         var (straight, straightRef) = Models();
-        var expected = new PpoTrainer(straight, straightRef, new CharacterTokenizer(), new LetterReward(), options, straightDir).Run(Prompts, [], resume: false);
+        var expected = new PpoTrainer(new PpoModels(straight, straightRef, new CharacterTokenizer(), new LetterReward()), options, straightDir).Run(Prompts, [], resume: false);
 
         string dir = TestPaths.NewTempDirectory();
         var (first, firstRef) = Models();
-        new PpoTrainer(first, firstRef, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: false, stopAtStep: 2);
+        new PpoTrainer(new PpoModels(first, firstRef, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, [], resume: false, stopAtStep: 2);
         // A policy with other initial weights: everything it continues from must come from the checkpoint.
         var (resumed, unusedRef) = Models(seed: 99);
         var (unusedPolicy, resumedRef) = Models();
         unusedRef.Dispose();
         unusedPolicy.Dispose();
-        var actual = new PpoTrainer(resumed, resumedRef, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: true);
+        var actual = new PpoTrainer(new PpoModels(resumed, resumedRef, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, [], resume: true);
 
         Assert.Equal(expected.History[^1]["reward_mean"], actual.History[^1]["reward_mean"], 6);
         Assert.Equal(expected.History[^1]["beta"], actual.History[^1]["beta"], 9);

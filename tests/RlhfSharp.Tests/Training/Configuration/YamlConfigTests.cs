@@ -1,6 +1,6 @@
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
-namespace RlhfSharp.Tests.Training.Infrastructure;
+namespace RlhfSharp.Tests.Training.Configuration;
 
 public class YamlConfigTests
 {

@@ -1,7 +1,7 @@
 using System.Reflection;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 public static partial class YamlConfig
 {
