@@ -85,12 +85,13 @@ sealed class PpoIterations(PpoModels models, PpoOptions options, string outputDi
     {
         if (evalPrompts.Count == 0) return null;
         double evalReward = EvaluationReward();
-        if (evalReward > (BestEvalReward(state) ?? double.NegativeInfinity))
+        double? best = BestEvalReward(state);
+        if (evalReward > (best ?? double.NegativeInfinity))
         {
-            state = state with { BestEvalReward = evalReward, BestEvalLoss = null };
+            best = evalReward;
             if (world.IsRoot) SaveReplacing(Path.Combine(outputDirectory, "best"), SaveModel);
         }
-        return new EvaluationOutcome(new Dictionary<string, double> { ["eval_reward_mean"] = evalReward }, state);
+        return new EvaluationOutcome(new Dictionary<string, double> { ["eval_reward_mean"] = evalReward }, state with { BestEvalReward = best, BestEvalLoss = null });
     }
 
     public void AfterStep(TrainerState state, bool checkpointing)

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using RlhfSharp.Models;
+using RlhfSharp.Training;
 using RlhfSharp.Tests.Models;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Configuration;
@@ -119,5 +121,33 @@ public class PpoTrainerTests
         foreach (var (name, value) in resumed.state_dict())
             Assert.True((value - expectedWeights[name]).abs().max().item<float>() <= 1e-6, name);
         foreach (var m in new IDisposable[] { straight, straightRef, first, firstRef, resumed, resumedRef }) m.Dispose();
+    }
+
+    [Fact]
+    public void A_checkpoint_that_kept_the_best_reward_negated_as_best_eval_loss_resumes_with_that_best()
+    {
+        var options = YamlConfig.Merge(Options(4), new Dictionary<string, object?> { ["EvalEvery"] = 1L, ["EvalPromptCount"] = 4 });
+        string dir = TestPaths.NewTempDirectory();
+        var evalPrompts = Prompts.Take(4).ToList();
+        var (first, firstRef) = Models();
+        var stopped = new PpoTrainer(new PpoModels(first, firstRef, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, evalPrompts, resume: false, stopAtStep: 2);
+        string checkpoint = new TrainingCheckpoints(dir).Latest!;
+        var saved = JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, TrainerState.FileName)))!.AsObject();
+        Assert.Equal(stopped.BestEvalReward, saved["best_eval_reward"]!.GetValue<double>());
+        // As checkpoints were written before best_eval_reward: the best reward negated, as a loss. A share of "a" is at most 1,
+        // so no evaluation after the resume beats a best of 2.
+        saved.Remove("best_eval_reward");
+        saved["best_eval_loss"] = -2.0;
+        File.WriteAllText(Path.Combine(checkpoint, TrainerState.FileName), saved.ToJsonString());
+
+        var (resumed, resumedRef) = Models();
+        var summary = new PpoTrainer(new PpoModels(resumed, resumedRef, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, evalPrompts, resume: true);
+
+        Assert.Equal(2.0, summary.BestEvalReward);
+        var final = TrainerState.Load(new TrainingCheckpoints(dir).Latest!);
+        Assert.Equal(4, final.Step);
+        Assert.Equal(2.0, final.BestEvalReward); // written under its own name from then on
+        Assert.Null(final.BestEvalLoss);
+        foreach (var m in new IDisposable[] { first, firstRef, resumed, resumedRef }) m.Dispose();
     }
 }
