@@ -1,13 +1,8 @@
 using System.CommandLine;
-using System.Text.Json;
 using RlhfSharp.Data;
-using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
-using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
-using RlhfSharp.Training;
-using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Ppo;
 
 namespace RlhfSharp.Cli.Commands;
