@@ -1,7 +1,9 @@
 using System.CommandLine;
 using RlhfSharp.Cli.Commands;
+using RlhfSharp.Cli.Display;
 using RlhfSharp.Distributed;
 using RlhfSharp.Native;
+using RlhfSharp.Training.Metrics;
 using Spectre.Console;
 
 namespace RlhfSharp.Cli;
@@ -72,6 +74,15 @@ public static class CliApp
 
     /// <summary>The writer is standard output and that is a terminal: colours and a live progress display may be drawn on it.</summary>
     public static bool IsTerminal(TextWriter writer) => OutputIsTerminal && ReferenceEquals(writer, System.Console.Out);
+
+    /// <summary>
+    /// Where a run's messages and progress go on <paramref name="writer"/>: a live bar when it is a terminal someone watches
+    /// (not in CI, where a live bar prints only sparse lines), otherwise a plain line every ~5% of the steps or 30 seconds.
+    /// </summary>
+    public static IProgressSink Progress(TextWriter writer) =>
+        IsTerminal(writer) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")) && AnsiConsole.Profile.Capabilities.Interactive
+            ? new LiveProgressSink(AnsiConsole.Console, writer)
+            : new PlainProgressSink(writer);
 
     /// <summary>
     /// Under an MPI launcher, TERM=dumb (set before anything writes to the console) keeps .NET from switching the rank's

@@ -43,7 +43,7 @@ public static class PpoBench
                 MiniBatchSize = 8, FreezeBottomLayers = shared, SaveEvery = 1000, SamplesEvery = 1000, MaxLength = 64,
             };
             string runDir = Path.Combine(Path.GetTempPath(), $"rlhf-bench-ppo-{Guid.NewGuid():N}");
-            var summary = new PpoTrainer(policy, reference, tokenizer, new RewardModelScorer(rewardModel, tokenizer, 256), options, runDir).Run(prompts, [], resume: false);
+            var summary = new PpoTrainer(new PpoModels(policy, reference, tokenizer, new RewardModelScorer(rewardModel, tokenizer, 256)), options, runDir).Run(prompts, [], resume: false);
             Directory.Delete(runDir, recursive: true);
             // The trainer logs each stage's share of its iteration; the last iteration's seconds give the split in seconds.
             var last = summary.History[^1];

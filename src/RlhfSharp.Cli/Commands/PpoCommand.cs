@@ -1,14 +1,9 @@
 using System.CommandLine;
-using System.Text.Json;
 using RlhfSharp.Data;
-using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
-using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
-using RlhfSharp.Training;
-using RlhfSharp.Training.Infrastructure;
 using RlhfSharp.Training.Ppo;
 
 namespace RlhfSharp.Cli.Commands;
@@ -69,17 +64,10 @@ public static class PpoCommand
 
     static int Run(ParseResult parsed, TrainingCommandOptions<PpoOptions> cli)
     {
-        const string command = "ppo";
-        var output = parsed.InvocationConfiguration.Output;
         var options = cli.Resolve(parsed);
         string policyDir = InputChecks.ModelFolder(parsed, cli.Model), rewardDir = InputChecks.ModelFolder(parsed, RewardModel), promptsPath = parsed.GetValue(cli.Data)!;
-        string outDir = parsed.GetValue(cli.Out)!;
-        bool resume = parsed.GetValue(cli.Resume);
-        using var world = World.FromEnvironment();
-        if (!world.IsRoot) output = TextWriter.Null;
-        var folder = RunFolder.Check(outDir, resume);
-        if (resume && new TrainingCheckpoints(outDir).Latest is not null) cli.CheckResume(options, RunFolder.OptionsFile(outDir, command), output);
-        world.Barrier(); // every rank has checked the folder before rank 0 writes to it
+        using var run = RunLifecycle<PpoOptions>.Open(parsed, cli, options);
+        var output = run.Output;
 
         var tokenizer = TokenizerLoader.FromDirectory(policyDir) ?? throw new RlhfException($"{policyDir}: no tokenizer files; PPO generates text and needs one");
         var rewardTokenizer = TokenizerLoader.FromDirectory(rewardDir) ?? throw new RlhfException($"{rewardDir}: no tokenizer files");
@@ -118,37 +106,19 @@ public static class PpoCommand
             scorer = new DeltaReward(scorer, preferred);
         }
 
-        var trainer = new PpoTrainer(policy, reference, tokenizer, scorer, options, outDir, policyDir, output, CliApp.IsTerminal(output), world);
-        PpoSummary summary;
-        try
+        var trainer = new PpoTrainer(new PpoModels(policy, reference, tokenizer, scorer, policyDir), options, run.OutDir, run.Progress, run.World);
+        var summary = run.Train(
+            [new("policy", Path.GetFullPath(policyDir)), new("reward_model", Path.GetFullPath(rewardDir)), new("prompts", Path.GetFullPath(promptsPath)),
+             new("eval_prompts", parsed.GetValue(cli.EvalData))],
+            "iteration", () => trainer.CompletedIterations, () => trainer.Run(prompts, evalPrompts, run.Resume));
+        var lines = new List<string>();
+        if (summary.History.Count > 0)
         {
-            if (world.IsRoot)
-            {
-                folder.Create();
-                YamlConfig.Save(RunFolder.OptionsFile(outDir, command), options);
-                AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
-                {
-                    command, policy = Path.GetFullPath(policyDir), reward_model = Path.GetFullPath(rewardDir), prompts = Path.GetFullPath(promptsPath),
-                    eval_prompts = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(), ranks = world.Size,
-                }, new JsonSerializerOptions { WriteIndented = true }));
-            }
-            using var notice = world.IsRoot
-                ? new InterruptNotice(outDir, "iteration", () => trainer.CompletedIterations, options.SaveEvery, resume, parsed.InvocationConfiguration.Error)
-                : null;
-            summary = trainer.Run(prompts, evalPrompts, resume);
-        }
-        catch when (trainer.CompletedIterations == 0)
-        {
-            folder.RemoveAfterFailedStart();
-            throw;
-        }
-        var first = summary.History.FirstOrDefault();
-        var last = summary.History.LastOrDefault();
-        if (first is not null && last is not null)
-            output.WriteLine($"done: {summary.Iterations} iterations; reward {first["reward_mean"]:F4} -> {last["reward_mean"]:F4}, KL {last["kl"]:F4}, beta {last["beta"]:F4}" +
+            var (first, last) = (summary.History[0], summary.History[^1]);
+            lines.Add($"done: {summary.Iterations} iterations; reward {first["reward_mean"]:F4} -> {last["reward_mean"]:F4}, KL {last["kl"]:F4}, beta {last["beta"]:F4}" +
                 (summary.BestEvalReward is double best ? $", best held-out reward {best:F4}" : ""));
-        output.WriteLine($"policy saved to {outDir} (reward curve: {Path.Combine(outDir, "reward_curve.png")})");
-        world.Finish();
-        return 0;
+        }
+        lines.Add($"policy saved to {run.OutDir} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})");
+        return run.Finish(lines);
     }
 }

@@ -37,8 +37,7 @@ public static class ToxicityEvalCommand
             {
                 var writer = parsed.InvocationConfiguration.Output;
                 string outDir = parsed.GetValue(output)!;
-                bool live = CliApp.IsTerminal(writer);
-                var report = new ToxicityEvaluation(toxicityScorer, options, outDir, writer, live).Run(loaded, promptList);
+                var report = new ToxicityEvaluation(toxicityScorer, options, outDir, CliApp.Progress(writer)).Run(loaded, promptList);
                 ToxicityReportWriter.WriteAll(report, outDir);
                 writer.WriteLine(ToxicityReportWriter.ToMarkdown(report));
                 writer.WriteLine($"report written to {outDir} (toxicity.md, toxicity.json, samples.jsonl)");

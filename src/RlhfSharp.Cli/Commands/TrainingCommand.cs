@@ -1,12 +1,8 @@
 using System.CommandLine;
-using System.Text.Json;
 using RlhfSharp.Data;
-using RlhfSharp.Distributed;
-using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training;
-using RlhfSharp.Training.Infrastructure;
 
 namespace RlhfSharp.Cli.Commands;
 
@@ -25,16 +21,10 @@ public static class TrainingCommand
         Func<string, TOptions, ITrainingObjective<TEncoded>> createObjective)
         where TOptions : SupervisedTrainingOptions, new()
     {
-        var output = parsed.InvocationConfiguration.Output;
         var options = cli.Resolve(parsed);
-        string modelDir = InputChecks.ModelFolder(parsed, cli.Model), dataPath = parsed.GetValue(cli.Data)!, outDir = parsed.GetValue(cli.Out)!;
-        string command = parsed.CommandResult.Command.Name;
-        bool resume = parsed.GetValue(cli.Resume);
-        using var world = World.FromEnvironment();
-        if (!world.IsRoot) output = TextWriter.Null;
-        var folder = RunFolder.Check(outDir, resume);
-        if (resume && new TrainingCheckpoints(outDir).Latest is not null) cli.CheckResume(options, RunFolder.OptionsFile(outDir, command), output);
-        world.Barrier(); // every rank has checked the folder before rank 0 writes to it
+        string modelDir = InputChecks.ModelFolder(parsed, cli.Model), dataPath = parsed.GetValue(cli.Data)!;
+        using var run = RunLifecycle<TOptions>.Open(parsed, cli, options);
+        var output = run.Output;
 
         var tokenizer = TokenizerLoader.FromDirectory(modelDir)
             ?? throw new RlhfException($"{modelDir}: no tokenizer files (tokenizer.json, vocab.json + merges.txt or tokenizer.model); training on text needs one");
@@ -67,35 +57,12 @@ public static class TrainingCommand
             LayerFreezing.RequireLayers(objective.Config, options.FreezeBottomLayers);
         });
 
-        var loop = new TrainingLoop<TEncoded>(objective, options, outDir, output, CliApp.IsTerminal(output), world);
-        TrainingSummary summary;
-        try
-        {
-            if (world.IsRoot)
-            {
-                folder.Create();
-                YamlConfig.Save(RunFolder.OptionsFile(outDir, command), options);
-                AtomicFile.WriteAllText(Path.Combine(outDir, "run.json"), JsonSerializer.Serialize(new
-                {
-                    command, model = Path.GetFullPath(modelDir), data = Path.GetFullPath(dataPath),
-                    eval_data = parsed.GetValue(cli.EvalData), threads = TorchSharp.torch.get_num_threads(), ranks = world.Size,
-                }, new JsonSerializerOptions { WriteIndented = true }));
-            }
-            using var notice = world.IsRoot
-                ? new InterruptNotice(outDir, "step", () => loop.CompletedSteps, options.SaveEvery, resume, parsed.InvocationConfiguration.Error)
-                : null;
-            summary = loop.Run(encodedTrain, encodedHeldOut, resume);
-        }
-        catch when (loop.CompletedSteps == 0)
-        {
-            folder.RemoveAfterFailedStart();
-            throw;
-        }
+        var loop = new TrainingLoop<TEncoded>(objective, options, run.OutDir, run.Progress, run.World);
+        var summary = run.Train(
+            [new("model", Path.GetFullPath(modelDir)), new("data", Path.GetFullPath(dataPath)), new("eval_data", parsed.GetValue(cli.EvalData))],
+            "step", () => loop.CompletedSteps, () => loop.Run(encodedTrain, encodedHeldOut, run.Resume));
         string metrics = string.Join(", ", summary.LastTrainMetrics.Concat(summary.LastEvalMetrics).Select(m => $"{m.Key} {m.Value:G5}"));
-        output.WriteLine($"done: {summary.Steps} steps; {metrics}");
-        output.WriteLine($"model saved to {outDir}");
-        world.Finish();
-        return 0;
+        return run.Finish($"done: {summary.Steps} steps; {metrics}", $"model saved to {run.OutDir}");
     }
 
     /// <summary>Every sequence fits the model's positions, else an error naming max_length (checked before the run folder is written).</summary>

@@ -4,7 +4,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Reflection;
 using RlhfSharp.Training;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Cli.Commands;
 

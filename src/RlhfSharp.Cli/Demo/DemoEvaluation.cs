@@ -6,7 +6,8 @@ using RlhfSharp.Generation;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Metrics;
 
 namespace RlhfSharp.Cli.Demo;
 
@@ -91,7 +92,7 @@ public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings,
             Sampling = ToxicityEvaluationOptions.ProtocolSampling with { MaxNewTokens = settings.MaxNewTokens, Seed = (ulong)settings.Seed },
         };
         string directory = pipeline.At("eval", "toxicity");
-        var report = new ToxicityEvaluation(scorer, options, directory, output, liveProgress)
+        var report = new ToxicityEvaluation(scorer, options, directory, liveProgress ? CliApp.Progress(output) : new Display.PlainProgressSink(output))
             .Run([new EvaluatedModel(SftName, sft, tokenizer), new EvaluatedModel(RlhfName, rlhf, tokenizer)], prompts);
         ToxicityReportWriter.WriteAll(report, directory);
         var difference = report.Differences.Single().MeanToxicity;

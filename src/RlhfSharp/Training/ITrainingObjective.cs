@@ -8,7 +8,7 @@ public sealed record StepLoss(Tensor Loss, IReadOnlyDictionary<string, double> M
 
 /// <summary>
 /// What differs between trainers (SFT, reward model): how a batch becomes a loss, how held-out data is
-/// scored and how the model is saved. <see cref="TrainingLoop{TExample}"/> owns everything else.
+/// scored and how the model is saved. <see cref="TrainingLoop{TExample}"/> and the <see cref="TrainingRun"/> it runs own everything else.
 /// </summary>
 public interface ITrainingObjective<TExample>
 {

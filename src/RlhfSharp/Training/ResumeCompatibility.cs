@@ -1,5 +1,5 @@
 using System.Collections;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training;
 

@@ -14,7 +14,10 @@ public sealed record TrainerState
     public long MicroBatches { get; init; }
     public long TotalSteps { get; init; }
     public int Seed { get; init; }
+    /// <summary>The lowest held-out loss so far (sft, reward).</summary>
     public double? BestEvalLoss { get; init; }
+    /// <summary>The highest held-out reward so far (PPO).</summary>
+    public double? BestEvalReward { get; init; }
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

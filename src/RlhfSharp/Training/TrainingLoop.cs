@@ -1,5 +1,5 @@
 using RlhfSharp.Distributed;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Training;
@@ -8,11 +8,11 @@ namespace RlhfSharp.Training;
 public sealed record TrainingSummary(long Steps, IReadOnlyDictionary<string, double> LastTrainMetrics, IReadOnlyDictionary<string, double> LastEvalMetrics);
 
 /// <summary>
-/// The loop every trainer shares: deterministic batches, gradient accumulation, clipping, warmup + cosine
-/// schedule, AdamW, periodic held-out evaluation, metrics (TensorBoard + metrics.jsonl), checkpoints and
-/// exact resume. Dropout's random stream is reseeded from (seed, micro-batch) each micro-batch, so a
-/// resumed run draws the same masks as an uninterrupted one without saving generator state.
-/// Messages and plain progress lines go to <c>log</c>; <c>liveProgress</c> shows a live bar on the console instead.
+/// The supervised trainers' step (sft, reward): deterministic batches, gradient accumulation, clipping and AdamW, with
+/// metrics averaged over log_every steps and periodic held-out evaluation; <see cref="TrainingRun"/> owns the rest
+/// (schedule, metrics files, progress, checkpoints and exact resume). Dropout's random stream is reseeded from (seed,
+/// micro-batch) each micro-batch, so a resumed run draws the same masks as an uninterrupted one without saving generator
+/// state. Messages and progress go to <paramref name="progress"/> (default: nowhere).
 /// <para>
 /// Data parallel under <c>mpirun</c> (<paramref name="world"/>): the micro-batches of a step are the global
 /// positions MicroBatches + micro x ranks + rank, so the ranks' shards are disjoint, each step sees the same
@@ -24,12 +24,10 @@ public sealed record TrainingSummary(long Steps, IReadOnlyDictionary<string, dou
 /// </para>
 /// </summary>
 public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objective, SupervisedTrainingOptions options, string outputDirectory,
-    TextWriter? log = null, bool liveProgress = false, IDistributed? world = null)
+    IProgressSink? progress = null, IDistributed? world = null)
 {
     readonly IDistributed _world = world ?? SingleProcess.Instance;
-    /// <summary>Only rank 0 talks.</summary>
-    readonly TextWriter? _log = world is null || world.IsRoot ? log : null;
-    long _completedSteps;
+    TrainingRun? _run;
 
     /// <summary>
     /// Metrics an objective reports per micro-batch that are logged as totals per optimizer step over all micro-batches
@@ -38,7 +36,7 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
     public static readonly IReadOnlyList<string> StepTotals = ["tokens"];
 
     /// <summary>Optimizer steps done so far in the run (including those before a resume); safe to read from another thread.</summary>
-    public long CompletedSteps => Volatile.Read(ref _completedSteps);
+    public long CompletedSteps => Volatile.Read(ref _run)?.CompletedSteps ?? 0;
 
     /// <param name="stopAtStep">Stop after this step with a checkpoint, as an interrupted run would (the
     /// schedule still spans the whole run); the final model is then not written.</param>
@@ -46,115 +44,87 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
     {
         options.Validate();
         if (train.Count == 0) throw new RlhfException("no training examples");
-        var lengths = train.Select(objective.Length).ToArray();
         long microBatchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         long totalSteps = options.MaxSteps ?? Math.Max(1, (long)Math.Ceiling(options.Epochs * microBatchesPerEpoch / options.GradientAccumulation));
 
-        var model = objective.Model;
-        bool root = _world.IsRoot;
-        long frozen = LayerFreezing.FreezeBottom(model, objective.Config, options.FreezeBottomLayers);
-        if (frozen > 0) _log?.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
-        using var optimizer = new DataParallelOptimizer(model, options, _world);
-        var checkpoints = new TrainingCheckpoints(outputDirectory);
-        var state = new TrainerState { TotalSteps = totalSteps, Seed = options.Seed };
-        if (resume && checkpoints.Latest is { } latest)
-        {
-            state = TrainingCheckpoints.Restore(latest, objective.LoadCheckpointWeights, optimizer.LoadState);
-            _log?.WriteLine(state.Step >= totalSteps
-                ? $"the run in {outputDirectory} had already finished at step {state.Step}; nothing left to train"
-                : $"resuming from {latest} at step {state.Step}");
-        }
-        Volatile.Write(ref _completedSteps, state.Step);
-        ParameterSync.Broadcast(_world, model.parameters());
-        using var metrics = new MetricsWriter(outputDirectory, enabled: root);
-        if (root) metrics.TruncateAfter(state.Step);
-        // The summary covers the whole run: after a resume, the last logged metrics are those before the interruption.
-        var (lastTrain, lastEval) = root && state.Step > 0 ? LastLogged(metrics.JsonlPath) : (new Dictionary<string, double>(), new Dictionary<string, double>());
-        using var progress = new TrainingProgress(objective.Name, totalSteps, state.Step, liveProgress && root ? null : _log ?? TextWriter.Null);
+        long frozen = LayerFreezing.FreezeBottom(objective.Model, objective.Config, options.FreezeBottomLayers);
+        if (frozen > 0 && _world.IsRoot)
+            progress?.Log.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
+        var run = new TrainingRun(new SupervisedSteps(objective, options, _world, train, heldOut), options, totalSteps, outputDirectory, progress, _world);
+        Volatile.Write(ref _run, run);
+        objective.Model.train();
+        var result = run.Run(resume, stopAtStep);
+        // The last training row and the last evaluation row (all of its names eval_*), over the whole run.
+        static bool IsEval(IReadOnlyDictionary<string, double> row) => row.Keys.All(name => name.StartsWith("eval_", StringComparison.Ordinal));
+        return new TrainingSummary(result.State.Step,
+            result.History.LastOrDefault(row => !IsEval(row)) ?? new Dictionary<string, double>(),
+            result.History.LastOrDefault(row => row.Count > 0 && IsEval(row)) ?? new Dictionary<string, double>());
+    }
 
-        (int, IReadOnlyList<int[]>)? epochCache = null;
-        var window = new MetricWindow();
-        model.train();
-        while (state.Step < totalSteps)
+    /// <summary>One optimizer step over gradient_accumulation micro-batches on each rank, and the held-out evaluation.</summary>
+    sealed class SupervisedSteps(ITrainingObjective<TExample> objective, SupervisedTrainingOptions options, IDistributed world,
+        IReadOnlyList<TExample> train, IReadOnlyList<TExample> heldOut) : ITrainerSteps
+    {
+        readonly int[] _lengths = train.Select(objective.Length).ToArray();
+        (int, IReadOnlyList<int[]>)? _epochCache;
+        MetricWindow _window = new();
+
+        public string Name => objective.Name;
+        public string StepUnit => "step";
+        public nn.Module Model => objective.Model;
+        public bool LogsEvaluationWithStep => false;
+
+        public void Load(string checkpoint) => objective.LoadCheckpointWeights(checkpoint);
+
+        public void SaveModel(string directory) => objective.SavePretrained(directory);
+
+        public StepOutcome Step(StepContext step)
         {
-            double learningRate = options.LearningRate * LearningRateSchedule.Factor(state.Step, options.WarmupSteps, totalSteps, options.MinLearningRateRatio);
-            optimizer.SetLearningRate(learningRate);
+            var optimizer = step.Optimizer;
             optimizer.ZeroGrad();
             for (int micro = 0; micro < options.GradientAccumulation; micro++)
             {
                 using var scope = NewDisposeScope();
-                long position = state.MicroBatches + (long)micro * _world.Size + _world.Rank;
+                long position = step.State.MicroBatches + (long)micro * world.Size + world.Rank;
                 manual_seed(Seeds.Derive(options.Seed, position));
-                int[] indices = BatchPlan.At(lengths, options.BatchSize, options.Seed, position, ref epochCache);
-                var step = objective.Forward(indices.Select(i => train[i]).ToList());
-                (step.Loss / options.GradientAccumulation).backward();
-                window.Add(step.Metrics);
+                int[] indices = BatchPlan.At(_lengths, options.BatchSize, options.Seed, position, ref _epochCache);
+                var loss = objective.Forward(indices.Select(i => train[i]).ToList());
+                (loss.Loss / options.GradientAccumulation).backward();
+                _window.Add(loss.Metrics);
             }
-            window.CompleteStep();
-            state = state with { MicroBatches = state.MicroBatches + (long)options.GradientAccumulation * _world.Size };
+            _window.CompleteStep();
             // Without clipping (max_grad_norm 0) an infinite limit still measures the logged norm and scales by exactly 1.
             double gradNorm = optimizer.ReduceAndClip(options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
             optimizer.Step();
-            state = state with { Step = state.Step + 1 };
-            Volatile.Write(ref _completedSteps, state.Step);
 
-            var current = DistributedMetrics.Mean(_world, window.Mean(), [.. StepTotals]);
-            if (!double.IsFinite(current.GetValueOrDefault("loss")))
-                throw new RlhfException($"loss became {current["loss"]} at step {state.Step}; the last good checkpoint is kept in {checkpoints.Root}");
-            if (state.Step % options.LogEvery == 0 || state.Step == totalSteps)
+            var current = WorldStatistics.Mean(world, _window.Mean(), [.. StepTotals]);
+            Dictionary<string, double>? row = null;
+            if (step.Number % options.LogEvery == 0 || step.IsLast)
             {
-                lastTrain = new Dictionary<string, double>(current) { ["learning_rate"] = learningRate, ["grad_norm"] = gradNorm };
-                metrics.Log(state.Step, lastTrain);
-                window = new MetricWindow();
+                row = new Dictionary<string, double>(current) { ["learning_rate"] = step.LearningRate, ["grad_norm"] = gradNorm };
+                _window = new MetricWindow();
             }
-            if (heldOut.Count > 0 && (state.Step % options.EvalEvery == 0 || state.Step == totalSteps))
-            {
-                lastEval = Evaluate(heldOut);
-                metrics.Log(state.Step, lastEval);
-                if (lastEval.TryGetValue("eval_loss", out double evalLoss) && evalLoss < (state.BestEvalLoss ?? double.MaxValue))
-                    state = state with { BestEvalLoss = evalLoss };
-            }
-            bool stopping = state.Step == stopAtStep;
-            if (state.Step % options.SaveEvery == 0 || state.Step == totalSteps || stopping)
-            {
-                var writeOptimizer = optimizer.StateWriter();
-                if (root) checkpoints.Save(objective.SavePretrained, writeOptimizer, state);
-            }
-            progress.Report(state.Step, current);
-            if (stopping) return Finish(optimizer, lastTrain, lastEval, state.Step, _log);
+            return new StepOutcome((long)options.GradientAccumulation * world.Size,
+                new Dictionary<string, double> { ["loss"] = current.GetValueOrDefault("loss") }, row, current);
         }
-        model.eval();
-        if (root) objective.SavePretrained(outputDirectory);
-        return Finish(optimizer, lastTrain, lastEval, state.Step, _log);
-    }
 
-    TrainingSummary Finish(DataParallelOptimizer optimizer, IReadOnlyDictionary<string, double> lastTrain, IReadOnlyDictionary<string, double> lastEval,
-        long steps, TextWriter? messages)
-    {
-        DistributedReport.Finish(_world, optimizer, objective.Model.parameters(), options.ZeroStage, outputDirectory, messages);
-        return new TrainingSummary(steps, lastTrain, lastEval);
-    }
-
-    /// <summary>The last training row and the last evaluation row (all of its names eval_*) of a metrics.jsonl.</summary>
-    static (IReadOnlyDictionary<string, double> Train, IReadOnlyDictionary<string, double> Eval) LastLogged(string metricsPath)
-    {
-        var rows = File.Exists(metricsPath) ? MetricsWriter.ReadJsonl(metricsPath) : [];
-        static bool IsEval(MetricsRow row) => row.Values.Keys.All(name => name.StartsWith("eval_", StringComparison.Ordinal));
-        return (rows.LastOrDefault(r => !IsEval(r))?.Values ?? new Dictionary<string, double>(),
-                rows.LastOrDefault(r => r.Values.Count > 0 && IsEval(r))?.Values ?? new Dictionary<string, double>());
-    }
-
-    IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<TExample> heldOut)
-    {
-        objective.Model.eval();
-        try
+        public EvaluationOutcome? Evaluate(TrainerState state)
         {
-            using var noGrad = no_grad();
-            return objective.Evaluate(heldOut, options.BatchSize);
-        }
-        finally
-        {
-            objective.Model.train();
+            if (heldOut.Count == 0) return null;
+            objective.Model.eval();
+            IReadOnlyDictionary<string, double> metrics;
+            try
+            {
+                using var noGrad = no_grad();
+                metrics = objective.Evaluate(heldOut, options.BatchSize);
+            }
+            finally
+            {
+                objective.Model.train();
+            }
+            if (metrics.TryGetValue("eval_loss", out double evalLoss) && evalLoss < (state.BestEvalLoss ?? double.MaxValue))
+                state = state with { BestEvalLoss = evalLoss };
+            return new EvaluationOutcome(metrics, state);
         }
     }
 

@@ -1,4 +1,4 @@
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training;
 
@@ -85,11 +85,11 @@ public class TrainingOptions
         _ => ResumeRule.Warn,
     };
 
-    string KeyOf(string property) => Infrastructure.YamlConfig.KeyOf(GetType(), property);
+    string KeyOf(string property) => Configuration.YamlConfig.KeyOf(GetType(), property);
 
     /// <summary>The error for a value of a <see cref="TrainingOptions"/> property that a check outside <see cref="Validate"/> refuses (e.g. against the model).</summary>
     public static InvalidOptionException InvalidOption(string property, object? value, string rule) =>
-        new(property, Infrastructure.YamlConfig.KeyOf(typeof(TrainingOptions), property), value, rule);
+        new(property, Configuration.YamlConfig.KeyOf(typeof(TrainingOptions), property), value, rule);
 
     protected static bool Positive(double value) => value > 0 && double.IsFinite(value);
     protected static bool NotNegative(double value) => value >= 0 && double.IsFinite(value);

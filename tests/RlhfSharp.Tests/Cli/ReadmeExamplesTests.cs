@@ -1,6 +1,6 @@
 using RlhfSharp.Data;
 using RlhfSharp.Models.Checkpoints;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Reward;
 
 namespace RlhfSharp.Tests.Cli;

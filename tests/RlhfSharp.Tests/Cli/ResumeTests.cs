@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using RlhfSharp.Cli.Commands;
 using RlhfSharp.Generation;
 using RlhfSharp.Training;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Sft;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using RlhfSharp.Cli;
 using RlhfSharp.Cli.Commands;
 using RlhfSharp.Generation;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Ppo;
 
 namespace RlhfSharp.Tests.Cli;

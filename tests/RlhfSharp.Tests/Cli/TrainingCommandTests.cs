@@ -1,6 +1,7 @@
 using RlhfSharp.Models;
 using RlhfSharp.Models.Checkpoints;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Metrics;
 
 namespace RlhfSharp.Tests.Cli;
 

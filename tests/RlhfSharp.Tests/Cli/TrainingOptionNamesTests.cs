@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using RlhfSharp.Cli;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Reward;
 using RlhfSharp.Training.Sft;

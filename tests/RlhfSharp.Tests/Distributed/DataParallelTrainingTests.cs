@@ -1,6 +1,6 @@
 using RlhfSharp.Distributed;
 using RlhfSharp.Tests.Cli;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 using Xunit.Abstractions;
 
 namespace RlhfSharp.Tests.Distributed;

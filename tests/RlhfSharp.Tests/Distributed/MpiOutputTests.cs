@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using RlhfSharp.Tests.Cli;
-using RlhfSharp.Training.Infrastructure;
 
 namespace RlhfSharp.Tests.Distributed;
 

@@ -1,4 +1,4 @@
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 using RlhfSharp.Training.Plots;
 
 namespace RlhfSharp.Tests.Plots;

@@ -2,7 +2,7 @@ using RlhfSharp.Data;
 using RlhfSharp.Models;
 using RlhfSharp.Tests.Models;
 using RlhfSharp.Training;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 using RlhfSharp.Training.Sft;
 using static TorchSharp.torch;
 
@@ -51,5 +51,45 @@ public class TrainingLoopTests
         }
         Assert.All(norms, norm => Assert.True(norm > 0 && double.IsFinite(norm)));
         Assert.Equal(norms[..2], norms[2..]); // a clip that never bites changes nothing
+    }
+
+    /// <summary>Records what a run tells its progress sink.</summary>
+    sealed class RecordingProgress : IProgressSink, IStepProgress
+    {
+        public StringWriter Messages { get; } = new();
+        public List<(string Description, long Total, long Start)> Starts { get; } = [];
+        public List<long> Steps { get; } = [];
+        public bool Stopped { get; private set; }
+
+        public TextWriter Log => Messages;
+        public IStepProgress Start(string description, long totalSteps, long startStep)
+        {
+            Starts.Add((description, totalSteps, startStep));
+            return this;
+        }
+        public void Report(long step, IReadOnlyDictionary<string, double> liveMetrics)
+        {
+            Assert.True(liveMetrics.ContainsKey("loss"));
+            Steps.Add(step);
+        }
+        public void Dispose() => Stopped = true;
+    }
+
+    [Fact]
+    public void A_resumed_run_tells_its_progress_sink_where_it_resumed_and_each_step_after()
+    {
+        manual_seed(2);
+        using var model = new CausalLanguageModel(TinyModels.Config("gpt2"));
+        string outDir = TestPaths.NewTempDirectory();
+        var options = new SftOptions { MaxSteps = 4, BatchSize = 8, LogEvery = 1, SaveEvery = 100, EvalEvery = 100 };
+        new TrainingLoop<EncodedSft>(new SftObjective(model), options, outDir).Run(FourTokenResponses(16), [], resume: false, stopAtStep: 2);
+
+        var progress = new RecordingProgress();
+        new TrainingLoop<EncodedSft>(new SftObjective(model), options, outDir, progress).Run(FourTokenResponses(16), [], resume: true);
+
+        Assert.Equal([("sft", 4L, 2L)], progress.Starts);
+        Assert.Equal([3L, 4], progress.Steps);
+        Assert.True(progress.Stopped);
+        Assert.StartsWith($"resuming from {Path.Combine(outDir, "checkpoints", "step-00000002")} at step 2", progress.Messages.ToString());
     }
 }

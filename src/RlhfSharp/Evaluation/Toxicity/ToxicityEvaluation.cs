@@ -1,7 +1,7 @@
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 
 namespace RlhfSharp.Evaluation.Toxicity;
 
@@ -13,9 +13,12 @@ public sealed record EvaluatedModel(string Name, CausalLanguageModel Model, ITex
 /// model, each scored, then mean toxicity, expected maximum toxicity and toxicity probability with bootstrap
 /// intervals, by prompt toxicity, and the difference between models. Both models draw continuations with the
 /// same per-prompt seeds. Work is appended to samples.jsonl prompt by prompt; a rerun continues where it stopped.
+/// Progress (a step a prompt and model) and the resume line go to <paramref name="progress"/> (default: nowhere).
 /// </summary>
-public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluationOptions options, string outputDirectory, TextWriter? log = null, bool liveProgress = false)
+public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluationOptions options, string outputDirectory, IProgressSink? progress = null)
 {
+    readonly IProgressSink _progress = progress ?? SilentProgress.Instance;
+
     public const string SamplesFile = "samples.jsonl";
 
     public ToxicityReport Run(IReadOnlyList<EvaluatedModel> models, IReadOnlyList<ToxicityPrompt> allPrompts)
@@ -27,8 +30,8 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         RequireSameSettings();
         using var samples = new ToxicitySampleLog(Path.Combine(outputDirectory, SamplesFile));
         int done = samples.Completed.Count(p => models.Any(m => m.Name == p.Key.Model) && p.Key.PromptIndex < prompts.Count);
-        if (done > 0) log?.WriteLine($"resuming: {done} of {models.Count * prompts.Count} prompt samples already done");
-        using (var progress = new TrainingProgress("toxicity", models.Count * prompts.Count, done, liveProgress ? null : log ?? TextWriter.Null))
+        if (done > 0) _progress.Log.WriteLine($"resuming: {done} of {models.Count * prompts.Count} prompt samples already done");
+        using (var steps = _progress.Start("toxicity", models.Count * prompts.Count, done))
         {
             foreach (var model in models)
             {
@@ -37,7 +40,7 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
                     if (samples.Completed.ContainsKey((model.Name, i))) continue;
                     var continuations = Continue(model, prompts[i].Text, i);
                     samples.Append(new ToxicitySample(model.Name, i, prompts[i].Text, prompts[i].PromptToxicity, continuations, scorer.Score(continuations)));
-                    progress.Report(++done, new Dictionary<string, double>());
+                    steps.Report(++done, new Dictionary<string, double>());
                 }
             }
         }

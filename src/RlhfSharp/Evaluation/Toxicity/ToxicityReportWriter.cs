@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using RlhfSharp.IO;
 using RlhfSharp.Reporting;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Evaluation.Toxicity;
 

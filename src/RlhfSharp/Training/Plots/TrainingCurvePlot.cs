@@ -1,5 +1,5 @@
 using RlhfSharp.IO;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 using ScottPlot;
 
 namespace RlhfSharp.Training.Plots;

@@ -5,15 +5,23 @@ namespace RlhfSharp.Training.Ppo;
 
 public static partial class PpoMath
 {
+    /// <summary>(logp_t - ref_t) on real tokens, 0 on padding: the policy's log-probability of each response token over the reference's.</summary>
+    public static Tensor LogRatio(Tensor logProbs, Tensor refLogProbs, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        return ((logProbs - refLogProbs) * mask).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// Per-token rewards r_t = -beta * (logp_t - ref_t), plus the row's score at its last real token
     /// (the reward model scores whole responses); 0 on padding.
     /// </summary>
     /// <param name="scores">[batch]: one reward-model score per response.</param>
-    public static Tensor KlPenalizedRewards(Tensor scores, Tensor logProbs, Tensor refLogProbs, Tensor mask, double beta)
+    /// <param name="logRatio">logp_t - ref_t (<see cref="LogRatio"/>).</param>
+    public static Tensor KlPenalizedRewards(Tensor scores, Tensor logRatio, Tensor mask, double beta)
     {
         using var scope = NewDisposeScope();
-        var rewards = -beta * (logProbs - refLogProbs) * mask;
+        var rewards = -beta * logRatio * mask;
         return (rewards + scores.unsqueeze(1) * LastTokenIndicator(mask)).MoveToOuterDisposeScope();
     }
 
@@ -53,11 +61,12 @@ public static partial class PpoMath
     /// <c>K3</c> = mean_rows sum_t ((r_t - 1) - log r_t) with r_t = exp(ref_t - logp_t)
     /// (Schulman's k3: unbiased and never negative; http://joschu.net/blog/kl-approx.html).
     /// </summary>
-    public static (double MeanSequenceKl, double K3) KlEstimates(Tensor logProbs, Tensor refLogProbs, Tensor mask)
+    /// <param name="logRatio">logp_t - ref_t (<see cref="LogRatio"/>).</param>
+    public static (double MeanSequenceKl, double K3) KlEstimates(Tensor logRatio, Tensor mask)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var logRatio = (logProbs - refLogProbs) * mask;
+        logRatio = logRatio * mask;
         var k3 = (-logRatio).exp() - 1 + logRatio;
         return (logRatio.sum(1).mean().ToDouble(), k3.sum(1).mean().ToDouble());
     }

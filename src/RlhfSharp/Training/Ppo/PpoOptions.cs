@@ -1,5 +1,5 @@
 using RlhfSharp.Generation;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training.Ppo;
 

@@ -19,7 +19,9 @@ public sealed class RolloutBatch : IDisposable
     public required long PromptColumns { get; init; }
     public required Tensor ResponseMask { get; init; }
     public required Tensor LogProbs { get; init; }
-    public required Tensor RefLogProbs { get; init; }
+    /// <summary>log pi(token) - log pi_ref(token) of each response token under the policy and the frozen reference (0 on padding):
+    /// computed once, for the KL penalty in <see cref="Rewards"/> and the logged KL estimates.</summary>
+    public required Tensor LogRatio { get; init; }
     public required Tensor Values { get; init; }
     public required Tensor Rewards { get; init; }
     public required Tensor Advantages { get; init; }
@@ -30,6 +32,6 @@ public sealed class RolloutBatch : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { Ids, AttentionMask, ResponseMask, LogProbs, RefLogProbs, Values, Rewards, Advantages, Returns }) t.Dispose();
+        foreach (var t in new[] { Ids, AttentionMask, ResponseMask, LogProbs, LogRatio, Values, Rewards, Advantages, Returns }) t.Dispose();
     }
 }

@@ -58,14 +58,16 @@ public sealed class RolloutCollector(
         var values = ResponseTokens.Values(allValues, promptColumns, responseColumns) * responseMask;
         var refLogits = ResponseTokens.Logits(reference.Logits(new DecoderInput(ids, attention)), promptColumns, responseColumns);
         var refLogProbs = ResponseTokens.LogProbs(refLogits, ids, promptColumns) * responseMask;
+        var logRatio = PpoMath.LogRatio(logProbs, refLogProbs, responseMask);
         times.Reference += watch.Elapsed.TotalSeconds;
 
         var scaled = tensor(_scaler.Scale(scores).Select(s => (float)s).ToArray());
-        var rewards = PpoMath.KlPenalizedRewards(scaled, logProbs, refLogProbs, responseMask, beta);
+        var rewards = PpoMath.KlPenalizedRewards(scaled, logRatio, responseMask, beta);
         var (advantages, returns) = PpoMath.AdvantagesAndReturns(rewards, values, responseMask, options.Gamma, options.Lambda);
+        // One process keeps the float32 whitening of PpoMath, so seeded runs keep their exact figures.
         if (world is { Size: > 1 })
         {
-            var (mean, variance) = GlobalMoments(world, advantages, responseMask);
+            var (mean, variance) = WorldStatistics.MaskedMoments(world, advantages, responseMask);
             advantages = PpoMath.Whiten(advantages, responseMask, mean, variance);
         }
         else advantages = PpoMath.Whiten(advantages, responseMask);
@@ -75,22 +77,10 @@ public sealed class RolloutCollector(
             Prompts = prompts, Responses = responses, Scores = scores, PromptColumns = promptColumns,
             Ids = ids.MoveToOuterDisposeScope(), AttentionMask = attention.MoveToOuterDisposeScope(),
             ResponseMask = responseMask.MoveToOuterDisposeScope(), LogProbs = logProbs.MoveToOuterDisposeScope(),
-            RefLogProbs = refLogProbs.MoveToOuterDisposeScope(), Values = values.MoveToOuterDisposeScope(),
+            LogRatio = logRatio.MoveToOuterDisposeScope(), Values = values.MoveToOuterDisposeScope(),
             Rewards = rewards.MoveToOuterDisposeScope(), Advantages = advantages.MoveToOuterDisposeScope(),
             Returns = returns.MoveToOuterDisposeScope(),
         };
-    }
-
-    /// <summary>The mean and unbiased variance over every rank's real tokens: two all-reduces of sums.</summary>
-    static (double Mean, double Variance) GlobalMoments(IDistributed world, Tensor x, Tensor mask)
-    {
-        using var scope = NewDisposeScope();
-        Span<double> sums = [(x * mask).sum().ToDouble(), mask.sum().ToDouble()];
-        world.AllReduce(sums);
-        double mean = sums[0] / sums[1];
-        Span<double> squares = [((x - mean).square() * mask).sum().ToDouble()];
-        world.AllReduce(squares);
-        return (mean, squares[0] / Math.Max(1, sums[1] - 1));
     }
 
     /// <summary>

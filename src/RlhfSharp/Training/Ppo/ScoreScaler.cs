@@ -18,7 +18,12 @@ public sealed class ScoreScaler(PpoOptions options, IDistributed? world = null)
         switch (options.ScaleReward)
         {
             case "running":
-                if (world is { Size: > 1 }) MergeGlobal(world, clipped);
+                // One process keeps RunningMoments' own float64 tensor arithmetic, so seeded runs keep their exact figures.
+                if (world is { Size: > 1 })
+                {
+                    var (count, mean, variance) = WorldStatistics.Moments(world, clipped);
+                    Moments.Merge(count, mean, variance);
+                }
                 else using (var batch = TorchSharp.torch.tensor(clipped)) Moments.Update(batch);
                 return clipped.Select(s => s / Math.Max(Moments.Std, 1e-8)).ToArray();
             case "ref":
@@ -26,13 +31,5 @@ public sealed class ScoreScaler(PpoOptions options, IDistributed? world = null)
             default:
                 return clipped;
         }
-    }
-
-    void MergeGlobal(IDistributed world, double[] scores)
-    {
-        Span<double> sums = [scores.Length, scores.Sum(), scores.Sum(s => s * s)];
-        world.AllReduce(sums);
-        double mean = sums[1] / sums[0];
-        Moments.Merge((long)sums[0], mean, Math.Max(0, sums[2] / sums[0] - mean * mean));
     }
 }

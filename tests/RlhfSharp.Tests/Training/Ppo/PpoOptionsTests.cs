@@ -1,7 +1,7 @@
 using System.Reflection;
 using RlhfSharp.Generation;
 using RlhfSharp.Training;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Ppo;
 
 namespace RlhfSharp.Tests.Training.Ppo;

@@ -1,9 +1,12 @@
+using System.Text.Json.Nodes;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Rewards;
+using RlhfSharp.Training;
 using RlhfSharp.Tests.Models;
 using RlhfSharp.Training.Ppo;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Metrics;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Tests.Training.Ppo;
@@ -52,7 +55,7 @@ public class PpoTrainerTests
         // A strong, fast-adapting KL controller, so the test can hold KL near its target while reward rises.
         var options = Options(20);
         options = YamlConfig.Merge(options, new Dictionary<string, object?> { ["InitKlCoef"] = 0.2, ["TargetKl"] = (double?)4.0, ["Horizon"] = 100L });
-        var summary = new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: false);
+        var summary = new PpoTrainer(new PpoModels(policy, reference, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, [], resume: false);
         double early = summary.History.Take(3).Average(h => h["reward_mean"]);
         double late = summary.History.TakeLast(5).Average(h => h["reward_mean"]);
         Assert.True(late > early + 0.15, $"reward {early:F3} -> {late:F3}");
@@ -72,7 +75,7 @@ public class PpoTrainerTests
     {
         var (policy, reference) = Models();
         using var r = reference;
-        new PpoTrainer(policy, reference, new CharacterTokenizer(), new LetterReward(), options, TestPaths.NewTempDirectory()).Run(Prompts, [], resume: false);
+        new PpoTrainer(new PpoModels(policy, reference, new CharacterTokenizer(), new LetterReward()), options, TestPaths.NewTempDirectory()).Run(Prompts, [], resume: false);
         var weights = policy.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
         policy.Dispose();
         return weights;
@@ -102,17 +105,17 @@ public class PpoTrainerTests
         var options = Options(4);
         string straightDir = TestPaths.NewTempDirectory();
         var (straight, straightRef) = Models();
-        var expected = new PpoTrainer(straight, straightRef, new CharacterTokenizer(), new LetterReward(), options, straightDir).Run(Prompts, [], resume: false);
+        var expected = new PpoTrainer(new PpoModels(straight, straightRef, new CharacterTokenizer(), new LetterReward()), options, straightDir).Run(Prompts, [], resume: false);
 
         string dir = TestPaths.NewTempDirectory();
         var (first, firstRef) = Models();
-        new PpoTrainer(first, firstRef, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: false, stopAtStep: 2);
+        new PpoTrainer(new PpoModels(first, firstRef, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, [], resume: false, stopAtStep: 2);
         // A policy with other initial weights: everything it continues from must come from the checkpoint.
         var (resumed, unusedRef) = Models(seed: 99);
         var (unusedPolicy, resumedRef) = Models();
         unusedRef.Dispose();
         unusedPolicy.Dispose();
-        var actual = new PpoTrainer(resumed, resumedRef, new CharacterTokenizer(), new LetterReward(), options, dir).Run(Prompts, [], resume: true);
+        var actual = new PpoTrainer(new PpoModels(resumed, resumedRef, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, [], resume: true);
 
         Assert.Equal(expected.History[^1]["reward_mean"], actual.History[^1]["reward_mean"], 6);
         Assert.Equal(expected.History[^1]["beta"], actual.History[^1]["beta"], 9);
@@ -120,5 +123,33 @@ public class PpoTrainerTests
         foreach (var (name, value) in resumed.state_dict())
             Assert.True((value - expectedWeights[name]).abs().max().item<float>() <= 1e-6, name);
         foreach (var m in new IDisposable[] { straight, straightRef, first, firstRef, resumed, resumedRef }) m.Dispose();
+    }
+
+    [Fact]
+    public void A_checkpoint_that_kept_the_best_reward_negated_as_best_eval_loss_resumes_with_that_best()
+    {
+        var options = YamlConfig.Merge(Options(4), new Dictionary<string, object?> { ["EvalEvery"] = 1L, ["EvalPromptCount"] = 4 });
+        string dir = TestPaths.NewTempDirectory();
+        var evalPrompts = Prompts.Take(4).ToList();
+        var (first, firstRef) = Models();
+        var stopped = new PpoTrainer(new PpoModels(first, firstRef, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, evalPrompts, resume: false, stopAtStep: 2);
+        string checkpoint = new TrainingCheckpoints(dir).Latest!;
+        var saved = JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, TrainerState.FileName)))!.AsObject();
+        Assert.Equal(stopped.BestEvalReward, saved["best_eval_reward"]!.GetValue<double>());
+        // As checkpoints were written before best_eval_reward: the best reward negated, as a loss. A share of "a" is at most 1,
+        // so no evaluation after the resume beats a best of 2.
+        saved.Remove("best_eval_reward");
+        saved["best_eval_loss"] = -2.0;
+        File.WriteAllText(Path.Combine(checkpoint, TrainerState.FileName), saved.ToJsonString());
+
+        var (resumed, resumedRef) = Models();
+        var summary = new PpoTrainer(new PpoModels(resumed, resumedRef, new CharacterTokenizer(), new LetterReward()), options, dir).Run(Prompts, evalPrompts, resume: true);
+
+        Assert.Equal(2.0, summary.BestEvalReward);
+        var final = TrainerState.Load(new TrainingCheckpoints(dir).Latest!);
+        Assert.Equal(4, final.Step);
+        Assert.Equal(2.0, final.BestEvalReward); // written under its own name from then on
+        Assert.Null(final.BestEvalLoss);
+        foreach (var m in new IDisposable[] { first, firstRef, resumed, resumedRef }) m.Dispose();
     }
 }

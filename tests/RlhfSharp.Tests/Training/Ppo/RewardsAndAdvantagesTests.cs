@@ -14,7 +14,7 @@ public class RewardsAndAdvantagesTests
         using var mask = Rows.Of([1, 1, 1], [1, 1, 0]);
         // Row 0: logp - ref = 0.5, 0, -1 -> -0.1 * that = -0.05, 0, 0.1; score 2 at t = 2 -> 2.1.
         // Row 1: logp - ref = 0.5, -0.5, (padding) -> -0.05, 0.05, 0; score -1 at t = 1 -> -0.95.
-        var rewards = PpoMath.KlPenalizedRewards(scores, logProbs, refLogProbs, mask, beta: 0.1);
+        var rewards = PpoMath.KlPenalizedRewards(scores, PpoMath.LogRatio(logProbs, refLogProbs, mask), mask, beta: 0.1);
         Rows.Equal([[-0.05f, 0, 2.1f], [-0.05f, -0.95f, 0]], rewards);
     }
 
@@ -56,7 +56,7 @@ public class RewardsAndAdvantagesTests
         // d = logp - ref: row 0 = 0.5, 0, -0.5 (sum 0); row 1 = 1 (sum 1). k1 = (0 + 1) / 2 = 0.5.
         // k3 = (r - 1) - log r with r = exp(-d): d = 0.5 -> 0.1065307; d = 0 -> 0; d = -0.5 -> 0.1487213; d = 1 -> 0.3678794.
         // Row sums 0.2552520 and 0.3678794; mean 0.3115657.
-        var (meanSequenceKl, k3) = PpoMath.KlEstimates(logProbs, refLogProbs, mask);
+        var (meanSequenceKl, k3) = PpoMath.KlEstimates(PpoMath.LogRatio(logProbs, refLogProbs, mask), mask);
         Assert.Equal(0.5, meanSequenceKl, 5);
         Assert.Equal(0.3115657, k3, 5);
     }

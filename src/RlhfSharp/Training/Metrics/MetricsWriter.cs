@@ -5,7 +5,7 @@ using RlhfSharp.IO;
 using TorchSharp;
 using TorchSharp.Modules;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Metrics;
 
 /// <summary>
 /// Logs training scalars to <c>metrics.jsonl</c> (one JSON object per step) and to TensorBoard event files

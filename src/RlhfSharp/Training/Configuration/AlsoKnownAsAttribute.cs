@@ -1,4 +1,4 @@
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 /// <summary>
 /// Names an option goes by elsewhere (trlx's, or one it had before). They are not accepted as keys: an unknown

@@ -3,7 +3,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.TypeInspectors;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 public static partial class YamlConfig
 {

@@ -1,4 +1,4 @@
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 /// <summary>
 /// Marks a composed options record whose members are keys of the options type itself, at this property's place: the

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 public static partial class YamlConfig
 {

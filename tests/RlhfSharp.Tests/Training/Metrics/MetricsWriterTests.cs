@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Metrics;
 
-namespace RlhfSharp.Tests.Training.Infrastructure;
+namespace RlhfSharp.Tests.Training.Metrics;
 
 public class MetricsWriterTests
 {

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 /// <summary>
 /// One key of an options type, as its YAML, its written options file and its command-line flags show it: a property of

@@ -1,4 +1,4 @@
-namespace RlhfSharp.Tests.Training.Infrastructure;
+namespace RlhfSharp.Tests.Training.Configuration;
 
 /// <summary>An options class shaped like the trainers' ones, for the YAML configuration tests.</summary>
 public sealed record SampleTrainingOptions

@@ -1,4 +1,4 @@
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 /// <summary>
 /// Where a YAML node sits in its document: its dotted key path (<c>optimizer.lr</c>, <c>stops[1]</c>), whether

@@ -1,12 +1,13 @@
+using RlhfSharp.Training.Metrics;
 using Spectre.Console;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Cli.Display;
 
 /// <summary>
 /// A Spectre.Console live progress bar rendered by its own task: <see cref="Report"/> only stores the latest
 /// step and metrics text, and the render loop picks them up, so the training loop never waits on the console.
 /// </summary>
-internal sealed class LiveProgressSink : IProgressSink
+public sealed class LiveProgressBar : IStepProgress
 {
     static readonly TimeSpan RefreshInterval = TimeSpan.FromMilliseconds(200);
 
@@ -15,7 +16,7 @@ internal sealed class LiveProgressSink : IProgressSink
     long _step;
     string _metricsText = "";
 
-    public LiveProgressSink(IAnsiConsole console, string description, long totalSteps, long startStep)
+    public LiveProgressBar(IAnsiConsole console, string description, long totalSteps, long startStep)
     {
         _step = startStep;
         Progress progress = console.Progress()

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 public static partial class YamlConfig
 {

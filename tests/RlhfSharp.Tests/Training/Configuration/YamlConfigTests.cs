@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using RlhfSharp.Generation;
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Training.Configuration;
 
-namespace RlhfSharp.Tests.Training.Infrastructure;
+namespace RlhfSharp.Tests.Training.Configuration;
 
 public class YamlConfigTests
 {

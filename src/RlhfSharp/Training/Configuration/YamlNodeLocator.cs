@@ -1,7 +1,7 @@
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Training.Configuration;
 
 /// <summary>
 /// Finds the node that starts at an error's mark by replaying the parser's events, so that a deserializer

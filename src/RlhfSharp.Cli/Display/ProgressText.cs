@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
 
-namespace RlhfSharp.Training.Infrastructure;
+namespace RlhfSharp.Cli.Display;
 
 /// <summary>Short human-readable text for progress output: "loss 2.3456 lr 4.9e-05", "eta 0:03:10".</summary>
-internal static class ProgressText
+public static class ProgressText
 {
     public static string Metrics(IReadOnlyDictionary<string, double> metrics)
     {

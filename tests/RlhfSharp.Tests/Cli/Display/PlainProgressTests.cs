@@ -1,15 +1,15 @@
-using RlhfSharp.Training.Infrastructure;
+using RlhfSharp.Cli.Display;
 
-namespace RlhfSharp.Tests.Training.Infrastructure;
+namespace RlhfSharp.Tests.Cli.Display;
 
-public class TrainingProgressTests
+public class PlainProgressTests
 {
     static Dictionary<string, double> Metrics(long step) => new() { ["loss"] = 10.0 / step, ["lr"] = 4.9e-5 };
 
     static string[] Run(long totalSteps, long startStep, long lastStep)
     {
         var output = new StringWriter();
-        using (var progress = new TrainingProgress("sft", totalSteps, startStep, output))
+        using (var progress = new PlainProgressSink(output).Start("sft", totalSteps, startStep))
             for (long step = startStep + 1; step <= lastStep; step++) progress.Report(step, Metrics(step));
         return output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
