@@ -6,7 +6,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// The GPT-2-shaped decoders the benchmarks time, by name (<c>--config</c>). The PyTorch reference builds the
 /// same shapes from <see cref="ReferenceShape"/>. Dropout is off: a timed step must be deterministic.
 /// </summary>
-public static class BenchModels
+internal static class BenchModels
 {
     public static readonly string[] Names = ["23m", "98m"];
 

@@ -14,7 +14,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// reward scoring, reference and value passes, training), tokens/s and peak memory, with the bottom layers
 /// frozen and shared with the reference (hydra) and with a full reference copy.
 /// </summary>
-public static class PpoBench
+internal static class PpoBench
 {
     public sealed record Settings(int Iterations = 2, int Batch = 16, int NewTokens = 64, int SharedLayers = 4);
 

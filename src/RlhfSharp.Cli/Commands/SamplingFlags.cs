@@ -9,7 +9,7 @@ namespace RlhfSharp.Cli.Commands;
 /// --stop-sequences (also --stop, its older name in generate and prepare). The names are ppo's, whose sampling flags
 /// come from its options' keys (PpoOptions.Sampling). Each command gives its own defaults as a <see cref="SamplingOptions"/>.
 /// </summary>
-public sealed class SamplingFlags
+internal sealed class SamplingFlags
 {
     readonly SamplingOptions _defaults;
 
