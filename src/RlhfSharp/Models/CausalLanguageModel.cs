@@ -26,7 +26,7 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
         }
     }
 
-    public DecoderTrunk Trunk { get; }
+    internal DecoderTrunk Trunk { get; }
 
     public ModelConfig Config => Trunk.Config;
 

@@ -10,7 +10,7 @@ namespace RlhfSharp.Models;
 /// norm. Returns the last hidden states [batch, time, hidden]. Children carry each dialect's names
 /// (wte/h/ln_f, embed_in/layers/final_layer_norm, embed_tokens/layers/norm).
 /// </summary>
-public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
+internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
 {
     private readonly Embedding _tokens;
     private readonly Embedding? _positions;

@@ -9,7 +9,7 @@ namespace RlhfSharp.Models.Layers;
 /// c_attn, GPT-NeoX's fused per-head query_key_value, or separate q/k/v projections (GPT-J, Llama).
 /// Grouped-query attention repeats each key/value head for its group of query heads.
 /// </summary>
-public sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
+internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
 {
     private readonly ModelConfig _config;
     private readonly int _layer;

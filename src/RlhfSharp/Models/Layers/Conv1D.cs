@@ -8,7 +8,7 @@ namespace RlhfSharp.Models.Layers;
 /// GPT-2's "Conv1D": a linear layer whose weight is stored [in, out] (transposed from nn.Linear), kept
 /// that way so checkpoints load by name without transposing.
 /// </summary>
-public sealed class Conv1D : nn.Module<Tensor, Tensor>
+internal sealed class Conv1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Hugging Face parameter names
     private readonly Parameter weight;

@@ -7,7 +7,7 @@ namespace RlhfSharp.Models.Layers;
 /// The MLP of a block: down(act(up(x))), or Llama's SwiGLU down(silu(gate(x)) * up(x)), with each
 /// dialect's parameter names.
 /// </summary>
-public sealed class FeedForward : nn.Module<Tensor, Tensor>
+internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
     private readonly string _activation;
     private readonly nn.Module<Tensor, Tensor> _up, _down;
