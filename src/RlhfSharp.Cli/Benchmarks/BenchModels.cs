@@ -21,7 +21,12 @@ internal static class BenchModels
     /// <summary>d768, 12 layers, 12 heads, vocab 16384 (GPT-2 small with a smaller vocabulary): 98M parameters.</summary>
     public static ModelConfig Medium() => Small() with
     {
-        VocabSize = 16384, HiddenSize = 768, NumLayers = 12, NumHeads = 12, NumKeyValueHeads = 12, IntermediateSize = 3072,
+        VocabSize = 16384,
+        HiddenSize = 768,
+        NumLayers = 12,
+        NumHeads = 12,
+        NumKeyValueHeads = 12,
+        IntermediateSize = 3072,
     };
 
     public static ModelConfig Named(string name) => name switch

@@ -20,7 +20,12 @@ internal static class PpoBench
 
     static ModelConfig Config() => BenchModels.Small() with
     {
-        VocabSize = 50257, HiddenSize = 384, NumHeads = 6, NumKeyValueHeads = 6, IntermediateSize = 1536, EosTokenId = 50256,
+        VocabSize = 50257,
+        HiddenSize = 384,
+        NumHeads = 6,
+        NumKeyValueHeads = 6,
+        IntermediateSize = 1536,
+        EosTokenId = 50256,
     };
 
     /// <summary>One result per layout: the shared-bottom one first, then the full reference.</summary>

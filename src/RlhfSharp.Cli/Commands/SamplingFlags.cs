@@ -52,8 +52,11 @@ internal sealed class SamplingFlags
     {
         var options = _defaults with
         {
-            MaxNewTokens = parsed.GetValue(MaxNewTokens), Temperature = parsed.GetValue(Temperature), TopK = parsed.GetValue(TopK),
-            TopP = parsed.GetValue(TopP), Seed = parsed.GetValue(Seed),
+            MaxNewTokens = parsed.GetValue(MaxNewTokens),
+            Temperature = parsed.GetValue(Temperature),
+            TopK = parsed.GetValue(TopK),
+            TopP = parsed.GetValue(TopP),
+            Seed = parsed.GetValue(Seed),
             Greedy = Greedy is null ? _defaults.Greedy : parsed.GetValue(Greedy),
             StopSequences = StopSequences is not null && parsed.GetValue(StopSequences) is { Length: > 0 } given
                 ? given.Select(Escapes.Unescape).ToList()

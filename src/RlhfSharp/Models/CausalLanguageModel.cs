@@ -11,7 +11,7 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
 {
-    private readonly Linear? _head;
+    readonly Linear? _head;
 
     public CausalLanguageModel(ModelConfig config) : base(nameof(CausalLanguageModel))
     {

@@ -12,11 +12,11 @@ namespace RlhfSharp.Models;
 /// </summary>
 internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
 {
-    private readonly Embedding _tokens;
-    private readonly Embedding? _positions;
-    private readonly ModuleList<DecoderBlock> _blocks;
-    private readonly nn.Module<Tensor, Tensor> _finalNorm;
-    private readonly RotaryEmbedding? _rotary;
+    readonly Embedding _tokens;
+    readonly Embedding? _positions;
+    readonly ModuleList<DecoderBlock> _blocks;
+    readonly nn.Module<Tensor, Tensor> _finalNorm;
+    readonly RotaryEmbedding? _rotary;
 
     public DecoderTrunk(ModelConfig config) : base(nameof(DecoderTrunk))
     {

@@ -12,7 +12,7 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
 {
-    private readonly Linear _score;
+    readonly Linear _score;
 
     public SequenceRewardModel(ModelConfig config) : base(nameof(SequenceRewardModel))
     {

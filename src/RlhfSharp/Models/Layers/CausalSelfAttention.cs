@@ -11,11 +11,11 @@ namespace RlhfSharp.Models.Layers;
 /// </summary>
 internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
 {
-    private readonly ModelConfig _config;
-    private readonly int _layer;
-    private readonly RotaryEmbedding? _rotary;
-    private readonly nn.Module<Tensor, Tensor>? _fused, _query, _key, _value;
-    private readonly nn.Module<Tensor, Tensor> _output;
+    readonly ModelConfig _config;
+    readonly int _layer;
+    readonly RotaryEmbedding? _rotary;
+    readonly nn.Module<Tensor, Tensor>? _fused, _query, _key, _value;
+    readonly nn.Module<Tensor, Tensor> _output;
 
     public CausalSelfAttention(ModelConfig config, int layer, RotaryEmbedding? rotary) : base(nameof(CausalSelfAttention))
     {

@@ -11,8 +11,8 @@ namespace RlhfSharp.Models.Layers;
 internal sealed class Conv1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Hugging Face parameter names
-    private readonly Parameter weight;
-    private readonly Parameter bias;
+    readonly Parameter weight;
+    readonly Parameter bias;
 #pragma warning restore IDE1006
 
     public Conv1D(long inFeatures, long outFeatures) : base(nameof(Conv1D))

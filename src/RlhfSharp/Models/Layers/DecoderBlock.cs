@@ -10,12 +10,12 @@ namespace RlhfSharp.Models.Layers;
 /// </summary>
 internal sealed class DecoderBlock : nn.Module<Tensor, AttentionContext, Tensor>
 {
-    private readonly nn.Module<Tensor, Tensor> _norm1;
-    private readonly nn.Module<Tensor, Tensor>? _norm2; // null: GPT-J feeds both branches from norm1
-    private readonly CausalSelfAttention _attention;
-    private readonly FeedForward _mlp;
-    private readonly bool _parallel;
-    private readonly double _residualDropout;
+    readonly nn.Module<Tensor, Tensor> _norm1;
+    readonly nn.Module<Tensor, Tensor>? _norm2; // null: GPT-J feeds both branches from norm1
+    readonly CausalSelfAttention _attention;
+    readonly FeedForward _mlp;
+    readonly bool _parallel;
+    readonly double _residualDropout;
 
     public DecoderBlock(ModelConfig config, int layer, RotaryEmbedding? rotary) : base(nameof(DecoderBlock))
     {

@@ -9,9 +9,9 @@ namespace RlhfSharp.Models.Layers;
 /// </summary>
 internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
-    private readonly string _activation;
-    private readonly nn.Module<Tensor, Tensor> _up, _down;
-    private readonly nn.Module<Tensor, Tensor>? _gate;
+    readonly string _activation;
+    readonly nn.Module<Tensor, Tensor> _up, _down;
+    readonly nn.Module<Tensor, Tensor>? _gate;
 
     public FeedForward(ModelConfig config) : base(nameof(FeedForward))
     {

@@ -8,9 +8,9 @@ namespace RlhfSharp.Models.Layers;
 internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Hugging Face parameter names
-    private readonly Parameter weight;
+    readonly Parameter weight;
 #pragma warning restore IDE1006
-    private readonly double _epsilon;
+    readonly double _epsilon;
 
     public RmsNorm(long size, double epsilon) : base(nameof(RmsNorm))
     {

@@ -9,9 +9,9 @@ namespace RlhfSharp.Models.Layers;
 /// </summary>
 internal sealed class RotaryEmbedding
 {
-    private readonly Tensor _inverseFrequencies; // [rotaryDim / 2]
-    private readonly RotaryLayout _layout;
-    private readonly int _rotaryDim;
+    readonly Tensor _inverseFrequencies; // [rotaryDim / 2]
+    readonly RotaryLayout _layout;
+    readonly int _rotaryDim;
 
     public RotaryEmbedding(int rotaryDim, double theta, RotaryLayout layout)
     {
