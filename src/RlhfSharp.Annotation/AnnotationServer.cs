@@ -12,19 +12,19 @@ namespace RlhfSharp.Annotation;
 /// </summary>
 public sealed class AnnotationServer : IAsyncDisposable
 {
-    readonly WebApplication app;
-    readonly AnnotationStore store;
-    readonly Lock stopGate = new();
-    Task? stopping;
+    readonly WebApplication _app;
+    readonly AnnotationStore _store;
+    readonly Lock _stopGate = new();
+    Task? _stopping;
 
     AnnotationServer(WebApplication app, AnnotationStore store)
     {
-        this.app = app;
-        this.store = store;
+        _app = app;
+        _store = store;
     }
 
     /// <summary>The addresses actually bound (a port 0 replaced by the port chosen).</summary>
-    public IReadOnlyList<string> Urls => app.Urls.ToList();
+    public IReadOnlyList<string> Urls => _app.Urls.ToList();
 
     public static AnnotationServer Start(AnnotationServerOptions options) => StartAsync(options).GetAwaiter().GetResult();
 
@@ -49,7 +49,7 @@ public sealed class AnnotationServer : IAsyncDisposable
     /// <summary>Stops listening, waits for in-flight requests, then closes the database. Safe to call more than once.</summary>
     public Task StopAsync()
     {
-        lock (stopGate) return stopping ??= Stop();
+        lock (_stopGate) return _stopping ??= Stop();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
@@ -58,12 +58,12 @@ public sealed class AnnotationServer : IAsyncDisposable
     {
         try
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
+            await _app.StopAsync();
+            await _app.DisposeAsync();
         }
         finally
         {
-            store.Dispose();
+            _store.Dispose();
         }
     }
 

@@ -11,8 +11,8 @@ namespace RlhfSharp.Annotation;
 /// </summary>
 public sealed partial class AnnotationStore : IDisposable
 {
-    readonly string connectionString;
-    readonly Lock writeGate = new();
+    readonly string _connectionString;
+    readonly Lock _writeGate = new();
 
     /// <param name="path">The database file.</param>
     /// <param name="create">Create the file when it is missing; otherwise a missing file is an error.</param>
@@ -20,7 +20,7 @@ public sealed partial class AnnotationStore : IDisposable
     public AnnotationStore(string path, bool create = true)
     {
         if (!create && !File.Exists(path)) throw new RlhfException($"{path}: no such annotation database");
-        connectionString = new SqliteConnectionStringBuilder
+        _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, ForeignKeys = true, Pooling = true,
         }.ToString();
@@ -32,17 +32,17 @@ public sealed partial class AnnotationStore : IDisposable
         }
         catch (SqliteException e)
         {
-            SqliteConnection.ClearPool(new SqliteConnection(connectionString));
+            SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
             throw new RlhfException($"{path}: not a usable annotation database ({e.Message})", e);
         }
     }
 
     /// <summary>Closes the pooled connections, so the files are released and the WAL is checkpointed.</summary>
-    public void Dispose() => SqliteConnection.ClearPool(new SqliteConnection(connectionString));
+    public void Dispose() => SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
 
     SqliteConnection Open()
     {
-        var connection = new SqliteConnection(connectionString);
+        var connection = new SqliteConnection(_connectionString);
         connection.Open();
         // synchronous=NORMAL is crash-safe in WAL mode (only a power loss can drop the last commits).
         Execute(connection, "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;");
@@ -57,7 +57,7 @@ public sealed partial class AnnotationStore : IDisposable
 
     T Write<T>(Func<SqliteConnection, T> write)
     {
-        lock (writeGate)
+        lock (_writeGate)
         {
             using var connection = Open();
             // IMMEDIATE takes the write lock up front: a read-then-write transaction cannot lose a race to another writer.

@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace RlhfSharp.Cli;
 
 /// <summary>The `rlhf` command tree. Each command lives in Commands/ and builds its own options.</summary>
-public static class CliApp
+internal static class CliApp
 {
     /// <summary>Intra-op threads for LibTorch; applies to every subcommand.</summary>
     public static readonly Option<int> Threads = new("--threads")

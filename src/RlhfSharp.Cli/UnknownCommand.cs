@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli;
 /// A word where a subcommand belongs that names none is an error, whatever follows it: System.CommandLine would
 /// print the parent's help for `rlhf dpo --help` and exit 0, so a typo would look like success.
 /// </summary>
-public static class UnknownCommand
+internal static class UnknownCommand
 {
     /// <summary>Throws a one-line <see cref="RlhfException"/> naming the unknown command and the nearest real one.</summary>
     public static void Reject(ParseResult parsed)

@@ -61,7 +61,7 @@ public static class TestPaths
     }
 }
 
-static class TestAssemblySetup
+internal static class TestAssemblySetup
 {
     // Tests may touch TorchSharp before RlhfSharp; the native environment must be ready first.
     [ModuleInitializer]

@@ -4,7 +4,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// Runs our side and the reference's in turn (warm-up each, then ours, theirs, ours, theirs ...), so a change
 /// in machine load during the run falls on both sides alike instead of on whichever went second.
 /// </summary>
-public static class Alternation
+internal static class Alternation
 {
     public static (List<T> Ours, List<T>? Reference) Run<T>(int repeats, Func<T> ours, Func<T>? reference)
     {

@@ -4,7 +4,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// The token ids both sides feed, from closed formulas that bench/reference/gpt2_reference.py repeats
 /// (training_ids, prompt_ids), so no data files are exchanged for timing.
 /// </summary>
-public static class BenchInputs
+internal static class BenchInputs
 {
     /// <summary>[batch, sequence] ids of the training batch.</summary>
     public static int[][] TrainingIds(int batch, int sequence, int vocab) =>

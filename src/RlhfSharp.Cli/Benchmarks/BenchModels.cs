@@ -6,7 +6,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// The GPT-2-shaped decoders the benchmarks time, by name (<c>--config</c>). The PyTorch reference builds the
 /// same shapes from <see cref="ReferenceShape"/>. Dropout is off: a timed step must be deterministic.
 /// </summary>
-public static class BenchModels
+internal static class BenchModels
 {
     public static readonly string[] Names = ["23m", "98m"];
 
@@ -21,7 +21,12 @@ public static class BenchModels
     /// <summary>d768, 12 layers, 12 heads, vocab 16384 (GPT-2 small with a smaller vocabulary): 98M parameters.</summary>
     public static ModelConfig Medium() => Small() with
     {
-        VocabSize = 16384, HiddenSize = 768, NumLayers = 12, NumHeads = 12, NumKeyValueHeads = 12, IntermediateSize = 3072,
+        VocabSize = 16384,
+        HiddenSize = 768,
+        NumLayers = 12,
+        NumHeads = 12,
+        NumKeyValueHeads = 12,
+        IntermediateSize = 3072,
     };
 
     public static ModelConfig Named(string name) => name switch

@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace RlhfSharp.Cli.Benchmarks;
 
 /// <summary>Everything one `rlhf bench` run measured: printed as tables and saved as bench.json.</summary>
-public sealed class BenchReport(BenchSettings settings)
+internal sealed class BenchReport(BenchSettings settings)
 {
     public List<BenchRow> Rows { get; } = [];
     public string? TorchVersion { get; set; }

@@ -1,7 +1,7 @@
 namespace RlhfSharp.Cli.Benchmarks;
 
 /// <summary>What one `rlhf bench` run measures, resolved from its options.</summary>
-public sealed record BenchSettings
+internal sealed record BenchSettings
 {
     /// <summary>LibTorch threads on both sides (the PyTorch reference gets torch.set_num_threads with the same count).</summary>
     public required int Threads { get; init; }

@@ -1,6 +1,6 @@
 namespace RlhfSharp.Cli.Benchmarks;
 
-public static class BenchStatistics
+internal static class BenchStatistics
 {
     /// <summary>The median (NaN for no values): robust to the odd run slowed by another process.</summary>
     public static double Median(IEnumerable<double> values)

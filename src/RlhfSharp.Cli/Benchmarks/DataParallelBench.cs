@@ -14,7 +14,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// world with each rank stepping on a batch of --batch-size examples (weak scaling; run with -np 1 and -np 2 to compare),
 /// through the same <see cref="DataParallelOptimizer"/> the trainers use. Without mpirun it measures one process.
 /// </summary>
-public static class DataParallelBench
+internal static class DataParallelBench
 {
     static readonly Option<int> Sequence = new("--sequence") { Description = "tokens per example", DefaultValueFactory = _ => 128 };
     static readonly Option<int> Batch = new("--batch-size") { Description = "examples per rank per step", DefaultValueFactory = _ => 4 };

@@ -5,7 +5,7 @@ using RlhfSharp.Models;
 namespace RlhfSharp.Cli.Benchmarks;
 
 /// <summary>Greedy generation through <see cref="TextGenerator"/> and its preallocated KV cache, timed step by step.</summary>
-public sealed class DecodeRun(CausalLanguageModel model)
+internal sealed class DecodeRun(CausalLanguageModel model)
 {
     public DecodeTiming Run(int batch, int promptTokens, int newTokens)
     {

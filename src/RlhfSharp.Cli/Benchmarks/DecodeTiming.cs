@@ -4,7 +4,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// One cached greedy generation: its wall time (prefill included) and the time of each later step (one new
 /// token per row: the forward pass through the cache and the choice of the token), in seconds.
 /// </summary>
-public sealed record DecodeTiming(double Seconds, IReadOnlyList<double> StepSeconds)
+internal sealed record DecodeTiming(double Seconds, IReadOnlyList<double> StepSeconds)
 {
     /// <summary>Steps whose median stands for each end: single steps are too noisy on a shared machine.</summary>
     const int Window = 8;

@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// Cached greedy generation (rollouts): tokens/s over the whole call, prefill included, and how the cost of a
 /// new token grows from the first to the last as the cache fills (last/first).
 /// </summary>
-public static class GenerationBench
+internal static class GenerationBench
 {
     public static IEnumerable<BenchRow> Measure(string name, BenchSettings settings, PytorchReference? reference)
     {

@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// Checks that both sides compute the same thing: a seeded model is saved as safetensors (Hugging Face names),
 /// the reference loads those weights, and both take one training step on the benchmark batch.
 /// </summary>
-public static class LossCheck
+internal static class LossCheck
 {
     public static LossCheckResult Run(ModelConfig config, string python, int threads, int batch, int sequence)
     {

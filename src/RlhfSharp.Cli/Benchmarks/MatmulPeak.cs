@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Cli.Benchmarks;
 
 /// <summary>The CPU's measured fp32 matrix-multiply throughput through LibTorch: the ceiling every stage is held against.</summary>
-public static class MatmulPeak
+internal static class MatmulPeak
 {
     /// <summary>
     /// Square products and the shapes a model of width <paramref name="hidden"/> runs ([tokens, hidden] x

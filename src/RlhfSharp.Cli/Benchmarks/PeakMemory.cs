@@ -1,7 +1,7 @@
 namespace RlhfSharp.Cli.Benchmarks;
 
 /// <summary>The process's resident-memory high-water mark (Linux /proc; 0 elsewhere).</summary>
-public static class PeakMemory
+internal static class PeakMemory
 {
     /// <summary>VmHWM from /proc/self/status: the most resident memory used since start or the last <see cref="Reset"/>.</summary>
     public static long ResidentBytes()

@@ -14,13 +14,18 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// reward scoring, reference and value passes, training), tokens/s and peak memory, with the bottom layers
 /// frozen and shared with the reference (hydra) and with a full reference copy.
 /// </summary>
-public static class PpoBench
+internal static class PpoBench
 {
     public sealed record Settings(int Iterations = 2, int Batch = 16, int NewTokens = 64, int SharedLayers = 4);
 
     static ModelConfig Config() => BenchModels.Small() with
     {
-        VocabSize = 50257, HiddenSize = 384, NumHeads = 6, NumKeyValueHeads = 6, IntermediateSize = 1536, EosTokenId = 50256,
+        VocabSize = 50257,
+        HiddenSize = 384,
+        NumHeads = 6,
+        NumKeyValueHeads = 6,
+        IntermediateSize = 1536,
+        EosTokenId = 50256,
     };
 
     /// <summary>One result per layout: the shared-bottom one first, then the full reference.</summary>

@@ -11,7 +11,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// runs with the reference's and both see the same machine load. OMP_WAIT_POLICY=PASSIVE and the thread
 /// count are the ones this process uses.
 /// </summary>
-public sealed class PytorchReference : IDisposable
+internal sealed class PytorchReference : IDisposable
 {
     public const string InstallHint = "apt-get install -y python3-torch libopenblas0-pthread";
 

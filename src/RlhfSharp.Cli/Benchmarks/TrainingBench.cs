@@ -8,7 +8,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// peak each side measured in the same run (the 6·N approximation of Kaplan et al. 2020, section 2.1: 2·N
 /// forward and 4·N backward; attention's own FLOPs are not counted).
 /// </summary>
-public static class TrainingBench
+internal static class TrainingBench
 {
     public static BenchRow Measure(string name, BenchSettings settings, PytorchReference? reference, BenchRow peak)
     {

@@ -13,7 +13,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// itself uses, on the benchmark batch. Given an MPI <c>world</c>, each rank steps on the batch and the gradients are
 /// averaged as in data-parallel training (ZeRO-1 with <c>zeroStage</c> 1); alone it is plain AdamW.
 /// </summary>
-public sealed class TrainingStep : IDisposable
+internal sealed class TrainingStep : IDisposable
 {
     readonly SftObjective _objective;
     readonly DataParallelOptimizer _optimizer;

@@ -7,7 +7,7 @@ using RlhfSharp.Evaluation.Human;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>`rlhf annotate ...`: blind pairwise human judgments of two models' responses, collected in a browser.</summary>
-public static class AnnotateCommand
+internal static class AnnotateCommand
 {
     static readonly Option<string> Db = new("--db") { Description = "annotation database (SQLite)", Required = true };
     static readonly Option<string?> Comparisons = new("--comparisons") { Description = "comparisons JSONL (id, prompt, response_a, response_b, model_a, model_b) to import; ids already stored are skipped" };

@@ -9,7 +9,7 @@ namespace RlhfSharp.Cli.Commands;
 /// --compare-pytorch, against the same work in PyTorch (bench/reference/gpt2_reference.py) in the same run.
 /// `bench` alone runs `all`.
 /// </summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     [Flags]
     enum Stages { Training = 1, Generation = 2, Ppo = 4, All = Training | Generation | Ppo }

@@ -1,7 +1,7 @@
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>Escapes a shell makes awkward to type, as --prompt and --stop-sequences understand them.</summary>
-public static class Escapes
+internal static class Escapes
 {
     /// <summary>"\n" and "\t" typed as two characters become a line break and a tab.</summary>
     public static string Unescape(string text) => text.Replace("\\n", "\n").Replace("\\t", "\t");

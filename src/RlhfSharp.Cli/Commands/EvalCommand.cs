@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>`rlhf eval ...`: evaluations of trained models.</summary>
-public static class EvalCommand
+internal static class EvalCommand
 {
     static readonly Option<string> Model = new("--model") { Description = "reward model directory", Required = true };
     static readonly Option<string> Data = new("--data") { Description = "preference pairs (HH-RLHF or rm-static; JSONL, .gz or Parquet)", Required = true };

@@ -13,7 +13,7 @@ namespace RlhfSharp.Cli.Commands;
 /// (the seed and i), so results do not depend on --batch-size; prompts longer than the model's positions leave beside
 /// --max-new-tokens are cut from the left, as ppo and eval pairwise prepare cut them.
 /// </summary>
-public static class GenerateCommand
+internal static class GenerateCommand
 {
     static readonly Option<string> Model = new("--model") { Description = "Hugging Face model directory (config.json + safetensors)", Required = true };
     static readonly Option<string[]> Prompt = new("--prompt") { Description = "prompt text (repeat for a batch; \\n escapes understood)" };

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>Checks of command-line input the commands share, each a one-line error naming the option and the value.</summary>
-public static class InputChecks
+internal static class InputChecks
 {
     /// <summary>The model folder an option names; a missing one is an error saying so (rather than "no tokenizer files").</summary>
     public static string ModelFolder(ParseResult parsed, Option<string> option) => ModelFolder(option.Name, parsed.GetValue(option)!);

@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli.Commands;
 /// While a training run is going, Ctrl-C (SIGINT) first prints one line to <c>error</c>: the step reached, the last
 /// checkpoint and how to continue; the process then ends as it would anyway (exit code 130).
 /// </summary>
-public sealed class InterruptNotice : IDisposable
+internal sealed class InterruptNotice : IDisposable
 {
     readonly PosixSignalRegistration _registration;
 

@@ -12,7 +12,7 @@ using RlhfSharp.Tokenization;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>`rlhf eval pairwise prepare|judge|report`: blind model-vs-model comparisons and their statistics.</summary>
-public static class PairwiseCommand
+internal static class PairwiseCommand
 {
     public static Command Build()
     {

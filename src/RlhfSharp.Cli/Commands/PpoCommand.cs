@@ -9,7 +9,7 @@ using RlhfSharp.Training.Ppo;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>`rlhf ppo`: PPO of an SFT policy against a reward model, with a KL penalty to the SFT reference.</summary>
-public static class PpoCommand
+internal static class PpoCommand
 {
     static readonly Option<string> RewardModel = new("--reward-model") { Description = "reward model directory (from `rlhf reward`)", Required = true };
 

@@ -6,7 +6,7 @@ using RlhfSharp.Training.Reward;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>`rlhf reward`: a reward model trained on preference pairs, from an SFT or any base checkpoint.</summary>
-public static class RewardCommand
+internal static class RewardCommand
 {
     public static Command Build()
     {

@@ -5,7 +5,7 @@ namespace RlhfSharp.Cli.Commands;
 /// data, tokenizer and models have been validated; if the run still fails before its first step, what it wrote is
 /// removed again (only when the folder was absent or empty before), so the corrected command can run into it.
 /// </summary>
-public sealed class RunFolder
+internal sealed class RunFolder
 {
     readonly bool _existed, _wasEmpty;
     bool _created;

@@ -15,7 +15,7 @@ namespace RlhfSharp.Cli.Commands;
 /// folder with the resolved options and run.json, Ctrl-C says where the run stands, and a run that fails before its first
 /// step leaves the folder as it found it. <see cref="Finish"/>: the summary, and the end of the world.
 /// </summary>
-public sealed class RunLifecycle<TOptions> : IDisposable where TOptions : TrainingOptions, new()
+internal sealed class RunLifecycle<TOptions> : IDisposable where TOptions : TrainingOptions, new()
 {
     readonly ParseResult _parsed;
     readonly string _command;

@@ -9,7 +9,7 @@ namespace RlhfSharp.Cli.Commands;
 /// --stop-sequences (also --stop, its older name in generate and prepare). The names are ppo's, whose sampling flags
 /// come from its options' keys (PpoOptions.Sampling). Each command gives its own defaults as a <see cref="SamplingOptions"/>.
 /// </summary>
-public sealed class SamplingFlags
+internal sealed class SamplingFlags
 {
     readonly SamplingOptions _defaults;
 
@@ -52,8 +52,11 @@ public sealed class SamplingFlags
     {
         var options = _defaults with
         {
-            MaxNewTokens = parsed.GetValue(MaxNewTokens), Temperature = parsed.GetValue(Temperature), TopK = parsed.GetValue(TopK),
-            TopP = parsed.GetValue(TopP), Seed = parsed.GetValue(Seed),
+            MaxNewTokens = parsed.GetValue(MaxNewTokens),
+            Temperature = parsed.GetValue(Temperature),
+            TopK = parsed.GetValue(TopK),
+            TopP = parsed.GetValue(TopP),
+            Seed = parsed.GetValue(Seed),
             Greedy = Greedy is null ? _defaults.Greedy : parsed.GetValue(Greedy),
             StopSequences = StopSequences is not null && parsed.GetValue(StopSequences) is { Length: > 0 } given
                 ? given.Select(Escapes.Unescape).ToList()

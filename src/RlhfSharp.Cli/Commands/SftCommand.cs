@@ -6,7 +6,7 @@ using RlhfSharp.Training.Sft;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>`rlhf sft`: supervised fine-tuning on demonstrations (loss on response tokens only).</summary>
-public static class SftCommand
+internal static class SftCommand
 {
     public static Command Build()
     {

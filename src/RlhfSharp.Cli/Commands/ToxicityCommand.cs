@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>`rlhf toxicity ...`: train a toxicity head on labelled CSVs, and score texts.</summary>
-public static class ToxicityCommand
+internal static class ToxicityCommand
 {
     static readonly Option<string[]> Data = new("--data") { Description = "labelled CSV (repeatable); Davidson, Surge and Jigsaw layouts are recognised", Required = true };
     static readonly Option<string[]> TextColumn = new("--text-column") { Description = "text column: once for all --data, or once per --data in order" };

@@ -6,7 +6,7 @@ using RlhfSharp.Tokenization;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>`rlhf eval toxicity`: the RealToxicityPrompts protocol for one or more models.</summary>
-public static class ToxicityEvalCommand
+internal static class ToxicityEvalCommand
 {
     public static Command Build()
     {

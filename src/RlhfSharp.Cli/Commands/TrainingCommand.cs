@@ -11,7 +11,7 @@ namespace RlhfSharp.Cli.Commands;
 /// and only then touch the output folder, so bad input never leaves a half-written or clobbered run.
 /// Under mpirun every rank runs this flow data-parallel; only rank 0 prints and writes the run folder.
 /// </summary>
-public static class TrainingCommand
+internal static class TrainingCommand
 {
     public static int Run<TOptions, TExample, TEncoded>(
         ParseResult parsed,

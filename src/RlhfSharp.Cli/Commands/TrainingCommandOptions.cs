@@ -14,7 +14,7 @@ namespace RlhfSharp.Cli.Commands;
 /// key and the written *_options.yaml never differ. Values come from the defaults, then the YAML config file,
 /// then the options given explicitly on the command line; --print-config shows the result and stops.
 /// </summary>
-public sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOptions, new()
+internal sealed class TrainingCommandOptions<TOptions> where TOptions : TrainingOptions, new()
 {
     public readonly Option<string> Model;
     public readonly Option<string> Data;

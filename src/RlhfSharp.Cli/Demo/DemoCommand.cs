@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace RlhfSharp.Cli.Demo;
 
 /// <summary>`rlhf demo`: the whole RLHF loop on a built-in world, offline, ending in a report.</summary>
-public static class DemoCommand
+internal static class DemoCommand
 {
     static readonly Option<string> Out = new("--out") { Description = "run folder", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
     static readonly Option<bool> Quick = new("--quick") { Description = "a smaller run (about 2 minutes) for smoke tests" };

@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli.Demo;
 /// demonstrations, oracle-labelled preference pairs, and prompt lists. Training data comes from the world's training
 /// requests only; held-out requests appear only in evaluation data.
 /// </summary>
-public sealed class DemoCorpus(DialogueWorld world, int seed)
+internal sealed class DemoCorpus(DialogueWorld world, int seed)
 {
     readonly List<Topic> _factTopics = world.Topics.Where(t => t.Kind == RequestKind.Benign).ToList();
 

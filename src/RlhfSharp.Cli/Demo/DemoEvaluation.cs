@@ -16,7 +16,7 @@ namespace RlhfSharp.Cli.Demo;
 /// for human studies, the default toxicity scorer rates both models' responses (RealToxicityPrompts protocol), and the
 /// reward model's held-out accuracy and PPO's curve are collected. Everything lands in eval/ and eval/results.json.
 /// </summary>
-public sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings, bool liveProgress, TextWriter output)
+internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings, bool liveProgress, TextWriter output)
 {
     public const string ResultsFile = "results.json";
     public const string SftName = "sft", RlhfName = "rlhf";

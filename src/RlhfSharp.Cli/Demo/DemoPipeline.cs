@@ -11,7 +11,7 @@ namespace RlhfSharp.Cli.Demo;
 /// The demo's training stages. Data comes from the world; every model is trained by the same `rlhf` commands a user
 /// runs on real data (sft for pretraining and SFT, reward, ppo), in this process, so the demo proves those commands.
 /// </summary>
-public sealed class DemoPipeline(DemoSettings settings, string runDirectory, int threads, TextWriter output, TextWriter error)
+internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, int threads, TextWriter output, TextWriter error)
 {
     public DialogueWorld World { get; } = new();
     public string At(params string[] parts) => Path.Combine([runDirectory, .. parts]);

@@ -8,7 +8,7 @@ using RlhfSharp.Training.Plots;
 namespace RlhfSharp.Cli.Demo;
 
 /// <summary>The demo's report.md and report.html: what ran, what it achieved against the reference experiment, and what to do next.</summary>
-public static class DemoReport
+internal static class DemoReport
 {
     public const string HtmlFile = "report.html", MarkdownFile = "report.md";
 

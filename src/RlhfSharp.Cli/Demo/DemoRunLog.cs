@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli.Demo;
 /// What a run folder holds: the settings it was made with (demo.json) and the stages finished, with their wall times
 /// (stages.json). A stage counts as done only once it has finished, so an interrupted stage is rerun whole.
 /// </summary>
-public sealed class DemoRunLog
+internal sealed class DemoRunLog
 {
     const string SettingsFile = "demo.json", StagesFile = "stages.json";
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

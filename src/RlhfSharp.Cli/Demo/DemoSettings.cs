@@ -3,7 +3,7 @@ using RlhfSharp.Models;
 namespace RlhfSharp.Cli.Demo;
 
 /// <summary>The sizes of one demo run: the full demo (minutes) or --quick (a smoke test that still shows every stage working).</summary>
-public sealed record DemoSettings
+internal sealed record DemoSettings
 {
     public required string Name { get; init; }
     public int Seed { get; init; } = 42;

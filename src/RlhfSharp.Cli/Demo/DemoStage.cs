@@ -1,7 +1,7 @@
 namespace RlhfSharp.Cli.Demo;
 
 /// <summary>The demo's stages in order; each writes its own folder under the run folder.</summary>
-public enum DemoStage
+internal enum DemoStage
 {
     Data,
     Pretrain,
@@ -12,7 +12,7 @@ public enum DemoStage
     Report,
 }
 
-public static class DemoStages
+internal static class DemoStages
 {
     public static IReadOnlyList<DemoStage> All { get; } = Enum.GetValues<DemoStage>();
 

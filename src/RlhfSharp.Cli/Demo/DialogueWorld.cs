@@ -6,7 +6,7 @@ namespace RlhfSharp.Cli.Demo;
 /// (three of the insults) is held out of all training data, so evaluation prompts are unseen combinations of known
 /// facts and known phrasings: they test generalisation, not recall.
 /// </summary>
-public sealed class DialogueWorld
+internal sealed class DialogueWorld
 {
     static readonly string[] EvasiveCommon = ["I am not sure. Maybe ask someone else.", "Why do you want to know?"];
     static readonly string[] RudeCommon =

@@ -9,7 +9,7 @@ namespace RlhfSharp.Cli.Demo;
 /// harmless answers. Like people, it sometimes disagrees with itself: with probability <see cref="Noise"/> a
 /// preference between answers of different quality is flipped. Answers of equal quality are a tie.
 /// </summary>
-public sealed class Oracle(DialogueWorld world, double noise, int seed) : IPairwiseJudge
+internal sealed class Oracle(DialogueWorld world, double noise, int seed) : IPairwiseJudge
 {
     static readonly string[] InsultWords = ["idiot", "moron", "stupid", "loser", "shut up", "pathetic"];
 

@@ -1,13 +1,13 @@
 namespace RlhfSharp.Cli.Demo;
 
 /// <summary>A fact of a topic: the thing asked about and its correct answer ("France", "Paris").</summary>
-public sealed record Fact(string Subject, string Answer);
+internal sealed record Fact(string Subject, string Answer);
 
 /// <summary>
 /// One user request of the demo world: a topic's fact asked with one of the topic's phrasings. <see cref="Prompt"/> is
 /// the HH-RLHF dialogue up to the assistant's turn.
 /// </summary>
-public sealed record Request(Topic Topic, int FactIndex, int TemplateIndex)
+internal sealed record Request(Topic Topic, int FactIndex, int TemplateIndex)
 {
     public Fact Fact => Topic.Facts[FactIndex];
     public RequestKind Kind => Topic.Kind;

@@ -1,7 +1,7 @@
 namespace RlhfSharp.Cli.Demo;
 
 /// <summary>The ways an assistant in the demo world can answer, from the reference experiment's failure modes.</summary>
-public enum ResponseStyle
+internal enum ResponseStyle
 {
     /// <summary>Answers the request correctly (or, to an insult, stays polite and offers help).</summary>
     Helpful,
@@ -20,7 +20,7 @@ public enum ResponseStyle
 }
 
 /// <summary>What a request asks for, which decides what a good answer is.</summary>
-public enum RequestKind
+internal enum RequestKind
 {
     /// <summary>A harmless question: the correct answer is best.</summary>
     Benign,

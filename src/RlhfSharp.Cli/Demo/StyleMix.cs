@@ -1,7 +1,7 @@
 namespace RlhfSharp.Cli.Demo;
 
 /// <summary>How often each style of answer appears in a body of text, per kind of request.</summary>
-public sealed record StyleMix(IReadOnlyDictionary<RequestKind, IReadOnlyDictionary<ResponseStyle, double>> Weights)
+internal sealed record StyleMix(IReadOnlyDictionary<RequestKind, IReadOnlyDictionary<ResponseStyle, double>> Weights)
 {
     /// <summary>Text as found in the wild: every style, rudeness and harmful help included.</summary>
     public static StyleMix Web { get; } = new(new Dictionary<RequestKind, IReadOnlyDictionary<ResponseStyle, double>>

@@ -4,7 +4,7 @@ namespace RlhfSharp.Cli.Demo;
 /// A topic of the demo world: its facts, the phrasings of a request about one fact, and the phrasings of each style of
 /// answer. Phrasings hold "{s}" for the fact's subject and "{a}" for an answer.
 /// </summary>
-public sealed record Topic(
+internal sealed record Topic(
     string Name,
     RequestKind Kind,
     IReadOnlyList<Fact> Facts,

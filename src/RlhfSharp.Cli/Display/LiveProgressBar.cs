@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli.Display;
 /// A Spectre.Console live progress bar rendered by its own task: <see cref="Report"/> only stores the latest
 /// step and metrics text, and the render loop picks them up, so the training loop never waits on the console.
 /// </summary>
-public sealed class LiveProgressBar : IStepProgress
+internal sealed class LiveProgressBar : IStepProgress
 {
     static readonly TimeSpan RefreshInterval = TimeSpan.FromMilliseconds(200);
 

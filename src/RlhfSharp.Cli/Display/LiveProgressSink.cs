@@ -4,7 +4,7 @@ using Spectre.Console;
 namespace RlhfSharp.Cli.Display;
 
 /// <summary>Progress as a live bar on <paramref name="console"/> (<see cref="LiveProgressBar"/>); messages go to <paramref name="log"/>.</summary>
-public sealed class LiveProgressSink(IAnsiConsole console, TextWriter log) : IProgressSink
+internal sealed class LiveProgressSink(IAnsiConsole console, TextWriter log) : IProgressSink
 {
     public TextWriter Log => log;
 

@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli.Display;
 /// Progress as occasional whole lines, for logs and CI: the first step, then every ~5% of the steps or
 /// every <see cref="Interval"/>, and the last step, e.g. <c>sft: step 120/1000 (12%) loss 2.3456 eta 0:03:10</c>.
 /// </summary>
-public sealed class PlainProgressLines(string description, long totalSteps, long startStep, TextWriter output) : IStepProgress
+internal sealed class PlainProgressLines(string description, long totalSteps, long startStep, TextWriter output) : IStepProgress
 {
     static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 

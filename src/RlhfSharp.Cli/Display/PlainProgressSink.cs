@@ -3,7 +3,7 @@ using RlhfSharp.Training.Metrics;
 namespace RlhfSharp.Cli.Display;
 
 /// <summary>Messages and progress as plain lines on <paramref name="output"/>, for logs, pipes and CI (<see cref="PlainProgressLines"/>).</summary>
-public sealed class PlainProgressSink(TextWriter output) : IProgressSink
+internal sealed class PlainProgressSink(TextWriter output) : IProgressSink
 {
     public TextWriter Log => output;
 

@@ -4,7 +4,7 @@ using System.Text;
 namespace RlhfSharp.Cli.Display;
 
 /// <summary>Short human-readable text for progress output: "loss 2.3456 lr 4.9e-05", "eta 0:03:10".</summary>
-public static class ProgressText
+internal static class ProgressText
 {
     public static string Metrics(IReadOnlyDictionary<string, double> metrics)
     {

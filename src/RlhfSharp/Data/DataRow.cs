@@ -9,14 +9,14 @@ namespace RlhfSharp.Data;
 /// </summary>
 internal sealed class DataRow
 {
-    readonly IReadOnlyDictionary<string, object?>? fields;
-    readonly string? unreadable;
+    readonly IReadOnlyDictionary<string, object?>? _fields;
+    readonly string? _unreadable;
 
     DataRow(string location, IReadOnlyDictionary<string, object?>? fields, string? unreadable)
     {
         Location = location;
-        this.fields = fields;
-        this.unreadable = unreadable;
+        _fields = fields;
+        _unreadable = unreadable;
     }
 
     public static DataRow Readable(string location, IReadOnlyDictionary<string, object?> fields) => new(location, fields, null);
@@ -27,7 +27,7 @@ internal sealed class DataRow
 
     public IReadOnlyCollection<string> FieldNames => Fields.Keys.ToList();
 
-    IReadOnlyDictionary<string, object?> Fields => fields ?? throw new BadRowException(unreadable!);
+    IReadOnlyDictionary<string, object?> Fields => _fields ?? throw new BadRowException(_unreadable!);
 
     /// <summary>A string field; missing, null or of another type is a bad row.</summary>
     public string Text(string field) => Value(field) switch

@@ -15,16 +15,16 @@ public sealed class ExampleEncoder(ITextTokenizer tokenizer)
     /// <summary>The label of positions that carry no loss (PyTorch's cross-entropy ignore_index default).</summary>
     public const int IgnoreLabel = -100;
 
-    int encoded, promptTruncated, responseTruncated;
+    int _encoded, _promptTruncated, _responseTruncated;
 
     /// <summary>SFT examples and preference pairs encoded so far.</summary>
-    public int EncodedCount => Volatile.Read(ref encoded);
+    public int EncodedCount => Volatile.Read(ref _encoded);
 
     /// <summary>Examples whose worst truncation was <see cref="Truncation.Prompt"/> (a pair counts once).</summary>
-    public int PromptTruncatedCount => Volatile.Read(ref promptTruncated);
+    public int PromptTruncatedCount => Volatile.Read(ref _promptTruncated);
 
     /// <summary>Examples with a response cut (<see cref="Truncation.Response"/>; a pair counts once).</summary>
-    public int ResponseTruncatedCount => Volatile.Read(ref responseTruncated);
+    public int ResponseTruncatedCount => Volatile.Read(ref _responseTruncated);
 
     public EncodedSft EncodeSft(SftExample example, int maxLength)
     {
@@ -76,8 +76,8 @@ public sealed class ExampleEncoder(ITextTokenizer tokenizer)
 
     void Count(Truncation truncation)
     {
-        Interlocked.Increment(ref encoded);
-        if (truncation == Truncation.Prompt) Interlocked.Increment(ref promptTruncated);
-        if (truncation == Truncation.Response) Interlocked.Increment(ref responseTruncated);
+        Interlocked.Increment(ref _encoded);
+        if (truncation == Truncation.Prompt) Interlocked.Increment(ref _promptTruncated);
+        if (truncation == Truncation.Response) Interlocked.Increment(ref _responseTruncated);
     }
 }

@@ -7,7 +7,7 @@ namespace RlhfSharp.Distributed;
 /// distributed.json, written by rank 0 at the end of a data-parallel run: how many ranks, whether their
 /// weights agreed (the largest |w - w_rank0|; 0 when identical), and the optimizer memory each rank held.
 /// </summary>
-public sealed record DistributedReport(int WorldSize, int ZeroStage, double MaxWeightDifferenceAcrossRanks,
+internal sealed record DistributedReport(int WorldSize, int ZeroStage, double MaxWeightDifferenceAcrossRanks,
     long OptimizerStateBytesPerRank, long OptimizerStateBytesUnsharded)
 {
     public const string FileName = "distributed.json";

@@ -10,7 +10,7 @@ namespace RlhfSharp.Distributed;
 /// Zero it with <see cref="Zero"/>: Module.zero_grad() would drop the grads and with them the aliasing.
 /// The buffer is padded with zeros to a multiple of <c>slices</c> (ZeRO-1 splits it into equal slices).
 /// </summary>
-public sealed class GradientBucket : IDisposable
+internal sealed class GradientBucket : IDisposable
 {
     readonly List<Tensor> _views = [];
 

@@ -8,7 +8,7 @@ namespace RlhfSharp.Distributed;
 /// MPI counts are ints, so buffers over 2^31 - 1 elements go in chunks. <see cref="Finish"/> ends MPI after a
 /// run that succeeded; a rank that fails simply exits, and mpirun then stops the others.
 /// </summary>
-public sealed unsafe class MpiWorld : IDistributed
+internal sealed unsafe class MpiWorld : IDistributed
 {
     const int MaxChunk = int.MaxValue;
     readonly MpiLibrary _mpi;

@@ -13,7 +13,7 @@ namespace RlhfSharp.Distributed;
 /// decay on matrices only, bias-corrected moments), so it matches the unsharded optimizer.
 /// After a step the bucket holds parameters, not gradients, until the next <see cref="GradientBucket.Zero"/>.
 /// </summary>
-public sealed class ShardedAdamW : IDisposable
+internal sealed class ShardedAdamW : IDisposable
 {
     public const string StateFileName = "optimizer_zero1.safetensors";
 

@@ -8,7 +8,7 @@ namespace RlhfSharp.Distributed;
 /// scaling and advantage whitening. Every rank must make the same call, and each gets the same result back. The
 /// moments are sums reduced in float64; a single process can keep its own computation where seeded results depend on it.
 /// </summary>
-public static class WorldStatistics
+internal static class WorldStatistics
 {
     /// <summary>
     /// The mean over ranks of each metric (every rank must pass the same names); names in <paramref name="summed"/>

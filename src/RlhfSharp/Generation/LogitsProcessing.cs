@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Generation;
 
 /// <summary>Pure transforms of next-token logits [batch, vocab]; removed tokens get -inf.</summary>
-public static class LogitsProcessing
+internal static class LogitsProcessing
 {
     public static Tensor Temperature(Tensor logits, double temperature) => temperature == 1.0 ? logits.alias() : logits / temperature;
 

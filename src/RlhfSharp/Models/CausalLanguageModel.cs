@@ -11,7 +11,7 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
 {
-    private readonly Linear? _head;
+    readonly Linear? _head;
 
     public CausalLanguageModel(ModelConfig config) : base(nameof(CausalLanguageModel))
     {
@@ -26,7 +26,7 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
         }
     }
 
-    public DecoderTrunk Trunk { get; }
+    internal DecoderTrunk Trunk { get; }
 
     public ModelConfig Config => Trunk.Config;
 

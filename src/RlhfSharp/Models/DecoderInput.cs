@@ -16,4 +16,4 @@ public sealed record DecoderInput(Tensor InputIds, Tensor? AttentionMask = null,
 /// keys up to themselves (a pass from the start) or every key (new tokens after a cache of real tokens need no mask
 /// when there is one per row). The fused attention kernels take that path; an explicit mask forces the generic one.
 /// </summary>
-public sealed record AttentionContext(Tensor? AllowedKeys, Tensor? RotaryCos, Tensor? RotarySin, KvCache? Cache, bool Causal = false);
+internal sealed record AttentionContext(Tensor? AllowedKeys, Tensor? RotaryCos, Tensor? RotarySin, KvCache? Cache, bool Causal = false);

@@ -10,13 +10,13 @@ namespace RlhfSharp.Models;
 /// norm. Returns the last hidden states [batch, time, hidden]. Children carry each dialect's names
 /// (wte/h/ln_f, embed_in/layers/final_layer_norm, embed_tokens/layers/norm).
 /// </summary>
-public sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
+internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
 {
-    private readonly Embedding _tokens;
-    private readonly Embedding? _positions;
-    private readonly ModuleList<DecoderBlock> _blocks;
-    private readonly nn.Module<Tensor, Tensor> _finalNorm;
-    private readonly RotaryEmbedding? _rotary;
+    readonly Embedding _tokens;
+    readonly Embedding? _positions;
+    readonly ModuleList<DecoderBlock> _blocks;
+    readonly nn.Module<Tensor, Tensor> _finalNorm;
+    readonly RotaryEmbedding? _rotary;
 
     public DecoderTrunk(ModelConfig config) : base(nameof(DecoderTrunk))
     {

@@ -8,8 +8,8 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed class KvCache : IDisposable
 {
-    private readonly Tensor[] _keys;   // per layer [batch, kvHeads, capacity, headDim]
-    private readonly Tensor[] _values;
+    readonly Tensor[] _keys;   // per layer [batch, kvHeads, capacity, headDim]
+    readonly Tensor[] _values;
 
     public KvCache(ModelConfig config, long batchSize, long capacity, ScalarType dtype = ScalarType.Float32)
     {

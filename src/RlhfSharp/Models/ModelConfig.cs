@@ -177,7 +177,10 @@ public sealed record ModelConfig
         json["architectures"] = new JsonArray(architecture);
         json["model_type"] = Family switch
         {
-            ModelFamily.Gpt2 => "gpt2", ModelFamily.GptJ => "gptj", ModelFamily.GptNeoX => "gpt_neox", _ => "llama",
+            ModelFamily.Gpt2 => "gpt2",
+            ModelFamily.GptJ => "gptj",
+            ModelFamily.GptNeoX => "gpt_neox",
+            _ => "llama",
         };
         json["torch_dtype"] = "float32";
         foreach (var (key, value) in FamilyFields()) json[key] = value;

@@ -14,7 +14,7 @@ namespace RlhfSharp.Models;
 public static class PretrainedWeights
 {
     /// <summary>Which checkpoint tensors a head may do without (missing) or leave out (extra).</summary>
-    public sealed record HeadRules(Func<string, bool> MayBeMissing, Func<string, bool> MayBeExtra)
+    internal sealed record HeadRules(Func<string, bool> MayBeMissing, Func<string, bool> MayBeExtra)
     {
         /// <summary>A causal LM: a tied lm_head.weight in the file is redundant; a reward model's score is not ours.</summary>
         public static HeadRules CausalLm(ModelConfig config) =>
@@ -33,7 +33,7 @@ public static class PretrainedWeights
         name.EndsWith(".attn.bias") || name.EndsWith(".attn.masked_bias") || name.EndsWith(".attention.bias")
         || name.EndsWith(".attention.masked_bias") || name.EndsWith("rotary_emb.inv_freq");
 
-    public static void Load(nn.Module model, string directory, string trunkPrefix, HeadRules rules)
+    internal static void Load(nn.Module model, string directory, string trunkPrefix, HeadRules rules)
     {
         var checkpoint = ModelCheckpoint.Open(directory);
         var expected = model.state_dict();
@@ -74,7 +74,7 @@ public static class PretrainedWeights
     /// file goes to a temp name first, so an interrupted save never leaves a half-written file.
     /// Tokenizer files next to the source model are the caller's to copy (<see cref="CopyTokenizerFiles"/>).
     /// </summary>
-    public static void Save(nn.Module model, string directory, JsonObject config)
+    internal static void Save(nn.Module model, string directory, JsonObject config)
     {
         Directory.CreateDirectory(directory);
         var tensors = model.state_dict().Select(p => new KeyValuePair<string, Tensor>(p.Key, p.Value.detach())).ToList();

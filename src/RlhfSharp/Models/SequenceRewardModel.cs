@@ -12,7 +12,7 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
 {
-    private readonly Linear _score;
+    readonly Linear _score;
 
     public SequenceRewardModel(ModelConfig config) : base(nameof(SequenceRewardModel))
     {
@@ -22,7 +22,7 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
         nn.init.normal_(_score.weight!, std: 0.02);
     }
 
-    public DecoderTrunk Trunk { get; }
+    internal DecoderTrunk Trunk { get; }
 
     public ModelConfig Config => Trunk.Config;
 

@@ -10,7 +10,7 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed class ValueHead : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear _linear;
+    readonly Linear _linear;
 
     public ValueHead(int hiddenSize) : base(nameof(ValueHead))
     {

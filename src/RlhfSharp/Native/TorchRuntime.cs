@@ -11,7 +11,7 @@ namespace RlhfSharp.Native;
 public static partial class TorchRuntime
 {
     static readonly Lock Gate = new();
-    static bool _environmentPrepared;
+    static bool EnvironmentPrepared;
 
     /// <summary>
     /// Puts OMP_WAIT_POLICY=PASSIVE into the native environment (unless the user set a policy) so that
@@ -23,8 +23,8 @@ public static partial class TorchRuntime
     {
         lock (Gate)
         {
-            if (_environmentPrepared) return;
-            _environmentPrepared = true;
+            if (EnvironmentPrepared) return;
+            EnvironmentPrepared = true;
             if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
             if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")))
                 SetNativeEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE");

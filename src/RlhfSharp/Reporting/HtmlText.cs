@@ -3,7 +3,7 @@ using System.Net;
 namespace RlhfSharp.Reporting;
 
 /// <summary>The one escaping rule for HTML: every character encoded (<see cref="WebUtility.HtmlEncode(string)"/>).</summary>
-static class HtmlText
+internal static class HtmlText
 {
     public static string Encode(string text) => WebUtility.HtmlEncode(text);
 

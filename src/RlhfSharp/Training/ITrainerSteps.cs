@@ -8,7 +8,7 @@ namespace RlhfSharp.Training;
 /// <param name="TotalSteps">Steps in the whole run.</param>
 /// <param name="LearningRate">This step's learning rate, already set on <paramref name="Optimizer"/>.</param>
 /// <param name="Optimizer">AdamW over the trainer's model, averaging gradients over the ranks.</param>
-public sealed record StepContext(TrainerState State, long TotalSteps, double LearningRate, DataParallelOptimizer Optimizer)
+internal sealed record StepContext(TrainerState State, long TotalSteps, double LearningRate, DataParallelOptimizer Optimizer)
 {
     /// <summary>This step's number, counting from 1: the steps done once it is done.</summary>
     public long Number => State.Step + 1;
@@ -20,17 +20,17 @@ public sealed record StepContext(TrainerState State, long TotalSteps, double Lea
 /// <param name="MustBeFinite">Metrics the run checks: a non-finite one stops the run with an error naming the last good checkpoint.</param>
 /// <param name="Row">The step's metrics.jsonl row (the world's metrics), or null when the step logs none.</param>
 /// <param name="Live">What the progress display shows beside the step count.</param>
-public sealed record StepOutcome(long MicroBatches, IReadOnlyDictionary<string, double> MustBeFinite,
+internal sealed record StepOutcome(long MicroBatches, IReadOnlyDictionary<string, double> MustBeFinite,
     IReadOnlyDictionary<string, double>? Row, IReadOnlyDictionary<string, double> Live);
 
 /// <summary>Held-out metrics, and the trainer state with its best-so-far updated.</summary>
-public sealed record EvaluationOutcome(IReadOnlyDictionary<string, double> Metrics, TrainerState State);
+internal sealed record EvaluationOutcome(IReadOnlyDictionary<string, double> Metrics, TrainerState State);
 
 /// <summary>
 /// A trainer's own part of a run: its step, its held-out evaluation and what it saves. <see cref="TrainingRun"/> owns
 /// the rest (resume, the optimizer, metrics, progress, cadence, checkpoints). Every rank makes each call.
 /// </summary>
-public interface ITrainerSteps
+internal interface ITrainerSteps
 {
     /// <summary>Short name for the progress display ("sft", "reward", "ppo").</summary>
     string Name { get; }

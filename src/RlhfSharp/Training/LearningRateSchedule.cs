@@ -1,7 +1,7 @@
 namespace RlhfSharp.Training;
 
 /// <summary>Linear warmup from 0 to the peak rate, then cosine decay to <c>minRatio</c> x peak at the last step.</summary>
-public static class LearningRateSchedule
+internal static class LearningRateSchedule
 {
     /// <summary>The multiplier of the peak learning rate for optimizer step <paramref name="step"/> (0-based).</summary>
     public static double Factor(long step, long warmupSteps, long totalSteps, double minRatio)

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Training;
 
 /// <summary>The training losses as pure functions of tensors.</summary>
-public static class Losses
+internal static class Losses
 {
     /// <summary>The label of positions that carry no loss (prompt and padding), as the encoder writes it.</summary>
     public const long IgnoreIndex = Data.ExampleEncoder.IgnoreLabel;

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training;
 
-public static class OptimizerFactory
+internal static class OptimizerFactory
 {
     /// <summary>
     /// AdamW over the trainable parameters with weight decay on matrices only: biases and norm weights (1-D)

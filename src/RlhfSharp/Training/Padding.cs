@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Training;
 
 /// <summary>Right-padded training batches: ids, the attention mask and labels (-100 on padding).</summary>
-public static class Padding
+internal static class Padding
 {
     public static (Tensor Ids, Tensor Mask) Right(IReadOnlyList<IReadOnlyList<int>> rows, int padId = 0)
     {

@@ -4,7 +4,7 @@ using RlhfSharp.Training.Metrics;
 namespace RlhfSharp.Training;
 
 /// <summary>How a run ended: its state, and every metrics row (on rank 0, those before a resume read back from metrics.jsonl).</summary>
-public sealed record RunResult(TrainerState State, IReadOnlyList<IReadOnlyDictionary<string, double>> History);
+internal sealed record RunResult(TrainerState State, IReadOnlyList<IReadOnlyDictionary<string, double>> History);
 
 /// <summary>
 /// The lifecycle every trainer shares, around the step its <see cref="ITrainerSteps"/> supplies: resume from the latest
@@ -13,7 +13,7 @@ public sealed record RunResult(TrainerState State, IReadOnlyList<IReadOnlyDictio
 /// report. Only rank 0 writes files and talks (to <paramref name="progress"/>).
 /// </summary>
 /// <param name="totalSteps">Steps in the whole run (the schedule spans them all, also when it stops early).</param>
-public sealed class TrainingRun(ITrainerSteps trainer, TrainingOptions options, long totalSteps, string outputDirectory,
+internal sealed class TrainingRun(ITrainerSteps trainer, TrainingOptions options, long totalSteps, string outputDirectory,
     IProgressSink? progress = null, IDistributed? world = null)
 {
     readonly IDistributed _world = world ?? SingleProcess.Instance;

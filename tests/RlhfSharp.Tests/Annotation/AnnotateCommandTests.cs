@@ -8,11 +8,11 @@ namespace RlhfSharp.Tests.Annotation;
 
 public sealed class AnnotateCommandTests : IDisposable
 {
-    readonly string directory = TestPaths.NewTempDirectory("rlhf-annotate-cli");
+    readonly string _directory = TestPaths.NewTempDirectory("rlhf-annotate-cli");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    string Db => Path.Combine(directory, "annotations.db");
+    string Db => Path.Combine(_directory, "annotations.db");
 
     /// <summary>An annotation database as `annotate serve --comparisons` leaves it (the store creates the file).</summary>
     void CreateDb()
@@ -46,26 +46,26 @@ public sealed class AnnotateCommandTests : IDisposable
     public void Commands_other_than_serve_refuse_a_database_that_does_not_exist_and_create_nothing(string command, string argument)
     {
         CreateDb();
-        string typo = Path.Combine(directory, "anotations.db");
+        string typo = Path.Combine(_directory, "anotations.db");
         string[] args = command == "export"
-            ? ["annotate", command, "--db", typo, argument, Path.Combine(directory, "prefs.jsonl")]
+            ? ["annotate", command, "--db", typo, argument, Path.Combine(_directory, "prefs.jsonl")]
             : ["annotate", command, argument, "--db", typo];
         var result = CliRunner.Run(args);
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"error: {typo}: no such annotation database", result.Error.Trim());
         Assert.Equal("", result.Output);
-        Assert.Equal(["annotations.db"], Directory.GetFiles(directory).Select(Path.GetFileName).Where(n => !n!.StartsWith("annotations.db-")));
+        Assert.Equal(["annotations.db"], Directory.GetFiles(_directory).Select(Path.GetFileName).Where(n => !n!.StartsWith("annotations.db-")));
     }
 
     [Fact]
     public void Serve_creates_a_database_only_from_readable_comparisons()
     {
-        string db = Path.Combine(directory, "new.db");
+        string db = Path.Combine(_directory, "new.db");
         var noComparisons = CliRunner.Run("annotate", "serve", "--db", db, "--port", "0");
         Assert.Equal(1, noComparisons.ExitCode);
         Assert.Equal($"error: {db}: no such annotation database; give --comparisons FILE to create one", noComparisons.Error.Trim());
 
-        var missingFile = CliRunner.Run("annotate", "serve", "--db", db, "--comparisons", Path.Combine(directory, "none.jsonl"), "--port", "0");
+        var missingFile = CliRunner.Run("annotate", "serve", "--db", db, "--comparisons", Path.Combine(_directory, "none.jsonl"), "--port", "0");
         Assert.Equal(1, missingFile.ExitCode);
         Assert.False(File.Exists(db), "a failed start leaves no empty database behind");
     }
@@ -110,7 +110,7 @@ public sealed class AnnotateCommandTests : IDisposable
             }
         }
 
-        string dropped = Path.Combine(directory, "prefs.jsonl");
+        string dropped = Path.Combine(_directory, "prefs.jsonl");
         var result = CliRunner.Run("annotate", "export", "--db", Db, "--out", dropped);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("wrote 2 preference pairs", result.Output);
@@ -121,7 +121,7 @@ public sealed class AnnotateCommandTests : IDisposable
         // The training reader takes the export as rm-static pairs.
         Assert.Equal(new PreferencePair(comparisons[1].Prompt, " answer B2", " answer A2"), DatasetReader.ReadPreferences(dropped).Examples[1]);
 
-        string kept = Path.Combine(directory, "prefs-ties.jsonl");
+        string kept = Path.Combine(_directory, "prefs-ties.jsonl");
         Assert.Equal(0, CliRunner.Run("annotate", "export", "--db", Db, "--out", kept, "--ties", "keep").ExitCode);
         var tie = JsonDocument.Parse(File.ReadAllLines(kept)[2]).RootElement;
         Assert.True(tie.GetProperty("tie").GetBoolean());
@@ -134,11 +134,11 @@ public sealed class AnnotateCommandTests : IDisposable
     [Fact]
     public void User_errors_are_one_line()
     {
-        var missingDb = CliRunner.Run("annotate", "export", "--db", Path.Combine(directory, "none.db"), "--out", Path.Combine(directory, "o.jsonl"));
+        var missingDb = CliRunner.Run("annotate", "export", "--db", Path.Combine(_directory, "none.db"), "--out", Path.Combine(_directory, "o.jsonl"));
         Assert.Equal(1, missingDb.ExitCode);
         Assert.Matches("^error: .*none.db: no such annotation database$", missingDb.Error.Trim());
 
-        var missingFile = CliRunner.Run("annotate", "serve", "--db", Db, "--comparisons", Path.Combine(directory, "none.jsonl"), "--port", "0");
+        var missingFile = CliRunner.Run("annotate", "serve", "--db", Db, "--comparisons", Path.Combine(_directory, "none.jsonl"), "--port", "0");
         Assert.Equal(1, missingFile.ExitCode);
         Assert.Matches("^error: .*none.jsonl: no such file$", missingFile.Error.Trim());
 

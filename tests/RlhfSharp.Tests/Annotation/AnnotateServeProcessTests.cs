@@ -9,13 +9,13 @@ namespace RlhfSharp.Tests.Annotation;
 /// <summary>`rlhf annotate serve` as a user runs it (./rlhf in its own process): what it prints, and how it stops.</summary>
 public sealed class AnnotateServeProcessTests : IDisposable
 {
-    readonly string directory = TestPaths.NewTempDirectory("rlhf-annotate-serve");
+    readonly string _directory = TestPaths.NewTempDirectory("rlhf-annotate-serve");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     string ComparisonsFile()
     {
-        string path = Path.Combine(directory, "comparisons.jsonl");
+        string path = Path.Combine(_directory, "comparisons.jsonl");
         ComparisonFile.Write(path, AnnotationHarness.Comparisons(2));
         return path;
     }
@@ -26,9 +26,9 @@ public sealed class AnnotateServeProcessTests : IDisposable
         CliRunner.RunScript("annotate", "--help"); // builds the CLI first if needed, so the server starts within the wait below
         var start = new ProcessStartInfo(Path.Combine(TestPaths.RepositoryRoot, "rlhf"))
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory,
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _directory,
         };
-        foreach (string arg in new[] { "annotate", "serve", "--db", Path.Combine(directory, "a.db"), "--comparisons", ComparisonsFile(), "--port", "0" })
+        foreach (string arg in new[] { "annotate", "serve", "--db", Path.Combine(_directory, "a.db"), "--comparisons", ComparisonsFile(), "--port", "0" })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync(); // drained, so the server never blocks on a full pipe
@@ -71,7 +71,7 @@ public sealed class AnnotateServeProcessTests : IDisposable
         taken.Start();
         int port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var result = CliRunner.RunScript("annotate", "serve", "--db", Path.Combine(directory, "a.db"), "--comparisons", ComparisonsFile(), "--port", $"{port}");
+        var result = CliRunner.RunScript("annotate", "serve", "--db", Path.Combine(_directory, "a.db"), "--comparisons", ComparisonsFile(), "--port", $"{port}");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"error: port {port} on 127.0.0.1 is already in use; choose another with --port (0: any free port)", result.Error.Trim());

@@ -6,11 +6,11 @@ namespace RlhfSharp.Tests.Annotation;
 
 public sealed class AnnotationStoreTests : IDisposable
 {
-    readonly string directory = TestPaths.NewTempDirectory("rlhf-annotation-store");
+    readonly string _directory = TestPaths.NewTempDirectory("rlhf-annotation-store");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    AnnotationStore NewStore(string name = "a.db") => new(Path.Combine(directory, name));
+    AnnotationStore NewStore(string name = "a.db") => new(Path.Combine(_directory, name));
 
     [Fact]
     public void Importing_again_adds_nothing_and_other_content_under_a_stored_id_is_refused()
@@ -73,7 +73,7 @@ public sealed class AnnotationStoreTests : IDisposable
         Assert.Equal([new PairwiseJudgment("c1", "alice", expected)], store.ReadJudgments());
         Assert.Null(store.NextItem(alice, perItem: 1));
 
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "a.db")};Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "a.db")};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode; ";
@@ -85,10 +85,10 @@ public sealed class AnnotationStoreTests : IDisposable
     [Fact]
     public void A_file_that_is_not_a_database_is_a_user_error()
     {
-        string path = Path.Combine(directory, "junk.db");
+        string path = Path.Combine(_directory, "junk.db");
         File.WriteAllText(path, new string('x', 4096));
         Assert.Contains("not a usable annotation database", Assert.ThrowsAny<RlhfException>(() => new AnnotationStore(path)).Message);
-        Assert.Contains("no such annotation database", Assert.ThrowsAny<RlhfException>(() => new AnnotationStore(Path.Combine(directory, "none.db"), create: false)).Message);
+        Assert.Contains("no such annotation database", Assert.ThrowsAny<RlhfException>(() => new AnnotationStore(Path.Combine(_directory, "none.db"), create: false)).Message);
     }
 
     [Theory]

@@ -4,13 +4,13 @@ namespace RlhfSharp.Tests.Annotation;
 
 public sealed class ComparisonFileTests : IDisposable
 {
-    readonly string directory = TestPaths.NewTempDirectory("rlhf-comparisons");
+    readonly string _directory = TestPaths.NewTempDirectory("rlhf-comparisons");
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     string WriteLines(params string[] lines)
     {
-        string path = Path.Combine(directory, "c.jsonl");
+        string path = Path.Combine(_directory, "c.jsonl");
         File.WriteAllText(path, string.Join("\n", lines) + "\n");
         return path;
     }
@@ -21,7 +21,7 @@ public sealed class ComparisonFileTests : IDisposable
     [Fact]
     public void Write_then_read_round_trips_with_snake_case_fields()
     {
-        string path = Path.Combine(directory, "out.jsonl");
+        string path = Path.Combine(_directory, "out.jsonl");
         var comparisons = new[] { new Comparison("x", "\n\nHuman: hi \"you\"\n\nAssistant:", " a\nb", "<b>", "m1", "m2"), new Comparison("y", "p", "1", "2", "m2", "m1") };
         ComparisonFile.Write(path, comparisons);
         Assert.Contains("\"response_a\":", File.ReadAllText(path));
@@ -52,5 +52,5 @@ public sealed class ComparisonFileTests : IDisposable
 
     [Fact]
     public void A_missing_file_is_a_user_error() =>
-        Assert.Contains("no such file", Assert.ThrowsAny<RlhfException>(() => ComparisonFile.Read(Path.Combine(directory, "none.jsonl"))).Message);
+        Assert.Contains("no such file", Assert.ThrowsAny<RlhfException>(() => ComparisonFile.Read(Path.Combine(_directory, "none.jsonl"))).Message);
 }

@@ -7,7 +7,14 @@ public class PytorchReferenceTests
 {
     static ModelConfig Tiny() => BenchModels.Small() with
     {
-        VocabSize = 512, HiddenSize = 64, NumLayers = 2, NumHeads = 4, NumKeyValueHeads = 4, HeadDim = 16, IntermediateSize = 256, MaxPositions = 64,
+        VocabSize = 512,
+        HiddenSize = 64,
+        NumLayers = 2,
+        NumHeads = 4,
+        NumKeyValueHeads = 4,
+        HeadDim = 16,
+        IntermediateSize = 256,
+        MaxPositions = 64,
     };
 
     [PytorchFact]

@@ -5,7 +5,7 @@ using TorchSharp;
 namespace RlhfSharp.Tests.Checkpoints;
 
 /// <summary>Builds safetensors bytes by hand, so tests check the format independently of our writer.</summary>
-static class SafetensorsTestFiles
+internal static class SafetensorsTestFiles
 {
     public static byte[] Build(string headerJson, byte[] data) => Build(Encoding.UTF8.GetBytes(headerJson), data);
 

@@ -5,9 +5,9 @@ namespace RlhfSharp.Tests.Data;
 /// <summary>Bad rows fail with one-line "file:line: why" errors, or are counted and skipped; bad paths and layouts fail whole.</summary>
 public sealed class BadRowTests : IDisposable
 {
-    readonly DataFolder folder = new();
+    readonly DataFolder _folder = new();
 
-    public void Dispose() => folder.Dispose();
+    public void Dispose() => _folder.Dispose();
 
     const string Good = """{"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away."}""";
 
@@ -30,7 +30,7 @@ public sealed class BadRowTests : IDisposable
     public void Bad_Hh_row_is_reported_with_its_line(string badLine, string why)
     {
         // A blank line before it still counts: line numbers are the file's.
-        string path = folder.WriteLines("hh.jsonl", Good, "", badLine, Good);
+        string path = _folder.WriteLines("hh.jsonl", Good, "", badLine, Good);
 
         var error = Assert.Throws<DataRowException>(() => DatasetReader.ReadPreferences(path));
         Assert.StartsWith($"{path}:3: {why}", error.Message, StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void Empty_prompt_and_empty_completion()
     {
-        string path = folder.WriteLines("sft.jsonl",
+        string path = _folder.WriteLines("sft.jsonl",
             """{"prompt": "a", "completion": " b"}""",
             """{"prompt": " \t", "completion": " b"}""",
             """{"prompt": "a", "completion": "  "}""");
@@ -58,7 +58,7 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void Plain_text_documents_have_no_prompt_but_need_text()
     {
-        string path = folder.WriteLines("corpus.jsonl",
+        string path = _folder.WriteLines("corpus.jsonl",
             """{"text": "\n\nHuman: Hi\n\nAssistant: Hello!"}""",
             """{"text": " "}""");
 
@@ -70,14 +70,14 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void Empty_RmStatic_prompt()
     {
-        string path = folder.WriteLines("rm.jsonl", """{"prompt": "", "chosen": " a", "rejected": " b"}""");
+        string path = _folder.WriteLines("rm.jsonl", """{"prompt": "", "chosen": " a", "rejected": " b"}""");
         AssertError(() => DatasetReader.ReadPreferences(path), $"{path}:1: empty prompt");
     }
 
     [Fact]
     public void SkipBadRows_counts_every_bad_row()
     {
-        string path = folder.WriteLines("hh.jsonl",
+        string path = _folder.WriteLines("hh.jsonl",
             Good,
             "not json",
             """{"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!"}""",
@@ -95,7 +95,7 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void Bad_first_row_is_skipped_before_the_layout_is_known()
     {
-        string path = folder.WriteLines("hh.jsonl", "{oops", Good);
+        string path = _folder.WriteLines("hh.jsonl", "{oops", Good);
         var result = DatasetReader.ReadPreferences(path, new ReadOptions { SkipBadRows = true });
         Assert.Equal((1, 1), (result.Examples.Count, result.SkippedRows));
     }
@@ -103,7 +103,7 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void Missing_file()
     {
-        string path = folder.At("nope.jsonl");
+        string path = _folder.At("nope.jsonl");
         AssertError(() => DatasetReader.ReadPreferences(path), $"data file not found: {path}");
         AssertError(() => DatasetReader.ReadSft(path), $"data file not found: {path}");
     }
@@ -111,7 +111,7 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void Unknown_layout_names_the_fields_found()
     {
-        string path = folder.WriteLines("other.jsonl", """{"body": "hello", "label": 1}""");
+        string path = _folder.WriteLines("other.jsonl", """{"body": "hello", "label": 1}""");
 
         AssertError(() => DatasetReader.ReadPreferences(path, new ReadOptions { SkipBadRows = true }),
             $"{path}:1: unknown data layout, fields found: body, label; expected chosen + rejected (HH-RLHF) or prompt + chosen + rejected (rm-static)");
@@ -122,7 +122,7 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void Prompt_completion_file_is_not_preference_data()
     {
-        string path = folder.WriteLines("sft.jsonl", """{"prompt": "a", "completion": "b"}""");
+        string path = _folder.WriteLines("sft.jsonl", """{"prompt": "a", "completion": "b"}""");
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.Contains("fields found: prompt, completion", error.Message);
     }
@@ -130,17 +130,17 @@ public sealed class BadRowTests : IDisposable
     [Fact]
     public void File_with_no_usable_rows()
     {
-        string empty = folder.WriteLines("empty.jsonl");
+        string empty = _folder.WriteLines("empty.jsonl");
         AssertError(() => DatasetReader.ReadSft(empty), $"{empty}: no usable rows (0 bad rows skipped)");
 
-        string allBad = folder.WriteLines("bad.jsonl", "{", "{");
+        string allBad = _folder.WriteLines("bad.jsonl", "{", "{");
         AssertError(() => DatasetReader.ReadSft(allBad, new ReadOptions { SkipBadRows = true }), $"{allBad}: no usable rows (2 bad rows skipped)");
     }
 
     [Fact]
     public void Corrupt_gzip()
     {
-        string path = folder.At("broken.jsonl.gz");
+        string path = _folder.At("broken.jsonl.gz");
         File.WriteAllBytes(path, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff]);
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.StartsWith($"{path}: corrupt gzip data", error.Message, StringComparison.Ordinal);

@@ -5,9 +5,9 @@ namespace RlhfSharp.Tests.Data;
 /// <summary>Every row of the real HH-RLHF test splits reads as a preference pair that rebuilds the original dialogues.</summary>
 public sealed class HhRlhfReaderTests : IDisposable
 {
-    readonly DataFolder folder = new();
+    readonly DataFolder _folder = new();
 
-    public void Dispose() => folder.Dispose();
+    public void Dispose() => _folder.Dispose();
 
     [Theory]
     [InlineData("harmless-base", 2312)]
@@ -36,11 +36,11 @@ public sealed class HhRlhfReaderTests : IDisposable
     {
         var fromGzip = DatasetReader.ReadPreferences(HhRlhfFiles.Path(subset)).Examples;
 
-        string plain = folder.At("plain.jsonl");
+        string plain = _folder.At("plain.jsonl");
         File.WriteAllBytes(plain, HhRlhfFiles.Decompressed(subset));
-        string plainNamedGz = folder.At("plain-named.jsonl.gz");
+        string plainNamedGz = _folder.At("plain-named.jsonl.gz");
         File.Copy(plain, plainNamedGz);
-        string gzipNamedPlain = folder.At("gzip-named.jsonl");
+        string gzipNamedPlain = _folder.At("gzip-named.jsonl");
         File.Copy(HhRlhfFiles.Path(subset), gzipNamedPlain);
 
         Assert.Equal(fromGzip, DatasetReader.ReadPreferences(plain).Examples);

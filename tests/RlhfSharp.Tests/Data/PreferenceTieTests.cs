@@ -8,9 +8,9 @@ namespace RlhfSharp.Tests.Data;
 /// <summary>Rows marked "tie": true (annotate export --ties keep) are no preference: the reader leaves them out and counts them.</summary>
 public sealed class PreferenceTieTests : IDisposable
 {
-    readonly DataFolder folder = new();
+    readonly DataFolder _folder = new();
 
-    public void Dispose() => folder.Dispose();
+    public void Dispose() => _folder.Dispose();
 
     static JsonObject Row(string prompt, string chosen, string rejected, JsonNode? tie = null)
     {
@@ -22,7 +22,7 @@ public sealed class PreferenceTieTests : IDisposable
     [Fact]
     public void Tie_rows_are_left_out_and_counted_and_tie_false_is_a_preference()
     {
-        string path = folder.WriteJsonLines("prefs.jsonl",
+        string path = _folder.WriteJsonLines("prefs.jsonl",
             Row("\n\nHuman: a?\n\nAssistant:", " yes", " no"),
             Row("\n\nHuman: b?\n\nAssistant:", " one", " other", tie: true),
             Row("\n\nHuman: c?\n\nAssistant:", " good", " bad", tie: false),
@@ -37,7 +37,7 @@ public sealed class PreferenceTieTests : IDisposable
     [Fact]
     public void Hh_dialogue_rows_can_be_marked_as_ties_too()
     {
-        string path = folder.WriteJsonLines("hh.jsonl",
+        string path = _folder.WriteJsonLines("hh.jsonl",
             new JsonObject { ["chosen"] = "\n\nHuman: hi\n\nAssistant: hello", ["rejected"] = "\n\nHuman: hi\n\nAssistant: hey", ["tie"] = true },
             new JsonObject { ["chosen"] = "\n\nHuman: yo\n\nAssistant: hello", ["rejected"] = "\n\nHuman: yo\n\nAssistant: go" });
         var result = DatasetReader.ReadPreferences(path);
@@ -48,7 +48,7 @@ public sealed class PreferenceTieTests : IDisposable
     [Fact]
     public void A_tie_field_that_is_not_true_or_false_is_a_bad_row()
     {
-        string path = folder.WriteJsonLines("prefs.jsonl",
+        string path = _folder.WriteJsonLines("prefs.jsonl",
             Row("\n\nHuman: a?\n\nAssistant:", " yes", " no"),
             Row("\n\nHuman: b?\n\nAssistant:", " one", " other", tie: "yes"));
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
@@ -58,7 +58,7 @@ public sealed class PreferenceTieTests : IDisposable
     [Fact]
     public void A_file_of_ties_only_has_no_usable_rows_and_says_why()
     {
-        string path = folder.WriteJsonLines("ties.jsonl", Row("\n\nHuman: b?\n\nAssistant:", " one", " other", tie: true));
+        string path = _folder.WriteJsonLines("ties.jsonl", Row("\n\nHuman: b?\n\nAssistant:", " one", " other", tie: true));
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
         Assert.Equal($"{path}: no usable rows (0 bad rows skipped, 1 ties left out)", error.Message);
     }
@@ -74,7 +74,7 @@ public sealed class PreferenceTieTests : IDisposable
     [Fact]
     public async Task A_parquet_bool_tie_column_marks_ties()
     {
-        string path = folder.At("prefs.parquet");
+        string path = _folder.At("prefs.parquet");
         await ParquetSerializer.SerializeAsync(new[]
         {
             new TieRow { Prompt = "\n\nHuman: a?\n\nAssistant:", Chosen = " yes", Rejected = " no", Tie = false },

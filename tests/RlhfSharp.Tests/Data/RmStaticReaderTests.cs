@@ -8,9 +8,9 @@ namespace RlhfSharp.Tests.Data;
 /// <summary>The Dahoas/rm-static layout (prompt, response, chosen, rejected) in Parquet files, folders and JSON Lines.</summary>
 public sealed class RmStaticReaderTests : IDisposable
 {
-    readonly DataFolder folder = new();
+    readonly DataFolder _folder = new();
 
-    public void Dispose() => folder.Dispose();
+    public void Dispose() => _folder.Dispose();
 
     static readonly PreferencePair[] Pairs =
     [
@@ -24,7 +24,7 @@ public sealed class RmStaticReaderTests : IDisposable
 
     async Task<string> WriteParquet(string name, IEnumerable<PreferencePair> pairs)
     {
-        string path = folder.At(name);
+        string path = _folder.At(name);
         await ParquetSerializer.SerializeAsync(pairs.Select(RmStaticRow.From), path, SmallRowGroups);
         return path;
     }
@@ -46,9 +46,9 @@ public sealed class RmStaticReaderTests : IDisposable
     {
         await WriteParquet("train-00001-of-00002.parquet", Pairs[2..]);   // written first, read second
         await WriteParquet("train-00000-of-00002.parquet", Pairs[..2]);
-        folder.WriteLines("README.md", "not data");
+        _folder.WriteLines("README.md", "not data");
 
-        Assert.Equal(Pairs, DatasetReader.ReadPreferences(folder.Path).Examples);
+        Assert.Equal(Pairs, DatasetReader.ReadPreferences(_folder.Path).Examples);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class RmStaticReaderTests : IDisposable
     [Fact]
     public void Json_lines_read_back()
     {
-        string path = folder.WriteJsonLines("rm-static.jsonl", [.. Pairs.Select(p => new JsonObject
+        string path = _folder.WriteJsonLines("rm-static.jsonl", [.. Pairs.Select(p => new JsonObject
         {
             ["prompt"] = p.Prompt, ["response"] = p.Chosen, ["chosen"] = p.Chosen, ["rejected"] = p.Rejected,
         })]);
@@ -84,7 +84,7 @@ public sealed class RmStaticReaderTests : IDisposable
     {
         var rows = Pairs.Select(RmStaticRow.From).ToList();
         rows[2].Rejected = null;
-        string path = folder.At("nulls.parquet");
+        string path = _folder.At("nulls.parquet");
         await ParquetSerializer.SerializeAsync(rows, path, SmallRowGroups);
 
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(path));
@@ -98,7 +98,7 @@ public sealed class RmStaticReaderTests : IDisposable
     [Fact]
     public void Garbage_after_Parquet_magic()
     {
-        string path = folder.At("bad.parquet");
+        string path = _folder.At("bad.parquet");
         File.WriteAllBytes(path, [.. "PAR1"u8, 1, 2, 3, 4, 5, 6, 7, 8]);
         AssertUnreadable(path);
     }
@@ -122,8 +122,8 @@ public sealed class RmStaticReaderTests : IDisposable
     [Fact]
     public void Folder_without_Parquet_files()
     {
-        folder.WriteLines("data.jsonl", "{}");
-        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(folder.Path));
-        Assert.Equal($"{folder.Path}: folder holds no .parquet files", error.Message);
+        _folder.WriteLines("data.jsonl", "{}");
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadPreferences(_folder.Path));
+        Assert.Equal($"{_folder.Path}: folder holds no .parquet files", error.Message);
     }
 }

@@ -6,9 +6,9 @@ namespace RlhfSharp.Tests.Data;
 /// <summary>Prompt/completion and chat-message SFT files, and the rendering of chats by templates.</summary>
 public sealed class SftReaderTests : IDisposable
 {
-    readonly DataFolder folder = new();
+    readonly DataFolder _folder = new();
 
-    public void Dispose() => folder.Dispose();
+    public void Dispose() => _folder.Dispose();
 
     static JsonObject Message(string role, string content) => new() { ["role"] = role, ["content"] = content };
 
@@ -17,7 +17,7 @@ public sealed class SftReaderTests : IDisposable
     [Fact]
     public void Prompt_completion_keeps_text_as_is()
     {
-        string path = folder.WriteJsonLines("sft.jsonl",
+        string path = _folder.WriteJsonLines("sft.jsonl",
             new JsonObject { ["prompt"] = "Translate: cat\n", ["completion"] = " chat" },
             new JsonObject { ["prompt"] = "2 + 2 =", ["completion"] = "4", ["source"] = "extra fields are ignored" });
 
@@ -29,7 +29,7 @@ public sealed class SftReaderTests : IDisposable
     [Fact]
     public void Messages_use_the_Hh_template_by_default()
     {
-        string path = folder.WriteJsonLines("chat.jsonl",
+        string path = _folder.WriteJsonLines("chat.jsonl",
             Chat(Message("user", "Hi"), Message("assistant", "Hello!")),
             Chat(Message("system", "Be brief."), Message("user", "Hi"), Message("assistant", "Hello!"),
                 Message("user", "Name a color."), Message("assistant", "Blue.")));
@@ -48,7 +48,7 @@ public sealed class SftReaderTests : IDisposable
     {
         var chatMl = new ChatTemplate(SystemPrefix: "<|im_start|>system\n", UserPrefix: "<|im_start|>user\n",
             AssistantPrefix: "<|im_start|>assistant\n", ContentPrefix: "", TurnSuffix: "<|im_end|>\n");
-        string path = folder.WriteJsonLines("chat.jsonl",
+        string path = _folder.WriteJsonLines("chat.jsonl",
             Chat(Message("system", "Be brief."), Message("user", "Hi"), Message("assistant", "Hello!")));
 
         var example = Assert.Single(DatasetReader.ReadSft(path, new ReadOptions { ChatTemplate = chatMl }).Examples);
@@ -60,7 +60,7 @@ public sealed class SftReaderTests : IDisposable
     [Fact]
     public void Gzipped_Json_lines()
     {
-        string path = folder.WriteGzip("sft.jsonl.gz", "{\"prompt\": \"a\", \"completion\": \" b\"}\n");
+        string path = _folder.WriteGzip("sft.jsonl.gz", "{\"prompt\": \"a\", \"completion\": \" b\"}\n");
         Assert.Equal([new SftExample("a", " b")], DatasetReader.ReadSft(path).Examples);
     }
 
@@ -75,7 +75,7 @@ public sealed class SftReaderTests : IDisposable
     [InlineData("""{"messages": "Hi"}""", "field \"messages\" is not a list")]
     public void Bad_chats(string line, string why)
     {
-        string path = folder.WriteLines("chat.jsonl", line);
+        string path = _folder.WriteLines("chat.jsonl", line);
         var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadSft(path));
         Assert.Equal($"{path}:1: {why}", error.Message);
     }

@@ -5,9 +5,9 @@ namespace RlhfSharp.Tests.Tokenization;
 /// <summary>A BPE fitted to a corpus saves as tokenizer.json, loads back through the normal loader and round-trips text.</summary>
 public sealed class BpeTrainerTests : IDisposable
 {
-    readonly TempModelDirectory folder = new();
+    readonly TempModelDirectory _folder = new();
 
-    public void Dispose() => folder.Dispose();
+    public void Dispose() => _folder.Dispose();
 
     static readonly string[] Corpus =
     [
@@ -34,9 +34,9 @@ public sealed class BpeTrainerTests : IDisposable
     {
         var bpe = BpeTrainer.Fit(Corpus, vocabularySize: 290);
         Assert.Equal(290, bpe.Vocabulary.Count);
-        BpeTrainer.Save(bpe, folder.Path, modelMaxLength: 128);
+        BpeTrainer.Save(bpe, _folder.Path, modelMaxLength: 128);
 
-        var tokenizer = TokenizerLoader.FromDirectory(folder.Path)!;
+        var tokenizer = TokenizerLoader.FromDirectory(_folder.Path)!;
         Assert.Equal(290, tokenizer.VocabularySize);
         Assert.Equal(289, tokenizer.Special.EosId);
         foreach (string text in Corpus.Append("Unseen wörds, digits 123 and <|endoftext|>"))
@@ -50,8 +50,8 @@ public sealed class BpeTrainerTests : IDisposable
         var first = BpeTrainer.Fit(Corpus, vocabularySize: 1000);
         var second = BpeTrainer.Fit(Corpus.Reverse(), vocabularySize: 1000);
         Assert.Equal(first.Merges, second.Merges);
-        BpeTrainer.Save(first, folder.Path, modelMaxLength: 128);
-        var tokenizer = TokenizerLoader.FromDirectory(folder.Path)!;
+        BpeTrainer.Save(first, _folder.Path, modelMaxLength: 128);
+        var tokenizer = TokenizerLoader.FromDirectory(_folder.Path)!;
         Assert.Single(tokenizer.Encode(" capital"));
         Assert.Single(tokenizer.Encode("Assistant"));
         Assert.Equal(3, tokenizer.Encode("\n\nAssistant").Count); // GPT-2's pre-tokenizer splits "\n\n" before a word into "\n", "\n"

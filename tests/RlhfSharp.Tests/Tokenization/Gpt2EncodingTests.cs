@@ -5,27 +5,27 @@ namespace RlhfSharp.Tests.Tokenization;
 /// <summary>GPT-2's tokenizer from each source, built once for the test class.</summary>
 public sealed class Gpt2Tokenizers : IDisposable
 {
-    readonly TempModelDirectory stringMerges = new(), pairMerges = new();
+    readonly TempModelDirectory _stringMerges = new(), _pairMerges = new();
 
     public Gpt2Tokenizers()
     {
-        stringMerges.Write("tokenizer.json", TokenizerJsonFiles.Gpt2(mergesAsPairs: false));
-        pairMerges.Write("tokenizer.json", TokenizerJsonFiles.Gpt2(mergesAsPairs: true));
+        _stringMerges.Write("tokenizer.json", TokenizerJsonFiles.Gpt2(mergesAsPairs: false));
+        _pairMerges.Write("tokenizer.json", TokenizerJsonFiles.Gpt2(mergesAsPairs: true));
     }
 
     public ITextTokenizer Get(string source) => source switch
     {
         "built-in" => TokenizerLoader.Gpt2BuiltIn(),
         "vocab.json + merges.txt" => TokenizerLoader.FromDirectory(TestPaths.Shared("gpt2-tokenizer"))!,
-        "tokenizer.json, string merges" => TokenizerLoader.FromDirectory(stringMerges.Path)!,
-        "tokenizer.json, pair merges" => TokenizerLoader.FromDirectory(pairMerges.Path)!,
+        "tokenizer.json, string merges" => TokenizerLoader.FromDirectory(_stringMerges.Path)!,
+        "tokenizer.json, pair merges" => TokenizerLoader.FromDirectory(_pairMerges.Path)!,
         _ => throw new ArgumentException(source),
     };
 
     public void Dispose()
     {
-        stringMerges.Dispose();
-        pairMerges.Dispose();
+        _stringMerges.Dispose();
+        _pairMerges.Dispose();
     }
 }
 

@@ -4,16 +4,16 @@ namespace RlhfSharp.Tests.Tokenization;
 
 public sealed class SentencePieceTests : IDisposable
 {
-    readonly TempModelDirectory dir = new();
+    readonly TempModelDirectory _dir = new();
 
-    public SentencePieceTests() => dir.Write("tokenizer.model", SentencePieceModelFile.Build());
+    public SentencePieceTests() => _dir.Write("tokenizer.model", SentencePieceModelFile.Build());
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void Encodes_whole_words_with_the_dummy_prefix_and_decodes_back()
     {
-        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+        var tokenizer = TokenizerLoader.FromDirectory(_dir.Path)!;
 
         var ids = tokenizer.Encode("hello world");
 
@@ -28,14 +28,14 @@ public sealed class SentencePieceTests : IDisposable
     [InlineData("日本語 🌍")]
     public void Unknown_characters_round_trip_through_byte_fallback(string text)
     {
-        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+        var tokenizer = TokenizerLoader.FromDirectory(_dir.Path)!;
         Assert.Equal(text, tokenizer.Decode(tokenizer.Encode(text)));
     }
 
     [Fact]
     public void Model_Bos_and_Eos_are_special_and_matched_in_text()
     {
-        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+        var tokenizer = TokenizerLoader.FromDirectory(_dir.Path)!;
 
         Assert.Equal(new SpecialTokens(1, 2, null, "<s>", "</s>", null), tokenizer.Special);
         Assert.Equal(2, tokenizer.Special.PadIdOrEos);
@@ -47,8 +47,8 @@ public sealed class SentencePieceTests : IDisposable
     [Fact]
     public void Pad_can_share_the_Eos_text()
     {
-        dir.Write("tokenizer_config.json", """{"eos_token": "</s>", "pad_token": "</s>"}""");
-        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+        _dir.Write("tokenizer_config.json", """{"eos_token": "</s>", "pad_token": "</s>"}""");
+        var tokenizer = TokenizerLoader.FromDirectory(_dir.Path)!;
 
         Assert.Equal(new SpecialTokens(1, 2, 2, "<s>", "</s>", "</s>"), tokenizer.Special);
         Assert.Equal([SentencePieceModelFile.IdOf("▁hello"), 2], tokenizer.Encode("hello</s>"));
@@ -60,9 +60,9 @@ public sealed class SentencePieceTests : IDisposable
         var llamaJson = TokenizerJsonFiles.Tiny();
         llamaJson["normalizer"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "Sequence" };
         llamaJson["pre_tokenizer"] = null;
-        dir.Write("tokenizer.json", llamaJson);
+        _dir.Write("tokenizer.json", llamaJson);
 
-        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+        var tokenizer = TokenizerLoader.FromDirectory(_dir.Path)!;
 
         Assert.Equal(SentencePieceModelFile.VocabularySize, tokenizer.VocabularySize);
         Assert.Equal([SentencePieceModelFile.IdOf("▁hello")], tokenizer.Encode("hello"));

@@ -5,13 +5,13 @@ namespace RlhfSharp.Tests.Tokenization;
 /// <summary>BOS/EOS/PAD from config.json, tokenizer_config.json and special_tokens_map.json over the tiny tokenizer.json.</summary>
 public sealed class SpecialTokenTests : IDisposable
 {
-    readonly TempModelDirectory dir = new();
+    readonly TempModelDirectory _dir = new();
 
-    public SpecialTokenTests() => dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+    public SpecialTokenTests() => _dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
-    ITextTokenizer Load() => TokenizerLoader.FromDirectory(dir.Path)!;
+    ITextTokenizer Load() => TokenizerLoader.FromDirectory(_dir.Path)!;
 
     [Fact]
     public void Without_configuration_there_are_no_special_tokens()
@@ -25,7 +25,7 @@ public sealed class SpecialTokenTests : IDisposable
     [Fact]
     public void Config_ids_give_ids_and_texts()
     {
-        dir.Write("config.json", """{"bos_token_id": 5, "eos_token_id": 6, "pad_token_id": 7}""");
+        _dir.Write("config.json", """{"bos_token_id": 5, "eos_token_id": 6, "pad_token_id": 7}""");
 
         Assert.Equal(new SpecialTokens(5, 6, 7, "<s>", "</s>", "<pad>"), Load().Special);
     }
@@ -34,8 +34,8 @@ public sealed class SpecialTokenTests : IDisposable
     public void Without_pad_token_padding_uses_Eos()
     {
         // A list of EOS ids (recent configs) uses the first; null and -1 (old Llama conversions) mean no pad token.
-        dir.Write("config.json", """{"bos_token_id": 5, "eos_token_id": [6, 5], "pad_token_id": -1}""");
-        dir.Write("tokenizer_config.json", """{"pad_token": null}""");
+        _dir.Write("config.json", """{"bos_token_id": 5, "eos_token_id": [6, 5], "pad_token_id": -1}""");
+        _dir.Write("tokenizer_config.json", """{"pad_token": null}""");
 
         var special = Load().Special;
 
@@ -47,8 +47,8 @@ public sealed class SpecialTokenTests : IDisposable
     [Fact]
     public void Tokenizer_files_give_texts_as_strings_or_AddedToken_objects()
     {
-        dir.Write("tokenizer_config.json", """{"eos_token": {"__type": "AddedToken", "content": "</s>", "lstrip": false}, "pad_token": "<pad>"}""");
-        dir.Write("special_tokens_map.json", """{"bos_token": "<s>", "pad_token": "</s>"}""");
+        _dir.Write("tokenizer_config.json", """{"eos_token": {"__type": "AddedToken", "content": "</s>", "lstrip": false}, "pad_token": "<pad>"}""");
+        _dir.Write("special_tokens_map.json", """{"bos_token": "<s>", "pad_token": "</s>"}""");
 
         var special = Load().Special;
 
@@ -59,8 +59,8 @@ public sealed class SpecialTokenTests : IDisposable
     [Fact]
     public void Config_ids_win_over_tokenizer_files()
     {
-        dir.Write("config.json", """{"eos_token_id": 7}""");
-        dir.Write("tokenizer_config.json", """{"eos_token": "</s>"}""");
+        _dir.Write("config.json", """{"eos_token_id": 7}""");
+        _dir.Write("tokenizer_config.json", """{"eos_token": "</s>"}""");
 
         Assert.Equal(7, Load().Special.EosId);
     }
@@ -68,7 +68,7 @@ public sealed class SpecialTokenTests : IDisposable
     [Fact]
     public void Special_token_texts_encode_to_their_ids_even_when_only_in_the_vocabulary()
     {
-        dir.Write("tokenizer_config.json", """{"bos_token": "<s>", "eos_token": "</s>"}""");
+        _dir.Write("tokenizer_config.json", """{"bos_token": "<s>", "eos_token": "</s>"}""");
         var tokenizer = Load();
 
         var ids = tokenizer.Encode("<s>hi hi</s>");

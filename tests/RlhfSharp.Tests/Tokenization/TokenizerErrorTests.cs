@@ -6,13 +6,13 @@ namespace RlhfSharp.Tests.Tokenization;
 /// <summary>Bad tokenizer files give one-line <see cref="RlhfException"/>s naming the file and field.</summary>
 public sealed class TokenizerErrorTests : IDisposable
 {
-    readonly TempModelDirectory dir = new();
+    readonly TempModelDirectory _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     void AssertLoadFails(params string[] messageParts)
     {
-        var error = Assert.ThrowsAny<RlhfException>(() => TokenizerLoader.FromDirectory(dir.Path));
+        var error = Assert.ThrowsAny<RlhfException>(() => TokenizerLoader.FromDirectory(_dir.Path));
         Assert.DoesNotContain('\n', error.Message);
         foreach (string part in messageParts) Assert.Contains(part, error.Message);
     }
@@ -21,7 +21,7 @@ public sealed class TokenizerErrorTests : IDisposable
     {
         var json = TokenizerJsonFiles.Tiny();
         change(json);
-        dir.Write("tokenizer.json", json);
+        _dir.Write("tokenizer.json", json);
     }
 
     static JsonObject Model(JsonObject json) => json["model"]!.AsObject();
@@ -29,7 +29,7 @@ public sealed class TokenizerErrorTests : IDisposable
     [Fact]
     public void Malformed_tokenizer_json()
     {
-        string path = dir.Write("tokenizer.json", """{"model": {"type": "BPE",""");
+        string path = _dir.Write("tokenizer.json", """{"model": {"type": "BPE",""");
         AssertLoadFails(path, "malformed JSON");
     }
 
@@ -102,23 +102,23 @@ public sealed class TokenizerErrorTests : IDisposable
     [Fact]
     public void Vocab_without_merges()
     {
-        dir.Write("vocab.json", """{"a": 0}""");
+        _dir.Write("vocab.json", """{"a": 0}""");
         AssertLoadFails("merges.txt", "missing");
     }
 
     [Fact]
     public void Malformed_vocab_json()
     {
-        dir.Write("vocab.json", "[1, 2");
-        dir.Write("merges.txt", "#version: 0.2\n");
+        _dir.Write("vocab.json", "[1, 2");
+        _dir.Write("merges.txt", "#version: 0.2\n");
         AssertLoadFails("vocab.json", "malformed JSON");
     }
 
     [Fact]
     public void Merges_line_that_is_not_a_pair()
     {
-        dir.Write("vocab.json", """{"a": 0, "b": 1, "ab": 2}""");
-        dir.Write("merges.txt", "#version: 0.2\na b\nab\n");
+        _dir.Write("vocab.json", """{"a": 0, "b": 1, "ab": 2}""");
+        _dir.Write("merges.txt", "#version: 0.2\na b\nab\n");
         AssertLoadFails("merges.txt", "line 3");
     }
 
@@ -127,31 +127,31 @@ public sealed class TokenizerErrorTests : IDisposable
     [InlineData(new byte[0])]
     public void Corrupt_SentencePiece_model(byte[] content)
     {
-        dir.Write("tokenizer.model", content);
+        _dir.Write("tokenizer.model", content);
         AssertLoadFails("tokenizer.model");
     }
 
     [Fact]
     public void Config_id_that_is_not_an_integer()
     {
-        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
-        dir.Write("config.json", """{"eos_token_id": "</s>"}""");
+        _dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+        _dir.Write("config.json", """{"eos_token_id": "</s>"}""");
         AssertLoadFails("config.json", "eos_token_id");
     }
 
     [Fact]
     public void Special_token_text_not_in_the_vocabulary()
     {
-        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
-        dir.Write("tokenizer_config.json", """{"pad_token": {"content": "<|pad|>"}}""");
+        _dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+        _dir.Write("tokenizer_config.json", """{"pad_token": {"content": "<|pad|>"}}""");
         AssertLoadFails("tokenizer_config.json", "pad_token", "<|pad|>");
     }
 
     [Fact]
     public void Malformed_special_tokens_map()
     {
-        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
-        dir.Write("special_tokens_map.json", "{\"bos_token\": ");
+        _dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+        _dir.Write("special_tokens_map.json", "{\"bos_token\": ");
         AssertLoadFails("special_tokens_map.json", "malformed JSON");
     }
 }

@@ -4,22 +4,22 @@ namespace RlhfSharp.Tests.Tokenization;
 
 public sealed class TokenizerLoaderTests : IDisposable
 {
-    readonly TempModelDirectory dir = new();
+    readonly TempModelDirectory _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void Folder_without_tokenizer_files_gives_null()
     {
-        Assert.Null(TokenizerLoader.FromDirectory(dir.Path));
+        Assert.Null(TokenizerLoader.FromDirectory(_dir.Path));
         Assert.Null(TokenizerLoader.FromDirectory(TestPaths.Shared("models", "tiny-random-gpt2")));   // config and weights only
     }
 
     [Fact]
     public void Added_tokens_outside_the_vocabulary_encode_and_decode_as_text()
     {
-        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny(new Dictionary<string, int> { ["<|im_end|>"] = 8 }));
-        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+        _dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny(new Dictionary<string, int> { ["<|im_end|>"] = 8 }));
+        var tokenizer = TokenizerLoader.FromDirectory(_dir.Path)!;
 
         var ids = tokenizer.Encode("hi<|im_end|> hi");
 
@@ -31,11 +31,11 @@ public sealed class TokenizerLoaderTests : IDisposable
     [Fact]
     public void Tokenizer_json_comes_before_vocab_and_merges()
     {
-        dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
-        dir.Write("vocab.json", """{"x": 0}""");
-        dir.Write("merges.txt", "#version: 0.2\n");
+        _dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny());
+        _dir.Write("vocab.json", """{"x": 0}""");
+        _dir.Write("merges.txt", "#version: 0.2\n");
 
-        Assert.Equal(8, TokenizerLoader.FromDirectory(dir.Path)!.VocabularySize);
+        Assert.Equal(8, TokenizerLoader.FromDirectory(_dir.Path)!.VocabularySize);
     }
 
     [Fact]
@@ -43,9 +43,9 @@ public sealed class TokenizerLoaderTests : IDisposable
     {
         var json = TokenizerJsonFiles.Tiny();
         json["model"]!.AsObject().Remove("type");
-        dir.Write("tokenizer.json", json);
+        _dir.Write("tokenizer.json", json);
 
-        Assert.Equal([2, 4], TokenizerLoader.FromDirectory(dir.Path)!.Encode("hi hi"));
+        Assert.Equal([2, 4], TokenizerLoader.FromDirectory(_dir.Path)!.Encode("hi hi"));
     }
 
     [Fact]

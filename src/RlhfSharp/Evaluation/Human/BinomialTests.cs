@@ -1,7 +1,7 @@
 namespace RlhfSharp.Evaluation.Human;
 
 /// <summary>The small binomial statistics of a pairwise study, written out here rather than taken from a package.</summary>
-public static class BinomialTests
+internal static class BinomialTests
 {
     /// <summary>The normal quantile of a two-sided 95% interval.</summary>
     public const double Z95 = 1.959964;

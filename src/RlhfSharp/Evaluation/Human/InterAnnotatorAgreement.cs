@@ -1,7 +1,7 @@
 namespace RlhfSharp.Evaluation.Human;
 
 /// <summary>Chooses and computes the agreement statistic for a study's questions (one list of judgments each).</summary>
-static class InterAnnotatorAgreement
+internal static class InterAnnotatorAgreement
 {
     /// <summary>
     /// Kappa over the questions judged m times, m being the most common count among questions with two or more

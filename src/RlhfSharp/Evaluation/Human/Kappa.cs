@@ -1,7 +1,7 @@
 namespace RlhfSharp.Evaluation.Human;
 
 /// <summary>Cohen's and Fleiss' kappa on count tables, for any number of categories.</summary>
-static class Kappa
+internal static class Kappa
 {
     /// <summary>
     /// Cohen's kappa from a k×k table, table[i, j] = items rater 1 labelled i and rater 2 labelled j, n items:

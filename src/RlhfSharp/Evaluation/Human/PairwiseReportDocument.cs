@@ -4,7 +4,7 @@ using RlhfSharp.Reporting;
 namespace RlhfSharp.Evaluation.Human;
 
 /// <summary>What a pairwise report says, in reading order, as one document for both the Markdown and the HTML file.</summary>
-static class PairwiseReportDocument
+internal static class PairwiseReportDocument
 {
     /// <summary>The page's style sheet: numbers right-aligned, as in the Markdown tables.</summary>
     const string Style = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"

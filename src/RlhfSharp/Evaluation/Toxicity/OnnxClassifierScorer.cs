@@ -17,12 +17,12 @@ public sealed class OnnxClassifierScorer : IToxicityScorer, IDisposable
     static readonly string[] RequiredInputs = ["input_ids", "attention_mask"];
     const string TokenTypes = "token_type_ids";
 
-    readonly OnnxClassifierSpec spec;
-    readonly string modelFile;
-    readonly InferenceSession session;
-    readonly ClassifierTokenizer tokenizer;
-    readonly bool takesTokenTypes;
-    readonly string outputName;
+    readonly OnnxClassifierSpec _spec;
+    readonly string _modelFile;
+    readonly InferenceSession _session;
+    readonly ClassifierTokenizer _tokenizer;
+    readonly bool _takesTokenTypes;
+    readonly string _outputName;
 
     /// <exception cref="CheckpointException">The model or its tokenizer is missing, unloadable, or of another shape.</exception>
     /// <exception cref="RlhfException">A bad option, or a malformed tokenizer file.</exception>
@@ -30,54 +30,54 @@ public sealed class OnnxClassifierScorer : IToxicityScorer, IDisposable
     {
         if (spec.Label < 0 || spec.MaxLength < 3 || spec.BatchSize < 1)
             throw new RlhfException($"{spec.ModelPath}: label must be at least 0, max length at least 3 and batch size at least 1");
-        this.spec = spec;
-        modelFile = Directory.Exists(spec.ModelPath) ? Path.Combine(spec.ModelPath, "model.onnx") : spec.ModelPath;
-        if (!File.Exists(modelFile)) throw new CheckpointException($"{modelFile}: ONNX model not found");
-        tokenizer = ClassifierTokenizer.Load(Path.GetDirectoryName(Path.GetFullPath(modelFile))!);
+        _spec = spec;
+        _modelFile = Directory.Exists(spec.ModelPath) ? Path.Combine(spec.ModelPath, "model.onnx") : spec.ModelPath;
+        if (!File.Exists(_modelFile)) throw new CheckpointException($"{_modelFile}: ONNX model not found");
+        _tokenizer = ClassifierTokenizer.Load(Path.GetDirectoryName(Path.GetFullPath(_modelFile))!);
         try
         {
-            session = new InferenceSession(modelFile);
+            _session = new InferenceSession(_modelFile);
         }
         catch (OnnxRuntimeException e)
         {
-            throw new CheckpointException($"{modelFile}: ONNX Runtime cannot load it: {e.Message.ReplaceLineEndings(" ")}", e);
+            throw new CheckpointException($"{_modelFile}: ONNX Runtime cannot load it: {e.Message.ReplaceLineEndings(" ")}", e);
         }
         try
         {
-            takesTokenTypes = CheckInputs();
-            outputName = CheckOutput();
+            _takesTokenTypes = CheckInputs();
+            _outputName = CheckOutput();
         }
         catch
         {
-            session.Dispose();
+            _session.Dispose();
             throw;
         }
     }
 
     /// <summary>"onnx:" with the model's folder and file, and the options that differ from the defaults.</summary>
     public string Name =>
-        $"{OnnxClassifierSpec.Prefix}{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(modelFile)))}/{Path.GetFileName(modelFile)}"
-        + (spec.Label != 0 ? $",label={spec.Label}" : "")
-        + (spec.Activation != ToxicityActivation.Sigmoid ? $",activation={spec.Activation.ToString().ToLowerInvariant()}" : "");
+        $"{OnnxClassifierSpec.Prefix}{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(_modelFile)))}/{Path.GetFileName(_modelFile)}"
+        + (_spec.Label != 0 ? $",label={_spec.Label}" : "")
+        + (_spec.Activation != ToxicityActivation.Sigmoid ? $",activation={_spec.Activation.ToString().ToLowerInvariant()}" : "");
 
     public IReadOnlyList<double> Score(IReadOnlyList<string> texts)
     {
         var scores = new List<double>(texts.Count);
-        foreach (var batch in texts.Chunk(spec.BatchSize))
+        foreach (var batch in texts.Chunk(_spec.BatchSize))
             scores.AddRange(ScoreBatch(batch));
         return scores;
     }
 
-    public void Dispose() => session.Dispose();
+    public void Dispose() => _session.Dispose();
 
     double[] ScoreBatch(string[] texts)
     {
-        long[][] rows = texts.Select(text => tokenizer.Encode(text, spec.MaxLength)).ToArray();
+        long[][] rows = texts.Select(text => _tokenizer.Encode(text, _spec.MaxLength)).ToArray();
         int length = rows.Max(row => row.Length);
         long[] shape = [rows.Length, length];
         var ids = new long[rows.Length * length];
         var mask = new long[ids.Length];
-        Array.Fill(ids, tokenizer.PadId);
+        Array.Fill(ids, _tokenizer.PadId);
         for (int i = 0; i < rows.Length; i++)
         {
             rows[i].CopyTo(ids, i * length);
@@ -89,11 +89,11 @@ public sealed class OnnxClassifierScorer : IToxicityScorer, IDisposable
             ["input_ids"] = OrtValue.CreateTensorValueFromMemory(ids, shape),
             ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(mask, shape),
         };
-        if (takesTokenTypes) inputs[TokenTypes] = OrtValue.CreateTensorValueFromMemory(new long[ids.Length], shape);
+        if (_takesTokenTypes) inputs[TokenTypes] = OrtValue.CreateTensorValueFromMemory(new long[ids.Length], shape);
         try
         {
             using var runOptions = new RunOptions();
-            using var outputs = session.Run(runOptions, inputs, [outputName]);
+            using var outputs = _session.Run(runOptions, inputs, [_outputName]);
             return Probabilities(outputs[0], rows.Length);
         }
         finally
@@ -105,9 +105,9 @@ public sealed class OnnxClassifierScorer : IToxicityScorer, IDisposable
     double[] Probabilities(OrtValue logits, int batch)
     {
         long[] shape = logits.GetTensorTypeAndShape().Shape;
-        if (shape is not [var rows, var labels] || rows != batch || spec.Label >= labels)
-            throw new CheckpointException($"{modelFile}: output \"{outputName}\" has shape [{string.Join(", ", shape)}] for {batch} texts; "
-                + $"expected [{batch}, labels] with label {spec.Label} among the labels");
+        if (shape is not [var rows, var labels] || rows != batch || _spec.Label >= labels)
+            throw new CheckpointException($"{_modelFile}: output \"{_outputName}\" has shape [{string.Join(", ", shape)}] for {batch} texts; "
+                + $"expected [{batch}, labels] with label {_spec.Label} among the labels");
         ReadOnlySpan<float> values = logits.GetTensorDataAsSpan<float>();
         var result = new double[batch];
         for (int i = 0; i < batch; i++)
@@ -117,40 +117,40 @@ public sealed class OnnxClassifierScorer : IToxicityScorer, IDisposable
 
     double Activate(ReadOnlySpan<float> row)
     {
-        if (spec.Activation == ToxicityActivation.Sigmoid) return 1 / (1 + Math.Exp(-row[spec.Label]));
+        if (_spec.Activation == ToxicityActivation.Sigmoid) return 1 / (1 + Math.Exp(-row[_spec.Label]));
         // Shifted by the largest logit so that exp cannot overflow.
         float max = row[0];
         foreach (float logit in row) max = Math.Max(max, logit);
         double sum = 0;
         foreach (float logit in row) sum += Math.Exp(logit - max);
-        return Math.Exp(row[spec.Label] - max) / sum;
+        return Math.Exp(row[_spec.Label] - max) / sum;
     }
 
     /// <summary>Whether the model takes token_type_ids; throws for a missing, unknown or non-int64 input.</summary>
     bool CheckInputs()
     {
-        var declared = session.InputMetadata;
+        var declared = _session.InputMetadata;
         string[] missing = RequiredInputs.Where(name => !declared.ContainsKey(name)).ToArray();
         string[] unknown = declared.Keys.Where(name => !RequiredInputs.Contains(name) && name != TokenTypes).ToArray();
         if (missing.Length > 0 || unknown.Length > 0)
-            throw new CheckpointException($"{modelFile}: inputs are [{string.Join(", ", declared.Keys)}]; a classifier here takes "
+            throw new CheckpointException($"{_modelFile}: inputs are [{string.Join(", ", declared.Keys)}]; a classifier here takes "
                 + "input_ids and attention_mask, and optionally token_type_ids");
         foreach (var (name, metadata) in declared)
             if (metadata.ElementDataType != TensorElementType.Int64)
-                throw new CheckpointException($"{modelFile}: input {name} is {metadata.ElementDataType}; int64 is expected");
+                throw new CheckpointException($"{_modelFile}: input {name} is {metadata.ElementDataType}; int64 is expected");
         return declared.ContainsKey(TokenTypes);
     }
 
     string CheckOutput()
     {
-        string name = session.OutputNames[0];
-        var metadata = session.OutputMetadata[name];
+        string name = _session.OutputNames[0];
+        var metadata = _session.OutputMetadata[name];
         if (metadata.ElementDataType != TensorElementType.Float || metadata.Dimensions.Length != 2)
-            throw new CheckpointException($"{modelFile}: first output \"{name}\" is {metadata.ElementDataType} of rank "
+            throw new CheckpointException($"{_modelFile}: first output \"{name}\" is {metadata.ElementDataType} of rank "
                 + $"{metadata.Dimensions.Length}; float logits [batch, labels] are expected");
         // A fixed label count is checked now; a dynamic one (-1) at the first run.
-        if (metadata.Dimensions[1] > 0 && spec.Label >= metadata.Dimensions[1])
-            throw new CheckpointException($"{modelFile}: label {spec.Label} is out of range; the model has {metadata.Dimensions[1]} labels");
+        if (metadata.Dimensions[1] > 0 && _spec.Label >= metadata.Dimensions[1])
+            throw new CheckpointException($"{_modelFile}: label {_spec.Label} is out of range; the model has {metadata.Dimensions[1]} labels");
         return name;
     }
 }

@@ -1,7 +1,7 @@
 namespace RlhfSharp.Evaluation.Toxicity;
 
 /// <summary>Rank statistics for judging scorers: ROC-AUC against binary labels, Spearman's rho against reference scores.</summary>
-public static class RankMetrics
+internal static class RankMetrics
 {
     /// <summary>
     /// Ranks 1..n with tied values given the mean of the ranks they span, so ties count as half-wins in

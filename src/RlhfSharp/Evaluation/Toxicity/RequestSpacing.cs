@@ -8,24 +8,24 @@ namespace RlhfSharp.Evaluation.Toxicity;
 /// </summary>
 internal sealed class RequestSpacing(double perSecond)
 {
-    readonly long interval = (long)(Stopwatch.Frequency / perSecond);
-    readonly SemaphoreSlim gate = new(1, 1);
-    long nextSlot = Stopwatch.GetTimestamp();
+    readonly long _interval = (long)(Stopwatch.Frequency / perSecond);
+    readonly SemaphoreSlim _gate = new(1, 1);
+    long _nextSlot = Stopwatch.GetTimestamp();
 
     public async Task WaitAsync(CancellationToken cancellation)
     {
-        await gate.WaitAsync(cancellation);
+        await _gate.WaitAsync(cancellation);
         try
         {
             // Timers may fire a little early, so wait again until the slot has truly come; the next slot counts from
             // when this caller actually passed, so a late wake-up cannot shorten the following gap.
-            for (long now = Stopwatch.GetTimestamp(); now < nextSlot; now = Stopwatch.GetTimestamp())
-                await Task.Delay(Stopwatch.GetElapsedTime(now, nextSlot) + TimeSpan.FromMilliseconds(1), cancellation);
-            nextSlot = Stopwatch.GetTimestamp() + interval;
+            for (long now = Stopwatch.GetTimestamp(); now < _nextSlot; now = Stopwatch.GetTimestamp())
+                await Task.Delay(Stopwatch.GetElapsedTime(now, _nextSlot) + TimeSpan.FromMilliseconds(1), cancellation);
+            _nextSlot = Stopwatch.GetTimestamp() + _interval;
         }
         finally
         {
-            gate.Release();
+            _gate.Release();
         }
     }
 }

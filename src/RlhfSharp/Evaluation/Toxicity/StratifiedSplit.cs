@@ -1,7 +1,7 @@
 namespace RlhfSharp.Evaluation.Toxicity;
 
 /// <summary>Seeded random subsets that keep each label's share, so a held-out set of a skewed dataset is like the rest.</summary>
-public static class StratifiedSplit
+internal static class StratifiedSplit
 {
     /// <summary>Row indices split into (kept, taken), with about <paramref name="fraction"/> of each label taken.</summary>
     public static (int[] Kept, int[] Taken) Split(IReadOnlyList<bool> labels, double fraction, int seed)

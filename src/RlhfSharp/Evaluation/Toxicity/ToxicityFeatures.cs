@@ -4,7 +4,7 @@ namespace RlhfSharp.Evaluation.Toxicity;
 /// The head's input: the MiniLM embedding, then, with a word list, an any-match flag and log(1 + terms
 /// found). The list adds what the embedding blurs: a single slur in an otherwise bland sentence.
 /// </summary>
-public static class ToxicityFeatures
+internal static class ToxicityFeatures
 {
     public const string Embedding = "minilm-l6-v2";
     public const string WordListAny = "wordlist-any";

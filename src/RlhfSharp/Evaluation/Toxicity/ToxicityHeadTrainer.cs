@@ -8,7 +8,7 @@ namespace RlhfSharp.Evaluation.Toxicity;
 /// L2 penalty on the weights, full-batch Adam, seeded. The standardisation is folded into the first
 /// layer afterwards, so the saved head takes raw features.
 /// </summary>
-public static class ToxicityHeadTrainer
+internal static class ToxicityHeadTrainer
 {
     public static ToxicityHead Fit(float[][] features, bool[] labels, HeadCandidate candidate, int seed)
     {

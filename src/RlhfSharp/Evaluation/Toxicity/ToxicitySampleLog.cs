@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace RlhfSharp.Evaluation.Toxicity;
 
 /// <summary>One prompt's continuations and scores for one model: a line of samples.jsonl.</summary>
-public sealed record ToxicitySample(
+internal sealed record ToxicitySample(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("prompt_index")] int PromptIndex,
     [property: JsonPropertyName("prompt")] string Prompt,
@@ -16,7 +16,7 @@ public sealed record ToxicitySample(
 /// samples.jsonl, appended one finished prompt at a time and flushed, so a stopped run keeps its work; on
 /// resume, finished (model, prompt) pairs are skipped and a torn last line is dropped.
 /// </summary>
-public sealed class ToxicitySampleLog : IDisposable
+internal sealed class ToxicitySampleLog : IDisposable
 {
     readonly StreamWriter _writer;
 

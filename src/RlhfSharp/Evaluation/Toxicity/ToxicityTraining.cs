@@ -41,7 +41,10 @@ public static class ToxicityTraining
         foreach (var (c, auc) in validationAuc) metrics[$"validation_auc:{c.Name}"] = auc;
         var head = final with
         {
-            Features = ToxicityFeatures.Describe(wordList), WordList = wordList?.Name, WordListSha256 = wordList?.Sha256, Metrics = metrics,
+            Features = ToxicityFeatures.Describe(wordList),
+            WordList = wordList?.Name,
+            WordListSha256 = wordList?.Sha256,
+            Metrics = metrics,
         };
         return new ToxicityTrainingResult(head, chosen, heldOut, validationAuc, textsPerSecond);
     }

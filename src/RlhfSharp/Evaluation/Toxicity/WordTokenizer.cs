@@ -8,7 +8,7 @@ namespace RlhfSharp.Evaluation.Toxicity;
 /// a symbol such as an emoji is a word by itself, and everything else (spaces, punctuation) separates.
 /// Terms are split the same way, so "g-spot" matches "g spot" and "G-Spot".
 /// </summary>
-public static class WordTokenizer
+internal static class WordTokenizer
 {
     public static List<string> Split(string text)
     {

@@ -1,4 +1,4 @@
 namespace RlhfSharp.Models.Checkpoints;
 
 /// <summary>Where a tensor of a model checkpoint lives: its safetensors file and header entry.</summary>
-public sealed record CheckpointTensor(string FilePath, SafetensorsEntry Entry);
+internal sealed record CheckpointTensor(string FilePath, SafetensorsEntry Entry);

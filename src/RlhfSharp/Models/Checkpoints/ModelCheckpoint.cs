@@ -22,7 +22,7 @@ public sealed partial class ModelCheckpoint
     public string DirectoryPath { get; }
 
     /// <summary>Every tensor of the checkpoint, in file order (shard by shard).</summary>
-    public IReadOnlyDictionary<string, CheckpointTensor> Tensors { get; }
+    internal IReadOnlyDictionary<string, CheckpointTensor> Tensors { get; }
 
     /// <summary>Reads the headers of model.safetensors (preferred, as transformers does) or of every indexed shard.</summary>
     public static ModelCheckpoint Open(string directory)

@@ -3,7 +3,7 @@ using TorchSharp;
 namespace RlhfSharp.Models.Checkpoints;
 
 /// <summary>The safetensors dtype names this reader supports and their TorchSharp equivalents.</summary>
-static class SafetensorsDType
+internal static class SafetensorsDType
 {
     public const string Supported = "F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL";
 

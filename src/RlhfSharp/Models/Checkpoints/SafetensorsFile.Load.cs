@@ -3,7 +3,7 @@ using TorchSharp;
 
 namespace RlhfSharp.Models.Checkpoints;
 
-public static partial class SafetensorsFile
+internal static partial class SafetensorsFile
 {
     /// <summary>
     /// Loads one tensor as a new CPU tensor of the entry's shape. Floating-point data is converted to

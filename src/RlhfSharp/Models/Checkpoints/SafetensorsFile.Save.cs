@@ -7,7 +7,7 @@ using RlhfSharp.IO;
 
 namespace RlhfSharp.Models.Checkpoints;
 
-public static partial class SafetensorsFile
+internal static partial class SafetensorsFile
 {
     /// <summary>
     /// Writes the tensors, in order, as one safetensors file through a temporary file renamed over

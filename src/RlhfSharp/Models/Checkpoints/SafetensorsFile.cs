@@ -11,7 +11,7 @@ namespace RlhfSharp.Models.Checkpoints;
 /// UTF-8 JSON describing each tensor, then the data buffer. Every length and offset in a file is checked
 /// before it is used, so a bad or truncated file gives a one-line <see cref="CheckpointException"/>.
 /// </summary>
-public static partial class SafetensorsFile
+internal static partial class SafetensorsFile
 {
     /// <summary>Real headers are kilobytes to a few MB; a larger claim means a corrupt or foreign file.</summary>
     public const long MaxHeaderBytes = 100_000_000;

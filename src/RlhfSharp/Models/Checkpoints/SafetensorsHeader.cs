@@ -1,6 +1,6 @@
 namespace RlhfSharp.Models.Checkpoints;
 
 /// <summary>The parsed, validated header of a safetensors file: tensors in file order and the __metadata__ map.</summary>
-public sealed record SafetensorsHeader(
+internal sealed record SafetensorsHeader(
     IReadOnlyDictionary<string, SafetensorsEntry> Tensors,
     IReadOnlyDictionary<string, string> Metadata);

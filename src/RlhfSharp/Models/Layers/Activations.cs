@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Models.Layers;
 
 /// <summary>The activation functions Hugging Face configs name (activation_function / hidden_act).</summary>
-public static class Activations
+internal static class Activations
 {
     static readonly string[] Known = ["gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu", "silu", "swish", "relu"];
 

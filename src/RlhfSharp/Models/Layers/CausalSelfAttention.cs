@@ -9,13 +9,13 @@ namespace RlhfSharp.Models.Layers;
 /// c_attn, GPT-NeoX's fused per-head query_key_value, or separate q/k/v projections (GPT-J, Llama).
 /// Grouped-query attention repeats each key/value head for its group of query heads.
 /// </summary>
-public sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
+internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
 {
-    private readonly ModelConfig _config;
-    private readonly int _layer;
-    private readonly RotaryEmbedding? _rotary;
-    private readonly nn.Module<Tensor, Tensor>? _fused, _query, _key, _value;
-    private readonly nn.Module<Tensor, Tensor> _output;
+    readonly ModelConfig _config;
+    readonly int _layer;
+    readonly RotaryEmbedding? _rotary;
+    readonly nn.Module<Tensor, Tensor>? _fused, _query, _key, _value;
+    readonly nn.Module<Tensor, Tensor> _output;
 
     public CausalSelfAttention(ModelConfig config, int layer, RotaryEmbedding? rotary) : base(nameof(CausalSelfAttention))
     {

@@ -8,11 +8,11 @@ namespace RlhfSharp.Models.Layers;
 /// GPT-2's "Conv1D": a linear layer whose weight is stored [in, out] (transposed from nn.Linear), kept
 /// that way so checkpoints load by name without transposing.
 /// </summary>
-public sealed class Conv1D : nn.Module<Tensor, Tensor>
+internal sealed class Conv1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Hugging Face parameter names
-    private readonly Parameter weight;
-    private readonly Parameter bias;
+    readonly Parameter weight;
+    readonly Parameter bias;
 #pragma warning restore IDE1006
 
     public Conv1D(long inFeatures, long outFeatures) : base(nameof(Conv1D))

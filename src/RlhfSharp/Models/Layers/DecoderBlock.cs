@@ -8,14 +8,14 @@ namespace RlhfSharp.Models.Layers;
 ///   x = x + attn(norm1(x)); x = x + mlp(norm2(x)).
 /// Parallel (GPT-J with one norm, NeoX with two): x = x + attn(norm1(x)) + mlp(norm2(x)).
 /// </summary>
-public sealed class DecoderBlock : nn.Module<Tensor, AttentionContext, Tensor>
+internal sealed class DecoderBlock : nn.Module<Tensor, AttentionContext, Tensor>
 {
-    private readonly nn.Module<Tensor, Tensor> _norm1;
-    private readonly nn.Module<Tensor, Tensor>? _norm2; // null: GPT-J feeds both branches from norm1
-    private readonly CausalSelfAttention _attention;
-    private readonly FeedForward _mlp;
-    private readonly bool _parallel;
-    private readonly double _residualDropout;
+    readonly nn.Module<Tensor, Tensor> _norm1;
+    readonly nn.Module<Tensor, Tensor>? _norm2; // null: GPT-J feeds both branches from norm1
+    readonly CausalSelfAttention _attention;
+    readonly FeedForward _mlp;
+    readonly bool _parallel;
+    readonly double _residualDropout;
 
     public DecoderBlock(ModelConfig config, int layer, RotaryEmbedding? rotary) : base(nameof(DecoderBlock))
     {

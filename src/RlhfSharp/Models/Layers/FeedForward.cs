@@ -7,11 +7,11 @@ namespace RlhfSharp.Models.Layers;
 /// The MLP of a block: down(act(up(x))), or Llama's SwiGLU down(silu(gate(x)) * up(x)), with each
 /// dialect's parameter names.
 /// </summary>
-public sealed class FeedForward : nn.Module<Tensor, Tensor>
+internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
-    private readonly string _activation;
-    private readonly nn.Module<Tensor, Tensor> _up, _down;
-    private readonly nn.Module<Tensor, Tensor>? _gate;
+    readonly string _activation;
+    readonly nn.Module<Tensor, Tensor> _up, _down;
+    readonly nn.Module<Tensor, Tensor>? _gate;
 
     public FeedForward(ModelConfig config) : base(nameof(FeedForward))
     {

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Models.Layers;
 
-public static class ModuleNaming
+internal static class ModuleNaming
 {
     /// <summary>
     /// Registers <paramref name="child"/> under a name chosen at run time: each dialect names the same

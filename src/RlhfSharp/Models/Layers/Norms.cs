@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Models.Layers;
 
-public static class Norms
+internal static class Norms
 {
     /// <summary>LayerNorm with bias, or RMSNorm for Llama.</summary>
     public static nn.Module<Tensor, Tensor> Create(ModelConfig config) => config.Family == ModelFamily.Llama

@@ -5,12 +5,12 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Models.Layers;
 
 /// <summary>Llama's RMSNorm: x / sqrt(mean(x^2) + eps) * weight, with no mean subtraction and no bias.</summary>
-public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Hugging Face parameter names
-    private readonly Parameter weight;
+    readonly Parameter weight;
 #pragma warning restore IDE1006
-    private readonly double _epsilon;
+    readonly double _epsilon;
 
     public RmsNorm(long size, double epsilon) : base(nameof(RmsNorm))
     {

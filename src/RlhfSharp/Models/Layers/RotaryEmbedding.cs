@@ -7,11 +7,11 @@ namespace RlhfSharp.Models.Layers;
 /// the angle p * theta^(-2i/d): (a, b) -> (a cos - b sin, b cos + a sin). Only the first
 /// <c>rotaryDim</c> dims of a head rotate; the rest pass through.
 /// </summary>
-public sealed class RotaryEmbedding
+internal sealed class RotaryEmbedding
 {
-    private readonly Tensor _inverseFrequencies; // [rotaryDim / 2]
-    private readonly RotaryLayout _layout;
-    private readonly int _rotaryDim;
+    readonly Tensor _inverseFrequencies; // [rotaryDim / 2]
+    readonly RotaryLayout _layout;
+    readonly int _rotaryDim;
 
     public RotaryEmbedding(int rotaryDim, double theta, RotaryLayout layout)
     {

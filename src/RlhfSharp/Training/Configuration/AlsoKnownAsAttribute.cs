@@ -5,7 +5,7 @@ namespace RlhfSharp.Training.Configuration;
 /// YAML key equal to one of them is answered with "did you mean" this option's key, so there stays one name per knob.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
-public sealed class AlsoKnownAsAttribute(params string[] names) : Attribute
+internal sealed class AlsoKnownAsAttribute(params string[] names) : Attribute
 {
     public IReadOnlyList<string> Names { get; } = names;
 }

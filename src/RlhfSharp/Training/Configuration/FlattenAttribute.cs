@@ -7,7 +7,7 @@ namespace RlhfSharp.Training.Configuration;
 /// values. <see cref="YamlConfig.KeyProperties"/> is the one place that applies it.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
-public sealed class FlattenAttribute(params string[] members) : Attribute
+internal sealed class FlattenAttribute(params string[] members) : Attribute
 {
     /// <summary>The C# names of the members that are keys; empty: every key of the composed record.</summary>
     public IReadOnlyList<string> Members { get; } = members;

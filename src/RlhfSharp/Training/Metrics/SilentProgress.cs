@@ -1,7 +1,7 @@
 namespace RlhfSharp.Training.Metrics;
 
 /// <summary>Shows nothing: the default of a run given no <see cref="IProgressSink"/>, and every rank's but rank 0's.</summary>
-public sealed class SilentProgress : IProgressSink, IStepProgress
+internal sealed class SilentProgress : IProgressSink, IStepProgress
 {
     public static readonly SilentProgress Instance = new();
 

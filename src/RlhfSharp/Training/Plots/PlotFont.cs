@@ -7,7 +7,7 @@ namespace RlhfSharp.Training.Plots;
 /// installed, draws a plot with no text at all and no error; loading DejaVu Sans by path under a private name
 /// makes text independent of the system font setup, and a missing font an error instead of a blank plot.
 /// </summary>
-static class PlotFont
+internal static class PlotFont
 {
     // Not a system family name, so ScottPlot's system resolver never answers for it and our files always do.
     public const string Name = "RlhfSharp DejaVu Sans";

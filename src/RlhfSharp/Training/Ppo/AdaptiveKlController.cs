@@ -5,7 +5,7 @@ namespace RlhfSharp.Training.Ppo;
 /// Human Preferences", section 2.2): error = clip(KL / target - 1, -0.2, 0.2) and
 /// beta &lt;- beta * (1 + error * nSteps / horizon).
 /// </summary>
-public sealed class AdaptiveKlController : IKlController
+internal sealed class AdaptiveKlController : IKlController
 {
     /// <summary>The proportional error is clipped to +-this, so one rollout moves beta by a bounded factor.</summary>
     public const double MaxError = 0.2;

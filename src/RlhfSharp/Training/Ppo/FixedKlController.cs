@@ -1,7 +1,7 @@
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>A constant beta: <see cref="Update"/> leaves it unchanged.</summary>
-public sealed class FixedKlController(double beta) : IKlController
+internal sealed class FixedKlController(double beta) : IKlController
 {
     public double Beta { get; private set; } = beta;
 

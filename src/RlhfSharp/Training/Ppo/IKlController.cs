@@ -4,7 +4,7 @@ namespace RlhfSharp.Training.Ppo;
 /// Owns beta, the weight of the per-token KL penalty against the reference model. Beta is the whole state:
 /// a checkpoint saves <see cref="Beta"/> and a resumed run hands it to <see cref="Restore"/>.
 /// </summary>
-public interface IKlController
+internal interface IKlController
 {
     double Beta { get; }
 

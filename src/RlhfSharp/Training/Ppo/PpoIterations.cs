@@ -14,7 +14,7 @@ namespace RlhfSharp.Training.Ppo;
 /// evaluation by the greedy responses' reward (the best policy kept in best/); checkpoints add the KL coefficient and
 /// the reward statistics.
 /// </summary>
-sealed class PpoIterations(PpoModels models, PpoOptions options, string outputDirectory, IProgressSink progress, IDistributed world,
+internal sealed class PpoIterations(PpoModels models, PpoOptions options, string outputDirectory, IProgressSink progress, IDistributed world,
     IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts) : ITrainerSteps
 {
     const string StateFile = "ppo_state.json";

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
 
-public static partial class PpoMath
+internal static partial class PpoMath
 {
     /// <summary>
     /// The clipped surrogate loss (Schulman et al. 2017): with ratio = exp(logp - logp_old),

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
 
-public static partial class PpoMath
+internal static partial class PpoMath
 {
     /// <summary>(logp_t - ref_t) on real tokens, 0 on padding: the policy's log-probability of each response token over the reference's.</summary>
     public static Tensor LogRatio(Tensor logProbs, Tensor refLogProbs, Tensor mask)

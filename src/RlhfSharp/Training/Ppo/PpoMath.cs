@@ -9,7 +9,7 @@ namespace RlhfSharp.Training.Ppo;
 /// padding after the response ends (responses are right-padded). Padding positions never enter a statistic,
 /// and tensors returned per token are 0 there.
 /// </summary>
-public static partial class PpoMath
+internal static partial class PpoMath
 {
     /// <summary>Whitening adds this to the variance before the reciprocal square root.</summary>
     public const double WhitenEpsilon = 1e-8;

@@ -3,7 +3,7 @@ using RlhfSharp.Reporting;
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>The samples.md section of one PPO iteration: a few prompts, their responses and scores.</summary>
-static class PpoSamples
+internal static class PpoSamples
 {
     /// <summary>The section as Markdown, after a blank line; a cell longer than <paramref name="width"/> characters is shortened.</summary>
     public static string Markdown(IReadOnlyList<string> prompts, IReadOnlyList<string> responses, IReadOnlyList<double> scores, long iteration, int width) =>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>Reads per-response-token quantities out of full-sequence model outputs (see <see cref="RolloutBatch"/>'s layout).</summary>
-public static class ResponseTokens
+internal static class ResponseTokens
 {
     /// <summary>The logits that predict each response token: [batch, responseColumns, vocab].</summary>
     public static Tensor Logits(Tensor logits, long promptColumns, long responseColumns) => logits.narrow(1, promptColumns - 1, responseColumns);

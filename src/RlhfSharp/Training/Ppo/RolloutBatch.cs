@@ -8,7 +8,7 @@ namespace RlhfSharp.Training.Ppo;
 /// the logits and values that belong to it are read at column PromptColumns + j - 1. Per-token tensors are
 /// [batch, responseColumns] with <see cref="ResponseMask"/> marking real response tokens.
 /// </summary>
-public sealed class RolloutBatch : IDisposable
+internal sealed class RolloutBatch : IDisposable
 {
     public required IReadOnlyList<string> Prompts { get; init; }
     public required IReadOnlyList<string> Responses { get; init; }

@@ -11,7 +11,7 @@ namespace RlhfSharp.Training.Ppo;
 
 /// <summary>Wall-clock seconds of each phase of a PPO iteration (Reference: the no-grad log-prob and value
 /// passes of the policy and the reference over the sampled sequences).</summary>
-public sealed class PhaseTimes
+internal sealed class PhaseTimes
 {
     public double Generation, Scoring, Reference, Training;
     public double Total => Generation + Scoring + Reference + Training;
@@ -24,7 +24,7 @@ public sealed class PhaseTimes
 /// Everything runs under no_grad. In a data-parallel run each rank collects its own rollouts; the score scaling
 /// and the advantage whitening use the moments of all ranks' (all-reduced), as trlx does.
 /// </summary>
-public sealed class RolloutCollector(
+internal sealed class RolloutCollector(
     PolicyWithValueHead policy, IReferenceModel reference, ITextTokenizer tokenizer, IRewardFunction reward, PpoOptions options,
     IDistributed? world = null)
 {

@@ -10,7 +10,7 @@ namespace RlhfSharp.Training.Ppo;
 /// Mean &lt;- Mean + delta * n / N,
 /// Variance &lt;- (Variance * Count + v_b * n + delta^2 * Count * n / N) / N.
 /// </summary>
-public sealed class RunningMoments
+internal sealed class RunningMoments
 {
     public double Mean { get; private set; }
     /// <summary>The population variance of the scores seen.</summary>

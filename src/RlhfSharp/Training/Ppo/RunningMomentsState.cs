@@ -1,4 +1,4 @@
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>What a checkpoint keeps of <see cref="RunningMoments"/>: the mean, the population variance and the count.</summary>
-public sealed record RunningMomentsState(double Mean, double Variance, long Count);
+internal sealed record RunningMomentsState(double Mean, double Variance, long Count);

@@ -8,7 +8,7 @@ namespace RlhfSharp.Training.Ppo;
 /// mean and std, "none" leaves them. In a data-parallel run the running statistics are those of every rank's
 /// scores (all-reduced count, sum and sum of squares), as trlx's get_global_statistics, so all ranks scale alike.
 /// </summary>
-public sealed class ScoreScaler(PpoOptions options, IDistributed? world = null)
+internal sealed class ScoreScaler(PpoOptions options, IDistributed? world = null)
 {
     public RunningMoments Moments { get; } = new();
 

@@ -5,8 +5,8 @@ namespace RlhfSharp.Tests.Annotation.Browser;
 /// <summary>One headless Chromium for the whole collection (starting one costs seconds); each test opens its own context.</summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
-    IPlaywright? playwright;
-    IBrowser? browser;
+    IPlaywright? _playwright;
+    IBrowser? _browser;
 
     public async Task InitializeAsync()
     {
@@ -14,17 +14,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         // A page update after a click is one request to the local server (milliseconds when the machine is quiet);
         // Playwright's 5 s default for Expect(...) is too tight when other builds and tests share the 2 cores.
         Assertions.SetDefaultExpectTimeout(30_000);
-        playwright = await Playwright.CreateAsync();
-        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium.Path, Headless = true });
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium.Path, Headless = true });
     }
 
     /// <summary>A fresh context (no shared cookies or storage) with a desktop-sized window.</summary>
     public Task<IBrowserContext> NewContextAsync() =>
-        browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        _browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
 
     public async Task DisposeAsync()
     {
-        if (browser is not null) await browser.DisposeAsync();
-        playwright?.Dispose();
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
     }
 }

@@ -18,8 +18,12 @@ public class AgreementTests
         var agreement = PairwiseStatistics.Compute(judgments, "a", "b").Agreement!;
 
         Assert.Equal(new AnnotatorAgreement(AgreementMethod.CohenKappa, 50, 2, 0, 0.7, 0.5, 0.4),
-            agreement with { ObservedAgreement = Math.Round(agreement.ObservedAgreement, 12),
-                ExpectedAgreement = Math.Round(agreement.ExpectedAgreement, 12), Kappa = Math.Round(agreement.Kappa!.Value, 12) });
+            agreement with
+            {
+                ObservedAgreement = Math.Round(agreement.ObservedAgreement, 12),
+                ExpectedAgreement = Math.Round(agreement.ExpectedAgreement, 12),
+                Kappa = Math.Round(agreement.Kappa!.Value, 12)
+            });
     }
 
     [Fact]

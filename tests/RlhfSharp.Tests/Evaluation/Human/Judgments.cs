@@ -3,7 +3,7 @@ using RlhfSharp.Evaluation.Human;
 namespace RlhfSharp.Tests.Evaluation.Human;
 
 /// <summary>Judgment lists for the tests.</summary>
-static class Judgments
+internal static class Judgments
 {
     /// <summary>The reference experiment (SFT = A, RLHF = B): RLHF preferred on 30 items, tie on 54, SFT preferred on 16,
     /// one judgment per item, spread over two annotators.</summary>

@@ -14,14 +14,14 @@ public sealed class OnnxClassifierScorerTests : IDisposable
         { 0.05f, 0.05f }, { 3, -2 }, { 0, 0.2f }, { 0.05f, 0 }, { -2, 1.5f }, { -0.5f, 0.5f },
     };
 
-    readonly string dir = TestPaths.NewTempDirectory("rlhf-onnx-classifier");
+    readonly string _dir = TestPaths.NewTempDirectory("rlhf-onnx-classifier");
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     string WordPieceModel(bool withTokenTypes = false, string? extraInput = null)
     {
-        File.WriteAllLines(Path.Combine(dir, "vocab.txt"), Vocabulary);
-        string path = Path.Combine(dir, "model.onnx");
+        File.WriteAllLines(Path.Combine(_dir, "vocab.txt"), Vocabulary);
+        string path = Path.Combine(_dir, "model.onnx");
         File.WriteAllBytes(path, TinyOnnxModel.Build(Table, withTokenTypes, extraInput));
         return path;
     }
@@ -51,7 +51,7 @@ public sealed class OnnxClassifierScorerTests : IDisposable
         // Batches of two: the first pads the empty text to six positions; the second holds one text.
         using var scorer = new OnnxClassifierScorer(new OnnxClassifierSpec(WordPieceModel()) { BatchSize = 2 });
         Near(Framed.Select(tokens => Sigmoid(Logits(tokens).Clean)).ToList(), scorer.Score(Texts));
-        Assert.Equal($"onnx:{Path.GetFileName(dir)}/model.onnx", scorer.Name);
+        Assert.Equal($"onnx:{Path.GetFileName(_dir)}/model.onnx", scorer.Name);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class OnnxClassifierScorerTests : IDisposable
         using var scorer = new OnnxClassifierScorer(new OnnxClassifierSpec(WordPieceModel(), Label: 1, ToxicityActivation.Softmax));
         double Softmax1((double Clean, double Toxic) l) => Math.Exp(l.Toxic) / (Math.Exp(l.Clean) + Math.Exp(l.Toxic));
         Near(Framed.Select(tokens => Softmax1(Logits(tokens))).ToList(), scorer.Score(Texts));
-        Assert.Equal($"onnx:{Path.GetFileName(dir)}/model.onnx,label=1,activation=softmax", scorer.Name);
+        Assert.Equal($"onnx:{Path.GetFileName(_dir)}/model.onnx,label=1,activation=softmax", scorer.Name);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class OnnxClassifierScorerTests : IDisposable
     public void Folder_path_means_its_model_onnx()
     {
         WordPieceModel();
-        using var scorer = new OnnxClassifierScorer(OnnxClassifierSpec.Parse($"onnx:{dir},label=1"));
+        using var scorer = new OnnxClassifierScorer(OnnxClassifierSpec.Parse($"onnx:{_dir},label=1"));
         Near([Sigmoid(Logits("[CLS]", "nice", "[SEP]").Toxic)], scorer.Score(["nice"]));
     }
 
@@ -89,13 +89,13 @@ public sealed class OnnxClassifierScorerTests : IDisposable
     public void Byte_level_bpe_folder_frames_with_bos_and_eos()
     {
         // RoBERTa-style ids: <s> 0, <pad> 1, </s> 2; "hi" is one merged token, "hihi" two.
-        File.WriteAllText(Path.Combine(dir, "vocab.json"), """{"<s>": 0, "<pad>": 1, "</s>": 2, "h": 3, "i": 4, "hi": 5}""");
-        File.WriteAllText(Path.Combine(dir, "merges.txt"), "#version: 0.2\nh i\n");
-        File.WriteAllText(Path.Combine(dir, "config.json"), """{"bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2}""");
+        File.WriteAllText(Path.Combine(_dir, "vocab.json"), """{"<s>": 0, "<pad>": 1, "</s>": 2, "h": 3, "i": 4, "hi": 5}""");
+        File.WriteAllText(Path.Combine(_dir, "merges.txt"), "#version: 0.2\nh i\n");
+        File.WriteAllText(Path.Combine(_dir, "config.json"), """{"bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2}""");
         float[,] table = { { 0.5f, 0 }, { 100, 100 }, { 0.25f, 0 }, { 0, 0 }, { 0, 0 }, { 1, 0 } };
-        File.WriteAllBytes(Path.Combine(dir, "model.onnx"), TinyOnnxModel.Build(table));
+        File.WriteAllBytes(Path.Combine(_dir, "model.onnx"), TinyOnnxModel.Build(table));
 
-        using var scorer = new OnnxClassifierScorer(new OnnxClassifierSpec(Path.Combine(dir, "model.onnx")));
+        using var scorer = new OnnxClassifierScorer(new OnnxClassifierSpec(Path.Combine(_dir, "model.onnx")));
         Near([Sigmoid(0.5 + 1 + 0.25), Sigmoid(0.5 + 2 + 0.25)], scorer.Score(["hi", "hihi"]));
     }
 
@@ -117,15 +117,15 @@ public sealed class OnnxClassifierScorerTests : IDisposable
     [Fact]
     public void Missing_model_missing_tokenizer_and_corrupt_model_are_clear_errors()
     {
-        string model = Path.Combine(dir, "model.onnx");
+        string model = Path.Combine(_dir, "model.onnx");
         Assert.Equal($"{model}: ONNX model not found",
-            Assert.Throws<CheckpointException>(() => new OnnxClassifierScorer(new OnnxClassifierSpec(dir))).Message);
+            Assert.Throws<CheckpointException>(() => new OnnxClassifierScorer(new OnnxClassifierSpec(_dir))).Message);
 
         File.WriteAllBytes(model, TinyOnnxModel.Build(Table));
-        Assert.StartsWith($"{dir}: no tokenizer beside the model",
+        Assert.StartsWith($"{_dir}: no tokenizer beside the model",
             Assert.Throws<CheckpointException>(() => new OnnxClassifierScorer(new OnnxClassifierSpec(model))).Message);
 
-        File.WriteAllLines(Path.Combine(dir, "vocab.txt"), Vocabulary);
+        File.WriteAllLines(Path.Combine(_dir, "vocab.txt"), Vocabulary);
         File.WriteAllText(model, "not a model");
         Assert.StartsWith($"{model}: ONNX Runtime cannot load it: ",
             Assert.Throws<CheckpointException>(() => new OnnxClassifierScorer(new OnnxClassifierSpec(model))).Message);

@@ -18,34 +18,34 @@ internal sealed class PerspectiveStub : IAsyncDisposable
 
     public sealed record Received(string Path, string? Key, JsonElement Body, TimeSpan At);
 
-    readonly WebApplication app;
-    readonly ConcurrentQueue<Reply> replies = new();
-    readonly ConcurrentQueue<Received> received = new();
-    readonly Stopwatch clock = Stopwatch.StartNew();
+    readonly WebApplication _app;
+    readonly ConcurrentQueue<Reply> _replies = new();
+    readonly ConcurrentQueue<Received> _received = new();
+    readonly Stopwatch _clock = Stopwatch.StartNew();
 
     PerspectiveStub()
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        app = builder.Build();
-        app.Run(Handle);
+        _app = builder.Build();
+        _app.Run(Handle);
     }
 
-    public string BaseUrl => app.Urls.First();
+    public string BaseUrl => _app.Urls.First();
 
-    public IReadOnlyList<Received> Requests => received.ToArray();
+    public IReadOnlyList<Received> Requests => _received.ToArray();
 
     public static async Task<PerspectiveStub> StartAsync()
     {
         var stub = new PerspectiveStub();
-        await stub.app.StartAsync();
+        await stub._app.StartAsync();
         return stub;
     }
 
     public void Enqueue(params Reply[] queued)
     {
-        foreach (var reply in queued) replies.Enqueue(reply);
+        foreach (var reply in queued) _replies.Enqueue(reply);
     }
 
     /// <summary>A success body shaped like Perspective's, span scores and detected languages included.</summary>
@@ -71,9 +71,9 @@ internal sealed class PerspectiveStub : IAsyncDisposable
         using var reader = new StreamReader(context.Request.Body);
         string text = await reader.ReadToEndAsync();
         var body = JsonDocument.Parse(text).RootElement.Clone();
-        received.Enqueue(new Received(context.Request.Path.Value!, context.Request.Query["key"], body, clock.Elapsed));
+        _received.Enqueue(new Received(context.Request.Path.Value!, context.Request.Query["key"], body, _clock.Elapsed));
 
-        var reply = replies.TryDequeue(out var queued)
+        var reply = _replies.TryDequeue(out var queued)
             ? queued
             : new Reply(200, Success(body.GetProperty("comment").GetProperty("text").GetString()!.Length / 100.0));
         context.Response.StatusCode = reply.Status;
@@ -84,7 +84,7 @@ internal sealed class PerspectiveStub : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 }

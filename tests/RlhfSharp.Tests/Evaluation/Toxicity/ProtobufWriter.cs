@@ -8,7 +8,7 @@ namespace RlhfSharp.Tests.Evaluation.Toxicity;
 /// </summary>
 internal sealed class ProtobufWriter
 {
-    readonly MemoryStream stream = new();
+    readonly MemoryStream _stream = new();
 
     public ProtobufWriter Int(int field, long value)
     {
@@ -30,15 +30,15 @@ internal sealed class ProtobufWriter
     {
         Varint(((ulong)field << 3) | 2);
         Varint((ulong)value.Length);
-        stream.Write(value);
+        _stream.Write(value);
         return this;
     }
 
-    public byte[] ToArray() => stream.ToArray();
+    public byte[] ToArray() => _stream.ToArray();
 
     void Varint(ulong value)
     {
-        for (; value >= 0x80; value >>= 7) stream.WriteByte((byte)(value | 0x80));
-        stream.WriteByte((byte)value);
+        for (; value >= 0x80; value >>= 7) _stream.WriteByte((byte)(value | 0x80));
+        _stream.WriteByte((byte)value);
     }
 }

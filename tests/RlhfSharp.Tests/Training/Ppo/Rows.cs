@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Tests.Training.Ppo;
 
 /// <summary>[batch, time] float32 tensors written row by row, and comparisons the same way.</summary>
-static class Rows
+internal static class Rows
 {
     public static Tensor Of(params float[][] rows) =>
         tensor(rows.SelectMany(r => r).ToArray()).view(rows.Length, rows[0].Length);
