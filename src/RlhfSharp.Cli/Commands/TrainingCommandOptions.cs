@@ -109,6 +109,8 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         bool isList = typeof(T) != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(typeof(T));
         if (isList) option.Arity = ArgumentArity.ZeroOrMore;
         else if (defaultValue is T value) option.DefaultValueFactory = _ => value;
+        // Stop sequences are typed with \n as generate and prepare take them (--stop-sequences "\n\nHuman:").
+        if (typeof(T) == typeof(string[])) return (option, parsed => (parsed.GetValue(option) as string[])?.Select(Escapes.Unescape).ToArray());
         return (option, parsed => parsed.GetValue(option));
     }
 

@@ -90,6 +90,15 @@ public class TrainingOptionNamesTests
     }
 
     [Fact]
+    public void Ppo_stop_sequences_typed_with_backslash_n_are_line_breaks_as_in_generate()
+    {
+        var defaults = CliRunner.Run("ppo", "--print-config");
+        var typed = CliRunner.Run("ppo", "--print-config", "--stop-sequences", "\\n\\nHuman:");
+        Assert.True(typed.ExitCode == 0, typed.Error);
+        Assert.Equal(defaults.Output, typed.Output); // the default is "\n\nHuman:" with real line breaks
+    }
+
+    [Fact]
     public void Print_config_shows_defaults_then_config_then_flags_and_creates_nothing()
     {
         string config = Path.Combine(TestPaths.NewTempDirectory(), "ppo.yaml");
