@@ -58,27 +58,12 @@ public static partial class YamlConfig
         string? nearest = keys.FirstOrDefault(k => k.Property.GetCustomAttribute<AlsoKnownAsAttribute>()?.Names.Contains(unknown) == true) is { } renamed
             ? renamed.Key
             : keys.Select(k => k.Key)
-                .Select(key => (Key: key, Distance: EditDistance(Normalise(unknown), key)))
+                .Select(key => (Key: key, Distance: EditDistance.Between(Normalise(unknown), key)))
                 .Where(k => k.Distance <= Math.Max(2, unknown.Length / 3))
                 .OrderBy(k => k.Distance).Select(k => k.Key).FirstOrDefault();
         return nearest is null ? null : string.Join('.', parts[..^1].Append(nearest));
 
         // StopSequences and stop-sequences mean stop_sequences: compare the words, not their casing or separators.
         static string Normalise(string key) => key.Contains('_') || key.All(c => !char.IsUpper(c)) ? key.Replace('-', '_') : Key(key);
-    }
-
-    /// <summary>Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b.</summary>
-    internal static int EditDistance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        var current = new int[b.Length + 1];
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
     }
 }

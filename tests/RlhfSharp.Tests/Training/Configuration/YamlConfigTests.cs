@@ -63,18 +63,6 @@ public class YamlConfigTests
         Assert.Equal(":1:1: unknown key 'temperature'", LoadError("temperature: 0.7\n")); // nothing near it: no guess
     }
 
-    [Theory]
-    [InlineData("kitten", "sitting", 3)]
-    [InlineData("", "abc", 3)]
-    [InlineData("flaw", "lawn", 2)]
-    [InlineData("cliprange", "clip_range", 1)]
-    [InlineData("same", "same", 0)]
-    public void Edit_distance_counts_insertions_deletions_and_substitutions(string a, string b, int expected)
-    {
-        Assert.Equal(expected, YamlConfig.EditDistance(a, b));
-        Assert.Equal(expected, YamlConfig.EditDistance(b, a));
-    }
-
     [Fact]
     public void Duplicate_keys_are_an_error() =>
         Assert.Equal(":3:1: duplicate key 'max_steps'", LoadError("max_steps: 10\nmodel: gpt2\nmax_steps: 20\n"));
