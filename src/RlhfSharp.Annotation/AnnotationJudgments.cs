@@ -7,7 +7,6 @@ public static class AnnotationJudgments
 {
     public static (IReadOnlyList<PairwiseJudgment> Judgments, string ModelA, string ModelB) Read(string dbPath)
     {
-        if (!File.Exists(dbPath)) throw new RlhfException($"{dbPath}: annotation database not found");
         using var store = new AnnotationStore(dbPath, create: false);
         var comparisons = store.ReadComparisons();
         if (comparisons.Count == 0) throw new RlhfException($"{dbPath}: no comparisons imported");

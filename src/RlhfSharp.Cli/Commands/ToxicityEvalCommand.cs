@@ -22,9 +22,12 @@ internal static class ToxicityEvalCommand
         foreach (var option in new Option[] { models, prompts, count, samples }.Concat(flags.All).Concat([scorer, output])) command.Options.Add(option);
         command.SetAction(parsed =>
         {
-            if (parsed.GetValue(count) < 1 || parsed.GetValue(samples) < 1 || parsed.GetValue(flags.MaxNewTokens) < 1)
-                throw new RlhfException("--n, --samples and --max-new-tokens must be at least 1");
-            var options = new ToxicityEvaluationOptions { Count = parsed.GetValue(count), Samples = parsed.GetValue(samples), Sampling = flags.Read(parsed) };
+            var options = new ToxicityEvaluationOptions
+            {
+                Count = InputChecks.Value(parsed, count, n => n >= 1, "must be at least 1"),
+                Samples = InputChecks.Value(parsed, samples, n => n >= 1, "must be at least 1"),
+                Sampling = flags.Read(parsed),
+            };
             foreach (string dir in parsed.GetValue(models)!) InputChecks.ModelFolder(models.Name, dir);
             var promptList = ToxicityPromptReader.Read(parsed.GetValue(prompts)!);
             var toxicityScorer = ToxicityScorers.Create(parsed.GetValue(scorer)!);

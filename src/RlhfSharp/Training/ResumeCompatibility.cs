@@ -27,7 +27,7 @@ public static class ResumeCompatibility
         {
             object? before = key.GetValue(saved), after = key.GetValue(current);
             if (Same(before, after)) continue;
-            changes.Add(new OptionChange(key.Name, YamlConfig.KeyOf(current.GetType(), key.Name), before, after, current.OnResume(key.Name)));
+            changes.Add(new OptionChange(key.Name, key.Key, before, after, current.OnResume(key.Name)));
         }
         return changes;
     }

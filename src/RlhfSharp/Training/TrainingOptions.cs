@@ -62,13 +62,13 @@ public class TrainingOptions
     /// <summary>Throws a one-line error naming the option (its YAML key) unless <paramref name="ok"/>.</summary>
     protected void Require(bool ok, string property, string why)
     {
-        if (!ok) throw new InvalidOptionException(property, KeyOf(property), null, why);
+        if (!ok) throw new InvalidOptionException(property, Configuration.YamlConfig.Key(property), null, why);
     }
 
     /// <summary>Throws a one-line error naming the option and its value unless <paramref name="ok"/>.</summary>
     protected void Require(bool ok, string property, object? value, string rule)
     {
-        if (!ok) throw new InvalidOptionException(property, KeyOf(property), value, rule);
+        if (!ok) throw new InvalidOptionException(property, Configuration.YamlConfig.Key(property), value, rule);
     }
 
     /// <summary>
@@ -85,11 +85,10 @@ public class TrainingOptions
         _ => ResumeRule.Warn,
     };
 
-    string KeyOf(string property) => Configuration.YamlConfig.KeyOf(GetType(), property);
 
     /// <summary>The error for a value of a <see cref="TrainingOptions"/> property that a check outside <see cref="Validate"/> refuses (e.g. against the model).</summary>
     public static InvalidOptionException InvalidOption(string property, object? value, string rule) =>
-        new(property, Configuration.YamlConfig.KeyOf(typeof(TrainingOptions), property), value, rule);
+        new(property, Configuration.YamlConfig.Key(property), value, rule);
 
     protected static bool Positive(double value) => value > 0 && double.IsFinite(value);
     protected static bool NotNegative(double value) => value >= 0 && double.IsFinite(value);

@@ -80,10 +80,6 @@ public static partial class YamlConfig
     public static string ToYaml<T>(T value) where T : notnull =>
         Serializer.Serialize(KeyProperties(typeof(T)).ToDictionary(k => k.Key, k => k.GetValue(value)));
 
-    /// <summary>The YAML key of a property of an options type: its <see cref="YamlMemberAttribute"/> alias, else snake_case.</summary>
-    public static string KeyOf(Type type, string property) =>
-        type.GetProperty(property)?.GetCustomAttributes(typeof(YamlMemberAttribute), inherit: true).OfType<YamlMemberAttribute>().FirstOrDefault()?.Alias
-        ?? UnderscoredNamingConvention.Instance.Apply(property);
 
     static string Describe(YamlException error, string yaml, Type root)
     {
