@@ -9,12 +9,16 @@ namespace RlhfSharp.Generation;
 /// </summary>
 public static class PromptFit
 {
-    /// <summary>How many prompt tokens fit beside <paramref name="maxNewTokens"/> in the model's positions (and within
-    /// <paramref name="maxLength"/>, where a command has one); <paramref name="option"/> names the setting in the error.</summary>
-    public static int Budget(ModelConfig model, int maxNewTokens, int maxLength = int.MaxValue, string option = "--max-new-tokens")
+    /// <summary>Prompt tokens that fit beside <paramref name="maxNewTokens"/> in <paramref name="maxPositions"/> (and within
+    /// <paramref name="maxLength"/>, where a command has one); below 1 when nothing fits.</summary>
+    public static int Room(int maxPositions, int maxNewTokens, int maxLength = int.MaxValue) => Math.Min(maxLength, maxPositions - maxNewTokens);
+
+    /// <summary>How many prompt tokens fit beside <paramref name="maxNewTokens"/> in the model's positions; an error naming
+    /// --max-new-tokens when none do.</summary>
+    public static int Budget(ModelConfig model, int maxNewTokens)
     {
-        int budget = Math.Min(maxLength, model.MaxPositions - maxNewTokens);
-        if (budget < 1) throw new RlhfException($"{option} {maxNewTokens} leaves no room for a prompt in the model's {model.MaxPositions} positions");
+        int budget = Room(model.MaxPositions, maxNewTokens);
+        if (budget < 1) throw new RlhfException($"--max-new-tokens {maxNewTokens} leaves no room for a prompt in the model's {model.MaxPositions} positions");
         return budget;
     }
 

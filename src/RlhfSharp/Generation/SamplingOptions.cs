@@ -22,14 +22,24 @@ public sealed record SamplingOptions
     /// <summary>Decode with the key/value cache (off: recompute the whole prefix each step, for checking). Default true.</summary>
     public bool UseCache { get; init; } = true;
 
+    /// <summary>
+    /// The rules every sampling setting obeys, once for every caller (generate, prepare, toxicity, PPO): each broken one as
+    /// the property, its value and the rule. Callers name the option their own way (a flag, or a YAML key).
+    /// </summary>
+    public IEnumerable<(string Property, object Value, string Rule)> Problems()
+    {
+        if (MaxNewTokens < 1) yield return (nameof(MaxNewTokens), MaxNewTokens, "must be at least 1");
+        if (!Greedy && !(Temperature > 0 && double.IsFinite(Temperature))) yield return (nameof(Temperature), Temperature, "must be a positive number");
+        if (TopK < 0) yield return (nameof(TopK), TopK, "must be 0 (off) or positive");
+        if (!(TopP > 0 && TopP <= 1)) yield return (nameof(TopP), TopP, "must be in (0, 1]");
+        // An empty stop sequence occurs at every position: every row would end after one token with no text.
+        if (StopSequences.Any(s => s.Length == 0)) yield return (nameof(StopSequences), "\"\"", "must not hold an empty string");
+    }
+
     /// <summary>Throws a one-line error naming the command-line option (the same in every command that samples) and its value.</summary>
     public void Validate()
     {
-        if (MaxNewTokens < 1) throw Invalid("--max-new-tokens", MaxNewTokens, "must be at least 1");
-        if (!Greedy && !(Temperature > 0 && double.IsFinite(Temperature))) throw Invalid("--temperature", Temperature, "must be a positive number (use greedy decoding for 0)");
-        if (TopK < 0) throw Invalid("--top-k", TopK, "must be 0 (off) or positive");
-        if (!(TopP > 0 && TopP <= 1)) throw Invalid("--top-p", TopP, "must be in (0, 1]");
+        foreach (var (property, value, rule) in Problems())
+            throw new RlhfException(InvalidOptionException.Describe("--" + Training.Configuration.YamlConfig.Key(property).Replace('_', '-'), value, rule));
     }
-
-    static RlhfException Invalid(string option, object value, string rule) => new(InvalidOptionException.Describe(option, value, rule));
 }

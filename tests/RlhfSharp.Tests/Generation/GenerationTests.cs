@@ -98,6 +98,14 @@ public class GenerationTests
     }
 
     [Fact]
+    public void An_empty_stop_sequence_is_refused_for_every_command_that_samples()
+    {
+        // It would match at every position: each row would end after one token with no text.
+        Assert.Contains("--stop-sequences is \"\": must not hold an empty string",
+            Assert.ThrowsAny<RlhfException>(() => new SamplingOptions { StopSequences = ["\n\nHuman:", ""] }.Validate()).Message);
+    }
+
+    [Fact]
     public void Stop_sequence_index_finds_the_earliest_match()
     {
         Assert.Equal(5, TextGenerator.StopSequenceIndex("Sure.\n\nHuman: hi", ["\n\nHuman:", "\n"]));

@@ -100,11 +100,7 @@ public sealed class PpoOptions : TrainingOptions
         Require(ScaleReward is "running" or "ref" or "none", nameof(ScaleReward), $"must be running, ref or none, not '{ScaleReward}'");
         Require(double.IsFinite(RefMean), nameof(RefMean), RefMean, "must be a number");
         Require(Positive(RefStd), nameof(RefStd), RefStd, "must be a positive number");
-        Require(Sampling.MaxNewTokens > 0, nameof(SamplingOptions.MaxNewTokens), Sampling.MaxNewTokens, "must be positive");
-        Require(Positive(Sampling.Temperature), nameof(SamplingOptions.Temperature), Sampling.Temperature, "must be a positive number");
-        Require(Sampling.TopK >= 0, nameof(SamplingOptions.TopK), Sampling.TopK, "must be 0 (off) or more");
-        Require(Sampling.TopP is > 0 and <= 1, nameof(SamplingOptions.TopP), Sampling.TopP, "must be in (0, 1]");
-        Require(Sampling.StopSequences.All(s => s.Length > 0), nameof(SamplingOptions.StopSequences), "must not hold an empty string");
+        foreach (var (property, value, rule) in Sampling.Problems()) Require(false, property, value, rule);
         Require(EvalPromptCount > 0, nameof(EvalPromptCount), EvalPromptCount, "must be positive");
         Require(SamplesEvery > 0, nameof(SamplesEvery), SamplesEvery, "must be positive");
     }
@@ -128,7 +124,7 @@ public sealed class PpoOptions : TrainingOptions
     /// </summary>
     public int PromptBudget(int maxPositions)
     {
-        int budget = Math.Min(MaxLength, maxPositions - Sampling.MaxNewTokens);
+        int budget = PromptFit.Room(maxPositions, Sampling.MaxNewTokens, MaxLength);
         Require(budget >= 1, nameof(SamplingOptions.MaxNewTokens), Sampling.MaxNewTokens, $"leaves no room for a prompt in the model's {maxPositions} positions");
         return budget;
     }
