@@ -199,10 +199,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     double EvaluationReward()
     {
         var heldOut = evalPrompts.Take(options.EvalPromptCount).ToList();
-        var generated = new Generation.TextGenerator(_policy.Policy, models.Tokenizer).Generate(_collector.EncodePrompts(heldOut), new Generation.SamplingOptions
-        {
-            Greedy = true, MaxNewTokens = options.Sampling.MaxNewTokens, StopSequences = options.Sampling.StopSequences,
-        });
+        var generated = new Generation.TextGenerator(_policy.Policy, models.Tokenizer).Generate(_collector.EncodePrompts(heldOut), options.Sampling with { Greedy = true });
         return models.Reward.Score(heldOut, generated.Select(g => g.Text ?? "").ToList()).Average();
     }
 

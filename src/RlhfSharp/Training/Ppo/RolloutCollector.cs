@@ -29,6 +29,8 @@ internal sealed class RolloutCollector(
     IDistributed? world = null)
 {
     readonly ScoreScaler _scaler = new(options, world);
+    /// <summary>Prompt ids by prompt text, cut to the budget (see <see cref="EncodePrompts"/>).</summary>
+    readonly Dictionary<string, IReadOnlyList<int>> _encoded = [];
 
     public ScoreScaler Scaler => _scaler;
 
@@ -97,18 +99,23 @@ internal sealed class RolloutCollector(
         return sequence.TokenIds.Take(Math.Max(1, keep)).ToList();
     }
 
-    /// <summary>The text of the trained ids, without a sampled EOS.</summary>
+    /// <summary>The text of the trained ids, without a sampled EOS: the generator's own text unless a stop sequence cut the ids.</summary>
     string ResponseText(GeneratedSequence sequence, IReadOnlyList<int> ids) =>
-        tokenizer.Decode(sequence.FinishReason == FinishReason.EndOfSequence ? ids.Take(ids.Count - 1) : ids);
+        sequence.FinishReason == FinishReason.StopSequence ? tokenizer.Decode(ids) : sequence.Text!;
 
     /// <summary>
     /// Prompt ids cut from the left to max_length, and to what the model's positions leave after
-    /// max_new_tokens (<see cref="PromptFit"/>), so prompt + response always fits.
+    /// max_new_tokens (<see cref="PromptFit"/>), so prompt + response always fits. Each prompt is encoded once per run:
+    /// every epoch draws it again and every evaluation scores the same held-out prompts.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<int>> EncodePrompts(IReadOnlyList<string> prompts)
     {
         int budget = options.PromptBudget(policy.Policy.Config.MaxPositions);
-        return prompts.Select(p => PromptFit.CutLeft(tokenizer.Encode(p), budget)).ToList();
+        return prompts.Select(p =>
+        {
+            if (!_encoded.TryGetValue(p, out var ids)) _encoded[p] = ids = PromptFit.CutLeft(tokenizer.Encode(p), budget);
+            return ids;
+        }).ToList();
     }
 
     (Tensor Ids, Tensor Attention, long PromptColumns, Tensor ResponseMask) Layout(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<IReadOnlyList<int>> responses)
