@@ -39,7 +39,8 @@ internal sealed class SamplingFlags
         string stopDefault = defaults.StopSequences.Count == 0 ? "" : $" [default: {string.Join(" ", defaults.StopSequences.Select(s => $"\"{Escapes.Escape(s)}\""))}]";
         StopSequences = new("--stop-sequences", "--stop")
         {
-            Description = $"a response stops at any of these texts, e.g. \"\\n\\nHuman:\" (repeat the flag for several; \\n and \\t escapes understood){stopDefault}",
+            Description = $"a response stops at any of these texts, e.g. \"\\n\\nHuman:\" (repeat the flag for several; \\n and \\t escapes understood; given with no value: none){stopDefault}",
+            Arity = ArgumentArity.ZeroOrMore, // as ppo's --stop-sequences: given with no value turns the default stops off
         };
     }
 
@@ -58,8 +59,8 @@ internal sealed class SamplingFlags
             TopP = parsed.GetValue(TopP),
             Seed = parsed.GetValue(Seed),
             Greedy = Greedy is null ? _defaults.Greedy : parsed.GetValue(Greedy),
-            StopSequences = StopSequences is not null && parsed.GetValue(StopSequences) is { Length: > 0 } given
-                ? given.Select(Escapes.Unescape).ToList()
+            StopSequences = StopSequences is not null && parsed.GetResult(StopSequences) is { Implicit: false }
+                ? (parsed.GetValue(StopSequences) ?? []).Select(Escapes.Unescape).ToList()
                 : _defaults.StopSequences,
         };
         options.Validate();

@@ -34,6 +34,17 @@ public class SamplingFlagsTests
     }
 
     [Fact]
+    public void Stop_sequences_given_with_no_value_turn_the_default_stops_off_as_in_ppo()
+    {
+        var flags = new SamplingFlags(new SamplingOptions { StopSequences = ["\n\nHuman:"] }, seedHelp: "seed", freeDecoding: true);
+        var command = new Command("prepare");
+        foreach (var option in flags.All) command.Options.Add(option);
+        Assert.Equal(["\n\nHuman:"], flags.Read(command.Parse([])).StopSequences);
+        Assert.Empty(flags.Read(command.Parse(["--stop-sequences"])).StopSequences);
+        Assert.Equal(["\n\nUser:"], flags.Read(command.Parse(["--stop", "\\n\\nUser:"])).StopSequences);
+    }
+
+    [Fact]
     public void Ppo_names_its_sampling_flags_as_the_commands_that_sample_do()
     {
         var ppoSampling = YamlConfig.KeyProperties(typeof(PpoOptions))
