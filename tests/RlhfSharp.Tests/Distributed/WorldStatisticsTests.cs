@@ -36,4 +36,41 @@ public class WorldStatisticsTests
         var means = WorldStatistics.Mean(One, new Dictionary<string, double> { ["loss"] = 2.5, ["tokens_per_s"] = 40 }, "tokens_per_s");
         Assert.Equal(new Dictionary<string, double> { ["loss"] = 2.5, ["tokens_per_s"] = 40 }, means);
     }
+
+    /// <summary>Rank <paramref name="rank"/> of two, whose partner contributes <paramref name="partnerSums"/> to an all-reduce
+    /// and <paramref name="partnerValues"/> to an all-gather.</summary>
+    sealed class TwoRanks(int rank, double[] partnerSums, double[] partnerValues) : IDistributed
+    {
+        public int Rank => rank;
+        public int Size => 2;
+
+        public void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
+        {
+            for (int i = 0; i < values.Length; i++) values[i] += partnerSums[i];
+        }
+
+        public void AllGather(TorchSharp.torch.Tensor tensor)
+        {
+            long n = tensor.shape[0] / 2;
+            using var partner = TorchSharp.torch.tensor(partnerValues);
+            using var slot = tensor.narrow(0, (1 - rank) * n, n);
+            slot.copy_(partner);
+        }
+
+        public void AllReduce(TorchSharp.torch.Tensor tensor, ReduceOp op = ReduceOp.Sum) => throw new NotSupportedException();
+        public void Broadcast(TorchSharp.torch.Tensor tensor, int root = 0) => throw new NotSupportedException();
+        public void Barrier() { }
+        public void Finish() { }
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void Two_ranks_average_their_metrics_sum_the_summed_ones_and_gather_in_rank_order()
+    {
+        // Names are reduced in ordinal order: loss, tokens_per_s. The partner has loss 3.5 and 60 tokens/s.
+        var means = WorldStatistics.Mean(new TwoRanks(0, [3.5, 60], []), new Dictionary<string, double> { ["loss"] = 2.5, ["tokens_per_s"] = 40 }, "tokens_per_s");
+        Assert.Equal(new Dictionary<string, double> { ["loss"] = 3.0, ["tokens_per_s"] = 100 }, means);
+        // Rank 1's own values come second.
+        Assert.Equal([7, 8, 1, 2], WorldStatistics.Gather(new TwoRanks(1, [], [7, 8]), [1, 2]));
+    }
 }
