@@ -52,7 +52,7 @@ internal static class PpoCommand
                 [nameof(SamplingOptions.Temperature)] = "rollout sampling temperature",
                 [nameof(SamplingOptions.TopK)] = "rollout top-k (0: off)",
                 [nameof(SamplingOptions.TopP)] = "rollout top-p (1: off)",
-                [nameof(SamplingOptions.StopSequences)] = "generation stops at any of these texts (repeat the flag for several; given with no value: none) [default: \"\\n\\nHuman:\"]",
+                [nameof(SamplingOptions.StopSequences)] = "generation stops at any of these texts (repeat the flag for several; given with no value: none)",
                 [nameof(PpoOptions.EvalPromptCount)] = "held-out prompts scored at each evaluation",
                 [nameof(PpoOptions.SamplesEvery)] = "iterations between sample tables (printed and appended to samples.md)",
             });

@@ -36,7 +36,7 @@ internal sealed class SamplingFlags
         Seed = new("--seed") { Description = seedHelp, DefaultValueFactory = _ => defaults.Seed };
         if (!freeDecoding) return;
         Greedy = new("--greedy") { Description = "always take the most likely token (--temperature, --top-k and --top-p are then ignored)" };
-        string stopDefault = defaults.StopSequences.Count == 0 ? "" : $" [default: {string.Join(" ", defaults.StopSequences.Select(s => $"\"{Escapes.Escape(s)}\""))}]";
+        string stopDefault = Escapes.ListDefault(defaults.StopSequences);
         StopSequences = new("--stop-sequences", "--stop")
         {
             Description = $"a response stops at any of these texts, e.g. \"\\n\\nHuman:\" (repeat the flag for several; \\n and \\t escapes understood; given with no value: none){stopDefault}",

@@ -105,8 +105,9 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     static (Option, Func<ParseResult, object?>) Knob<T>(string name, string description, object? defaultValue)
     {
         if (Nullable.GetUnderlyingType(typeof(T)) is { } number) return NullableKnob(name, description, defaultValue, number);
-        var option = new Option<T>(name) { Description = description };
         bool isList = typeof(T) != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(typeof(T));
+        if (isList && defaultValue is IEnumerable<string> defaults) description += Escapes.ListDefault(defaults);
+        var option = new Option<T>(name) { Description = description };
         if (isList) option.Arity = ArgumentArity.ZeroOrMore;
         else if (defaultValue is T value) option.DefaultValueFactory = _ => value;
         // Stop sequences are typed with \n as generate and prepare take them (--stop-sequences "\n\nHuman:").
