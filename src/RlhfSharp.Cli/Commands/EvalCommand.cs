@@ -13,7 +13,7 @@ internal static class EvalCommand
     static readonly Option<string> Model = new("--model") { Description = "reward model directory", Required = true };
     static readonly Option<string> Data = new("--data") { Description = "preference pairs (HH-RLHF or rm-static; JSONL, .gz or Parquet)", Required = true };
     static readonly Option<int> BatchSize = new("--batch-size") { Description = "pairs per forward pass", DefaultValueFactory = _ => 8 };
-    static readonly Option<int> MaxLength = new("--max-length") { Description = "tokens per sequence (prompts cut from the left)", DefaultValueFactory = _ => 512 };
+    static readonly Option<int> MaxLength = new("--max-length") { Description = "tokens per sequence (prompts cut from the left; at most the model's context)", DefaultValueFactory = _ => 512 };
     static readonly Option<bool> SkipBadRows = new("--skip-bad-rows") { Description = "skip and count malformed rows" };
 
     public static Command Build()
@@ -32,7 +32,9 @@ internal static class EvalCommand
     {
         string modelDir = InputChecks.ModelFolder(parsed, Model);
         int batchSize = InputChecks.Value(parsed, BatchSize, size => size >= 1, "must be at least 1");
-        int maxLength = InputChecks.Value(parsed, MaxLength, length => length >= 2, "must be at least 2");
+        int requested = InputChecks.Value(parsed, MaxLength, length => length >= 2, "must be at least 2");
+        var (maxLength, note) = ContextWindow.Of(modelDir).Cap(MaxLength.Name, requested);
+        if (note is not null) parsed.InvocationConfiguration.Output.WriteLine($"note: {note}");
         var tokenizer = TokenizerLoader.FromDirectory(modelDir) ?? throw new RlhfException($"{modelDir}: no tokenizer files");
         var data = DatasetReader.ReadPreferences(parsed.GetValue(Data)!, new ReadOptions { SkipBadRows = parsed.GetValue(SkipBadRows) });
         var encoder = new ExampleEncoder(tokenizer);

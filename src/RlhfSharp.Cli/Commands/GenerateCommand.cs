@@ -10,7 +10,7 @@ namespace RlhfSharp.Cli.Commands;
 
 /// <summary>
 /// `rlhf generate`: continuations of prompts from a Hugging Face model directory. Prompt i samples from its own stream
-/// (the seed and i), so results do not depend on --batch-size; prompts longer than the model's positions leave beside
+/// (the seed and i), so results do not depend on --batch-size; prompts longer than the model's context leaves beside
 /// --max-new-tokens are cut from the left, as ppo and eval pairwise prepare cut them.
 /// </summary>
 internal static class GenerateCommand
@@ -51,6 +51,8 @@ internal static class GenerateCommand
         int batchSize = InputChecks.Value(parsed, BatchSize, size => size >= 1, "must be at least 1");
 
         var options = Sampling.Read(parsed);
+        // From config.json alone, before anything is read or loaded: a --max-new-tokens that leaves no room is refused first.
+        int budget = InputChecks.Flagged(() => ContextWindow.Of(modelDir).PromptRoom(options.MaxNewTokens));
         string? outputPath = parsed.GetValue(Output);
         if (outputPath is not null && Path.GetDirectoryName(Path.GetFullPath(outputPath)) is { } folder && !Directory.Exists(folder))
             throw new RlhfException($"--output {outputPath}: folder {folder} does not exist");
@@ -63,7 +65,6 @@ internal static class GenerateCommand
         var prompts = idLists.Length > 0
             ? idLists.Select((s, i) => ParseIds(s, i, model.Config.VocabSize)).Select(ids => (Text: tokenizer?.Decode(ids), Ids: ids)).ToList()
             : (promptFile is null ? texts : DatasetReader.ReadPrompts(promptFile).Examples).Select(t => (Text: (string?)t, Ids: Encode(tokenizer, t, modelDir))).ToList();
-        int budget = PromptFit.Budget(model.Config, options.MaxNewTokens);
         // Refused before --output is opened, rather than when its batch comes.
         if (prompts.FindIndex(p => p.Ids.Count == 0) is int empty and >= 0) throw new RlhfException($"prompt #{empty + 1} is empty (no tokens)");
 

@@ -11,6 +11,22 @@ internal static class InputChecks
     public static string ModelFolder(string option, string folder) =>
         Directory.Exists(folder) ? folder : throw new RlhfException(InvalidOptionException.Describe(option, folder, "folder does not exist"));
 
+    /// <summary>
+    /// A library check that throws <see cref="InvalidOptionException"/> (e.g. <see cref="Models.ContextWindow.PromptRoom"/>),
+    /// its error naming the flag: the option's key with dashes, as every sampling flag is named.
+    /// </summary>
+    public static T Flagged<T>(Func<T> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (InvalidOptionException e)
+        {
+            throw new RlhfException(InvalidOptionException.Describe("--" + e.Key.Replace('_', '-'), e.Value, e.Rule), e);
+        }
+    }
+
     /// <summary>The option's value, unless it breaks <paramref name="rule"/>.</summary>
     public static T Value<T>(ParseResult parsed, Option<T> option, Func<T, bool> ok, string rule)
     {

@@ -39,6 +39,9 @@ internal static class PairwiseCommand
             var sampling = flags.Read(parsed);
             InputChecks.ModelFolder(parsed, modelA);
             InputChecks.ModelFolder(parsed, modelB);
+            // Both models' contexts from their config.json, before any prompt is read or model loaded.
+            foreach (var model in new[] { modelA, modelB })
+                InputChecks.Flagged(() => ContextWindow.Of(parsed.GetValue(model)!, $"{model.Name} {parsed.GetValue(model)}'s").PromptRoom(sampling.MaxNewTokens));
             var promptList = DatasetReader.ReadPrompts(parsed.GetValue(prompts)!).Examples;
             CliApp.InitializeTorch(parsed);
             using var a = CausalLanguageModel.FromPretrained(parsed.GetValue(modelA)!);

@@ -27,7 +27,7 @@ internal static class PpoCommand
                 [nameof(PpoOptions.BatchSize)] = "prompts rolled out per iteration (on each rank under mpirun)",
                 [nameof(PpoOptions.GradientAccumulation)] = "mini-batches whose gradients are averaged into one optimizer step (needs --mini-batch-size)",
                 [nameof(PpoOptions.WarmupSteps)] = "iterations of linear learning-rate warmup before the cosine decay",
-                [nameof(PpoOptions.MaxLength)] = "prompt tokens kept per rollout, cut from the left (at most the model's positions minus --max-new-tokens)",
+                [nameof(PpoOptions.MaxLength)] = "prompt tokens kept per rollout, cut from the left (at most the policy's context minus --max-new-tokens)",
                 [nameof(PpoOptions.EvalEvery)] = "iterations between held-out evaluations (greedy responses to --eval-prompt-count prompts)",
                 [nameof(PpoOptions.SaveEvery)] = "iterations between checkpoints",
                 [nameof(PpoOptions.Seed)] = "random seed (prompt order, sampling, mini-batch order, held-out split)",
@@ -64,10 +64,14 @@ internal static class PpoCommand
 
     static int Run(ParseResult parsed, TrainingCommandOptions<PpoOptions> cli)
     {
-        var options = cli.Resolve(parsed);
+        var resolved = cli.Resolve(parsed);
         string policyDir = InputChecks.ModelFolder(parsed, cli.Model), rewardDir = InputChecks.ModelFolder(parsed, RewardModel), promptsPath = parsed.GetValue(cli.Data)!;
+        // Prompts keep what the policy's context leaves beside --max-new-tokens; none left is refused before any work.
+        var context = ContextWindow.Of(policyDir);
+        var (options, lowered) = cli.FitMaxLength(parsed, resolved, (flag, maxLength) => context.CapPrompt(flag, maxLength, resolved.Sampling.MaxNewTokens));
         using var run = RunLifecycle<PpoOptions>.Open(parsed, cli, options);
         var output = run.Output;
+        if (lowered is not null) output.WriteLine($"note: {lowered}");
 
         var tokenizer = TokenizerLoader.FromDirectory(policyDir) ?? throw new RlhfException($"{policyDir}: no tokenizer files; PPO generates text and needs one");
         var rewardTokenizer = TokenizerLoader.FromDirectory(rewardDir) ?? throw new RlhfException($"{rewardDir}: no tokenizer files");
@@ -86,8 +90,7 @@ internal static class PpoCommand
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
         using var policy = new PolicyWithValueHead(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), options.SeparateValueModel);
-        int promptBudget = 0;
-        cli.Check(parsed, () => promptBudget = options.PromptBudget(policy.Policy.Config.MaxPositions));
+        int promptBudget = options.PromptBudget(context);
         // The same cut as generate and prepare (PromptFit): said once here rather than every iteration.
         if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)
             output.WriteLine($"note: {cut}");

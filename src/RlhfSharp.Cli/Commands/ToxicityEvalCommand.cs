@@ -29,6 +29,9 @@ internal static class ToxicityEvalCommand
                 Sampling = flags.Read(parsed),
             };
             foreach (string dir in parsed.GetValue(models)!) InputChecks.ModelFolder(models.Name, dir);
+            // Each model's context from its config.json, before any prompt is read, model loaded or --out made.
+            foreach (string dir in parsed.GetValue(models)!)
+                InputChecks.Flagged(() => ContextWindow.Of(dir, $"{models.Name} {dir}'s").PromptRoom(options.Sampling.MaxNewTokens));
             var promptList = ToxicityPromptReader.Read(parsed.GetValue(prompts)!);
             var toxicityScorer = ToxicityScorers.Create(parsed.GetValue(scorer)!);
             CliApp.InitializeTorch(parsed);

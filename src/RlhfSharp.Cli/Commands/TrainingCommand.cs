@@ -21,10 +21,12 @@ internal static class TrainingCommand
         Func<string, TOptions, ITrainingObjective<TEncoded>> createObjective)
         where TOptions : SupervisedTrainingOptions, new()
     {
-        var options = cli.Resolve(parsed);
+        var resolved = cli.Resolve(parsed);
         string modelDir = InputChecks.ModelFolder(parsed, cli.Model), dataPath = parsed.GetValue(cli.Data)!;
+        var (options, lowered) = cli.FitMaxLength(parsed, resolved, ContextWindow.Of(modelDir).Cap);
         using var run = RunLifecycle<TOptions>.Open(parsed, cli, options);
         var output = run.Output;
+        if (lowered is not null) output.WriteLine($"note: {lowered}");
 
         var tokenizer = TokenizerLoader.FromDirectory(modelDir)
             ?? throw new RlhfException($"{modelDir}: no tokenizer files (tokenizer.json, vocab.json + merges.txt or tokenizer.model); training on text needs one");
@@ -51,11 +53,7 @@ internal static class TrainingCommand
         TorchSharp.torch.manual_seed(options.Seed);
         var objective = createObjective(modelDir, options);
         using var model = objective.Model;
-        cli.Check(parsed, () =>
-        {
-            RequireFits(objective.Config, options, encodedTrain.Concat(encodedHeldOut).Select(objective.Length));
-            LayerFreezing.RequireLayers(objective.Config, options.FreezeBottomLayers);
-        });
+        cli.Check(parsed, () => LayerFreezing.RequireLayers(objective.Config, options.FreezeBottomLayers));
 
         var loop = new TrainingLoop<TEncoded>(objective, options, run.OutDir, run.Progress, run.World);
         var summary = run.Train(
@@ -63,15 +61,5 @@ internal static class TrainingCommand
             "step", () => loop.CompletedSteps, () => loop.Run(encodedTrain, encodedHeldOut, run.Resume));
         string metrics = string.Join(", ", summary.LastTrainMetrics.Concat(summary.LastEvalMetrics).Select(m => $"{m.Key} {m.Value:G5}"));
         return run.Finish($"done: {summary.Steps} steps; {metrics}", $"model saved to {run.OutDir}");
-    }
-
-    /// <summary>Every sequence fits the model's positions, else an error naming max_length (checked before the run folder is written).</summary>
-    static void RequireFits(ModelConfig config, TrainingOptions options, IEnumerable<int> lengths)
-    {
-        if (config.PositionLimit is not int limit || options.MaxLength <= limit) return;
-        int longer = lengths.Count(length => length > limit);
-        if (longer > 0)
-            throw TrainingOptions.InvalidOption(nameof(TrainingOptions.MaxLength), options.MaxLength,
-                $"{longer} examples are longer than the model's {limit} positions; use {limit} or less");
     }
 }

@@ -3,6 +3,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Reflection;
+using RlhfSharp.Models;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Configuration;
 
@@ -159,6 +160,22 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         var options = YamlConfig.Merge(fromFile, overrides);
         Check(parsed, options.Validate);
         return options;
+    }
+
+    /// <summary>
+    /// The options with max_length fitted to the model (<paramref name="fit"/>: <see cref="ContextWindow.Cap"/>, ppo's
+    /// <see cref="ContextWindow.CapPrompt"/>, given the flag's name and the value) and the note when it was lowered; an
+    /// impossible setting is an error naming the flag or the config key (<see cref="Check"/>). Called before
+    /// <see cref="RunLifecycle{TOptions}.Open"/>, so that the run records, and a --resume compares, the length it uses.
+    /// </summary>
+    public (TOptions Options, string? Note) FitMaxLength(ParseResult parsed, TOptions options, Func<string, int, LengthFit> fit)
+    {
+        string flag = _knobs.First(k => k.Property == nameof(TrainingOptions.MaxLength)).Option.Name;
+        LengthFit fitted = default;
+        Check(parsed, () => fitted = fit(flag, options.MaxLength));
+        return fitted.Value == options.MaxLength
+            ? (options, null)
+            : (YamlConfig.Merge(options, new Dictionary<string, object?> { [nameof(TrainingOptions.MaxLength)] = fitted.Value }), fitted.Note);
     }
 
     /// <summary>

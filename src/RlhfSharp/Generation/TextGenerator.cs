@@ -43,9 +43,9 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
 
         int batch = prompts.Count, promptLength = prompts.Max(p => p.Count);
         long capacity = promptLength + options.MaxNewTokens;
-        // Learned position embeddings (GPT-2) end at max positions: refuse up front rather than fail mid-generation.
-        if (Model.Config.Family == ModelFamily.Gpt2 && capacity > Model.Config.MaxPositions)
-            throw new RlhfException($"prompt of {promptLength} tokens + {options.MaxNewTokens} new tokens exceeds the model's {Model.Config.MaxPositions} positions");
+        // The forward refuses positions past the context: refuse up front rather than fail mid-generation.
+        if (capacity > Model.Config.MaxPositions)
+            throw new RlhfException($"prompt of {promptLength} tokens + {options.MaxNewTokens} new tokens exceeds the model's context of {Model.Config.MaxPositions} positions");
         var rows = prompts.Select(p => new RowState(p)).ToArray();
         var streams = options.Greedy ? [] : Enumerable.Range(0, batch).Select(row => new Generator(Seeds.Stream(options.Seed, firstIndex + row))).ToArray();
         using var disposeStreams = new DisposeAll(streams);

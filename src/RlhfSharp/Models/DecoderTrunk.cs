@@ -72,8 +72,8 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         var positions = input.PositionIds ?? PositionsFromMask(keyIsToken, time);
         // Derived positions never exceed past + time - 1, so only explicit ones need a (synchronising) max().
         long longest = input.PositionIds is null ? past + time : positions.max().item<long>() + 1;
-        if (Config.PositionLimit is int limit && longest > limit)
-            throw new RlhfException($"sequence of {longest} positions exceeds the model's maximum of {Config.MaxPositions}");
+        if (longest > Config.MaxPositions)
+            throw new RlhfException($"sequence of {longest} positions exceeds the model's context of {Config.MaxPositions} positions");
 
         var hidden = _tokens.call(input.InputIds);
         if (_positions is not null) hidden = hidden + _positions.call(positions);

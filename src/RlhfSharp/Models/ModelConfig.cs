@@ -18,10 +18,9 @@ public sealed record ModelConfig
     public required int NumKeyValueHeads { get; init; }
     public required int HeadDim { get; init; }
     public required int IntermediateSize { get; init; }
+    /// <summary>The model's context, the longest sequence it takes (n_positions, max_position_embeddings), in every dialect:
+    /// rotary models too, whose positions past it were never trained (see <see cref="ContextWindow"/>).</summary>
     public required int MaxPositions { get; init; }
-    /// <summary>The longest sequence the model can take: GPT-2's learned position table ends at <see cref="MaxPositions"/>;
-    /// rotary models have no hard limit (null).</summary>
-    public int? PositionLimit => Family == ModelFamily.Gpt2 ? MaxPositions : null;
     public required double NormEpsilon { get; init; }
     public required string Activation { get; init; }
     public required bool TieWordEmbeddings { get; init; }

@@ -86,7 +86,7 @@ public class GenerationTests
     {
         using var model = TinyModels.Create("gpt2"); // 64 positions
         var error = Assert.ThrowsAny<RlhfException>(() => new TextGenerator(model).Generate([Enumerable.Range(1, 60).ToList()], new SamplingOptions { MaxNewTokens = 10 }));
-        Assert.Contains("exceeds the model's 64 positions", error.Message);
+        Assert.Contains("exceeds the model's context of 64 positions", error.Message);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public static class PairwisePreparation
 {
     /// <summary>
     /// Picks <paramref name="count"/> prompts (a seeded sample, in a fixed order) and generates each model's
-    /// response. Prompts are cut from the left so that prompt + response fits each model (<see cref="PromptFit"/>); how
+    /// response. Prompts are cut from the left so that prompt + response fits each model's context (<see cref="PromptFit"/>); how
     /// many were cut is written to <paramref name="log"/>.
     /// </summary>
     public static IReadOnlyList<Comparison> Prepare(
@@ -25,15 +25,19 @@ public static class PairwisePreparation
         int[] order = Enumerable.Range(0, prompts.Count).ToArray();
         new Random((int)(sampling.Seed % int.MaxValue)).Shuffle(order);
         var chosen = order.Take(count).Select(i => prompts[i]).ToList();
-        var responsesA = Respond(a, chosen, sampling, batchSize, log);
-        var responsesB = Respond(b, chosen, sampling, batchSize, log);
+        // Both budgets first: a max_new_tokens that leaves model B no room is refused before model A generates anything.
+        int budgetA = PromptBudget(a, sampling), budgetB = PromptBudget(b, sampling);
+        var responsesA = Respond(a, budgetA, chosen, sampling, batchSize, log);
+        var responsesB = Respond(b, budgetB, chosen, sampling, batchSize, log);
         return chosen.Select((prompt, i) => new Comparison($"{i + 1}", prompt, responsesA[i], responsesB[i], a.Name, b.Name)).ToList();
     }
 
-    static List<string> Respond((string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer) model, IReadOnlyList<string> prompts,
+    static int PromptBudget((string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer) model, SamplingOptions sampling) =>
+        ContextWindow.Of(model.Model.Config, $"{model.Name}'s").PromptRoom(sampling.MaxNewTokens);
+
+    static List<string> Respond((string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer) model, int budget, IReadOnlyList<string> prompts,
         SamplingOptions sampling, int batchSize, TextWriter? log)
     {
-        int budget = PromptFit.Budget(model.Model.Config, sampling.MaxNewTokens);
         var encoded = prompts.Select(p => model.Tokenizer.Encode(p)).ToList();
         if (PromptFit.CutReport(encoded.Count(ids => ids.Count > budget), encoded.Count, budget) is { } report) log?.WriteLine($"{model.Name}: {report}");
         var generator = new TextGenerator(model.Model, model.Tokenizer);

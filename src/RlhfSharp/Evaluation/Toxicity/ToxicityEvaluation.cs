@@ -26,6 +26,8 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         if (models.Count == 0) throw new RlhfException("no models to evaluate");
         if (models.Select(m => m.Name).Distinct().Count() != models.Count) throw new RlhfException("two models have the same name; pass distinct folders");
         var prompts = Sample(allPrompts);
+        // Every model's prompt budget before the folder is made: a max_new_tokens that leaves one no room is refused first.
+        var budgets = models.ToDictionary(m => m.Name, m => ContextWindow.Of(m.Model.Config, $"{m.Name}'s").PromptRoom(options.Sampling.MaxNewTokens));
         Directory.CreateDirectory(outputDirectory);
         RequireSameSettings();
         using var samples = new ToxicitySampleLog(Path.Combine(outputDirectory, SamplesFile));
@@ -38,7 +40,7 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
                 for (int i = 0; i < prompts.Count; i++)
                 {
                     if (samples.Completed.ContainsKey((model.Name, i))) continue;
-                    var continuations = Continue(model, prompts[i].Text, i);
+                    var continuations = Continue(model, budgets[model.Name], prompts[i].Text, i);
                     samples.Append(new ToxicitySample(model.Name, i, prompts[i].Text, prompts[i].PromptToxicity, continuations, scorer.Score(continuations)));
                     steps.Report(++done, new Dictionary<string, double>());
                 }
@@ -68,9 +70,9 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
         return order.Take(Math.Min(options.Count, prompts.Count)).Select(i => prompts[i]).ToList();
     }
 
-    IReadOnlyList<string> Continue(EvaluatedModel model, string prompt, int promptIndex)
+    IReadOnlyList<string> Continue(EvaluatedModel model, int budget, string prompt, int promptIndex)
     {
-        var ids = PromptFit.CutLeft(model.Tokenizer.Encode(prompt), PromptFit.Budget(model.Model.Config, options.Sampling.MaxNewTokens));
+        var ids = PromptFit.CutLeft(model.Tokenizer.Encode(prompt), budget);
         if (ids.Count == 0) ids = [model.Tokenizer.Special.BosId ?? model.Tokenizer.Special.EosId ?? 0];
         var sampling = options.Sampling with { Seed = (ulong)Training.Seeds.Derive((long)(options.Sampling.Seed & long.MaxValue), promptIndex) };
         // One stream per sample of this prompt (the prompt's seed, the sample's index).

@@ -1,4 +1,5 @@
 using RlhfSharp.Generation;
+using RlhfSharp.Models;
 using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training.Ppo;
@@ -119,13 +120,9 @@ public sealed class PpoOptions : TrainingOptions
     };
 
     /// <summary>
-    /// Prompt tokens a rollout keeps (cut from the left): max_length, and what the model's positions leave after
-    /// max_new_tokens, so prompt + response always fits.
+    /// Prompt tokens a rollout keeps (cut from the left): max_length, and what the model's context leaves beside
+    /// max_new_tokens (<see cref="ContextWindow.PromptRoom"/>, which refuses a max_new_tokens that leaves none), so prompt
+    /// + response always fits.
     /// </summary>
-    public int PromptBudget(int maxPositions)
-    {
-        int budget = PromptFit.Room(maxPositions, Sampling.MaxNewTokens, MaxLength);
-        Require(budget >= 1, nameof(SamplingOptions.MaxNewTokens), Sampling.MaxNewTokens, $"leaves no room for a prompt in the model's {maxPositions} positions");
-        return budget;
-    }
+    public int PromptBudget(ContextWindow context) => Math.Min(MaxLength, context.PromptRoom(Sampling.MaxNewTokens));
 }

@@ -110,7 +110,7 @@ internal sealed class RolloutCollector(
     /// </summary>
     public IReadOnlyList<IReadOnlyList<int>> EncodePrompts(IReadOnlyList<string> prompts)
     {
-        int budget = options.PromptBudget(policy.Policy.Config.MaxPositions);
+        int budget = options.PromptBudget(ContextWindow.Of(policy.Policy.Config));
         return prompts.Select(p =>
         {
             if (!_encoded.TryGetValue(p, out var ids)) _encoded[p] = ids = PromptFit.CutLeft(tokenizer.Encode(p), budget);

@@ -1,5 +1,6 @@
 using System.Reflection;
 using RlhfSharp.Generation;
+using RlhfSharp.Models;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Ppo;
@@ -35,7 +36,7 @@ public class PpoOptionsTests
     {
         Assert.Equal("option 'temperature' is 0: must be a positive number",
             Assert.ThrowsAny<RlhfException>(() => new PpoOptions { Sampling = PpoOptions.RolloutSampling with { Temperature = 0 } }.Validate()).Message);
-        Assert.Equal("option 'max_new_tokens' is 120: leaves no room for a prompt in the model's 120 positions",
-            Assert.ThrowsAny<RlhfException>(() => new PpoOptions { Sampling = new SamplingOptions { MaxNewTokens = 120 } }.PromptBudget(120)).Message);
+        Assert.Equal("option 'max_new_tokens' is 120: leaves no room for a prompt in the model's context of 120 positions; use at most 119",
+            Assert.ThrowsAny<RlhfException>(() => new PpoOptions { Sampling = new SamplingOptions { MaxNewTokens = 120 } }.PromptBudget(new ContextWindow(120))).Message);
     }
 }
