@@ -53,8 +53,10 @@ public sealed record RopeScaling
         {
             if (scaling.OriginalMaxPositions <= 0)
                 throw fields.Invalid("original_max_position_embeddings", $"must be positive, found {scaling.OriginalMaxPositions}");
-            if (!(scaling.LowFrequencyFactor > 0 && scaling.HighFrequencyFactor > scaling.LowFrequencyFactor))
-                throw fields.Invalid("high_freq_factor", $"must exceed low_freq_factor {scaling.LowFrequencyFactor} (> 0), found {scaling.HighFrequencyFactor}");
+            if (scaling.LowFrequencyFactor <= 0) throw fields.Invalid("low_freq_factor", $"must be positive, found {scaling.LowFrequencyFactor}");
+            // Equal factors would leave no band between kept and divided frequencies (a division by zero in the blend).
+            if (scaling.HighFrequencyFactor <= scaling.LowFrequencyFactor)
+                throw fields.Invalid("high_freq_factor", $"must exceed low_freq_factor {scaling.LowFrequencyFactor}, found {scaling.HighFrequencyFactor}");
         }
         return scaling;
     }
