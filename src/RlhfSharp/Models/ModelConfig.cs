@@ -227,6 +227,14 @@ public sealed record ModelConfig
         return json;
     }
 
+    /// <summary>The fraction of each head that rotates, as rotary_pct / partial_rotary_factor: readers take
+    /// int(head_dim * fraction), and 30 / 44 * 44 is 29.999..., so a quotient that truncates short is nudged up one ulp.</summary>
+    double RotaryFraction()
+    {
+        double fraction = (double)RotaryDim / HeadDim;
+        return (int)(HeadDim * fraction) == RotaryDim ? fraction : Math.BitIncrement(fraction);
+    }
+
     IEnumerable<(string, JsonNode?)> DropoutFields() => Family switch
     {
         ModelFamily.Gpt2 or ModelFamily.GptJ => [("embd_pdrop", EmbeddingDropout), ("attn_pdrop", AttentionDropout), ("resid_pdrop", ResidualDropout)],
@@ -251,7 +259,7 @@ public sealed record ModelConfig
                 yield return ("num_attention_heads", NumHeads); yield return ("intermediate_size", IntermediateSize);
                 yield return ("max_position_embeddings", MaxPositions); yield return ("layer_norm_eps", NormEpsilon);
                 yield return ("hidden_act", Activation); yield return ("tie_word_embeddings", TieWordEmbeddings);
-                yield return ("rotary_pct", (double)RotaryDim / HeadDim); yield return ("rotary_emb_base", RopeTheta);
+                yield return ("rotary_pct", RotaryFraction()); yield return ("rotary_emb_base", RopeTheta);
                 yield return ("use_parallel_residual", ParallelResidual); yield return ("attention_bias", AttentionBias);
                 break;
             default:
@@ -263,7 +271,7 @@ public sealed record ModelConfig
                 yield return ("rope_theta", RopeTheta); yield return ("rope_scaling", RopeScaling?.ToJson());
                 // Qwen2 and Phi-3 fix their biases; only Llama reads these switches.
                 if (Family == ModelFamily.Llama) { yield return ("attention_bias", AttentionBias); yield return ("mlp_bias", MlpBias); }
-                if (Family == ModelFamily.Phi3) yield return ("partial_rotary_factor", (double)RotaryDim / HeadDim);
+                if (Family == ModelFamily.Phi3) yield return ("partial_rotary_factor", RotaryFraction());
                 break;
         }
     }

@@ -37,6 +37,19 @@ public class DialectTests
         Assert.Equal(config, ModelConfig.FromDirectory(dir) with { Source = null });
     }
 
+    [Theory]
+    [InlineData("phi3_partial_rotary")]
+    [InlineData("gpt_neox")]
+    public void A_rotary_fraction_is_written_so_that_it_truncates_back_to_the_same_dims(string variant)
+    {
+        // transformers takes int(head_dim * fraction): 30 / 44 * 44 is 29.999..., which would lose two rotated dims.
+        var config = TinyModels.Config(variant) with { Source = null, HiddenSize = 176, HeadDim = 44, RotaryDim = 30 };
+        using var model = new CausalLanguageModel(config);
+        string dir = TestPaths.NewTempDirectory();
+        model.SavePretrained(dir);
+        Assert.Equal(30, ModelConfig.FromDirectory(dir).RotaryDim);
+    }
+
     [Theory, MemberData(nameof(AllVariants))]
     public void Cached_decoding_matches_full_recomputation(string variant)
     {
