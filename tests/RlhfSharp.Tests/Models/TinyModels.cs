@@ -76,6 +76,20 @@ public static class TinyModels
 
     public static ModelConfig Config(string variant) => ModelConfig.FromJson(ConfigJson(variant));
 
+    /// <summary>
+    /// A folder holding a random <paramref name="variant"/> over GPT-2's 50,257-token vocabulary with the GPT-2 tokenizer
+    /// files beside it, so the CLI can train and generate from text with it.
+    /// </summary>
+    public static string SavedWithGpt2Tokenizer(string variant)
+    {
+        string dir = TestPaths.NewTempDirectory(variant);
+        var config = ModelConfig.FromJson(With(ConfigJson(variant), ("vocab_size", 50257), ("eos_token_id", 50256)));
+        TorchSharp.torch.manual_seed(5);
+        using (var model = new CausalLanguageModel(config)) model.SavePretrained(dir);
+        PretrainedWeights.CopyTokenizerFiles(TestPaths.Shared("gpt2-tokenizer"), dir);
+        return dir;
+    }
+
     /// <summary>A random model with weights seeded per variant.</summary>
     public static CausalLanguageModel Create(string variant, long seed = 1)
     {
