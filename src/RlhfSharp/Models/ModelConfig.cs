@@ -36,6 +36,8 @@ public sealed record ModelConfig
     /// <summary>Biases on the query/key/value projections (and on the output projection, except in Qwen2).</summary>
     public bool AttentionBias { get; init; }
     public bool AttentionOutputBias => AttentionBias && Family != ModelFamily.Qwen2;
+    /// <summary>Llama and its descendants (RMSNorm, SwiGLU, rotate-half RoPE, head_dim may be given); not GPT-2, GPT-J or NeoX.</summary>
+    public bool IsLlamaLayout => Family is not (ModelFamily.Gpt2 or ModelFamily.GptJ or ModelFamily.GptNeoX);
     public bool MlpBias { get; init; } = true;
     public double EmbeddingDropout { get; init; }
     public double AttentionDropout { get; init; }
@@ -170,7 +172,7 @@ public sealed record ModelConfig
     static ModelConfig Qwen2(ConfigFields f)
     {
         if (f.Bool("use_sliding_window", false))
-            throw f.Invalid("use_sliding_window", "sliding-window attention is not supported for qwen2 yet; set it to false to attend to the whole context");
+            throw f.Invalid("use_sliding_window", "sliding-window attention is not supported for qwen2 yet");
         return LlamaLayout(f, ModelFamily.Qwen2) with { AttentionBias = true };
     }
 
@@ -195,7 +197,7 @@ public sealed record ModelConfig
         }
         Require(VocabSize > 0 && HiddenSize > 0 && NumLayers > 0 && NumHeads > 0 && IntermediateSize > 0 && MaxPositions > 0,
             "sizes", "vocabulary, hidden, layer, head, intermediate and position counts must be positive");
-        Require(Family is not (ModelFamily.Gpt2 or ModelFamily.GptJ or ModelFamily.GptNeoX) || HiddenSize % NumHeads == 0, "num_attention_heads", $"{NumHeads} does not divide the hidden size {HiddenSize}");
+        Require(IsLlamaLayout || HiddenSize % NumHeads == 0, "num_attention_heads", $"{NumHeads} does not divide the hidden size {HiddenSize}");
         Require(NumKeyValueHeads > 0 && NumHeads % NumKeyValueHeads == 0, "num_key_value_heads",
             $"{NumKeyValueHeads} does not divide the head count {NumHeads}");
         Require(RotaryDim % 2 == 0 && RotaryDim <= HeadDim, "rotary", $"rotary dims {RotaryDim} must be even and at most the head size {HeadDim}");
