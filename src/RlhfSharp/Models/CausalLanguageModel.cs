@@ -6,7 +6,7 @@ namespace RlhfSharp.Models;
 
 /// <summary>
 /// A decoder with its language-model head: logits [batch, time, vocab]. Saved and loaded as the
-/// dialect's *ForCausalLM checkpoint (GPT2LMHeadModel, GPTJForCausalLM, GPTNeoXForCausalLM, LlamaForCausalLM).
+/// dialect's *ForCausalLM checkpoint (GPT2LMHeadModel, GPTJForCausalLM, GPTNeoXForCausalLM, LlamaForCausalLM, Qwen2ForCausalLM, Phi3ForCausalLM).
 /// A tied head reuses the token embedding and is not a separate parameter.
 /// </summary>
 public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
@@ -35,6 +35,8 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
         ModelFamily.Gpt2 => "GPT2LMHeadModel",
         ModelFamily.GptJ => "GPTJForCausalLM",
         ModelFamily.GptNeoX => "GPTNeoXForCausalLM",
+        ModelFamily.Qwen2 => "Qwen2ForCausalLM",
+        ModelFamily.Phi3 => "Phi3ForCausalLM",
         _ => "LlamaForCausalLM",
     };
 

@@ -3,8 +3,9 @@ using System.Text.Json.Nodes;
 
 namespace RlhfSharp.Models;
 
-/// <summary>Typed reads of config.json fields with one-line errors naming the file and field.</summary>
-internal sealed class ConfigFields(JsonObject json, string path)
+/// <summary>Typed reads of config.json fields with one-line errors naming the file and field
+/// (a nested object's fields are named with its own, as in 'rope_scaling.factor').</summary>
+internal sealed class ConfigFields(JsonObject json, string path, string prefix = "")
 {
     public int Int(string name) => OptionalInt(name) ?? throw Missing(name);
 
@@ -19,18 +20,30 @@ internal sealed class ConfigFields(JsonObject json, string path)
 
     public double Double(string name, double fallback) => OptionalDouble(name) ?? fallback;
 
+    public double RequiredDouble(string name) => OptionalDouble(name) ?? throw Missing(name);
+
     public double? OptionalDouble(string name) => json[name] is { } node ? Read(name, node, e => e.GetDouble()) : null;
 
     public bool Bool(string name, bool fallback) => json[name] is { } node ? Read(name, node, e => e.GetBoolean()) : fallback;
 
     public string? String(string name) => json[name] is { } node ? Read(name, node, e => e.GetString()!) : null;
 
+    /// <summary>A nested object field (null when absent or null).</summary>
+    public ConfigFields? Object(string name) => json[name] switch
+    {
+        null => null,
+        JsonObject nested => new ConfigFields(nested, path, $"{prefix}{name}."),
+        var other => throw Invalid(name, $"expected an object, found {other.ToJsonString()}"),
+    };
+
     public void RejectNonNull(string name, string why)
     {
-        if (json[name] is not null) throw new CheckpointException($"{path}: field '{name}': {why}");
+        if (json[name] is not null) throw Invalid(name, why);
     }
 
-    CheckpointException Missing(string name) => new($"{path}: field '{name}' is missing");
+    public CheckpointException Invalid(string name, string why) => new($"{path}: field '{prefix}{name}': {why}");
+
+    CheckpointException Missing(string name) => new($"{path}: field '{prefix}{name}' is missing");
 
     // Through JsonElement so that parsed and built-in-code nodes read alike (an int node reads as a double).
     T Read<T>(string name, JsonNode? node, Func<JsonElement, T> read)
@@ -42,7 +55,7 @@ internal sealed class ConfigFields(JsonObject json, string path)
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException or NullReferenceException)
         {
-            throw new CheckpointException($"{path}: field '{name}': expected a {typeof(T).Name.ToLowerInvariant()}, found {node?.ToJsonString() ?? "null"}");
+            throw Invalid(name, $"expected a {typeof(T).Name.ToLowerInvariant()}, found {node?.ToJsonString() ?? "null"}");
         }
     }
 }

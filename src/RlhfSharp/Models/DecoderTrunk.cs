@@ -21,7 +21,7 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     public DecoderTrunk(ModelConfig config) : base(nameof(DecoderTrunk))
     {
         Config = config;
-        if (config.Rotary != RotaryLayout.None) _rotary = new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.Rotary);
+        if (config.Rotary != RotaryLayout.None) _rotary = new RotaryEmbedding(config.RotaryDim, config.RopeTheta, config.Rotary, config.RopeScaling);
         var (tokens, blocks, finalNorm) = config.Family switch
         {
             ModelFamily.Gpt2 or ModelFamily.GptJ => ("wte", "h", "ln_f"),

@@ -28,9 +28,15 @@ public sealed record ModelConfig
     /// <summary>Leading dims of each head that are rotated (the rest pass through).</summary>
     public int RotaryDim { get; init; }
     public double RopeTheta { get; init; } = 10000;
+    /// <summary>rope_scaling (llama3 or linear); null for plain rotary.</summary>
+    public RopeScaling? RopeScaling { get; init; }
     /// <summary>Attention and MLP read the block input side by side (GPT-J, NeoX use_parallel_residual).</summary>
     public bool ParallelResidual { get; init; }
+    /// <summary>Biases on the query/key/value projections (and on the output projection, except in Qwen2).</summary>
     public bool AttentionBias { get; init; }
+    public bool AttentionOutputBias => AttentionBias && Family != ModelFamily.Qwen2;
+    /// <summary>Llama and its descendants (RMSNorm, SwiGLU, rotate-half RoPE, head_dim may be given); not GPT-2, GPT-J or NeoX.</summary>
+    public bool IsLlamaLayout => Family is not (ModelFamily.Gpt2 or ModelFamily.GptJ or ModelFamily.GptNeoX);
     public bool MlpBias { get; init; } = true;
     public double EmbeddingDropout { get; init; }
     public double AttentionDropout { get; init; }
@@ -73,8 +79,10 @@ public sealed record ModelConfig
             "gptj" => GptJ(f),
             "gpt_neox" => GptNeoX(f),
             "llama" => Llama(f),
+            "qwen2" => Qwen2(f),
+            "phi3" => Phi3(f),
             _ => throw new CheckpointException(
-                $"{path}: field 'model_type': unsupported model type '{modelType}' (supported: gpt2, gptj, gpt_neox, llama)"),
+                $"{path}: field 'model_type': unsupported model type '{modelType}' (supported: gpt2, gptj, gpt_neox, llama, qwen2, phi3)"),
         };
         config = config with
         {
@@ -136,22 +144,48 @@ public sealed record ModelConfig
         };
     }
 
-    static ModelConfig Llama(ConfigFields f)
+    /// <summary>The fields the Llama layout's descendants (llama, qwen2, phi3) share, with transformers' defaults.</summary>
+    static ModelConfig LlamaLayout(ConfigFields f, ModelFamily family)
     {
-        f.RejectNonNull("rope_scaling", "rope scaling is not supported yet; remove it or use a model without it");
         int hidden = f.Int("hidden_size"), heads = f.Int("num_attention_heads");
         int headDim = f.OptionalInt("head_dim") ?? hidden / heads;
         return new ModelConfig
         {
-            Family = ModelFamily.Llama, VocabSize = f.Int("vocab_size"), HiddenSize = hidden,
+            Family = family, VocabSize = f.Int("vocab_size"), HiddenSize = hidden,
             NumLayers = f.Int("num_hidden_layers"), NumHeads = heads,
             NumKeyValueHeads = f.OptionalInt("num_key_value_heads") ?? heads, HeadDim = headDim,
             IntermediateSize = f.Int("intermediate_size"), MaxPositions = f.Int("max_position_embeddings"),
             NormEpsilon = f.Double("rms_norm_eps", 1e-6), Activation = f.String("hidden_act") ?? "silu",
             TieWordEmbeddings = f.Bool("tie_word_embeddings", false), Rotary = RotaryLayout.Half, RotaryDim = headDim,
-            RopeTheta = f.Double("rope_theta", 10000), AttentionBias = f.Bool("attention_bias", false),
-            MlpBias = f.Bool("mlp_bias", false), AttentionDropout = f.Double("attention_dropout", 0),
+            RopeTheta = f.Double("rope_theta", 10000), RopeScaling = RopeScaling.Parse(f), MlpBias = false,
+            AttentionDropout = f.Double("attention_dropout", 0),
         };
+    }
+
+    static ModelConfig Llama(ConfigFields f) => LlamaLayout(f, ModelFamily.Llama) with
+    {
+        AttentionBias = f.Bool("attention_bias", false), MlpBias = f.Bool("mlp_bias", false),
+    };
+
+    /// <summary>Qwen2: biases on q/k/v (not o_proj).</summary>
+    static ModelConfig Qwen2(ConfigFields f)
+    {
+        if (f.Bool("use_sliding_window", false))
+            throw f.Invalid("use_sliding_window", "sliding-window attention is not supported for qwen2 yet");
+        return LlamaLayout(f, ModelFamily.Qwen2) with { AttentionBias = true };
+    }
+
+    /// <summary>Phi-3: fused qkv_proj and gate_up_proj without biases, rotary on partial_rotary_factor of each head, residual dropout.</summary>
+    static ModelConfig Phi3(ConfigFields f)
+    {
+        var config = LlamaLayout(f, ModelFamily.Phi3) with
+        {
+            NormEpsilon = f.Double("rms_norm_eps", 1e-5), EmbeddingDropout = f.Double("embd_pdrop", 0), ResidualDropout = f.Double("resid_pdrop", 0),
+        };
+        // A window as long as the context never cuts anything off.
+        if (f.OptionalInt("sliding_window") is int window && window < config.MaxPositions)
+            throw f.Invalid("sliding_window", $"a window of {window} positions (below max_position_embeddings {config.MaxPositions}) is not supported for phi3 yet");
+        return config with { RotaryDim = (int)(config.HeadDim * f.Double("partial_rotary_factor", 1.0)) };
     }
 
     void Validate(string path)
@@ -162,7 +196,7 @@ public sealed record ModelConfig
         }
         Require(VocabSize > 0 && HiddenSize > 0 && NumLayers > 0 && NumHeads > 0 && IntermediateSize > 0 && MaxPositions > 0,
             "sizes", "vocabulary, hidden, layer, head, intermediate and position counts must be positive");
-        Require(Family == ModelFamily.Llama || HiddenSize % NumHeads == 0, "num_attention_heads", $"{NumHeads} does not divide the hidden size {HiddenSize}");
+        Require(IsLlamaLayout || HiddenSize % NumHeads == 0, "num_attention_heads", $"{NumHeads} does not divide the hidden size {HiddenSize}");
         Require(NumKeyValueHeads > 0 && NumHeads % NumKeyValueHeads == 0, "num_key_value_heads",
             $"{NumKeyValueHeads} does not divide the head count {NumHeads}");
         Require(RotaryDim % 2 == 0 && RotaryDim <= HeadDim, "rotary", $"rotary dims {RotaryDim} must be even and at most the head size {HeadDim}");
@@ -179,6 +213,8 @@ public sealed record ModelConfig
             ModelFamily.Gpt2 => "gpt2",
             ModelFamily.GptJ => "gptj",
             ModelFamily.GptNeoX => "gpt_neox",
+            ModelFamily.Qwen2 => "qwen2",
+            ModelFamily.Phi3 => "phi3",
             _ => "llama",
         };
         json["torch_dtype"] = "float32";
@@ -192,10 +228,19 @@ public sealed record ModelConfig
         return json;
     }
 
+    /// <summary>The fraction of each head that rotates, as rotary_pct / partial_rotary_factor: readers take
+    /// int(head_dim * fraction), and 30 / 44 * 44 is 29.999..., so a quotient that truncates short is nudged up one ulp.</summary>
+    double RotaryFraction()
+    {
+        double fraction = (double)RotaryDim / HeadDim;
+        return (int)(HeadDim * fraction) == RotaryDim ? fraction : Math.BitIncrement(fraction);
+    }
+
     IEnumerable<(string, JsonNode?)> DropoutFields() => Family switch
     {
         ModelFamily.Gpt2 or ModelFamily.GptJ => [("embd_pdrop", EmbeddingDropout), ("attn_pdrop", AttentionDropout), ("resid_pdrop", ResidualDropout)],
         ModelFamily.GptNeoX => [("attention_dropout", AttentionDropout), ("hidden_dropout", ResidualDropout)],
+        ModelFamily.Phi3 => [("attention_dropout", AttentionDropout), ("embd_pdrop", EmbeddingDropout), ("resid_pdrop", ResidualDropout)],
         _ => [("attention_dropout", AttentionDropout)],
     };
 
@@ -215,7 +260,7 @@ public sealed record ModelConfig
                 yield return ("num_attention_heads", NumHeads); yield return ("intermediate_size", IntermediateSize);
                 yield return ("max_position_embeddings", MaxPositions); yield return ("layer_norm_eps", NormEpsilon);
                 yield return ("hidden_act", Activation); yield return ("tie_word_embeddings", TieWordEmbeddings);
-                yield return ("rotary_pct", (double)RotaryDim / HeadDim); yield return ("rotary_emb_base", RopeTheta);
+                yield return ("rotary_pct", RotaryFraction()); yield return ("rotary_emb_base", RopeTheta);
                 yield return ("use_parallel_residual", ParallelResidual); yield return ("attention_bias", AttentionBias);
                 break;
             default:
@@ -224,7 +269,10 @@ public sealed record ModelConfig
                 yield return ("head_dim", HeadDim); yield return ("intermediate_size", IntermediateSize);
                 yield return ("max_position_embeddings", MaxPositions); yield return ("rms_norm_eps", NormEpsilon);
                 yield return ("hidden_act", Activation); yield return ("tie_word_embeddings", TieWordEmbeddings);
-                yield return ("rope_theta", RopeTheta); yield return ("attention_bias", AttentionBias); yield return ("mlp_bias", MlpBias);
+                yield return ("rope_theta", RopeTheta); yield return ("rope_scaling", RopeScaling?.ToJson());
+                // Qwen2 and Phi-3 fix their biases; only Llama reads these switches.
+                if (Family == ModelFamily.Llama) { yield return ("attention_bias", AttentionBias); yield return ("mlp_bias", MlpBias); }
+                if (Family == ModelFamily.Phi3) yield return ("partial_rotary_factor", RotaryFraction());
                 break;
         }
     }

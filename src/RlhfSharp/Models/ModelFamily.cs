@@ -11,6 +11,10 @@ public enum ModelFamily
     GptNeoX,
     /// <summary>Llama: RMSNorm, SwiGLU, RoPE with rope_theta, grouped-query attention.</summary>
     Llama,
+    /// <summary>Qwen2 / Qwen2.5: the Llama layout with biases on the q/k/v projections (not o_proj).</summary>
+    Qwen2,
+    /// <summary>Phi-3 / Phi-4-mini: the Llama layout with fused qkv_proj and gate_up_proj, rotary on partial_rotary_factor of each head.</summary>
+    Phi3,
 }
 
 /// <summary>How rotary embeddings pair the dimensions they rotate.</summary>
@@ -20,6 +24,6 @@ public enum RotaryLayout
     None,
     /// <summary>Pairs (0,1), (2,3), ... ("rotate every two", GPT-J).</summary>
     Interleaved,
-    /// <summary>Pairs (i, i + d/2) ("rotate half", GPT-NeoX and Llama).</summary>
+    /// <summary>Pairs (i, i + d/2) ("rotate half", GPT-NeoX, Llama, Qwen2, Phi-3).</summary>
     Half,
 }

@@ -31,6 +31,8 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
         ModelFamily.Gpt2 => "GPT2ForSequenceClassification",
         ModelFamily.GptJ => "GPTJForSequenceClassification",
         ModelFamily.GptNeoX => "GPTNeoXForSequenceClassification",
+        ModelFamily.Qwen2 => "Qwen2ForSequenceClassification",
+        ModelFamily.Phi3 => "Phi3ForSequenceClassification",
         _ => "LlamaForSequenceClassification",
     };
 

@@ -12,6 +12,9 @@ public class GenerationTests
     [InlineData("gpt2")]
     [InlineData("llama_gqa_tied")]
     [InlineData("gptj")]
+    [InlineData("llama3_rope")]
+    [InlineData("qwen2")]
+    [InlineData("phi3_partial_rotary")]
     public void Cached_and_uncached_generation_agree(string variant)
     {
         using var model = TinyModels.Create(variant);

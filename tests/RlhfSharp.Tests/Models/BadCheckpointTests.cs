@@ -13,17 +13,26 @@ public class BadCheckpointTests
 {
     const string Tensor = "transformer.wpe.weight";
 
-    /// <summary>A valid tiny GPT-2 directory whose weights the test then edits.</summary>
-    static (string Dir, string Weights, Dictionary<string, Tensor> State) SavedModel()
+    /// <summary>A valid tiny model directory (GPT-2 unless named) whose weights or config the test then edits.</summary>
+    static (string Dir, string Weights, Dictionary<string, Tensor> State) SavedModel(string variant = "gpt2")
     {
         string dir = TestPaths.NewTempDirectory();
-        using var model = TinyModels.Create("gpt2");
+        using var model = TinyModels.Create(variant);
         model.SavePretrained(dir);
         var state = model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
         return (dir, Path.Combine(dir, ModelCheckpoint.SingleFileName), state);
     }
 
     static void Rewrite(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors) => SafetensorsFile.Save(path, tensors);
+
+    /// <summary>A saved <paramref name="variant"/> whose config.json has these fields replaced.</summary>
+    static string SavedModelWithConfig(string variant, params (string Name, JsonNode? Value)[] fields)
+    {
+        var (dir, _, _) = SavedModel(variant);
+        string path = Path.Combine(dir, "config.json");
+        File.WriteAllText(path, TinyModels.With(JsonNode.Parse(File.ReadAllText(path))!.AsObject(), fields).ToJsonString());
+        return dir;
+    }
 
     static string LoadError(string dir)
     {
@@ -110,6 +119,98 @@ public class BadCheckpointTests
         string message = LoadError(dir);
         Assert.Contains("transformer.wte.weight", message);
         Assert.Contains("model.safetensors", message);
+    }
+
+    [Theory]
+    [InlineData("qwen2", "model.layers.0.self_attn.k_proj.bias")]
+    [InlineData("qwen2_tied", "model.layers.1.self_attn.q_proj.bias")]
+    [InlineData("phi3", "model.layers.0.self_attn.qkv_proj.weight")]
+    [InlineData("phi3_partial_rotary", "model.layers.1.mlp.gate_up_proj.weight")]
+    [InlineData("llama3_rope", "model.layers.0.mlp.up_proj.weight")]
+    public void A_missing_tensor_of_a_new_dialect_is_named(string variant, string tensor)
+    {
+        var (dir, weights, state) = SavedModel(variant);
+        Rewrite(weights, state.Where(p => p.Key != tensor));
+        Assert.Contains($"'{tensor}' is missing", LoadError(dir));
+    }
+
+    [Fact]
+    public void Qwen2_has_no_output_projection_bias()
+    {
+        var (dir, weights, state) = SavedModel("qwen2");
+        Rewrite(weights, state.Append(new("model.layers.0.self_attn.o_proj.bias", zeros(32))));
+        Assert.Contains("unexpected tensor 'model.layers.0.self_attn.o_proj.bias'", LoadError(dir));
+    }
+
+    [Theory]
+    [InlineData("model.layers.0.self_attn.qkv_proj.weight", 96)] // q, k and v each of full width: not this GQA config's 32 + 16 + 16
+    [InlineData("model.layers.1.mlp.gate_up_proj.weight", 48)]   // the up half only
+    public void A_fused_phi3_tensor_of_the_wrong_shape_is_named(string tensor, long rows)
+    {
+        var (dir, weights, state) = SavedModel("phi3");
+        state[tensor] = zeros(rows, 32);
+        Rewrite(weights, state);
+        string message = LoadError(dir);
+        Assert.Contains(tensor, message);
+        Assert.Contains("model.safetensors", message);
+    }
+
+    [Theory]
+    [InlineData("llama", "rope_type", "yarn")]
+    [InlineData("llama", "rope_type", "dynamic")]
+    [InlineData("qwen2", "type", "yarn")]
+    [InlineData("phi3", "type", "longrope")]
+    [InlineData("phi3", "rope_type", "su")]
+    public void An_unsupported_rope_scaling_is_named(string variant, string key, string ropeType)
+    {
+        string dir = SavedModelWithConfig(variant, ("rope_scaling", new JsonObject { [key] = ropeType, ["factor"] = 4.0 }));
+        Assert.EndsWith($"config.json: field 'rope_scaling': unsupported rope_type '{ropeType}' (supported: linear, llama3)", LoadError(dir));
+    }
+
+    [Fact]
+    public void A_llama3_scaling_without_its_frequency_factors_is_named()
+    {
+        string dir = SavedModelWithConfig("llama", ("rope_scaling", new JsonObject
+        {
+            ["rope_type"] = "llama3", ["factor"] = 8.0, ["high_freq_factor"] = 4.0, ["original_max_position_embeddings"] = 16,
+        }));
+        Assert.EndsWith("config.json: field 'rope_scaling.low_freq_factor' is missing", LoadError(dir));
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.5)]
+    public void A_llama3_scaling_whose_bands_are_empty_or_inverted_is_refused(double highFrequencyFactor)
+    {
+        string dir = SavedModelWithConfig("llama", ("rope_scaling", new JsonObject
+        {
+            ["rope_type"] = "llama3", ["factor"] = 8.0, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = highFrequencyFactor,
+            ["original_max_position_embeddings"] = 16,
+        }));
+        Assert.Contains("field 'rope_scaling.high_freq_factor': must exceed low_freq_factor 1", LoadError(dir));
+    }
+
+    [Fact]
+    public void A_rope_scaling_that_is_not_an_object_is_named()
+    {
+        string dir = SavedModelWithConfig("llama", ("rope_scaling", 8.0));
+        Assert.EndsWith("config.json: field 'rope_scaling': expected an object, found 8", LoadError(dir));
+    }
+
+    [Fact]
+    public void Qwen2_with_sliding_window_attention_is_refused_for_now()
+    {
+        string dir = SavedModelWithConfig("qwen2", ("use_sliding_window", true), ("sliding_window", 16));
+        string message = LoadError(dir);
+        Assert.Contains("config.json: field 'use_sliding_window':", message);
+        Assert.Contains("not supported for qwen2", message);
+    }
+
+    [Fact]
+    public void Phi3_with_a_window_shorter_than_its_context_is_refused_for_now()
+    {
+        string dir = SavedModelWithConfig("phi3", ("sliding_window", 47));
+        Assert.Contains("config.json: field 'sliding_window': a window of 47 positions (below max_position_embeddings 64)", LoadError(dir));
     }
 
     [Fact]

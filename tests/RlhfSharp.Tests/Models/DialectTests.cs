@@ -27,6 +27,30 @@ public class DialectTests
     }
 
     [Theory, MemberData(nameof(AllVariants))]
+    public void A_config_built_in_code_is_written_so_that_it_reads_back_the_same(string variant)
+    {
+        // Without the source JSON every field the dialect needs must come from FamilyFields (rope_scaling, partial_rotary_factor ...).
+        var config = TinyModels.Config(variant) with { Source = null };
+        using var model = new CausalLanguageModel(config);
+        string dir = TestPaths.NewTempDirectory();
+        model.SavePretrained(dir);
+        Assert.Equal(config, ModelConfig.FromDirectory(dir) with { Source = null });
+    }
+
+    [Theory]
+    [InlineData("phi3_partial_rotary")]
+    [InlineData("gpt_neox")]
+    public void A_rotary_fraction_is_written_so_that_it_truncates_back_to_the_same_dims(string variant)
+    {
+        // transformers takes int(head_dim * fraction): 30 / 44 * 44 is 29.999..., which would lose two rotated dims.
+        var config = TinyModels.Config(variant) with { Source = null, HiddenSize = 176, HeadDim = 44, RotaryDim = 30 };
+        using var model = new CausalLanguageModel(config);
+        string dir = TestPaths.NewTempDirectory();
+        model.SavePretrained(dir);
+        Assert.Equal(30, ModelConfig.FromDirectory(dir).RotaryDim);
+    }
+
+    [Theory, MemberData(nameof(AllVariants))]
     public void Cached_decoding_matches_full_recomputation(string variant)
     {
         using var model = TinyModels.Create(variant);
@@ -77,6 +101,21 @@ public class DialectTests
     [InlineData("llama", "model.layers.1.mlp.gate_proj.weight", new long[] { 48, 32 })]
     [InlineData("llama", "lm_head.weight", new long[] { 97, 32 })]
     [InlineData("llama_gqa_tied", "model.layers.0.self_attn.k_proj.weight", new long[] { 16, 32 })]
+    [InlineData("qwen2", "model.layers.0.self_attn.q_proj.bias", new long[] { 32 })]
+    [InlineData("qwen2", "model.layers.1.self_attn.k_proj.bias", new long[] { 16 })]
+    [InlineData("qwen2", "model.layers.1.self_attn.v_proj.bias", new long[] { 16 })]
+    [InlineData("qwen2", "model.layers.0.self_attn.o_proj.weight", new long[] { 32, 32 })]
+    [InlineData("qwen2", "lm_head.weight", new long[] { 97, 32 })]
+    [InlineData("qwen2_tied", "model.layers.0.self_attn.k_proj.bias", new long[] { 8 })]
+    [InlineData("phi3", "model.layers.0.self_attn.qkv_proj.weight", new long[] { 64, 32 })] // q 4x8, k 2x8, v 2x8
+    [InlineData("phi3", "model.layers.1.self_attn.o_proj.weight", new long[] { 32, 32 })]
+    [InlineData("phi3", "model.layers.1.mlp.gate_up_proj.weight", new long[] { 96, 32 })]
+    [InlineData("phi3", "model.layers.0.mlp.down_proj.weight", new long[] { 32, 48 })]
+    [InlineData("phi3", "model.layers.0.input_layernorm.weight", new long[] { 32 })]
+    [InlineData("phi3", "model.layers.0.post_attention_layernorm.weight", new long[] { 32 })]
+    [InlineData("phi3", "model.norm.weight", new long[] { 32 })]
+    [InlineData("phi3", "model.embed_tokens.weight", new long[] { 97, 32 })]
+    [InlineData("phi3", "lm_head.weight", new long[] { 97, 32 })]
     public void Parameters_carry_hugging_face_names_and_shapes(string variant, string name, long[] shape)
     {
         using var model = TinyModels.Create(variant);
@@ -91,6 +130,16 @@ public class DialectTests
     [InlineData("gpt2", "lm_head.weight")]
     [InlineData("llama", "model.layers.0.self_attn.q_proj.bias")]
     [InlineData("llama_gqa_tied", "lm_head.weight")]
+    [InlineData("qwen2", "model.layers.0.self_attn.o_proj.bias")]
+    [InlineData("qwen2", "model.layers.0.mlp.gate_proj.bias")]
+    [InlineData("qwen2", "model.norm.bias")]
+    [InlineData("qwen2_tied", "lm_head.weight")]
+    [InlineData("phi3", "model.layers.0.self_attn.q_proj.weight")]
+    [InlineData("phi3", "model.layers.0.self_attn.qkv_proj.bias")]
+    [InlineData("phi3", "model.layers.0.self_attn.o_proj.bias")]
+    [InlineData("phi3", "model.layers.0.mlp.gate_proj.weight")]
+    [InlineData("phi3", "model.layers.0.mlp.gate_up_proj.bias")]
+    [InlineData("phi3_partial_rotary", "lm_head.weight")]
     public void Parameters_the_dialect_lacks_are_absent(string variant, string name)
     {
         using var model = TinyModels.Create(variant);

@@ -36,10 +36,10 @@ public class DropoutConfigTests
     }
 
     [Theory]
-    [InlineData("gptj"), InlineData("gpt_neox"), InlineData("llama")]
+    [InlineData("gptj"), InlineData("gpt_neox"), InlineData("llama"), InlineData("qwen2"), InlineData("phi3")]
     public void Every_family_writes_dropout_it_reads_back(string variant)
     {
-        var config = TinyModels.Config(variant) with { Source = null, AttentionDropout = 0.25, ResidualDropout = variant == "llama" ? 0 : 0.125 };
+        var config = TinyModels.Config(variant) with { Source = null, AttentionDropout = 0.25, ResidualDropout = variant is "llama" or "qwen2" ? 0 : 0.125 };
         using var model = new CausalLanguageModel(config);
         string dir = TestPaths.NewTempDirectory();
         model.SavePretrained(dir);

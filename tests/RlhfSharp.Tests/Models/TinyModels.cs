@@ -6,7 +6,12 @@ namespace RlhfSharp.Tests.Models;
 /// <summary>Tiny random configs of every dialect, written as the config.json transformers would hold.</summary>
 public static class TinyModels
 {
-    public static readonly string[] Variants = ["gpt2", "gptj", "gpt_neox", "gpt_neox_sequential", "llama", "llama_gqa_tied"];
+    public static readonly string[] Variants =
+        ["gpt2", "gptj", "gpt_neox", "gpt_neox_sequential", "llama", "llama_gqa_tied", "llama3_rope", "llama_linear_rope", "qwen2", "qwen2_tied",
+         "phi3", "phi3_partial_rotary"];
+
+    /// <summary>The dialects added for today's small open models (Llama 3.x rope scaling, Qwen2, Phi-3).</summary>
+    public static readonly string[] NewDialectVariants = ["llama3_rope", "llama_linear_rope", "qwen2", "qwen2_tied", "phi3", "phi3_partial_rotary"];
 
     public static JsonObject ConfigJson(string variant) => variant switch
     {
@@ -33,10 +38,57 @@ public static class TinyModels
             ["rms_norm_eps"] = 1e-6, ["rope_theta"] = 500000.0, ["hidden_act"] = "silu", ["tie_word_embeddings"] = variant != "llama",
             ["eos_token_id"] = 96,
         },
+        // Llama 3.1/3.2 rescaling with a tiny original context (16), so the rescaled bands matter within a short sequence.
+        "llama3_rope" => Llama3Rope(),
+        // The legacy "type" key, as older configs spell it.
+        "llama_linear_rope" => With(ConfigJson("llama"), ("rope_scaling", new JsonObject { ["type"] = "linear", ["factor"] = 4.0 })),
+        "qwen2" or "qwen2_tied" => new JsonObject
+        {
+            ["model_type"] = "qwen2", ["vocab_size"] = 97, ["hidden_size"] = 32, ["num_hidden_layers"] = 2, ["num_attention_heads"] = 4,
+            ["num_key_value_heads"] = variant == "qwen2" ? 2 : 1, ["intermediate_size"] = 48, ["max_position_embeddings"] = 64,
+            ["rms_norm_eps"] = 1e-6, ["rope_theta"] = 1000000.0, ["hidden_act"] = "silu", ["tie_word_embeddings"] = variant == "qwen2_tied",
+            ["use_sliding_window"] = false, ["sliding_window"] = 64, ["max_window_layers"] = 2, ["rope_scaling"] = null,
+            ["eos_token_id"] = 96,
+        },
+        "phi3" or "phi3_partial_rotary" => new JsonObject
+        {
+            ["model_type"] = "phi3", ["vocab_size"] = 97, ["hidden_size"] = 32, ["num_hidden_layers"] = 2, ["num_attention_heads"] = 4,
+            ["num_key_value_heads"] = 2, ["intermediate_size"] = 48, ["max_position_embeddings"] = 64, ["original_max_position_embeddings"] = 64,
+            ["rms_norm_eps"] = 1e-5, ["rope_theta"] = 10000.0, ["hidden_act"] = "silu", ["tie_word_embeddings"] = variant == "phi3_partial_rotary",
+            // Phi-4-mini rotates 3/4 of each head; a window as long as the context is no window.
+            ["partial_rotary_factor"] = variant == "phi3" ? 1.0 : 0.75, ["sliding_window"] = 64, ["rope_scaling"] = null,
+            ["embd_pdrop"] = 0.0, ["resid_pdrop"] = 0.0, ["attention_dropout"] = 0.0, ["eos_token_id"] = 96,
+        },
         _ => throw new ArgumentException(variant),
     };
 
+    static JsonObject Llama3Rope() => With(ConfigJson("llama"), ("rope_theta", 10000.0), ("rope_scaling", new JsonObject
+    {
+        ["rope_type"] = "llama3", ["factor"] = 8.0, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = 4.0, ["original_max_position_embeddings"] = 16,
+    }));
+
+    /// <summary><paramref name="json"/> with some fields replaced.</summary>
+    public static JsonObject With(JsonObject json, params (string Name, JsonNode? Value)[] fields)
+    {
+        foreach (var (name, value) in fields) json[name] = value;
+        return json;
+    }
+
     public static ModelConfig Config(string variant) => ModelConfig.FromJson(ConfigJson(variant));
+
+    /// <summary>
+    /// A folder holding a random <paramref name="variant"/> over GPT-2's 50,257-token vocabulary with the GPT-2 tokenizer
+    /// files beside it, so the CLI can train and generate from text with it.
+    /// </summary>
+    public static string SavedWithGpt2Tokenizer(string variant)
+    {
+        string dir = TestPaths.NewTempDirectory(variant);
+        var config = ModelConfig.FromJson(With(ConfigJson(variant), ("vocab_size", 50257), ("eos_token_id", 50256)));
+        TorchSharp.torch.manual_seed(5);
+        using (var model = new CausalLanguageModel(config)) model.SavePretrained(dir);
+        PretrainedWeights.CopyTokenizerFiles(TestPaths.Shared("gpt2-tokenizer"), dir);
+        return dir;
+    }
 
     /// <summary>A random model with weights seeded per variant.</summary>
     public static CausalLanguageModel Create(string variant, long seed = 1)

@@ -6,7 +6,8 @@ namespace RlhfSharp.Models.Layers;
 
 /// <summary>
 /// Multi-head causal self-attention with the projections each dialect stores: GPT-2's fused Conv1D
-/// c_attn, GPT-NeoX's fused per-head query_key_value, or separate q/k/v projections (GPT-J, Llama).
+/// c_attn, GPT-NeoX's fused per-head query_key_value, Phi-3's fused qkv_proj ([q; k; v] rows), or separate
+/// q/k/v projections (GPT-J, Llama, Qwen2).
 /// Grouped-query attention repeats each key/value head for its group of query heads.
 /// </summary>
 internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, Tensor>
@@ -33,11 +34,15 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, 
                 _fused = this.AddChild("query_key_value", nn.Linear(d, 3 * d, hasBias: config.AttentionBias));
                 _output = this.AddChild("dense", nn.Linear(d, d, hasBias: config.AttentionBias));
                 break;
+            case ModelFamily.Phi3:
+                _fused = this.AddChild("qkv_proj", nn.Linear(d, q + 2 * kv, hasBias: config.AttentionBias));
+                _output = this.AddChild("o_proj", nn.Linear(q, d, hasBias: config.AttentionOutputBias));
+                break;
             default:
                 _query = this.AddChild("q_proj", nn.Linear(d, q, hasBias: config.AttentionBias));
                 _key = this.AddChild("k_proj", nn.Linear(d, kv, hasBias: config.AttentionBias));
                 _value = this.AddChild("v_proj", nn.Linear(d, kv, hasBias: config.AttentionBias));
-                _output = this.AddChild(config.Family == ModelFamily.GptJ ? "out_proj" : "o_proj", nn.Linear(q, d, hasBias: config.AttentionBias));
+                _output = this.AddChild(config.Family == ModelFamily.GptJ ? "out_proj" : "o_proj", nn.Linear(q, d, hasBias: config.AttentionOutputBias));
                 break;
         }
     }
@@ -79,6 +84,11 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, 
                 // Laid out per head: [q_h | k_h | v_h] for h = 0 .. heads-1.
                 var perHead = _fused!.call(x).view(batch, time, heads, 3 * headDim).split(headDim, -1);
                 return (perHead[0].transpose(1, 2), perHead[1].transpose(1, 2), perHead[2].transpose(1, 2));
+            case ModelFamily.Phi3:
+                long kv = _config.NumKeyValueHeads * headDim;
+                var rows = _fused!.call(x).split([heads * headDim, kv, kv], -1); // [q; k; v], GQA-sized
+                (query, key, value) = (rows[0], rows[1], rows[2]);
+                break;
             default:
                 (query, key, value) = (_query!.call(x), _key!.call(x), _value!.call(x));
                 break;

@@ -5,13 +5,14 @@ namespace RlhfSharp.Models.Layers;
 
 /// <summary>
 /// The MLP of a block: down(act(up(x))), or Llama's SwiGLU down(silu(gate(x)) * up(x)), with each
-/// dialect's parameter names.
+/// dialect's parameter names. Phi-3 fuses gate and up into one gate_up_proj: its first half of rows is the gate.
 /// </summary>
 internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
     readonly string _activation;
     readonly nn.Module<Tensor, Tensor> _up, _down;
     readonly nn.Module<Tensor, Tensor>? _gate;
+    readonly bool _fusedGateUp;
 
     public FeedForward(ModelConfig config) : base(nameof(FeedForward))
     {
@@ -31,6 +32,11 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
                 _up = this.AddChild("dense_h_to_4h", nn.Linear(d, inner));
                 _down = this.AddChild("dense_4h_to_h", nn.Linear(inner, d));
                 break;
+            case ModelFamily.Phi3:
+                _fusedGateUp = true;
+                _up = this.AddChild("gate_up_proj", nn.Linear(d, 2 * inner, hasBias: config.MlpBias));
+                _down = this.AddChild("down_proj", nn.Linear(inner, d, hasBias: config.MlpBias));
+                break;
             default:
                 _gate = this.AddChild("gate_proj", nn.Linear(d, inner, hasBias: config.MlpBias));
                 _up = this.AddChild("up_proj", nn.Linear(d, inner, hasBias: config.MlpBias));
@@ -42,7 +48,13 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var hidden = _gate is null
+        Tensor hidden;
+        if (_fusedGateUp)
+        {
+            var halves = _up.call(x).chunk(2, -1);
+            hidden = Activations.Apply(_activation, halves[0]) * halves[1];
+        }
+        else hidden = _gate is null
             ? Activations.Apply(_activation, _up.call(x))
             : Activations.Apply(_activation, _gate.call(x)) * _up.call(x);
         return _down.call(hidden).MoveToOuterDisposeScope();

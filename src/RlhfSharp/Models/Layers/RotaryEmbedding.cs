@@ -5,7 +5,8 @@ namespace RlhfSharp.Models.Layers;
 /// <summary>
 /// Rotary position embeddings (Su et al., RoFormer). Each pair of dims (a, b) at position p is rotated by
 /// the angle p * theta^(-2i/d): (a, b) -> (a cos - b sin, b cos + a sin). Only the first
-/// <c>rotaryDim</c> dims of a head rotate; the rest pass through.
+/// <c>rotaryDim</c> dims of a head rotate; the rest pass through. A config's rope_scaling rescales the
+/// inverse frequencies theta^(-2i/d) (<see cref="RopeScaling.Rescale"/>).
 /// </summary>
 internal sealed class RotaryEmbedding
 {
@@ -13,11 +14,18 @@ internal sealed class RotaryEmbedding
     readonly RotaryLayout _layout;
     readonly int _rotaryDim;
 
-    public RotaryEmbedding(int rotaryDim, double theta, RotaryLayout layout)
+    public RotaryEmbedding(int rotaryDim, double theta, RotaryLayout layout, RopeScaling? scaling = null)
     {
         _rotaryDim = rotaryDim;
         _layout = layout;
-        _inverseFrequencies = pow(theta, -arange(0, rotaryDim, 2, dtype: ScalarType.Float64) / rotaryDim).to(ScalarType.Float32);
+        _inverseFrequencies = tensor(InverseFrequencies(rotaryDim, theta, scaling)).to(ScalarType.Float32);
+    }
+
+    /// <summary>theta^(-2i/d) for i = 0 .. d/2 - 1, rescaled by <paramref name="scaling"/> when there is one.</summary>
+    public static double[] InverseFrequencies(int rotaryDim, double theta, RopeScaling? scaling)
+    {
+        var unscaled = Enumerable.Range(0, rotaryDim / 2).Select(i => Math.Pow(theta, -2.0 * i / rotaryDim)).ToArray();
+        return scaling?.Rescale(unscaled) ?? unscaled;
     }
 
     /// <summary>cos and sin of the angles for each position: both [batch, 1, time, rotaryDim / 2].</summary>

@@ -11,6 +11,8 @@ public class SharedBottomReferenceTests
     [InlineData("gpt2")]
     [InlineData("llama_gqa_tied")]
     [InlineData("gptj")]
+    [InlineData("qwen2")]
+    [InlineData("phi3")]
     public void Shared_bottom_reference_gives_the_full_references_logits_with_fewer_parameters(string variant)
     {
         using var policy = TinyModels.Create(variant);
