@@ -73,7 +73,7 @@ public sealed class HubStub : IAsyncDisposable
 
     public ConcurrentQueue<StubRequest> Requests { get; } = new();
 
-    /// <summary>By CDN blob (SHA-256): how many more GETs are cut, and after how many bytes of the response body.</summary>
+    /// <summary>By CDN blob (SHA-256): how many more GETs are cut, and at which byte of the file (a resumed GET past it sends nothing).</summary>
     public ConcurrentDictionary<string, (int Times, long AfterBytes)> CutTransfers { get; } = new();
 
     /// <summary>CDN blobs (SHA-256) served with one byte changed.</summary>
@@ -249,8 +249,10 @@ public sealed class HubStub : IAsyncDisposable
         if (CutTransfers.TryGetValue(sha, out var cut) && cut.Times > 0)
         {
             CutTransfers[sha] = (cut.Times - 1, cut.AfterBytes);
-            await context.Response.Body.WriteAsync(body[..(int)Math.Min(cut.AfterBytes, body.Length)]);
+            await context.Response.Body.WriteAsync(body[..(int)Math.Clamp(cut.AfterBytes - start, 0, body.Length)]);
             await context.Response.Body.FlushAsync();
+            // Time for the client to read what was sent: an abort resets the connection, and a reset drops unread bytes.
+            await Task.Delay(200);
             context.Abort();
             return;
         }
