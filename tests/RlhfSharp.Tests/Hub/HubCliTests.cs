@@ -54,18 +54,19 @@ public class HubCliTests
     }
 
     [Fact]
-    public async Task Generate_takes_a_hub_id_as_model_and_gives_what_the_local_folder_gives()
+    public async Task Generate_takes_a_hub_id_as_model_at_a_revision_and_gives_what_the_local_folder_gives()
     {
         var (stub, _, _) = await ServeAsync();
         await using var _ = stub;
         string[] generate = ["generate", "--input-ids", "1,5,9", "--max-new-tokens", "4", "--greedy"];
 
-        var fromHub = Run(Environment(stub, TestPaths.NewTempDirectory("hf-home")), [.. generate, "--model", Id]);
-        var fromFolder = CliRunner.Run([.. generate, "--model", HubModels.SingleFile]);
+        var fromHub = Run(Environment(stub, TestPaths.NewTempDirectory("hf-home")), [.. generate, "--model", Id, "--revision", "v1.0"]);
+        var fromFolder = CliRunner.Run([.. generate, "--model", HubModels.Sharded]);
 
         Assert.True(fromHub.ExitCode == 0, fromHub.Error);
         string Ids(CliResult result) => Assert.Single(result.Output.Split('\n'), line => line.StartsWith("ids:", StringComparison.Ordinal));
         Assert.Equal(Ids(fromFolder), Ids(fromHub));
+        Assert.Contains(stub.TakeRequests(), r => r.Path == $"/api/models/{Id}/revision/v1.0");
     }
 
     [Fact]
