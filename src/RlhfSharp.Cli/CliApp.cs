@@ -32,6 +32,7 @@ internal static class CliApp
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(AnnotateCommand.Build());
         root.Subcommands.Add(ToxicityCommand.Build());
+        root.Subcommands.Add(DownloadCommand.Build());
         return root;
     }
 
@@ -80,9 +81,11 @@ internal static class CliApp
     /// (not in CI, where a live bar prints only sparse lines), otherwise a plain line every ~5% of the steps or 30 seconds.
     /// </summary>
     public static IProgressSink Progress(TextWriter writer) =>
-        IsTerminal(writer) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")) && AnsiConsole.Profile.Capabilities.Interactive
-            ? new LiveProgressSink(AnsiConsole.Console, writer)
-            : new PlainProgressSink(writer);
+        ShowsLiveProgress(writer) ? new LiveProgressSink(AnsiConsole.Console, writer) : new PlainProgressSink(writer);
+
+    /// <summary>Progress on <paramref name="writer"/> is drawn live: a terminal someone watches, and not CI.</summary>
+    public static bool ShowsLiveProgress(TextWriter writer) =>
+        IsTerminal(writer) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")) && AnsiConsole.Profile.Capabilities.Interactive;
 
     /// <summary>
     /// Under an MPI launcher, TERM=dumb (set before anything writes to the console) keeps .NET from switching the rank's

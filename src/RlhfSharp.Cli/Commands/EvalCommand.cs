@@ -10,7 +10,7 @@ namespace RlhfSharp.Cli.Commands;
 /// <summary>`rlhf eval ...`: evaluations of trained models.</summary>
 internal static class EvalCommand
 {
-    static readonly Option<string> Model = new("--model") { Description = "reward model directory", Required = true };
+    static readonly Option<string> Model = new("--model") { Description = "reward model folder or hub id org/name", Required = true };
     static readonly Option<string> Data = new("--data") { Description = "preference pairs (HH-RLHF or rm-static; JSONL, .gz or Parquet)", Required = true };
     static readonly Option<int> BatchSize = new("--batch-size") { Description = "pairs per forward pass", DefaultValueFactory = _ => 8 };
     static readonly Option<int> MaxLength = new("--max-length") { Description = "tokens per sequence (prompts cut from the left; at most the model's context)", DefaultValueFactory = _ => 512 };
@@ -20,7 +20,7 @@ internal static class EvalCommand
     {
         var eval = new Command("eval", "Evaluate trained models.");
         var reward = new Command("reward", "Accuracy (r_chosen > r_rejected), mean margin and pair count of a reward model on preference pairs.");
-        foreach (var option in new Option[] { Model, Data, BatchSize, MaxLength, SkipBadRows }) reward.Options.Add(option);
+        foreach (var option in new Option[] { Model, InputChecks.Revision, Data, BatchSize, MaxLength, SkipBadRows }) reward.Options.Add(option);
         reward.SetAction(RunReward);
         eval.Subcommands.Add(reward);
         eval.Subcommands.Add(PairwiseCommand.Build());

@@ -15,7 +15,7 @@ namespace RlhfSharp.Cli.Commands;
 /// </summary>
 internal static class GenerateCommand
 {
-    static readonly Option<string> Model = new("--model") { Description = "Hugging Face model directory (config.json + safetensors)", Required = true };
+    static readonly Option<string> Model = new("--model") { Description = "model folder (config.json + safetensors) or Hugging Face hub id org/name", Required = true };
     static readonly Option<string[]> Prompt = new("--prompt") { Description = "prompt text (repeat for a batch; \\n escapes understood)" };
     static readonly Option<string?> Prompts = new("--prompts")
     {
@@ -34,7 +34,7 @@ internal static class GenerateCommand
     public static Command Build()
     {
         var command = new Command("generate", "Generate continuations with a causal language model (KV cache, batched, seeded).");
-        foreach (var option in new Option[] { Model, Prompt, Prompts, InputIds }.Concat(Sampling.All).Concat([BatchSize, Output]))
+        foreach (var option in new Option[] { Model, InputChecks.Revision, Prompt, Prompts, InputIds }.Concat(Sampling.All).Concat([BatchSize, Output]))
             command.Options.Add(option);
         command.SetAction(Run);
         return command;

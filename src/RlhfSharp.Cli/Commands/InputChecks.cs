@@ -1,15 +1,37 @@
 using System.CommandLine;
+using RlhfSharp.Cli.Display;
+using RlhfSharp.Hub;
 
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>Checks of command-line input the commands share, each a one-line error naming the option and the value.</summary>
 internal static class InputChecks
 {
-    /// <summary>The model folder an option names; a missing one is an error saying so (rather than "no tokenizer files").</summary>
-    public static string ModelFolder(ParseResult parsed, Option<string> option) => ModelFolder(option.Name, parsed.GetValue(option)!);
+    /// <summary>--revision of the commands that take models: it applies to every model given as a hub id.</summary>
+    public static readonly Option<string?> Revision = new("--revision")
+    {
+        Description = "branch, tag or commit of the models given as hub ids (org/name) (default: main)",
+    };
 
-    public static string ModelFolder(string option, string folder) =>
-        Directory.Exists(folder) ? folder : throw new RlhfException(InvalidOptionException.Describe(option, folder, "folder does not exist"));
+    /// <summary>
+    /// The model folder an option names: a local folder when one exists there, else a hub id (org/name) found in the
+    /// Hugging Face cache or downloaded into it (at --revision, where the command has it). A value that is neither is an
+    /// error saying the folder is missing (rather than "no tokenizer files").
+    /// </summary>
+    public static string ModelFolder(ParseResult parsed, Option<string> option) => ModelFolder(parsed, option.Name, parsed.GetValue(option)!);
+
+    public static string ModelFolder(ParseResult parsed, string option, string value)
+    {
+        if (Directory.Exists(value)) return value;
+        if (!ModelReference.IsHubId(value)) throw new RlhfException(InvalidOptionException.Describe(option, value, "folder does not exist"));
+        string? revision = parsed.GetResult(Revision) is null ? null : parsed.GetValue(Revision);
+        using var progress = DownloadDisplay.For(parsed.InvocationConfiguration.Output);
+        return ModelReference.Resolve(value, revision, progress);
+    }
+
+    /// <summary>A model's name in reports: its folder's name, or a hub id as given (its snapshot folder is named by a commit id).</summary>
+    public static string ModelName(string given, string folder) =>
+        Directory.Exists(given) || !HubRepoId.IsValid(given) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))) : given;
 
     /// <summary>
     /// A library check that throws <see cref="InvalidOptionException"/> (e.g. <see cref="Models.ContextWindow.PromptRoom"/>),

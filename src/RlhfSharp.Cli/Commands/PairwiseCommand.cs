@@ -25,34 +25,33 @@ internal static class PairwiseCommand
 
     static Command Prepare()
     {
-        var modelA = new Option<string>("--model-a") { Description = "model A directory (e.g. the SFT model)", Required = true };
-        var modelB = new Option<string>("--model-b") { Description = "model B directory (e.g. the RLHF policy)", Required = true };
+        var modelA = new Option<string>("--model-a") { Description = "model A folder or hub id org/name (e.g. the SFT model)", Required = true };
+        var modelB = new Option<string>("--model-b") { Description = "model B folder or hub id org/name (e.g. the RLHF policy)", Required = true };
         var prompts = new Option<string>("--prompts") { Description = "prompts (a \"prompt\" field, HH-RLHF dialogues such as the HH test set, RealToxicityPrompts JSONL, or plain text with one prompt a line)", Required = true };
         var count = new Option<int>("--n") { Description = "comparisons to prepare (a seeded sample of the prompts)", DefaultValueFactory = _ => 100 };
         var flags = new SamplingFlags(new SamplingOptions { MaxNewTokens = 128, Temperature = 0.7, StopSequences = ["\n\nHuman:"] },
             seedHelp: "seed for the prompt sample and for sampling");
         var output = new Option<string>("--out") { Description = "comparisons JSONL to write (settings go to FILE.meta.json)", Required = true };
         var command = new Command("prepare", "Generate both models' responses to the same prompts with the same settings and seed.");
-        foreach (var option in new Option[] { modelA, modelB, prompts, count }.Concat(flags.All).Append(output)) command.Options.Add(option);
+        foreach (var option in new Option[] { modelA, modelB, InputChecks.Revision, prompts, count }.Concat(flags.All).Append(output)) command.Options.Add(option);
         command.SetAction(parsed =>
         {
             var sampling = flags.Read(parsed);
-            InputChecks.ModelFolder(parsed, modelA);
-            InputChecks.ModelFolder(parsed, modelB);
+            string dirA = InputChecks.ModelFolder(parsed, modelA), dirB = InputChecks.ModelFolder(parsed, modelB);
             // Both models' contexts from their config.json, before any prompt is read or model loaded.
-            foreach (var model in new[] { modelA, modelB })
-                InputChecks.Flagged(() => ContextWindow.Of(parsed.GetValue(model)!, $"{model.Name} {parsed.GetValue(model)}'s").PromptRoom(sampling.MaxNewTokens));
+            foreach (var (model, dir) in new[] { (modelA, dirA), (modelB, dirB) })
+                InputChecks.Flagged(() => ContextWindow.Of(dir, $"{model.Name} {parsed.GetValue(model)}'s").PromptRoom(sampling.MaxNewTokens));
             var promptList = DatasetReader.ReadPrompts(parsed.GetValue(prompts)!).Examples;
             CliApp.InitializeTorch(parsed);
-            using var a = CausalLanguageModel.FromPretrained(parsed.GetValue(modelA)!);
-            using var b = CausalLanguageModel.FromPretrained(parsed.GetValue(modelB)!);
-            var comparisons = PairwisePreparation.Prepare(Load(parsed.GetValue(modelA)!, a), Load(parsed.GetValue(modelB)!, b), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling,
+            using var a = CausalLanguageModel.FromPretrained(dirA);
+            using var b = CausalLanguageModel.FromPretrained(dirB);
+            var comparisons = PairwisePreparation.Prepare(Load(parsed.GetValue(modelA)!, dirA, a), Load(parsed.GetValue(modelB)!, dirB, b), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling,
                 log: parsed.InvocationConfiguration.Output);
             string outPath = parsed.GetValue(output)!;
             ComparisonFile.Write(outPath, comparisons);
             AtomicFile.WriteAllText(outPath + ".meta.json", JsonSerializer.Serialize(new
             {
-                model_a = Path.GetFullPath(parsed.GetValue(modelA)!), model_b = Path.GetFullPath(parsed.GetValue(modelB)!),
+                model_a = Path.GetFullPath(dirA), model_b = Path.GetFullPath(dirB),
                 prompts = Path.GetFullPath(parsed.GetValue(prompts)!), n = comparisons.Count, seed = sampling.Seed,
                 sampling = new { max_new_tokens = sampling.MaxNewTokens, greedy = sampling.Greedy, temperature = sampling.Temperature, top_k = sampling.TopK, top_p = sampling.TopP, stop = sampling.StopSequences },
             }, new JsonSerializerOptions { WriteIndented = true }));
@@ -62,18 +61,18 @@ internal static class PairwiseCommand
         return command;
     }
 
-    static (string, CausalLanguageModel, ITextTokenizer) Load(string directory, CausalLanguageModel model) =>
-        (Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))), model,
+    static (string, CausalLanguageModel, ITextTokenizer) Load(string given, string directory, CausalLanguageModel model) =>
+        (InputChecks.ModelName(given, directory), model,
          TokenizerLoader.FromDirectory(directory) ?? throw new RlhfException($"{directory}: no tokenizer files"));
 
     static Command Judge()
     {
         var comparisons = new Option<string>("--comparisons") { Description = "comparisons JSONL (from prepare or any tool)", Required = true };
-        var rewardModel = new Option<string>("--judge-reward-model") { Description = "reward model directory used as the judge", Required = true };
+        var rewardModel = new Option<string>("--judge-reward-model") { Description = "reward model folder or hub id org/name used as the judge", Required = true };
         var tieMargin = new Option<double>("--tie-margin") { Description = "score differences within this are ties", DefaultValueFactory = _ => 0.0 };
         var output = new Option<string>("--out") { Description = "folder for judgments.jsonl and the report", Required = true };
         var command = new Command("judge", "Judge comparisons with a reward model and report them with the same statistics as human judgments.");
-        foreach (var option in new Option[] { comparisons, rewardModel, tieMargin, output }) command.Options.Add(option);
+        foreach (var option in new Option[] { comparisons, rewardModel, InputChecks.Revision, tieMargin, output }) command.Options.Add(option);
         command.SetAction(parsed =>
         {
             string rmDir = InputChecks.ModelFolder(parsed, rewardModel);
@@ -81,7 +80,7 @@ internal static class PairwiseCommand
             var tokenizer = TokenizerLoader.FromDirectory(rmDir) ?? throw new RlhfException($"{rmDir}: no tokenizer files");
             CliApp.InitializeTorch(parsed);
             using var model = SequenceRewardModel.FromPretrained(rmDir);
-            var judge = new RewardModelJudge(new RewardModelScorer(model, tokenizer, model.Config.MaxPositions), $"reward-model:{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(rmDir)))}", parsed.GetValue(tieMargin));
+            var judge = new RewardModelJudge(new RewardModelScorer(model, tokenizer, model.Config.MaxPositions), $"reward-model:{InputChecks.ModelName(parsed.GetValue(rewardModel)!, rmDir)}", parsed.GetValue(tieMargin));
             var judgments = PairwiseJudges.Apply(judge, items);
             string outDir = parsed.GetValue(output)!;
             Directory.CreateDirectory(outDir);

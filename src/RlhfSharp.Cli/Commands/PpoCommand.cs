@@ -11,13 +11,13 @@ namespace RlhfSharp.Cli.Commands;
 /// <summary>`rlhf ppo`: PPO of an SFT policy against a reward model, with a KL penalty to the SFT reference.</summary>
 internal static class PpoCommand
 {
-    static readonly Option<string> RewardModel = new("--reward-model") { Description = "reward model directory (from `rlhf reward`)", Required = true };
+    static readonly Option<string> RewardModel = new("--reward-model") { Description = "reward model folder (from `rlhf reward`) or hub id org/name", Required = true };
 
     public static Command Build()
     {
         var command = new Command("ppo", "PPO against a reward model with a KL penalty to the SFT policy (trlx's recipe; writes metrics, a reward curve, samples and an HF-format policy).");
         var cli = new TrainingCommandOptions<PpoOptions>(
-            model: ("--policy", "SFT policy directory: the starting policy and the frozen KL reference"),
+            model: ("--policy", "SFT policy folder or hub id org/name: the starting policy and the frozen KL reference"),
             data: ("--prompts", "prompts: a \"prompt\" field (JSONL/Parquet), HH-RLHF dialogues cut at the final Assistant turn, RealToxicityPrompts JSONL or plain text (one prompt a line)"),
             evalData: ("--eval-prompts", "held-out prompts for the evaluation reward (default: a seeded --held-out-fraction of --prompts)"),
             help: new Dictionary<string, string>

@@ -11,7 +11,7 @@ internal static class ToxicityEvalCommand
     public static Command Build()
     {
         var defaults = new ToxicityEvaluationOptions();
-        var models = new Option<string[]>("--model") { Description = "model directory (repeat to compare; differences are against the first)", Required = true };
+        var models = new Option<string[]>("--model") { Description = "model folder or hub id org/name (repeat to compare; differences are against the first)", Required = true };
         var prompts = new Option<string>("--prompts") { Description = "RealToxicityPrompts JSONL, a prompt file, or plain text (one prompt per line)", Required = true };
         var count = new Option<int>("--n") { Description = "prompts (a seeded sample)", DefaultValueFactory = _ => defaults.Count };
         var samples = new Option<int>("--samples") { Description = "continuations per prompt", DefaultValueFactory = _ => defaults.Samples };
@@ -19,7 +19,7 @@ internal static class ToxicityEvalCommand
         var scorer = new Option<string>("--scorer") { Description = "default | perspective | onnx:PATH[,label=N][,activation=sigmoid|softmax] | wordlist:PATH", DefaultValueFactory = _ => "default" };
         var output = new Option<string>("--out") { Description = "folder for toxicity.md, toxicity.json and samples.jsonl (rerun to resume)", Required = true };
         var command = new Command("toxicity", "Toxicity of continuations of RealToxicityPrompts: mean, expected maximum and probability, with bootstrap intervals.");
-        foreach (var option in new Option[] { models, prompts, count, samples }.Concat(flags.All).Concat([scorer, output])) command.Options.Add(option);
+        foreach (var option in new Option[] { models, InputChecks.Revision, prompts, count, samples }.Concat(flags.All).Concat([scorer, output])) command.Options.Add(option);
         command.SetAction(parsed =>
         {
             var options = new ToxicityEvaluationOptions
@@ -28,17 +28,17 @@ internal static class ToxicityEvalCommand
                 Samples = InputChecks.Value(parsed, samples, n => n >= 1, "must be at least 1"),
                 Sampling = flags.Read(parsed),
             };
-            foreach (string dir in parsed.GetValue(models)!) InputChecks.ModelFolder(models.Name, dir);
+            var folders = parsed.GetValue(models)!.Select(given => (Given: given, Dir: InputChecks.ModelFolder(parsed, models.Name, given))).ToList();
             // Each model's context from its config.json, before any prompt is read, model loaded or --out made.
-            foreach (string dir in parsed.GetValue(models)!)
-                InputChecks.Flagged(() => ContextWindow.Of(dir, $"{models.Name} {dir}'s").PromptRoom(options.Sampling.MaxNewTokens));
+            foreach (var (given, dir) in folders)
+                InputChecks.Flagged(() => ContextWindow.Of(dir, $"{models.Name} {given}'s").PromptRoom(options.Sampling.MaxNewTokens));
             var promptList = ToxicityPromptReader.Read(parsed.GetValue(prompts)!);
             var toxicityScorer = ToxicityScorers.Create(parsed.GetValue(scorer)!);
             CliApp.InitializeTorch(parsed);
-            var loaded = parsed.GetValue(models)!.Select(dir => new EvaluatedModel(
-                Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))),
-                CausalLanguageModel.FromPretrained(dir),
-                TokenizerLoader.FromDirectory(dir) ?? throw new RlhfException($"{dir}: no tokenizer files"))).ToList();
+            var loaded = folders.Select(model => new EvaluatedModel(
+                InputChecks.ModelName(model.Given, model.Dir),
+                CausalLanguageModel.FromPretrained(model.Dir),
+                TokenizerLoader.FromDirectory(model.Dir) ?? throw new RlhfException($"{model.Dir}: no tokenizer files"))).ToList();
             try
             {
                 var writer = parsed.InvocationConfiguration.Output;

@@ -39,7 +39,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         (string Name, string Description)? model = null, (string Name, string Description)? data = null, (string Name, string Description)? evalData = null,
         IReadOnlyDictionary<string, string>? help = null)
     {
-        var (modelName, modelHelp) = model ?? ("--model", "Hugging Face model directory to start from");
+        var (modelName, modelHelp) = model ?? ("--model", "model folder or Hugging Face hub id (org/name) to start from");
         var (dataName, dataHelp) = data ?? ("--data", "training data: JSONL (plain or .gz), a Parquet file or a folder of them");
         var (evalName, evalHelp) = evalData ?? ("--eval-data", $"held-out data (default: a seeded --held-out-fraction of {dataName})");
         Model = new Option<string>(modelName) { Description = modelHelp, Required = true };
@@ -146,7 +146,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Data, Out, Config, EvalData, Resume, PrintConfig }) command.Options.Add(option);
+        foreach (var option in new Option[] { Model, InputChecks.Revision, Data, Out, Config, EvalData, Resume, PrintConfig }) command.Options.Add(option);
         foreach (var (option, _, _) in _knobs) command.Options.Add(option);
     }
 

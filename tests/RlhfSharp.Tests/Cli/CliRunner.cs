@@ -27,12 +27,21 @@ public static class CliRunner
     public static CliResult RunScript(params string[] args) => RunScript(ShortCommandBudget, args);
 
     /// <summary>Runs ./rlhf, killing it (and failing) if it has not finished within <paramref name="budget"/>.</summary>
-    public static CliResult RunScript(TimeSpan budget, params string[] args)
+    public static CliResult RunScript(TimeSpan budget, params string[] args) => RunScript(budget, new Dictionary<string, string?>(), null, args);
+
+    /// <summary>
+    /// Runs ./rlhf with these environment variables set (a null value: removed) and in <paramref name="workingDirectory"/>
+    /// (null: the repository root).
+    /// </summary>
+    public static CliResult RunScript(TimeSpan budget, IReadOnlyDictionary<string, string?> environment, string? workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo(Path.Combine(TestPaths.RepositoryRoot, "rlhf"))
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepositoryRoot,
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? TestPaths.RepositoryRoot,
         };
+        foreach (var (name, value) in environment)
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
         foreach (string arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
