@@ -35,6 +35,7 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
         ModelFamily.Gpt2 => "GPT2LMHeadModel",
         ModelFamily.GptJ => "GPTJForCausalLM",
         ModelFamily.GptNeoX => "GPTNeoXForCausalLM",
+        ModelFamily.Mistral => "MistralForCausalLM",
         _ => "LlamaForCausalLM",
     };
 

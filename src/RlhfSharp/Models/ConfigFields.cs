@@ -25,6 +25,9 @@ internal sealed class ConfigFields(JsonObject json, string path)
 
     public string? String(string name) => json[name] is { } node ? Read(name, node, e => e.GetString()!) : null;
 
+    /// <summary>Whether the field is written at all: an explicit null says "none", which may differ from the default.</summary>
+    public bool Has(string name) => json.ContainsKey(name);
+
     public void RejectNonNull(string name, string why)
     {
         if (json[name] is not null) throw new CheckpointException($"{path}: field '{name}': {why}");

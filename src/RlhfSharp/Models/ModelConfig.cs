@@ -36,6 +36,13 @@ public sealed record ModelConfig
     public double EmbeddingDropout { get; init; }
     public double AttentionDropout { get; init; }
     public double ResidualDropout { get; init; }
+    /// <summary>Sliding-window attention: a query reads only the last <see cref="SlidingWindow"/> positions, itself
+    /// included (null: every earlier position), in the layers from <see cref="FirstSlidingWindowLayer"/> up.</summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary>The lowest layer that uses <see cref="SlidingWindow"/> (Mistral: 0, all of them; Qwen2: max_window_layers).</summary>
+    public int FirstSlidingWindowLayer { get; init; }
+    /// <summary>The window of <paramref name="layer"/>'s attention, or null where it reads every earlier position.</summary>
+    public int? WindowOf(int layer) => layer >= FirstSlidingWindowLayer ? SlidingWindow : null;
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
     public int? PadTokenId { get; init; }
@@ -74,8 +81,9 @@ public sealed record ModelConfig
             "gptj" => GptJ(f),
             "gpt_neox" => GptNeoX(f),
             "llama" => Llama(f),
+            "mistral" => Mistral(f),
             _ => throw new CheckpointException(
-                $"{path}: field 'model_type': unsupported model type '{modelType}' (supported: gpt2, gptj, gpt_neox, llama)"),
+                $"{path}: field 'model_type': unsupported model type '{modelType}' (supported: gpt2, gptj, gpt_neox, llama, mistral)"),
         };
         config = config with
         {
@@ -155,6 +163,15 @@ public sealed record ModelConfig
         };
     }
 
+    /// <summary>Mistral: Llama's layout and field names plus sliding_window, which transformers' MistralConfig defaults to
+    /// 4096 when the field is absent (an explicit null means full attention), as it defaults absent kv heads to 8.</summary>
+    static ModelConfig Mistral(ConfigFields f) => Llama(f) with
+    {
+        Family = ModelFamily.Mistral,
+        NumKeyValueHeads = f.OptionalInt("num_key_value_heads") ?? 8,
+        SlidingWindow = f.Has("sliding_window") ? f.OptionalInt("sliding_window") : 4096,
+    };
+
     void Validate(string path)
     {
         void Require(bool ok, string field, string why)
@@ -168,6 +185,8 @@ public sealed record ModelConfig
             $"{NumKeyValueHeads} does not divide the head count {NumHeads}");
         Require(RotaryDim % 2 == 0 && RotaryDim <= HeadDim, "rotary", $"rotary dims {RotaryDim} must be even and at most the head size {HeadDim}");
         Require(Layers.Activations.IsKnown(Activation), "activation", $"unsupported activation '{Activation}'");
+        Require(SlidingWindow is null or > 0, "sliding_window", $"must be a positive number of positions (or null for full attention), got {SlidingWindow}");
+        Require(FirstSlidingWindowLayer >= 0, "max_window_layers", $"must not be negative, got {FirstSlidingWindowLayer}");
     }
 
     /// <summary>The config.json to write next to saved weights: the source fields, updated.</summary>
@@ -180,6 +199,7 @@ public sealed record ModelConfig
             ModelFamily.Gpt2 => "gpt2",
             ModelFamily.GptJ => "gptj",
             ModelFamily.GptNeoX => "gpt_neox",
+            ModelFamily.Mistral => "mistral",
             _ => "llama",
         };
         json["torch_dtype"] = "float32";
@@ -226,6 +246,7 @@ public sealed record ModelConfig
                 yield return ("max_position_embeddings", MaxPositions); yield return ("rms_norm_eps", NormEpsilon);
                 yield return ("hidden_act", Activation); yield return ("tie_word_embeddings", TieWordEmbeddings);
                 yield return ("rope_theta", RopeTheta); yield return ("attention_bias", AttentionBias); yield return ("mlp_bias", MlpBias);
+                if (Family == ModelFamily.Mistral) yield return ("sliding_window", SlidingWindow);
                 break;
         }
     }

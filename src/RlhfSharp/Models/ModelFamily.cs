@@ -11,6 +11,8 @@ public enum ModelFamily
     GptNeoX,
     /// <summary>Llama: RMSNorm, SwiGLU, RoPE with rope_theta, grouped-query attention.</summary>
     Llama,
+    /// <summary>Mistral: the Llama layout with sliding-window attention (<see cref="ModelConfig.SlidingWindow"/>).</summary>
+    Mistral,
 }
 
 /// <summary>How rotary embeddings pair the dimensions they rotate.</summary>

@@ -31,6 +31,7 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
         ModelFamily.Gpt2 => "GPT2ForSequenceClassification",
         ModelFamily.GptJ => "GPTJForSequenceClassification",
         ModelFamily.GptNeoX => "GPTNeoXForSequenceClassification",
+        ModelFamily.Mistral => "MistralForSequenceClassification",
         _ => "LlamaForSequenceClassification",
     };
 

@@ -6,7 +6,7 @@ namespace RlhfSharp.Tests.Models;
 /// <summary>Tiny random configs of every dialect, written as the config.json transformers would hold.</summary>
 public static class TinyModels
 {
-    public static readonly string[] Variants = ["gpt2", "gptj", "gpt_neox", "gpt_neox_sequential", "llama", "llama_gqa_tied"];
+    public static readonly string[] Variants = ["gpt2", "gptj", "gpt_neox", "gpt_neox_sequential", "llama", "llama_gqa_tied", "mistral", "mistral_full_attention"];
 
     public static JsonObject ConfigJson(string variant) => variant switch
     {
@@ -32,6 +32,14 @@ public static class TinyModels
             ["num_key_value_heads"] = variant == "llama" ? 4 : 2, ["intermediate_size"] = 48, ["max_position_embeddings"] = 64,
             ["rms_norm_eps"] = 1e-6, ["rope_theta"] = 500000.0, ["hidden_act"] = "silu", ["tie_word_embeddings"] = variant != "llama",
             ["eos_token_id"] = 96,
+        },
+        // A window of 3 positions, shorter than the tests' sequences, so every test runs past it.
+        "mistral" or "mistral_full_attention" => new JsonObject
+        {
+            ["model_type"] = "mistral", ["vocab_size"] = 97, ["hidden_size"] = 32, ["num_hidden_layers"] = 2, ["num_attention_heads"] = 4,
+            ["num_key_value_heads"] = variant == "mistral" ? 2 : 4, ["intermediate_size"] = 48, ["max_position_embeddings"] = 64,
+            ["rms_norm_eps"] = 1e-5, ["rope_theta"] = 10000.0, ["hidden_act"] = "silu", ["tie_word_embeddings"] = variant != "mistral",
+            ["sliding_window"] = variant == "mistral" ? 3 : null, ["eos_token_id"] = 96,
         },
         _ => throw new ArgumentException(variant),
     };

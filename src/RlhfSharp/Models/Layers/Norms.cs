@@ -4,8 +4,8 @@ namespace RlhfSharp.Models.Layers;
 
 internal static class Norms
 {
-    /// <summary>LayerNorm with bias, or RMSNorm for Llama.</summary>
-    public static nn.Module<Tensor, Tensor> Create(ModelConfig config) => config.Family == ModelFamily.Llama
-        ? new RmsNorm(config.HiddenSize, config.NormEpsilon)
-        : nn.LayerNorm(config.HiddenSize, config.NormEpsilon);
+    /// <summary>LayerNorm with bias for the GPT families, RMSNorm for Llama and the dialects built on its layout.</summary>
+    public static nn.Module<Tensor, Tensor> Create(ModelConfig config) => config.Family is ModelFamily.Gpt2 or ModelFamily.GptJ or ModelFamily.GptNeoX
+        ? nn.LayerNorm(config.HiddenSize, config.NormEpsilon)
+        : new RmsNorm(config.HiddenSize, config.NormEpsilon);
 }
