@@ -175,6 +175,21 @@ public class SlidingWindowTests
     }
 
     [Fact]
+    public void The_cli_refuses_a_model_whose_window_is_zero_in_one_line()
+    {
+        using var model = TinyModels.Create("mistral");
+        string dir = TestPaths.NewTempDirectory();
+        model.SavePretrained(dir);
+        string path = Path.Combine(dir, "config.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json["sliding_window"] = 0;
+        File.WriteAllText(path, json.ToJsonString());
+        var result = Cli.CliRunner.Run("generate", "--model", dir, "--input-ids", "1,2");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: {path}: field 'sliding_window': must be a positive number of positions (or null for full attention), got 0", result.Error.Trim());
+    }
+
+    [Fact]
     public void Only_layers_from_the_first_sliding_layer_up_use_the_window()
     {
         var config = TinyModels.Config("mistral") with { FirstSlidingWindowLayer = 1 };
