@@ -45,6 +45,16 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
         return Logits(hidden);
     }
 
+    /// <summary>Logits [batch, vocab] of the last position only, all generation needs: the head over the whole prompt
+    /// would hold a [batch, prompt, vocab] tensor (622 MB for 16 prompts of 64 tokens and a 152K vocabulary) and cost over
+    /// a quarter of a Qwen2.5-0.5B prefill's compute.</summary>
+    public Tensor LastPositionLogits(DecoderInput input)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Trunk.call(input);
+        return Logits(hidden.select(1, hidden.shape[1] - 1)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Hidden states [.., hidden] to logits [.., vocab].</summary>
     public Tensor Logits(Tensor hidden) => _head is null
         ? nn.functional.linear(hidden, Trunk.TokenEmbedding)
