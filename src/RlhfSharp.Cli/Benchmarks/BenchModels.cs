@@ -3,12 +3,19 @@ using RlhfSharp.Models;
 namespace RlhfSharp.Cli.Benchmarks;
 
 /// <summary>
-/// The GPT-2-shaped decoders the benchmarks time, by name (<c>--config</c>). The PyTorch reference builds the
-/// same shapes from <see cref="ReferenceShape"/>. Dropout is off: a timed step must be deterministic.
+/// The decoders the benchmarks time, by name (<c>--config</c>): GPT-2-shaped ones, which the PyTorch reference
+/// builds too (<see cref="ReferenceShape"/>), and a Qwen2.5-0.5B-shaped one for generation. Dropout is off: a
+/// timed step must be deterministic.
 /// </summary>
 internal static class BenchModels
 {
+    /// <summary>The GPT-2-shaped models (the training cases' default).</summary>
     public static readonly string[] Names = ["23m", "98m"];
+
+    public const string Qwen25 = "qwen2.5-0.5b";
+
+    /// <summary>Every name <see cref="Named"/> knows.</summary>
+    public static IReadOnlyList<string> AllNames => [.. Names, Qwen25];
 
     /// <summary>d512, 6 layers, 8 heads, vocab 8192: 23.6M parameters.</summary>
     public static ModelConfig Small() => new()
@@ -29,12 +36,31 @@ internal static class BenchModels
         IntermediateSize = 3072,
     };
 
+    /// <summary>
+    /// Qwen2.5-0.5B's real shapes with random weights: d896, 24 layers, 14 query and 2 key/value heads of 64, SwiGLU
+    /// 4864, vocabulary 151936, tied embeddings, rope_theta 1e6, biases on q/k/v: 494,032,768 parameters, as the real model.
+    /// </summary>
+    public static ModelConfig Qwen25Shape() => new()
+    {
+        Family = ModelFamily.Qwen2, VocabSize = 151936, HiddenSize = 896, NumLayers = 24, NumHeads = 14, NumKeyValueHeads = 2,
+        HeadDim = 64, IntermediateSize = 4864, MaxPositions = 32768, NormEpsilon = 1e-6, Activation = "silu",
+        TieWordEmbeddings = true, Rotary = RotaryLayout.Half, RotaryDim = 64, RopeTheta = 1e6, AttentionBias = true, MlpBias = false,
+    };
+
     public static ModelConfig Named(string name) => name switch
     {
         "23m" => Small(),
         "98m" => Medium(),
-        _ => throw new RlhfException($"--config must be one of {string.Join(", ", Names)}, got '{name}'"),
+        Qwen25 => Qwen25Shape(),
+        _ => throw new RlhfException($"--config must be one of {string.Join(", ", AllNames)}, got '{name}'"),
     };
+
+    /// <summary>How a table row names the model: its size, and the real model whose shape it has where there is one.</summary>
+    public static string Label(string name, long parameters) =>
+        $"{parameters / 1e6:F1}M" + (name == Qwen25 ? " Qwen2.5-0.5B-shaped" : "");
+
+    /// <summary>Whether the PyTorch reference (GPT-2 only) can build the model.</summary>
+    public static bool HasReference(ModelConfig config) => config.Family == ModelFamily.Gpt2;
 
     /// <summary>The shape as bench/reference/gpt2_reference.py reads it.</summary>
     public static object ReferenceShape(ModelConfig c) => new

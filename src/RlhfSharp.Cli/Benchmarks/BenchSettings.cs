@@ -9,8 +9,8 @@ internal sealed record BenchSettings
     public int Repeats { get; init; } = 5;
     /// <summary>Models for the training cases, by <see cref="BenchModels"/> name.</summary>
     public IReadOnlyList<string> TrainingModels { get; init; } = BenchModels.Names;
-    /// <summary>Models for the generation cases.</summary>
-    public IReadOnlyList<string> GenerationModels { get; init; } = ["23m"];
+    /// <summary>Models for the generation cases: the small GPT-2 shape and today's typical small open model's.</summary>
+    public IReadOnlyList<string> GenerationModels { get; init; } = ["23m", BenchModels.Qwen25];
     /// <summary>Examples per training step (default 4) of <see cref="Sequence"/> tokens (default 256).</summary>
     public int Batch { get; init; } = 4;
     public int Sequence { get; init; } = 256;

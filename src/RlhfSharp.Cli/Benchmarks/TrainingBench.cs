@@ -16,9 +16,10 @@ internal static class TrainingBench
         manual_seed(0);
         using var model = new CausalLanguageModel(config);
         using var step = new TrainingStep(model, settings.Batch, settings.Sequence);
+        var compared = BenchModels.HasReference(config) ? reference : null;
         var (ours, theirs) = Alternation.Run(settings.Repeats,
             () => step.Run().Seconds,
-            reference is null ? null : () => reference.TrainStep(config, settings.Batch, settings.Sequence));
+            compared is null ? null : () => compared.TrainStep(config, settings.Batch, settings.Sequence));
 
         long parameters = step.Parameters, tokens = step.TokensPerStep;
         double oursMedian = BenchStatistics.Median(ours);

@@ -16,7 +16,8 @@ internal static class BenchCommand
 
     static readonly Option<string[]> Config = new("--config", "--size")
     {
-        Description = $"models to time: {string.Join(", ", BenchModels.Names)} (default: both for training, 23m for generation)",
+        Description = $"models to time: {string.Join(", ", BenchModels.AllNames)} (default: {string.Join(" and ", BenchModels.Names)} for training, "
+            + $"{string.Join(" and ", new BenchSettings { Threads = 1 }.GenerationModels)} for generation)",
         AllowMultipleArgumentsPerToken = true,
     };
     static readonly Option<string?> Out = new("--out") { Description = "folder for bench.json" };
@@ -48,7 +49,7 @@ internal static class BenchCommand
         foreach (var option in new Option[] { TrainBatch, Sequence }) training.Options.Add(option);
         training.SetAction(parsed => Run(parsed, Stages.Training));
 
-        var generation = new Command("generation", "Cached greedy decode tokens/s at batch 1 and 16, and the last new token's cost over the first's.");
+        var generation = new Command("generation", "Cached greedy decode tokens/s at batch 1 and 16 (GPT-2 23M and Qwen2.5-0.5B shapes), the last new token's cost over the first's, and peak memory.");
         generation.Aliases.Add("generate");
         foreach (var option in new Option[] { DecodeBatches, PromptTokens, NewTokens }) generation.Options.Add(option);
         generation.SetAction(parsed => Run(parsed, Stages.Generation));

@@ -116,8 +116,7 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
         using var scope = NewDisposeScope();
         long start = cache is null ? 0 : fed;
         var input = new DecoderInput(ids.narrow(1, start, length - start), mask.narrow(1, 0, length), Cache: cache);
-        var logits = Model.call(input);
-        return logits.select(1, logits.shape[1] - 1).to(ScalarType.Float32).MoveToOuterDisposeScope();
+        return Model.LastPositionLogits(input).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     FinishReason? FinishedBy(RowState row, int token, SamplingOptions options)

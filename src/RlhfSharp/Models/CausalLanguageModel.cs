@@ -37,6 +37,7 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
         ModelFamily.GptNeoX => "GPTNeoXForCausalLM",
         ModelFamily.Qwen2 => "Qwen2ForCausalLM",
         ModelFamily.Phi3 => "Phi3ForCausalLM",
+        ModelFamily.Mistral => "MistralForCausalLM",
         _ => "LlamaForCausalLM",
     };
 
@@ -44,6 +45,16 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
     {
         using var hidden = Trunk.call(input);
         return Logits(hidden);
+    }
+
+    /// <summary>Logits [batch, vocab] of the last position only, all generation needs: the head over the whole prompt
+    /// would hold a [batch, prompt, vocab] tensor (622 MB for 16 prompts of 64 tokens and a 152K vocabulary) and cost over
+    /// a quarter of a Qwen2.5-0.5B prefill's compute.</summary>
+    public Tensor LastPositionLogits(DecoderInput input)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Trunk.call(input);
+        return Logits(hidden.select(1, hidden.shape[1] - 1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Hidden states [.., hidden] to logits [.., vocab].</summary>

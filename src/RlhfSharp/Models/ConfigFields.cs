@@ -36,6 +36,9 @@ internal sealed class ConfigFields(JsonObject json, string path, string prefix =
         var other => throw Invalid(name, $"expected an object, found {other.ToJsonString()}"),
     };
 
+    /// <summary>Whether the field is written at all: an explicit null says "none", which may differ from the default.</summary>
+    public bool Has(string name) => json.ContainsKey(name);
+
     public void RejectNonNull(string name, string why)
     {
         if (json[name] is not null) throw Invalid(name, why);

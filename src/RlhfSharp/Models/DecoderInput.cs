@@ -11,9 +11,22 @@ namespace RlhfSharp.Models;
 public sealed record DecoderInput(Tensor InputIds, Tensor? AttentionMask = null, Tensor? PositionIds = null, KvCache? Cache = null);
 
 /// <summary>
-/// What every layer of one forward pass shares: the attention mask and the rotary angles. Without padding no
-/// mask is built: <see cref="AllowedKeys"/> is null and <see cref="Causal"/> says whether queries see only the
-/// keys up to themselves (a pass from the start) or every key (new tokens after a cache of real tokens need no mask
-/// when there is one per row). The fused attention kernels take that path; an explicit mask forces the generic one.
+/// What every layer of one forward pass shares: the keys its queries read (<see cref="Keys"/> in full-attention
+/// layers, <see cref="WindowedKeys"/> in sliding-window ones; null when the model has no window), the rotary angles
+/// and the cache.
 /// </summary>
-internal sealed record AttentionContext(Tensor? AllowedKeys, Tensor? RotaryCos, Tensor? RotarySin, KvCache? Cache, bool Causal = false);
+internal sealed record AttentionContext(KeyMask Keys, KeyMask? WindowedKeys, Tensor? RotaryCos, Tensor? RotarySin, KvCache? Cache)
+{
+    /// <summary>The keys a layer with <paramref name="window"/> (null: full attention) reads.</summary>
+    public KeyMask For(int? window) => window is null ? Keys : WindowedKeys ?? throw new InvalidOperationException("no windowed mask was built for a windowed layer");
+}
+
+/// <summary>
+/// Which keys the queries of one pass read: the keys from <see cref="FirstKey"/> on (earlier ones lie outside every
+/// query's window and are not handed to attention at all), masked by <see cref="AllowedKeys"/> [batch, 1, time, keys].
+/// Without padding, and where the causal rule says it all, no mask is built: <see cref="AllowedKeys"/> is null and
+/// <see cref="Causal"/> says whether queries see only the keys up to themselves (a pass from the start) or every key
+/// handed over (one new token per row after a cache of real tokens). The fused attention kernels take that path; an
+/// explicit mask forces the generic one.
+/// </summary>
+internal sealed record KeyMask(Tensor? AllowedKeys, bool Causal, long FirstKey);

@@ -83,10 +83,24 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         if (_rotary is not null) (cos, sin) = _rotary.Angles(positions);
         // An all-real mask needs no tensor (one sync to find out is cheaper than a mask per layer per step).
         bool padded = input.AttentionMask is not null && !keyIsToken.all().item<bool>();
-        if (!padded && past == 0) return (hidden, new AttentionContext(null, cos, sin, input.Cache, Causal: time > 1));
-        if (!padded && time == 1) return (hidden, new AttentionContext(null, cos, sin, input.Cache));
-        return (hidden, new AttentionContext(AllowedKeys(keyIsToken, past, time), cos, sin, input.Cache));
+        var windowed = Config.SlidingWindow is int window ? Keys(keyIsToken, padded, past, time, window) : null;
+        return (hidden, new AttentionContext(Keys(keyIsToken, padded, past, time, null), windowed, cos, sin, input.Cache));
     }
+
+    /// <summary>What the queries of this pass read under <paramref name="window"/> (null: every earlier position);
+    /// a mask only where the causal flag (or nothing) does not already say it.</summary>
+    static KeyMask Keys(Tensor keyIsToken, bool padded, long past, long time, int? window)
+    {
+        long first = FirstReadKey(past, window);
+        // One new token per row reads every key handed over: with a window those are exactly its window.
+        if (!padded && time == 1) return new KeyMask(null, Causal: false, first);
+        if (!padded && past == 0 && (window is null || time <= window)) return new KeyMask(null, Causal: time > 1, first);
+        return new KeyMask(AllowedKeys(keyIsToken, past, time, window), Causal: false, first);
+    }
+
+    /// <summary>The earliest key any query of a pass after <paramref name="past"/> cached positions can read: under a
+    /// window, the first query (at <paramref name="past"/>) reads back to past - window + 1.</summary>
+    internal static long FirstReadKey(long past, int? window) => window is int w ? Math.Max(0, past - w + 1) : 0;
 
     /// <summary>Blocks [<paramref name="from"/>, <paramref name="to"/>) of this trunk.</summary>
     public Tensor RunBlocks(Tensor hidden, AttentionContext context, int from, int to)
@@ -105,17 +119,22 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     }
 
     /// <summary>
-    /// [batch, 1, time, past + time] booleans: query i may read key j when j is a real token at or before
-    /// it. Each query may always read itself, so a padding query never has an empty row (no NaN); real
-    /// queries never read padding, so padding cannot change their output.
+    /// [batch, 1, time, keys] booleans over the keys from <see cref="FirstReadKey"/> to past + time - 1: query i may
+    /// read key j when j is a real token at or before it and, under a window, i - window &lt; j. Positions are cache
+    /// indices, so with left padding (all of it before the first real token) the window counts real tokens. Each
+    /// query may always read itself, so a padding query never has an empty row (no NaN); real queries never read
+    /// padding, so padding cannot change their output.
     /// </summary>
-    static Tensor AllowedKeys(Tensor keyIsToken, long past, long time)
+    internal static Tensor AllowedKeys(Tensor keyIsToken, long past, long time, int? window)
     {
+        long first = FirstReadKey(past, window);
         var queryPosition = arange(past, past + time).unsqueeze(1);  // [T, 1]
-        var keyPosition = arange(past + time).unsqueeze(0);          // [1, S]
-        var causal = keyPosition.le(queryPosition);
+        var keyPosition = arange(first, past + time).unsqueeze(0);   // [1, S]
+        var readable = keyPosition.le(queryPosition);
+        if (window is int w) readable = readable.logical_and(keyPosition.gt(queryPosition - w));
         var self = keyPosition.eq(queryPosition);
-        return (causal.unsqueeze(0) & keyIsToken.unsqueeze(1)).logical_or(self.unsqueeze(0)).unsqueeze(1);
+        var keyIsReadToken = keyIsToken.narrow(1, first, past + time - first).unsqueeze(1);
+        return (readable.unsqueeze(0) & keyIsReadToken).logical_or(self.unsqueeze(0)).unsqueeze(1);
     }
 
     /// <summary>Hugging Face's initialisation for models trained from scratch: N(0, 0.02) weights, zero

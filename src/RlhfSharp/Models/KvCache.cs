@@ -4,7 +4,9 @@ namespace RlhfSharp.Models;
 
 /// <summary>
 /// Keys and values of every layer, preallocated to the full generation length and written in place,
-/// so a decode step appends without reallocating or concatenating (per-token cost stays flat).
+/// so a decode step appends without reallocating or concatenating (per-token cost stays flat). Sliding-window layers
+/// keep every position too (their attention is handed only the last window's), so left padding and position ids need
+/// no bookkeeping beyond the mask; memory is the generation's length, not the window's.
 /// </summary>
 public sealed class KvCache : IDisposable
 {

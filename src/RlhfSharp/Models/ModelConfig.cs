@@ -41,6 +41,13 @@ public sealed record ModelConfig
     public double EmbeddingDropout { get; init; }
     public double AttentionDropout { get; init; }
     public double ResidualDropout { get; init; }
+    /// <summary>Sliding-window attention: a query reads only the last <see cref="SlidingWindow"/> positions, itself
+    /// included (null: every earlier position), in the layers from <see cref="FirstSlidingWindowLayer"/> up.</summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary>The lowest layer that uses <see cref="SlidingWindow"/> (Mistral: 0, all of them; Qwen2: max_window_layers).</summary>
+    public int FirstSlidingWindowLayer { get; init; }
+    /// <summary>The window of <paramref name="layer"/>'s attention, or null where it reads every earlier position.</summary>
+    public int? WindowOf(int layer) => layer >= FirstSlidingWindowLayer ? SlidingWindow : null;
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
     public int? PadTokenId { get; init; }
@@ -81,8 +88,9 @@ public sealed record ModelConfig
             "llama" => Llama(f),
             "qwen2" => Qwen2(f),
             "phi3" => Phi3(f),
+            "mistral" => Mistral(f),
             _ => throw new CheckpointException(
-                $"{path}: field 'model_type': unsupported model type '{modelType}' (supported: gpt2, gptj, gpt_neox, llama, qwen2, phi3)"),
+                $"{path}: field 'model_type': unsupported model type '{modelType}' (supported: gpt2, gptj, gpt_neox, llama, qwen2, mistral, phi3)"),
         };
         config = config with
         {
@@ -170,9 +178,13 @@ public sealed record ModelConfig
     /// <summary>Qwen2: biases on q/k/v (not o_proj).</summary>
     static ModelConfig Qwen2(ConfigFields f)
     {
-        if (f.Bool("use_sliding_window", false))
-            throw f.Invalid("use_sliding_window", "sliding-window attention is not supported for qwen2 yet");
-        return LlamaLayout(f, ModelFamily.Qwen2) with { AttentionBias = true };
+        // transformers' Qwen2Config: the window applies only with use_sliding_window, to layers from max_window_layers up.
+        return LlamaLayout(f, ModelFamily.Qwen2) with
+        {
+            AttentionBias = true,
+            SlidingWindow = f.Bool("use_sliding_window", false) ? (f.Has("sliding_window") ? f.OptionalInt("sliding_window") : 4096) : null,
+            FirstSlidingWindowLayer = f.OptionalInt("max_window_layers") ?? 28,
+        };
     }
 
     /// <summary>Phi-3: fused qkv_proj and gate_up_proj without biases, rotary on partial_rotary_factor of each head, residual dropout.</summary>
@@ -182,11 +194,19 @@ public sealed record ModelConfig
         {
             NormEpsilon = f.Double("rms_norm_eps", 1e-5), EmbeddingDropout = f.Double("embd_pdrop", 0), ResidualDropout = f.Double("resid_pdrop", 0),
         };
-        // A window as long as the context never cuts anything off.
-        if (f.OptionalInt("sliding_window") is int window && window < config.MaxPositions)
-            throw f.Invalid("sliding_window", $"a window of {window} positions (below max_position_embeddings {config.MaxPositions}) is not supported for phi3 yet");
-        return config with { RotaryDim = (int)(config.HeadDim * f.Double("partial_rotary_factor", 1.0)) };
+        // A window as long as the context never cuts anything off, so it is kept only when shorter (Phi-3-mini-4k: 2047).
+        int? window = f.OptionalInt("sliding_window") is int w && w < config.MaxPositions ? w : null;
+        return config with { RotaryDim = (int)(config.HeadDim * f.Double("partial_rotary_factor", 1.0)), SlidingWindow = window };
     }
+
+    /// <summary>Mistral: Llama's layout and field names plus sliding_window, which transformers' MistralConfig defaults to
+    /// 4096 when the field is absent (an explicit null means full attention), as it defaults absent kv heads to 8.</summary>
+    static ModelConfig Mistral(ConfigFields f) => LlamaLayout(f, ModelFamily.Mistral) with
+    {
+        Family = ModelFamily.Mistral,
+        NumKeyValueHeads = f.OptionalInt("num_key_value_heads") ?? 8,
+        SlidingWindow = f.Has("sliding_window") ? f.OptionalInt("sliding_window") : 4096,
+    };
 
     void Validate(string path)
     {
@@ -201,6 +221,8 @@ public sealed record ModelConfig
             $"{NumKeyValueHeads} does not divide the head count {NumHeads}");
         Require(RotaryDim % 2 == 0 && RotaryDim <= HeadDim, "rotary", $"rotary dims {RotaryDim} must be even and at most the head size {HeadDim}");
         Require(Layers.Activations.IsKnown(Activation), "activation", $"unsupported activation '{Activation}'");
+        Require(SlidingWindow is null or > 0, "sliding_window", $"must be a positive number of positions (or null for full attention), got {SlidingWindow}");
+        Require(FirstSlidingWindowLayer >= 0, "max_window_layers", $"must not be negative, got {FirstSlidingWindowLayer}");
     }
 
     /// <summary>The config.json to write next to saved weights: the source fields, updated.</summary>
@@ -215,6 +237,7 @@ public sealed record ModelConfig
             ModelFamily.GptNeoX => "gpt_neox",
             ModelFamily.Qwen2 => "qwen2",
             ModelFamily.Phi3 => "phi3",
+            ModelFamily.Mistral => "mistral",
             _ => "llama",
         };
         json["torch_dtype"] = "float32";
@@ -273,6 +296,13 @@ public sealed record ModelConfig
                 // Qwen2 and Phi-3 fix their biases; only Llama reads these switches.
                 if (Family == ModelFamily.Llama) { yield return ("attention_bias", AttentionBias); yield return ("mlp_bias", MlpBias); }
                 if (Family == ModelFamily.Phi3) yield return ("partial_rotary_factor", RotaryFraction());
+                if (Family == ModelFamily.Mistral) yield return ("sliding_window", SlidingWindow);
+                if (Family == ModelFamily.Qwen2)
+                {
+                    yield return ("use_sliding_window", SlidingWindow is not null);
+                    yield return ("sliding_window", SlidingWindow); yield return ("max_window_layers", FirstSlidingWindowLayer);
+                }
+                if (Family == ModelFamily.Phi3 && SlidingWindow is not null) yield return ("sliding_window", SlidingWindow);
                 break;
         }
     }

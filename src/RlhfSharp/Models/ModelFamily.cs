@@ -15,6 +15,8 @@ public enum ModelFamily
     Qwen2,
     /// <summary>Phi-3 / Phi-4-mini: the Llama layout with fused qkv_proj and gate_up_proj, rotary on partial_rotary_factor of each head.</summary>
     Phi3,
+    /// <summary>Mistral: the Llama layout with sliding-window attention (<see cref="ModelConfig.SlidingWindow"/>).</summary>
+    Mistral,
 }
 
 /// <summary>How rotary embeddings pair the dimensions they rotate.</summary>

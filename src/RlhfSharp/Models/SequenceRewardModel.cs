@@ -33,6 +33,7 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
         ModelFamily.GptNeoX => "GPTNeoXForSequenceClassification",
         ModelFamily.Qwen2 => "Qwen2ForSequenceClassification",
         ModelFamily.Phi3 => "Phi3ForSequenceClassification",
+        ModelFamily.Mistral => "MistralForSequenceClassification",
         _ => "LlamaForSequenceClassification",
     };
 

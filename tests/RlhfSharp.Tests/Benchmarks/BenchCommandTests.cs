@@ -10,13 +10,38 @@ public class BenchCommandTests
     public void Generation_bench_prints_a_table_and_writes_bench_json()
     {
         string dir = TestPaths.NewTempDirectory();
-        var result = CliRunner.Run("bench", "generation", "--repeats", "1", "--batch", "2", "--new-tokens", "4", "--out", dir, "--threads", "1");
+        var result = CliRunner.Run("bench", "generation", "--config", "23m", "--repeats", "1", "--batch", "2", "--new-tokens", "4", "--out", dir, "--threads", "1");
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("decode 23.6M, batch 2", result.Output);
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")));
-        var cases = report.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("case").GetString()).ToList();
-        Assert.Equal(["fp32 matmul peak", "decode 23.6M, batch 2"], cases);
+        var cases = report.RootElement.GetProperty("cases").EnumerateArray().ToList();
+        Assert.Equal(["fp32 matmul peak", "decode 23.6M, batch 2"], cases.Select(c => c.GetProperty("case").GetString()));
+        Assert.Matches(@"^last/first token \d+\.\d\dx, peak RSS \d+ MB$", cases[1].GetProperty("notes").GetString());
+        // 23.6M float32 parameters are 94 MB resident before the first token.
+        Assert.True(cases[1].GetProperty("details").GetProperty("peak_rss_mb").GetDouble() > 94);
         Assert.Equal(JsonValueKind.Null, report.RootElement.GetProperty("pytorch").ValueKind);
+    }
+
+    [Trait("Category", "Slow")] // builds a 2 GB model
+    [Fact]
+    public void The_qwen_shaped_decode_row_has_the_real_models_size_and_its_peak_memory()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var result = CliRunner.Run("bench", "generation", "--config", "qwen2.5-0.5b", "--repeats", "1", "--batch", "1", "--prompt-tokens", "4",
+            "--new-tokens", "2", "--out", dir, "--threads", "1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")));
+        var row = report.RootElement.GetProperty("cases")[1];
+        // Qwen2.5-0.5B has 494,032,768 parameters, its q/k/v biases included.
+        Assert.Equal("decode 494.0M Qwen2.5-0.5B-shaped, batch 1", row.GetProperty("case").GetString());
+        Assert.True(row.GetProperty("details").GetProperty("peak_rss_mb").GetDouble() >= 494_032_768 * 4 / 1e6, "the weights alone are resident");
+    }
+
+    [Fact]
+    public void Generation_times_the_qwen_shape_beside_gpt2_by_default()
+    {
+        var help = CliRunner.Run("bench", "generation", "--help");
+        Assert.Contains("23m and qwen2.5-0.5b for generation", help.Output);
     }
 
     [Fact]
@@ -24,6 +49,6 @@ public class BenchCommandTests
     {
         var result = CliRunner.Run("bench", "training", "--config", "7b");
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("--config must be one of 23m, 98m", result.Error);
+        Assert.Contains("--config must be one of 23m, 98m, qwen2.5-0.5b, got '7b'", result.Error);
     }
 }

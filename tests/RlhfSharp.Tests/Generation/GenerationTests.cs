@@ -15,6 +15,9 @@ public class GenerationTests
     [InlineData("llama3_rope")]
     [InlineData("qwen2")]
     [InlineData("phi3_partial_rotary")]
+    [InlineData("mistral")] // window 3: both prompts and all 8 new tokens run past it
+    [InlineData("qwen2_window")]
+    [InlineData("phi3_window")]
     public void Cached_and_uncached_generation_agree(string variant)
     {
         using var model = TinyModels.Create(variant);
@@ -29,10 +32,12 @@ public class GenerationTests
         }
     }
 
-    [Fact]
-    public void A_padded_row_generates_what_it_generates_alone()
+    [Theory]
+    [InlineData("gpt_neox")]
+    [InlineData("mistral")]
+    public void A_padded_row_generates_what_it_generates_alone(string variant)
     {
-        using var model = TinyModels.Create("gpt_neox");
+        using var model = TinyModels.Create(variant);
         var generator = new TextGenerator(model);
         var options = new SamplingOptions { Greedy = true, MaxNewTokens = 6, StopAtEos = false };
         var together = generator.Generate(Prompts, options);

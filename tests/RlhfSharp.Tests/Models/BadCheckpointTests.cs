@@ -198,22 +198,6 @@ public class BadCheckpointTests
     }
 
     [Fact]
-    public void Qwen2_with_sliding_window_attention_is_refused_for_now()
-    {
-        string dir = SavedModelWithConfig("qwen2", ("use_sliding_window", true), ("sliding_window", 16));
-        string message = LoadError(dir);
-        Assert.Contains("config.json: field 'use_sliding_window':", message);
-        Assert.Contains("not supported for qwen2", message);
-    }
-
-    [Fact]
-    public void Phi3_with_a_window_shorter_than_its_context_is_refused_for_now()
-    {
-        string dir = SavedModelWithConfig("phi3", ("sliding_window", 47));
-        Assert.Contains("config.json: field 'sliding_window': a window of 47 positions (below max_position_embeddings 64)", LoadError(dir));
-    }
-
-    [Fact]
     public void Missing_directory()
     {
         string missing = Path.Combine(TestPaths.NewTempDirectory(), "nope");

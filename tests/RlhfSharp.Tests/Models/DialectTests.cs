@@ -65,6 +65,23 @@ public class DialectTests
     }
 
     [Theory, MemberData(nameof(AllVariants))]
+    public void Last_position_logits_are_the_full_passes_last_column(string variant)
+    {
+        using var model = TinyModels.Create(variant);
+        using var ids = Ids([0, 0, 3, 88, 42, 7, 61, 9], [1, 2, 30, 4, 50, 6, 70, 8]);
+        using var mask = tensor(new long[] { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }).view(2, 8);
+        using var full = model.call(new DecoderInput(ids, mask));
+        using var last = model.LastPositionLogits(new DecoderInput(ids, mask));
+        Assert.Equal([2, 97], last.shape);
+        Assert.True(RelativeError(last, full.select(1, 7)) <= 1e-5, $"prefill: relative error {RelativeError(last, full.select(1, 7))}");
+        // Through the cache, one new token after a prefix, as generation steps.
+        using var cache = new KvCache(model.Config, 2, 8);
+        model.LastPositionLogits(new DecoderInput(ids.narrow(1, 0, 7), mask.narrow(1, 0, 7), Cache: cache)).Dispose();
+        using var step = model.LastPositionLogits(new DecoderInput(ids.narrow(1, 7, 1), mask, Cache: cache));
+        Assert.True(RelativeError(step, full.select(1, 7)) <= 1e-5, $"cached step: relative error {RelativeError(step, full.select(1, 7))}");
+    }
+
+    [Theory, MemberData(nameof(AllVariants))]
     public void Left_padded_batch_matches_rows_run_alone(string variant)
     {
         using var model = TinyModels.Create(variant);

@@ -71,13 +71,12 @@ public class PublishedConfigTests
     }
 
     [Fact]
-    public void Phi3_mini_4k_is_refused_for_its_sliding_window_until_windows_are_supported()
+    public void Phi3_mini_4k_loads_with_its_sliding_window_of_2047_positions()
     {
-        Assert.Equal("config.json: field 'sliding_window': a window of 2047 positions (below max_position_embeddings 4096) is not supported for phi3 yet",
-            Refusal(Phi3Mini4k));
-        // Its shape otherwise: 32 heads of 96 dims, fully rotated.
-        var config = Parse(Phi3Mini4k.Replace("\"sliding_window\": 2047", "\"sliding_window\": 4096"));
+        var config = Parse(Phi3Mini4k);
+        // 32 heads of 96 dims, fully rotated; every layer reads the last 2047 positions of its 4096.
         Assert.Equal((ModelFamily.Phi3, 96, 96, 32), (config.Family, config.HeadDim, config.RotaryDim, config.NumKeyValueHeads));
+        Assert.Equal((2047, 2047, 4096), (config.WindowOf(0), config.WindowOf(config.NumLayers - 1), config.MaxPositions));
     }
 
     [Fact]

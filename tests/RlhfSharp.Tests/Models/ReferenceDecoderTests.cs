@@ -109,4 +109,23 @@ public class ReferenceDecoderTests
     [PytorchFact]
     public void Phi3_with_partial_rotary_matches_the_reference_and_differs_from_full_rotary() =>
         AssertMatchesReference("phi3_partial_rotary", c => c with { RotaryDim = c.HeadDim });
+
+    [PytorchFact]
+    public void Mistral_matches_the_reference_and_its_window_matters() =>
+        AssertMatchesReference("mistral", c => c with { SlidingWindow = null });
+
+    [PytorchFact]
+    public void Mistral_with_full_attention_matches_the_reference() => AssertMatchesReference("mistral_full_attention");
+
+    [PytorchFact]
+    public void Qwen2_with_a_window_on_its_top_layer_matches_the_reference_and_the_window_matters() =>
+        AssertMatchesReference("qwen2_window", c => c with { SlidingWindow = null });
+
+    [PytorchFact]
+    public void Qwen2_window_stays_off_the_layers_below_max_window_layers() =>
+        AssertMatchesReference("qwen2_window", c => c with { FirstSlidingWindowLayer = 0 });
+
+    [PytorchFact]
+    public void Phi3_with_a_window_shorter_than_its_context_matches_the_reference_and_the_window_matters() =>
+        AssertMatchesReference("phi3_window", c => c with { SlidingWindow = null });
 }

@@ -8,10 +8,11 @@ public static class TinyModels
 {
     public static readonly string[] Variants =
         ["gpt2", "gptj", "gpt_neox", "gpt_neox_sequential", "llama", "llama_gqa_tied", "llama3_rope", "llama_linear_rope", "qwen2", "qwen2_tied",
-         "phi3", "phi3_partial_rotary"];
+         "qwen2_window", "phi3", "phi3_partial_rotary", "phi3_window", "mistral", "mistral_full_attention"];
 
-    /// <summary>The dialects added for today's small open models (Llama 3.x rope scaling, Qwen2, Phi-3).</summary>
-    public static readonly string[] NewDialectVariants = ["llama3_rope", "llama_linear_rope", "qwen2", "qwen2_tied", "phi3", "phi3_partial_rotary"];
+    /// <summary>The dialects added for today's small open models (Llama 3.x rope scaling, Qwen2, Mistral, Phi-3).</summary>
+    public static readonly string[] NewDialectVariants =
+        ["llama3_rope", "llama_linear_rope", "qwen2", "qwen2_tied", "qwen2_window", "phi3", "phi3_partial_rotary", "phi3_window", "mistral"];
 
     public static JsonObject ConfigJson(string variant) => variant switch
     {
@@ -58,6 +59,18 @@ public static class TinyModels
             // Phi-4-mini rotates 3/4 of each head; a window as long as the context is no window.
             ["partial_rotary_factor"] = variant == "phi3" ? 1.0 : 0.75, ["sliding_window"] = 64, ["rope_scaling"] = null,
             ["embd_pdrop"] = 0.0, ["resid_pdrop"] = 0.0, ["attention_dropout"] = 0.0, ["eos_token_id"] = 96,
+        },
+        // Qwen2 with use_sliding_window: only the top layer (index >= max_window_layers) reads a window of 3.
+        "qwen2_window" => With(ConfigJson("qwen2"), ("use_sliding_window", true), ("sliding_window", 3), ("max_window_layers", 1)),
+        // Phi-3-mini-4k's window is shorter than its context (2047 of 4096): here 3 of 64.
+        "phi3_window" => With(ConfigJson("phi3_partial_rotary"), ("sliding_window", 3)),
+        // A window of 3 positions, shorter than the tests' sequences, so every test runs past it.
+        "mistral" or "mistral_full_attention" => new JsonObject
+        {
+            ["model_type"] = "mistral", ["vocab_size"] = 97, ["hidden_size"] = 32, ["num_hidden_layers"] = 2, ["num_attention_heads"] = 4,
+            ["num_key_value_heads"] = variant == "mistral" ? 2 : 4, ["intermediate_size"] = 48, ["max_position_embeddings"] = 64,
+            ["rms_norm_eps"] = 1e-5, ["rope_theta"] = 10000.0, ["hidden_act"] = "silu", ["tie_word_embeddings"] = variant != "mistral",
+            ["sliding_window"] = variant == "mistral" ? 3 : null, ["eos_token_id"] = 96,
         },
         _ => throw new ArgumentException(variant),
     };

@@ -14,6 +14,7 @@ Dialects (config.json model_type):
            attention_bias / mlp_bias; rope_scaling linear (inverse frequencies / factor) or llama3 (Llama 3.1).
   qwen2    llama with biases on q_proj, k_proj, v_proj (never o_proj).
   mistral  llama; sliding_window: a query sees only the last sliding_window positions, itself included.
+           qwen2 reads the same window in layers from max_window_layers up when use_sliding_window; phi3 in every layer.
   phi3     fused qkv_proj ([q; k; v] rows) and gate_up_proj (gate first, then up), no biases, RoPE on the first
            int(head_dim * partial_rotary_factor) dims of each head.
 """
@@ -114,9 +115,21 @@ class Decoder:
         factor = config.get("partial_rotary_factor", 1.0) if self.kind == "phi3" else 1.0
         self.rotary_dim = int(self.head_dim * factor)
         self.eps = config.get("rms_norm_eps", 1e-5 if self.kind == "phi3" else 1e-6)
-        self.window = config.get("sliding_window") if self.kind == "mistral" else None
+        self.windows = [self.window_of(layer) for layer in range(config["num_hidden_layers"])]
         act = config.get("hidden_act", "silu")
         self.act = {"silu": F.silu, "swish": F.silu, "gelu": F.gelu, "relu": F.relu}[act]
+
+    def window_of(self, layer):
+        """The sliding window of one layer, as each dialect's published config defines it (None: full attention)."""
+        c = self.c
+        if self.kind == "mistral":
+            return c.get("sliding_window", 4096)
+        if self.kind == "qwen2":
+            uses = c.get("use_sliding_window", False) and layer >= c.get("max_window_layers", 28)
+            return c.get("sliding_window") if uses else None
+        if self.kind == "phi3":
+            return c.get("sliding_window")
+        return None
 
     def linear(self, name, x):
         bias = self.w.get(name + ".bias")
@@ -126,7 +139,7 @@ class Decoder:
         variance = x.pow(2).mean(-1, keepdim=True)
         return x * torch.rsqrt(variance + self.eps) * self.w[name + ".weight"]
 
-    def attention(self, prefix, x, cos, sin):
+    def attention(self, prefix, x, cos, sin, window):
         B, T, _ = x.shape
         q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
         if self.kind == "phi3":
@@ -144,8 +157,8 @@ class Decoder:
         query = torch.arange(T).unsqueeze(1)
         key = torch.arange(T).unsqueeze(0)
         allowed = key <= query
-        if self.window is not None:
-            allowed = allowed & (query - key < self.window)
+        if window is not None:
+            allowed = allowed & (query - key < window)
         scores = scores.masked_fill(~allowed, float("-inf"))
         attended = scores.softmax(dim=-1) @ v
         return self.linear(prefix + "o_proj", attended.transpose(1, 2).reshape(B, T, q_size))
@@ -165,7 +178,7 @@ class Decoder:
         h = F.embedding(ids, self.w["model.embed_tokens.weight"])
         for layer in range(self.c["num_hidden_layers"]):
             p = f"model.layers.{layer}."
-            h = h + self.attention(p + "self_attn.", self.rms_norm(p + "input_layernorm", h), cos, sin)
+            h = h + self.attention(p + "self_attn.", self.rms_norm(p + "input_layernorm", h), cos, sin, self.windows[layer])
             h = h + self.mlp(p + "mlp.", self.rms_norm(p + "post_attention_layernorm", h))
         h = self.rms_norm("model.norm", h)
         head = self.w["model.embed_tokens.weight"] if self.c.get("tie_word_embeddings", False) else self.w["lm_head.weight"]

@@ -14,6 +14,7 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, 
 {
     readonly ModelConfig _config;
     readonly int _layer;
+    readonly int? _window;
     readonly RotaryEmbedding? _rotary;
     readonly nn.Module<Tensor, Tensor>? _fused, _query, _key, _value;
     readonly nn.Module<Tensor, Tensor> _output;
@@ -22,6 +23,7 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, 
     {
         _config = config;
         _layer = layer;
+        _window = config.WindowOf(layer);
         _rotary = rotary;
         long d = config.HiddenSize, q = (long)config.NumHeads * config.HeadDim, kv = (long)config.NumKeyValueHeads * config.HeadDim;
         switch (config.Family)
@@ -58,6 +60,12 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, 
             key = _rotary.Apply(key, context.RotaryCos!, context.RotarySin!);
         }
         if (context.Cache is not null) (key, value) = context.Cache.Append(_layer, key, value);
+        var keys = context.For(_window);
+        if (keys.FirstKey > 0)
+        {
+            long read = key.shape[2] - keys.FirstKey;
+            (key, value) = (key.narrow(2, keys.FirstKey, read), value.narrow(2, keys.FirstKey, read));
+        }
         int group = _config.NumHeads / _config.NumKeyValueHeads;
         if (group > 1)
         {
@@ -65,7 +73,7 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, 
             value = value.repeat_interleave(group, dim: 1);
         }
         double dropout = training ? _config.AttentionDropout : 0;
-        var attended = nn.functional.scaled_dot_product_attention(query, key, value, context.AllowedKeys, dropout, is_casual: context.Causal);
+        var attended = nn.functional.scaled_dot_product_attention(query, key, value, keys.AllowedKeys, dropout, is_casual: keys.Causal);
         var merged = attended.transpose(1, 2).flatten(2); // [B, T, heads * headDim]
         return _output.call(merged).MoveToOuterDisposeScope();
     }

@@ -28,7 +28,12 @@ public sealed partial class SharedBottomReference : IReferenceModel
         LayerFreezing.FreezeBottom(policy, config, sharedLayers);
 
         // A one-token, one-position stub: embeddings of the top-only model are never used.
-        _top = new CausalLanguageModel(config with { NumLayers = config.NumLayers - sharedLayers, VocabSize = 1, MaxPositions = 1, TieWordEmbeddings = true });
+        // Its layer 0 is the policy's layer sharedLayers: the first windowed layer moves down with it.
+        _top = new CausalLanguageModel(config with
+        {
+            NumLayers = config.NumLayers - sharedLayers, VocabSize = 1, MaxPositions = 1, TieWordEmbeddings = true,
+            FirstSlidingWindowLayer = Math.Max(0, config.FirstSlidingWindowLayer - sharedLayers),
+        });
         var source = policy.state_dict();
         using var noGrad = no_grad();
         foreach (var (name, parameter) in _top.state_dict())
