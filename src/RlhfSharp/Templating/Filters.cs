@@ -14,7 +14,7 @@ internal static partial class Filters
 
     static readonly Dictionary<string, Filter> All = new(StringComparer.Ordinal)
     {
-        ["abs"] = (v, a) => { a.Bind("abs"); return Number(v, "abs") is double d ? Math.Abs(d) : Math.Abs(Python.AsInteger(v)!.Value); },
+        ["abs"] = (v, a) => { a.Bind("abs"); return Number(v, "abs") is double d ? Math.Abs(d) : (object)Math.Abs(Python.AsInteger(v)!.Value); },
         ["capitalize"] = (v, a) => { a.Bind("capitalize"); return Methods.Capitalize(Python.Str(v)); },
         ["center"] = (v, a) =>
         {

@@ -201,7 +201,7 @@ internal static class Methods
             if (pos >= text.Length) return words;
             if (words.Count == maxSplit)
             {
-                words.Add(Lexer.TrimEndPython(text[pos..]));
+                words.Add(text[pos..]);
                 return words;
             }
             int start = pos;
@@ -220,7 +220,7 @@ internal static class Methods
             if (end == 0) break;
             if (words.Count == maxSplit)
             {
-                words.Add(Strip(text[..end], null, left: true, right: false));
+                words.Add(text[..end]);
                 break;
             }
             int stop = end;

@@ -300,7 +300,7 @@ internal static class Python
     {
         ThrowIfUndefined(left, right);
         if (IsNumber(left) && IsNumber(right))
-            return AsInteger(left) is long a && AsInteger(right) is long b ? Checked(() => checked(a + b)) : ToDouble(left) + ToDouble(right);
+            return AsInteger(left) is long a && AsInteger(right) is long b ? Checked(() => checked(a + b)) : (object)(ToDouble(left) + ToDouble(right));
         return (left, right) switch
         {
             (string a, string b) => a + b,
@@ -324,8 +324,8 @@ internal static class Python
         bool integers = a is not null && b is not null;
         switch (op)
         {
-            case "-": return integers ? Checked(() => checked(a!.Value - b!.Value)) : x - y;
-            case "*": return integers ? Checked(() => checked(a!.Value * b!.Value)) : x * y;
+            case "-": return integers ? Checked(() => checked(a!.Value - b!.Value)) : (object)(x - y);
+            case "*": return integers ? Checked(() => checked(a!.Value * b!.Value)) : (object)(x * y);
             case "/":
                 if (y == 0) throw new TemplateRuntimeException("division by zero");
                 return x / y;
@@ -378,7 +378,7 @@ internal static class Python
     public static object? Negate(object? value) => value switch
     {
         Undefined undefined => throw undefined.Error(),
-        bool or long => Checked(() => checked(-AsInteger(value)!.Value)),
+        bool or long => (object)Checked(() => checked(-AsInteger(value)!.Value)),
         double number => -number,
         _ => throw new TemplateRuntimeException($"bad operand type for unary -: '{TypeName(value)}'"),
     };

@@ -28,7 +28,7 @@ internal static class Tests
         ["upper"] = (v, _) => v is string text && text.Any(char.IsLetter) && !text.Any(char.IsLower),
         ["escaped"] = (_, _) => false,
         ["in"] = (v, a) => Python.Contains(One(a, "in"), v),
-        ["sameas"] = (v, a) => One(a, "sameas") is var other && (ReferenceEquals(v, other) || (v is null && other is null) || (v is bool x && other is bool y && x == y)),
+        ["sameas"] = (v, a) => One(a, "sameas") is var other && (ReferenceEquals(v, other) || (v is null && other is null) || (v is bool x && other is bool y && x == y) || (v is string x2 && other is string y2 && x2 == y2)),
         ["filter"] = (v, _) => v is string name && Filters.Exists(name),
         ["test"] = (v, _) => v is string name && Exists(name),
     };

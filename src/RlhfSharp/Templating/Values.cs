@@ -110,7 +110,7 @@ public static class TemplateValues
         JsonValueKind.Object => ToDictionary(json.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, FromJson(p.Value)))),
         JsonValueKind.Array => json.EnumerateArray().Select(FromJson).ToList(),
         JsonValueKind.String => json.GetString(),
-        JsonValueKind.Number => json.GetRawText().AsSpan().IndexOfAny(".eE") < 0 && json.TryGetInt64(out long integer) ? integer : json.GetDouble(),
+        JsonValueKind.Number => json.GetRawText().AsSpan().IndexOfAny(".eE") < 0 && json.TryGetInt64(out long integer) ? integer : (object)json.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         _ => null,
