@@ -103,7 +103,8 @@ public static class TemplateValues
 {
     /// <summary>
     /// A JSON value as template data: objects become dicts (keys in order), arrays lists, integers without fraction or
-    /// exponent int, other numbers float, true/false bool, null none.
+    /// exponent int, other numbers float, true/false bool, null none. Integers beyond 64 bits become floats (Python
+    /// would keep them exact).
     /// </summary>
     public static object? FromJson(JsonElement json) => json.ValueKind switch
     {

@@ -24,24 +24,32 @@ public class JinjaEngineTests
         return data;
     }
 
-    static Dictionary<string, object?> Variables() =>
-        Recorded.Value.GetProperty("variables").EnumerateObject().ToDictionary(p => p.Name, p => TemplateValues.FromJson(p.Value));
+    /// <summary>The case's own variables where it has them (the shared-template cases), else the common set.</summary>
+    static Dictionary<string, object?> Variables(JsonElement recorded) =>
+        (recorded.TryGetProperty("variables", out var own) ? own : Recorded.Value.GetProperty("variables"))
+            .EnumerateObject().ToDictionary(p => p.Name, p => TemplateValues.FromJson(p.Value));
+
+    /// <summary>The case's template: inline, or one of the shared chat templates by file name.</summary>
+    static string Template(JsonElement recorded) =>
+        recorded.TryGetProperty("template_file", out var file)
+            ? File.ReadAllText(TestPaths.Shared("chat-templates", file.GetString()!))
+            : recorded.GetProperty("template").GetString()!;
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Renders_as_Jinja2_did(string topic, int index)
     {
         var recorded = Case(index);
-        string template = recorded.GetProperty("template").GetString()!;
+        string template = Template(recorded);
         if (recorded.TryGetProperty("error", out var error))
         {
-            var thrown = Assert.Throws<TemplateException>(() => JinjaTemplate.Parse(template, "t.jinja").Render(Variables()));
+            var thrown = Assert.Throws<TemplateException>(() => JinjaTemplate.Parse(template, "t.jinja").Render(Variables(recorded)));
             Assert.Contains(error.GetString()!.TrimEnd('.'), thrown.Message);
             Assert.StartsWith("t.jinja line ", thrown.Message);
             return;
         }
 
-        string rendered = JinjaTemplate.Parse(template, "t.jinja").Render(Variables());
+        string rendered = JinjaTemplate.Parse(template, "t.jinja").Render(Variables(recorded));
 
         Assert.True(recorded.GetProperty("expected").GetString() == rendered,
             $"[{topic}] {template}\nJinja2: {JsonSerializer.Serialize(recorded.GetProperty("expected").GetString())}\nours:   {JsonSerializer.Serialize(rendered)}");

@@ -24,7 +24,10 @@ env.globals["raise_exception"] = raise_exception
 
 VARIABLES = json.loads(r'''{"messages": [{"role": "system", "content": " Be brief. "}, {"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!", "tool_calls": [{"function": {"name": "get_time", "arguments": {"zone": "UTC", "n": 1.5}}}]}],
  "d": {"b": 2, "a": 1, "list": [1, 2, 3]}, "n": null, "s": "  Hello, World ☕  ", "nums": [3, 1, 2], "empty": [], "flag": true, "zero": 0, "f": 2.5,
- "words": ["b", "A", "c"], "users": [{"name": "ann", "age": 30, "admin": true}, {"name": "bob", "age": 25, "admin": false}]}''')
+ "words": ["b", "A", "c"],
+ "tools": [{"type": "function", "function": {"name": "get_time", "description": "Current time", "parameters": {"type": "object", "properties": {"zone": {"type": "string", "description": "IANA zone"}}, "required": ["zone"]}}}],
+ "parts": {"role": "user", "content": [{"type": "text", "text": "Look: "}, {"type": "image"}, {"type": "text", "text": "what is it?"}]},
+ "think": "<think>\nhmm\n</think>\n\nThe answer.", "users": [{"name": "ann", "age": 30, "admin": true}, {"name": "bob", "age": 25, "admin": false}]}''')
 
 # "##topic" starts a group; every other entry is a template.
 T = [
@@ -124,6 +127,40 @@ T = [
 "[{{ missing }}] [{{ missing | length }}] [{{ missing | trim }}] [{{ missing | list }}] {% for x in missing %}never{% endfor %}{{ missing == missing }} {{ 'a' ~ missing ~ 'b' }}",
 "{{ messages[0].nothere is defined }} {{ messages[0].nothere.deeper is defined }}",
 "{{ n.attr }}|{{ n['k'] }}|{{ d.a.b }}|{{ nums.length }}",
+"##whitespace control and trim/lstrip",
+"a\n\t{% if true %}\n\tb\n\t{% endif %}\nc",
+"{% if true -%}\n\n   x\n{%- endif %}",
+"x {{- ' y' }}\n  {%- for i in [1,2] %} {{ i }}{% endfor %}",
+"a\n  {{- 'b' -}}\n  {% if true %}c{% endif %}\nd",
+"{% for i in [1,2] %}{{ i }}\n{% endfor %}",
+"  {% for i in [1,2] -%}\n    {{ i }}\n  {% endfor %}",
+"a  {#- c -#}  b",
+"{#\nmulti\nline\n#}\nafter",
+"  {{ 'x' }}{% if true %}\n  {% endif %}",
+"{ not a tag } {{ '{' }} {{ '}}' }} {{ {'a': {'b': 1}} }}",
+"{% if true %}a{% elif false %}b{% else %}c{% endif %}|{% if false %}a{% elif true %}b{% endif %}|{% if false %}a{% endif %}",
+"{%- if true -%}  a  {%- endif -%}",
+"x {% if true %}y{% endif %}\n  z",
+"\n  {%- raw -%}  {{ x }}  {%- endraw -%}\n  end",
+"{% for i in [1] %}\n\n{% endfor %}\n\n",
+"\t\t{% set x = 1 %}\n\t\t{{ x }}",
+"##real template idioms",
+"{{ bos_token if bos_token is defined else 'no bos' }}{{ eos_token | default('') }}",
+"{%- if tools is not none and tools | length > 0 %}{{- tools[0].function.name }}{%- endif %}",
+"{%- for tool in tools %}{{- tool.function.parameters | tojson(indent=4) }}{%- endfor %}",
+"{{ messages | selectattr('role', 'equalto', 'system') | list | length }} {{ messages | map(attribute='role') | join(',') }}",
+"{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content'] | trim %}{%- set loop_messages = messages[1:] %}{%- else %}{%- set loop_messages = messages %}{%- endif %}[{{ system_message }}]{% for m in loop_messages %}{{ m.role[0] }}{% endfor %}",
+"{%- for part in parts.content %}{%- if part.type == 'text' %}{{ part.text }}{%- elif part.type == 'image' %}<image>{%- endif %}{%- endfor %}",
+"{{ parts.content is string }} {{ messages[0].content is string }} {{ (parts.content | selectattr('type', 'equalto', 'text') | map(attribute='text') | join) }}",
+"{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}{%- if ns.multi_step_tool and message.role == 'user' %}{%- set ns.multi_step_tool = false %}{%- set ns.last_query_index = index %}{%- endif %}{%- endfor %}{{ ns.last_query_index }}",
+"{%- if '</think>' in think %}{{ think.split('</think>')[-1].lstrip('\\n') }}|{{ think.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') }}{%- endif %}",
+"{% for message in messages %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + '<end_of_turn>\\n' }}{% endfor %}",
+"{% for message in messages %}{{'<|' + message['role'] + '|>' + '\\n' + message['content'] + '<|end|>\\n'}}{% endfor %}",
+"{%- for key, val in tools[0].function.items() if key != 'parameters' %}{%- if val is string %}{{- '\"' + key + '\": \"' + val + '\"' }}{%- else %}{{- '\"' + key + '\": ' + val|tojson }}{%- endif %}{%- if not loop.last %}{{- ', ' }}{%- endif %}{%- endfor %}{{- \"}}\" }}",
+"{%- for message in messages %}{%- if message.tool_calls is defined %}{%- for tool_call in message.tool_calls %}{%- if tool_call.function is defined %}{%- set tool_call = tool_call.function %}{%- endif %}{{ tool_call.name }}({{ tool_call.arguments | tojson }}){%- endfor %}{%- endif %}{%- endfor %}",
+"{% for m in messages %}{% if loop.index0 is divisibleby 2 %}{{ m.role }} {% endif %}{% endfor %}{{ messages[1:] | map(attribute='content') | map('trim') | list }}",
+"{{ messages[0].content if messages[0].content is not none else '' }}|{{ (messages | last).role }}|{{ messages | length > 2 }}",
+"{%- set content = messages[2]['content'] if messages[2]['content'] is string else '' %}{{ content | tojson | safe }}",
 "##globals",
 "{{ range(3) | list }} {{ dict(a=1, b='x') }} {{ namespace(a=1).a }}",
 "##errors",
@@ -157,6 +194,25 @@ for template in T:
         cases.append({"topic": topic, "template": template, "error": str(e)})
 
 here = os.path.dirname(os.path.abspath(__file__))
+# The shared real templates with tools and tool calls (the shared cases have none).
+shared = os.path.join(here, "..", "..", "..", "..", "..", "shared", "data", "chat-templates")
+tool_conversation = [
+    {"role": "system", "content": "You are terse."},
+    {"role": "user", "content": "Time in UTC?"},
+    {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_time", "arguments": {"zone": "UTC"}}}]},
+    {"role": "tool", "content": "12:00"},
+    {"role": "tool", "content": "(cached)"},
+    {"role": "assistant", "content": "It is noon."},
+]
+for file in ["qwen2.5-instruct.jinja"]:
+    with open(os.path.join(shared, file), encoding="utf-8") as f:
+        source = f.read()
+    for tools in [VARIABLES["tools"], None]:
+        for prompt in [True, False]:
+            variables = {"messages": tool_conversation, "tools": tools, "add_generation_prompt": prompt, "bos_token": "<s>", "eos_token": "</s>"}
+            cases.append({"topic": "shared template with tools", "template_file": file, "variables": variables,
+                          "expected": env.from_string(source).render(**variables)})
+
 with open(os.path.join(here, "jinja2-expectations.json"), "w", encoding="utf-8") as f:
     json.dump({"jinja2": jinja2.__version__, "variables": VARIABLES, "cases": cases}, f, ensure_ascii=False, indent=1)
     f.write("\n")
