@@ -32,6 +32,7 @@ internal static class CliApp
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(AnnotateCommand.Build());
         root.Subcommands.Add(ToxicityCommand.Build());
+        root.Subcommands.Add(ChatTemplateCommand.Build());
         return root;
     }
 

@@ -24,9 +24,22 @@ public sealed class ChatTemplateRenderer
     /// <param name="specialTokens">Variables such as bos_token -> "&lt;s&gt;" (a list of strings for additional_special_tokens).</param>
     /// <param name="templateName">How errors name the template, e.g. its file.</param>
     public ChatTemplateRenderer(string template, IReadOnlyDictionary<string, object?> specialTokens, string templateName = "chat template")
+        : this(JinjaTemplate.Parse(template, templateName), specialTokens)
     {
-        Template = JinjaTemplate.Parse(template, templateName);
+    }
+
+    ChatTemplateRenderer(JinjaTemplate template, IReadOnlyDictionary<string, object?> specialTokens)
+    {
+        Template = template;
         SpecialTokens = specialTokens;
+    }
+
+    /// <summary>The same template with some special tokens set or replaced (e.g. from the command line).</summary>
+    public ChatTemplateRenderer WithSpecialTokens(IReadOnlyDictionary<string, object?> tokens)
+    {
+        var merged = new Dictionary<string, object?>(SpecialTokens);
+        foreach (var (name, value) in tokens) merged[name] = value;
+        return new ChatTemplateRenderer(Template, merged);
     }
 
     public JinjaTemplate Template { get; }
