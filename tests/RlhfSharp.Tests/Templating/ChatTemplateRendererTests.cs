@@ -94,6 +94,19 @@ public sealed class ChatTemplateRendererTests : IDisposable
     }
 
     [Fact]
+    public void A_trained_model_folder_keeps_the_chat_template_file_of_its_source()
+    {
+        // Training writes the source's tokenizer files beside the new weights; the chat template file must travel with them.
+        _dir.Write("tokenizer_config.json", new JsonObject { ["chat_template"] = "stale config template" });
+        _dir.Write("chat_template.jinja", "file template");
+        string trained = TestPaths.NewTempDirectory("trained");
+
+        RlhfSharp.Models.PretrainedWeights.CopyTokenizerFiles(_dir.Path, trained);
+
+        Assert.Equal("file template", ChatTemplateRenderer.FromModelDirectory(trained)!.Render(Chat, false));
+    }
+
+    [Fact]
     public void A_chat_template_of_the_wrong_type_is_an_error_naming_the_file()
     {
         string config = _dir.Write("tokenizer_config.json", """{"chat_template": 42}""");
