@@ -208,19 +208,11 @@ internal static partial class Filters
     {
         var b = arguments.Bind("indent", ("width", 4L), ("first", false), ("blank", false));
         string indentation = b[0] as string ?? new string(' ', (int)Methods.Integer(b[0], "width"));
-        var lines = SplitLines(Python.Str(value) + "\n");
+        var lines = Methods.SplitLines(Python.Str(value) + "\n");
         string result;
         if (Python.Truthy(b[2])) result = string.Join("\n" + indentation, lines);
         else result = lines[0] + (lines.Count > 1 ? "\n" + string.Join("\n", lines.Skip(1).Select(l => l.Length > 0 ? indentation + l : l)) : "");
         return Python.Truthy(b[1]) ? indentation + result : result;
-    }
-
-    /// <summary>Python's str.splitlines() for \n, \r\n and \r (no trailing empty line).</summary>
-    static List<string> SplitLines(string text)
-    {
-        var lines = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n').ToList();
-        if (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
-        return lines;
     }
 
     /// <summary>Jinja2's attribute getter: "a.b.0" looks up a, then b, then item 0, each as item-else-attribute.</summary>

@@ -13,14 +13,24 @@ internal static class Methods
     static readonly HashSet<string> MutatingListMethods = ["append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"];
     static readonly HashSet<string> MutatingDictMethods = ["clear", "pop", "popitem", "setdefault", "update"];
 
+    static readonly HashSet<string> StringMethods =
+    [
+        "strip", "lstrip", "rstrip", "upper", "lower", "title", "capitalize", "swapcase", "startswith", "endswith", "split", "rsplit", "splitlines",
+        "replace", "join", "find", "rfind", "index", "count", "isdigit", "isdecimal", "isnumeric", "isalpha", "isalnum", "isspace", "isupper",
+        "islower", "removeprefix", "removesuffix", "zfill", "center", "ljust", "rjust", "format",
+    ];
+    static readonly HashSet<string> DictMethods = ["items", "keys", "values", "get", "copy"];
+    static readonly HashSet<string> ListMethods = ["index", "count", "copy"];
+
     /// <summary>The bound method <paramref name="name"/> of <paramref name="target"/>; an unsafe method gives an undefined that errors when used; null when there is none.</summary>
     public static object? Find(object? target, string name)
     {
         Func<Arguments, object?>? method = target switch
         {
-            string text => StringMethod(text, name),
-            OrderedDictionary<object, object?> dictionary => DictMethod(dictionary, name),
-            List<object?> or object?[] => ListMethod((IReadOnlyList<object?>)target, name),
+            string text when StringMethods.Contains(name) => arguments => CallStringMethod(text, name, arguments),
+            OrderedDictionary<object, object?> dictionary when DictMethods.Contains(name) => arguments => CallDictMethod(dictionary, name, arguments),
+            List<object?> or object?[] when ListMethods.Contains(name) && !(name == "copy" && target is object?[]) =>
+                arguments => CallListMethod((IReadOnlyList<object?>)target, name, arguments),
             _ => null,
         };
         if (method is not null) return new Callable($"{Python.TypeName(target)}.{name}", method);
@@ -29,106 +39,106 @@ internal static class Methods
         return unsafeMethod ? new Undefined($"access to attribute '{name}' of '{Python.TypeName(target)}' object is unsafe (templates cannot change data)") : null;
     }
 
-    static Func<Arguments, object?>? StringMethod(string text, string name) => name switch
+    static object? CallStringMethod(string text, string name, Arguments a)
     {
-        "strip" => a => Strip(text, a.Bind(name, ("chars", null))[0], left: true, right: true),
-        "lstrip" => a => Strip(text, a.Bind(name, ("chars", null))[0], left: true, right: false),
-        "rstrip" => a => Strip(text, a.Bind(name, ("chars", null))[0], left: false, right: true),
-        "upper" => a => { a.Bind(name); return Upper(text); },
-        "lower" => a => { a.Bind(name); return text.ToLowerInvariant(); },
-        "title" => a => { a.Bind(name); return PythonTitle(text); },
-        "capitalize" => a => { a.Bind(name); return Capitalize(text); },
-        "swapcase" => a => { a.Bind(name); return string.Concat(text.Select(c => char.IsUpper(c) ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c))); },
-        "startswith" => a => Affix(text, a.Bind(name, ("prefix", Arguments.Required))[0], (t, p) => t.StartsWith(p, StringComparison.Ordinal), name),
-        "endswith" => a => Affix(text, a.Bind(name, ("suffix", Arguments.Required))[0], (t, s) => t.EndsWith(s, StringComparison.Ordinal), name),
-        "split" => a => { var v = a.Bind(name, ("sep", null), ("maxsplit", -1L)); return Split(text, v[0], Integer(v[1], "maxsplit"), fromRight: false); },
-        "rsplit" => a => { var v = a.Bind(name, ("sep", null), ("maxsplit", -1L)); return Split(text, v[0], Integer(v[1], "maxsplit"), fromRight: true); },
-        "splitlines" => a =>
+        object?[] v;
+        switch (name)
         {
-            a.Bind(name);
-            var lines = text.Replace("\r\n", "\n").Split('\n', '\r').Cast<object?>().ToList();
-            if (lines.Count > 0 && (string)lines[^1]! == "") lines.RemoveAt(lines.Count - 1);
-            return lines;
-        },
-        "replace" => a =>
+            case "strip": return Strip(text, a.Bind(name, ("chars", null))[0], left: true, right: true);
+            case "lstrip": return Strip(text, a.Bind(name, ("chars", null))[0], left: true, right: false);
+            case "rstrip": return Strip(text, a.Bind(name, ("chars", null))[0], left: false, right: true);
+            case "startswith": return Affix(text, a.Bind(name, ("prefix", Arguments.Required))[0], (t, p) => t.StartsWith(p, StringComparison.Ordinal), name);
+            case "endswith": return Affix(text, a.Bind(name, ("suffix", Arguments.Required))[0], (t, s) => t.EndsWith(s, StringComparison.Ordinal), name);
+            case "split" or "rsplit":
+                v = a.Bind(name, ("sep", null), ("maxsplit", -1L));
+                return Split(text, v[0], Integer(v[1], "maxsplit"), fromRight: name == "rsplit");
+            case "replace":
+                v = a.Bind(name, ("old", Arguments.Required), ("new", Arguments.Required), ("count", -1L));
+                return Replace(text, StringArgument(v[0], "old"), StringArgument(v[1], "new"), Integer(v[2], "count"));
+            case "join":
+                return string.Join(text, Python.Iterate(a.Bind(name, ("iterable", Arguments.Required))[0]).Select((item, i) =>
+                    item as string ?? throw new TemplateRuntimeException($"sequence item {i}: expected str instance, {Python.TypeName(item)} found")));
+            case "find": return (long)text.IndexOf(StringArgument(a.Bind(name, ("sub", Arguments.Required))[0], "sub"), StringComparison.Ordinal);
+            case "rfind": return (long)text.LastIndexOf(StringArgument(a.Bind(name, ("sub", Arguments.Required))[0], "sub"), StringComparison.Ordinal);
+            case "index":
+                int at = text.IndexOf(StringArgument(a.Bind(name, ("sub", Arguments.Required))[0], "sub"), StringComparison.Ordinal);
+                return at >= 0 ? (long)at : throw new TemplateRuntimeException("substring not found");
+            case "count": return CountOccurrences(text, StringArgument(a.Bind(name, ("sub", Arguments.Required))[0], "sub"));
+            case "removeprefix":
+                string prefix = StringArgument(a.Bind(name, ("prefix", Arguments.Required))[0], "prefix");
+                return text.StartsWith(prefix, StringComparison.Ordinal) ? text[prefix.Length..] : text;
+            case "removesuffix":
+                string suffix = StringArgument(a.Bind(name, ("suffix", Arguments.Required))[0], "suffix");
+                return suffix.Length > 0 && text.EndsWith(suffix, StringComparison.Ordinal) ? text[..^suffix.Length] : text;
+            case "zfill":
+                int width = (int)Integer(a.Bind(name, ("width", Arguments.Required))[0], "width");
+                int sign = text.StartsWith('-') || text.StartsWith('+') ? 1 : 0;
+                return text.Length >= width ? text : text[..sign] + new string('0', width - text.Length) + text[sign..];
+            case "center" or "ljust" or "rjust":
+                v = a.Bind(name, ("width", Arguments.Required), ("fillchar", " "));
+                return Pad(text, (int)Integer(v[0], "width"), StringArgument(v[1], "fillchar"), name);
+            case "format": return Format(text, a);
+        }
+        a.Bind(name);   // the rest take no arguments
+        return name switch
         {
-            var v = a.Bind(name, ("old", Arguments.Required), ("new", Arguments.Required), ("count", -1L));
-            return Replace(text, StringArgument(v[0], "old"), StringArgument(v[1], "new"), Integer(v[2], "count"));
-        },
-        "join" => a => string.Join(StringArgument(text, "separator"), Python.Iterate(a.Bind(name, ("iterable", Arguments.Required))[0]).Select((item, i) =>
-            item as string ?? throw new TemplateRuntimeException($"sequence item {i}: expected str instance, {Python.TypeName(item)} found"))),
-        "find" => a => (long)text.IndexOf(StringArgument(a.Bind(name, ("sub", Arguments.Required))[0], "sub"), StringComparison.Ordinal),
-        "rfind" => a => (long)text.LastIndexOf(StringArgument(a.Bind(name, ("sub", Arguments.Required))[0], "sub"), StringComparison.Ordinal),
-        "index" => a =>
-        {
-            int at = text.IndexOf(StringArgument(a.Bind(name, ("sub", Arguments.Required))[0], "sub"), StringComparison.Ordinal);
-            return at >= 0 ? (long)at : throw new TemplateRuntimeException("substring not found");
-        },
-        "count" => a => CountOccurrences(text, StringArgument(a.Bind(name, ("sub", Arguments.Required))[0], "sub")),
-        "isdigit" or "isdecimal" or "isnumeric" => a => { a.Bind(name); return text.Length > 0 && text.All(char.IsDigit); },
-        "isalpha" => a => { a.Bind(name); return text.Length > 0 && text.All(char.IsLetter); },
-        "isalnum" => a => { a.Bind(name); return text.Length > 0 && text.All(char.IsLetterOrDigit); },
-        "isspace" => a => { a.Bind(name); return text.Length > 0 && text.All(Lexer.IsPythonSpace); },
-        "isupper" => a => { a.Bind(name); return text.Any(char.IsLetter) && !text.Any(char.IsLower); },
-        "islower" => a => { a.Bind(name); return text.Any(char.IsLetter) && !text.Any(char.IsUpper); },
-        "removeprefix" => a =>
-        {
-            string prefix = StringArgument(a.Bind(name, ("prefix", Arguments.Required))[0], "prefix");
-            return text.StartsWith(prefix, StringComparison.Ordinal) ? text[prefix.Length..] : text;
-        },
-        "removesuffix" => a =>
-        {
-            string suffix = StringArgument(a.Bind(name, ("suffix", Arguments.Required))[0], "suffix");
-            return suffix.Length > 0 && text.EndsWith(suffix, StringComparison.Ordinal) ? text[..^suffix.Length] : text;
-        },
-        "zfill" => a =>
-        {
-            int width = (int)Integer(a.Bind(name, ("width", Arguments.Required))[0], "width");
-            int sign = text.StartsWith('-') || text.StartsWith('+') ? 1 : 0;
-            return text.Length >= width ? text : text[..sign] + new string('0', width - text.Length) + text[sign..];
-        },
-        "center" or "ljust" or "rjust" => a =>
-        {
-            var v = a.Bind(name, ("width", Arguments.Required), ("fillchar", " "));
-            return Pad(text, (int)Integer(v[0], "width"), StringArgument(v[1], "fillchar"), name);
-        },
-        "format" => a => Format(text, a),
-        _ => null,
-    };
+            "upper" => Upper(text),
+            "lower" => text.ToLowerInvariant(),
+            "title" => PythonTitle(text),
+            "capitalize" => Capitalize(text),
+            "swapcase" => string.Concat(text.Select(c => char.IsUpper(c) ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c))),
+            "splitlines" => SplitLines(text).Cast<object?>().ToList(),
+            "isdigit" or "isdecimal" or "isnumeric" => text.Length > 0 && text.All(char.IsDigit),
+            "isalpha" => text.Length > 0 && text.All(char.IsLetter),
+            "isalnum" => text.Length > 0 && text.All(char.IsLetterOrDigit),
+            "isspace" => text.Length > 0 && text.All(Lexer.IsPythonSpace),
+            "isupper" => text.Any(char.IsLetter) && !text.Any(char.IsLower),
+            "islower" => text.Any(char.IsLetter) && !text.Any(char.IsUpper),
+            _ => throw new TemplateRuntimeException($"str.{name} is not supported"),
+        };
+    }
 
-    static Func<Arguments, object?>? DictMethod(OrderedDictionary<object, object?> dictionary, string name) => name switch
+    static object? CallDictMethod(OrderedDictionary<object, object?> dictionary, string name, Arguments a)
     {
-        "items" => a => { a.Bind(name); return dictionary.Select(e => (object?)new object?[] { e.Key, e.Value }).ToList(); },
-        "keys" => a => { a.Bind(name); return dictionary.Keys.Cast<object?>().ToList(); },
-        "values" => a => { a.Bind(name); return dictionary.Values.ToList(); },
-        "get" => a =>
+        if (name == "get")
         {
             var v = a.Bind(name, ("key", Arguments.Required), ("default", null));
-            return v[0] is not null && dictionary.TryGetValue(v[0]!, out var value) ? value : v[1];
-        },
-        "copy" => a =>
+            return v[0] is not null && Python.IsHashable(v[0]!) && dictionary.TryGetValue(v[0]!, out var value) ? value : v[1];
+        }
+        a.Bind(name);
+        switch (name)
+        {
+            case "items": return dictionary.Select(e => (object?)new object?[] { e.Key, e.Value }).ToList();
+            case "keys": return dictionary.Keys.Cast<object?>().ToList();
+            case "values": return dictionary.Values.ToList();
+            default:
+                var copy = Python.NewDictionary();
+                foreach (var (key, value) in dictionary) copy[key] = value;
+                return copy;
+        }
+    }
+
+    static object? CallListMethod(IReadOnlyList<object?> list, string name, Arguments a)
+    {
+        if (name == "copy")
         {
             a.Bind(name);
-            var copy = Python.NewDictionary();
-            foreach (var (key, value) in dictionary) copy[key] = value;
-            return copy;
-        },
-        _ => null,
-    };
+            return list.ToList();
+        }
+        object? item = a.Bind(name, ("value", Arguments.Required))[0];
+        if (name == "count") return (long)list.Count(x => Python.Equals(x, item));
+        for (int i = 0; i < list.Count; i++)
+            if (Python.Equals(list[i], item)) return (long)i;
+        throw new TemplateRuntimeException($"{Python.Repr(item)} is not in list");
+    }
 
-    static Func<Arguments, object?>? ListMethod(IReadOnlyList<object?> list, string name) => name switch
+    /// <summary>Python's str.splitlines() for \n, \r\n and \r (no trailing empty line).</summary>
+    internal static List<string> SplitLines(string text)
     {
-        "index" => a =>
-        {
-            object? item = a.Bind(name, ("value", Arguments.Required))[0];
-            for (int i = 0; i < list.Count; i++)
-                if (Python.Equals(list[i], item)) return (long)i;
-            throw new TemplateRuntimeException($"{Python.Repr(item)} is not in list");
-        },
-        "count" => a => { object? item = a.Bind(name, ("value", Arguments.Required))[0]; return (long)list.Count(x => Python.Equals(x, item)); },
-        "copy" when list is List<object?> => a => { a.Bind(name); return list.ToList(); },
-        _ => null,
-    };
+        var lines = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n').ToList();
+        if (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
+        return lines;
+    }
 
     internal static string StringArgument(object? value, string parameter) =>
         value as string ?? throw new TemplateRuntimeException($"{parameter} must be a string, not {Python.TypeName(value)}");
