@@ -3,7 +3,7 @@ namespace RlhfSharp.Templating;
 /// <summary>
 /// A Jinja template parsed and rendered as transformers' apply_chat_template does: Jinja2's sandboxed environment with
 /// trim_blocks and lstrip_blocks, the loopcontrols extension (break, continue), transformers' tojson, raise_exception and
-/// strftime_now, and "{% generation %}". It covers what real chat templates use (see the README of this folder's tests);
+/// strftime_now, and "{% generation %}". It covers what real chat templates use (JinjaEngineTests checks it against Jinja2);
 /// anything else fails to parse or render with a <see cref="TemplateException"/> naming the line.
 /// </summary>
 public sealed class JinjaTemplate
