@@ -152,6 +152,14 @@ public sealed class ChatTemplateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_typo_in_the_subcommand_suggests_render()
+    {
+        var result = CliRunner.Run("chat-template", "rendr", "--help");
+
+        Assert.Equal("error: unknown command 'chat-template rendr' (did you mean 'chat-template render'?)", result.Error.Trim());
+    }
+
+    [Fact]
     public void Template_errors_name_the_template_file_and_line()
     {
         string template = WriteFile("t.jinja", "{% for m in messages %}\n{{ m.content | shout }}\n{% endfor %}");
