@@ -33,6 +33,10 @@ internal sealed class Interpreter
     readonly string _templateName;
     readonly StringBuilder _root = new();
     readonly List<(int Start, int End)> _generationSpans = [];
+    int _macroDepth;
+
+    /// <summary>Python stops runaway recursion at about 1000 frames; a macro that calls itself without end stops here instead of overflowing the stack.</summary>
+    const int MaxMacroDepth = 250;
 
     Interpreter(string templateName) => _templateName = templateName;
 
@@ -178,6 +182,7 @@ internal sealed class Interpreter
         if (keywords.Remove("caller", out var caller)) scope.Set("caller", caller);
         foreach (string key in keywords.Keys)
             if (!parameters.Any(p => p.Name == key)) throw new TemplateRuntimeException($"macro '{name}' takes no keyword argument '{key}'");
+        if (_macroDepth >= MaxMacroDepth) throw new TemplateRuntimeException($"macro '{name}' nests deeper than {MaxMacroDepth} calls (runaway recursion?)");
         for (int i = 0; i < parameters.Count; i++)
         {
             var parameter = parameters[i];
@@ -187,7 +192,15 @@ internal sealed class Interpreter
                 : Undefined.Variable(parameter.Name);
             scope.Set(parameter.Name, value);
         }
-        return Capture(body, scope);
+        _macroDepth++;
+        try
+        {
+            return Capture(body, scope);
+        }
+        finally
+        {
+            _macroDepth--;
+        }
     });
 
     object? ApplyFilters(IReadOnlyList<FilterCall> filters, object? value, Scope scope)

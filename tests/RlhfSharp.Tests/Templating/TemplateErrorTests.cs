@@ -62,6 +62,7 @@ public class TemplateErrorTests
     [InlineData("{% set a, b = [1, 2, 3] %}", "chat.jinja line 1: too many values to unpack (expected 2)")]
     [InlineData("{{ range(200000) | length }}", "chat.jinja line 1: range too big: the sandbox allows at most 100000 items")]
     [InlineData("{{ 'x'.format(1) }}{{ '{:>4}'.format(1) }}", "chat.jinja line 1: format field '{:>4}' is not supported (only {}, {0} and {name})")]
+    [InlineData("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "chat.jinja line 1: macro 'f' nests deeper than 250 calls (runaway recursion?)")]
     [InlineData("{{ strftime_now('%Q') }}", "chat.jinja line 1: strftime directive '%Q' is not supported")]
     public void Unsupported_or_wrong_operations_fail_with_one_line(string source, string message)
     {
