@@ -33,6 +33,7 @@ internal static class CliApp
         root.Subcommands.Add(AnnotateCommand.Build());
         root.Subcommands.Add(ToxicityCommand.Build());
         root.Subcommands.Add(DownloadCommand.Build());
+        root.Subcommands.Add(ChatTemplateCommand.Build());
         return root;
     }
 

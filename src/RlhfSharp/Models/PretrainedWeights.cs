@@ -83,9 +83,10 @@ public static class PretrainedWeights
             config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
-    /// <summary>The tokenizer files transformers looks for in a model directory.</summary>
+    /// <summary>The tokenizer files transformers looks for in a model directory (chat_template.jinja: newer transformers save the chat template there).</summary>
     public static readonly string[] TokenizerFiles =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json"];
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model", "generation_config.json",
+            "chat_template.jinja"];
 
     public static void CopyTokenizerFiles(string fromDirectory, string toDirectory)
     {
