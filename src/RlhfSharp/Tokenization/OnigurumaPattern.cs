@@ -9,7 +9,9 @@ namespace RlhfSharp.Tokenization;
 /// pattern with the same meaning. Differences handled: possessive quantifiers (<c>X?+</c>, <c>X*+</c>, <c>X++</c>)
 /// become atomic groups, while <c>X{n,m}+</c> is Ruby's repeat of a repeat, <c>(?:X{n,m})+</c>; <c>^</c>/<c>$</c> match
 /// at line ends (Ruby's only meaning, hence <see cref="RegexOptions.Multiline"/>); the inline option <c>m</c> is Ruby's
-/// dot-all, .NET's <c>s</c>; <c>\h</c> is a hex digit; <c>\x{HHHH}</c> is a code point. Unicode classes (<c>\p{L}</c>,
+/// dot-all, .NET's <c>s</c>; <c>\h</c> is a hex digit; <c>\x{HHHH}</c> is a code point; ignoring case, s also matches
+/// ſ (U+017F), which folds to it (.NET leaves it out, though it has the Kelvin sign for k: Llama 3's <c>(?i:'s)</c>
+/// would miss "'ſ"). Unicode classes (<c>\p{L}</c>,
 /// <c>\s</c>, <c>\w</c>) mean the same in both, per code point, which <see cref="CodePointRegex"/> ensures for
 /// characters beyond the BMP. Constructs .NET lacks (nested classes, <c>&amp;&amp;</c>, POSIX brackets) are a
 /// <see cref="FormatException"/>; other syntax errors are the <see cref="ArgumentException"/> of <see cref="Regex"/>.
@@ -22,7 +24,8 @@ internal static class OnigurumaPattern
     internal static string Translate(string pattern)
     {
         var output = new StringBuilder(pattern.Length + 16);
-        var groupStarts = new Stack<int>();
+        var groups = new Stack<(int Start, bool IgnoreCase)>();   // open groups, and the case mode around each
+        bool ignoreCase = false;
         int atomStart = -1;   // where the last quantifiable item begins in output
         int i = 0;
         while (i < pattern.Length)
@@ -36,18 +39,19 @@ internal static class OnigurumaPattern
                     atomStart = start;
                     continue;
                 case '[':
-                    i = CopyClass(pattern, i, output);
+                    i = CopyClass(pattern, i, output, ignoreCase);
                     atomStart = start;
                     continue;
                 case '(':
-                    groupStarts.Push(start);
-                    i = CopyGroupOpening(pattern, i, output);
-                    if (output[^1] == ')') groupStarts.Pop();   // an option setting such as (?i) is not a group
+                    i = CopyGroupOpening(pattern, i, output, out string options);
+                    // An option setting such as (?i) is no group: it holds to the end of the enclosing one.
+                    if (output[^1] != ')') groups.Push((start, ignoreCase));
+                    ignoreCase = IgnoresCase(options, ignoreCase);
                     atomStart = -1;
                     continue;
                 case ')':
                     output.Append(c);
-                    atomStart = groupStarts.Count > 0 ? groupStarts.Pop() : start;
+                    (atomStart, ignoreCase) = groups.Count > 0 ? groups.Pop() : (start, ignoreCase);
                     i++;
                     continue;
                 case '*' or '+' or '?':
@@ -65,7 +69,8 @@ internal static class OnigurumaPattern
                     continue;
                 default:
                     if (char.IsSurrogate(c)) throw new FormatException($"the literal character beyond the BMP at offset {i} is not supported");
-                    output.Append(c);
+                    if (ignoreCase && FoldedInto(c) is { } extra) output.Append('[').Append(c).Append(extra).Append(']');
+                    else output.Append(c);
                     atomStart = start;
                     i++;
                     continue;
@@ -87,6 +92,16 @@ internal static class OnigurumaPattern
         if (counted) output.Append('+');
         return i + 1;
     }
+
+    /// <summary>Options such as "i", "-i", "im-x": those before the '-' are turned on, those after it off.</summary>
+    static bool IgnoresCase(string options, bool current)
+    {
+        int at = options.IndexOf('i'), minus = options.IndexOf('-');
+        return at < 0 ? current : minus < 0 || at < minus;
+    }
+
+    /// <summary>The character whose case fold is <paramref name="c"/> but that .NET's case-insensitive matching misses.</summary>
+    static char? FoldedInto(char c) => c is 's' or 'S' ? '\u017F' : null;
 
     static int? CountedQuantifierLength(string pattern, int i)
     {
@@ -130,11 +145,12 @@ internal static class OnigurumaPattern
         }
     }
 
-    static int CopyClass(string pattern, int i, StringBuilder output)
+    static int CopyClass(string pattern, int i, StringBuilder output, bool ignoreCase)
     {
         output.Append('[');
         i++;
         if (i < pattern.Length && pattern[i] == '^') { output.Append('^'); i++; }
+        int contentStart = output.Length;
         if (i < pattern.Length && pattern[i] == ']') { output.Append(@"\]"); i++; }   // a leading ] is literal in both
         while (i < pattern.Length && pattern[i] != ']')
         {
@@ -143,6 +159,9 @@ internal static class OnigurumaPattern
             if (pattern[i] == '&' && i + 1 < pattern.Length && pattern[i + 1] == '&')
                 throw new FormatException($"class intersection && (offset {i}) is not supported");
             if (char.IsSurrogate(pattern[i])) throw new FormatException($"the literal character beyond the BMP at offset {i} is not supported");
+            // At the front, where it cannot become the end of a range.
+            if (ignoreCase && FoldedInto(pattern[i]) is { } extra && output.ToString(contentStart, output.Length - contentStart).IndexOf(extra) < 0)
+                output.Insert(contentStart, extra);
             output.Append(pattern[i]);
             i++;
         }
@@ -152,8 +171,9 @@ internal static class OnigurumaPattern
     }
 
     /// <summary>Copies "(", "(?:", "(?=", "(?&lt;name&gt;", "(?i:" or an option setting "(?i)"; Ruby's option m is .NET's s.</summary>
-    static int CopyGroupOpening(string pattern, int i, StringBuilder output)
+    static int CopyGroupOpening(string pattern, int i, StringBuilder output, out string options)
     {
+        options = "";
         output.Append('(');
         i++;
         if (i >= pattern.Length || pattern[i] != '?') return i;
@@ -163,7 +183,8 @@ internal static class OnigurumaPattern
         while (optionsEnd < pattern.Length && pattern[optionsEnd] is 'i' or 'm' or 'x' or '-') optionsEnd++;
         if (optionsEnd > i && optionsEnd < pattern.Length && pattern[optionsEnd] is ':' or ')')
         {
-            output.Append(pattern[i..optionsEnd].Replace('m', 's')).Append(pattern[optionsEnd]);
+            options = pattern[i..optionsEnd];
+            output.Append(options.Replace('m', 's')).Append(pattern[optionsEnd]);
             return optionsEnd + 1;
         }
         return i;   // (?:, (?=, (?!, (?<=, (?<!, (?>, (?<name>: the same in both, copied as they come

@@ -37,6 +37,18 @@ public sealed class OnigurumaPatternTests
         Assert.Equal(["AB"], Matches("(?i)ab", "AB"));
     }
 
+    [Fact]
+    public void Ignoring_case_s_also_matches_the_long_s_that_folds_to_it()
+    {
+        Assert.Equal(["'\u017F", "'T"], Matches("(?i:'s|'t)", "'\u017F 'T"));     // long s folds to s
+        Assert.Equal(["'\u017F", "'D"], Matches("'(?i:[sdmt])", "'\u017F 'D"));   // in a class too
+        Assert.Equal(["\u212A", "k"], Matches("(?i)k", "\u212Ak"));               // the Kelvin sign folds to k (.NET knows that one)
+        Assert.Empty(Matches("'s", "'\u017F"));                                    // not when case matters
+        Assert.Empty(Matches("(?i:x)'s", "X'\u017F"));                             // the group ended, and ignoring case with it
+        Assert.Equal(["'\u017F"], Matches("'(?i)s", "'\u017F"));                  // (?i) holds to the end
+        Assert.Empty(Matches("(?i)(?-i:'s)", "'\u017F"));
+    }
+
     [Theory]
     [InlineData("[a[b]]", "nested")]
     [InlineData("[[:alpha:]]", "nested")]
