@@ -19,7 +19,7 @@ namespace RlhfSharp.Tokenization;
 internal static class OnigurumaPattern
 {
     internal static Regex ToDotNet(string pattern) =>
-        new(Translate(pattern), RegexOptions.Multiline | RegexOptions.CultureInvariant);
+        new(Translate(pattern), RegexOptions.Multiline | RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     internal static string Translate(string pattern)
     {
