@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -18,8 +19,11 @@ namespace RlhfSharp.Tokenization;
 /// </summary>
 internal static class OnigurumaPattern
 {
+    /// <summary>The pattern compiled (matching is most of pre-tokenization), once per process for each pattern.</summary>
     internal static Regex ToDotNet(string pattern) =>
-        new(Translate(pattern), RegexOptions.Multiline | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        Compiled.GetOrAdd(pattern, p => new Regex(Translate(p), RegexOptions.Multiline | RegexOptions.CultureInvariant | RegexOptions.Compiled));
+
+    static readonly ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
 
     internal static string Translate(string pattern)
     {
