@@ -12,9 +12,8 @@ namespace RlhfSharp.Tokenization;
 /// at line ends (Ruby's only meaning, hence <see cref="RegexOptions.Multiline"/>); the inline option <c>m</c> is Ruby's
 /// dot-all, .NET's <c>s</c>; <c>\h</c> is a hex digit; <c>\x{HHHH}</c> is a code point; ignoring case, s also matches
 /// ſ (U+017F), which folds to it (.NET leaves it out, though it has the Kelvin sign for k: Llama 3's <c>(?i:'s)</c>
-/// would miss "'ſ"). Unicode classes (<c>\p{L}</c>,
-/// <c>\s</c>, <c>\w</c>) mean the same in both, per code point, which <see cref="CodePointRegex"/> ensures for
-/// characters beyond the BMP. Constructs .NET lacks (nested classes, <c>&amp;&amp;</c>, POSIX brackets) are a
+/// would miss "'ſ"). Unicode classes (<c>\p{L}</c>, <c>\s</c>, <c>\w</c>) mean the same in both, per code point, which
+/// <see cref="CodePointRegex"/> ensures for characters beyond the BMP. Constructs .NET lacks (nested classes, <c>&amp;&amp;</c>, POSIX brackets) are a
 /// <see cref="FormatException"/>; other syntax errors are the <see cref="ArgumentException"/> of <see cref="Regex"/>.
 /// </summary>
 internal static class OnigurumaPattern
@@ -191,6 +190,14 @@ internal static class OnigurumaPattern
             output.Append(options.Replace('m', 's')).Append(pattern[optionsEnd]);
             return optionsEnd + 1;
         }
-        return i;   // (?:, (?=, (?!, (?<=, (?<!, (?>, (?<name>: the same in both, copied as they come
+        if (i < pattern.Length && pattern[i] is '<' or '\'' && i + 1 < pattern.Length && pattern[i + 1] is not ('=' or '!'))
+        {
+            // A group name, copied whole so that no rewriting touches it.
+            int close = pattern.IndexOf(pattern[i] == '<' ? '>' : '\'', i + 1);
+            if (close < 0) throw new FormatException($"unterminated group name at offset {i}");
+            output.Append(pattern, i, close - i + 1);
+            return close + 1;
+        }
+        return i;   // (?:, (?=, (?!, (?<=, (?<!, (?>: the same in both, copied as they come
     }
 }

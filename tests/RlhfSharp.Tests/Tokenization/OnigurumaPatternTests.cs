@@ -47,6 +47,7 @@ public sealed class OnigurumaPatternTests
         Assert.Empty(Matches("(?i:x)'s", "X'\u017F"));                             // the group ended, and ignoring case with it
         Assert.Equal(["'\u017F"], Matches("'(?i)s", "'\u017F"));                  // (?i) holds to the end
         Assert.Empty(Matches("(?i)(?-i:'s)", "'\u017F"));
+        Assert.Equal(["'\u017F"], Matches("(?i)(?<s>'s)", "'\u017F"));            // a group name is left alone
     }
 
     [Theory]
