@@ -18,7 +18,7 @@ public static class TokenizerLoader
     /// tokenizer.json of another kind (e.g. Llama 2's or Mistral's) yields to a tokenizer.model beside it. Null when the
     /// folder has none of these files. Encoding adds no BOS or EOS, whatever tokenizer.json's post_processor says.
     /// Special tokens, per role: config.json <c>*_token_id</c>, else tokenizer_config.json then special_tokens_map.json
-    /// <c>*_token</c> texts, else a default: "&lt;|endoftext|&gt;" as BOS and EOS for a GPT-2 vocabulary, a SentencePiece
+    /// <c>*_token</c> texts (null there: none), else a default: "&lt;|endoftext|&gt;" as BOS and EOS for a GPT-2 vocabulary, a SentencePiece
     /// model's own BOS/EOS. No default pad: see <see cref="SpecialTokens.PadIdOrEos"/>.
     /// </summary>
     /// <exception cref="RlhfException">The folder does not exist, or a tokenizer file is malformed or of an unsupported kind.</exception>
