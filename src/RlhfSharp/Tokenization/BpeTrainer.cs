@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.IO;
@@ -26,12 +25,11 @@ public static class BpeTrainer
         int mergeBudget = vocabularySize - 256 - specialTokens.Count;
         if (mergeBudget < 0) throw new RlhfException($"a vocabulary of {vocabularySize} cannot hold the 256 byte symbols and {specialTokens.Count} special tokens");
 
-        var symbolOf = ByteSymbols();
         var wordCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (string text in texts)
-            foreach (var match in ByteLevelBpe.Gpt2Split().EnumerateMatches(text))
+            foreach (string piece in PreTokenizerPipeline.Gpt2.Split(text))
             {
-                string word = string.Concat(Encoding.UTF8.GetBytes(text.Substring(match.Index, match.Length)).Select(b => symbolOf[b]));
+                string word = ByteLevelBpe.ToSymbols(piece);
                 wordCounts[word] = wordCounts.GetValueOrDefault(word) + 1;
             }
 
@@ -39,7 +37,7 @@ public static class BpeTrainer
         var words = wordCounts.OrderBy(w => w.Key, StringComparer.Ordinal)
             .Select(w => (Symbols: w.Key.Select(c => c.ToString()).ToList(), Count: w.Value)).ToList();
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int b = 0; b < 256; b++) vocabulary[symbolOf[b]] = b;
+        for (int b = 0; b < 256; b++) vocabulary[ByteLevelBpe.ByteSymbols[b].ToString()] = b;
         var merges = new List<string>();
         while (merges.Count < mergeBudget && MostFrequentPair(words) is var (left, right))
         {
@@ -80,20 +78,6 @@ public static class BpeTrainer
                 symbols[i] = merged;
                 symbols.RemoveAt(i + 1);
             }
-    }
-
-    /// <summary>GPT-2's reversible byte -> printable character map (printable Latin-1 bytes map to themselves, the rest
-    /// to code points from 256 up), so every token is a visible string in vocab.json and tokenizer.json.</summary>
-    static string[] ByteSymbols()
-    {
-        var symbols = new string[256];
-        int next = 256;
-        for (int b = 0; b < 256; b++)
-        {
-            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            symbols[b] = ((char)(printable ? b : next++)).ToString();
-        }
-        return symbols;
     }
 
     /// <summary>

@@ -1,28 +1,43 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.ML.Tokenizers;
 
 namespace RlhfSharp.Tokenization;
 
-/// <summary>GPT-2 style byte-level BPE: reading its files and building the library's <see cref="BpeTokenizer"/>.</summary>
+/// <summary>GPT-2 style byte-level BPE: its split pattern, its byte symbols, and reading its slow-tokenizer files.</summary>
 internal static partial class ByteLevelBpe
 {
-    // GPT-2's pre-tokenizer (openai/gpt-2 encoder.py; HF ByteLevel with use_regex). The library's BpeTokenizer has
-    // byte-level mapping but no GPT-2 split of its own, so the pattern is given here.
+    // GPT-2's pre-tokenizer (openai/gpt-2 encoder.py; HF ByteLevel with use_regex).
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
     internal static partial Regex Gpt2Split();
 
-    /// <summary>The tokenizer; <paramref name="literalTokens"/> are matched in input text before BPE and map to their ids.</summary>
-    internal static BpeTokenizer Create(BpeModelData data, IReadOnlyDictionary<string, int> literalTokens) =>
-        TokenizerFile.Build(data.Source, () => BpeTokenizer.Create(new BpeOptions(data.Vocabulary)
-        {
-            Merges = data.Merges,
-            ByteLevel = true,
-            SpecialTokens = literalTokens,
-            PreTokenizer = new RegexPreTokenizer(Gpt2Split(), literalTokens),
-        }));
+    /// <summary>GPT-2's reversible byte -> printable character map (printable Latin-1 bytes map to themselves, the rest
+    /// to code points from 256 up), so every token is a visible string in vocab.json and tokenizer.json.</summary>
+    internal static readonly char[] ByteSymbols = BuildByteSymbols();
 
-    /// <summary>The slow-tokenizer layout: vocab.json (token -> id) and merges.txt ("left right" per line).</summary>
+    static char[] BuildByteSymbols()
+    {
+        var symbols = new char[256];
+        int next = 256;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+            symbols[b] = (char)(printable ? b : next++);
+        }
+        return symbols;
+    }
+
+    /// <summary>The text's UTF-8 bytes as byte symbols: how a piece is spelled in the vocabulary.</summary>
+    internal static string ToSymbols(string text)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        return string.Create(bytes.Length, bytes, (chars, source) =>
+        {
+            for (int i = 0; i < source.Length; i++) chars[i] = ByteSymbols[source[i]];
+        });
+    }
+
+    /// <summary>The slow-tokenizer layout: vocab.json (token -> id) and merges.txt ("left right" per line), GPT-2's pipeline.</summary>
     internal static BpeModelData ReadVocabAndMerges(string vocabPath, string mergesPath)
     {
         foreach (string path in new[] { vocabPath, mergesPath })
@@ -37,7 +52,7 @@ internal static partial class ByteLevelBpe
             if (lines[i].Length == 0 || (i == 0 && lines[i].StartsWith("#version", StringComparison.Ordinal))) continue;
             merges.Add(IsMergePair(lines[i]) ? lines[i] : throw TokenizerFile.Error(mergesPath, $"line {i + 1}", "is not a \"left right\" pair"));
         }
-        return new BpeModelData(vocabulary, merges, new Dictionary<string, int>(), mergesPath);
+        return new BpeModelData(vocabulary, merges, [], BpePipeline.Gpt2, mergesPath);
     }
 
     /// <summary>A JSON object of token -> integer id (vocab.json, or tokenizer.json's model.vocab).</summary>

@@ -5,8 +5,10 @@ namespace RlhfSharp.Tokenization;
 /// <summary>
 /// Finds BOS/EOS/PAD for a model folder. For each role the first source that names it wins:
 /// config.json <c>&lt;role&gt;_token_id</c> (the model's ids, which generation uses), then tokenizer_config.json and
-/// special_tokens_map.json <c>&lt;role&gt;_token</c> (a text, or an AddedToken object with "content"), then the tokenizer's
-/// own default. Texts resolve to ids through the vocabulary and added tokens; a text that is not there is an error.
+/// special_tokens_map.json <c>&lt;role&gt;_token</c> (a text, or an AddedToken object with "content"; null says there
+/// is none, as Qwen2.5's bos_token does), then the tokenizer's own default. A null id in config.json names nothing
+/// (configs write null for every unset id). Texts resolve to ids through the vocabulary and added tokens; a text that
+/// is not there is an error.
 /// </summary>
 internal static class SpecialTokenResolver
 {
@@ -17,10 +19,13 @@ internal static class SpecialTokenResolver
         var config = TokenizerFile.ReadJsonIfExists(modelDir, "config.json");
         var tokenFiles = TokenFiles.Select(name => TokenizerFile.ReadJsonIfExists(modelDir, name)).ToArray();
 
-        int? Id(string role, int? fallback) =>
-            ConfigId(config, role + "_token_id")
-            ?? tokenFiles.Select(file => TextId(file, role + "_token", tokenIds)).FirstOrDefault(id => id is not null)
-            ?? fallback;
+        int? Id(string role, int? fallback)
+        {
+            if (ConfigId(config, role + "_token_id") is int id) return id;
+            foreach (var file in tokenFiles)
+                if (TextId(file, role + "_token", tokenIds) is var (named, fromFile) && named) return fromFile;
+            return fallback;
+        }
         string? TextOf(int? id) => id is null ? null : tokenIds.FirstOrDefault(entry => entry.Value == id).Key;
 
         int? bos = Id("bos", defaultBos), eos = Id("eos", defaultEos), pad = Id("pad", null);
@@ -42,9 +47,11 @@ internal static class SpecialTokenResolver
         return id >= 0 ? id : null;
     }
 
-    static int? TextId((string Path, JsonElement Root)? file, string field, IReadOnlyDictionary<string, int> tokenIds)
+    /// <summary>Whether the file names the token (a text, or null for none), and its id.</summary>
+    static (bool Named, int? Id) TextId((string Path, JsonElement Root)? file, string field, IReadOnlyDictionary<string, int> tokenIds)
     {
-        if (file is not var (path, root) || TokenizerFile.Field(root, field) is not { } value) return null;
+        if (file is not var (path, root) || root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(field, out var value)) return (false, null);
+        if (value.ValueKind == JsonValueKind.Null) return (true, null);
         string text = value.ValueKind switch
         {
             JsonValueKind.String => value.GetString()!,
@@ -52,7 +59,7 @@ internal static class SpecialTokenResolver
             _ => throw TokenizerFile.Error(path, field, "must be a string or an object with \"content\""),
         };
         return tokenIds.TryGetValue(text, out int id)
-            ? id
+            ? (true, id)
             : throw TokenizerFile.Error(path, field, $"\"{text}\" is not in the tokenizer's vocabulary or added tokens");
     }
 }

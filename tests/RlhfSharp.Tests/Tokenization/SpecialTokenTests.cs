@@ -57,6 +57,28 @@ public sealed class SpecialTokenTests : IDisposable
     }
 
     [Fact]
+    public void A_null_token_in_the_tokenizer_files_means_none_not_the_default()
+    {
+        // Qwen2.5's tokenizer_config.json: no BOS, though "<|endoftext|>" would be the GPT-2 style default.
+        _dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny(new Dictionary<string, int> { ["<|endoftext|>"] = 8 }));
+        _dir.Write("tokenizer_config.json", """{"bos_token": null, "eos_token": "</s>"}""");
+        _dir.Write("special_tokens_map.json", """{"bos_token": "<s>"}""");
+
+        var special = Load().Special;
+
+        Assert.Null(special.BosId);
+        Assert.Equal(6, special.EosId);
+    }
+
+    [Fact]
+    public void Without_tokenizer_files_a_vocabulary_with_end_of_text_has_it_as_Bos_and_Eos()
+    {
+        _dir.Write("tokenizer.json", TokenizerJsonFiles.Tiny(new Dictionary<string, int> { ["<|endoftext|>"] = 8 }));
+
+        Assert.Equal(new SpecialTokens(8, 8, null, "<|endoftext|>", "<|endoftext|>", null), Load().Special);
+    }
+
+    [Fact]
     public void Config_ids_win_over_tokenizer_files()
     {
         _dir.Write("config.json", """{"eos_token_id": 7}""");

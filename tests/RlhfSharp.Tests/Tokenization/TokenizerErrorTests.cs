@@ -81,22 +81,100 @@ public sealed class TokenizerErrorTests : IDisposable
     [Fact]
     public void Metaspace_pre_tokenizer_without_tokenizer_model()
     {
-        WriteTokenizerJson(json => json["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace" });
-        AssertLoadFails("tokenizer.json", "pre_tokenizer");
+        WriteTokenizerJson(json => json["pre_tokenizer"] = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first" });
+        AssertLoadFails("tokenizer.json", "pre_tokenizer", "Metaspace", "tokenizer.model");
     }
 
     [Fact]
-    public void ByteLevel_with_prefix_space()
+    public void Llama2_style_normalizer_without_tokenizer_model()
     {
-        WriteTokenizerJson(json => json["pre_tokenizer"]!["add_prefix_space"] = true);
-        AssertLoadFails("tokenizer.json", "pre_tokenizer", "add_prefix_space");
+        WriteTokenizerJson(json => json["normalizer"] = JsonNode.Parse("""
+            {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"}, {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]}
+            """));
+        AssertLoadFails("tokenizer.json", "normalizer.normalizers[0]", "Prepend", "tokenizer.model");
+    }
+
+    [Theory]
+    [InlineData("Lowercase")]
+    [InlineData("BertNormalizer")]
+    public void Normalizer_other_than_unicode_forms(string type)
+    {
+        WriteTokenizerJson(json => json["normalizer"] = new JsonObject { ["type"] = type });
+        AssertLoadFails("tokenizer.json", "normalizer", type, "NFC");
+    }
+
+    [Theory]
+    [InlineData("NFKC")]
+    [InlineData("NFKD")]
+    public void Compatibility_normalizer(string type)
+    {
+        WriteTokenizerJson(json => json["normalizer"] = JsonNode.Parse($$"""{"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "{{type}}"}]}"""));
+        AssertLoadFails("tokenizer.json", "normalizer.normalizers[1]", type, "not supported");
+    }
+
+    [Theory]
+    [InlineData("Whitespace")]
+    [InlineData("Punctuation")]
+    public void Pre_tokenizer_of_another_kind(string type)
+    {
+        WriteTokenizerJson(json => json["pre_tokenizer"] = TokenizerJsonFiles.PreTokenizerSequence(
+            new JsonObject { ["type"] = type }, TokenizerJsonFiles.ByteLevelComponent()));
+        AssertLoadFails("tokenizer.json", "pre_tokenizer.pretokenizers[0]", type);
     }
 
     [Fact]
-    public void Normalizer_is_not_supported()
+    public void Missing_pre_tokenizer()
     {
-        WriteTokenizerJson(json => json["normalizer"] = new JsonObject { ["type"] = "NFC" });
-        AssertLoadFails("tokenizer.json", "normalizer", "NFC");
+        WriteTokenizerJson(json => json["pre_tokenizer"] = null);
+        AssertLoadFails("tokenizer.json", "pre_tokenizer", "ByteLevel");
+    }
+
+    [Fact]
+    public void ByteLevel_that_is_not_the_last_pre_tokenizer_step()
+    {
+        WriteTokenizerJson(json => json["pre_tokenizer"] = TokenizerJsonFiles.PreTokenizerSequence(
+            TokenizerJsonFiles.ByteLevelComponent(), TokenizerJsonFiles.Digits(individual: true)));
+        AssertLoadFails("tokenizer.json", "pre_tokenizer", "must end with ByteLevel");
+    }
+
+    [Fact]
+    public void Split_with_an_unknown_behavior()
+    {
+        WriteTokenizerJson(json => json["pre_tokenizer"] = TokenizerJsonFiles.PreTokenizerSequence(
+            TokenizerJsonFiles.Split(@"\s+", "Separate"), TokenizerJsonFiles.ByteLevelComponent(useRegex: false)));
+        AssertLoadFails("tokenizer.json", "pre_tokenizer.pretokenizers[0].behavior", "Separate", "Isolated");
+    }
+
+    [Theory]
+    [InlineData(@"[\p{L}&&[^a-z]]", "&&")]
+    [InlineData(@"\p{Han}+", "Han")]
+    [InlineData(@"(?<x", "pattern.Regex")]
+    public void Split_with_a_pattern_dotnet_cannot_run(string pattern, string problem)
+    {
+        WriteTokenizerJson(json => json["pre_tokenizer"] = TokenizerJsonFiles.SplitThenByteLevel(pattern));
+        AssertLoadFails("tokenizer.json", "pre_tokenizer.pretokenizers[0].pattern.Regex", problem);
+    }
+
+    [Fact]
+    public void Split_without_a_pattern()
+    {
+        WriteTokenizerJson(json => json["pre_tokenizer"] = TokenizerJsonFiles.PreTokenizerSequence(
+            new JsonObject { ["type"] = "Split", ["behavior"] = "Isolated" }, TokenizerJsonFiles.ByteLevelComponent()));
+        AssertLoadFails("tokenizer.json", "pre_tokenizer.pretokenizers[0].pattern");
+    }
+
+    [Fact]
+    public void Decoder_of_another_kind()
+    {
+        WriteTokenizerJson(json => json["decoder"] = new JsonObject { ["type"] = "WordPiece" });
+        AssertLoadFails("tokenizer.json", "decoder", "WordPiece");
+    }
+
+    [Fact]
+    public void Bpe_with_a_continuing_subword_prefix()
+    {
+        WriteTokenizerJson(json => Model(json)["continuing_subword_prefix"] = "##");
+        AssertLoadFails("tokenizer.json", "model.continuing_subword_prefix", "##");
     }
 
     [Fact]
