@@ -12,7 +12,7 @@ internal static class ChatTemplateCommand
 {
     static readonly Option<string?> Model = new("--model")
     {
-        Description = "Hugging Face model directory: its chat_template.jinja, else tokenizer_config.json's chat_template, and its special tokens",
+        Description = "Hugging Face model folder or hub id (org/name): its chat_template.jinja, else tokenizer_config.json's chat_template, and its special tokens",
     };
     static readonly Option<string?> Template = new("--template") { Description = "a Jinja chat template file (instead of --model)" };
     static readonly Option<string> Messages = new("--messages")
@@ -28,7 +28,7 @@ internal static class ChatTemplateCommand
     {
         var group = new Command("chat-template", "Chat templates (Jinja, rendered as transformers' apply_chat_template).");
         var render = new Command("render", "Print a conversation exactly as a model's chat template renders it (no newline added).");
-        foreach (var option in new Option[] { Model, Template, Messages, AddGenerationPrompt, BosToken, EosToken }) render.Options.Add(option);
+        foreach (var option in new Option[] { Model, InputChecks.Revision, Template, Messages, AddGenerationPrompt, BosToken, EosToken }) render.Options.Add(option);
         render.SetAction(Render);
         group.Subcommands.Add(render);
         return group;
@@ -40,7 +40,10 @@ internal static class ChatTemplateCommand
         if ((modelDir is null) == (templateFile is null)) throw new RlhfException("give exactly one of --model or --template");
         var (messages, tools) = ReadConversation(parsed.GetValue(Messages)!);
 
-        var renderer = modelDir is not null ? FromModel(InputChecks.ModelFolder(Model.Name, modelDir)) : FromFile(templateFile!);
+        // Download progress (a hub id not yet cached) goes to stderr: stdout carries the rendering alone.
+        var renderer = modelDir is not null
+            ? FromModel(InputChecks.ModelFolder(parsed, Model.Name, modelDir, parsed.InvocationConfiguration.Error))
+            : FromFile(templateFile!);
         var tokens = new Dictionary<string, object?>();
         if (parsed.GetValue(BosToken) is { } bos) tokens["bos_token"] = bos;
         if (parsed.GetValue(EosToken) is { } eos) tokens["eos_token"] = eos;

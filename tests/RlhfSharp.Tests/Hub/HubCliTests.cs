@@ -54,6 +54,24 @@ public class HubCliTests
     }
 
     [Fact]
+    public async Task Chat_template_render_takes_a_hub_id_and_keeps_download_progress_off_standard_output()
+    {
+        await using var stub = await HubStub.StartAsync();
+        var files = StubRepo.FilesOf(HubModels.SingleFile);
+        files["tokenizer_config.json"] = System.Text.Encoding.UTF8.GetBytes(
+            """{"chat_template": "{% for m in messages %}<{{ m.role }}>{{ m.content }}{{ eos_token }}{% endfor %}", "eos_token": "</s>"}""");
+        stub.AddRepo(Id).AddCommit(files, "main");
+        string messages = Path.Combine(TestPaths.NewTempDirectory(), "chat.json");
+        File.WriteAllText(messages, """[{"role": "user", "content": "Hi"}]""");
+
+        var result = Run(Environment(stub, TestPaths.NewTempDirectory("hf-home")), "chat-template", "render", "--model", Id, "--messages", messages);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("<user>Hi</s>", result.Output);
+        Assert.Contains("downloading tokenizer_config.json", result.Error);
+    }
+
+    [Fact]
     public async Task Generate_takes_a_hub_id_as_model_at_a_revision_and_gives_what_the_local_folder_gives()
     {
         var (stub, _, _) = await ServeAsync();
