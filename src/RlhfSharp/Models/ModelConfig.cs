@@ -172,7 +172,8 @@ public sealed record ModelConfig
 
     static ModelConfig Llama(ConfigFields f) => LlamaLayout(f, ModelFamily.Llama) with
     {
-        AttentionBias = f.Bool("attention_bias", false), MlpBias = f.Bool("mlp_bias", false),
+        AttentionBias = f.Bool("attention_bias", false),
+        MlpBias = f.Bool("mlp_bias", false),
     };
 
     /// <summary>Qwen2: biases on q/k/v (not o_proj).</summary>
@@ -192,7 +193,9 @@ public sealed record ModelConfig
     {
         var config = LlamaLayout(f, ModelFamily.Phi3) with
         {
-            NormEpsilon = f.Double("rms_norm_eps", 1e-5), EmbeddingDropout = f.Double("embd_pdrop", 0), ResidualDropout = f.Double("resid_pdrop", 0),
+            NormEpsilon = f.Double("rms_norm_eps", 1e-5),
+            EmbeddingDropout = f.Double("embd_pdrop", 0),
+            ResidualDropout = f.Double("resid_pdrop", 0),
         };
         // A window as long as the context never cuts anything off, so it is kept only when shorter (Phi-3-mini-4k: 2047).
         int? window = f.OptionalInt("sliding_window") is int w && w < config.MaxPositions ? w : null;

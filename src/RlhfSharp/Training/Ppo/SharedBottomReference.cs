@@ -31,7 +31,10 @@ public sealed partial class SharedBottomReference : IReferenceModel
         // Its layer 0 is the policy's layer sharedLayers: the first windowed layer moves down with it.
         _top = new CausalLanguageModel(config with
         {
-            NumLayers = config.NumLayers - sharedLayers, VocabSize = 1, MaxPositions = 1, TieWordEmbeddings = true,
+            NumLayers = config.NumLayers - sharedLayers,
+            VocabSize = 1,
+            MaxPositions = 1,
+            TieWordEmbeddings = true,
             FirstSlidingWindowLayer = Math.Max(0, config.FirstSlidingWindowLayer - sharedLayers),
         });
         var source = policy.state_dict();
