@@ -40,7 +40,7 @@ internal static class ChatTemplateCommand
         if ((modelDir is null) == (templateFile is null)) throw new RlhfException("give exactly one of --model or --template");
         var (messages, tools) = ReadConversation(parsed.GetValue(Messages)!);
 
-        var renderer = modelDir is not null ? FromModel(InputChecks.ModelFolder(Model.Name, modelDir)) : FromFile(templateFile!);
+        var renderer = modelDir is not null ? FromModel(InputChecks.ModelFolder(parsed, Model.Name, modelDir)) : FromFile(templateFile!);
         var tokens = new Dictionary<string, object?>();
         if (parsed.GetValue(BosToken) is { } bos) tokens["bos_token"] = bos;
         if (parsed.GetValue(EosToken) is { } eos) tokens["eos_token"] = eos;
