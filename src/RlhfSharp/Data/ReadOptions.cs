@@ -8,4 +8,12 @@ public sealed record ReadOptions
 
     /// <summary>The template that turns <c>{"messages": [...]}</c> rows into prompt and completion.</summary>
     public ChatTemplate ChatTemplate { get; init; } = ChatTemplate.Hh;
+
+    /// <summary>
+    /// The model's own chat template (<see cref="Templating.ChatTemplateRenderer.FromModelDirectory"/>): when set, chat
+    /// rows (SFT conversations, chat preference pairs and chat prompts) render with it instead of <see cref="ChatTemplate"/>.
+    /// </summary>
+    public Templating.ChatTemplateRenderer? ModelTemplate { get; init; }
+
+    internal ChatFormat Chat => new(ChatTemplate, ModelTemplate);
 }
