@@ -88,4 +88,40 @@ public class ChatGenerationCommandTests
         Assert.Equal([96, 94, 95], config.StopTokenIds);
         Assert.Equal("[96,94,95]", config.ToJson("LlamaForCausalLM")["eos_token_id"]!.ToJsonString());
     }
+
+    static string ChatData(params (string Role, string Content)[][] chats)
+    {
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "chat.jsonl");
+        File.WriteAllLines(path, chats.Select(chat => new JsonObject
+        {
+            ["messages"] = new JsonArray([.. chat.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role, ["content"] = m.Content })]),
+        }.ToJsonString()));
+        return path;
+    }
+
+    [Fact]
+    public void Sft_trains_on_chats_rendered_with_the_model_template()
+    {
+        string data = ChatData([("user", "Hi"), ("assistant", "Hello!"), ("user", "Name a color."), ("assistant", "Blue.")], [("user", "Yo"), ("assistant", "Hey.")]);
+        string[] oneStep = ["--max-steps", "1", "--batch-size", "2", "--max-length", "64", "--held-out-fraction", "0"];
+        // The same folder with a chat_template.jinja (which wins over tokenizer_config.json) that refuses two user messages in
+        // a row shows that sft renders with the folder's template.
+        string strictFolder = TestPaths.NewTempDirectory("strict-template");
+        foreach (string file in Directory.GetFiles(QwenModel.Value)) File.Copy(file, Path.Combine(strictFolder, Path.GetFileName(file)));
+        File.WriteAllText(Path.Combine(strictFolder, "chat_template.jinja"), """
+            {%- for m in messages -%}
+            {%- if loop.index0 > 0 and m.role == messages[loop.index0 - 1].role -%}{{ raise_exception('roles must alternate') }}{%- endif -%}
+            {{ m.role }}: {{ m.content }}
+            {% endfor -%}
+            """);
+        string repeatedUser = ChatData([("user", "Hi"), ("user", "Again"), ("assistant", "Hello!")]);
+
+        var trained = CliRunner.Run(["sft", "--model", QwenModel.Value, "--out", Path.Combine(TestPaths.NewTempDirectory(), "sft"), "--data", data, .. oneStep]);
+        var refused = CliRunner.Run(["sft", "--model", strictFolder, "--out", Path.Combine(TestPaths.NewTempDirectory(), "sft"), .. oneStep, "--data", repeatedUser]);
+
+        Assert.True(trained.ExitCode == 0, trained.Error);
+        Assert.Contains("data: 2 training and 0 held-out examples", trained.Output);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.True(refused.Error.Contains("chat_template.jinja line 2: roles must alternate"), refused.Error);
+    }
 }
