@@ -51,12 +51,12 @@ public sealed record ModelConfig
     public int? BosTokenId { get; init; }
     /// <summary>The primary end-of-sequence id (the first of config.json's list): what batches are padded with when there is no pad id.</summary>
     public int? EosTokenId { get; init; }
-    /// <summary>Every id config.json lists as eos_token_id (Llama 3.x lists three); the first is <see cref="EosTokenId"/>.</summary>
-    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+    /// <summary>The ids after the first where config.json lists several as eos_token_id (Llama 3.x: [128001, 128008, 128009]).</summary>
+    public TokenIdList MoreEosTokenIds { get; init; } = TokenIdList.Empty;
     /// <summary>generation_config.json's eos_token_id ids, read by <see cref="FromDirectory"/> (Qwen2.5-Instruct adds &lt;|endoftext|&gt;).</summary>
-    public IReadOnlyList<int> GenerationEosTokenIds { get; init; } = [];
+    public TokenIdList GenerationEosTokenIds { get; init; } = TokenIdList.Empty;
     /// <summary>The ids generation stops at: <see cref="EosTokenId"/>, the rest of config.json's list, and generation_config.json's.</summary>
-    public IReadOnlyList<int> StopTokenIds => [.. new[] { EosTokenId }.OfType<int>().Concat(EosTokenIds).Concat(GenerationEosTokenIds).Distinct()];
+    public IReadOnlyList<int> StopTokenIds => [.. new[] { EosTokenId }.OfType<int>().Concat(MoreEosTokenIds).Concat(GenerationEosTokenIds).Distinct()];
     public int? PadTokenId { get; init; }
 
     /// <summary>The config.json this came from (updated on save); null for configs built in code.</summary>
@@ -79,7 +79,7 @@ public sealed record ModelConfig
         {
             throw new CheckpointException($"{path}: invalid JSON: {e.Message}");
         }
-        return FromJson(json, path) with { GenerationEosTokenIds = GenerationConfigEosIds(directory) };
+        return FromJson(json, path) with { GenerationEosTokenIds = new TokenIdList(GenerationConfigEosIds(directory)) };
     }
 
     const string GenerationConfigFileName = "generation_config.json";
@@ -120,7 +120,7 @@ public sealed record ModelConfig
         {
             BosTokenId = f.OptionalInt("bos_token_id"),
             EosTokenId = f.OptionalInt("eos_token_id"),
-            EosTokenIds = f.IntList("eos_token_id"),
+            MoreEosTokenIds = new TokenIdList(f.IntList("eos_token_id").Skip(1)),
             PadTokenId = f.OptionalInt("pad_token_id"),
             Source = (JsonObject)json.DeepClone(),
         };
@@ -272,7 +272,7 @@ public sealed record ModelConfig
         if (Source is null) foreach (var (key, value) in DropoutFields()) json[key] = value;
         json["bos_token_id"] = BosTokenId;
         // A list stays a list (the first id is the primary one), so a saved Llama 3.x still stops at each of its ends.
-        json["eos_token_id"] = EosTokenIds.Count > 1 && EosTokenIds[0] == EosTokenId ? new JsonArray([.. EosTokenIds.Select(id => (JsonNode)id)]) : EosTokenId;
+        json["eos_token_id"] = MoreEosTokenIds.Count > 0 && EosTokenId is int eos ? new JsonArray([eos, .. MoreEosTokenIds.Select(id => (JsonNode)id)]) : EosTokenId;
         json["pad_token_id"] = PadTokenId;
         return json;
     }

@@ -118,4 +118,36 @@ public sealed class ModelChatTemplateDataTests : IDisposable
         Assert.Equal((1, 1), (read.Examples.Count, read.SkippedRows));
         Assert.StartsWith($"{path}:1: mistral.jinja line ", error.Message);
     }
+
+    [Fact]
+    public void A_template_that_writes_the_bos_token_gets_no_second_one_and_its_special_tokens_are_single_ids()
+    {
+        // Llama 3's template starts with bos_token; its tokenizer.json post-processor would add one more, which encoding must not.
+        using var dir = new Tokenization.TempModelDirectory();
+        var json = Tokenization.TokenizerJsonFiles.Gpt2With(null, Tokenization.TokenizerJsonFiles.SplitThenByteLevel(Tokenization.TokenizerJsonFiles.Llama3Pattern));
+        string[] specials = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"];
+        json["added_tokens"] = new JsonArray([.. specials.Select((text, i) => (JsonNode)Tokenization.TokenizerJsonFiles.AddedToken(50257 + i, text))]);
+        json["post_processor"] = JsonNode.Parse("""
+            {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+             "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+             "special_tokens": {"<|begin_of_text|>": {"id": "<|begin_of_text|>", "ids": [50257], "tokens": ["<|begin_of_text|>"]}}}
+            """);
+        dir.Write("tokenizer.json", json);
+        dir.Write("tokenizer_config.json", new JsonObject
+        {
+            ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = "<|eot_id|>",
+            ["chat_template"] = File.ReadAllText(TestPaths.Shared("chat-templates", "llama-3-instruct.jinja")),
+        });
+        var tokenizer = TokenizerLoader.FromDirectory(dir.Path)!;
+        string path = _folder.WriteJsonLines("chat.jsonl", new JsonObject { ["messages"] = Messages(("user", "Hi"), ("assistant", "Hello!")) });
+
+        var example = Assert.Single(DatasetReader.ReadSft(path, ReadOptions.ForModel(dir.Path, skipBadRows: false)).Examples);
+        var encoded = new ExampleEncoder(tokenizer).EncodeSft(example, maxLength: 512);
+
+        Assert.Equal(1, encoded.InputIds.Count(id => id == 50257));
+        Assert.Equal(50257, encoded.InputIds.SkipWhile(id => id != 50257).First());
+        Assert.Equal(Tokenizer.Encode("\n")[0], encoded.InputIds[0]);
+        Assert.Equal([2, 2, 2], [.. new[] { 50258, 50259, 50260 }.Select(id => encoded.InputIds.Count(t => t == id))]);
+        Assert.Equal([.. tokenizer.Encode("Hello!"), 50260], encoded.Labels.Where(label => label != ExampleEncoder.IgnoreLabel).Take(3));
+    }
 }
