@@ -36,7 +36,7 @@ internal static class EvalCommand
         var (maxLength, note) = ContextWindow.Of(modelDir).Cap(MaxLength.Name, requested);
         if (note is not null) parsed.InvocationConfiguration.Output.WriteLine($"note: {note}");
         var tokenizer = TokenizerLoader.FromDirectory(modelDir) ?? throw new RlhfException($"{modelDir}: no tokenizer files");
-        var data = DatasetReader.ReadPreferences(parsed.GetValue(Data)!, new ReadOptions { SkipBadRows = parsed.GetValue(SkipBadRows) });
+        var data = DatasetReader.ReadPreferences(parsed.GetValue(Data)!, ReadOptions.ForModel(modelDir, parsed.GetValue(SkipBadRows)));
         var encoder = new ExampleEncoder(tokenizer);
         var pairs = data.Examples.Select(p => encoder.EncodePreference(p, maxLength)).ToList();
 

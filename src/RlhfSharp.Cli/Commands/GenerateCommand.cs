@@ -23,6 +23,11 @@ internal static class GenerateCommand
             "(cut at the final Assistant turn), or plain text with one prompt a line",
     };
     static readonly Option<string[]> InputIds = new("--input-ids") { Description = "comma-separated prompt token ids (repeat for a batch)" };
+    static readonly Option<bool> Chat = new("--chat")
+    {
+        Description = "each prompt text is one user message, rendered with the model's chat template and its generation prompt " +
+            "(a model without one: HH's \"\\n\\nHuman: ...\\n\\nAssistant:\"); generation stops at any of the model's end ids",
+    };
     static readonly SamplingFlags Sampling = new(new SamplingOptions(), seedHelp: "random seed (prompt i samples from its own stream of it)");
     static readonly Option<int> BatchSize = new("--batch-size") { Description = "prompts generated together", DefaultValueFactory = _ => 8 };
     static readonly Option<string?> Output = new("--output")
@@ -34,7 +39,7 @@ internal static class GenerateCommand
     public static Command Build()
     {
         var command = new Command("generate", "Generate continuations with a causal language model (KV cache, batched, seeded).");
-        foreach (var option in new Option[] { Model, InputChecks.Revision, Prompt, Prompts, InputIds }.Concat(Sampling.All).Concat([BatchSize, Output]))
+        foreach (var option in new Option[] { Model, InputChecks.Revision, Prompt, Prompts, InputIds, Chat }.Concat(Sampling.All).Concat([BatchSize, Output]))
             command.Options.Add(option);
         command.SetAction(Run);
         return command;
@@ -48,6 +53,8 @@ internal static class GenerateCommand
         string? promptFile = parsed.GetValue(Prompts);
         int sources = (texts.Length > 0 ? 1 : 0) + (idLists.Length > 0 ? 1 : 0) + (promptFile is null ? 0 : 1);
         if (sources != 1) throw new RlhfException("give exactly one of --prompt, --prompts or --input-ids");
+        bool chat = parsed.GetValue(Chat);
+        if (chat && idLists.Length > 0) throw new RlhfException("--chat renders prompt texts as user messages; give --prompt or --prompts, not --input-ids");
         int batchSize = InputChecks.Value(parsed, BatchSize, size => size >= 1, "must be at least 1");
 
         var options = Sampling.Read(parsed);
@@ -58,17 +65,25 @@ internal static class GenerateCommand
             throw new RlhfException($"--output {outputPath}: folder {folder} does not exist");
 
         CliApp.InitializeTorch(parsed);
+        var console = CliApp.Console(parsed);
         var tokenizer = TokenizerLoader.FromDirectory(modelDir);
         using var model = CausalLanguageModel.FromPretrained(modelDir);
         var generator = new TextGenerator(model, tokenizer);
 
+        // Chat rows of a prompts file render with the model's template whether or not --chat is given.
+        var readOptions = ReadOptions.ForModel(modelDir, skipBadRows: false);
+        var promptTexts = promptFile is null ? texts : DatasetReader.ReadPrompts(promptFile, readOptions).Examples;
+        if (chat)
+        {
+            if (!readOptions.HasModelTemplate) console.WriteLine($"note: --chat uses HH's \"\\n\\nHuman: ...\\n\\nAssistant:\" (no chat template in {modelDir})");
+            promptTexts = promptTexts.Select(readOptions.UserTurnPrompt).ToList();
+        }
         var prompts = idLists.Length > 0
             ? idLists.Select((s, i) => ParseIds(s, i, model.Config.VocabSize)).Select(ids => (Text: tokenizer?.Decode(ids), Ids: ids)).ToList()
-            : (promptFile is null ? texts : DatasetReader.ReadPrompts(promptFile).Examples).Select(t => (Text: (string?)t, Ids: Encode(tokenizer, t, modelDir))).ToList();
+            : promptTexts.Select(t => (Text: (string?)t, Ids: Encode(tokenizer, t, modelDir))).ToList();
         // Refused before --output is opened, rather than when its batch comes.
         if (prompts.FindIndex(p => p.Ids.Count == 0) is int empty and >= 0) throw new RlhfException($"prompt #{empty + 1} is empty (no tokens)");
 
-        var console = CliApp.Console(parsed);
         if (PromptFit.CutReport(prompts.Count(p => p.Ids.Count > budget), prompts.Count, budget) is { } report) console.WriteLine($"note: {report}");
         // Rows go straight to the named file as each batch finishes (not through a temporary file), so that an
         // interrupted run keeps what it finished.

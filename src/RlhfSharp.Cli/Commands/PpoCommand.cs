@@ -75,7 +75,7 @@ internal static class PpoCommand
 
         var tokenizer = TokenizerLoader.FromDirectory(policyDir) ?? throw new RlhfException($"{policyDir}: no tokenizer files; PPO generates text and needs one");
         var rewardTokenizer = TokenizerLoader.FromDirectory(rewardDir) ?? throw new RlhfException($"{rewardDir}: no tokenizer files");
-        var readOptions = new ReadOptions { SkipBadRows = options.SkipBadRows };
+        var readOptions = ReadOptions.ForModel(policyDir, options.SkipBadRows);
         IReadOnlyList<string> prompts = DatasetReader.ReadPrompts(promptsPath, readOptions).Examples, evalPrompts;
         // Delta reward needs each prompt's preferred response, so the prompts then come from preference pairs.
         var preferred = options.DeltaReward

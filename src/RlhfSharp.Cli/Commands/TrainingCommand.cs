@@ -30,7 +30,7 @@ internal static class TrainingCommand
 
         var tokenizer = TokenizerLoader.FromDirectory(modelDir)
             ?? throw new RlhfException($"{modelDir}: no tokenizer files (tokenizer.json, vocab.json + merges.txt or tokenizer.model); training on text needs one");
-        var readOptions = new ReadOptions { SkipBadRows = options.SkipBadRows };
+        var readOptions = ReadOptions.ForModel(modelDir, options.SkipBadRows);
         var data = read(dataPath, readOptions);
         IReadOnlyList<TExample> train = data.Examples, heldOut;
         int ties = data.SkippedTies;

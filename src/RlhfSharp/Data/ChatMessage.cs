@@ -9,12 +9,29 @@ internal sealed record ChatMessage(ChatRole Role, string Content)
     /// A row's "messages" array, checked for what <see cref="ChatTemplate"/> needs: an optional leading system message,
     /// at least one user message, and a non-empty assistant message last.
     /// </summary>
-    public static IReadOnlyList<ChatMessage> ParseConversation(JsonElement messages)
+    public static IReadOnlyList<ChatMessage> ParseConversation(JsonElement messages, string field = "messages")
+    {
+        var result = Parse(messages, field);
+        if (result.Count == 0 || result[^1].Role != ChatRole.Assistant) throw new BadRowException($"the last message of \"{field}\" must be the assistant's");
+        if (!result.Any(m => m.Role == ChatRole.User)) throw new BadRowException($"no user message in \"{field}\"");
+        if (string.IsNullOrWhiteSpace(result[^1].Content)) throw new BadRowException($"the last assistant message of \"{field}\" is empty");
+        return result;
+    }
+
+    /// <summary>The messages of a prompt: an optional leading system message and a user message last (the model answers it).</summary>
+    public static IReadOnlyList<ChatMessage> ParsePrompt(JsonElement messages, string field)
+    {
+        var result = Parse(messages, field);
+        if (result.Count == 0 || result[^1].Role != ChatRole.User) throw new BadRowException($"the last message of \"{field}\" must be the user's");
+        return result;
+    }
+
+    static List<ChatMessage> Parse(JsonElement messages, string field)
     {
         var result = new List<ChatMessage>();
         foreach (var message in messages.EnumerateArray())
         {
-            string at = $"messages[{result.Count}]";
+            string at = $"{field}[{result.Count}]";
             if (message.ValueKind != JsonValueKind.Object
                 || !message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String
                 || !message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String)
@@ -30,10 +47,14 @@ internal sealed record ChatMessage(ChatRole Role, string Content)
             if (parsed.Role == ChatRole.System && result.Count > 0) throw new BadRowException($"{at}: a system message must come first");
             result.Add(parsed);
         }
-
-        if (result.Count == 0 || result[^1].Role != ChatRole.Assistant) throw new BadRowException("the last message must be the assistant's");
-        if (!result.Any(m => m.Role == ChatRole.User)) throw new BadRowException("no user message");
-        if (string.IsNullOrWhiteSpace(result[^1].Content)) throw new BadRowException("the last assistant message is empty");
         return result;
     }
+
+    /// <summary>The message as a chat template sees it.</summary>
+    public Templating.ChatTurn ToTurn() => new(Role switch
+    {
+        ChatRole.System => "system",
+        ChatRole.User => "user",
+        _ => "assistant",
+    }, Content);
 }

@@ -17,12 +17,15 @@ public sealed record ChatTemplate(string SystemPrefix, string UserPrefix, string
     /// </summary>
     public static ChatTemplate Hh { get; } = new(SystemPrefix: "", UserPrefix: "\n\nHuman:", AssistantPrefix: "\n\nAssistant:", ContentPrefix: " ", TurnSuffix: "");
 
-    internal SftExample Render(IReadOnlyList<ChatMessage> messages)
+    internal SftExample Render(IReadOnlyList<ChatMessage> messages) =>
+        new(RenderPrompt([.. messages.Take(messages.Count - 1)]), Response(messages[^1].Content));
+
+    /// <summary>The messages, then <see cref="AssistantPrefix"/>: what the model answers.</summary>
+    internal string RenderPrompt(IReadOnlyList<ChatMessage> messages)
     {
         var prompt = new StringBuilder();
-        for (int i = 0; i < messages.Count - 1; i++)
+        foreach (var (role, content) in messages)
         {
-            var (role, content) = messages[i];
             prompt.Append(role switch
             {
                 ChatRole.System => SystemPrefix + content,
@@ -30,7 +33,9 @@ public sealed record ChatTemplate(string SystemPrefix, string UserPrefix, string
                 _ => AssistantPrefix + ContentPrefix + content,
             }).Append(TurnSuffix);
         }
-        prompt.Append(AssistantPrefix);
-        return new SftExample(prompt.ToString(), ContentPrefix + messages[^1].Content + TurnSuffix);
+        return prompt.Append(AssistantPrefix).ToString();
     }
+
+    /// <summary>An assistant reply as it follows <see cref="RenderPrompt"/>.</summary>
+    internal string Response(string content) => ContentPrefix + content + TurnSuffix;
 }

@@ -15,7 +15,7 @@ internal enum DataLayout
     /// <summary>A "prompt" field, whatever else the row holds (prompt lists for generation and PPO).</summary>
     PromptOnly,
 
-    /// <summary>"messages": a chat rendered by a <see cref="ChatTemplate"/>.</summary>
+    /// <summary>"messages": a chat, rendered by the model's template or a <see cref="ChatTemplate"/> (SFT; prompts: up to the last user message).</summary>
     ChatMessages,
 
     /// <summary>"text": raw documents, trained on every token (pretraining, domain adaptation).</summary>

@@ -54,6 +54,9 @@ internal sealed class DataRow
     public JsonElement Array(string field) =>
         Value(field) is JsonElement { ValueKind: JsonValueKind.Array } json ? json : throw new BadRowException($"field \"{field}\" is not a list");
 
+    /// <summary>Whether the field holds a JSON array (a chat's messages rather than text).</summary>
+    public bool IsList(string field) => Fields.TryGetValue(field, out object? value) && value is JsonElement { ValueKind: JsonValueKind.Array };
+
     object Value(string field) =>
         Fields.TryGetValue(field, out object? value) && value is not (null or JsonElement { ValueKind: JsonValueKind.Null })
             ? value

@@ -5,7 +5,10 @@ namespace RlhfSharp.Data;
 /// JSON Lines file (one object a line), plain or gzip-compressed, a Parquet file, or a folder of Parquet files read in
 /// ordinal name order; the format is told from the content (magic bytes), the layout from the first row's fields.
 /// Preference layouts: Anthropic HH-RLHF ("chosen" and "rejected" whole dialogues; the prompt is their shared text up to
-/// the final "\n\nAssistant:") and Dahoas/rm-static ("prompt", "chosen", "rejected" responses). SFT layouts:
+/// the final "\n\nAssistant:") and Dahoas/rm-static ("prompt", "chosen", "rejected" responses); in chat form (TRL's),
+/// "chosen" and "rejected" are message lists that differ in their last (assistant) message, or "prompt" is a message list
+/// and the responses are texts or one assistant message each. Chat rows render with <see cref="ReadOptions.ModelTemplate"/>
+/// when set, else <see cref="ReadOptions.ChatTemplate"/>. SFT layouts:
 /// "messages" chats (rendered with <see cref="ReadOptions.ChatTemplate"/>), "prompt" + "completion", rm-static
 /// (prompt + chosen), HH-RLHF (prompt + chosen response) and "text" documents (no prompt: every token is trained on,
 /// which makes `sft` a pretraining run).
@@ -24,12 +27,12 @@ public static class DatasetReader
     public static DatasetReadResult<PreferencePair> ReadPreferences(string path, ReadOptions? options = null) =>
         Read(path, options ?? new ReadOptions(), PreferenceLayout,
             "chosen + rejected (HH-RLHF) or prompt + chosen + rejected (rm-static)",
-            (layout, row, _) => RowParser.Preference(layout, row), isTie: RowParser.IsTie);
+            (layout, row, o) => RowParser.Preference(layout, row, o.Chat), isTie: RowParser.IsTie);
 
     public static DatasetReadResult<SftExample> ReadSft(string path, ReadOptions? options = null) =>
         Read(path, options ?? new ReadOptions(), SftLayout,
             "messages, prompt + completion, prompt + chosen (rm-static), chosen + rejected (HH-RLHF) or text",
-            (layout, row, o) => RowParser.Sft(layout, row, o.ChatTemplate));
+            (layout, row, o) => RowParser.Sft(layout, row, o.Chat));
 
     /// <summary>
     /// Prompts for generation, PPO rollouts or evaluation (the one prompt reader of every command): the "prompt" field of
@@ -47,11 +50,12 @@ public static class DatasetReader
         DataSource.PlainTextLines(path) is { } lines
             ? new DatasetReadResult<PromptRecord>(lines.Select(line => new PromptRecord(line, null)).ToList(), 0)
             : Read(path, options ?? new ReadOptions(), PromptLayout,
-                "prompt (a string, or RealToxicityPrompts' {\"text\": ...}), or chosen + rejected (HH-RLHF); or plain text, one prompt a line",
-                (layout, row, _) => RowParser.Prompt(layout, row));
+                "prompt (a string, chat messages, or RealToxicityPrompts' {\"text\": ...}), messages, or chosen + rejected (HH-RLHF); or plain text, one prompt a line",
+                (layout, row, o) => RowParser.Prompt(layout, row, o.Chat));
 
     static DataLayout? PromptLayout(IReadOnlyCollection<string> fields) =>
         fields.Contains("prompt") ? DataLayout.PromptOnly
+        : fields.Contains("messages") ? DataLayout.ChatMessages
         : fields.Contains("chosen") && fields.Contains("rejected") ? DataLayout.HhDialogue
         : null;
 

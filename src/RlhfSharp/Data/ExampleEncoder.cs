@@ -6,7 +6,8 @@ namespace RlhfSharp.Data;
 /// Turns examples into token ids for training. Prompt and response are encoded separately and concatenated, so the
 /// prompt/response boundary is a token boundary (HH-style responses start with a space, which byte-level BPE attaches
 /// to the next word anyway). The tokenizer's EOS id, when it has one, ends every response so the model learns to stop;
-/// no BOS is added. A sequence longer than maxLength loses prompt tokens on the left, keeping the response whole; a
+/// no BOS is added (a chat template that writes one has it in its text). A chat rendered by the model's template is
+/// encoded segment by segment instead (see <see cref="EncodeSft"/>). A sequence longer than maxLength loses prompt tokens on the left, keeping the response whole; a
 /// response that alone does not fit beside one prompt token is cut on the right instead (see <see cref="Truncation"/>).
 /// The counters are safe to read and update from parallel callers.
 /// </summary>
@@ -26,13 +27,39 @@ public sealed class ExampleEncoder(ITextTokenizer tokenizer)
     /// <summary>Examples with a response cut (<see cref="Truncation.Response"/>; a pair counts once).</summary>
     public int ResponseTruncatedCount => Volatile.Read(ref _responseTruncated);
 
+    /// <summary>
+    /// Labels are the ids on the trained tokens (the completion and its EOS; or every trained segment of a rendered chat,
+    /// encoded segment by segment so that each segment's edges are token edges) and <see cref="IgnoreLabel"/> elsewhere.
+    /// A rendered chat gets no EOS: its template closes each turn itself. <see cref="EncodedSft.PromptLength"/> counts the
+    /// tokens before the first trained one; truncation treats everything from that token on as the response.
+    /// </summary>
     public EncodedSft EncodeSft(SftExample example, int maxLength)
     {
-        var sequence = Encode(tokenizer.Encode(example.Prompt), example.Completion, maxLength);
-        Count(sequence.Truncation);
-        var labels = (int[])sequence.InputIds.Clone();
-        labels.AsSpan(0, sequence.PromptLength).Fill(IgnoreLabel);
-        return new EncodedSft(sequence.InputIds, labels, sequence.PromptLength, sequence.Truncation);
+        var ids = new List<int>();
+        var trained = new List<bool>();
+        void Add(IEnumerable<int> tokens, bool isTrained)
+        {
+            foreach (int id in tokens)
+            {
+                ids.Add(id);
+                trained.Add(isTrained);
+            }
+        }
+        if (example.Segments is { } segments)
+            foreach (var segment in segments) Add(tokenizer.Encode(segment.Text), segment.Trained);
+        else
+        {
+            Add(tokenizer.Encode(example.Prompt), false);
+            Add(ResponseIds(example.Completion), true);
+        }
+
+        int firstTrained = trained.IndexOf(true) is int first and >= 0 ? first : ids.Count;
+        var (start, length, truncation) = Window(ids.Count, firstTrained, maxLength);
+        Count(truncation);
+        var inputIds = ids.GetRange(start, length).ToArray();
+        var labels = new int[length];
+        for (int i = 0; i < length; i++) labels[i] = trained[start + i] ? inputIds[i] : IgnoreLabel;
+        return new EncodedSft(inputIds, labels, Math.Min(firstTrained - start, length), truncation);
     }
 
     public EncodedPreference EncodePreference(PreferencePair pair, int maxLength)
@@ -53,25 +80,33 @@ public sealed class ExampleEncoder(ITextTokenizer tokenizer)
 
     EncodedSequence Encode(IReadOnlyList<int> prompt, string responseText, int maxLength)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        var response = tokenizer.Encode(responseText).ToList();
-        if (tokenizer.Special.EosId is int eos) response.Add(eos);
-
-        if (prompt.Count + response.Count <= maxLength) return Join(prompt, prompt.Count, response, response.Count, Truncation.None);
-
-        int minPrompt = Math.Min(prompt.Count, 1); // the first response token still gets some context
-        return response.Count + minPrompt <= maxLength
-            ? Join(prompt, maxLength - response.Count, response, response.Count, Truncation.Prompt)
-            : Join(prompt, minPrompt, response, maxLength - minPrompt, Truncation.Response);
+        var ids = prompt.Concat(ResponseIds(responseText)).ToList();
+        var (start, length, truncation) = Window(ids.Count, prompt.Count, maxLength);
+        return new EncodedSequence(ids.GetRange(start, length).ToArray(), Math.Min(prompt.Count - start, length), truncation);
     }
 
-    /// <summary>The last <paramref name="promptKept"/> prompt ids, then the first <paramref name="responseKept"/> response ids.</summary>
-    static EncodedSequence Join(IReadOnlyList<int> prompt, int promptKept, List<int> response, int responseKept, Truncation truncation)
+    /// <summary>The response's ids and the tokenizer's EOS, when it has one, so the model learns to stop.</summary>
+    List<int> ResponseIds(string response)
     {
-        var ids = new int[promptKept + responseKept];
-        for (int i = 0; i < promptKept; i++) ids[i] = prompt[prompt.Count - promptKept + i];
-        response.CopyTo(0, ids, promptKept, responseKept);
-        return new EncodedSequence(ids, promptKept, truncation);
+        var ids = tokenizer.Encode(response).ToList();
+        if (tokenizer.Special.EosId is int eos) ids.Add(eos);
+        return ids;
+    }
+
+    /// <summary>
+    /// Which tokens of a sequence of <paramref name="count"/> whose response starts at <paramref name="responseStart"/> fit
+    /// in <paramref name="maxLength"/>: all of them; else the last maxLength (the prompt loses tokens on the left, the
+    /// response is whole); else, when the response alone does not fit beside one prompt token, that token and the start of
+    /// the response (cut on the right).
+    /// </summary>
+    internal static (int Start, int Length, Truncation Truncation) Window(int count, int responseStart, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        if (count <= maxLength) return (0, count, Truncation.None);
+        int minPrompt = Math.Min(responseStart, 1); // the first response token still gets some context
+        return count - responseStart + minPrompt <= maxLength
+            ? (count - maxLength, maxLength, Truncation.Prompt)
+            : (responseStart - minPrompt, maxLength, Truncation.Response);
     }
 
     void Count(Truncation truncation)

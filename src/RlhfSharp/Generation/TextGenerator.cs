@@ -24,6 +24,9 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
     int PadId => Tokenizer?.Special.PadId ?? Model.Config.PadTokenId ?? EosId ?? 0;
     int? EosId => Model.Config.EosTokenId ?? Tokenizer?.Special.EosId;
 
+    /// <summary>The model's end ids (config.json's list and generation_config.json's), else the tokenizer's EOS.</summary>
+    IReadOnlyList<int> StopIds => Model.Config.StopTokenIds is { Count: > 0 } ids ? ids : Tokenizer?.Special.EosId is int eos ? [eos] : [];
+
     /// <param name="firstIndex">The run's index of the first prompt: callers that generate a run in batches pass each
     /// batch's offset, so that every prompt of the run gets its own stream.</param>
     public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<string> prompts, SamplingOptions options, long firstIndex = 0)
@@ -121,7 +124,7 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
 
     FinishReason? FinishedBy(RowState row, int token, SamplingOptions options)
     {
-        if (options.StopAtEos && token == EosId) return FinishReason.EndOfSequence;
+        if (options.StopAtEos && StopIds.Contains(token)) return FinishReason.EndOfSequence;
         if (options.StopSequences.Count > 0 && StopSequenceIndex(Tokenizer!.Decode(row.Tokens), options.StopSequences) >= 0)
             return FinishReason.StopSequence;
         return row.Tokens.Count == options.MaxNewTokens ? FinishReason.Length : null;

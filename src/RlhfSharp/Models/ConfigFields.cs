@@ -18,6 +18,14 @@ internal sealed class ConfigFields(JsonObject json, string path, string prefix =
         return Read(name, node, e => e.GetInt32());
     }
 
+    /// <summary>An id or a list of ids (eos_token_id of Llama 3.x: [128001, 128008, 128009]); none when missing or null.</summary>
+    public IReadOnlyList<int> IntList(string name) => json[name] switch
+    {
+        null => [],
+        JsonArray list => list.Select(item => Read(name, item, e => e.GetInt32())).ToList(),
+        var node => [Read(name, node, e => e.GetInt32())],
+    };
+
     public double Double(string name, double fallback) => OptionalDouble(name) ?? fallback;
 
     public double RequiredDouble(string name) => OptionalDouble(name) ?? throw Missing(name);

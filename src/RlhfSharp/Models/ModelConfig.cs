@@ -49,7 +49,14 @@ public sealed record ModelConfig
     /// <summary>The window of <paramref name="layer"/>'s attention, or null where it reads every earlier position.</summary>
     public int? WindowOf(int layer) => layer >= FirstSlidingWindowLayer ? SlidingWindow : null;
     public int? BosTokenId { get; init; }
+    /// <summary>The primary end-of-sequence id (the first of config.json's list): what batches are padded with when there is no pad id.</summary>
     public int? EosTokenId { get; init; }
+    /// <summary>The ids after the first where config.json lists several as eos_token_id (Llama 3.x: [128001, 128008, 128009]).</summary>
+    public TokenIdList MoreEosTokenIds { get; init; } = TokenIdList.Empty;
+    /// <summary>generation_config.json's eos_token_id ids, read by <see cref="FromDirectory"/> (Qwen2.5-Instruct adds &lt;|endoftext|&gt;).</summary>
+    public TokenIdList GenerationEosTokenIds { get; init; } = TokenIdList.Empty;
+    /// <summary>The ids generation stops at: <see cref="EosTokenId"/>, the rest of config.json's list, and generation_config.json's.</summary>
+    public IReadOnlyList<int> StopTokenIds => [.. new[] { EosTokenId }.OfType<int>().Concat(MoreEosTokenIds).Concat(GenerationEosTokenIds).Distinct()];
     public int? PadTokenId { get; init; }
 
     /// <summary>The config.json this came from (updated on save); null for configs built in code.</summary>
@@ -72,7 +79,24 @@ public sealed record ModelConfig
         {
             throw new CheckpointException($"{path}: invalid JSON: {e.Message}");
         }
-        return FromJson(json, path);
+        return FromJson(json, path) with { GenerationEosTokenIds = new TokenIdList(GenerationConfigEosIds(directory)) };
+    }
+
+    const string GenerationConfigFileName = "generation_config.json";
+
+    /// <summary>generation_config.json's eos_token_id (an id or a list), as transformers' generate stops at; none without the file.</summary>
+    static IReadOnlyList<int> GenerationConfigEosIds(string directory)
+    {
+        string path = Path.Combine(directory, GenerationConfigFileName);
+        if (!File.Exists(path)) return [];
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) is JsonObject json ? new ConfigFields(json, path).IntList("eos_token_id") : [];
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException($"{path}: invalid JSON: {e.Message}");
+        }
     }
 
     /// <summary>Parses a config.json object; <paramref name="path"/> names the file in errors.</summary>
@@ -96,6 +120,7 @@ public sealed record ModelConfig
         {
             BosTokenId = f.OptionalInt("bos_token_id"),
             EosTokenId = f.OptionalInt("eos_token_id"),
+            MoreEosTokenIds = new TokenIdList(f.IntList("eos_token_id").Skip(1)),
             PadTokenId = f.OptionalInt("pad_token_id"),
             Source = (JsonObject)json.DeepClone(),
         };
@@ -249,7 +274,8 @@ public sealed record ModelConfig
         // One built in code writes its own, even zero: GPT-2 without the fields means 0.1 to transformers and to FromJson.
         if (Source is null) foreach (var (key, value) in DropoutFields()) json[key] = value;
         json["bos_token_id"] = BosTokenId;
-        json["eos_token_id"] = EosTokenId;
+        // A list stays a list (the first id is the primary one), so a saved Llama 3.x still stops at each of its ends.
+        json["eos_token_id"] = MoreEosTokenIds.Count > 0 && EosTokenId is int eos ? new JsonArray([eos, .. MoreEosTokenIds.Select(id => (JsonNode)id)]) : EosTokenId;
         json["pad_token_id"] = PadTokenId;
         return json;
     }

@@ -100,6 +100,52 @@ public sealed class ExampleEncoderTests
         Assert.Equal([.. Ids("Q:"), .. Ids(" A")], encoded.InputIds);
     }
 
+    // A rendered chat: two trained assistant turns with an untrained user turn between them; no EOS is appended.
+    static readonly SftExample TwoTurns = SftExample.FromSegments([
+        new("User: one two three four\n", false), new("Bot: five six", true), new("\nUser: seven eight\n", false), new("Bot: nine ten", true)]);
+
+    static int[] Masked(string text) => [.. Enumerable.Repeat(ExampleEncoder.IgnoreLabel, Ids(text).Length)];
+
+    [Fact]
+    public void Several_trained_segments_keep_their_mask_whole_and_no_eos_is_added()
+    {
+        var encoded = new ExampleEncoder(Gpt2).EncodeSft(TwoTurns, maxLength: 512);
+
+        Assert.Equal([.. Ids("User: one two three four\n"), .. Ids("Bot: five six"), .. Ids("\nUser: seven eight\n"), .. Ids("Bot: nine ten")], encoded.InputIds);
+        Assert.Equal([.. Masked("User: one two three four\n"), .. Ids("Bot: five six"), .. Masked("\nUser: seven eight\n"), .. Ids("Bot: nine ten")], encoded.Labels);
+        Assert.Equal((Ids("User: one two three four\n").Length, Truncation.None), (encoded.PromptLength, encoded.Truncation));
+    }
+
+    [Fact]
+    public void Several_trained_segments_lose_prompt_tokens_on_the_left_with_the_mask_moved_along()
+    {
+        var encoder = new ExampleEncoder(Gpt2);
+        int[] before = Ids("User: one two three four\n");
+        int tail = Ids("Bot: five six").Length + Ids("\nUser: seven eight\n").Length + Ids("Bot: nine ten").Length;
+
+        var encoded = encoder.EncodeSft(TwoTurns, maxLength: tail + 2);
+
+        Assert.Equal([.. before[^2..], .. Ids("Bot: five six"), .. Ids("\nUser: seven eight\n"), .. Ids("Bot: nine ten")], encoded.InputIds);
+        Assert.Equal([ExampleEncoder.IgnoreLabel, ExampleEncoder.IgnoreLabel, .. Ids("Bot: five six"), .. Masked("\nUser: seven eight\n"), .. Ids("Bot: nine ten")], encoded.Labels);
+        Assert.Equal((2, Truncation.Prompt), (encoded.PromptLength, encoded.Truncation));
+        Assert.Equal((1, 1, 0), (encoder.EncodedCount, encoder.PromptTruncatedCount, encoder.ResponseTruncatedCount));
+    }
+
+    [Fact]
+    public void Several_trained_segments_that_do_not_fit_are_cut_on_the_right_after_one_prompt_token()
+    {
+        var encoder = new ExampleEncoder(Gpt2);
+        int[] before = Ids("User: one two three four\n"), first = Ids("Bot: five six"), between = Ids("\nUser: seven eight\n"), second = Ids("Bot: nine ten");
+        int maxLength = 1 + first.Length + between.Length + 2;
+
+        var encoded = encoder.EncodeSft(TwoTurns, maxLength);
+
+        Assert.Equal([before[^1], .. first, .. between, .. second[..2]], encoded.InputIds);
+        Assert.Equal([ExampleEncoder.IgnoreLabel, .. first, .. Masked("\nUser: seven eight\n"), .. second[..2]], encoded.Labels);
+        Assert.Equal((1, Truncation.Response), (encoded.PromptLength, encoded.Truncation));
+        Assert.Equal((1, 0, 1), (encoder.EncodedCount, encoder.PromptTruncatedCount, encoder.ResponseTruncatedCount));
+    }
+
     [Fact]
     public void Max_length_below_two() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new ExampleEncoder(Gpt2).EncodeSft(new SftExample("Q:", " A"), maxLength: 1));

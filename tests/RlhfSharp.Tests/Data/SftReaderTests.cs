@@ -65,10 +65,10 @@ public sealed class SftReaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"messages": [{"role": "user", "content": "Hi"}]}""", "the last message must be the assistant's")]
-    [InlineData("""{"messages": []}""", "the last message must be the assistant's")]
-    [InlineData("""{"messages": [{"role": "assistant", "content": "Hello"}]}""", "no user message")]
-    [InlineData("""{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": " "}]}""", "the last assistant message is empty")]
+    [InlineData("""{"messages": [{"role": "user", "content": "Hi"}]}""", "the last message of \"messages\" must be the assistant's")]
+    [InlineData("""{"messages": []}""", "the last message of \"messages\" must be the assistant's")]
+    [InlineData("""{"messages": [{"role": "assistant", "content": "Hello"}]}""", "no user message in \"messages\"")]
+    [InlineData("""{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": " "}]}""", "the last assistant message of \"messages\" is empty")]
     [InlineData("""{"messages": [{"role": "user", "content": "Hi"}, {"role": "tool", "content": "x"}]}""", "messages[1].role \"tool\" is not system, user or assistant")]
     [InlineData("""{"messages": [{"role": "user", "content": "Hi"}, {"role": "system", "content": "x"}]}""", "messages[1]: a system message must come first")]
     [InlineData("""{"messages": [{"role": "user"}, {"role": "assistant", "content": "x"}]}""", "messages[0] is not an object with string \"role\" and \"content\"")]
