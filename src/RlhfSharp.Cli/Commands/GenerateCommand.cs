@@ -72,12 +72,12 @@ internal static class GenerateCommand
 
         // Chat rows of a prompts file render with the model's template whether or not --chat is given.
         var readOptions = ReadOptions.ForModel(modelDir, skipBadRows: false);
-        var promptTexts = promptFile is null ? texts : DatasetReader.ReadPrompts(promptFile, readOptions).Examples;
-        if (chat)
-        {
-            if (!readOptions.HasModelTemplate) console.WriteLine($"note: --chat uses HH's \"\\n\\nHuman: ...\\n\\nAssistant:\" (no chat template in {modelDir})");
-            promptTexts = promptTexts.Select(readOptions.UserTurnPrompt).ToList();
-        }
+        var promptRecords = promptFile is null
+            ? texts.Select(text => new PromptRecord(text, null)).ToList()
+            : DatasetReader.ReadPromptRecords(promptFile, readOptions).Examples;
+        if (chat && !readOptions.HasModelTemplate) console.WriteLine($"note: --chat uses HH's \"\\n\\nHuman: ...\\n\\nAssistant:\" (no chat template in {modelDir})");
+        // --chat wraps bare texts in a user turn; rows that are conversations already (chat messages, HH dialogues) stay as rendered.
+        var promptTexts = promptRecords.Select(p => chat && !p.IsConversation ? readOptions.UserTurnPrompt(p.Text) : p.Text).ToList();
         var prompts = idLists.Length > 0
             ? idLists.Select((s, i) => ParseIds(s, i, model.Config.VocabSize)).Select(ids => (Text: tokenizer?.Decode(ids), Ids: ids)).ToList()
             : promptTexts.Select(t => (Text: (string?)t, Ids: Encode(tokenizer, t, modelDir))).ToList();

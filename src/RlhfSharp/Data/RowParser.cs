@@ -49,10 +49,10 @@ internal static class RowParser
     {
         var prompt = layout switch
         {
-            DataLayout.PromptOnly when row.IsList("prompt") => new PromptRecord(chat.Prompt(ChatMessage.ParsePrompt(row.Array("prompt"), "prompt")), null),
+            DataLayout.PromptOnly when row.IsList("prompt") => new PromptRecord(chat.Prompt(ChatMessage.ParsePrompt(row.Array("prompt"), "prompt")), null, IsConversation: true),
             DataLayout.PromptOnly => row.Object("prompt") is { } scored ? RealToxicityPrompt(scored) : new PromptRecord(row.Text("prompt"), null),
-            DataLayout.ChatMessages => new PromptRecord(chat.Prompt(ChatPrompt(row.Array("messages"))), null),
-            DataLayout.HhDialogue => new PromptRecord(HhDialogue.Split(row.Text("chosen"), row.Text("rejected")).Prompt, null),
+            DataLayout.ChatMessages => new PromptRecord(chat.Prompt(ChatPrompt(row.Array("messages"))), null, IsConversation: true),
+            DataLayout.HhDialogue => new PromptRecord(HhDialogue.Split(row.Text("chosen"), row.Text("rejected")).Prompt, null, IsConversation: true),
             _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a prompt layout"),
         };
         RequirePrompt(prompt.Text);

@@ -37,6 +37,26 @@ public class ChatGenerationCommandTests
     }
 
     [Fact]
+    public void Chat_wraps_bare_prompt_rows_in_a_user_turn_and_leaves_conversation_rows_as_rendered()
+    {
+        string GeneratedPrompt(string row)
+        {
+            string prompts = Path.Combine(TestPaths.NewTempDirectory(), "prompts.jsonl");
+            File.WriteAllLines(prompts, [row]);
+            string output = OutputFile();
+            var result = CliRunner.Run("generate", "--model", QwenModel.Value, "--chat", "--prompts", prompts, "--max-new-tokens", "2", "--greedy", "--output", output);
+            Assert.True(result.ExitCode == 0, result.Error);
+            return Rows(output)[0].GetProperty("prompt").GetString()!;
+        }
+
+        const string system = "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n";
+        string turn = system + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n";
+        Assert.Equal(turn, GeneratedPrompt("""{"prompt": "Hi"}"""));
+        // A chat row is cut before its reply and rendered once, not wrapped in a second turn.
+        Assert.Equal(turn, GeneratedPrompt("""{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}"""));
+    }
+
+    [Fact]
     public void Chat_with_a_model_without_a_template_uses_hh_and_says_so()
     {
         string output = OutputFile();
