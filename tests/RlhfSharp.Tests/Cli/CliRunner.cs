@@ -49,4 +49,13 @@ public static class CliRunner
         if (!process.WaitForExit(budget)) { process.Kill(true); throw new TimeoutException($"./rlhf {string.Join(' ', args)} did not finish within {budget}"); }
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>A refused command: exit code 1 and exactly one "error: ..." line on stderr that contains every part.</summary>
+    public static void AssertOneLineError(CliResult result, params string[] expected)
+    {
+        Assert.True(result.ExitCode == 1, $"exit {result.ExitCode}: {result.Error}{result.Output}");
+        Assert.StartsWith("error: ", result.Error);
+        Assert.Single(result.Error.Trim().Split('\n'));
+        foreach (string part in expected) Assert.Contains(part, result.Error);
+    }
 }

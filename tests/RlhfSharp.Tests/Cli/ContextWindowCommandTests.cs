@@ -18,13 +18,6 @@ public class ContextWindowCommandTests
     static string[] NoteLines(CliResult result) =>
         result.Output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("note: --max-length", StringComparison.Ordinal)).ToArray();
 
-    static void AssertOneLineError(CliResult result, params string[] expected)
-    {
-        Assert.True(result.ExitCode == 1, $"exit {result.ExitCode}: {result.Error}{result.Output}");
-        Assert.StartsWith("error: ", result.Error);
-        Assert.Single(result.Error.Trim().Split('\n'));
-        foreach (string part in expected) Assert.Contains(part, result.Error);
-    }
 
     [Theory]
     [InlineData("gpt2")]
@@ -112,7 +105,7 @@ public class ContextWindowCommandTests
         Assert.Equal(1, result.ExitCode);
         Assert.False(Path.Exists(output), $"{output} was written");
         Assert.Equal("", result.Output); // nothing read, loaded or generated first
-        AssertOneLineError(result, $"option --max-new-tokens is {Context}", $"context of {Context} positions", $"at most {Context - 1}");
+        CliRunner.AssertOneLineError(result, $"option --max-new-tokens is {Context}", $"context of {Context} positions", $"at most {Context - 1}");
     }
 
     [Fact]
@@ -128,7 +121,7 @@ public class ContextWindowCommandTests
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("", result.Output);
         Assert.False(File.Exists(output));
-        AssertOneLineError(result, "option --max-new-tokens is 128", $"--model-b {modelB}'s context of 128 positions");
+        CliRunner.AssertOneLineError(result, "option --max-new-tokens is 128", $"--model-b {modelB}'s context of 128 positions");
     }
 }
 

@@ -35,13 +35,6 @@ public class StartupValidationTests
         return at < 0 ? args : [.. args[..at], .. args[(at + 2)..]];
     }
 
-    static void AssertOneLineError(CliResult result, params string[] expected)
-    {
-        Assert.True(result.ExitCode == 1, $"exit {result.ExitCode}: {result.Error}{result.Output}");
-        Assert.StartsWith("error: ", result.Error);
-        Assert.Single(result.Error.Trim().Split('\n'));
-        foreach (string part in expected) Assert.Contains(part, result.Error);
-    }
 
     [Theory]
     // Freezing more layers than the model has (2) stopped the trainer after the folder was written.
@@ -57,7 +50,7 @@ public class StartupValidationTests
 
         string[] length = option == "--max-length" ? [] : ["--max-length", "48"];
         var failed = CliRunner.Run([.. Without(Command(command, outDir, data), option), option, bad, .. length]);
-        AssertOneLineError(failed, bad, reason);
+        CliRunner.AssertOneLineError(failed, bad, reason);
         Assert.False(Directory.Exists(outDir), $"{outDir} was left behind: {string.Join(", ", Directory.Exists(outDir) ? Directory.GetFileSystemEntries(outDir) : [])}");
 
         var rerun = CliRunner.Run([.. Without(Command(command, outDir, data), option), option, good, .. length]);
@@ -72,7 +65,7 @@ public class StartupValidationTests
     public void A_missing_data_file_leaves_no_out_folder(string command)
     {
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
-        AssertOneLineError(CliRunner.Run(Command(command, outDir, "/nonexistent/data.jsonl")), "/nonexistent/data.jsonl");
+        CliRunner.AssertOneLineError(CliRunner.Run(Command(command, outDir, "/nonexistent/data.jsonl")), "/nonexistent/data.jsonl");
         Assert.False(Directory.Exists(outDir));
     }
 
@@ -106,7 +99,7 @@ public class StartupValidationTests
     {
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
         string[] length = command == "ppo" ? [] : ["--max-length", "48"];
-        AssertOneLineError(CliRunner.Run([.. Without(Command(command, outDir, TrainingCommandTestsModels.HhSample(4)), option), option, value, .. length]), option, value);
+        CliRunner.AssertOneLineError(CliRunner.Run([.. Without(Command(command, outDir, TrainingCommandTestsModels.HhSample(4)), option), option, value, .. length]), option, value);
         Assert.False(Directory.Exists(outDir));
     }
 
@@ -116,7 +109,7 @@ public class StartupValidationTests
         string config = Path.Combine(TestPaths.NewTempDirectory(), "sft.yaml");
         File.WriteAllText(config, "warmup_steps: -3\n");
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
-        AssertOneLineError(CliRunner.Run([.. Command("sft", outDir, TrainingCommandTestsModels.HhSample(4)), "--config", config, "--max-length", "48"]), "sft.yaml", "warmup_steps", "-3");
+        CliRunner.AssertOneLineError(CliRunner.Run([.. Command("sft", outDir, TrainingCommandTestsModels.HhSample(4)), "--config", config, "--max-length", "48"]), "sft.yaml", "warmup_steps", "-3");
     }
 
     [Theory]
@@ -127,7 +120,7 @@ public class StartupValidationTests
     [InlineData("--batch-size", "0")]
     public void Generate_names_the_option_and_the_value(string option, string value)
     {
-        AssertOneLineError(CliRunner.Run("generate", "--model", Policy, "--input-ids", "1,2", option, value), option, value);
+        CliRunner.AssertOneLineError(CliRunner.Run("generate", "--model", Policy, "--input-ids", "1,2", option, value), option, value);
     }
 
     [Theory]
@@ -135,7 +128,7 @@ public class StartupValidationTests
     [InlineData("--max-length", "1")]
     public void Eval_reward_names_the_option_and_the_value(string option, string value)
     {
-        AssertOneLineError(CliRunner.Run("eval", "reward", "--model", RewardModel.Value, "--data", TrainingCommandTestsModels.HhSample(4), option, value), option, value);
+        CliRunner.AssertOneLineError(CliRunner.Run("eval", "reward", "--model", RewardModel.Value, "--data", TrainingCommandTestsModels.HhSample(4), option, value), option, value);
     }
 
     public static TheoryData<string[]> MissingModelFolders()
@@ -162,7 +155,7 @@ public class StartupValidationTests
     {
         string option = optionThenArgs[0], missing = optionThenArgs[1];
         var result = CliRunner.Run(optionThenArgs[2..]);
-        AssertOneLineError(result, option, missing, "folder does not exist");
+        CliRunner.AssertOneLineError(result, option, missing, "folder does not exist");
         Assert.DoesNotContain("tokenizer", result.Error);
     }
 

@@ -50,13 +50,6 @@ public class TrainingCommandTests
         Assert.Equal(steps.Distinct().Count(), steps.Count);
     }
 
-    static void AssertOneLineError(CliResult result, string expected)
-    {
-        Assert.Equal(1, result.ExitCode);
-        Assert.StartsWith("error: ", result.Error);
-        Assert.Single(result.Error.Trim().Split('\n'));
-        Assert.Contains(expected, result.Error);
-    }
 
     [Fact]
     public void Bad_input_is_a_one_line_error_and_leaves_an_existing_run_intact()
@@ -69,14 +62,14 @@ public class TrainingCommandTests
 
         string malformed = Path.Combine(TestPaths.NewTempDirectory(), "bad.jsonl");
         File.WriteAllLines(malformed, [File.ReadLines(data).First(), "{\"chosen\": \"oops\""]);
-        AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", malformed, "--out", outDir, "--resume", .. Small]), "bad.jsonl:2:");
-        AssertOneLineError(CliRunner.Run(["reward", "--model", TrainingCommandTestsModels.TinyModel, "--data", "/nonexistent/data.jsonl", "--out", outDir, "--resume"]), "/nonexistent/data.jsonl");
+        CliRunner.AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", malformed, "--out", outDir, "--resume", .. Small]), "bad.jsonl:2:");
+        CliRunner.AssertOneLineError(CliRunner.Run(["reward", "--model", TrainingCommandTestsModels.TinyModel, "--data", "/nonexistent/data.jsonl", "--out", outDir, "--resume"]), "/nonexistent/data.jsonl");
 
         string config = Path.Combine(TestPaths.NewTempDirectory(), "sft.yaml");
         File.WriteAllText(config, "batch_size: 2\nlearning_rat: 0.1\n");
-        AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, "--resume", "--config", config]), "sft.yaml:2:1: unknown key 'learning_rat'");
+        CliRunner.AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, "--resume", "--config", config]), "sft.yaml:2:1: unknown key 'learning_rat'");
 
-        AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, .. Small]), "folder is not empty");
+        CliRunner.AssertOneLineError(CliRunner.Run(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, .. Small]), "folder is not empty");
 
         Assert.Equal(["earlier-result.txt"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName));
         Assert.Equal("keep me", File.ReadAllText(marker));

@@ -22,6 +22,24 @@ public static class TiktokenTestPlans
         return cases;
     }
 
+    /// <summary>
+    /// Where <paramref name="tokenizer"/> differs from GPT-2's 67 r50k_base cases: its encoding of each sample, and the
+    /// decoding of the expected ids back to the sample. Empty when it encodes and decodes every case as tiktoken does.
+    /// </summary>
+    public static List<string> Gpt2Failures(RlhfSharp.Tokenization.ITextTokenizer tokenizer)
+    {
+        var cases = Cases("r50k_base");
+        Assert.Equal(67, cases.Count);
+        var failures = new List<string>();
+        foreach (var (sample, expected) in cases)
+        {
+            var ids = tokenizer.Encode(sample);
+            if (!ids.SequenceEqual(expected)) failures.Add($"encode {sample}: got [{string.Join(", ", ids)}]");
+            if (tokenizer.Decode(expected) is var decoded && decoded != sample) failures.Add($"decode {sample}: got {decoded}");
+        }
+        return failures;
+    }
+
     static string Strip(string line, string prefix) =>
         line.StartsWith(prefix, StringComparison.Ordinal) ? line[prefix.Length..] : throw new FormatException($"expected '{prefix}...', got '{line}'");
 }

@@ -57,16 +57,7 @@ public sealed class TokenizerPipelineTests(Gpt2Pipelines pipelines) : IClassFixt
     public void Gpt2_split_as_a_Split_step_encodes_every_r50k_base_case_like_tiktoken_and_decodes_back(string form)
     {
         var tokenizer = pipelines.Get(form);
-        var cases = TiktokenTestPlans.Cases("r50k_base");
-        Assert.Equal(67, cases.Count);
-
-        var failures = new List<string>();
-        foreach (var (sample, expected) in cases)
-        {
-            var ids = tokenizer.Encode(sample);
-            if (!ids.SequenceEqual(expected)) failures.Add($"encode {sample}: got [{string.Join(", ", ids)}]");
-            if (tokenizer.Decode(ids) is var decoded && decoded != sample) failures.Add($"decode {sample}: got {decoded}");
-        }
+        var failures = TiktokenTestPlans.Gpt2Failures(tokenizer);
         foreach (string text in new[] { "I'll say it's fine, we're done; they've gone.", "  two  spaces,   three \t tab\n\nnew lines  \n  x\r\n", "trailing   " })
             if (!tokenizer.Encode(text).SequenceEqual(Reference.Encode(text))) failures.Add($"encode {text}");
         Assert.Empty(failures);
