@@ -53,6 +53,30 @@ public class HubCliTests
         Assert.Equal(HubModels.NeededFiles, Directory.GetFiles(Path.Combine(snapshots, commit)).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    /// <summary>The first line, end to end: a Qwen2.5-Instruct-shaped repository (qwen2 weights, Qwen's
+    /// tokenizer.json pipeline, its real chat template, two end ids) fetched by id and prompted as a chat.</summary>
+    [Fact]
+    public async Task Generate_chat_with_a_qwen_shaped_hub_id_just_works_and_matches_the_local_folder()
+    {
+        await using var stub = await HubStub.StartAsync();
+        string local = RlhfSharp.Tests.Data.QwenChatFolder.Model(RlhfSharp.Tests.Data.QwenChatFolder.ImEnd, RlhfSharp.Tests.Data.QwenChatFolder.EndOfText);
+        stub.AddRepo("Qwen/Qwen2.5-0.5B-Instruct").AddCommit(StubRepo.FilesOf(local), "main");
+        string dir = TestPaths.NewTempDirectory();
+        string[] Generate(string model, string output) =>
+            ["generate", "--model", model, "--chat", "--prompt", "Hi", "--max-new-tokens", "4", "--greedy", "--output", output];
+
+        var fromHub = Run(Environment(stub, TestPaths.NewTempDirectory("hf-home")), Generate("Qwen/Qwen2.5-0.5B-Instruct", Path.Combine(dir, "hub.jsonl")));
+        var fromFolder = CliRunner.Run(Generate(local, Path.Combine(dir, "local.jsonl")));
+
+        Assert.True(fromHub.ExitCode == 0, fromHub.Error);
+        Assert.True(fromFolder.ExitCode == 0, fromFolder.Error);
+        var row = System.Text.Json.JsonDocument.Parse(File.ReadLines(Path.Combine(dir, "hub.jsonl")).First()).RootElement;
+        Assert.Equal("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n" +
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", row.GetProperty("prompt").GetString());
+        Assert.Equal(RlhfSharp.Tests.Data.QwenChatFolder.ImStart, row.GetProperty("prompt_ids")[0].GetInt32());
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "local.jsonl")), File.ReadAllText(Path.Combine(dir, "hub.jsonl")));
+    }
+
     [Fact]
     public async Task Chat_template_render_takes_a_hub_id_and_keeps_download_progress_off_standard_output()
     {
