@@ -3,12 +3,15 @@ using RlhfSharp.Templating;
 namespace RlhfSharp.Data;
 
 /// <summary>
-/// How chat rows become text: with the model's own chat template when it has one (<paramref name="model"/>), else with
+/// How chat rows become text: with the model's own chat template when it has one (<paramref name="modelTemplate"/>), else with
 /// <paramref name="fallback"/> (HH by default). A template error on a row (e.g. its raise_exception for roles that do not
-/// alternate) makes the row bad.
+/// alternate) makes the row bad. The model template is asked for only when a chat row is rendered, so a template
+/// the engine refuses stops only data that needs it.
 /// </summary>
-internal sealed class ChatFormat(ChatTemplate fallback, ChatTemplateRenderer? model)
+internal sealed class ChatFormat(ChatTemplate fallback, Func<ChatTemplateRenderer?> modelTemplate)
 {
+    ChatTemplateRenderer? Model => modelTemplate();
+
     /// <summary>
     /// A whole conversation for SFT. With the model's template every assistant turn is trained on (the reply and the
     /// template's closing of it, as transformers' assistant masks cover them) and everything else is not; with the
@@ -16,8 +19,8 @@ internal sealed class ChatFormat(ChatTemplate fallback, ChatTemplateRenderer? mo
     /// </summary>
     public SftExample Sft(IReadOnlyList<ChatMessage> conversation)
     {
-        if (model is null) return fallback.Render(conversation);
-        var rendered = Rendering(() => model.RenderWithAssistantSpans(Turns(conversation)));
+        if (Model is null) return fallback.Render(conversation);
+        var rendered = Rendering(() => Model.RenderWithAssistantSpans(Turns(conversation)));
         var segments = new List<TextSegment>();
         int done = 0;
         foreach (var span in rendered.AssistantSpans)
@@ -33,7 +36,7 @@ internal sealed class ChatFormat(ChatTemplate fallback, ChatTemplateRenderer? mo
 
     /// <summary>What the model answers: the messages and, with a template, its generation prompt (add_generation_prompt).</summary>
     public string Prompt(IReadOnlyList<ChatMessage> messages) =>
-        model is null ? fallback.RenderPrompt(messages) : Rendering(() => model.Render(Turns(messages), addGenerationPrompt: true));
+        Model is null ? fallback.RenderPrompt(messages) : Rendering(() => Model.Render(Turns(messages), addGenerationPrompt: true));
 
     /// <summary>
     /// A preference between two assistant replies to <paramref name="prompt"/>. With the model's template each response is
@@ -43,19 +46,19 @@ internal sealed class ChatFormat(ChatTemplate fallback, ChatTemplateRenderer? mo
     public PreferencePair Pair(IReadOnlyList<ChatMessage> prompt, string chosen, string rejected)
     {
         string promptText = Prompt(prompt);
-        return model is null
+        return Model is null
             ? new PreferencePair(promptText, fallback.Response(chosen), fallback.Response(rejected))
             : new PreferencePair(promptText, TemplateResponse(prompt, promptText, chosen), TemplateResponse(prompt, promptText, rejected));
     }
 
     string TemplateResponse(IReadOnlyList<ChatMessage> prompt, string promptText, string reply)
     {
-        string whole = Rendering(() => model!.Render(Turns([.. prompt, new ChatMessage(ChatRole.Assistant, reply)]), addGenerationPrompt: false));
+        string whole = Rendering(() => Model!.Render(Turns([.. prompt, new ChatMessage(ChatRole.Assistant, reply)]), addGenerationPrompt: false));
         if (!whole.StartsWith(promptText, StringComparison.Ordinal))
-            throw new BadRowException($"{model!.Template.Name}: the conversation with its reply does not start with the prompt's rendering");
+            throw new BadRowException($"{Model!.Template.Name}: the conversation with its reply does not start with the prompt's rendering");
         string response = whole[promptText.Length..];
         string closed = response.TrimEnd();
-        return model!.SpecialTokens.GetValueOrDefault("eos_token") is string { Length: > 0 } eos && closed.EndsWith(eos, StringComparison.Ordinal)
+        return Model!.SpecialTokens.GetValueOrDefault("eos_token") is string { Length: > 0 } eos && closed.EndsWith(eos, StringComparison.Ordinal)
             ? closed[..^eos.Length]
             : response;
     }

@@ -27,7 +27,7 @@ public sealed record ReadOptions
         _folderTemplate = new Lazy<Templating.ChatTemplateRenderer?>(() => Templating.ChatTemplateRenderer.FromModelDirectory(modelDirectory)),
     };
 
-    internal ChatFormat Chat => new(ChatTemplate, EffectiveModelTemplate);
+    internal ChatFormat Chat => new(ChatTemplate, () => EffectiveModelTemplate);
 
     Templating.ChatTemplateRenderer? EffectiveModelTemplate => ModelTemplate ?? _folderTemplate?.Value;
 

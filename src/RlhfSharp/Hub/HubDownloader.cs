@@ -30,7 +30,7 @@ public sealed partial class HubDownloader(HubSettings settings, IDownloadProgres
         if (settings.Offline)
             return _cache.FindSnapshot(id, revision) ?? throw new RlhfException(
                 $"{id} (revision '{revision}') is not in the Hugging Face cache {settings.CacheDirectory}, and HF_HUB_OFFLINE is set, " +
-                $"so it cannot be downloaded: unset HF_HUB_OFFLINE, or fetch it first with `rlhf download {id}`");
+                $"so it cannot be downloaded: unset HF_HUB_OFFLINE, or fetch it first with `rlhf download {id}{(revision == DefaultRevision ? "" : $" --revision {revision}")}`");
 
         using var client = new HubClient(settings);
         HubRepoInfo info;

@@ -43,7 +43,7 @@ public sealed record HubSettings
     public static HubSettings FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
 
     /// <param name="variable">Reads one environment variable (null when unset).</param>
-    /// <exception cref="RlhfException">A timeout variable that is not a whole number of seconds.</exception>
+    /// <exception cref="RlhfException">A timeout variable that is not a whole number of seconds, or an HF_ENDPOINT that is not an http(s) address.</exception>
     public static HubSettings FromEnvironment(Func<string, string?> variable)
     {
         string? Get(string name) => string.IsNullOrEmpty(variable(name)) ? null : variable(name);
@@ -55,7 +55,7 @@ public sealed record HubSettings
         var (token, source) = ReadToken(Get, Expand(Get("HF_TOKEN_PATH") ?? Path.Combine(hfHome, "token")));
         return new HubSettings
         {
-            Endpoint = (Get("HF_ENDPOINT") ?? DefaultEndpoint).TrimEnd('/'),
+            Endpoint = ReadEndpoint(Get("HF_ENDPOINT")),
             CacheDirectory = cache,
             Token = token,
             TokenSource = source,
@@ -75,6 +75,15 @@ public sealed record HubSettings
         if (!File.Exists(tokenFile)) return (null, null);
         string fromFile = File.ReadAllText(tokenFile).Trim();
         return fromFile.Length > 0 ? (fromFile, tokenFile) : (null, null);
+    }
+
+    /// <summary>HF_ENDPOINT without a trailing slash; anything but an absolute http(s) address is an error here, not a crash later.</summary>
+    static string ReadEndpoint(string? text)
+    {
+        if (text is null) return DefaultEndpoint;
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? text.TrimEnd('/')
+            : throw new RlhfException($"environment variable HF_ENDPOINT is '{text}': must be an http or https address, e.g. {DefaultEndpoint}");
     }
 
     static TimeSpan Seconds(Func<string, string?> get, string name, int fallback)

@@ -150,4 +150,20 @@ public sealed class ModelChatTemplateDataTests : IDisposable
         Assert.Equal([2, 2, 2], [.. new[] { 50258, 50259, 50260 }.Select(id => encoded.InputIds.Count(t => t == id))]);
         Assert.Equal([.. tokenizer.Encode("Hello!"), 50260], encoded.Labels.Where(label => label != ExampleEncoder.IgnoreLabel).Take(3));
     }
+
+    [Fact]
+    public void A_model_template_the_engine_refuses_stops_only_chat_rows_not_a_read_of_plain_rows()
+    {
+        string modelDir = TestPaths.NewTempDirectory("unsupported-template");
+        File.WriteAllText(Path.Combine(modelDir, "tokenizer_config.json"),
+            new JsonObject { ["chat_template"] = "{% for m in messages %}\n{{ m.content | nosuchfilter }}{% endfor %}" }.ToJsonString());
+        string plain = _folder.WriteJsonLines("plain.jsonl", new JsonObject { ["prompt"] = "Q", ["completion"] = " A" });
+        string chat = _folder.WriteJsonLines("chat.jsonl", new JsonObject { ["messages"] = Messages(("user", "Hi"), ("assistant", "Hello!")) });
+
+        var example = Assert.Single(DatasetReader.ReadSft(plain, ReadOptions.ForModel(modelDir, skipBadRows: false)).Examples);
+        var error = Assert.ThrowsAny<RlhfException>(() => DatasetReader.ReadSft(chat, ReadOptions.ForModel(modelDir, skipBadRows: false)));
+
+        Assert.Equal(("Q", " A"), (example.Prompt, example.Completion));
+        Assert.Contains("chat_template line 2: no filter named 'nosuchfilter'", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -170,6 +170,16 @@ public class HubDownloadTests
     }
 
     [Fact]
+    public void Offline_a_revision_not_cached_is_an_error_whose_download_hint_names_that_revision()
+    {
+        var settings = new HubSettings { CacheDirectory = TestPaths.NewTempDirectory("hf-cache"), Offline = true };
+
+        var error = Assert.Throws<RlhfException>(() => new HubDownloader(settings).DownloadModel("tiny-org/tiny-model", "v1.0"));
+
+        Assert.EndsWith("fetch it first with `rlhf download tiny-org/tiny-model --revision v1.0`", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_transfer_cut_off_midway_resumes_with_a_range_request()
     {
         var (stub, _, commit) = await ServeAsync(HubModels.SingleFile);

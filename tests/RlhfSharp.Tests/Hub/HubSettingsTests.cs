@@ -41,6 +41,14 @@ public class HubSettingsTests
         Assert.Equal("http://mirror.example:8080", From(("HF_ENDPOINT", "http://mirror.example:8080/")).Endpoint);
 
     [Theory]
+    [InlineData("notaurl")]
+    [InlineData("huggingface.co")]
+    [InlineData("ftp://mirror.example")]
+    public void An_HF_ENDPOINT_that_is_not_an_http_address_is_a_one_line_error(string endpoint) =>
+        Assert.Equal($"environment variable HF_ENDPOINT is '{endpoint}': must be an http or https address, e.g. https://huggingface.co",
+            Assert.Throws<RlhfException>(() => From(("HF_ENDPOINT", endpoint))).Message);
+
+    [Theory]
     [InlineData("1", true)]
     [InlineData("true", true)]
     [InlineData("YES", true)]
