@@ -56,6 +56,13 @@ internal sealed class ConfigFields(JsonObject json, string path, string prefix =
 
     CheckpointException Missing(string name) => new($"{path}: field '{prefix}{name}' is missing");
 
+    /// <summary>The JSON a field of type <typeparamref name="T"/> must hold, in words for the error.</summary>
+    static string JsonKind<T>() => typeof(T) == typeof(int) ? "an integer"
+        : typeof(T) == typeof(double) ? "a number"
+        : typeof(T) == typeof(bool) ? "true or false"
+        : typeof(T) == typeof(string) ? "a string"
+        : $"a {typeof(T).Name}";
+
     // Through JsonElement so that parsed and built-in-code nodes read alike (an int node reads as a double).
     T Read<T>(string name, JsonNode? node, Func<JsonElement, T> read)
     {
@@ -66,7 +73,7 @@ internal sealed class ConfigFields(JsonObject json, string path, string prefix =
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException or NullReferenceException)
         {
-            throw Invalid(name, $"expected a {typeof(T).Name.ToLowerInvariant()}, found {node?.ToJsonString() ?? "null"}");
+            throw Invalid(name, $"expected {JsonKind<T>()}, found {node?.ToJsonString() ?? "null"}");
         }
     }
 }

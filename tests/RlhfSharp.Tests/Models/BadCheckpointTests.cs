@@ -197,6 +197,19 @@ public class BadCheckpointTests
         Assert.EndsWith("config.json: field 'rope_scaling': expected an object, found 8", LoadError(dir));
     }
 
+    [Theory]
+    [InlineData("hidden_size", "\"x\"", "expected an integer, found \"x\"")]
+    [InlineData("rope_theta", "true", "expected a number, found true")]
+    [InlineData("tie_word_embeddings", "1", "expected true or false, found 1")]
+    [InlineData("hidden_act", "3", "expected a string, found 3")]
+    public void A_field_of_the_wrong_json_kind_is_named_with_the_kind_it_needs(string field, string json, string expected)
+    {
+        var config = TinyModels.ConfigJson("llama");
+        config[field] = JsonNode.Parse(json);
+        var error = Assert.Throws<CheckpointException>(() => ModelConfig.FromJson(config, "m/config.json"));
+        Assert.Equal($"m/config.json: field '{field}': {expected}", error.Message);
+    }
+
     [Fact]
     public void Missing_directory()
     {
