@@ -100,10 +100,13 @@ internal static class GenerateCommand
         return 0;
     }
 
+    // Chat prompts are full of <|im_start|>-style tokens: written as they are (valid JSON either way), not as \u003C.
+    static readonly JsonSerializerOptions RowJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     static string Row(string? prompt, GeneratedSequence r) => JsonSerializer.Serialize(new
     {
         prompt, prompt_ids = r.PromptIds, ids = r.TokenIds, text = r.Text, logprobs = r.LogProbs, finish_reason = r.FinishReason.ToString(),
-    });
+    }, RowJson);
 
     static void Print(IAnsiConsole console, int index, GeneratedSequence sequence)
     {

@@ -242,8 +242,17 @@ public sealed record ModelConfig
         {
             if (!ok) throw new CheckpointException($"{path}: field '{field}': {why}");
         }
-        Require(VocabSize > 0 && HiddenSize > 0 && NumLayers > 0 && NumHeads > 0 && IntermediateSize > 0 && MaxPositions > 0,
-            "sizes", "vocabulary, hidden, layer, head, intermediate and position counts must be positive");
+        bool gptStyle = Family is ModelFamily.Gpt2 or ModelFamily.GptJ;
+        foreach (var (size, gptName, name) in new[]
+        {
+            (VocabSize, "vocab_size", "vocab_size"), (HiddenSize, "n_embd", "hidden_size"), (NumLayers, "n_layer", "num_hidden_layers"),
+            (NumHeads, "n_head", "num_attention_heads"), (IntermediateSize, "n_inner", "intermediate_size"),
+            (MaxPositions, "n_positions", "max_position_embeddings"),
+        })
+            Require(size > 0, gptStyle ? gptName : name, $"must be positive, got {size}");
+        // Padding uses the first end id and generation stops at all of them: each must be a token the model has.
+        foreach (int id in new[] { EosTokenId }.OfType<int>().Concat(MoreEosTokenIds))
+            Require(id >= 0 && id < VocabSize, "eos_token_id", $"{id} is not a token id of the vocabulary of {VocabSize}");
         Require(IsLlamaLayout || HiddenSize % NumHeads == 0, "num_attention_heads", $"{NumHeads} does not divide the hidden size {HiddenSize}");
         Require(NumKeyValueHeads > 0 && NumHeads % NumKeyValueHeads == 0, "num_key_value_heads",
             $"{NumKeyValueHeads} does not divide the head count {NumHeads}");

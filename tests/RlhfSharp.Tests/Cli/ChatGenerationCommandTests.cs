@@ -34,6 +34,8 @@ public class ChatGenerationCommandTests
         Assert.Equal(QwenChatFolder.ImStart, promptIds[0]);
         Assert.Equal(3, promptIds.Count(id => id == QwenChatFolder.ImStart));
         Assert.DoesNotContain("note:", result.Output);
+        // The file is readable as it is: the chat tokens are written as text, not as \u003C|im_start|\u003E.
+        Assert.Contains("\"prompt\":\"<|im_start|>system", File.ReadAllText(output));
     }
 
     [Fact]

@@ -210,6 +210,19 @@ public class BadCheckpointTests
         Assert.Equal($"m/config.json: field '{field}': {expected}", error.Message);
     }
 
+    [Theory]
+    [InlineData("llama", "max_position_embeddings", "0", "field 'max_position_embeddings': must be positive, got 0")]
+    [InlineData("gpt2", "n_embd", "-32", "field 'n_embd': must be positive, got -32")]
+    [InlineData("llama", "eos_token_id", "97", "field 'eos_token_id': 97 is not a token id of the vocabulary of 97")]
+    [InlineData("qwen2", "eos_token_id", "[96, 99999999]", "field 'eos_token_id': 99999999 is not a token id of the vocabulary of 97")]
+    public void A_size_or_end_id_out_of_range_names_its_field(string variant, string field, string json, string expected)
+    {
+        var config = TinyModels.ConfigJson(variant);
+        config[field] = JsonNode.Parse(json);
+        var error = Assert.Throws<CheckpointException>(() => ModelConfig.FromJson(config, "m/config.json"));
+        Assert.Equal($"m/config.json: {expected}", error.Message);
+    }
+
     [Fact]
     public void Missing_directory()
     {
