@@ -23,6 +23,21 @@ internal static class PairwiseCommand
         return pairwise;
     }
 
+    /// <summary>
+    /// The prompts as each model is fed them: chat rows through each model's own chat template (HH without one). Both models
+    /// answer the same text, which judges see, so two models that render the prompts differently are refused.
+    /// </summary>
+    static IReadOnlyList<string> ReadPrompts(string path, (Option<string> Flag, string Dir) a, (Option<string> Flag, string Dir) b)
+    {
+        var forA = DatasetReader.ReadPrompts(path, ReadOptions.ForModel(a.Dir, skipBadRows: false)).Examples;
+        var forB = DatasetReader.ReadPrompts(path, ReadOptions.ForModel(b.Dir, skipBadRows: false)).Examples;
+        int differing = forA.Zip(forB).Count(pair => pair.First != pair.Second);
+        if (differing > 0)
+            throw new RlhfException($"{path}: {a.Flag.Name} and {b.Flag.Name} render {differing} of {forA.Count} chat prompts differently " +
+                "(their chat templates differ); both models must answer the same prompt text: compare models that share a template, or give plain-text prompts");
+        return forA;
+    }
+
     static Command Prepare()
     {
         var modelA = new Option<string>("--model-a") { Description = "model A folder or hub id org/name (e.g. the SFT model)", Required = true };
@@ -41,7 +56,7 @@ internal static class PairwiseCommand
             // Both models' contexts from their config.json, before any prompt is read or model loaded.
             foreach (var (model, dir) in new[] { (modelA, dirA), (modelB, dirB) })
                 InputChecks.Flagged(() => ContextWindow.Of(dir, $"{model.Name} {parsed.GetValue(model)}'s").PromptRoom(sampling.MaxNewTokens));
-            var promptList = DatasetReader.ReadPrompts(parsed.GetValue(prompts)!).Examples;
+            var promptList = ReadPrompts(parsed.GetValue(prompts)!, (modelA, dirA), (modelB, dirB));
             CliApp.InitializeTorch(parsed);
             using var a = CausalLanguageModel.FromPretrained(dirA);
             using var b = CausalLanguageModel.FromPretrained(dirB);

@@ -6,6 +6,30 @@ namespace RlhfSharp.Tests.Evaluation.Human;
 /// <summary>`rlhf eval pairwise prepare | judge | report` end to end on tiny models.</summary>
 public class PairwiseCommandTests
 {
+    static CliResult Prepare(string modelA, string modelB, string prompts, string output) => CliRunner.Run("eval", "pairwise", "prepare",
+        "--model-a", modelA, "--model-b", modelB, "--prompts", prompts, "--n", "2", "--max-new-tokens", "3", "--out", output);
+
+    [Fact]
+    public void Prepare_renders_chat_prompts_with_the_models_shared_template_and_refuses_two_that_differ()
+    {
+        string work = TestPaths.NewTempDirectory();
+        string chatPrompts = Path.Combine(work, "chat.jsonl");
+        File.WriteAllLines(chatPrompts, ["""{"prompt": [{"role": "user", "content": "Hi"}]}""", """{"prompt": [{"role": "user", "content": "Name a color."}]}"""]);
+        int end = RlhfSharp.Tests.Data.QwenChatFolder.ImEnd;
+        string qwenA = RlhfSharp.Tests.Data.QwenChatFolder.Model(end), qwenB = RlhfSharp.Tests.Data.QwenChatFolder.Model(end);
+
+        string comparisons = Path.Combine(work, "comparisons.jsonl");
+        var shared = Prepare(qwenA, qwenB, chatPrompts, comparisons);
+        Assert.True(shared.ExitCode == 0, shared.Error);
+        Assert.All(ComparisonFile.Read(comparisons), c => Assert.StartsWith("<|im_start|>system\n", c.Prompt));
+        Assert.Contains(ComparisonFile.Read(comparisons), c => c.Prompt.EndsWith("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", StringComparison.Ordinal));
+
+        // A model without a template would answer HH text while the other answers Qwen's: refused before any generation.
+        var differ = Prepare(qwenA, TrainingCommandTestsModels.TinyModel, chatPrompts, Path.Combine(work, "differ.jsonl"));
+        CliRunner.AssertOneLineError(differ, "chat.jsonl: --model-a and --model-b render 2 of 2 chat prompts differently");
+        Assert.False(File.Exists(Path.Combine(work, "differ.jsonl")));
+    }
+
     [Fact]
     public void Prepare_then_judge_with_a_reward_model_then_report_from_the_judgments()
     {
