@@ -24,8 +24,11 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
     int PadId => Tokenizer?.Special.PadId ?? Model.Config.PadTokenId ?? EosId ?? 0;
     int? EosId => Model.Config.EosTokenId ?? Tokenizer?.Special.EosId;
 
-    /// <summary>The model's end ids (config.json's list and generation_config.json's), else the tokenizer's EOS.</summary>
-    IReadOnlyList<int> StopIds => Model.Config.StopTokenIds is { Count: > 0 } ids ? ids : Tokenizer?.Special.EosId is int eos ? [eos] : [];
+    /// <summary>The model's end ids (config.json's list and generation_config.json's), else the tokenizer's EOS: a set,
+    /// built once, since every row asks at every step.</summary>
+    HashSet<int> StopIds => _stopIds ??= [.. Model.Config.StopTokenIds is { Count: > 0 } ids ? ids : Tokenizer?.Special.EosId is int eos ? [eos] : []];
+
+    HashSet<int>? _stopIds;
 
     /// <param name="firstIndex">The run's index of the first prompt: callers that generate a run in batches pass each
     /// batch's offset, so that every prompt of the run gets its own stream.</param>
