@@ -12,13 +12,14 @@ public sealed record DecoderInput(Tensor InputIds, Tensor? AttentionMask = null,
 
 /// <summary>
 /// What every layer of one forward pass shares: the keys its queries read (<see cref="Keys"/> in full-attention
-/// layers, <see cref="WindowedKeys"/> in sliding-window ones; null when the model has no window), the rotary angles
-/// and the cache.
+/// layers, <see cref="WindowedKeys"/> in sliding-window ones; each null when no layer of the model reads it), the
+/// rotary angles and the cache.
 /// </summary>
-internal sealed record AttentionContext(KeyMask Keys, KeyMask? WindowedKeys, Tensor? RotaryCos, Tensor? RotarySin, KvCache? Cache)
+internal sealed record AttentionContext(KeyMask? Keys, KeyMask? WindowedKeys, Tensor? RotaryCos, Tensor? RotarySin, KvCache? Cache)
 {
     /// <summary>The keys a layer with <paramref name="window"/> (null: full attention) reads.</summary>
-    public KeyMask For(int? window) => window is null ? Keys : WindowedKeys ?? throw new InvalidOperationException("no windowed mask was built for a windowed layer");
+    public KeyMask For(int? window) => (window is null ? Keys : WindowedKeys)
+        ?? throw new InvalidOperationException($"no {(window is null ? "full-attention" : "windowed")} mask was built for this layer");
 }
 
 /// <summary>

@@ -83,8 +83,10 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         if (_rotary is not null) (cos, sin) = _rotary.Angles(positions);
         // An all-real mask needs no tensor (one sync to find out is cheaper than a mask per layer per step).
         bool padded = input.AttentionMask is not null && !keyIsToken.all().item<bool>();
+        // Only the masks some layer reads: a Mistral windows every layer, so it never needs the full-attention one.
         var windowed = Config.SlidingWindow is int window ? Keys(keyIsToken, padded, past, time, window) : null;
-        return (hidden, new AttentionContext(Keys(keyIsToken, padded, past, time, null), windowed, cos, sin, input.Cache));
+        var full = windowed is null || Config.FirstSlidingWindowLayer > 0 ? Keys(keyIsToken, padded, past, time, null) : null;
+        return (hidden, new AttentionContext(full, windowed, cos, sin, input.Cache));
     }
 
     /// <summary>What the queries of this pass read under <paramref name="window"/> (null: every earlier position);
