@@ -47,11 +47,6 @@ internal sealed class ConfigFields(JsonObject json, string path, string prefix =
     /// <summary>Whether the field is written at all: an explicit null says "none", which may differ from the default.</summary>
     public bool Has(string name) => json.ContainsKey(name);
 
-    public void RejectNonNull(string name, string why)
-    {
-        if (json[name] is not null) throw Invalid(name, why);
-    }
-
     public CheckpointException Invalid(string name, string why) => new($"{path}: field '{prefix}{name}': {why}");
 
     CheckpointException Missing(string name) => new($"{path}: field '{prefix}{name}' is missing");
