@@ -25,26 +25,11 @@ public sealed partial class HubDownloader(HubSettings settings, IDownloadProgres
 
     public async Task<string> DownloadModelAsync(string id, string revision = DefaultRevision)
     {
-        if (!HubRepoId.IsValid(id)) throw new RlhfException($"'{id}' is not a hub model id (org/name)");
-        CheckRevision(revision);
-        if (settings.Offline)
-            return _cache.FindSnapshot(id, revision) ?? throw new RlhfException(
-                $"{id} (revision '{revision}') is not in the Hugging Face cache {settings.CacheDirectory}, and HF_HUB_OFFLINE is set, " +
-                $"so it cannot be downloaded: unset HF_HUB_OFFLINE, or fetch it first with `rlhf download {id}{(revision == DefaultRevision ? "" : $" --revision {revision}")}`");
+        Check(id, revision);
+        if (settings.Offline) return _cache.FindSnapshot(id, revision) ?? throw NotCachedOffline(id, revision);
 
         using var client = new HubClient(settings);
-        HubRepoInfo info;
-        try
-        {
-            info = await client.RepoInfoAsync(id, revision);
-        }
-        catch (HubRequestException e) when (e.ErrorCode != "RevisionNotFound")
-        {
-            if (_cache.FindSnapshot(id, revision) is not { } cached) throw;
-            _progress.Note($"{e.Message}; using the cached snapshot {cached}");
-            return cached;
-        }
-
+        if (await RepoInfoOrCachedAsync(client, id, revision) is not { } info) return _cache.FindSnapshot(id, revision)!;
         _cache.WriteRef(id, revision, info.Commit);
         foreach (string file in HubModelFiles.Select(id, revision, info.Files))
             await FetchAsync(client, id, info.Commit, file);
@@ -53,6 +38,56 @@ public sealed partial class HubDownloader(HubSettings settings, IDownloadProgres
             foreach (string shard in HubModelFiles.Shards(id, index, info.Files))
                 await FetchAsync(client, id, info.Commit, shard);
         return _cache.SnapshotFolder(id, info.Commit);
+    }
+
+    /// <summary>
+    /// The path of one file of <paramref name="id"/> at <paramref name="revision"/> in the cache (config.json, for a plan),
+    /// fetching that file alone when the snapshot lacks it: never the weights.
+    /// </summary>
+    /// <exception cref="RlhfException">A bad id or revision, an offline cache without the file, a repository without it, or the hub's error as one line.</exception>
+    public string DownloadFile(string id, string file, string revision = DefaultRevision) => DownloadFileAsync(id, file, revision).GetAwaiter().GetResult();
+
+    public async Task<string> DownloadFileAsync(string id, string file, string revision = DefaultRevision)
+    {
+        Check(id, revision);
+        string? Cached() => _cache.FindSnapshot(id, revision) is { } snapshot && HubCache.HasFile(Path.Combine(snapshot, file)) ? Path.Combine(snapshot, file) : null;
+        if (settings.Offline) return Cached() ?? throw NotCachedOffline(id, revision, file);
+
+        using var client = new HubClient(settings);
+        if (await RepoInfoOrCachedAsync(client, id, revision, Cached) is not { } info) return Cached()!;
+        if (!info.Files.Contains(file)) throw new RlhfException($"{id} (revision '{revision}') has no {file}");
+        _cache.WriteRef(id, revision, info.Commit);
+        await FetchAsync(client, id, info.Commit, file);
+        return _cache.PointerPath(id, info.Commit, file);
+    }
+
+    static void Check(string id, string revision)
+    {
+        if (!HubRepoId.IsValid(id)) throw new RlhfException($"'{id}' is not a hub model id (org/name)");
+        CheckRevision(revision);
+    }
+
+    RlhfException NotCachedOffline(string id, string revision, string? file = null) => new(
+        $"{id} (revision '{revision}'){(file is null ? "" : $" {file}")} is not in the Hugging Face cache {settings.CacheDirectory}, and HF_HUB_OFFLINE is set, " +
+        $"so it cannot be downloaded: unset HF_HUB_OFFLINE, or fetch it first with `rlhf download {id}{(revision == DefaultRevision ? "" : $" --revision {revision}")}`");
+
+    /// <summary>
+    /// The revision's commit and files from the hub; null when the hub cannot be reached or answers with an error other than an
+    /// unknown revision and the cache holds what is needed (<paramref name="cached"/>; default: a snapshot of the revision),
+    /// which then stands in, as in snapshot_download.
+    /// </summary>
+    async Task<HubRepoInfo?> RepoInfoOrCachedAsync(HubClient client, string id, string revision, Func<string?>? cached = null)
+    {
+        try
+        {
+            return await client.RepoInfoAsync(id, revision);
+        }
+        catch (HubRequestException e) when (e.ErrorCode != "RevisionNotFound")
+        {
+            if ((cached ?? (() => _cache.FindSnapshot(id, revision)))() is not { } stand) throw;
+            _progress.Note($"{e.Message}; using the cached {(cached is null ? "snapshot " : "")}{stand}");
+            return null;
+        }
     }
 
     /// <summary>

@@ -69,6 +69,12 @@ public sealed record ModelConfig
         string path = Path.Combine(directory, FileName);
         if (!Directory.Exists(directory)) throw new CheckpointException($"{directory}: model folder does not exist");
         if (!File.Exists(path)) throw new CheckpointException($"{path}: config.json not found (is this a Hugging Face model directory?)");
+        return FromFile(path) with { GenerationEosTokenIds = new TokenIdList(GenerationConfigEosIds(directory)) };
+    }
+
+    /// <summary>Parses a config.json file (generation_config.json beside it is not read).</summary>
+    public static ModelConfig FromFile(string path)
+    {
         JsonObject json;
         try
         {
@@ -79,7 +85,7 @@ public sealed record ModelConfig
         {
             throw new CheckpointException($"{path}: invalid JSON: {e.Message}");
         }
-        return FromJson(json, path) with { GenerationEosTokenIds = new TokenIdList(GenerationConfigEosIds(directory)) };
+        return FromJson(json, path);
     }
 
     const string GenerationConfigFileName = "generation_config.json";
