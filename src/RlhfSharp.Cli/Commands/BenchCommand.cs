@@ -67,6 +67,7 @@ internal static class BenchCommand
             bench.Subcommands.Add(command);
         }
         bench.Subcommands.Add(DataParallelBench.Build(Out));
+        bench.Subcommands.Add(PlanBench.Build(Out));
         return bench;
     }
 

@@ -26,10 +26,29 @@ internal static class InputChecks
     {
         if (Directory.Exists(value)) return value;
         if (!ModelReference.IsHubId(value)) throw new RlhfException(InvalidOptionException.Describe(option, value, "folder does not exist"));
-        string? revision = parsed.GetResult(Revision) is null ? null : parsed.GetValue(Revision);
         using var progress = DownloadDisplay.For(progressTo ?? parsed.InvocationConfiguration.Output);
-        return ModelReference.Resolve(value, revision, progress);
+        return ModelReference.Resolve(value, RevisionOf(parsed), progress);
     }
+
+    /// <summary>
+    /// The config.json a --model-like option names, for commands that need the model's shape only (plan): a folder's
+    /// config.json, a .json file itself, or a hub id's config.json from the cache or downloaded alone (never the weights).
+    /// </summary>
+    public static string ModelConfigFile(ParseResult parsed, string option, string value)
+    {
+        if (Directory.Exists(value))
+        {
+            string path = Path.Combine(value, Models.ModelConfig.FileName);
+            return File.Exists(path) ? path : throw new RlhfException(InvalidOptionException.Describe(option, value, "the folder has no config.json"));
+        }
+        if (File.Exists(value) && value.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return value;
+        if (!ModelReference.IsHubId(value)) throw new RlhfException(InvalidOptionException.Describe(option, value, "no such folder or .json file (nor is it a hub id org/name)"));
+        using var progress = DownloadDisplay.For(parsed.InvocationConfiguration.Output);
+        return new HubDownloader(HubSettings.FromEnvironment(), progress).DownloadFile(value, Models.ModelConfig.FileName, RevisionOf(parsed) ?? HubDownloader.DefaultRevision);
+    }
+
+    /// <summary>--revision where the command has it and it was given; null otherwise.</summary>
+    static string? RevisionOf(ParseResult parsed) => parsed.GetResult(Revision) is null ? null : parsed.GetValue(Revision);
 
     /// <summary>A model's name in reports: its folder's name, or a hub id as given (its snapshot folder is named by a commit id).</summary>
     public static string ModelName(string given, string folder) =>

@@ -74,22 +74,27 @@ public static class BlockActivations
         if (config.Family == ModelFamily.GptNeoX && config.ParallelResidual) Keep("block input, second norm's statistics", 2);
         KeptByProjection("normed input of q/k/v", d, [.. qkvNames, .. config.Family == ModelFamily.GptJ ? upNames : []]);
 
-        // Attention. GPT-2's q, k, v are views of c_attn's output; a fused qkv with as many kv heads as heads hands v as a view.
+        // Attention. Flash attention keeps q, k and v as it is handed them: GPT-2's are views of c_attn's output, and a fused
+        // qkv with as many kv heads as heads hands v as a view of it. The math path (attention dropout) multiplies by
+        // batched products, which keep contiguous copies of the scaled q, the scaled k and v.
         bool fused = config.Family is ModelFamily.Gpt2 or ModelFamily.GptNeoX or ModelFamily.Phi3;
         long keySide = grouped ? q : kv;
-        if (config.Family == ModelFamily.Gpt2) Keep("qkv", 3 * d);
-        else if (fused && !grouped) Keep("fused qkv (v is a view of it)", q + 2 * kv);
-        else Keep(grouped ? "repeated v" : "v", keySide);
         if (flash)
         {
-            if (config.Family != ModelFamily.Gpt2) Keep(grouped ? "rotated q, repeated rotated k" : "rotated q, k", q + keySide);
+            if (config.Family == ModelFamily.Gpt2) Keep("qkv", 3 * d);
+            else
+            {
+                if (fused && !grouped) Keep("fused qkv (v is a view of it)", q + 2 * kv);
+                else Keep(grouped ? "repeated v" : "v", keySide);
+                Keep(grouped ? "rotated q, repeated rotated k" : "rotated q, k", q + keySide);
+            }
             Keep("attention output", q); // flash writes [B, T, heads, headDim]: merging the heads is a view
             Keep("log-sum-exp", heads);
             if (settings.PaddingMask) Keep("float padding mask", sequence);
         }
         else
         {
-            Keep("scaled q, k", q + keySide);
+            Keep("scaled q, scaled k, v", q + 2 * keySide);
             Keep("probabilities, dropout noise, dropped probabilities", 3 * heads * sequence);
             KeptByProjection("merged heads", q, outName);
         }

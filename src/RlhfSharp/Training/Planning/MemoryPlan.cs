@@ -30,9 +30,9 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
 
     /// <summary>
     /// The .NET runtime, LibTorch's libraries and its thread pools, resident before any tensor: measured by `bench plan`
-    /// as the resident set before the model is built (0.24-0.27 GB on Linux x64), rounded up.
+    /// as the resident set before the model is built (0.155-0.157 GB on Linux x64), rounded up.
     /// </summary>
-    public const long RuntimeBytes = 300_000_000;
+    public const long RuntimeBytes = 160_000_000;
 
     public long HeldBytes => Items.Where(i => i.Phase == MemoryPhase.Held).Sum(i => i.Bytes);
 
@@ -78,7 +78,9 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
         Add("activations", parts.ActivationBytes(sequences, length), MemoryPhase.Training,
             $"{sequences} x {length} tokens, {parts.GraphLayers} layers" + (settings.GradientCheckpointing ? ", checkpointed" : ""));
         Add("logits", parts.LogitBytes(sequences, length), MemoryPhase.Training, LogitNote());
-        Add("AdamW step", parts.LargestTrainableTensor * 2 * f, MemoryPhase.OptimizerStep, "temporaries of the largest trainable tensor");
+        // TorchSharp's AdamW computes sqrt(v) / sqrt(1 - beta2^t) for every parameter inside one dispose scope: two
+        // temporaries per trainable parameter live until the step ends.
+        Add("AdamW step", 2 * parts.TrainableParameters * f, MemoryPhase.OptimizerStep, "sqrt(v) and its scaled copy for every trainable parameter");
         if (ppo)
         {
             long batch = settings.BatchSize, total = settings.MaxLength + settings.MaxNewTokens, vocab = config.VocabSize;
@@ -184,19 +186,6 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
                 default:
                     // The logits, their shifted copy (a copy unless one row) and log-softmax's output; backward holds as many.
                     return (sequences > 1 ? 3 : 2) * sequences * length * vocab * BytesPerFloat;
-            }
-        }
-
-        public long LargestTrainableTensor
-        {
-            get
-            {
-                if (!Full) return _wrapped.Count == 0 ? 0 : _wrapped.Max(l => (long)_settings.LoraRank * Math.Max(l.In, l.Out));
-                var config = _shape.Config;
-                long embedding = _settings.FreezeBottomLayers == 0 ? (long)config.VocabSize * config.HiddenSize : 0;
-                long head = _shape.UntiedHeadParameters > 0 ? _shape.HeadMatmulParameters : 0;
-                long linear = GraphLayers > 0 ? _shape.BlockLinears.Max(l => l.In * l.Out) : 0;
-                return Math.Max(embedding, Math.Max(head, linear));
             }
         }
     }

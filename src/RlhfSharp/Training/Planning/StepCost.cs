@@ -28,8 +28,9 @@ public static class StepCost
         double Layers(int count, double context) => count * (2.0 * blockWeights + 2.0 * q * context);
         double Forward(double context) => Layers(layers, context) + 2.0 * head + 2.0 * graph * adapters;
 
-        double TrainingTokens(long tokens, long length)
+        double TrainingTokens(long sequences, long length)
         {
+            long tokens = sequences * length;
             double forward = Forward(length);
             // Attention's backward is twice its forward (gradients of q, k and v from four products against the forward's two).
             double inputGradients = graph * (2.0 * blockWeights + 4.0 * q * length) + 2.0 * head + 2.0 * graph * adapters;
