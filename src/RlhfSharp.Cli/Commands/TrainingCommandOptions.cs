@@ -22,6 +22,10 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     public readonly Option<string> Out = new("--out") { Description = "run folder: final model, checkpoints, metrics, TensorBoard logs", Required = true };
     public readonly Option<string?> Config = new("--config") { Description = "YAML file of options: the flags' names in snake_case (--print-config shows them); flags override it" };
     public readonly Option<string?> EvalData;
+    public readonly Option<string?> Adapter = new("--adapter")
+    {
+        Description = "a LoRA adapter folder (PEFT layout) on the starting model: its training continues, with its own r, alpha and targets",
+    };
     public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its latest checkpoint" };
     public readonly Option<bool> PrintConfig = new("--print-config")
     {
@@ -87,6 +91,11 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         [nameof(TrainingOptions.FreezeBottomLayers)] = "freeze the embeddings and the bottom N blocks",
         [nameof(TrainingOptions.HeldOutFraction)] = $"held-out share of {data} when no {evalData} is given (a seeded split)",
         [nameof(TrainingOptions.ZeroStage)] = "1: shard the AdamW state over the mpirun ranks (ZeRO-1); 0: a full copy on each",
+        [nameof(TrainingOptions.LoraR)] = "LoRA rank: train low-rank adapters and freeze the base model, saved as a PEFT adapter folder (0: train the weights)",
+        [nameof(TrainingOptions.LoraAlpha)] = "LoRA alpha: the adapters' update is scaled by alpha/r (alpha/sqrt(r) with --use-rslora)",
+        [nameof(TrainingOptions.LoraDropout)] = "dropout on the LoRA adapters' input while training",
+        [nameof(TrainingOptions.LoraTarget)] = "projections that get LoRA adapters, as PEFT names them (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj; GPT-2: c_attn,c_proj,c_fc), or all-linear",
+        [nameof(TrainingOptions.UseRslora)] = "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r",
         [nameof(TrainingOptions.SkipBadRows)] = $"skip and count malformed rows of {data} and {evalData} instead of stopping at the first",
     };
 
@@ -146,7 +155,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, InputChecks.Revision, Data, Out, Config, EvalData, Resume, PrintConfig }) command.Options.Add(option);
+        foreach (var option in new Option[] { Model, InputChecks.Revision, Adapter, Data, Out, Config, EvalData, Resume, PrintConfig }) command.Options.Add(option);
         foreach (var (option, _, _) in _knobs) command.Options.Add(option);
     }
 

@@ -140,16 +140,16 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     }
 
     /// <summary>Hugging Face's initialisation for models trained from scratch: N(0, 0.02) weights, zero
-    /// biases (norms keep their ones/zeros; Conv1D initialises itself the same way).</summary>
+    /// biases (norms keep their ones/zeros; GPT-2's Conv1D layout initialises itself the same way).</summary>
     void InitializeWeights()
     {
         using var noGrad = no_grad();
         foreach (var module in modules())
         {
-            if (module is Linear linear)
+            if (module is AdaptableLinear { FanInFanOut: false } linear)
             {
-                nn.init.normal_(linear.weight!, std: 0.02);
-                linear.bias?.zero_();
+                nn.init.normal_(linear.Weight, std: 0.02);
+                linear.Bias?.zero_();
             }
             else if (module is Embedding embedding) nn.init.normal_(embedding.weight!, std: 0.02);
         }

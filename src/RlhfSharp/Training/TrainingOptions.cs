@@ -1,3 +1,4 @@
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training;
@@ -58,6 +59,24 @@ public class TrainingOptions
     /// copy on every rank. The weights come out the same either way. Default 0.
     /// </summary>
     public int ZeroStage { get; init; }
+    /// <summary>LoRA rank r: train low-rank adapters on the <see cref="LoraTarget"/> projections and freeze the base model
+    /// (saved as a PEFT adapter folder); 0 trains the weights themselves. Default 0.</summary>
+    public int LoraR { get; init; }
+    /// <summary>LoRA alpha: the adapters' update is scaled by alpha/r (alpha/√r with <see cref="UseRslora"/>). Default 16.</summary>
+    public double LoraAlpha { get; init; } = 16;
+    /// <summary>Dropout on the adapters' input while training. Default 0.</summary>
+    public double LoraDropout { get; init; }
+    /// <summary>Projections that get adapters, named as PEFT names them (q_proj, v_proj ... ; GPT-2: c_attn, c_proj, c_fc), by
+    /// module-name suffix, comma-separated or repeated; all-linear: every projection of the blocks. Default all-linear.</summary>
+    public IReadOnlyList<string> LoraTarget { get; init; } = [LoraSettings.AllLinear];
+    /// <summary>Rank-stabilised LoRA: scale alpha/√r instead of alpha/r. Default false.</summary>
+    public bool UseRslora { get; init; }
+
+    /// <summary>The LoRA adapters this run trains, or null when it trains the weights (lora_r 0).</summary>
+    public LoraSettings? Lora() => LoraR == 0
+        ? null
+        : new LoraSettings(LoraR, LoraAlpha, LoraDropout,
+            LoraTarget.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(), UseRslora);
 
     /// <summary>Throws a one-line error naming the option (its YAML key) unless <paramref name="ok"/>.</summary>
     protected void Require(bool ok, string property, string why)
@@ -76,11 +95,13 @@ public class TrainingOptions
     /// the seed, batch size, max_length (examples are batched by their token length), held-out fraction and frozen layers,
     /// on which the saved data position, the split or the optimizer state depend. Free: evaluation, checkpoint and log
     /// cadence, skip_bad_rows (a bad row stops a run without it) and zero_stage (checked against the optimizer state itself).
+    /// The LoRA settings are refused too: the saved adapters and their optimizer state have their shapes.
     /// Everything else (steps, learning rate and schedule, clipping, accumulation, loss settings) is accepted with a warning.
     /// </summary>
     public virtual ResumeRule OnResume(string property) => property switch
     {
-        nameof(Seed) or nameof(BatchSize) or nameof(MaxLength) or nameof(HeldOutFraction) or nameof(FreezeBottomLayers) => ResumeRule.Refuse,
+        nameof(Seed) or nameof(BatchSize) or nameof(MaxLength) or nameof(HeldOutFraction) or nameof(FreezeBottomLayers)
+            or nameof(LoraR) or nameof(LoraAlpha) or nameof(LoraDropout) or nameof(LoraTarget) or nameof(UseRslora) => ResumeRule.Refuse,
         nameof(EvalEvery) or nameof(SaveEvery) or nameof(SkipBadRows) or nameof(ZeroStage) => ResumeRule.Free,
         _ => ResumeRule.Warn,
     };
@@ -112,5 +133,10 @@ public class TrainingOptions
         Require(HeldOutFraction is >= 0 and < 1, nameof(HeldOutFraction), HeldOutFraction, "must be in [0, 1)");
         Require(FreezeBottomLayers >= 0, nameof(FreezeBottomLayers), FreezeBottomLayers, "must be 0 or more");
         Require(ZeroStage is 0 or 1, nameof(ZeroStage), ZeroStage, "must be 0 or 1");
+        Require(LoraR >= 0, nameof(LoraR), LoraR, "must be 0 (no LoRA) or a positive rank");
+        Require(Positive(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "must be a positive number");
+        Require(LoraDropout is >= 0 and < 1, nameof(LoraDropout), LoraDropout, "must be in [0, 1)");
+        Require(LoraR == 0 || Lora()!.TargetModules.Count > 0, nameof(LoraTarget), "must name at least one module (or all-linear)");
+        Require(LoraR == 0 || FreezeBottomLayers == 0, nameof(FreezeBottomLayers), FreezeBottomLayers, "must be 0 with lora_r: LoRA already freezes the whole base model");
     }
 }

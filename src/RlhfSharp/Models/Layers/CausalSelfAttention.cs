@@ -29,22 +29,22 @@ internal sealed class CausalSelfAttention : nn.Module<Tensor, AttentionContext, 
         switch (config.Family)
         {
             case ModelFamily.Gpt2:
-                _fused = this.AddChild("c_attn", new Conv1D(d, 3 * d));
-                _output = this.AddChild("c_proj", new Conv1D(d, d));
+                _fused = this.AddChild("c_attn", AdaptableLinear.Conv1D(d, 3 * d));
+                _output = this.AddChild("c_proj", AdaptableLinear.Conv1D(d, d));
                 break;
             case ModelFamily.GptNeoX:
-                _fused = this.AddChild("query_key_value", nn.Linear(d, 3 * d, hasBias: config.AttentionBias));
-                _output = this.AddChild("dense", nn.Linear(d, d, hasBias: config.AttentionBias));
+                _fused = this.AddChild("query_key_value", AdaptableLinear.Linear(d, 3 * d, hasBias: config.AttentionBias));
+                _output = this.AddChild("dense", AdaptableLinear.Linear(d, d, hasBias: config.AttentionBias));
                 break;
             case ModelFamily.Phi3:
-                _fused = this.AddChild("qkv_proj", nn.Linear(d, q + 2 * kv, hasBias: config.AttentionBias));
-                _output = this.AddChild("o_proj", nn.Linear(q, d, hasBias: config.AttentionOutputBias));
+                _fused = this.AddChild("qkv_proj", AdaptableLinear.Linear(d, q + 2 * kv, hasBias: config.AttentionBias));
+                _output = this.AddChild("o_proj", AdaptableLinear.Linear(q, d, hasBias: config.AttentionOutputBias));
                 break;
             default:
-                _query = this.AddChild("q_proj", nn.Linear(d, q, hasBias: config.AttentionBias));
-                _key = this.AddChild("k_proj", nn.Linear(d, kv, hasBias: config.AttentionBias));
-                _value = this.AddChild("v_proj", nn.Linear(d, kv, hasBias: config.AttentionBias));
-                _output = this.AddChild(config.Family == ModelFamily.GptJ ? "out_proj" : "o_proj", nn.Linear(q, d, hasBias: config.AttentionOutputBias));
+                _query = this.AddChild("q_proj", AdaptableLinear.Linear(d, q, hasBias: config.AttentionBias));
+                _key = this.AddChild("k_proj", AdaptableLinear.Linear(d, kv, hasBias: config.AttentionBias));
+                _value = this.AddChild("v_proj", AdaptableLinear.Linear(d, kv, hasBias: config.AttentionBias));
+                _output = this.AddChild(config.Family == ModelFamily.GptJ ? "out_proj" : "o_proj", AdaptableLinear.Linear(q, d, hasBias: config.AttentionOutputBias));
                 break;
         }
     }

@@ -21,26 +21,26 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
         switch (config.Family)
         {
             case ModelFamily.Gpt2:
-                _up = this.AddChild("c_fc", new Conv1D(d, inner));
-                _down = this.AddChild("c_proj", new Conv1D(inner, d));
+                _up = this.AddChild("c_fc", AdaptableLinear.Conv1D(d, inner));
+                _down = this.AddChild("c_proj", AdaptableLinear.Conv1D(inner, d));
                 break;
             case ModelFamily.GptJ:
-                _up = this.AddChild("fc_in", nn.Linear(d, inner));
-                _down = this.AddChild("fc_out", nn.Linear(inner, d));
+                _up = this.AddChild("fc_in", AdaptableLinear.Linear(d, inner));
+                _down = this.AddChild("fc_out", AdaptableLinear.Linear(inner, d));
                 break;
             case ModelFamily.GptNeoX:
-                _up = this.AddChild("dense_h_to_4h", nn.Linear(d, inner));
-                _down = this.AddChild("dense_4h_to_h", nn.Linear(inner, d));
+                _up = this.AddChild("dense_h_to_4h", AdaptableLinear.Linear(d, inner));
+                _down = this.AddChild("dense_4h_to_h", AdaptableLinear.Linear(inner, d));
                 break;
             case ModelFamily.Phi3:
                 _fusedGateUp = true;
-                _up = this.AddChild("gate_up_proj", nn.Linear(d, 2 * inner, hasBias: config.MlpBias));
-                _down = this.AddChild("down_proj", nn.Linear(inner, d, hasBias: config.MlpBias));
+                _up = this.AddChild("gate_up_proj", AdaptableLinear.Linear(d, 2 * inner, hasBias: config.MlpBias));
+                _down = this.AddChild("down_proj", AdaptableLinear.Linear(inner, d, hasBias: config.MlpBias));
                 break;
             default:
-                _gate = this.AddChild("gate_proj", nn.Linear(d, inner, hasBias: config.MlpBias));
-                _up = this.AddChild("up_proj", nn.Linear(d, inner, hasBias: config.MlpBias));
-                _down = this.AddChild("down_proj", nn.Linear(inner, d, hasBias: config.MlpBias));
+                _gate = this.AddChild("gate_proj", AdaptableLinear.Linear(d, inner, hasBias: config.MlpBias));
+                _up = this.AddChild("up_proj", AdaptableLinear.Linear(d, inner, hasBias: config.MlpBias));
+                _down = this.AddChild("down_proj", AdaptableLinear.Linear(inner, d, hasBias: config.MlpBias));
                 break;
         }
     }
