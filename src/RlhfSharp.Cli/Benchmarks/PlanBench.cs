@@ -7,6 +7,7 @@ using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training;
@@ -41,6 +42,14 @@ internal static class PlanBench
     /// <summary>Bottom layers frozen in the hydra cases: trlx's HH run trained the top 2 of its layers.</summary>
     const int HydraFrozen = 10;
 
+    /// <summary>The LoRA cases' rank, on every projection (all-linear, LoRA's default here), alpha 32, no dropout.</summary>
+    const int LoraRank = 16;
+
+    static void AttachLora(CausalLanguageModel model, PlanSettings settings)
+    {
+        if (settings.UsesLora) LoraModel.Attach(model, new LoraSettings(settings.LoraRank, 2.0 * settings.LoraRank, settings.LoraDropout, settings.LoraTargets));
+    }
+
     public static Command Build(Option<string?> outOption)
     {
         var command = new Command("plan",
@@ -69,8 +78,8 @@ internal static class PlanBench
         };
         return
         [
-            new("sft full", sft), new("sft hydra", sft with { FreezeBottomLayers = HydraFrozen }),
-            new("ppo full", ppo), new("ppo hydra", ppo with { FreezeBottomLayers = HydraFrozen }),
+            new("sft full", sft), new("sft hydra", sft with { FreezeBottomLayers = HydraFrozen }), new("sft lora", sft with { LoraRank = LoraRank }),
+            new("ppo full", ppo), new("ppo hydra", ppo with { FreezeBottomLayers = HydraFrozen }), new("ppo lora", ppo with { LoraRank = LoraRank }),
         ];
     }
 
@@ -174,6 +183,7 @@ internal static class PlanBench
         using var model = new CausalLanguageModel(config);
         Probe("model");
         LayerFreezing.FreezeBottom(model, config, settings.FreezeBottomLayers);
+        AttachLora(model, settings);
         model.train();
         var objective = new SftObjective(model);
         using var optimizer = new DataParallelOptimizer(model, new SftOptions(), SingleProcess.Instance);
@@ -214,8 +224,10 @@ internal static class PlanBench
         var prompts = Enumerable.Range(0, settings.BatchSize).Select(i => $"\n\nHuman: {i} {filler}\n\nAssistant:").ToList();
         using var policy = new PolicyWithValueHead(new CausalLanguageModel(config), settings.SeparateValueModel);
         using var rewardModel = new SequenceRewardModel(config);
-        using IReferenceModel reference = settings.FreezeBottomLayers > 0
-            ? new SharedBottomReference(policy.Policy, settings.FreezeBottomLayers)
+        // A LoRA policy's reference is itself with the adapters off; its value head stays trainable beside the adapters.
+        AttachLora(policy.Policy, settings);
+        using IReferenceModel reference = settings.UsesLora ? new AdapterOffReference(policy.Policy)
+            : settings.FreezeBottomLayers > 0 ? new SharedBottomReference(policy.Policy, settings.FreezeBottomLayers)
             : new FullReference(new CausalLanguageModel(config));
         var options = new PpoOptions
         {

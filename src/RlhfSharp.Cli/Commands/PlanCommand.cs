@@ -25,7 +25,7 @@ internal static class PlanCommand
         Required = true,
     };
     static readonly Option<string?> Method = new("--method") { Description = "sft, reward, ppo or dpo (default: from a --config named *-sft.yaml, *-reward.yaml, *-ppo.yaml or *-dpo.yaml)" };
-    static readonly Option<string?> Config = new("--config") { Description = "the trainer's YAML config (a recipe): its batch, lengths, frozen layers and PPO settings; flags override it" };
+    static readonly Option<string?> Config = new("--config") { Description = "the trainer's YAML config (a recipe): its batch, lengths, frozen layers, LoRA and PPO settings; flags override it" };
     static readonly Option<string?> RewardModel = new("--reward-model") { Description = "ppo: the reward model (folder, config.json or hub id; default: the policy's shape)" };
     static readonly Option<int?> BatchSize = new("--batch-size") { Description = "sft: examples per micro-batch; reward, dpo: pairs; ppo: prompts per iteration (default: the trainer's, 8)" };
     static readonly Option<int?> MaxLength = new("--max-length") { Description = "tokens per example; ppo: prompt tokens (default: the trainer's, 512)" };
@@ -142,17 +142,18 @@ internal static class PlanCommand
             MaxNewTokens = newTokens,
             MiniBatchSize = Flag(MiniBatchSize, ppo?.MiniBatchSize ?? 0, v => v >= 0, "must be 0 (the whole batch) or more"),
             PpoEpochs = ppo?.PpoEpochs ?? 4,
-            LoraRank = Flag(LoraR, 0, v => v >= 0, "must be 0 (no LoRA) or more"),
-            LoraTargets = parsed.GetValue(LoraTarget) is { Length: > 0 } targets
-                ? targets.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList()
-                : [LoraTargets.AllLinear],
-            LoraDropout = Flag(LoraDropout, 0.0, v => v is >= 0 and < 1, "must be in [0, 1)"),
+            LoraRank = Flag(LoraR, options.LoraR, v => v >= 0, "must be 0 (no LoRA) or more"),
+            LoraTargets = (parsed.GetValue(LoraTarget) is { Length: > 0 } targets ? targets : options.LoraTarget)
+                .SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
+            LoraDropout = Flag(LoraDropout, options.LoraDropout, v => v is >= 0 and < 1, "must be in [0, 1)"),
             FreezeBottomLayers = Flag(FreezeBottomLayers, options.FreezeBottomLayers, v => v >= 0, "must be 0 or more"),
             SeparateValueModel = parsed.GetValue(SeparateValueModel) || (ppo?.SeparateValueModel ?? false),
             GradientCheckpointing = parsed.GetValue(GradientCheckpointing),
             ZeroStage = Flag(ZeroStage, options.ZeroStage, v => v is 0 or 1, "must be 0 or 1"),
             Ranks = InputChecks.Value(parsed, Ranks, v => v >= 1, "must be at least 1"),
         };
+        if (settings.UsesLora && settings.FreezeBottomLayers > 0)
+            throw new RlhfException($"options --lora-r and --freeze-bottom-layers: LoRA already freezes the whole base model, so give one of them");
         var notes = new List<string>();
         var context = ContextWindow.Of(model);
         var fit = method == PlanMethod.Ppo

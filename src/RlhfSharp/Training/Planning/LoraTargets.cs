@@ -7,7 +7,7 @@ namespace RlhfSharp.Training.Planning;
 /// </summary>
 public static class LoraTargets
 {
-    public const string AllLinear = "all-linear";
+    public const string AllLinear = Models.Lora.LoraSettings.AllLinear;
 
     /// <summary>The projections of one block that <paramref name="targets"/> names.</summary>
     /// <exception cref="InvalidOptionException">A name that matches no projection of this model (naming the ones it has), or no names.</exception>
