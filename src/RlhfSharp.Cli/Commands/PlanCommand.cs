@@ -44,7 +44,7 @@ internal static class PlanCommand
     static readonly Option<int?> ZeroStage = new("--zero-stage") { Description = "1: shard the AdamW state over the ranks (ZeRO-1)" };
     static readonly Option<int> Ranks = new("--ranks") { Description = "data-parallel processes (each holds the plan's per-rank memory)", DefaultValueFactory = _ => 1 };
     static readonly Option<double?> Gflops = new("--gflops") { Description = "fp32 matmul throughput to plan the time with, GFLOP/s (default: measured now, a second or two)" };
-    static readonly Option<double?> MemoryGb = new("--memory-gb") { Description = "memory to fit the run into, GB (default: this machine's available memory)" };
+    static readonly Option<double?> MemoryGib = new("--memory-gib") { Description = "memory to fit the run into, GiB (default: this machine's available memory, /proc/meminfo's MemAvailable)" };
 
     static readonly string[] Methods = ["sft", "reward", "ppo", "dpo"];
 
@@ -56,7 +56,7 @@ internal static class PlanCommand
         foreach (var option in new Option[]
                  {
                      Model, InputChecks.Revision, Method, Config, RewardModel, BatchSize, MaxLength, MaxNewTokens, MiniBatchSize, LoraR, LoraTarget,
-                     LoraDropout, FreezeBottomLayers, SeparateValueModel, GradientCheckpointing, ZeroStage, Ranks, Gflops, MemoryGb,
+                     LoraDropout, FreezeBottomLayers, SeparateValueModel, GradientCheckpointing, ZeroStage, Ranks, Gflops, MemoryGib,
                  })
             command.Options.Add(option);
         command.SetAction(Run);
@@ -78,10 +78,10 @@ internal static class PlanCommand
         var cost = StepCost.Of(model, settings);
 
         double gflops = parsed.GetValue(Gflops) ?? MeasureGflops();
-        long? memory = parsed.GetValue(MemoryGb) is double gb ? (long)(gb * 1e9) : MachineMemory.Read()?.AvailableBytes;
+        long? memory = parsed.GetValue(MemoryGib) is double gib ? (long)(gib * (1L << 30)) : MachineMemory.Read()?.AvailableBytes;
         var output = parsed.InvocationConfiguration.Output;
         foreach (string note in notes) output.WriteLine($"note: {note}");
-        Write(CliApp.Console(parsed), Describe(parsed, method, model, settings), plan, cost, gflops, memory, parsed.GetValue(MemoryGb) is null, settings.Ranks);
+        Write(CliApp.Console(parsed), Describe(parsed, method, model, settings), plan, cost, gflops, memory, parsed.GetValue(MemoryGib) is null, settings.Ranks);
         return 0;
     }
 
@@ -194,7 +194,7 @@ internal static class PlanCommand
         foreach (var item in plan.Items) table.AddRow(Markup.Escape(item.Name), Size(item.Bytes), When(item.Phase), Markup.Escape(item.Note));
         table.AddRow("[bold]peak[/]", $"[bold]{Size(plan.PeakBytes)}[/]", When(plan.PeakPhase), Markup.Escape($"held {Size(plan.HeldBytes)} + the {When(plan.PeakPhase)} phase's {Size(plan.PhaseBytes(plan.PeakPhase))}"));
         console.Write(table);
-        console.WriteLine($"parameters: {plan.TotalParameters / 1e6:F1}M, {plan.TrainableParameters / 1e6:F2}M trainable ({100.0 * plan.TrainableParameters / plan.TotalParameters:F2}%)");
+        console.WriteLine($"parameters: {Count(plan.TotalParameters)}, {Count(plan.TrainableParameters)} trainable ({100.0 * plan.TrainableParameters / plan.TotalParameters:F2}%)");
 
         long need = plan.PeakBytes * ranks;
         string perRanks = ranks > 1 ? $" ({ranks} ranks x {Size(plan.PeakBytes)}, all on this machine)" : "";
@@ -223,10 +223,18 @@ internal static class PlanCommand
         _ => "rollout scoring",
     };
 
-    /// <summary>"512 MiB", "6.31 GiB".</summary>
-    public static string Size(long bytes) => bytes >= 1L << 30
-        ? (bytes / (double)(1L << 30)).ToString("F2", CultureInfo.InvariantCulture) + " GiB"
-        : (bytes / (double)(1L << 20)).ToString("F0", CultureInfo.InvariantCulture) + " MiB";
+    /// <summary>"12 KiB", "512 MiB", "6.31 GiB".</summary>
+    public static string Size(long bytes) => bytes switch
+    {
+        >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("F2", CultureInfo.InvariantCulture) + " GiB",
+        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("F0", CultureInfo.InvariantCulture) + " MiB",
+        _ => (bytes / 1024.0).ToString("F0", CultureInfo.InvariantCulture) + " KiB",
+    };
+
+    /// <summary>"124.4M", "6.05B".</summary>
+    public static string Count(long parameters) => parameters >= 1_000_000_000
+        ? (parameters / 1e9).ToString("F2", CultureInfo.InvariantCulture) + "B"
+        : (parameters / 1e6).ToString("F1", CultureInfo.InvariantCulture) + "M";
 
     static string Seconds(double seconds) => seconds switch
     {

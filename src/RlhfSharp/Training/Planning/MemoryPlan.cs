@@ -57,21 +57,23 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
 
         Add("runtime", RuntimeBytes, MemoryPhase.Held, ".NET and LibTorch before any tensor");
         Add(settings.Method == PlanMethod.Reward ? "reward model weights" : ppo ? "policy weights" : "model weights",
-            parts.ModelParameters * f, MemoryPhase.Held, settings.UsesLora ? "frozen base" : $"{parts.ModelParameters / 1e6:F1}M parameters");
+            parts.ModelParameters * f, MemoryPhase.Held, settings.UsesLora ? $"{Millions(parts.ModelParameters)} parameters, frozen" : $"{Millions(parts.ModelParameters)} parameters");
         if (settings.UsesLora) Add("LoRA adapters", parts.AdapterParameters * f, MemoryPhase.Held, $"r {settings.LoraRank} on {parts.WrappedNames} in {parts.AdaptedLayers} layers");
         if (ppo)
             Add("value model", parts.ValueParameters * f, MemoryPhase.Held,
                 settings.SeparateValueModel ? "its own trunk copy and head" : "a head on the policy's trunk");
-        Add("gradients", parts.TrainableParameters * f, MemoryPhase.Held, $"{parts.TrainableParameters / 1e6:F1}M trainable parameters");
-        int shards = settings.ZeroStage == 1 ? settings.Ranks : 1;
-        Add("AdamW state", 2 * parts.TrainableParameters * f / shards, MemoryPhase.Held,
-            "two moments per trainable parameter" + (shards > 1 ? $", sharded over {shards} ranks (ZeRO-1)" : ""));
+        Add("gradients", parts.TrainableParameters * f, MemoryPhase.Held, $"{Millions(parts.TrainableParameters)} trainable parameters");
+        // ZeRO-1 (ShardedAdamW): this rank's slice of the two moments and a byte per element saying whether it decays.
+        bool zero = settings.ZeroStage == 1;
+        long slice = zero ? parts.TrainableParameters / settings.Ranks : parts.TrainableParameters;
+        Add("AdamW state", 2 * slice * f + (zero ? slice : 0), MemoryPhase.Held,
+            "two moments per trainable parameter" + (zero && settings.Ranks > 1 ? $", sharded over {settings.Ranks} ranks (ZeRO-1)" : ""));
         if (ppo || settings.Method == PlanMethod.Dpo) AddReference();
         if (ppo)
         {
             var reward = ModelShape.Of(settings.RewardModel ?? config);
             Add("reward model", reward.RewardModelParameters * f, MemoryPhase.Held,
-                settings.RewardModel is null ? "the policy's shape" : $"{reward.RewardModelParameters / 1e6:F1}M parameters");
+                settings.RewardModel is null ? "the policy's shape" : $"{Millions(reward.RewardModelParameters)} parameters");
         }
 
         long sequences = settings.TrainingSequences, length = settings.TrainingLength;
@@ -79,8 +81,10 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
             $"{sequences} x {length} tokens, {parts.GraphLayers} layers" + (settings.GradientCheckpointing ? ", checkpointed" : ""));
         Add("logits", parts.LogitBytes(sequences, length), MemoryPhase.Training, LogitNote());
         // TorchSharp's AdamW computes sqrt(v) / sqrt(1 - beta2^t) for every parameter inside one dispose scope: two
-        // temporaries per trainable parameter live until the step ends.
-        Add("AdamW step", 2 * parts.TrainableParameters * f, MemoryPhase.OptimizerStep, "sqrt(v) and its scaled copy for every trainable parameter");
+        // temporaries per trainable parameter live until the step ends. ShardedAdamW steps its slice at once: a copy of the
+        // parameters, the decay factors, sqrt(v) and its scaled copy.
+        Add("AdamW step", (zero ? 4 : 2) * slice * f, MemoryPhase.OptimizerStep,
+            zero ? "the slice's parameters, decay factors, sqrt(v) and its scaled copy" : "sqrt(v) and its scaled copy for every trainable parameter");
         if (ppo)
         {
             long batch = settings.BatchSize, total = settings.MaxLength + settings.MaxNewTokens, vocab = config.VocabSize;
@@ -109,6 +113,8 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
             _ => "logits, their shifted copy and log-softmax (and as much in backward)",
         };
     }
+
+    static string Millions(long count) => (count / 1e6).ToString(count < 10_000_000 ? "F2" : "F1", System.Globalization.CultureInfo.InvariantCulture) + "M";
 
     /// <summary>The counts <see cref="Estimate"/> combines.</summary>
     sealed class Parts
