@@ -117,7 +117,9 @@ internal static class PlanBench
                 (string)row["case"], (string)row["settings"], PlanCommand.Size((long)row["estimate_bytes"]), PlanCommand.Size((long)row["measured_bytes"]),
                 $"{row["ratio"]:F2}", PlanCommand.Size((long)row["runtime_bytes"]), $"{row["seconds"]}",
             }.Select(Markup.Escape)]);
-        CliApp.Console(parsed).Write(table);
+        var console = CliApp.Console(parsed);
+        PlanCommand.Widen(console);
+        console.Write(table);
         if (parsed.GetValue(outOption) is { } outDir)
         {
             Directory.CreateDirectory(outDir);
@@ -178,33 +180,23 @@ internal static class PlanBench
     {
         manual_seed(0);
         var config = Gpt2Small();
-        if (Environment.GetEnvironmentVariable("RLHF_PLAN_NODROPOUT") is not null) config = config with { EmbeddingDropout = 0, AttentionDropout = 0, ResidualDropout = 0 };
-        Probe("start");
         using var model = new CausalLanguageModel(config);
-        Probe("model");
         LayerFreezing.FreezeBottom(model, config, settings.FreezeBottomLayers);
         AttachLora(model, settings);
         model.train();
         var objective = new SftObjective(model);
         using var optimizer = new DataParallelOptimizer(model, new SftOptions(), SingleProcess.Instance);
-        Probe("optimizer");
         var batch = BenchInputs.TrainingIds(settings.BatchSize, settings.MaxLength, config.VocabSize)
             .Select((ids, row) => row == settings.BatchSize - 1 && settings.BatchSize > 1 ? ids[..^1] : ids)
             .Select(ids => new EncodedSft(ids, ids, 0, Truncation.None)).ToList();
-        Probe("model built");
         for (int step = 0; step < 2; step++)
         {
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            Probe("zero grad");
             var loss = objective.Forward(batch).Loss;
-            Probe("forward");
             loss.backward();
-            Probe("backward");
             optimizer.ReduceAndClip(1.0);
-            Probe("clip");
             optimizer.Step();
-            Probe("step");
         }
         return PeakMemory.ResidentBytes();
     }
@@ -247,14 +239,6 @@ internal static class PlanBench
             if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
         }
         return sink.Peak ?? PeakMemory.ResidentBytes();
-    }
-
-    static void Probe(string stage)
-    {
-        if (Environment.GetEnvironmentVariable("RLHF_PLAN_PROBE") is null) return;
-        var lines = File.ReadAllLines("/proc/self/status");
-        string Get(string key) => lines.First(l => l.StartsWith(key)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        Console.Error.WriteLine($"probe {stage}: rss {long.Parse(Get("VmRSS:")) / 1024} MB, hwm {long.Parse(Get("VmHWM:")) / 1024} MB");
     }
 
     /// <summary>A progress sink that reads the resident high-water mark when the run first writes a message.</summary>

@@ -187,8 +187,7 @@ internal static class PlanCommand
 
     static void Write(IAnsiConsole console, string title, MemoryPlan plan, IReadOnlyList<CostPhase> cost, double gflops, long? memory, bool measuredMemory, int ranks)
     {
-        // Redirected output (a file, a README) is not cut to 80 columns: the table's notes stay on one line.
-        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 120);
+        Widen(console);
         console.WriteLine(title);
         var table = new Table().AddColumn("memory per rank").AddColumn(new TableColumn("size").RightAligned()).AddColumn("when").AddColumn("what");
         foreach (var item in plan.Items) table.AddRow(Markup.Escape(item.Name), Size(item.Bytes), When(item.Phase), Markup.Escape(item.Note));
@@ -212,6 +211,12 @@ internal static class PlanCommand
         string unit = cost.Any(c => c.Name == "generation") ? "iteration" : "step";
         console.WriteLine($"time per {unit}: at least {Seconds(total / (gflops * 1e9))}{split}: {total / 1e12:F2} TFLOP at {gflops:F0} GFLOP/s, " +
             "this machine's fp32 matmul peak; every product is assumed to run at that peak (bench's training steps reach about half of it, token-by-token generation less)");
+    }
+
+    /// <summary>Redirected output (a file, a README) is not cut to 80 columns: a table's notes stay on one line.</summary>
+    public static void Widen(IAnsiConsole console)
+    {
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 120);
     }
 
     static string When(MemoryPhase phase) => phase switch

@@ -52,3 +52,28 @@ public class BenchCommandTests
         Assert.Contains("--config must be one of 23m, 98m, qwen2.5-0.5b, got '7b'", result.Error);
     }
 }
+
+public class PlanBenchTests
+{
+    [Trait("Category", "Slow")] // builds a 124M-parameter model in a second process
+    [Fact]
+    public void Bench_plan_measures_each_case_in_its_own_process_beside_the_estimate()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var result = CliRunner.Run("bench", "plan", "--case", "sft-full", "--sequence", "16", "--batch-size", "1", "--out", dir, "--threads", "1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("bench: plan, sft full (a fresh process)", result.Error);
+        Assert.Contains("│ sft full │ 1 x 16 ", result.Output);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench-plan.json")));
+        var row = Assert.Single(report.RootElement.EnumerateArray().ToList());
+        long estimate = row.GetProperty("estimate_bytes").GetInt64(), measured = row.GetProperty("measured_bytes").GetInt64();
+        // The weights, gradients and two moments of GPT-2 small alone are 4 x 124,439,808 x 4 bytes, in both.
+        Assert.True(estimate > 4 * 124_439_808L * 4 && measured > 4 * 124_439_808L * 4, $"estimate {estimate}, measured {measured}");
+        Assert.Equal(Math.Round(measured / (double)estimate, 3), row.GetProperty("ratio").GetDouble());
+        Assert.True(row.GetProperty("runtime_bytes").GetInt64() > 0, "the child read its resident memory before building the model");
+    }
+
+    [Fact]
+    public void An_unknown_bench_plan_case_is_a_one_line_error() =>
+        CliRunner.AssertOneLineError(CliRunner.Run("bench", "plan", "--case", "dpo-full"), "option --case is dpo-full: must be one of sft-full, sft-hydra, sft-lora, ppo-full, ppo-hydra, ppo-lora");
+}
