@@ -81,7 +81,7 @@ internal static class PlanCommand
         long? memory = parsed.GetValue(MemoryGib) is double gib ? (long)(gib * (1L << 30)) : MachineMemory.Read()?.AvailableBytes;
         var output = parsed.InvocationConfiguration.Output;
         foreach (string note in notes) output.WriteLine($"note: {note}");
-        Write(CliApp.Console(parsed), Describe(parsed, method, model, settings), plan, cost, gflops, memory, parsed.GetValue(MemoryGib) is null, settings.Ranks);
+        Write(CliApp.Console(parsed), Describe(parsed, method, model, settings), plan, cost, gflops, parsed.GetValue(Gflops) is null, memory, parsed.GetValue(MemoryGib) is null, settings.Ranks);
         return 0;
     }
 
@@ -171,7 +171,7 @@ internal static class PlanCommand
         string batch = method switch
         {
             PlanMethod.Ppo => $"{s.BatchSize} prompts x ({s.MaxLength} + {s.MaxNewTokens} new) tokens" + (s.MiniBatchSize > 0 ? $", mini-batches of {s.MiniBatchSize}" : ""),
-            PlanMethod.Reward or PlanMethod.Dpo => $"{s.BatchSize} pairs x {s.MaxLength} tokens",
+            PlanMethod.Reward or PlanMethod.Dpo => $"{s.BatchSize} pair{(s.BatchSize == 1 ? "" : "s")} x {s.MaxLength} tokens",
             _ => $"{s.BatchSize} x {s.MaxLength} tokens",
         };
         return $"plan: {method.ToString().ToLowerInvariant()} of {name} ({model.Family}, {model.NumLayers} layers, d{model.HiddenSize}), {how}, {batch}" +
@@ -185,7 +185,7 @@ internal static class PlanCommand
         return MatmulPeak.Shapes(1024).Take(2).Max(s => MatmulPeak.Measure(s[0], s[1], s[2], repeats: 3));
     }
 
-    static void Write(IAnsiConsole console, string title, MemoryPlan plan, IReadOnlyList<CostPhase> cost, double gflops, long? memory, bool measuredMemory, int ranks)
+    static void Write(IAnsiConsole console, string title, MemoryPlan plan, IReadOnlyList<CostPhase> cost, double gflops, bool measuredGflops, long? memory, bool measuredMemory, int ranks)
     {
         Widen(console);
         console.WriteLine(title);
@@ -193,7 +193,7 @@ internal static class PlanCommand
         foreach (var item in plan.Items) table.AddRow(Markup.Escape(item.Name), Size(item.Bytes), When(item.Phase), Markup.Escape(item.Note));
         table.AddRow("[bold]peak[/]", $"[bold]{Size(plan.PeakBytes)}[/]", When(plan.PeakPhase), Markup.Escape($"held {Size(plan.HeldBytes)} + the {When(plan.PeakPhase)} phase's {Size(plan.PhaseBytes(plan.PeakPhase))}"));
         console.Write(table);
-        console.WriteLine($"parameters: {Count(plan.TotalParameters)}, {Count(plan.TrainableParameters)} trainable ({100.0 * plan.TrainableParameters / plan.TotalParameters:F2}%)");
+        console.WriteLine($"parameters: {MemoryPlan.Count(plan.TotalParameters)}, {MemoryPlan.Count(plan.TrainableParameters)} trainable ({100.0 * plan.TrainableParameters / plan.TotalParameters:F2}%)");
 
         long need = plan.PeakBytes * ranks;
         string perRanks = ranks > 1 ? $" ({ranks} ranks x {Size(plan.PeakBytes)}, all on this machine)" : "";
@@ -209,8 +209,8 @@ internal static class PlanCommand
         double total = cost.Sum(c => c.Flops);
         string split = cost.Count > 1 ? " (" + string.Join(", ", cost.Select(c => $"{c.Name} {Seconds(c.Flops / (gflops * 1e9))}")) + ")" : "";
         string unit = cost.Any(c => c.Name == "generation") ? "iteration" : "step";
-        console.WriteLine($"time per {unit}: at least {Seconds(total / (gflops * 1e9))}{split}: {total / 1e12:F2} TFLOP at {gflops:F0} GFLOP/s, " +
-            "this machine's fp32 matmul peak; every product is assumed to run at that peak (bench's training steps reach about half of it, token-by-token generation less)");
+        console.WriteLine($"time per {unit}: at least {Seconds(total / (gflops * 1e9))}{split}, {total / 1e12:F2} TFLOP at {gflops:F0} GFLOP/s");
+        console.WriteLine($"  (every product at the fp32 matmul peak, {(measuredGflops ? "measured now" : "as given")}: real steps reach about half of it, generation less)");
     }
 
     /// <summary>Redirected output (a file, a README) is not cut to 80 columns: a table's notes stay on one line.</summary>
@@ -235,11 +235,6 @@ internal static class PlanCommand
         >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("F0", CultureInfo.InvariantCulture) + " MiB",
         _ => (bytes / 1024.0).ToString("F0", CultureInfo.InvariantCulture) + " KiB",
     };
-
-    /// <summary>"124.4M", "6.05B".</summary>
-    public static string Count(long parameters) => parameters >= 1_000_000_000
-        ? (parameters / 1e9).ToString("F2", CultureInfo.InvariantCulture) + "B"
-        : (parameters / 1e6).ToString("F1", CultureInfo.InvariantCulture) + "M";
 
     static string Seconds(double seconds) => seconds switch
     {

@@ -59,7 +59,7 @@ public class PlanCommandTests
         Assert.Contains("│ 7.38 GiB │ training", Row("peak"));
         Assert.Contains("parameters: 162.3M, 162.3M trainable (100.00%)", result.Output);
         Assert.Contains("fits: 7.38 GiB of the 24.00 GiB given, 16.62 GiB to spare", result.Output);
-        Assert.Contains("time per step: at least 31.5 s: 3.15 TFLOP at 100 GFLOP/s", result.Output);
+        Assert.Contains("time per step: at least 31.5 s, 3.15 TFLOP at 100 GFLOP/s", result.Output);
     }
 
     [Fact]

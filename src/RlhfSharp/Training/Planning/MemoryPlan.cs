@@ -57,23 +57,23 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
 
         Add("runtime", RuntimeBytes, MemoryPhase.Held, ".NET and LibTorch before any tensor");
         Add(settings.Method == PlanMethod.Reward ? "reward model weights" : ppo ? "policy weights" : "model weights",
-            parts.ModelParameters * f, MemoryPhase.Held, settings.UsesLora ? $"{Millions(parts.ModelParameters)} parameters, frozen" : $"{Millions(parts.ModelParameters)} parameters");
+            parts.ModelParameters * f, MemoryPhase.Held, settings.UsesLora ? $"{Count(parts.ModelParameters)} parameters, frozen" : $"{Count(parts.ModelParameters)} parameters");
         if (settings.UsesLora) Add("LoRA adapters", parts.AdapterParameters * f, MemoryPhase.Held, $"r {settings.LoraRank} on {parts.WrappedNames} in {parts.AdaptedLayers} layers");
         if (ppo)
             Add("value model", parts.ValueParameters * f, MemoryPhase.Held,
                 settings.SeparateValueModel ? "its own trunk copy and head" : "a head on the policy's trunk");
-        Add("gradients", parts.TrainableParameters * f, MemoryPhase.Held, $"{Millions(parts.TrainableParameters)} trainable parameters");
+        Add("gradients", parts.TrainableParameters * f, MemoryPhase.Held, $"{Count(parts.TrainableParameters)} trainable parameters");
         // ZeRO-1 (ShardedAdamW): this rank's slice of the two moments and a byte per element saying whether it decays.
         bool zero = settings.ZeroStage == 1;
         long slice = zero ? parts.TrainableParameters / settings.Ranks : parts.TrainableParameters;
         Add("AdamW state", 2 * slice * f + (zero ? slice : 0), MemoryPhase.Held,
-            "two moments per trainable parameter" + (zero && settings.Ranks > 1 ? $", sharded over {settings.Ranks} ranks (ZeRO-1)" : ""));
+            "2 moments per trainable parameter" + (zero && settings.Ranks > 1 ? $", 1/{settings.Ranks} on each rank (ZeRO-1)" : ""));
         if (ppo || settings.Method == PlanMethod.Dpo) AddReference();
         if (ppo)
         {
             var reward = ModelShape.Of(settings.RewardModel ?? config);
             Add("reward model", reward.RewardModelParameters * f, MemoryPhase.Held,
-                settings.RewardModel is null ? "the policy's shape" : $"{Millions(reward.RewardModelParameters)} parameters");
+                settings.RewardModel is null ? "the policy's shape" : $"{Count(reward.RewardModelParameters)} parameters");
         }
 
         long sequences = settings.TrainingSequences, length = settings.TrainingLength;
@@ -84,7 +84,7 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
         // temporaries per trainable parameter live until the step ends. ShardedAdamW steps its slice at once: a copy of the
         // parameters, the decay factors, sqrt(v) and its scaled copy.
         Add("AdamW step", (zero ? 4 : 2) * slice * f, MemoryPhase.OptimizerStep,
-            zero ? "the slice's parameters, decay factors, sqrt(v) and its scaled copy" : "sqrt(v) and its scaled copy for every trainable parameter");
+            zero ? "the shard's parameters, decay factors, sqrt(v), scaled sqrt(v)" : "sqrt(v) and scaled sqrt(v) of every trainable parameter");
         if (ppo)
         {
             long batch = settings.BatchSize, total = settings.MaxLength + settings.MaxNewTokens, vocab = config.VocabSize;
@@ -108,13 +108,16 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
 
         string LogitNote() => settings.Method switch
         {
-            PlanMethod.Ppo => "full sequence, and the response's log-softmax with its gradients",
+            PlanMethod.Ppo => "full sequence; the response's log-softmax and gradients",
             PlanMethod.Reward => "",
-            _ => "logits, their shifted copy and log-softmax (and as much in backward)",
+            _ => "logits, shifted copy, log-softmax (as much again in backward)",
         };
     }
 
-    static string Millions(long count) => (count / 1e6).ToString(count < 10_000_000 ? "F2" : "F1", System.Globalization.CultureInfo.InvariantCulture) + "M";
+    /// <summary>"2.36M", "124.4M", "6.05B".</summary>
+    public static string Count(long count) => count >= 1_000_000_000
+        ? (count / 1e9).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) + "B"
+        : (count / 1e6).ToString(count < 10_000_000 ? "F2" : "F1", System.Globalization.CultureInfo.InvariantCulture) + "M";
 
     /// <summary>The counts <see cref="Estimate"/> combines.</summary>
     sealed class Parts
