@@ -8,8 +8,10 @@ namespace RlhfSharp.Tests.Models.Lora;
 /// <summary>
 /// Adapter folders as PEFT writes and reads them: target_modules that PEFT matches to exactly the saved adapters, a
 /// SEQ_CLS adapter's score head (PEFT adds "classifier" and "score" to modules_to_save for that task), and the
-/// adapter_config.json fields PEFT applies that this LoRA cannot, refused rather than ignored.
+/// adapter_config.json fields PEFT applies that this LoRA cannot, refused rather than ignored. Two models made from one
+/// seed must be equal here, so no test running beside them may draw from LibTorch's generator.
 /// </summary>
+[Collection(GlobalRandomStateCollection.Name)]
 public class PeftLayoutTests
 {
     static Tensor Ids() => tensor(new long[] { 5, 17, 3, 88, 42, 7, 1, 9 }).view(2, 4);
