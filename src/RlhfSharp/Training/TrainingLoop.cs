@@ -50,6 +50,8 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         long frozen = LayerFreezing.FreezeBottom(objective.Model, objective.Config, options.FreezeBottomLayers);
         if (frozen > 0 && _world.IsRoot)
             progress?.Log.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
+        objective.Trained.Prepare(options);
+        if (objective.Trained.HasAdapters && _world.IsRoot) progress?.Log.WriteLine(objective.Trained.Describe());
         var run = new TrainingRun(new SupervisedSteps(objective, options, _world, train, heldOut), options, totalSteps, outputDirectory, progress, _world);
         Volatile.Write(ref _run, run);
         objective.Model.train();
@@ -74,9 +76,9 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         public nn.Module Model => objective.Model;
         public bool LogsEvaluationWithStep => false;
 
-        public void Load(string checkpoint) => objective.LoadCheckpointWeights(checkpoint);
+        public void Load(string checkpoint) => objective.Trained.Load(checkpoint);
 
-        public void SaveModel(string directory) => objective.SavePretrained(directory);
+        public void SaveModel(string directory) => objective.Trained.Save(directory);
 
         public StepOutcome Step(StepContext step)
         {
