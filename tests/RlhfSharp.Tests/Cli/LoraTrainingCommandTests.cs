@@ -115,6 +115,23 @@ public class LoraTrainingCommandTests
     }
 
     [Fact]
+    public void A_lora_run_resumes_from_its_adapter_checkpoint_and_refuses_to_resume_without_its_lora_options()
+    {
+        string data = TrainingCommandTestsModels.HhSample(12), outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        string[] lora = ["--lora-r", "4", "--lora-target", "c_attn"];
+        Succeeds([.. Run("reward", TrainingCommandTestsModels.TinyModel, data, outDir, steps: 2), .. lora]);
+        var files = Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Order().Select(f => (f, File.GetLastWriteTimeUtc(f))).ToList();
+        CliRunner.AssertOneLineError(CliRunner.Run([.. Run("reward", TrainingCommandTestsModels.TinyModel, data, outDir, steps: 4), "--resume"]),
+            "option --lora-r was 4 and is 0 now");
+        Assert.Equal(files, Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Order().Select(f => (f, File.GetLastWriteTimeUtc(f))).ToList());
+
+        var resumed = Succeeds([.. Run("reward", TrainingCommandTestsModels.TinyModel, data, outDir, steps: 4), .. lora, "--resume"]);
+        Assert.Contains("resuming from", resumed.Output);
+        Assert.Contains("done: 4 steps", resumed.Output);
+        Assert.Equal(["c_attn"], AdapterConfig(outDir)["target_modules"]!.AsArray().Select(n => (string?)n));
+    }
+
+    [Fact]
     public void Lora_flags_that_contradict_the_adapter_and_an_adapter_of_the_wrong_task_are_one_line_errors()
     {
         string baseDir = TrainingCommandTestsModels.TinyModel, data = TrainingCommandTestsModels.HhSample(8);
