@@ -12,7 +12,9 @@ public sealed record TrainingSummary(long Steps, IReadOnlyDictionary<string, dou
 /// metrics averaged over log_every steps and periodic held-out evaluation; <see cref="TrainingRun"/> owns the rest
 /// (schedule, metrics files, progress, checkpoints and exact resume). Dropout's random stream is reseeded from (seed,
 /// micro-batch) each micro-batch, so a resumed run draws the same masks as an uninterrupted one without saving generator
-/// state. Messages and progress go to <paramref name="progress"/> (default: nowhere).
+/// state. With lora_r the objective's <see cref="TrainedModel"/> first puts LoRA adapters on the model and freezes the base
+/// (the optimizer then steps, all-reduces and shards only what trains), and the run saves adapter folders. Messages and
+/// progress go to <paramref name="progress"/> (default: nowhere).
 /// <para>
 /// Data parallel under <c>mpirun</c> (<paramref name="world"/>): the micro-batches of a step are the global
 /// positions MicroBatches + micro x ranks + rank, so the ranks' shards are disjoint, each step sees the same

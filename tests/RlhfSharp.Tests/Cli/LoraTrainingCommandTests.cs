@@ -138,6 +138,7 @@ public class LoraTrainingCommandTests
         string rm = Path.Combine(TestPaths.NewTempDirectory(), "rm");
         Succeeds([.. Run("reward", baseDir, data, rm, steps: 1), "--lora-r", "2"]);
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "next");
+        Assert.Contains("lora_r: 2\n", Succeeds("reward", "--adapter", rm, "--print-config").Output); // the options the continued run would use
 
         CliRunner.AssertOneLineError(CliRunner.Run([.. Run("reward", baseDir, data, outDir), "--adapter", rm, "--lora-r", "8"]),
             "--lora-r 8", "r 2", Path.Combine(rm, PeftAdapter.ConfigFile));
