@@ -189,20 +189,19 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
 
         static IReadOnlySet<string> Targets(IEnumerable<string> names) =>
             names.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.Ordinal);
-        var adapterValues = new (string Property, string PeftKey, object Value, bool Same)[]
+        var settings = new (string Property, string PeftKey, object Adapter, object Run, bool Same)[]
         {
-            (nameof(TrainingOptions.LoraR), "r", saved.Rank, options.LoraR == saved.Rank),
-            (nameof(TrainingOptions.LoraAlpha), "lora_alpha", saved.Alpha, options.LoraAlpha == saved.Alpha),
-            (nameof(TrainingOptions.LoraTarget), "target_modules", saved.TargetModules, Targets(options.LoraTarget).SetEquals(Targets(saved.TargetModules))),
-            (nameof(TrainingOptions.UseRslora), "use_rslora", saved.UseRslora, options.UseRslora == saved.UseRslora),
+            (nameof(TrainingOptions.LoraR), "r", saved.Rank, options.LoraR, options.LoraR == saved.Rank),
+            (nameof(TrainingOptions.LoraAlpha), "lora_alpha", saved.Alpha, options.LoraAlpha, options.LoraAlpha == saved.Alpha),
+            (nameof(TrainingOptions.LoraTarget), "target_modules", saved.TargetModules, options.LoraTarget, Targets(options.LoraTarget).SetEquals(Targets(saved.TargetModules))),
+            (nameof(TrainingOptions.UseRslora), "use_rslora", saved.UseRslora, options.UseRslora, options.UseRslora == saved.UseRslora),
         };
         var overrides = new Dictionary<string, object?>();
-        foreach (var (property, peftKey, value, same) in adapterValues)
+        foreach (var (property, peftKey, fromAdapter, given, same) in settings)
         {
             if (!same && ExplicitSource(parsed, property) is { } source)
-                throw new RlhfException($"{source} {Text(typeof(TOptions).GetProperty(property)!.GetValue(options))} differs from the adapter's {peftKey} {Text(value)} ({file}); " +
-                    "leave it out to continue the adapter with its own");
-            overrides[property] = value;
+                throw new RlhfException($"{source} {Text(given)} differs from the adapter's {peftKey} {Text(fromAdapter)} ({file}); leave it out to continue the adapter with its own");
+            overrides[property] = fromAdapter;
         }
         if (ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
         var continued = YamlConfig.Merge(options, overrides);
