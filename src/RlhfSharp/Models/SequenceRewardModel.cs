@@ -14,10 +14,13 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
 {
     readonly Linear _score;
 
+    /// <summary>The scalar head's module name (score.weight), as transformers' *ForSequenceClassification names it.</summary>
+    public const string ScoreHead = "score";
+
     public SequenceRewardModel(ModelConfig config) : base(nameof(SequenceRewardModel))
     {
         Trunk = this.AddChild(DecoderTrunk.CheckpointPrefix(config.Family), new DecoderTrunk(config));
-        _score = this.AddChild("score", nn.Linear(config.HiddenSize, 1, hasBias: false));
+        _score = this.AddChild(ScoreHead, nn.Linear(config.HiddenSize, 1, hasBias: false));
         using var noGrad = no_grad();
         nn.init.normal_(_score.weight!, std: 0.02);
     }

@@ -214,10 +214,34 @@ public static class PeftAdapter
     public static AdapterConfig Load(nn.Module model, string directory)
     {
         var config = ReadConfig(directory);
+        var (weights, header) = ReadWeightsHeader(directory);
+        LoraModel.Attach(model, config.Settings, config.ModulesToSave);
+        LoadWeights(model, config, weights, header);
+        return config;
+    }
+
+    /// <summary>
+    /// Loads the adapter in <paramref name="directory"/> into the adapters already on <paramref name="model"/> (a resumed
+    /// run's, or those a trainer attached to continue it), strictly by name and shape as <see cref="Load"/> does, with its
+    /// modules_to_save heads. Returns its config.
+    /// </summary>
+    public static AdapterConfig LoadWeights(nn.Module model, string directory)
+    {
+        var config = ReadConfig(directory);
+        var (weights, header) = ReadWeightsHeader(directory);
+        LoadWeights(model, config, weights, header);
+        return config;
+    }
+
+    static (string Path, SafetensorsHeader Header) ReadWeightsHeader(string directory)
+    {
         string weights = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weights)) throw new RlhfException($"{directory}: no {WeightsFile} beside {ConfigFile}");
-        var header = SafetensorsFile.ReadHeader(weights);
-        LoraModel.Attach(model, config.Settings, config.ModulesToSave);
+        return (weights, SafetensorsFile.ReadHeader(weights));
+    }
+
+    static void LoadWeights(nn.Module model, AdapterConfig config, string weights, SafetensorsHeader header)
+    {
         var expected = new List<(string Name, Tensor Destination)>();
         foreach (var (path, adapter) in LoraModel.Adapters(model))
         {
@@ -234,7 +258,6 @@ public static class PeftAdapter
         var names = expected.Select(e => e.Name).ToHashSet();
         if (header.Tensors.Keys.FirstOrDefault(n => !names.Contains(n)) is { } extra)
             throw new CheckpointException($"{weights}: unexpected tensor '{extra}' (no such adapter or head on this model)");
-        return config;
     }
 
     static IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> HeadParameters(nn.Module model, IReadOnlyList<string>? modulesToSave) =>
