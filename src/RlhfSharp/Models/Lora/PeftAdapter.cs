@@ -165,17 +165,28 @@ public static class PeftAdapter
     public static AdapterConfig Load(nn.Module model, string directory)
     {
         var config = ReadConfig(directory);
-        string weights = Path.Combine(directory, WeightsFile);
-        if (!File.Exists(weights)) throw new RlhfException($"{directory}: no {WeightsFile} beside {ConfigFile}");
-        var header = SafetensorsFile.ReadHeader(weights);
+        SafetensorsFile.ReadHeader(WeightsPath(directory)); // a missing or unreadable file is refused before the model changes
         LoraModel.Attach(model, config.Settings, config.ModulesToSave);
+        LoadWeights(model, directory, config.ModulesToSave);
+        return config;
+    }
+
+    /// <summary>
+    /// Loads the adapter tensors in <paramref name="directory"/> (and those of its <paramref name="modulesToSave"/> heads)
+    /// into the adapters already on <paramref name="model"/>, strictly by name and shape: a run's checkpoint restored
+    /// into the very parameters its optimizer holds.
+    /// </summary>
+    public static void LoadWeights(nn.Module model, string directory, IReadOnlyList<string>? modulesToSave = null)
+    {
+        string weights = WeightsPath(directory);
+        var header = SafetensorsFile.ReadHeader(weights);
         var expected = new List<(string Name, Tensor Destination)>();
         foreach (var (path, adapter) in LoraModel.Adapters(model))
         {
             expected.Add((Prefix + path + ".lora_A.weight", adapter.A.weight!));
             expected.Add((Prefix + path + ".lora_B.weight", adapter.B.weight!));
         }
-        foreach (var (name, parameter) in HeadParameters(model, config.ModulesToSave)) expected.Add((Prefix + name, parameter));
+        foreach (var (name, parameter) in HeadParameters(model, modulesToSave)) expected.Add((Prefix + name, parameter));
         using (no_grad())
             foreach (var (name, destination) in expected)
             {
@@ -185,7 +196,12 @@ public static class PeftAdapter
         var names = expected.Select(e => e.Name).ToHashSet();
         if (header.Tensors.Keys.FirstOrDefault(n => !names.Contains(n)) is { } extra)
             throw new CheckpointException($"{weights}: unexpected tensor '{extra}' (no such adapter or head on this model)");
-        return config;
+    }
+
+    static string WeightsPath(string directory)
+    {
+        string weights = Path.Combine(directory, WeightsFile);
+        return File.Exists(weights) ? weights : throw new RlhfException($"{directory}: no {WeightsFile} beside {ConfigFile}");
     }
 
     static IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> HeadParameters(nn.Module model, IReadOnlyList<string>? modulesToSave) =>
