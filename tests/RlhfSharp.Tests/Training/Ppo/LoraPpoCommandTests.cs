@@ -156,6 +156,20 @@ public class LoraPpoCommandTests
     }
 
     [Fact]
+    public void A_resume_must_keep_the_starting_adapter_the_run_began_with()
+    {
+        string policy = TinyModels.SavedWithGpt2Tokenizer("gpt2");
+        string sft = SftAdapterFolder(policy), rm = RewardModelFolder(policy);
+        string withAdapter = Path.Combine(TestPaths.NewTempDirectory(), "ppo"), without = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
+        AssertSucceeded(Ppo(policy, rm, withAdapter, "--adapter", sft, "--lora-r", "4"));
+        AssertSucceeded(Ppo(policy, rm, without, "--lora-r", "4"));
+        // Same options, other reference: base + adapter against the base alone.
+        CliRunner.AssertOneLineError(Ppo(policy, rm, withAdapter, "--lora-r", "4", "--resume"), "--resume", $"started from --adapter {Path.GetFullPath(sft)}");
+        CliRunner.AssertOneLineError(Ppo(policy, rm, without, "--adapter", sft, "--lora-r", "4", "--resume"), "--resume", "started without --adapter");
+        AssertSucceeded(Ppo(policy, rm, withAdapter, "--adapter", sft, "--lora-r", "4", "--resume"));
+    }
+
+    [Fact]
     public void Ppo_with_an_adapter_and_no_lora_r_fine_tunes_the_merged_model_against_it()
     {
         string policy = TinyModels.SavedWithGpt2Tokenizer("gpt2");
