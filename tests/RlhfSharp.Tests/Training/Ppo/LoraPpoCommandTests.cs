@@ -195,7 +195,7 @@ public class LoraPpoCommandTests
     }
 
     [Fact]
-    public void Lora_ppo_refuses_a_separate_value_model_and_an_adapter_folder_as_policy_before_writing_anything()
+    public void Lora_ppo_refuses_a_separate_value_model_and_adapters_in_the_wrong_place_before_writing_anything()
     {
         string policy = TinyModels.SavedWithGpt2Tokenizer("gpt2");
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
@@ -205,6 +205,11 @@ public class LoraPpoCommandTests
         string sft = SftAdapterFolder(policy);
         CliRunner.AssertOneLineError(Ppo(sft, RewardModelFolder(policy), outDir, "--lora-r", "4"),
             $"--policy {sft}", "LoRA adapter", "--adapter");
+        // A policy adapter is no reward model, and a reward adapter no policy.
+        CliRunner.AssertOneLineError(Ppo(policy, sft, outDir, "--lora-r", "4"), $"{sft} holds a LoRA adapter of task CAUSAL_LM without a score head");
+        string rewardAdapter = RewardAdapterFolder(policy);
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), outDir, "--lora-r", "4", "--adapter", rewardAdapter),
+            $"{rewardAdapter} holds a LoRA adapter of task SEQ_CLS");
         Assert.False(Directory.Exists(outDir));
     }
 }
