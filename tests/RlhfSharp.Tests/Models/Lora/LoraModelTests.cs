@@ -6,6 +6,8 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Tests.Models.Lora;
 
+// Two models built from the same seed are compared bit for bit: no test in parallel may draw from the global generator between.
+[Collection(GlobalRandomStateCollection.Name)]
 public class LoraModelTests
 {
     public static TheoryData<string> AllVariants() => new(TinyModels.Variants);
