@@ -43,8 +43,8 @@ public static class LoraModel
     public static IReadOnlyList<string> LeafNames(nn.Module model) =>
         Projections(model).Select(l => l.Path[(l.Path.LastIndexOf('.') + 1)..]).Distinct().ToList();
 
-    /// <summary>Switches every adapter off until disposed: the model computes its base weights alone (named adapters
-    /// that are on stay on).</summary>
+    /// <summary>Switches the model's own adapters off until disposed: it computes its base weights alone, plus any named
+    /// adapter (<see cref="NameAdapters"/>) that is on.</summary>
     public static IDisposable Disabled(nn.Module model) => Switch(Adapters(model).Select(a => (a.Adapter, false)));
 
     /// <summary>
