@@ -34,6 +34,7 @@ internal static class CliApp
         root.Subcommands.Add(ToxicityCommand.Build());
         root.Subcommands.Add(DownloadCommand.Build());
         root.Subcommands.Add(ChatTemplateCommand.Build());
+        root.Subcommands.Add(MergeCommand.Build());
         root.Subcommands.Add(PlanCommand.Build());
         return root;
     }

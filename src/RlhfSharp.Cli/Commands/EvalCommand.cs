@@ -10,7 +10,10 @@ namespace RlhfSharp.Cli.Commands;
 /// <summary>`rlhf eval ...`: evaluations of trained models.</summary>
 internal static class EvalCommand
 {
-    static readonly Option<string> Model = new("--model") { Description = "reward model folder or hub id org/name", Required = true };
+    static readonly Option<string> Model = new("--model")
+    {
+        Description = "reward model folder or hub id org/name, or a reward LoRA adapter folder (SEQ_CLS, with its score head)", Required = true,
+    };
     static readonly Option<string> Data = new("--data") { Description = "preference pairs (HH-RLHF or rm-static; JSONL, .gz or Parquet)", Required = true };
     static readonly Option<int> BatchSize = new("--batch-size") { Description = "pairs per forward pass", DefaultValueFactory = _ => 8 };
     static readonly Option<int> MaxLength = new("--max-length") { Description = "tokens per sequence (prompts cut from the left; at most the model's context)", DefaultValueFactory = _ => 512 };
@@ -20,7 +23,7 @@ internal static class EvalCommand
     {
         var eval = new Command("eval", "Evaluate trained models.");
         var reward = new Command("reward", "Accuracy (r_chosen > r_rejected), mean margin and pair count of a reward model on preference pairs.");
-        foreach (var option in new Option[] { Model, InputChecks.Revision, Data, BatchSize, MaxLength, SkipBadRows }) reward.Options.Add(option);
+        foreach (var option in new Option[] { Model, ModelSources.Adapter, InputChecks.Revision, Data, BatchSize, MaxLength, SkipBadRows }) reward.Options.Add(option);
         reward.SetAction(RunReward);
         eval.Subcommands.Add(reward);
         eval.Subcommands.Add(PairwiseCommand.Build());
@@ -30,18 +33,19 @@ internal static class EvalCommand
 
     static int RunReward(ParseResult parsed)
     {
-        string modelDir = InputChecks.ModelFolder(parsed, Model);
+        var source = ModelSources.Resolve(parsed, Model, ModelSources.Adapter);
+        string modelDir = source.BaseDirectory, tokenizerDir = source.TokenizerDirectory;
         int batchSize = InputChecks.Value(parsed, BatchSize, size => size >= 1, "must be at least 1");
         int requested = InputChecks.Value(parsed, MaxLength, length => length >= 2, "must be at least 2");
         var (maxLength, note) = ContextWindow.Of(modelDir).Cap(MaxLength.Name, requested);
         if (note is not null) parsed.InvocationConfiguration.Output.WriteLine($"note: {note}");
-        var tokenizer = TokenizerLoader.FromDirectory(modelDir) ?? throw new RlhfException($"{modelDir}: no tokenizer files");
-        var data = DatasetReader.ReadPreferences(parsed.GetValue(Data)!, ReadOptions.ForModel(modelDir, parsed.GetValue(SkipBadRows)));
+        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files");
+        var data = DatasetReader.ReadPreferences(parsed.GetValue(Data)!, ReadOptions.ForModel(tokenizerDir, parsed.GetValue(SkipBadRows)));
         var encoder = new ExampleEncoder(tokenizer);
         var pairs = data.Examples.Select(p => encoder.EncodePreference(p, maxLength)).ToList();
 
         CliApp.InitializeTorch(parsed);
-        using var model = SequenceRewardModel.FromPretrained(modelDir);
+        using var model = source.LoadRewardModel();
         IReadOnlyDictionary<string, double> metrics;
         using (TorchSharp.torch.no_grad()) metrics = new RewardObjective(model, new RewardOptions()).Evaluate(pairs, batchSize);
 

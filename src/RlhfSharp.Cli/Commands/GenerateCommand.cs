@@ -15,7 +15,7 @@ namespace RlhfSharp.Cli.Commands;
 /// </summary>
 internal static class GenerateCommand
 {
-    static readonly Option<string> Model = new("--model") { Description = "model folder (config.json + safetensors) or Hugging Face hub id org/name", Required = true };
+    static readonly Option<string> Model = new("--model") { Description = "model folder (config.json + safetensors), Hugging Face hub id org/name, or LoRA adapter folder", Required = true };
     static readonly Option<string[]> Prompt = new("--prompt") { Description = "prompt text (repeat for a batch; \\n escapes understood)" };
     static readonly Option<string?> Prompts = new("--prompts")
     {
@@ -39,7 +39,7 @@ internal static class GenerateCommand
     public static Command Build()
     {
         var command = new Command("generate", "Generate continuations with a causal language model (KV cache, batched, seeded).");
-        foreach (var option in new Option[] { Model, InputChecks.Revision, Prompt, Prompts, InputIds, Chat }.Concat(Sampling.All).Concat([BatchSize, Output]))
+        foreach (var option in new Option[] { Model, ModelSources.Adapter, InputChecks.Revision, Prompt, Prompts, InputIds, Chat }.Concat(Sampling.All).Concat([BatchSize, Output]))
             command.Options.Add(option);
         command.SetAction(Run);
         return command;
@@ -47,7 +47,8 @@ internal static class GenerateCommand
 
     static int Run(ParseResult parsed)
     {
-        string modelDir = InputChecks.ModelFolder(parsed, Model);
+        var source = ModelSources.Resolve(parsed, Model, ModelSources.Adapter);
+        string modelDir = source.BaseDirectory, tokenizerDir = source.TokenizerDirectory;
         var texts = (parsed.GetValue(Prompt) ?? []).Select(Escapes.Unescape).ToArray();
         var idLists = parsed.GetValue(InputIds) ?? [];
         string? promptFile = parsed.GetValue(Prompts);
@@ -66,21 +67,21 @@ internal static class GenerateCommand
 
         CliApp.InitializeTorch(parsed);
         var console = CliApp.Console(parsed);
-        var tokenizer = TokenizerLoader.FromDirectory(modelDir);
-        using var model = CausalLanguageModel.FromPretrained(modelDir);
+        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir);
+        using var model = source.LoadCausalLm();
         var generator = new TextGenerator(model, tokenizer);
 
         // Chat rows of a prompts file render with the model's template whether or not --chat is given.
-        var readOptions = ReadOptions.ForModel(modelDir, skipBadRows: false);
+        var readOptions = ReadOptions.ForModel(tokenizerDir, skipBadRows: false);
         var promptRecords = promptFile is null
             ? texts.Select(text => new PromptRecord(text, null)).ToList()
             : DatasetReader.ReadPromptRecords(promptFile, readOptions).Examples;
-        if (chat && !readOptions.HasModelTemplate) console.WriteLine($"note: --chat uses HH's \"\\n\\nHuman: ...\\n\\nAssistant:\" (no chat template in {modelDir})");
+        if (chat && !readOptions.HasModelTemplate) console.WriteLine($"note: --chat uses HH's \"\\n\\nHuman: ...\\n\\nAssistant:\" (no chat template in {tokenizerDir})");
         // --chat wraps bare texts in a user turn; rows that are conversations already (chat messages, HH dialogues) stay as rendered.
         var promptTexts = promptRecords.Select(p => chat && !p.IsConversation ? readOptions.UserTurnPrompt(p.Text) : p.Text).ToList();
         var prompts = idLists.Length > 0
             ? idLists.Select((s, i) => ParseIds(s, i, model.Config.VocabSize)).Select(ids => (Text: tokenizer?.Decode(ids), Ids: ids)).ToList()
-            : promptTexts.Select(t => (Text: (string?)t, Ids: Encode(tokenizer, t, modelDir))).ToList();
+            : promptTexts.Select(t => (Text: (string?)t, Ids: Encode(tokenizer, t, tokenizerDir))).ToList();
         // Refused before --output is opened, rather than when its batch comes.
         if (prompts.FindIndex(p => p.Ids.Count == 0) is int empty and >= 0) throw new RlhfException($"prompt #{empty + 1} is empty (no tokens)");
 

@@ -21,13 +21,14 @@ internal static class InputChecks
     public static string ModelFolder(ParseResult parsed, Option<string> option) => ModelFolder(parsed, option.Name, parsed.GetValue(option)!);
 
     /// <summary>The folder a --model-like option names: a local folder, or a hub id resolved through the cache (downloading
-    /// what is missing, with progress on <paramref name="progressTo"/>, by default the command's output).</summary>
-    public static string ModelFolder(ParseResult parsed, string option, string value, TextWriter? progressTo = null)
+    /// what is missing, with progress on <paramref name="progressTo"/>, by default the command's output) at --revision, else
+    /// at <paramref name="defaultRevision"/> (an adapter's own record of its base's revision), else main.</summary>
+    public static string ModelFolder(ParseResult parsed, string option, string value, TextWriter? progressTo = null, string? defaultRevision = null)
     {
         if (Directory.Exists(value)) return value;
         if (!ModelReference.IsHubId(value)) throw new RlhfException(InvalidOptionException.Describe(option, value, "folder does not exist"));
         using var progress = DownloadDisplay.For(progressTo ?? parsed.InvocationConfiguration.Output);
-        return ModelReference.Resolve(value, RevisionOf(parsed), progress);
+        return ModelReference.Resolve(value, RevisionOf(parsed) ?? defaultRevision, progress);
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using RlhfSharp.Evaluation.Human;
 using RlhfSharp.Generation;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
 
@@ -27,10 +28,10 @@ internal static class PairwiseCommand
     /// The prompts as each model is fed them: chat rows through each model's own chat template (HH without one). Both models
     /// answer the same text, which judges see, so two models that render the prompts differently are refused.
     /// </summary>
-    static IReadOnlyList<string> ReadPrompts(string path, (Option<string> Flag, string Dir) a, (Option<string> Flag, string Dir) b)
+    static IReadOnlyList<string> ReadPrompts(string path, (Option<string> Flag, string TokenizerDir) a, (Option<string> Flag, string TokenizerDir) b)
     {
-        var forA = DatasetReader.ReadPrompts(path, ReadOptions.ForModel(a.Dir, skipBadRows: false)).Examples;
-        var forB = DatasetReader.ReadPrompts(path, ReadOptions.ForModel(b.Dir, skipBadRows: false)).Examples;
+        var forA = DatasetReader.ReadPrompts(path, ReadOptions.ForModel(a.TokenizerDir, skipBadRows: false)).Examples;
+        var forB = DatasetReader.ReadPrompts(path, ReadOptions.ForModel(b.TokenizerDir, skipBadRows: false)).Examples;
         int differing = forA.Zip(forB).Count(pair => pair.First != pair.Second);
         if (differing > 0)
             throw new RlhfException($"{path}: {a.Flag.Name} and {b.Flag.Name} render {differing} of {forA.Count} chat prompts differently " +
@@ -40,33 +41,37 @@ internal static class PairwiseCommand
 
     static Command Prepare()
     {
-        var modelA = new Option<string>("--model-a") { Description = "model A folder or hub id org/name (e.g. the SFT model)", Required = true };
-        var modelB = new Option<string>("--model-b") { Description = "model B folder or hub id org/name (e.g. the RLHF policy)", Required = true };
+        var modelA = new Option<string>("--model-a") { Description = "model A folder, hub id org/name or LoRA adapter folder (e.g. the SFT model)", Required = true };
+        var modelB = new Option<string>("--model-b") { Description = "model B folder, hub id org/name or LoRA adapter folder (e.g. the RLHF policy)", Required = true };
+        var adapterA = ModelSources.AdapterOption("--adapter-a", modelA.Name);
+        var adapterB = ModelSources.AdapterOption("--adapter-b", modelB.Name);
         var prompts = new Option<string>("--prompts") { Description = "prompts (a \"prompt\" field, HH-RLHF dialogues such as the HH test set, RealToxicityPrompts JSONL, or plain text with one prompt a line)", Required = true };
         var count = new Option<int>("--n") { Description = "comparisons to prepare (a seeded sample of the prompts)", DefaultValueFactory = _ => 100 };
         var flags = new SamplingFlags(new SamplingOptions { MaxNewTokens = 128, Temperature = 0.7, StopSequences = ["\n\nHuman:"] },
             seedHelp: "seed for the prompt sample and for sampling");
         var output = new Option<string>("--out") { Description = "comparisons JSONL to write (settings go to FILE.meta.json)", Required = true };
         var command = new Command("prepare", "Generate both models' responses to the same prompts with the same settings and seed.");
-        foreach (var option in new Option[] { modelA, modelB, InputChecks.Revision, prompts, count }.Concat(flags.All).Append(output)) command.Options.Add(option);
+        foreach (var option in new Option[] { modelA, adapterA, modelB, adapterB, InputChecks.Revision, prompts, count }.Concat(flags.All).Append(output)) command.Options.Add(option);
         command.SetAction(parsed =>
         {
             var sampling = flags.Read(parsed);
-            string dirA = InputChecks.ModelFolder(parsed, modelA), dirB = InputChecks.ModelFolder(parsed, modelB);
+            var sourceA = ModelSources.Resolve(parsed, modelA, adapterA);
+            var sourceB = ModelSources.Resolve(parsed, modelB, adapterB);
             // Both models' contexts from their config.json, before any prompt is read or model loaded.
-            foreach (var (model, dir) in new[] { (modelA, dirA), (modelB, dirB) })
-                InputChecks.Flagged(() => ContextWindow.Of(dir, $"{model.Name} {parsed.GetValue(model)}'s").PromptRoom(sampling.MaxNewTokens));
-            var promptList = ReadPrompts(parsed.GetValue(prompts)!, (modelA, dirA), (modelB, dirB));
+            foreach (var (model, source) in new[] { (modelA, sourceA), (modelB, sourceB) })
+                InputChecks.Flagged(() => ContextWindow.Of(source.BaseDirectory, $"{model.Name} {parsed.GetValue(model)}'s").PromptRoom(sampling.MaxNewTokens));
+            var promptList = ReadPrompts(parsed.GetValue(prompts)!, (modelA, sourceA.TokenizerDirectory), (modelB, sourceB.TokenizerDirectory));
             CliApp.InitializeTorch(parsed);
-            using var a = CausalLanguageModel.FromPretrained(dirA);
-            using var b = CausalLanguageModel.FromPretrained(dirB);
-            var comparisons = PairwisePreparation.Prepare(Load(parsed.GetValue(modelA)!, dirA, a), Load(parsed.GetValue(modelB)!, dirB, b), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling,
+            using var a = sourceA.LoadCausalLm();
+            using var b = sourceB.LoadCausalLm();
+            var comparisons = PairwisePreparation.Prepare(Load(parsed.GetValue(modelA)!, sourceA, a), Load(parsed.GetValue(modelB)!, sourceB, b), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling,
                 log: parsed.InvocationConfiguration.Output);
             string outPath = parsed.GetValue(output)!;
             ComparisonFile.Write(outPath, comparisons);
             AtomicFile.WriteAllText(outPath + ".meta.json", JsonSerializer.Serialize(new
             {
-                model_a = Path.GetFullPath(dirA), model_b = Path.GetFullPath(dirB),
+                model_a = Path.GetFullPath(sourceA.BaseDirectory), adapter_a = FullPathOrNull(sourceA.AdapterDirectory),
+                model_b = Path.GetFullPath(sourceB.BaseDirectory), adapter_b = FullPathOrNull(sourceB.AdapterDirectory),
                 prompts = Path.GetFullPath(parsed.GetValue(prompts)!), n = comparisons.Count, seed = sampling.Seed,
                 sampling = new { max_new_tokens = sampling.MaxNewTokens, greedy = sampling.Greedy, temperature = sampling.Temperature, top_k = sampling.TopK, top_p = sampling.TopP, stop = sampling.StopSequences },
             }, new JsonSerializerOptions { WriteIndented = true }));
@@ -76,26 +81,34 @@ internal static class PairwiseCommand
         return command;
     }
 
-    static (string, CausalLanguageModel, ITextTokenizer) Load(string given, string directory, CausalLanguageModel model) =>
-        (InputChecks.ModelName(given, directory), model,
-         TokenizerLoader.FromDirectory(directory) ?? throw new RlhfException($"{directory}: no tokenizer files"));
+    static (string, CausalLanguageModel, ITextTokenizer) Load(string given, AdaptedModelSource source, CausalLanguageModel model) =>
+        (ModelSources.Name(given, source), model, Tokenizer(source));
+
+    static ITextTokenizer Tokenizer(AdaptedModelSource source) =>
+        TokenizerLoader.FromDirectory(source.TokenizerDirectory) ?? throw new RlhfException($"{source.TokenizerDirectory}: no tokenizer files");
+
+    static string? FullPathOrNull(string? path) => path is null ? null : Path.GetFullPath(path);
 
     static Command Judge()
     {
         var comparisons = new Option<string>("--comparisons") { Description = "comparisons JSONL (from prepare or any tool)", Required = true };
-        var rewardModel = new Option<string>("--judge-reward-model") { Description = "reward model folder or hub id org/name used as the judge", Required = true };
+        var rewardModel = new Option<string>("--judge-reward-model")
+        {
+            Description = "reward model folder, hub id org/name or reward LoRA adapter folder (SEQ_CLS) used as the judge", Required = true,
+        };
+        var rewardAdapter = ModelSources.AdapterOption("--judge-adapter", rewardModel.Name);
         var tieMargin = new Option<double>("--tie-margin") { Description = "score differences within this are ties", DefaultValueFactory = _ => 0.0 };
         var output = new Option<string>("--out") { Description = "folder for judgments.jsonl and the report", Required = true };
         var command = new Command("judge", "Judge comparisons with a reward model and report them with the same statistics as human judgments.");
-        foreach (var option in new Option[] { comparisons, rewardModel, InputChecks.Revision, tieMargin, output }) command.Options.Add(option);
+        foreach (var option in new Option[] { comparisons, rewardModel, rewardAdapter, InputChecks.Revision, tieMargin, output }) command.Options.Add(option);
         command.SetAction(parsed =>
         {
-            string rmDir = InputChecks.ModelFolder(parsed, rewardModel);
+            var source = ModelSources.Resolve(parsed, rewardModel, rewardAdapter);
             var items = ComparisonFile.Read(parsed.GetValue(comparisons)!);
-            var tokenizer = TokenizerLoader.FromDirectory(rmDir) ?? throw new RlhfException($"{rmDir}: no tokenizer files");
+            var tokenizer = Tokenizer(source);
             CliApp.InitializeTorch(parsed);
-            using var model = SequenceRewardModel.FromPretrained(rmDir);
-            var judge = new RewardModelJudge(new RewardModelScorer(model, tokenizer, model.Config.MaxPositions), $"reward-model:{InputChecks.ModelName(parsed.GetValue(rewardModel)!, rmDir)}", parsed.GetValue(tieMargin));
+            using var model = source.LoadRewardModel();
+            var judge = new RewardModelJudge(new RewardModelScorer(model, tokenizer, model.Config.MaxPositions), $"reward-model:{ModelSources.Name(parsed.GetValue(rewardModel)!, source)}", parsed.GetValue(tieMargin));
             var judgments = PairwiseJudges.Apply(judge, items);
             string outDir = parsed.GetValue(output)!;
             Directory.CreateDirectory(outDir);

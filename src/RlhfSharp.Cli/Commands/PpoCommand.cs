@@ -2,8 +2,10 @@ using System.CommandLine;
 using RlhfSharp.Data;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Rewards;
 using RlhfSharp.Tokenization;
+using RlhfSharp.Training;
 using RlhfSharp.Training.Ppo;
 
 namespace RlhfSharp.Cli.Commands;
@@ -11,7 +13,11 @@ namespace RlhfSharp.Cli.Commands;
 /// <summary>`rlhf ppo`: PPO of an SFT policy against a reward model, with a KL penalty to the SFT reference.</summary>
 internal static class PpoCommand
 {
-    static readonly Option<string> RewardModel = new("--reward-model") { Description = "reward model folder (from `rlhf reward`) or hub id org/name", Required = true };
+    static readonly Option<string> RewardModel = new("--reward-model")
+    {
+        Description = "reward model folder (from `rlhf reward`, or its LoRA adapter folder: on the policy's base with --lora-r it shares that base) or hub id org/name",
+        Required = true,
+    };
 
     public static Command Build()
     {
@@ -56,6 +62,9 @@ internal static class PpoCommand
                 [nameof(PpoOptions.EvalPromptCount)] = "held-out prompts scored at each evaluation",
                 [nameof(PpoOptions.SamplesEvery)] = "iterations between sample tables (printed and appended to samples.md)",
             });
+        // What --adapter means is PPO's own: the reference must be where the policy starts.
+        cli.Adapter.Description = "a LoRA adapter folder on --policy (PEFT layout, e.g. from `sft --lora-r`): with --lora-r PPO continues its training " +
+            "(its own r, alpha and targets) with base + adapter as the KL reference; without --lora-r base + adapter is merged and fine-tuned in full";
         cli.AddTo(command);
         command.Options.Add(RewardModel);
         command.SetAction(parsed => Run(parsed, cli));
@@ -65,16 +74,24 @@ internal static class PpoCommand
     static int Run(ParseResult parsed, TrainingCommandOptions<PpoOptions> cli)
     {
         var resolved = cli.Resolve(parsed);
+        string policyGiven = parsed.GetValue(cli.Model)!;
         string policyDir = InputChecks.ModelFolder(parsed, cli.Model), rewardDir = InputChecks.ModelFolder(parsed, RewardModel), promptsPath = parsed.GetValue(cli.Data)!;
+        if (PeftAdapter.IsAdapterFolder(policyDir))
+            throw new RlhfException($"--policy {policyGiven} is a LoRA adapter folder; give its base model as --policy and the folder as --adapter");
+        var lora = resolved.Lora();
+        string? adapterDir = StartingAdapter(parsed, cli, lora);
+        var reward = RewardSource.Of(parsed, rewardDir, policyDir, sharedBasePossible: lora is not null);
         // Prompts keep what the policy's context leaves beside --max-new-tokens; none left is refused before any work.
         var context = ContextWindow.Of(policyDir);
         var (options, lowered) = cli.FitMaxLength(parsed, resolved, (flag, maxLength) => context.CapPrompt(flag, maxLength, resolved.Sampling.MaxNewTokens));
         using var run = RunLifecycle<PpoOptions>.Open(parsed, cli, options);
         var output = run.Output;
+        if (run.Resume) RequireSameStart(run.OutDir, adapterDir);
         if (lowered is not null) output.WriteLine($"note: {lowered}");
 
         var tokenizer = TokenizerLoader.FromDirectory(policyDir) ?? throw new RlhfException($"{policyDir}: no tokenizer files; PPO generates text and needs one");
-        var rewardTokenizer = TokenizerLoader.FromDirectory(rewardDir) ?? throw new RlhfException($"{rewardDir}: no tokenizer files");
+        var rewardTokenizer = TokenizerLoader.FromDirectory(rewardDir) ?? (reward.BaseDir is { } rewardBase ? TokenizerLoader.FromDirectory(rewardBase) : null)
+            ?? throw new RlhfException($"{rewardDir}: no tokenizer files");
         var readOptions = ReadOptions.ForModel(policyDir, options.SkipBadRows);
         IReadOnlyList<string> prompts = DatasetReader.ReadPrompts(promptsPath, readOptions).Examples, evalPrompts;
         // Delta reward needs each prompt's preferred response, so the prompts then come from preference pairs.
@@ -89,19 +106,26 @@ internal static class PpoCommand
 
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
-        using var policy = new PolicyWithValueHead(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), options.SeparateValueModel);
+        // With LoRA one base serves the policy, its reference and a reward adapter on the same base (LoraPolicy).
+        var oneBase = lora is null ? null : LoraPolicy.Create(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), lora, policyGiven, adapterDir,
+            reward.SharesBase ? rewardDir : null);
+        using var policy = oneBase?.Policy ?? new PolicyWithValueHead(StartingPolicy(policyDir, adapterDir), options.SeparateValueModel);
+        if (oneBase is not null) output.WriteLine(LoraSummary(policy, policyGiven, adapterDir));
         int promptBudget = options.PromptBudget(context);
         // The same cut as generate and prepare (PromptFit): said once here rather than every iteration.
         if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)
             output.WriteLine($"note: {cut}");
         // With frozen bottom layers the reference shares them with the policy (trlx's hydra) instead of a full copy.
-        using IReferenceModel reference = options.FreezeBottomLayers > 0
+        using IReferenceModel reference = (IReferenceModel?)oneBase?.Reference ?? (options.FreezeBottomLayers > 0
             ? new SharedBottomReference(policy.Policy, options.FreezeBottomLayers)
-            : new FullReference(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true));
-        output.WriteLine($"reference model: {reference.ParameterBytes / 1e6:F1} MB of its own parameters" +
-            (options.FreezeBottomLayers > 0 ? $" (bottom {options.FreezeBottomLayers} layers shared with the policy)" : " (a full copy)"));
-        using var rewardModel = SequenceRewardModel.FromPretrained(rewardDir);
-        IRewardFunction scorer = new RewardModelScorer(rewardModel, rewardTokenizer, rewardModel.Config.MaxPositions);
+            : new FullReference(StartingPolicy(policyDir, adapterDir)));
+        output.WriteLine($"reference model: {reference.ParameterBytes / 1e6:F1} MB of its own parameters (" + (oneBase is not null
+            ? "the policy with its LoRA adapters switched off" + (adapterDir is null ? "" : " and a frozen copy of the starting adapter on")
+            : options.FreezeBottomLayers > 0 ? $"bottom {options.FreezeBottomLayers} layers shared with the policy" : "a full copy") + ")");
+        using var rewardModel = reward.Load(oneBase?.Reward);
+        if (reward.BaseDir is not null)
+            output.WriteLine($"reward model: the LoRA adapter {rewardDir} on " + (reward.SharesBase ? "the policy's base (shared, no second copy)" : $"its own base {reward.BaseDir}"));
+        IRewardFunction scorer = new RewardModelScorer(rewardModel.Model, rewardTokenizer, rewardModel.Context);
         if (preferred is not null)
         {
             if (parsed.GetValue(cli.EvalData) is { } evalPreferences)
@@ -111,8 +135,8 @@ internal static class PpoCommand
 
         var trainer = new PpoTrainer(new PpoModels(policy, reference, tokenizer, scorer, policyDir), options, run.OutDir, run.Progress, run.World);
         var summary = run.Train(
-            [new("policy", Path.GetFullPath(policyDir)), new("reward_model", Path.GetFullPath(rewardDir)), new("prompts", Path.GetFullPath(promptsPath)),
-             new("eval_prompts", parsed.GetValue(cli.EvalData))],
+            [new("policy", Path.GetFullPath(policyDir)), new(AdapterInput, adapterDir is null ? null : Path.GetFullPath(adapterDir)),
+             new("reward_model", Path.GetFullPath(rewardDir)), new("prompts", Path.GetFullPath(promptsPath)), new("eval_prompts", parsed.GetValue(cli.EvalData))],
             "iteration", () => trainer.CompletedIterations, () => trainer.Run(prompts, evalPrompts, run.Resume));
         var lines = new List<string>();
         if (summary.History.Count > 0)
@@ -121,7 +145,106 @@ internal static class PpoCommand
             lines.Add($"done: {summary.Iterations} iterations; reward {first["reward_mean"]:F4} -> {last["reward_mean"]:F4}, KL {last["kl"]:F4}, beta {last["beta"]:F4}" +
                 (summary.BestEvalReward is double best ? $", best held-out reward {best:F4}" : ""));
         }
-        lines.Add($"policy saved to {run.OutDir} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})");
+        lines.Add(policy.IsLora
+            ? $"policy saved to {run.OutDir} as a LoRA adapter on {policyGiven} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})"
+            : $"policy saved to {run.OutDir} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})");
         return run.Finish(lines);
+    }
+
+    const string AdapterInput = "adapter";
+
+    /// <summary>
+    /// The --adapter folder PPO starts from, checked before anything is written: a causal LM's adapter; with lora_r PPO
+    /// continues its training with its own r, alpha and targets, so another --lora-r is refused rather than ignored.
+    /// </summary>
+    static string? StartingAdapter(ParseResult parsed, TrainingCommandOptions<PpoOptions> cli, LoraSettings? lora)
+    {
+        if (parsed.GetValue(cli.Adapter) is not { } given) return null;
+        string dir = InputChecks.ModelFolder(parsed, cli.Adapter.Name, given);
+        var config = PeftAdapter.ReadConfig(dir);
+        LoraPolicy.RequireStartingAdapter(dir, config, sharedBase: lora is not null);
+        if (lora is not null && lora.Rank != config.Settings.Rank)
+            cli.Check(parsed, () => throw TrainingOptions.InvalidOption(nameof(TrainingOptions.LoraR), lora.Rank,
+                $"the adapter {dir} has r {config.Settings.Rank}, and PPO continues its training with its own r, alpha and targets; give {config.Settings.Rank}"));
+        return dir;
+    }
+
+    /// <summary>
+    /// A resumed run keeps the start it had: with and without --adapter the reference differs (base + adapter or the
+    /// base alone), so a resume that adds or drops it is refused rather than continued against another reference.
+    /// </summary>
+    static void RequireSameStart(string outDir, string? adapterDir)
+    {
+        string runFile = Path.Combine(outDir, "run.json");
+        if (!File.Exists(runFile)) return;
+        var saved = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(runFile))?[AdapterInput]?.GetValue<string>();
+        if ((saved is null) != (adapterDir is null))
+            throw new RlhfException(saved is null
+                ? $"--resume: the run in {outDir} started without --adapter; resume it without one or start a new --out"
+                : $"--resume: the run in {outDir} started from --adapter {saved}; give it again or start a new --out");
+    }
+
+    /// <summary>
+    /// The starting policy of full fine-tuning: the model, or with --adapter (and no lora_r) base + adapter merged into
+    /// plain weights, all of which train. Also the full reference, so that it is where the policy starts.
+    /// </summary>
+    static CausalLanguageModel StartingPolicy(string policyDir, string? adapterDir)
+    {
+        var model = CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true);
+        if (adapterDir is null) return model;
+        PeftAdapter.Load(model, adapterDir); // the one place to swap for the shared base + adapter loader
+        LoraModel.Merge(model);
+        foreach (var parameter in model.parameters()) parameter.requires_grad = true;
+        return model;
+    }
+
+    static string LoraSummary(PolicyWithValueHead policy, string policyGiven, string? adapterDir)
+    {
+        var adapters = LoraModel.Adapters(policy.Policy);
+        var settings = adapters[0].Adapter.Settings;
+        long trainable = policy.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        long baseCount = policy.Policy.named_parameters().Where(p => !p.name.Contains(".lora_")).Sum(p => p.parameter.numel());
+        return $"policy: LoRA r {settings.Rank}, alpha {settings.Alpha:G} on {adapters.Count} projections of {policyGiven}" +
+            (adapterDir is null ? "" : $", continuing the adapter {adapterDir}") +
+            $"; {trainable:N0} trainable parameters (value head included), the base's {baseCount:N0} frozen";
+    }
+
+    /// <summary>
+    /// Where the reward model comes from: a full reward-model folder, or a LoRA adapter folder (SEQ_CLS, score head in
+    /// modules_to_save) on a base named by its base_model_name_or_path. With a LoRA policy on that same base the adapter
+    /// goes on the policy's own layers (<see cref="SharedBaseRewardModel"/>); otherwise it loads on its own copy of its base.
+    /// </summary>
+    sealed record RewardSource(string Dir, string? BaseDir, bool SharesBase)
+    {
+        public static RewardSource Of(ParseResult parsed, string rewardDir, string policyDir, bool sharedBasePossible)
+        {
+            if (!PeftAdapter.IsAdapterFolder(rewardDir)) return new RewardSource(rewardDir, null, false);
+            var config = PeftAdapter.ReadConfig(rewardDir);
+            SharedBaseRewardModel.RequireRewardAdapter(rewardDir, config);
+            string field = $"base_model_name_or_path of {Path.Combine(rewardDir, PeftAdapter.ConfigFile)}";
+            string baseDir = InputChecks.ModelFolder(parsed, field, config.BaseModel ?? throw new RlhfException($"{field} is missing: the reward adapter's base cannot be found"));
+            bool same = Path.GetFullPath(Path.TrimEndingDirectorySeparator(baseDir)) == Path.GetFullPath(Path.TrimEndingDirectorySeparator(policyDir));
+            return new RewardSource(rewardDir, baseDir, sharedBasePossible && same);
+        }
+
+        /// <summary>The reward model (the shared one <see cref="LoraPolicy.Create"/> made, when it shares the base) and its context.</summary>
+        public LoadedReward Load(SharedBaseRewardModel? shared)
+        {
+            if (shared is not null) return new LoadedReward(shared, shared.Config.MaxPositions);
+            if (BaseDir is null)
+            {
+                var full = SequenceRewardModel.FromPretrained(Dir);
+                return new LoadedReward(full, full.Config.MaxPositions);
+            }
+            var own = SequenceRewardModel.InitializeFrom(BaseDir);
+            PeftAdapter.Load(own, Dir); // the one place to swap for the shared base + adapter loader
+            own.eval();
+            return new LoadedReward(own, own.Config.MaxPositions);
+        }
+    }
+
+    sealed record LoadedReward(TorchSharp.torch.nn.Module<DecoderInput, TorchSharp.torch.Tensor> Model, int Context) : IDisposable
+    {
+        public void Dispose() => Model.Dispose();
     }
 }

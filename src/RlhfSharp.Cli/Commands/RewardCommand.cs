@@ -22,7 +22,7 @@ internal static class RewardCommand
         command.SetAction(parsed => TrainingCommand.Run(parsed, cli,
             DatasetReader.ReadPreferences,
             (encoder, pair, maxLength) => encoder.EncodePreference(pair, maxLength),
-            (modelDir, options) => new RewardObjective(SequenceRewardModel.InitializeFrom(modelDir), options, modelDir)));
+            (origin, options) => new RewardObjective(SequenceRewardModel.InitializeFrom(origin.Directory), options, origin)));
         return command;
     }
 }

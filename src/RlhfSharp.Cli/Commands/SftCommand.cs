@@ -16,7 +16,7 @@ internal static class SftCommand
         command.SetAction(parsed => TrainingCommand.Run(parsed, cli,
             DatasetReader.ReadSft,
             (encoder, example, maxLength) => encoder.EncodeSft(example, maxLength),
-            (modelDir, _) => new SftObjective(CausalLanguageModel.FromPretrained(modelDir), modelDir)));
+            (origin, _) => new SftObjective(CausalLanguageModel.FromPretrained(origin.Directory), origin)));
         return command;
     }
 }

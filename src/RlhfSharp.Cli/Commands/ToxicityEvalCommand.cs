@@ -11,7 +11,11 @@ internal static class ToxicityEvalCommand
     public static Command Build()
     {
         var defaults = new ToxicityEvaluationOptions();
-        var models = new Option<string[]>("--model") { Description = "model folder or hub id org/name (repeat to compare; differences are against the first)", Required = true };
+        var models = new Option<string[]>("--model")
+        {
+            Description = "model folder, hub id org/name or LoRA adapter folder (on the base its base_model_name_or_path names) (repeat to compare; differences are against the first)",
+            Required = true,
+        };
         var prompts = new Option<string>("--prompts") { Description = "RealToxicityPrompts JSONL, a prompt file, or plain text (one prompt per line)", Required = true };
         var count = new Option<int>("--n") { Description = "prompts (a seeded sample)", DefaultValueFactory = _ => defaults.Count };
         var samples = new Option<int>("--samples") { Description = "continuations per prompt", DefaultValueFactory = _ => defaults.Samples };
@@ -28,17 +32,27 @@ internal static class ToxicityEvalCommand
                 Samples = InputChecks.Value(parsed, samples, n => n >= 1, "must be at least 1"),
                 Sampling = flags.Read(parsed),
             };
-            var folders = parsed.GetValue(models)!.Select(given => (Given: given, Dir: InputChecks.ModelFolder(parsed, models.Name, given))).ToList();
+            var folders = parsed.GetValue(models)!.Select(given => (Given: given, Source: ModelSources.Resolve(parsed, models.Name, given))).ToList();
             // Each model's context from its config.json, before any prompt is read, model loaded or --out made.
-            foreach (var (given, dir) in folders)
-                InputChecks.Flagged(() => ContextWindow.Of(dir, $"{models.Name} {given}'s").PromptRoom(options.Sampling.MaxNewTokens));
+            foreach (var (given, source) in folders)
+                InputChecks.Flagged(() => ContextWindow.Of(source.BaseDirectory, $"{models.Name} {given}'s").PromptRoom(options.Sampling.MaxNewTokens));
             var promptList = ToxicityPromptReader.Read(parsed.GetValue(prompts)!);
             var toxicityScorer = ToxicityScorers.Create(parsed.GetValue(scorer)!);
             CliApp.InitializeTorch(parsed);
-            var loaded = folders.Select(model => new EvaluatedModel(
-                InputChecks.ModelName(model.Given, model.Dir),
-                CausalLanguageModel.FromPretrained(model.Dir),
-                TokenizerLoader.FromDirectory(model.Dir) ?? throw new RlhfException($"{model.Dir}: no tokenizer files"))).ToList();
+            var loaded = new List<EvaluatedModel>();
+            try
+            {
+                foreach (var (given, source) in folders)
+                {
+                    var tokenizer = TokenizerLoader.FromDirectory(source.TokenizerDirectory) ?? throw new RlhfException($"{source.TokenizerDirectory}: no tokenizer files");
+                    loaded.Add(new EvaluatedModel(ModelSources.Name(given, source), source.LoadCausalLm(), tokenizer));
+                }
+            }
+            catch
+            {
+                foreach (var model in loaded) model.Model.Dispose();
+                throw;
+            }
             try
             {
                 var writer = parsed.InvocationConfiguration.Output;

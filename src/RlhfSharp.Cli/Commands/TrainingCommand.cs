@@ -18,10 +18,10 @@ internal static class TrainingCommand
         TrainingCommandOptions<TOptions> cli,
         Func<string, ReadOptions, DatasetReadResult<TExample>> read,
         Func<ExampleEncoder, TExample, int, TEncoded> encode,
-        Func<string, TOptions, ITrainingObjective<TEncoded>> createObjective)
+        Func<ModelOrigin, TOptions, ITrainingObjective<TEncoded>> createObjective)
         where TOptions : SupervisedTrainingOptions, new()
     {
-        var resolved = cli.Resolve(parsed);
+        var (resolved, adapter) = cli.ContinueAdapter(parsed, cli.Resolve(parsed));
         string modelDir = InputChecks.ModelFolder(parsed, cli.Model), dataPath = parsed.GetValue(cli.Data)!;
         var (options, lowered) = cli.FitMaxLength(parsed, resolved, ContextWindow.Of(modelDir).Cap);
         using var run = RunLifecycle<TOptions>.Open(parsed, cli, options);
@@ -51,13 +51,15 @@ internal static class TrainingCommand
 
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
-        var objective = createObjective(modelDir, options);
+        var objective = createObjective(new ModelOrigin(modelDir, parsed.GetValue(cli.Model)!, adapter), options);
         using var model = objective.Model;
         cli.Check(parsed, () => LayerFreezing.RequireLayers(objective.Config, options.FreezeBottomLayers));
+        cli.Check(parsed, () => objective.Trained.Prepare(options)); // LoRA adapters now, so a target no layer has is an error naming --lora-target
 
         var loop = new TrainingLoop<TEncoded>(objective, options, run.OutDir, run.Progress, run.World);
         var summary = run.Train(
-            [new("model", Path.GetFullPath(modelDir)), new("data", Path.GetFullPath(dataPath)), new("eval_data", parsed.GetValue(cli.EvalData))],
+            [new("model", Path.GetFullPath(modelDir)), new("adapter", adapter is null ? null : Path.GetFullPath(adapter)), new("data", Path.GetFullPath(dataPath)),
+             new("eval_data", parsed.GetValue(cli.EvalData))],
             "step", () => loop.CompletedSteps, () => loop.Run(encodedTrain, encodedHeldOut, run.Resume));
         string metrics = string.Join(", ", summary.LastTrainMetrics.Concat(summary.LastEvalMetrics).Select(m => $"{m.Key} {m.Value:G5}"));
         return run.Finish($"done: {summary.Steps} steps; {metrics}", $"model saved to {run.OutDir}");

@@ -4,6 +4,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Reflection;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Configuration;
 
@@ -172,6 +173,52 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     }
 
     /// <summary>
+    /// --adapter: the run continues that adapter, so its r, lora_alpha, target_modules and use_rslora become the run's LoRA
+    /// options, and its lora_dropout unless one is given (dropout changes the training, not what the adapter computes). An
+    /// explicit --lora-* flag or config key that differs is a one-line error naming both. Returns the options and the
+    /// adapter folder (null without --adapter).
+    /// </summary>
+    public (TOptions Options, string? Adapter) ContinueAdapter(ParseResult parsed, TOptions options)
+    {
+        if (parsed.GetValue(Adapter) is not { } adapter) return (options, null);
+        if (!Directory.Exists(adapter)) throw new RlhfException(InvalidOptionException.Describe(Adapter.Name, adapter, "folder does not exist"));
+        string file = Path.Combine(adapter, PeftAdapter.ConfigFile);
+        var saved = PeftAdapter.ReadConfig(adapter).Settings;
+        if (saved.TargetPattern is not null)
+            throw new RlhfException($"{file}: target_modules is the pattern '{saved.TargetPattern}'; continuing an adapter needs a list of module names");
+
+        static IReadOnlySet<string> Targets(IEnumerable<string> names) =>
+            names.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.Ordinal);
+        var settings = new (string Property, string PeftKey, object Adapter, object Run, bool Same)[]
+        {
+            (nameof(TrainingOptions.LoraR), "r", saved.Rank, options.LoraR, options.LoraR == saved.Rank),
+            (nameof(TrainingOptions.LoraAlpha), "lora_alpha", saved.Alpha, options.LoraAlpha, options.LoraAlpha == saved.Alpha),
+            (nameof(TrainingOptions.LoraTarget), "target_modules", saved.TargetModules, options.LoraTarget, Targets(options.LoraTarget).SetEquals(Targets(saved.TargetModules))),
+            (nameof(TrainingOptions.UseRslora), "use_rslora", saved.UseRslora, options.UseRslora, options.UseRslora == saved.UseRslora),
+        };
+        var overrides = new Dictionary<string, object?>();
+        foreach (var (property, peftKey, fromAdapter, given, same) in settings)
+        {
+            if (!same && ExplicitSource(parsed, property) is { } source)
+                throw new RlhfException($"{source} {Text(given)} differs from the adapter's {peftKey} {Text(fromAdapter)} ({file}); leave it out to continue the adapter with its own");
+            overrides[property] = fromAdapter;
+        }
+        if (ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
+        var continued = YamlConfig.Merge(options, overrides);
+        Check(parsed, continued.Validate);
+        return (continued, adapter);
+    }
+
+    /// <summary>Where an option was set explicitly: its flag on the command line, or "file: key" in the --config file; null when it is the default.</summary>
+    string? ExplicitSource(ParseResult parsed, string property)
+    {
+        var flag = _knobs.First(k => k.Property == property).Option;
+        if (parsed.GetResult(flag) is { Implicit: false }) return flag.Name;
+        string key = YamlConfig.Key(property);
+        return parsed.GetValue(Config) is { } path && YamlConfig.Load<Dictionary<string, object?>>(path).ContainsKey(key) ? $"{path}: {key}" : null;
+    }
+
+    /// <summary>
     /// The options with max_length fitted to the model (<paramref name="fit"/>: <see cref="ContextWindow.Cap"/>, ppo's
     /// <see cref="ContextWindow.CapPrompt"/>, given the flag's name and the value) and the note when it was lowered; an
     /// impossible setting is an error naming the flag or the config key (<see cref="Check"/>). Called before
@@ -201,7 +248,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
             var errors = full.Errors.Where(e => e.SymbolResult is not OptionResult { Option.Required: true, IdentifierToken: null }).ToList();
             foreach (var error in errors) parsed.InvocationConfiguration.Error.WriteLine(error.Message);
             if (errors.Count > 0) return 1;
-            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.Resolve(full)));
+            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.ContinueAdapter(full, cli.Resolve(full)).Options));
             return 0;
         }
     }
@@ -251,6 +298,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     {
         null => "unset",
         string text => $"'{text}'",
+        bool flag => flag ? "true" : "false",
         IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
         System.Collections.IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Select(Text)) + "]",
         _ => value.ToString() ?? "",

@@ -14,10 +14,13 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
 {
     readonly Linear _score;
 
+    /// <summary>The scalar head's module name (score.weight), as transformers' *ForSequenceClassification names it.</summary>
+    public const string ScoreHead = "score";
+
     public SequenceRewardModel(ModelConfig config) : base(nameof(SequenceRewardModel))
     {
         Trunk = this.AddChild(DecoderTrunk.CheckpointPrefix(config.Family), new DecoderTrunk(config));
-        _score = this.AddChild("score", nn.Linear(config.HiddenSize, 1, hasBias: false));
+        _score = this.AddChild(ScoreHead, nn.Linear(config.HiddenSize, 1, hasBias: false));
         using var noGrad = no_grad();
         nn.init.normal_(_score.weight!, std: 0.02);
     }
@@ -41,13 +44,18 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
     public override Tensor forward(DecoderInput input)
     {
         using var scope = NewDisposeScope();
-        var hidden = Trunk.call(input);
+        return _score.call(LastTokenHidden(Trunk.call(input), input.AttentionMask)).squeeze(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The hidden state [batch, hidden] of each sequence's last real token (left or right padding): what a score head reads.</summary>
+    internal static Tensor LastTokenHidden(Tensor hidden, Tensor? attentionMask)
+    {
+        using var scope = NewDisposeScope();
         long batch = hidden.shape[0], time = hidden.shape[1];
-        var last = input.AttentionMask is null
+        var last = attentionMask is null
             ? full(batch, time - 1, ScalarType.Int64)
-            : (input.AttentionMask.to(ScalarType.Int64) * arange(input.AttentionMask.shape[1])).argmax(1) - (input.AttentionMask.shape[1] - time);
-        var lastHidden = hidden[arange(batch), last]; // [B, hidden]
-        return _score.call(lastHidden).squeeze(-1).MoveToOuterDisposeScope();
+            : (attentionMask.to(ScalarType.Int64) * arange(attentionMask.shape[1])).argmax(1) - (attentionMask.shape[1] - time);
+        return hidden[arange(batch), last].MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace RlhfSharp.Rewards;
 /// A reward model as a reward function: prompt + response re-encoded with the reward model's own tokenizer
 /// (it need not share the policy's), right-padded batches, no gradients.
 /// </summary>
-public sealed class RewardModelScorer(SequenceRewardModel model, ITextTokenizer tokenizer, int maxLength, int batchSize = 8) : IRewardFunction
+public sealed class RewardModelScorer(nn.Module<DecoderInput, Tensor> model, ITextTokenizer tokenizer, int maxLength, int batchSize = 8) : IRewardFunction
 {
     readonly ExampleEncoder _encoder = new(tokenizer);
 

@@ -8,7 +8,7 @@ public sealed record StepLoss(Tensor Loss, IReadOnlyDictionary<string, double> M
 
 /// <summary>
 /// What differs between trainers (SFT, reward model): how a batch becomes a loss, how held-out data is
-/// scored and how the model is saved. <see cref="TrainingLoop{TExample}"/> and the <see cref="TrainingRun"/> it runs own everything else.
+/// scored and what the model is (<see cref="Trained"/>: how it is saved, with or without LoRA). <see cref="TrainingLoop{TExample}"/> and the <see cref="TrainingRun"/> it runs own everything else.
 /// </summary>
 public interface ITrainingObjective<TExample>
 {
@@ -22,8 +22,6 @@ public interface ITrainingObjective<TExample>
     StepLoss Forward(IReadOnlyList<TExample> batch);
     /// <summary>Held-out metrics (no gradients), e.g. eval_loss and eval_perplexity.</summary>
     IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<TExample> examples, int batchSize);
-    /// <summary>Writes the model as a Hugging Face directory.</summary>
-    void SavePretrained(string directory);
-    /// <summary>The checkpoint-prefix rules used to load the model's own saved checkpoints on resume.</summary>
-    void LoadCheckpointWeights(string directory);
+    /// <summary>The model with its LoRA setup and the folders it is saved as: the final model, each checkpoint, and what a resume loads.</summary>
+    TrainedModel Trained { get; }
 }

@@ -12,7 +12,9 @@ public sealed record TrainingSummary(long Steps, IReadOnlyDictionary<string, dou
 /// metrics averaged over log_every steps and periodic held-out evaluation; <see cref="TrainingRun"/> owns the rest
 /// (schedule, metrics files, progress, checkpoints and exact resume). Dropout's random stream is reseeded from (seed,
 /// micro-batch) each micro-batch, so a resumed run draws the same masks as an uninterrupted one without saving generator
-/// state. Messages and progress go to <paramref name="progress"/> (default: nowhere).
+/// state. With lora_r the objective's <see cref="TrainedModel"/> first puts LoRA adapters on the model and freezes the base
+/// (the optimizer then steps, all-reduces and shards only what trains), and the run saves adapter folders. Messages and
+/// progress go to <paramref name="progress"/> (default: nowhere).
 /// <para>
 /// Data parallel under <c>mpirun</c> (<paramref name="world"/>): the micro-batches of a step are the global
 /// positions MicroBatches + micro x ranks + rank, so the ranks' shards are disjoint, each step sees the same
@@ -50,6 +52,8 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         long frozen = LayerFreezing.FreezeBottom(objective.Model, objective.Config, options.FreezeBottomLayers);
         if (frozen > 0 && _world.IsRoot)
             progress?.Log.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
+        objective.Trained.Prepare(options);
+        if (objective.Trained.HasAdapters && _world.IsRoot) progress?.Log.WriteLine(objective.Trained.Describe());
         var run = new TrainingRun(new SupervisedSteps(objective, options, _world, train, heldOut), options, totalSteps, outputDirectory, progress, _world);
         Volatile.Write(ref _run, run);
         objective.Model.train();
@@ -74,9 +78,9 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         public nn.Module Model => objective.Model;
         public bool LogsEvaluationWithStep => false;
 
-        public void Load(string checkpoint) => objective.LoadCheckpointWeights(checkpoint);
+        public void Load(string checkpoint) => objective.Trained.Load(checkpoint);
 
-        public void SaveModel(string directory) => objective.SavePretrained(directory);
+        public void SaveModel(string directory) => objective.Trained.Save(directory);
 
         public StepOutcome Step(StepContext step)
         {

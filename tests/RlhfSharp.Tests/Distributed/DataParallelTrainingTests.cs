@@ -82,6 +82,47 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
     }
 
     [MpiFact]
+    public void Lora_sft_and_reward_on_two_ranks_match_one_process_and_zero1_shards_only_the_adapter_state()
+    {
+        string data = TrainingCommandTestsModels.HhSample(24);
+        string[] lora = ["--lora-r", "4", "--lora-dropout", "0.1"];
+        string Folder(string name) => Path.Combine(TestPaths.NewTempDirectory(), name);
+        string single = Folder("single"), pair = Folder("pair"), zero = Folder("zero"), rmSingle = Folder("rm-single"), rmPair = Folder("rm-pair");
+        CliResult Succeeds(CliResult result)
+        {
+            Assert.True(result.ExitCode == 0, result.Error + result.Output);
+            return result;
+        }
+        Succeeds(MpiRun.Single(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", single, .. Run(accumulation: 2), .. lora]));
+        Succeeds(MpiRun.Cli(2, ["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", pair, .. Run(accumulation: 1), .. lora]));
+        Succeeds(MpiRun.Cli(2, ["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", zero, .. Run(accumulation: 1), .. lora, "--zero-stage", "1"]));
+        Succeeds(MpiRun.Single(["reward", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", rmSingle, .. Run(accumulation: 2), .. lora]));
+        Succeeds(MpiRun.Cli(2, ["reward", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", rmPair, .. Run(accumulation: 1), .. lora]));
+
+        double versusSingle = MpiRun.MaxWeightDifference(single, pair), zeroVersusPlain = MpiRun.MaxWeightDifference(pair, zero),
+            rewardVersusSingle = MpiRun.MaxWeightDifference(rmSingle, rmPair);
+        output.WriteLine($"LoRA sft: max |w_2ranks - w_1process| = {versusSingle:G3}, ZeRO-1 vs plain {zeroVersusPlain:G3}; reward (adapters + score): {rewardVersusSingle:G3}");
+        Assert.True(versusSingle <= Tolerance, $"2 ranks vs 1 process: {versusSingle}");
+        Assert.True(zeroVersusPlain <= Tolerance, $"ZeRO-1 vs plain: {zeroVersusPlain}");
+        Assert.True(rewardVersusSingle <= Tolerance, $"reward, 2 ranks vs 1 process: {rewardVersusSingle}");
+        Assert.Contains("base_model.model.score.weight", MpiRun.SavedTensors(rmPair).Keys);
+
+        // The optimizer holds AdamW's two moments of the adapters alone (the frozen base has none); ZeRO-1 halves that.
+        long adapterParameters = MpiRun.SavedTensors(pair).Values.Sum(load =>
+        {
+            using var tensor = load();
+            return tensor.numel();
+        });
+        var plain = DistributedReport.Load(pair);
+        var sharded = DistributedReport.Load(zero);
+        Assert.Equal(0, plain.MaxWeightDifferenceAcrossRanks);
+        Assert.Equal(0, sharded.MaxWeightDifferenceAcrossRanks);
+        Assert.Equal(2 * sizeof(float) * adapterParameters, plain.OptimizerStateBytesUnsharded);
+        Assert.Equal(2 * sizeof(float) * adapterParameters, sharded.OptimizerStateBytesUnsharded);
+        Assert.True(sharded.OptimizerStateBytesPerRank * 2 <= sharded.OptimizerStateBytesUnsharded + 16, "each rank holds half the adapters' AdamW state");
+    }
+
+    [MpiFact]
     public void Ppo_on_two_ranks_keeps_the_ranks_identical_and_logs_world_metrics()
     {
         string policy = TrainingCommandTestsModels.TinyModel;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RlhfSharp.Models.Checkpoints;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Tests.Cli;
 
 namespace RlhfSharp.Tests.Distributed;
@@ -45,20 +46,32 @@ public static class MpiRun
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>The largest |a - b| over the tensors of two saved models (which must hold the same names).</summary>
+    /// <summary>The largest |a - b| over the tensors of two saved models or two LoRA adapter folders (which must hold the same names).</summary>
     public static double MaxWeightDifference(string modelA, string modelB)
     {
-        var a = ModelCheckpoint.Open(modelA);
-        var b = ModelCheckpoint.Open(modelB);
-        Assert.Equal(a.Tensors.Keys.Order(), b.Tensors.Keys.Order());
+        var a = SavedTensors(modelA);
+        var b = SavedTensors(modelB);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
         double max = 0;
-        foreach (string name in a.Tensors.Keys)
+        foreach (var (name, load) in a)
         {
-            using var x = a.Load(name);
-            using var y = b.Load(name);
+            using var x = load();
+            using var y = b[name]();
             using var diff = (x - y).abs().max();
             max = Math.Max(max, diff.item<float>());
         }
         return max;
+    }
+
+    /// <summary>The tensors a run folder holds, by name: its adapter_model.safetensors when it is a LoRA adapter folder.</summary>
+    public static IReadOnlyDictionary<string, Func<TorchSharp.torch.Tensor>> SavedTensors(string folder)
+    {
+        if (PeftAdapter.IsAdapterFolder(folder))
+        {
+            string path = Path.Combine(folder, PeftAdapter.WeightsFile);
+            return SafetensorsFile.ReadHeader(path).Tensors.ToDictionary(t => t.Key, t => (Func<TorchSharp.torch.Tensor>)(() => SafetensorsFile.LoadTensor(path, t.Value)));
+        }
+        var checkpoint = ModelCheckpoint.Open(folder);
+        return checkpoint.Tensors.Keys.ToDictionary(name => name, name => (Func<TorchSharp.torch.Tensor>)(() => checkpoint.Load(name)));
     }
 }

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Tests.Models;
 
 /// <summary>
-/// Our logits for tiny random checkpoints of each Llama-layout dialect against reference_decoder.py, a plain-PyTorch
+/// Our logits for tiny random checkpoints of each dialect (GPT-J aside) against reference_decoder.py, a plain-PyTorch
 /// forward pass written from the published architectures, which reads the same saved config.json and safetensors.
 /// Skipped where no python3 imports torch.
 /// </summary>
@@ -16,39 +16,41 @@ public class ReferenceDecoderTests
 {
     const double Tolerance = 1e-4;
 
-    static string Script => Path.Combine(TestPaths.RepositoryRoot, "tests", "RlhfSharp.Tests", "Models", "reference_decoder.py");
+    internal static string Script => Path.Combine(TestPaths.RepositoryRoot, "tests", "RlhfSharp.Tests", "Models", "reference_decoder.py");
 
     /// <summary>Two rows of 40 tokens: well past the llama3 variant's original context of 16 positions.</summary>
-    static readonly long[][] Rows = [.. Enumerable.Range(0, 2).Select(r => Enumerable.Range(0, 40).Select(t => (long)((r * 131 + t * 17 + t * t * 7) % 97)).ToArray())];
+    internal static readonly long[][] Rows = [.. Enumerable.Range(0, 2).Select(r => Enumerable.Range(0, 40).Select(t => (long)((r * 131 + t * 17 + t * t * 7) % 97)).ToArray())];
 
-    static Tensor Ids() => tensor(Rows.SelectMany(r => r).ToArray()).view(Rows.Length, Rows[0].Length);
+    internal static Tensor Ids() => tensor(Rows.SelectMany(r => r).ToArray()).view(Rows.Length, Rows[0].Length);
 
     /// <summary>
-    /// A tiny random model with weights ten times Hugging Face's initial scale, so attention is sharp and positions
+    /// A tiny random model with weights (norms aside) ten times Hugging Face's initial scale, so attention is sharp and positions
     /// (hence rope scaling and the rotated dims) change the logits by far more than the tolerance.
     /// </summary>
-    static CausalLanguageModel Sharpened(string variant)
+    internal static CausalLanguageModel Sharpened(string variant)
     {
         var model = TinyModels.Create(variant);
         using var noGrad = no_grad();
         foreach (var (name, parameter) in model.named_parameters())
-            if (name.EndsWith(".weight") && !name.Contains("norm")) parameter.mul_(10);
+            if (name.EndsWith(".weight") && !name.Contains("norm") && !name.Contains(".ln_")) parameter.mul_(10);
         return model;
     }
 
     /// <summary>The reference's logits [batch, time, vocab] for the checkpoint in <paramref name="directory"/>.</summary>
-    static Tensor ReferenceLogits(string directory)
+    static Tensor ReferenceLogits(string directory) => RunForLogits(Script, directory, JsonSerializer.Serialize(Rows));
+
+    /// <summary>Runs a reference script and reads the logits it prints as {"shape": [...], "logits": [...]}.</summary>
+    internal static Tensor RunForLogits(string script, params string[] arguments)
     {
         var start = new ProcessStartInfo(PytorchFactAttribute.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Script);
-        start.ArgumentList.Add(directory);
-        start.ArgumentList.Add(JsonSerializer.Serialize(Rows));
+        start.ArgumentList.Add(script);
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["OMP_NUM_THREADS"] = "1";
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"reference_decoder.py failed (exit {process.ExitCode}): {error.Result}");
+        Assert.True(process.ExitCode == 0, $"{Path.GetFileName(script)} failed (exit {process.ExitCode}): {error.Result}");
         var answer = JsonNode.Parse(output)!.AsObject();
         long[] shape = answer["shape"]!.AsArray().Select(n => (long)n!).ToArray();
         float[] logits = answer["logits"]!.AsArray().Select(n => (float)n!).ToArray();
@@ -87,6 +89,16 @@ public class ReferenceDecoderTests
 
     [PytorchFact]
     public void Llama_matches_the_reference() => AssertMatchesReference("llama");
+
+    [PytorchFact]
+    public void Gpt2_matches_the_reference() => AssertMatchesReference("gpt2");
+
+    [PytorchFact]
+    public void GptNeoX_matches_the_reference_and_its_parallel_residual_matters() =>
+        AssertMatchesReference("gpt_neox", c => c with { ParallelResidual = false });
+
+    [PytorchFact]
+    public void GptNeoX_with_a_sequential_residual_matches_the_reference() => AssertMatchesReference("gpt_neox_sequential");
 
     [PytorchFact]
     public void Llama_with_llama3_rope_scaling_matches_the_reference_and_differs_from_plain_rope() =>

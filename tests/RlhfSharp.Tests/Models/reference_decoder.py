@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""An independent plain-PyTorch forward pass of the Llama-layout decoders, for the cross-check tests
-(ReferenceDecoderTests). Written from the published architectures as transformers' modeling code lays them out,
+"""An independent plain-PyTorch forward pass of the decoders, for the cross-check tests (ReferenceDecoderTests, and
+PeftReferenceTests through peft_reference.py, which folds LoRA deltas into the projections). Written from the published architectures as transformers' modeling code lays them out,
 not from RlhfSharp's code; it needs only Debian's python3-torch (no transformers, no safetensors package).
 
     python3 reference_decoder.py MODEL_DIR IDS_JSON
@@ -17,6 +17,10 @@ Dialects (config.json model_type):
            qwen2 reads the same window in layers from max_window_layers up when use_sliding_window; phi3 in every layer.
   phi3     fused qkv_proj ([q; k; v] rows) and gate_up_proj (gate first, then up), no biases, RoPE on the first
            int(head_dim * partial_rotary_factor) dims of each head.
+  gpt2     learned positions, LayerNorm, Conv1D projections stored [in, out] (c_attn = [q | k | v] columns, c_proj,
+           c_fc), gelu_new, the head tied to wte.
+  gpt_neox LayerNorm, fused query_key_value whose rows are per head [q; k; v], rotate-half RoPE on the first
+           int(head_dim * rotary_pct) dims, use_parallel_residual (attention and MLP both read the block input), embed_out.
 """
 import json
 import math
@@ -101,11 +105,48 @@ def apply_rotary(x, cos, sin, rotary_dim):
     return torch.cat((rotated, passed), dim=-1)
 
 
-# ---- the decoder
+# ---- projections, with LoRA folded in
+
+class Projections:
+    """The model's linear layers by module path. lora maps a path to its LoRA update scale * B @ A in nn.Linear's
+    [out, in] layout; GPT-2's Conv1D stores its weight [in, out] (fan_in_fan_out), so the update is added transposed."""
+
+    def __init__(self, weights, lora=None, conv1d=False):
+        self.w, self.lora, self.conv1d = weights, lora or {}, conv1d
+
+    def weight(self, name):
+        weight = self.w[name + ".weight"]
+        delta = self.lora.get(name)
+        if delta is None:
+            return weight
+        return weight + (delta.t() if self.conv1d else delta)
+
+    def __call__(self, name, x):
+        bias = self.w.get(name + ".bias")
+        if self.conv1d:
+            y = x @ self.weight(name)
+            return y if bias is None else y + bias
+        return F.linear(x, self.weight(name), bias)
+
+
+def causal_attention(q, k, v, window=None):
+    """softmax(q k^T / sqrt(head_dim)) v over [batch, heads, time, head_dim], each query seeing itself and earlier keys."""
+    T = q.shape[-2]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    query = torch.arange(T).unsqueeze(1)
+    key = torch.arange(T).unsqueeze(0)
+    allowed = key <= query
+    if window is not None:
+        allowed = allowed & (query - key < window)
+    return scores.masked_fill(~allowed, float("-inf")).softmax(dim=-1) @ v
+
+
+# ---- the Llama-layout decoders
 
 class Decoder:
-    def __init__(self, config, weights):
+    def __init__(self, config, weights, lora=None):
         self.c, self.w = config, weights
+        self.linear = Projections(weights, lora)
         self.kind = config["model_type"]
         if self.kind not in ("llama", "qwen2", "mistral", "phi3"):
             raise SystemExit(f"reference: unsupported model_type {self.kind}")
@@ -131,10 +172,6 @@ class Decoder:
             return c.get("sliding_window")
         return None
 
-    def linear(self, name, x):
-        bias = self.w.get(name + ".bias")
-        return F.linear(x, self.w[name + ".weight"], bias)
-
     def rms_norm(self, name, x):
         variance = x.pow(2).mean(-1, keepdim=True)
         return x * torch.rsqrt(variance + self.eps) * self.w[name + ".weight"]
@@ -153,14 +190,7 @@ class Decoder:
         q, k = apply_rotary(q, cos, sin, self.rotary_dim), apply_rotary(k, cos, sin, self.rotary_dim)
         group = self.heads // self.kv_heads
         k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
-        query = torch.arange(T).unsqueeze(1)
-        key = torch.arange(T).unsqueeze(0)
-        allowed = key <= query
-        if window is not None:
-            allowed = allowed & (query - key < window)
-        scores = scores.masked_fill(~allowed, float("-inf"))
-        attended = scores.softmax(dim=-1) @ v
+        attended = causal_attention(q, k, v, window)
         return self.linear(prefix + "o_proj", attended.transpose(1, 2).reshape(B, T, q_size))
 
     def mlp(self, prefix, x):
@@ -185,14 +215,103 @@ class Decoder:
         return h @ head.t()
 
 
+# ---- GPT-2 and GPT-NeoX
+
+def gelu_tanh(x):
+    """GPT-2's gelu_new: the tanh approximation of GELU."""
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+ACTIVATIONS = {"gelu_new": gelu_tanh, "gelu_pytorch_tanh": gelu_tanh, "gelu": F.gelu, "relu": F.relu, "silu": F.silu}
+
+
+class Gpt2Decoder:
+    def __init__(self, config, weights, lora=None):
+        self.c, self.w = config, weights
+        self.linear = Projections(weights, lora, conv1d=True)
+        self.heads = config["n_head"]
+        self.eps = config.get("layer_norm_epsilon", 1e-5)
+        self.act = ACTIVATIONS[config.get("activation_function", "gelu_new")]
+
+    def layer_norm(self, name, x):
+        return F.layer_norm(x, x.shape[-1:], self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
+
+    def attention(self, prefix, x):
+        B, T, D = x.shape
+        q, k, v = self.linear(prefix + "c_attn", x).split(D, dim=-1)
+        q, k, v = (t.view(B, T, self.heads, D // self.heads).transpose(1, 2) for t in (q, k, v))
+        return self.linear(prefix + "c_proj", causal_attention(q, k, v).transpose(1, 2).reshape(B, T, D))
+
+    def logits(self, ids):
+        T = ids.shape[1]
+        h = F.embedding(ids, self.w["transformer.wte.weight"]) + self.w["transformer.wpe.weight"][:T]
+        for layer in range(self.c["n_layer"]):
+            p = f"transformer.h.{layer}."
+            h = h + self.attention(p + "attn.", self.layer_norm(p + "ln_1", h))
+            m = self.layer_norm(p + "ln_2", h)
+            h = h + self.linear(p + "mlp.c_proj", self.act(self.linear(p + "mlp.c_fc", m)))
+        h = self.layer_norm("transformer.ln_f", h)
+        return h @ self.w.get("lm_head.weight", self.w["transformer.wte.weight"]).t()
+
+
+class GptNeoXDecoder:
+    def __init__(self, config, weights, lora=None):
+        self.c, self.w = config, weights
+        self.linear = Projections(weights, lora)
+        self.heads = config["num_attention_heads"]
+        self.head_dim = config["hidden_size"] // self.heads
+        self.rotary_dim = int(self.head_dim * config.get("rotary_pct", 0.25))
+        self.eps = config.get("layer_norm_eps", 1e-5)
+        self.act = ACTIVATIONS[config.get("hidden_act", "gelu")]
+
+    def layer_norm(self, name, x):
+        return F.layer_norm(x, x.shape[-1:], self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
+
+    def attention(self, prefix, x, cos, sin):
+        B, T, D = x.shape
+        qkv = self.linear(prefix + "query_key_value", x).view(B, T, self.heads, 3 * self.head_dim).transpose(1, 2)
+        q, k, v = qkv.split(self.head_dim, dim=-1)
+        q, k = apply_rotary(q, cos, sin, self.rotary_dim), apply_rotary(k, cos, sin, self.rotary_dim)
+        return self.linear(prefix + "dense", causal_attention(q, k, v).transpose(1, 2).reshape(B, T, D))
+
+    def logits(self, ids):
+        T = ids.shape[1]
+        base = self.c.get("rotary_emb_base", 10000.0)
+        inv_freq = 1.0 / (base ** (torch.arange(0, self.rotary_dim, 2, dtype=torch.int64).float() / self.rotary_dim))
+        freqs = torch.outer(torch.arange(T, dtype=torch.float32), inv_freq)
+        angles = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = angles.cos()[None, None], angles.sin()[None, None]
+        h = F.embedding(ids, self.w["gpt_neox.embed_in.weight"])
+        for layer in range(self.c["num_hidden_layers"]):
+            p = f"gpt_neox.layers.{layer}."
+            attended = self.attention(p + "attention.", self.layer_norm(p + "input_layernorm", h), cos, sin)
+            mlp_input = h if self.c.get("use_parallel_residual", True) else h + attended
+            mlp = self.linear(p + "mlp.dense_4h_to_h", self.act(self.linear(p + "mlp.dense_h_to_4h", self.layer_norm(p + "post_attention_layernorm", mlp_input))))
+            h = h + attended + mlp
+        h = self.layer_norm("gpt_neox.final_layer_norm", h)
+        return h @ self.w["embed_out.weight"].t()
+
+
+def decoder(config, weights, lora=None):
+    """The forward pass for config's model_type; lora: {module path: scale * B @ A} folded into those projections."""
+    kind = {"gpt2": Gpt2Decoder, "gpt_neox": GptNeoXDecoder}.get(config["model_type"], Decoder)
+    return kind(config, weights, lora)
+
+
+def read_config(model_dir):
+    with open(os.path.join(model_dir, "config.json")) as f:
+        return json.load(f)
+
+
+def print_logits(logits):
+    print(json.dumps({"shape": list(logits.shape), "logits": logits.flatten().tolist()}))
+
+
 def main():
     model_dir, ids_json = sys.argv[1], sys.argv[2]
-    with open(os.path.join(model_dir, "config.json")) as f:
-        config = json.load(f)
     ids = torch.tensor(json.loads(ids_json), dtype=torch.int64)
     with torch.no_grad():
-        logits = Decoder(config, read_weights(model_dir)).logits(ids)
-    print(json.dumps({"shape": list(logits.shape), "logits": logits.flatten().tolist()}))
+        print_logits(decoder(read_config(model_dir), read_weights(model_dir)).logits(ids))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ namespace RlhfSharp.Models.Layers;
 /// Every projection of a decoder block: y = x·Wᵀ + b, stored as nn.Linear stores it ([out, in]) or, for GPT-2's
 /// Conv1D, transposed ([in, out], PEFT's fan_in_fan_out), so checkpoints load by name either way. It may carry a
 /// LoRA adapter (<see cref="LoraAdapter"/>, children lora_A / lora_B as PEFT names them), which adds
-/// scale·B·A·dropout(x) while it is enabled.
+/// scale·B·A·dropout(x) while it is enabled, and further named adapters (<see cref="NamedAdapters"/>: another model's
+/// adapter on the same base weights, e.g. PPO's reward model), each added while enabled.
 /// </summary>
 internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 {
@@ -53,14 +54,29 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     /// <summary>The LoRA adapter on this layer, if any.</summary>
     public LoraAdapter? Adapter { get; private set; }
 
+    readonly List<(string Name, LoraAdapter Adapter)> _named = [];
+
+    /// <summary>Adapters set aside under a name (<see cref="NameAdapter"/>): not <see cref="Adapter"/>, so not what is saved,
+    /// merged or switched off as this layer's adapter, yet added to the output while enabled.</summary>
+    public IReadOnlyList<(string Name, LoraAdapter Adapter)> NamedAdapters => _named;
+
     public override Tensor forward(Tensor x)
     {
         var output = FanInFanOut
             ? (bias is null ? x.matmul(weight) : bias.addmm(x.flatten(0, -2), weight).unflatten(0, x.shape[..^1]))
             : nn.functional.linear(x, weight, bias);
-        if (Adapter is not { Enabled: true } adapter) return output;
-        using var delta = adapter.Delta(x, training);
-        return output.add_(delta);
+        if (Adapter is { Enabled: true } adapter)
+        {
+            using var delta = adapter.Delta(x, training);
+            output.add_(delta);
+        }
+        foreach (var (_, named) in _named)
+            if (named.Enabled)
+            {
+                using var delta = named.Delta(x, training);
+                output.add_(delta);
+            }
+        return output;
     }
 
     /// <summary>Adds a fresh adapter (A from PEFT's kaiming-uniform, B zero: the layer's output is unchanged until B trains),
@@ -82,6 +98,23 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         using (var delta = Adapter.DeltaWeight())
             weight.add_(FanInFanOut ? delta.t() : delta);
         Remove();
+    }
+
+    /// <summary>
+    /// Sets the adapter aside under <paramref name="name"/>, switched off (children lora_A_&lt;name&gt; / lora_B_&lt;name&gt;):
+    /// the layer is free for another adapter while this one stays on the same weight.
+    /// </summary>
+    public void NameAdapter(string name)
+    {
+        if (Adapter is null) return;
+        if (_named.Any(n => n.Name == name)) throw new InvalidOperationException($"this layer already carries an adapter named '{name}'");
+        register_module(LoraAdapter.AName, null!);
+        register_module(LoraAdapter.BName, null!);
+        register_module($"{LoraAdapter.AName}_{name}", Adapter.A);
+        register_module($"{LoraAdapter.BName}_{name}", Adapter.B);
+        Adapter.Enabled = false;
+        _named.Add((name, Adapter));
+        Adapter = null;
     }
 
     /// <summary>Drops the adapter without touching the weight.</summary>

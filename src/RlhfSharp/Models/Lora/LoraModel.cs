@@ -43,19 +43,51 @@ public static class LoraModel
     public static IReadOnlyList<string> LeafNames(nn.Module model) =>
         Projections(model).Select(l => l.Path[(l.Path.LastIndexOf('.') + 1)..]).Distinct().ToList();
 
-    /// <summary>Switches every adapter off until disposed: the model computes its base weights alone.</summary>
-    public static IDisposable Disabled(nn.Module model)
+    /// <summary>Switches the model's own adapters off until disposed: it computes its base weights alone, plus any named
+    /// adapter (<see cref="NameAdapters"/>) that is on.</summary>
+    public static IDisposable Disabled(nn.Module model) => Switch(Adapters(model).Select(a => (a.Adapter, false)));
+
+    /// <summary>
+    /// Sets every adapter of <paramref name="model"/> aside under <paramref name="name"/>, switched off (see
+    /// <see cref="AdaptableLinear.NameAdapter"/>): another adapter can then go on the same base weights, e.g. PPO's policy
+    /// adapter beside its reward model's. Returns how many were set aside.
+    /// </summary>
+    public static int NameAdapters(nn.Module model, string name)
     {
-        var adapters = Adapters(model).Select(a => a.Adapter).Where(a => a.Enabled).ToList();
-        foreach (var adapter in adapters) adapter.Enabled = false;
-        return new Restore(adapters);
+        var layers = Projections(model).Where(l => l.Layer.Adapter is not null).ToList();
+        foreach (var (_, layer) in layers) layer.NameAdapter(name);
+        return layers.Count;
     }
 
-    sealed class Restore(List<LoraAdapter> adapters) : IDisposable
+    /// <summary>The adapters set aside under <paramref name="name"/>, by module path.</summary>
+    public static IReadOnlyList<(string Path, LoraAdapter Adapter)> NamedAdapters(nn.Module model, string name) =>
+        Projections(model).SelectMany(l => l.Layer.NamedAdapters.Where(n => n.Name == name).Select(n => (l.Path, n.Adapter))).ToList();
+
+    /// <summary>Switches the adapters named <paramref name="name"/> on until disposed (the others stay as they are).</summary>
+    public static IDisposable Enabled(nn.Module model, string name) => Switch(NamedAdapters(model, name).Select(a => (a.Adapter, true)));
+
+    /// <summary>Until disposed, only the adapters named <paramref name="name"/> are on: the base with that adapter alone.</summary>
+    public static IDisposable Only(nn.Module model, string name) =>
+        Switch(Projections(model).SelectMany(l => (l.Layer.Adapter is { } own ? [own] : Array.Empty<LoraAdapter>()).Select(a => (a, false))
+            .Concat(l.Layer.NamedAdapters.Select(n => (n.Adapter, n.Name == name)))));
+
+    /// <summary>Sets each adapter's <see cref="LoraAdapter.Enabled"/>; disposing puts back what each was.</summary>
+    static IDisposable Switch(IEnumerable<(LoraAdapter Adapter, bool Enabled)> settings)
+    {
+        var before = new List<(LoraAdapter, bool)>();
+        foreach (var (adapter, enabled) in settings)
+        {
+            before.Add((adapter, adapter.Enabled));
+            adapter.Enabled = enabled;
+        }
+        return new Restore(before);
+    }
+
+    sealed class Restore(List<(LoraAdapter Adapter, bool Enabled)> before) : IDisposable
     {
         public void Dispose()
         {
-            foreach (var adapter in adapters) adapter.Enabled = true;
+            foreach (var (adapter, enabled) in before) adapter.Enabled = enabled;
         }
     }
 

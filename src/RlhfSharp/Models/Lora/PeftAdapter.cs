@@ -23,6 +23,36 @@ public static class PeftAdapter
     /// <summary>PEFT's task types for what we train: a causal LM, or a sequence classifier (reward model).</summary>
     public const string CausalLm = "CAUSAL_LM", SequenceClassification = "SEQ_CLS";
 
+    /// <summary>The heads PEFT's PeftModelForSequenceClassification adds to modules_to_save.</summary>
+    static readonly string[] ClassifierHeads = ["classifier", "score"];
+
+    /// <summary>adapter_config.json fields (PEFT's LoraConfig) that change what the adapter computes, each refused when set.</summary>
+    static readonly (string Field, string Why)[] ChangingFields =
+    [
+        ("layers_to_transform", "restricts the layers"),
+        ("layers_pattern", "restricts the layers"),
+        ("exclude_modules", "excludes modules from the targets"),
+        ("rank_pattern", "sets per-module ranks"),
+        ("alpha_pattern", "sets per-module alphas"),
+        ("lora_bias", "is true (a bias on lora_B)"),
+        ("layer_replication", "replicates layers"),
+        ("target_parameters", "targets parameters rather than modules"),
+        ("trainable_token_indices", "trains token embeddings"),
+        ("alora_invocation_tokens", "makes an activated LoRA (aLoRA)"),
+        ("use_qalora", "is true (QA-LoRA)"),
+    ];
+
+    /// <summary>A field set to something other than PEFT's defaults null, false, "" or an empty list or map.</summary>
+    static bool IsSet(JsonNode? value) => value switch
+    {
+        null => false,
+        JsonArray array => array.Count > 0,
+        JsonObject map => map.Count > 0,
+        JsonValue v when v.TryGetValue(out bool flag) => flag,
+        JsonValue v when v.TryGetValue(out string? text) => text.Length > 0,
+        _ => true,
+    };
+
     /// <summary>Whether <paramref name="directory"/> holds an adapter rather than a full model.</summary>
     public static bool IsAdapterFolder(string directory) => File.Exists(Path.Combine(directory, ConfigFile));
 
@@ -47,7 +77,15 @@ public static class PeftAdapter
         foreach (var (name, parameter) in HeadParameters(model, modulesToSave)) tensors.Add(new(Prefix + name, parameter.detach()));
         SafetensorsFile.Save(Path.Combine(directory, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
 
-        var targets = adapters.Select(a => a.Path[(a.Path.LastIndexOf('.') + 1)..]).Distinct().Order(StringComparer.Ordinal);
+        // What PEFT matches to exactly these layers again: the pattern (re.fullmatch), the names as given (a name or a
+        // dotted suffix: "attn.c_proj" must not become "c_proj", which also matches mlp.c_proj), or for all-linear the
+        // names of the adapted layers, as PEFT saves it (no other linear layer shares them: the heads are not adapted).
+        JsonNode targets = settings.TargetPattern is { } pattern
+            ? JsonValue.Create(pattern)
+            : new JsonArray((settings.TargetModules.Contains(LoraSettings.AllLinear)
+                    ? adapters.Select(a => a.Path[(a.Path.LastIndexOf('.') + 1)..])
+                    : settings.TargetModules)
+                .Distinct().Order(StringComparer.Ordinal).Select(t => (JsonNode)t).ToArray());
         var config = new JsonObject
         {
             ["peft_type"] = "LORA",
@@ -58,7 +96,7 @@ public static class PeftAdapter
             ["r"] = settings.Rank,
             ["lora_alpha"] = settings.Alpha,
             ["lora_dropout"] = settings.Dropout,
-            ["target_modules"] = new JsonArray(targets.Select(t => (JsonNode)t).ToArray()),
+            ["target_modules"] = targets,
             ["bias"] = "none",
             ["fan_in_fan_out"] = fanInFanOut,
             ["use_rslora"] = settings.UseRslora,
@@ -74,7 +112,11 @@ public static class PeftAdapter
     }
 
     /// <summary>What an adapter folder's adapter_config.json says.</summary>
-    public sealed record AdapterConfig(LoraSettings Settings, string TaskType, string? BaseModel, bool FanInFanOut, IReadOnlyList<string> ModulesToSave);
+    public sealed record AdapterConfig(LoraSettings Settings, string TaskType, string? BaseModel, bool FanInFanOut, IReadOnlyList<string> ModulesToSave)
+    {
+        /// <summary>revision: the branch, tag or commit of <see cref="BaseModel"/> when that is a hub id.</summary>
+        public string? Revision { get; init; }
+    }
 
     /// <summary>Reads adapter_config.json; what this LoRA cannot apply (another PEFT method, DoRA, trained biases, per-layer
     /// ranks) is a one-line error naming the file and field.</summary>
@@ -119,9 +161,10 @@ public static class PeftAdapter
         if (peftType != "LORA") throw new RlhfException($"{path}: field 'peft_type' is '{peftType}'; only LORA adapters load here");
         Refuse(Flag("use_dora"), "use_dora", "is true (DoRA)");
         Refuse(Text("bias", "none") != "none", "bias", $"is '{Text("bias", "none")}' (trained biases)");
-        Refuse(json["layers_to_transform"] is not null, "layers_to_transform", "restricts the layers");
-        Refuse(json["rank_pattern"] is JsonObject { Count: > 0 }, "rank_pattern", "sets per-module ranks");
-        Refuse(json["alpha_pattern"] is JsonObject { Count: > 0 }, "alpha_pattern", "sets per-module alphas");
+        // Fields with which PEFT computes something other than W + scale·B·A on the targeted layers; null, false and
+        // empty are their defaults, as PEFT writes them.
+        foreach (var (field, why) in ChangingFields)
+            Refuse(IsSet(json[field]), field, why);
 
         double rank = Number("r", 8);
         if (rank < 1 || rank != Math.Floor(rank)) throw new RlhfException($"{path}: field 'r' must be a positive whole number, got {rank}");
@@ -145,6 +188,9 @@ public static class PeftAdapter
             JsonArray array => array.Select(t => t?.GetValueKind() == JsonValueKind.String ? t.GetValue<string>() : throw new RlhfException($"{path}: field 'modules_to_save' must list strings")).ToList(),
             _ => throw new RlhfException($"{path}: field 'modules_to_save' must be a list"),
         };
+        string taskType = Text("task_type", CausalLm);
+        // PEFT's sequence-classification model always trains and saves its head, whatever modules_to_save says.
+        if (taskType == SequenceClassification) modulesToSave = [.. modulesToSave.Union(ClassifierHeads)];
         var settings = new LoraSettings((int)rank, Number("lora_alpha", 8), Number("lora_dropout", 0), targets, Flag("use_rslora"), pattern);
         try
         {
@@ -155,7 +201,10 @@ public static class PeftAdapter
             throw new RlhfException($"{path}: {e.Message}", e);
         }
         string? baseModel = json["base_model_name_or_path"] is JsonValue b && b.TryGetValue(out string? name) ? name : null;
-        return new AdapterConfig(settings, Text("task_type", CausalLm), baseModel, Flag("fan_in_fan_out"), modulesToSave);
+        return new AdapterConfig(settings, taskType, baseModel, Flag("fan_in_fan_out"), modulesToSave)
+        {
+            Revision = json["revision"] is JsonValue r && r.TryGetValue(out string? revision) ? revision : null,
+        };
     }
 
     /// <summary>
@@ -165,10 +214,34 @@ public static class PeftAdapter
     public static AdapterConfig Load(nn.Module model, string directory)
     {
         var config = ReadConfig(directory);
+        var (weights, header) = ReadWeightsHeader(directory);
+        LoraModel.Attach(model, config.Settings, config.ModulesToSave);
+        LoadWeights(model, config, weights, header);
+        return config;
+    }
+
+    /// <summary>
+    /// Loads the adapter in <paramref name="directory"/> into the adapters already on <paramref name="model"/> (a resumed
+    /// run's, or those a trainer attached to continue it), strictly by name and shape as <see cref="Load"/> does, with its
+    /// modules_to_save heads. Returns its config.
+    /// </summary>
+    public static AdapterConfig LoadWeights(nn.Module model, string directory)
+    {
+        var config = ReadConfig(directory);
+        var (weights, header) = ReadWeightsHeader(directory);
+        LoadWeights(model, config, weights, header);
+        return config;
+    }
+
+    static (string Path, SafetensorsHeader Header) ReadWeightsHeader(string directory)
+    {
         string weights = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weights)) throw new RlhfException($"{directory}: no {WeightsFile} beside {ConfigFile}");
-        var header = SafetensorsFile.ReadHeader(weights);
-        LoraModel.Attach(model, config.Settings, config.ModulesToSave);
+        return (weights, SafetensorsFile.ReadHeader(weights));
+    }
+
+    static void LoadWeights(nn.Module model, AdapterConfig config, string weights, SafetensorsHeader header)
+    {
         var expected = new List<(string Name, Tensor Destination)>();
         foreach (var (path, adapter) in LoraModel.Adapters(model))
         {
@@ -185,7 +258,6 @@ public static class PeftAdapter
         var names = expected.Select(e => e.Name).ToHashSet();
         if (header.Tensors.Keys.FirstOrDefault(n => !names.Contains(n)) is { } extra)
             throw new CheckpointException($"{weights}: unexpected tensor '{extra}' (no such adapter or head on this model)");
-        return config;
     }
 
     static IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> HeadParameters(nn.Module model, IReadOnlyList<string>? modulesToSave) =>

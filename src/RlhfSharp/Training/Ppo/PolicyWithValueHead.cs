@@ -1,6 +1,7 @@
 using RlhfSharp.Models;
 using RlhfSharp.Models.Checkpoints;
 using RlhfSharp.Models.Layers;
+using RlhfSharp.Models.Lora;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
@@ -9,7 +10,8 @@ namespace RlhfSharp.Training.Ppo;
 /// The PPO policy and its value function. By default the scalar value head sits on the policy's own trunk
 /// (trlx's layout), so one forward pass gives logits and values. With a separate value trunk (a copy of
 /// the starting policy's trunk) the value function no longer shares features with the policy, at the cost
-/// of a second trunk and a second forward pass.
+/// of a second trunk and a second forward pass. A policy that carries LoRA adapters (<see cref="LoraPolicy"/>) is saved
+/// as a PEFT adapter folder on its base rather than as a whole model.
 /// </summary>
 public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits, Tensor Values)>
 {
@@ -32,6 +34,12 @@ public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits
     public CausalLanguageModel Policy { get; }
     public ValueHead ValueHead { get; }
 
+    /// <summary>base_model_name_or_path of the adapter folder a LoRA policy is saved as (the base as the user named it).</summary>
+    public string? AdapterBaseModel { get; init; }
+
+    /// <summary>Whether the policy trains LoRA adapters on a frozen base (and is saved as an adapter folder).</summary>
+    public bool IsLora => LoraModel.HasAdapters(Policy);
+
     /// <summary>Logits [batch, time, vocab] and values [batch, time].</summary>
     public override (Tensor Logits, Tensor Values) forward(DecoderInput input)
     {
@@ -41,16 +49,20 @@ public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits
         return (Policy.Logits(hidden), ValueHead.call(valueHidden));
     }
 
-    /// <summary>The policy as a Hugging Face directory (what `rlhf generate` loads) plus the value function beside it.</summary>
+    /// <summary>The policy as a Hugging Face directory (what `rlhf generate` loads), or with LoRA as a PEFT adapter folder on
+    /// its base (task CAUSAL_LM), plus the value function beside it.</summary>
     public void Save(string directory)
     {
-        Policy.SavePretrained(directory);
+        if (IsLora) PeftAdapter.Save(Policy, directory, PeftAdapter.CausalLm, AdapterBaseModel);
+        else Policy.SavePretrained(directory);
         SafetensorsFile.Save(Path.Combine(directory, ValueHeadFile), ValueState());
     }
 
+    /// <summary>Restores what <see cref="Save"/> wrote into the same parameters (a LoRA policy: its adapters, not the base).</summary>
     public void Load(string directory)
     {
-        PretrainedWeights.Load(Policy, directory, DecoderTrunk.CheckpointPrefix(Policy.Config.Family), PretrainedWeights.HeadRules.CausalLm(Policy.Config));
+        if (IsLora) PeftAdapter.LoadWeights(Policy, directory);
+        else PretrainedWeights.Load(Policy, directory, DecoderTrunk.CheckpointPrefix(Policy.Config.Family), PretrainedWeights.HeadRules.CausalLm(Policy.Config));
         string path = Path.Combine(directory, ValueHeadFile);
         var header = SafetensorsFile.ReadHeader(path);
         using var noGrad = no_grad();

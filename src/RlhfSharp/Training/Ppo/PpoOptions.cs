@@ -60,7 +60,8 @@ public sealed class PpoOptions : TrainingOptions
 
     /// <summary>Score responses relative to the dataset's preferred response for the same prompt (needs preference data as prompts). Default false.</summary>
     public bool DeltaReward { get; init; }
-    /// <summary>Give the value head its own copy of the trunk instead of sharing the policy's. Default false.</summary>
+    /// <summary>Give the value head its own copy of the trunk instead of sharing the policy's. Not with lora_r: a second trunk
+    /// would be the second copy of the base that PPO with LoRA does without (the value head trains on the shared trunk). Default false.</summary>
     public bool SeparateValueModel { get; init; }
 
     /// <summary>
@@ -104,6 +105,8 @@ public sealed class PpoOptions : TrainingOptions
         foreach (var (property, value, rule) in Sampling.Problems()) Require(false, property, value, rule);
         Require(EvalPromptCount > 0, nameof(EvalPromptCount), EvalPromptCount, "must be positive");
         Require(SamplesEvery > 0, nameof(SamplesEvery), SamplesEvery, "must be positive");
+        Require(!SeparateValueModel || LoraR == 0, nameof(SeparateValueModel), SeparateValueModel,
+            "must be false with lora_r: the value head then trains on the policy's shared trunk, and a separate value trunk would be a second copy of the base");
     }
 
     /// <summary>

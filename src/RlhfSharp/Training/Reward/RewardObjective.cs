@@ -1,5 +1,6 @@
 using RlhfSharp.Data;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Reward;
@@ -8,7 +9,7 @@ namespace RlhfSharp.Training.Reward;
 /// Reward-model training on preference pairs: chosen and rejected go through the model in one batch,
 /// loss = -log sigmoid(r_chosen - r_rejected - margin) [+ centering term].
 /// </summary>
-public sealed class RewardObjective(SequenceRewardModel model, RewardOptions options, string? tokenizerDirectory = null) : ITrainingObjective<EncodedPreference>
+public sealed class RewardObjective(SequenceRewardModel model, RewardOptions options, ModelOrigin? origin = null) : ITrainingObjective<EncodedPreference>
 {
     public string Name => "reward";
     public nn.Module Model => model;
@@ -61,13 +62,8 @@ public sealed class RewardObjective(SequenceRewardModel model, RewardOptions opt
         };
     }
 
-    /// <summary>Saves the model with the tokenizer files it was trained with, so the folder is usable on its own.</summary>
-    public void SavePretrained(string directory)
-    {
-        model.SavePretrained(directory);
-        if (tokenizerDirectory is not null) PretrainedWeights.CopyTokenizerFiles(tokenizerDirectory, directory);
-    }
-
-    public void LoadCheckpointWeights(string directory) =>
-        PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(Config.Family), PretrainedWeights.HeadRules.RewardModel());
+    /// <summary>A *ForSequenceClassification checkpoint, or with LoRA a SEQ_CLS adapter folder carrying the score head; the tokenizer files beside it.</summary>
+    public TrainedModel Trained { get; } = new(model, PeftTask.SequenceClassification, model.SavePretrained,
+        directory => PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(model.Config.Family), PretrainedWeights.HeadRules.RewardModel()),
+        origin);
 }

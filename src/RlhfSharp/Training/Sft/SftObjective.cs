@@ -1,5 +1,6 @@
 using RlhfSharp.Data;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Sft;
@@ -8,7 +9,7 @@ namespace RlhfSharp.Training.Sft;
 /// Supervised fine-tuning: next-token cross-entropy on response tokens only (prompt tokens carry label
 /// -100), right-padded batches.
 /// </summary>
-public sealed class SftObjective(CausalLanguageModel model, string? tokenizerDirectory = null) : ITrainingObjective<EncodedSft>
+public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin = null) : ITrainingObjective<EncodedSft>
 {
     public string Name => "sft";
     public nn.Module Model => model;
@@ -47,13 +48,8 @@ public sealed class SftObjective(CausalLanguageModel model, string? tokenizerDir
         return new Dictionary<string, double> { ["eval_loss"] = mean, ["eval_perplexity"] = Math.Exp(mean) };
     }
 
-    /// <summary>Saves the model with the tokenizer files it was trained with, so the folder is usable on its own.</summary>
-    public void SavePretrained(string directory)
-    {
-        model.SavePretrained(directory);
-        if (tokenizerDirectory is not null) PretrainedWeights.CopyTokenizerFiles(tokenizerDirectory, directory);
-    }
-
-    public void LoadCheckpointWeights(string directory) =>
-        PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(Config.Family), PretrainedWeights.HeadRules.CausalLm(Config));
+    /// <summary>A causal LM's checkpoint, or with LoRA a CAUSAL_LM adapter folder; the tokenizer files beside it.</summary>
+    public TrainedModel Trained { get; } = new(model, PeftTask.CausalLm, model.SavePretrained,
+        directory => PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(model.Config.Family), PretrainedWeights.HeadRules.CausalLm(model.Config)),
+        origin);
 }

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Tests.Models.Lora;
 
+[Collection(GlobalRandomStateCollection.Name)]
 public class LoraModelTests
 {
     public static TheoryData<string> AllVariants() => new(TinyModels.Variants);

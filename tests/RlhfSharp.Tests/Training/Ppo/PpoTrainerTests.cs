@@ -16,22 +16,28 @@ namespace RlhfSharp.Tests.Training.Ppo;
 public class PpoTrainerTests
 {
     /// <summary>Reward: the share of "a" in the response (a random policy emits it ~1/30 of the time).</summary>
-    sealed class LetterReward : IRewardFunction
+    internal sealed class LetterReward : IRewardFunction
     {
         public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses) =>
             responses.Select(r => r.Length == 0 ? 0 : r.Count(c => c == 'a') / (double)r.Length).ToList();
     }
 
-    static readonly IReadOnlyList<string> Prompts =
+    internal static readonly IReadOnlyList<string> Prompts =
         Enumerable.Range(0, 64).Select(i => $"question {(char)('b' + i % 20)}{(char)('c' + i % 7)}?").ToList();
 
-    static (PolicyWithValueHead Policy, IReferenceModel Reference) Models(int seed = 4, string variant = "gpt2")
+    /// <summary>A tiny <paramref name="variant"/> over <see cref="CharacterTokenizer"/>'s 30 ids, without dropout.</summary>
+    internal static ModelConfig CharacterConfig(string variant)
     {
         var json = TinyModels.ConfigJson(variant);
         json["vocab_size"] = 30;
         json["eos_token_id"] = CharacterTokenizer.Eos;
         foreach (string dropout in new[] { "embd_pdrop", "attn_pdrop", "resid_pdrop" }) json[dropout] = 0.0;
-        var config = ModelConfig.FromJson(json);
+        return ModelConfig.FromJson(json);
+    }
+
+    static (PolicyWithValueHead Policy, IReferenceModel Reference) Models(int seed = 4, string variant = "gpt2")
+    {
+        var config = CharacterConfig(variant);
         manual_seed(seed);
         var policy = new CausalLanguageModel(config);
         var reference = new CausalLanguageModel(config);
@@ -39,7 +45,7 @@ public class PpoTrainerTests
         return (new PolicyWithValueHead(policy), new FullReference(reference));
     }
 
-    static PpoOptions Options(long iterations) => new()
+    internal static PpoOptions Options(long iterations) => new()
     {
         MaxSteps = iterations, BatchSize = 16, Sampling = new SamplingOptions { MaxNewTokens = 8 }, LearningRate = 3e-3, MiniBatchSize = 8, PpoEpochs = 2,
         EvalEvery = 1000, SaveEvery = 1000, SamplesEvery = 1000, MaxLength = 32, Seed = 9,

@@ -1,0 +1,83 @@
+using RlhfSharp.Models.Layers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models.Lora;
+
+/// <summary>
+/// A reward model that is a LoRA adapter (PEFT task SEQ_CLS, its score head in modules_to_save) on the same base as a
+/// LoRA policy: it runs the policy's own trunk with only its adapter switched on and reads the last real token's hidden
+/// state with its score head, so the base's weights are held once for both. It scores exactly as the same adapter loaded
+/// on its own copy of the base (<see cref="SequenceRewardModel"/> + <see cref="PeftAdapter.Load"/>). Valid while the base
+/// stays frozen, i.e. beside a LoRA policy.
+/// </summary>
+public sealed class SharedBaseRewardModel : nn.Module<DecoderInput, Tensor>
+{
+    /// <summary>The name its adapter is set aside under on the shared layers.</summary>
+    public const string AdapterName = "reward";
+
+    readonly string _trunkName;
+    readonly DecoderTrunk _trunk;
+    readonly Linear _score;
+
+    SharedBaseRewardModel(CausalLanguageModel policy) : base(nameof(SharedBaseRewardModel))
+    {
+        // The trunk under its checkpoint name, as in SequenceRewardModel, so the adapter's PEFT names find their layers.
+        _trunkName = DecoderTrunk.CheckpointPrefix(policy.Config.Family);
+        _trunk = this.AddChild(_trunkName, policy.Trunk);
+        _score = this.AddChild("score", nn.Linear(policy.Config.HiddenSize, 1, hasBias: false));
+    }
+
+    public ModelConfig Config => _trunk.Config;
+
+    /// <summary>
+    /// Puts the reward adapter in <paramref name="directory"/> on <paramref name="policy"/>'s layers, set aside under
+    /// <see cref="AdapterName"/> (off for the policy's own passes), and loads its score head. Call it before the policy's
+    /// own adapters go on (attaching an adapter freezes the whole model).
+    /// </summary>
+    public static SharedBaseRewardModel Load(CausalLanguageModel policy, string directory)
+    {
+        RequireRewardAdapter(directory, PeftAdapter.ReadConfig(directory));
+        var model = new SharedBaseRewardModel(policy);
+        try
+        {
+            PeftAdapter.Load(model, directory);
+            LoraModel.NameAdapters(model, AdapterName);
+            foreach (var parameter in model._score.parameters()) parameter.requires_grad = false;
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A reward model's adapter is a sequence classifier whose score head is saved whole (modules_to_save).</summary>
+    /// <exception cref="RlhfException">One line naming the folder and what it holds instead.</exception>
+    public static void RequireRewardAdapter(string directory, PeftAdapter.AdapterConfig config)
+    {
+        if (config.TaskType != PeftAdapter.SequenceClassification || !config.ModulesToSave.Contains("score"))
+            throw new RlhfException($"{directory} holds a LoRA adapter of task {config.TaskType}" +
+                $"{(config.ModulesToSave.Contains("score") ? "" : " without a score head")}; a reward-model adapter is {PeftAdapter.SequenceClassification} " +
+                "with 'score' in modules_to_save (as `rlhf reward --lora-r` saves it)");
+    }
+
+    /// <summary>One reward per sequence: the shared trunk with only the reward adapter on, read at the last real token.</summary>
+    public override Tensor forward(DecoderInput input)
+    {
+        using var only = LoraModel.Only(_trunk, AdapterName);
+        using var scope = NewDisposeScope();
+        var hidden = _trunk.call(input);
+        return _score.call(SequenceRewardModel.LastTokenHidden(hidden, input.AttentionMask)).squeeze(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Disposes the score head only: the trunk is the policy's.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) register_module(_trunkName, null!); // TorchSharp unregisters a child given null
+        base.Dispose(disposing);
+    }
+
+    protected override void RegisterComponents() { }
+}
