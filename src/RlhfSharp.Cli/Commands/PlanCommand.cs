@@ -27,6 +27,10 @@ internal static class PlanCommand
     static readonly Option<string?> Method = new("--method") { Description = "sft, reward, ppo or dpo (default: from a --config named *-sft.yaml, *-reward.yaml, *-ppo.yaml or *-dpo.yaml)" };
     static readonly Option<string?> Config = new("--config") { Description = "the trainer's YAML config (a recipe): its batch, lengths, frozen layers, LoRA and PPO settings; flags override it" };
     static readonly Option<string?> RewardModel = new("--reward-model") { Description = "ppo: the reward model (folder, config.json or hub id; default: the policy's shape)" };
+    static readonly Option<bool> RewardSharesBase = new("--reward-shares-base")
+    {
+        Description = "ppo with LoRA: the reward model is a LoRA adapter on the policy's base (as `ppo` runs a reward adapter on the same base): no second copy",
+    };
     static readonly Option<int?> BatchSize = new("--batch-size") { Description = "sft: examples per micro-batch; reward, dpo: pairs; ppo: prompts per iteration (default: the trainer's, 8)" };
     static readonly Option<int?> MaxLength = new("--max-length") { Description = "tokens per example; ppo: prompt tokens (default: the trainer's, 512)" };
     static readonly Option<int?> MaxNewTokens = new("--max-new-tokens") { Description = "ppo: tokens generated per prompt (default 64)" };
@@ -55,7 +59,7 @@ internal static class PlanCommand
             "whether it fits this machine, and the time per step at this machine's matmul throughput; from config.json alone.");
         foreach (var option in new Option[]
                  {
-                     Model, InputChecks.Revision, Method, Config, RewardModel, BatchSize, MaxLength, MaxNewTokens, MiniBatchSize, LoraR, LoraTarget,
+                     Model, InputChecks.Revision, Method, Config, RewardModel, RewardSharesBase, BatchSize, MaxLength, MaxNewTokens, MiniBatchSize, LoraR, LoraTarget,
                      LoraDropout, FreezeBottomLayers, SeparateValueModel, GradientCheckpointing, ZeroStage, Ranks, Gflops, MemoryGib,
                  })
             command.Options.Add(option);
@@ -73,7 +77,7 @@ internal static class PlanCommand
             ? ModelConfig.FromFile(InputChecks.ModelConfigFile(parsed, RewardModel.Name, reward))
             : null;
         var (settings, notes) = Settings(parsed, method, options, model);
-        settings = settings with { RewardModel = rewardModel };
+        settings = settings with { RewardModel = rewardModel, RewardSharesBase = method == PlanMethod.Ppo && parsed.GetValue(RewardSharesBase) };
         var plan = InputChecks.Flagged(() => MemoryPlan.Estimate(model, settings));
         var cost = StepCost.Of(model, settings);
 

@@ -70,6 +70,7 @@ public class PlanCommandTests
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("LoRA r 8, 2 prompts x (512 + 96 new) tokens", result.Output);
         Assert.Contains("r 8 on q_proj,v_proj in 24 layers", result.Output);
+        Assert.Contains("│ reward model ", result.Output);
         Assert.DoesNotContain("reference model", result.Output);
     }
 

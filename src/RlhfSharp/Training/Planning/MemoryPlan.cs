@@ -69,7 +69,9 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
         Add("AdamW state", 2 * slice * f + (zero ? slice : 0), MemoryPhase.Held,
             "2 moments per trainable parameter" + (zero && settings.Ranks > 1 ? $", 1/{settings.Ranks} on each rank (ZeRO-1)" : ""));
         if (ppo || settings.Method == PlanMethod.Dpo) AddReference();
-        if (ppo)
+        if (ppo && settings.RewardSharesBase)
+            Add("reward model", (parts.AdapterParameters + config.HiddenSize) * f, MemoryPhase.Held, "a LoRA adapter and score head on the policy's base");
+        else if (ppo)
         {
             var reward = ModelShape.Of(settings.RewardModel ?? config);
             Add("reward model", reward.RewardModelParameters * f, MemoryPhase.Held,
@@ -129,6 +131,8 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
         public Parts(ModelShape shape, PlanSettings settings)
         {
             var config = shape.Config;
+            if (settings.RewardSharesBase && !settings.UsesLora)
+                throw new InvalidOptionException(nameof(PlanSettings.RewardSharesBase), "reward_shares_base", null, "needs LoRA: only adapters can share the policy's base");
             if (settings.FreezeBottomLayers > config.NumLayers)
                 throw TrainingOptions.InvalidOption(nameof(TrainingOptions.FreezeBottomLayers), settings.FreezeBottomLayers, $"exceeds the model's {config.NumLayers} layers");
             _shape = shape;
@@ -151,7 +155,7 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
         public long TrainableParameters { get; }
         public int AdaptedLayers { get; }
         public int GraphLayers => _shape.Config.NumLayers - _settings.FreezeBottomLayers;
-        public string WrappedNames => string.Join(",", _wrapped.Select(l => l.Name).Distinct());
+        public string WrappedNames => _wrapped.Count == _shape.BlockLinears.Count ? LoraTargets.AllLinear : string.Join(",", _wrapped.Select(l => l.Name).Distinct());
 
         bool Full => !_settings.UsesLora;
         /// <summary>The LM head's weight trains: full training, where a tied head is the (then trained) token embedding.</summary>

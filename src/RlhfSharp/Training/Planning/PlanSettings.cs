@@ -40,6 +40,9 @@ public sealed record PlanSettings
     public int Ranks { get; init; } = 1;
     /// <summary>ppo: the reward model's shape; null: the policy's.</summary>
     public ModelConfig? RewardModel { get; init; }
+    /// <summary>ppo with LoRA: the reward model is a LoRA adapter (the policy's rank and targets) and a score head on the
+    /// policy's own base, which it shares: no second copy of the weights.</summary>
+    public bool RewardSharesBase { get; init; }
 
     public bool UsesLora => LoraRank > 0;
 

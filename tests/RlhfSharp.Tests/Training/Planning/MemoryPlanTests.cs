@@ -70,6 +70,18 @@ public class MemoryPlanTests
     }
 
     [Fact]
+    public void A_reward_adapter_on_the_policys_base_holds_only_its_adapter_and_score_head()
+    {
+        var settings = new PlanSettings { Method = PlanMethod.Ppo, LoraRank = 4, LoraTargets = ["q_proj", "v_proj"], BatchSize = 2, MaxLength = 8, MaxNewTokens = 4 };
+        var shared = MemoryPlan.Estimate(Llama, settings with { RewardSharesBase = true });
+        // The policy's adapters (2 layers of q_proj and v_proj at rank 4) and a score head of d 32.
+        Assert.Equal((2 * (4 * 64 + 4 * 48) + 32) * 4, Item(shared, "reward model"));
+        Assert.Equal(ModelShape.Of(Llama).RewardModelParameters * 4, Item(MemoryPlan.Estimate(Llama, settings), "reward model"));
+        Assert.Equal("reward_shares_base", Assert.Throws<InvalidOptionException>(() =>
+            MemoryPlan.Estimate(Llama, settings with { LoraRank = 0, RewardSharesBase = true })).Key);
+    }
+
+    [Fact]
     public void Zero_1_shards_the_adamw_state_over_the_ranks()
     {
         var settings = new PlanSettings { Method = PlanMethod.Sft, ZeroStage = 1, Ranks = 4, BatchSize = 1, MaxLength = 8 };
