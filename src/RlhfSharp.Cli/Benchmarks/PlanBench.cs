@@ -45,10 +45,7 @@ internal static class PlanBench
     /// <summary>The LoRA cases' rank, on every projection (all-linear, LoRA's default here), alpha 32, no dropout.</summary>
     const int LoraRank = 16;
 
-    static void AttachLora(CausalLanguageModel model, PlanSettings settings)
-    {
-        if (settings.UsesLora) LoraModel.Attach(model, new LoraSettings(settings.LoraRank, 2.0 * settings.LoraRank, settings.LoraDropout, settings.LoraTargets));
-    }
+    static LoraSettings Lora(PlanSettings settings) => new(settings.LoraRank, 2.0 * settings.LoraRank, settings.LoraDropout, settings.LoraTargets);
 
     public static Command Build(Option<string?> outOption)
     {
@@ -182,7 +179,7 @@ internal static class PlanBench
         var config = Gpt2Small();
         using var model = new CausalLanguageModel(config);
         LayerFreezing.FreezeBottom(model, config, settings.FreezeBottomLayers);
-        AttachLora(model, settings);
+        if (settings.UsesLora) LoraModel.Attach(model, Lora(settings));
         model.train();
         var objective = new SftObjective(model);
         using var optimizer = new DataParallelOptimizer(model, new SftOptions(), SingleProcess.Instance);
@@ -214,13 +211,12 @@ internal static class PlanBench
         var tokenizer = TokenizerLoader.Gpt2BuiltIn();
         string filler = string.Join(" ", Enumerable.Repeat("Tell me about this topic and why it matters to people like me.", 40));
         var prompts = Enumerable.Range(0, settings.BatchSize).Select(i => $"\n\nHuman: {i} {filler}\n\nAssistant:").ToList();
-        using var policy = new PolicyWithValueHead(new CausalLanguageModel(config), settings.SeparateValueModel);
+        // With LoRA, `rlhf ppo`'s one base: the policy's adapters and value head on it, the reference is it with the adapters off.
+        var oneBase = settings.UsesLora ? LoraPolicy.Create(new CausalLanguageModel(config), Lora(settings), "gpt2") : null;
+        using var policy = oneBase?.Policy ?? new PolicyWithValueHead(new CausalLanguageModel(config), settings.SeparateValueModel);
         using var rewardModel = new SequenceRewardModel(config);
-        // A LoRA policy's reference is itself with the adapters off; its value head stays trainable beside the adapters.
-        AttachLora(policy.Policy, settings);
-        using IReferenceModel reference = settings.UsesLora ? new AdapterOffReference(policy.Policy)
-            : settings.FreezeBottomLayers > 0 ? new SharedBottomReference(policy.Policy, settings.FreezeBottomLayers)
-            : new FullReference(new CausalLanguageModel(config));
+        using IReferenceModel reference = (IReferenceModel?)oneBase?.Reference
+            ?? (settings.FreezeBottomLayers > 0 ? new SharedBottomReference(policy.Policy, settings.FreezeBottomLayers) : new FullReference(new CausalLanguageModel(config)));
         var options = new PpoOptions
         {
             MaxSteps = 1, BatchSize = settings.BatchSize, MiniBatchSize = settings.MiniBatchSize, PpoEpochs = settings.PpoEpochs,
