@@ -63,6 +63,6 @@ public static class StepCost
         // Policy (with value) and reference log-probabilities: two full forward passes (hydra's reference runs the shared bottom again).
         double rollout = batch * total * (2 * Forward(total) + (settings.SeparateValueModel ? Layers(layers, total) : 0));
         double training = settings.PpoEpochs * TrainingTokens(batch, total);
-        return [new("generation", generation), new("reward scoring", scoring), new("rollout log-probabilities", rollout), new("training", training)];
+        return [new("generation", generation), new("scoring", scoring), new("rollout passes", rollout), new("training", training)];
     }
 }

@@ -39,7 +39,7 @@ public class StepCostTests
     public void A_ppo_iteration_is_generation_scoring_rollout_passes_and_its_epochs_of_training()
     {
         var cost = StepCost.Of(Gpt2, new PlanSettings { Method = PlanMethod.Ppo, BatchSize = 2, MaxLength = 8, MaxNewTokens = 4, PpoEpochs = 2 });
-        Assert.Equal(["generation", "reward scoring", "rollout log-probabilities", "training"], cost.Select(c => c.Name));
+        Assert.Equal(["generation", "scoring", "rollout passes", "training"], cost.Select(c => c.Name));
         var training = StepCost.Of(Gpt2, new PlanSettings { Method = PlanMethod.Sft, BatchSize = 2, MaxLength = 12 }).Single().Flops;
         Assert.Equal(2 * training, cost[3].Flops);
         // The prompt at once (its last position through the head), then 4 tokens over the cache (average 8 + 2 keys).
