@@ -177,7 +177,7 @@ internal static class PlanCommand
         string how = s.UsesLora ? $"LoRA r {s.LoraRank}" : s.FreezeBottomLayers > 0 ? $"bottom {s.FreezeBottomLayers} of {model.NumLayers} layers frozen" : "full fine-tuning";
         string batch = method switch
         {
-            PlanMethod.Ppo => $"{s.BatchSize} prompts x ({s.MaxLength} + {s.MaxNewTokens} new) tokens" + (s.MiniBatchSize > 0 ? $", mini-batches of {s.MiniBatchSize}" : ""),
+            PlanMethod.Ppo => $"{s.BatchSize} prompts x ({s.MaxLength} + {s.MaxNewTokens} new) tokens" + (s.MiniBatchSize > 0 ? $", mini-batch {s.MiniBatchSize}" : ""),
             PlanMethod.Reward or PlanMethod.Dpo => $"{s.BatchSize} pair{(s.BatchSize == 1 ? "" : "s")} x {s.MaxLength} tokens",
             _ => $"{s.BatchSize} x {s.MaxLength} tokens",
         };
@@ -213,7 +213,7 @@ internal static class PlanCommand
         }
         else console.WriteLine($"needs {Size(need)}{perRanks} (this machine's memory is unknown: no /proc/meminfo)");
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(MmapThreshold)))
-            console.WriteLine($"  (live tensors; glibc keeps freed memory too: 1.14-1.40x in `bench plan`, 1.01-1.09x with {MmapThreshold}=1048576)");
+            console.WriteLine($"  (live tensors; glibc also keeps freed memory: x1.14-1.40 measured by `bench plan`, x1.01-1.09 with {MmapThreshold}=1048576)");
 
         double total = cost.Sum(c => c.Flops);
         string split = cost.Count > 1 ? " (" + string.Join(", ", cost.Select(c => $"{c.Name} {Seconds(c.Flops / (gflops * 1e9))}")) + ")" : "";
@@ -225,7 +225,7 @@ internal static class PlanCommand
     /// <summary>Redirected output (a file, a README) is not cut to 80 columns: a table's notes stay on one line.</summary>
     public static void Widen(IAnsiConsole console)
     {
-        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 120);
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 160);
     }
 
     static string When(MemoryPhase phase) => phase switch
