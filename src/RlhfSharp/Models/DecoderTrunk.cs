@@ -37,6 +37,18 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
 
     public ModelConfig Config { get; }
 
+    /// <summary>Whether a pass that builds a graph keeps no activations inside the blocks.</summary>
+    public bool CheckpointBlocks { get; set; }
+
+    /// <summary>Turns <see cref="CheckpointBlocks"/> on in every trunk of <paramref name="model"/> (PPO's policy and its value
+    /// trunk); returns how many there are.</summary>
+    public static int CheckpointEveryTrunk(nn.Module model)
+    {
+        var trunks = model.modules().OfType<DecoderTrunk>().ToList();
+        foreach (var trunk in trunks) trunk.CheckpointBlocks = true;
+        return trunks.Count;
+    }
+
     /// <summary>The token embedding matrix [vocab, hidden] (the LM head's weight when tied).</summary>
     public Parameter TokenEmbedding => _tokens.weight!;
 
