@@ -37,7 +37,8 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
 
     public ModelConfig Config { get; }
 
-    /// <summary>Whether a pass that builds a graph keeps no activations inside the blocks.</summary>
+    /// <summary>Whether a pass that builds a graph keeps no activations inside the blocks for backward, which runs
+    /// each block again instead (see <see cref="CheckpointedBlock"/>): the same gradients for about one more forward pass.</summary>
     public bool CheckpointBlocks { get; set; }
 
     /// <summary>Turns <see cref="CheckpointBlocks"/> on in every trunk of <paramref name="model"/> (PPO's policy and its value
@@ -119,7 +120,13 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     /// <summary>Blocks [<paramref name="from"/>, <paramref name="to"/>) of this trunk.</summary>
     public Tensor RunBlocks(Tensor hidden, AttentionContext context, int from, int to)
     {
-        for (int layer = from; layer < to; layer++) hidden = _blocks[layer].call(hidden, context);
+        for (int layer = from; layer < to; layer++)
+        {
+            var block = _blocks[layer];
+            hidden = CheckpointBlocks && CheckpointedBlock.Applies(block, hidden, context)
+                ? CheckpointedBlock.Run(block, hidden, context)
+                : block.call(hidden, context);
+        }
         return hidden;
     }
 
