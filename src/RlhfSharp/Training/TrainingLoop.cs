@@ -50,6 +50,7 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         long frozen = LayerFreezing.FreezeBottom(objective.Model, objective.Config, options.FreezeBottomLayers);
         if (frozen > 0 && _world.IsRoot)
             progress?.Log.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
+        GradientCheckpointing.Apply(objective.Model, options, progress, _world);
         var run = new TrainingRun(new SupervisedSteps(objective, options, _world, train, heldOut), options, totalSteps, outputDirectory, progress, _world);
         Volatile.Write(ref _run, run);
         objective.Model.train();
