@@ -41,15 +41,6 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     /// each block again instead (see <see cref="CheckpointedBlock"/>): the same gradients for about one more forward pass.</summary>
     public bool CheckpointBlocks { get; set; }
 
-    /// <summary>Turns <see cref="CheckpointBlocks"/> on in every trunk of <paramref name="model"/> (PPO's policy and its value
-    /// trunk); returns how many there are.</summary>
-    public static int CheckpointEveryTrunk(nn.Module model)
-    {
-        var trunks = model.modules().OfType<DecoderTrunk>().ToList();
-        foreach (var trunk in trunks) trunk.CheckpointBlocks = true;
-        return trunks.Count;
-    }
-
     /// <summary>The token embedding matrix [vocab, hidden] (the LM head's weight when tied).</summary>
     public Parameter TokenEmbedding => _tokens.weight!;
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace RlhfSharp.Native;
 
 /// <summary>The process's resident memory now, for measurements that compare what two ways of doing one thing keep in memory.</summary>
-internal static partial class ProcessMemory
+public static partial class ProcessMemory
 {
     /// <summary>Resident memory now (the second field of /proc/self/statm, in pages; 0 elsewhere).</summary>
     public static long CurrentResidentBytes() =>
