@@ -1,4 +1,7 @@
 using RlhfSharp.Models.Checkpoints;
+using RlhfSharp.Training;
+using RlhfSharp.Training.Ppo;
+using RlhfSharp.Training.Sft;
 
 namespace RlhfSharp.Tests.Cli;
 
@@ -69,5 +72,15 @@ public class GradientCheckpointingCommandTests
              "--max-new-tokens", "5", "--max-length", "48", "--ppo-epochs", "2", "--eval-every", "100", "--separate-value-model", "true"]);
         Assert.Contains($"{Announcement} 2 trunk(s)", checkpointed.Output);
         AssertSameWeights(plain.Folder, checkpointed.Folder, files: 2);
+    }
+
+    /// <summary>The gradients are the same either way, so a resumed run may switch it without a warning.</summary>
+    [Fact]
+    public void Switching_gradient_checkpointing_on_resume_is_free()
+    {
+        var sft = Assert.Single(ResumeCompatibility.Changes(new SftOptions(), new SftOptions { GradientCheckpointing = true }));
+        Assert.Equal(("gradient_checkpointing", ResumeRule.Free), (sft.Key, sft.Rule));
+        var ppo = Assert.Single(ResumeCompatibility.Changes(new PpoOptions { GradientCheckpointing = true }, new PpoOptions()));
+        Assert.Equal(ResumeRule.Free, ppo.Rule);
     }
 }
