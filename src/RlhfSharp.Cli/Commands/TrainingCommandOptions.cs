@@ -87,7 +87,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         [nameof(TrainingOptions.FreezeBottomLayers)] = "freeze the embeddings and the bottom N blocks",
         [nameof(TrainingOptions.HeldOutFraction)] = $"held-out share of {data} when no {evalData} is given (a seeded split)",
         [nameof(TrainingOptions.ZeroStage)] = "1: shard the AdamW state over the mpirun ranks (ZeRO-1); 0: a full copy on each",
-        [nameof(TrainingOptions.GradientCheckpointing)] = "recompute each decoder block in the backward pass instead of keeping its activations (less memory, about a third more time; same gradients)",
+        [nameof(TrainingOptions.GradientCheckpointing)] = "recompute each decoder block in the backward pass instead of keeping its activations (less memory for one more forward pass of the blocks per step; the same gradients)",
         [nameof(TrainingOptions.SkipBadRows)] = $"skip and count malformed rows of {data} and {evalData} instead of stopping at the first",
     };
 
