@@ -11,7 +11,8 @@ namespace RlhfSharp.Models.Layers;
 /// the same masks), and differentiates the recomputed output. Its tensor inputs are the hidden states, the generator
 /// state, the context's masks and rotary angles (no gradients) and the block's trainable parameters, whose gradients it
 /// returns: the engine accumulates them into .grad as for any other use of a parameter, also when the hidden states need
-/// no gradient (frozen layers below), where a function of the hidden states alone would be skipped.
+/// no gradient (frozen layers below), where a function of the hidden states alone would be skipped. The generator saved
+/// is LibTorch's default (CPU) one, which every dropout of this CPU build draws from.
 /// </summary>
 internal sealed class CheckpointedBlock : autograd.SingleTensorFunction<CheckpointedBlock>
 {
