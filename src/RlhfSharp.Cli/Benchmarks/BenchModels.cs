@@ -36,6 +36,10 @@ internal static class BenchModels
         IntermediateSize = 3072,
     };
 
+    /// <summary>GPT-2 small's real shapes with random weights: d768, 12 layers, 12 heads, its 50,257-token vocabulary (so
+    /// GPT-2's tokenizer feeds it), 1024 positions, tied embeddings: 124,439,808 parameters, as the real model.</summary>
+    public static ModelConfig Gpt2SmallShape() => Medium() with { VocabSize = 50257, EosTokenId = 50256 };
+
     /// <summary>
     /// Qwen2.5-0.5B's real shapes with random weights: d896, 24 layers, 14 query and 2 key/value heads of 64, SwiGLU
     /// 4864, vocabulary 151936, tied embeddings, rope_theta 1e6, biases on q/k/v: 494,032,768 parameters, as the real model.

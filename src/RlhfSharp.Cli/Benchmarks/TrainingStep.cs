@@ -20,14 +20,17 @@ internal sealed class TrainingStep : IDisposable
     readonly List<EncodedSft> _batch;
 
     public TrainingStep(CausalLanguageModel model, int batch, int sequence, IDistributed? world = null, int zeroStage = 0)
+        : this(model, BenchInputs.TrainingIds(batch, sequence, model.Config.VocabSize), world, zeroStage) { }
+
+    /// <summary>A step on these token rows (all of one length), every position trained.</summary>
+    public TrainingStep(CausalLanguageModel model, IReadOnlyList<int[]> rows, IDistributed? world = null, int zeroStage = 0)
     {
         Model = model;
         _objective = new SftObjective(model);
         world ??= SingleProcess.Instance;
         _optimizer = new DataParallelOptimizer(model, new SftOptions { ZeroStage = zeroStage }, world);
         ParameterSync.Broadcast(world, model.parameters());
-        _batch = BenchInputs.TrainingIds(batch, sequence, model.Config.VocabSize)
-            .Select(ids => new EncodedSft(ids, ids, 0, Truncation.None)).ToList();
+        _batch = rows.Select(ids => new EncodedSft(ids, ids, 0, Truncation.None)).ToList();
         model.train();
     }
 

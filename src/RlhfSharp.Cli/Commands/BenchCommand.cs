@@ -5,14 +5,14 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>
-/// `rlhf bench [training|generation|ppo|all]`: speed against this machine's measured matmul peak and, with
+/// `rlhf bench [training|generation|ppo|checkpointing|all]`: speed against this machine's measured matmul peak and, with
 /// --compare-pytorch, against the same work in PyTorch (bench/reference/gpt2_reference.py) in the same run.
 /// `bench` alone runs `all`.
 /// </summary>
 internal static class BenchCommand
 {
     [Flags]
-    enum Stages { Training = 1, Generation = 2, Ppo = 4, All = Training | Generation | Ppo }
+    enum Stages { Training = 1, Generation = 2, Ppo = 4, Checkpointing = 8, All = Training | Generation | Ppo | Checkpointing }
 
     static readonly Option<string[]> Config = new("--config", "--size")
     {
@@ -39,6 +39,14 @@ internal static class BenchCommand
     static readonly Option<int> PpoNewTokens = new("--new-tokens") { Description = "tokens generated per prompt", DefaultValueFactory = _ => 64 };
     static readonly Option<int> PpoShared = new("--shared-layers") { Description = "bottom layers frozen and shared in the hydra layout", DefaultValueFactory = _ => 4 };
 
+    static readonly Option<int> CheckpointingBatch = new("--batch-size") { Description = "examples per SFT step", DefaultValueFactory = _ => new CheckpointingBench.Settings().Batch };
+    static readonly Option<int> CheckpointingSequence = new("--sequence") { Description = "tokens per example", DefaultValueFactory = _ => new CheckpointingBench.Settings().Sequence };
+    static readonly Option<string> CheckpointingData = new("--data")
+    {
+        Description = "preference data (HH-RLHF layout) whose chosen dialogues, tokenized with GPT-2's tokenizer, fill the rows",
+        DefaultValueFactory = _ => CheckpointingBench.DefaultData,
+    };
+
     public static Command Build()
     {
         var bench = new Command("bench", "Benchmarks (not tests): throughput against this machine's matmul peak and, with --compare-pytorch, against PyTorch. Alone: all of them.");
@@ -58,10 +66,15 @@ internal static class BenchCommand
         foreach (var option in new Option[] { PpoIterations, PpoBatch, PpoNewTokens, PpoShared }) ppo.Options.Add(option);
         ppo.SetAction(parsed => Run(parsed, Stages.Ppo));
 
-        var all = new Command("all", "Training, generation and PPO in one run; the command for a full measurement (see the README's Benchmarks section).");
+        var checkpointing = new Command("checkpointing",
+            "Gradient checkpointing's peak memory and step time against none: SFT steps of a GPT-2-124M-shaped model on HH dialogues, alternating, in one run.");
+        foreach (var option in new Option[] { CheckpointingBatch, CheckpointingSequence, CheckpointingData }) checkpointing.Options.Add(option);
+        checkpointing.SetAction(parsed => Run(parsed, Stages.Checkpointing));
+
+        var all = new Command("all", "Training, generation, PPO and gradient checkpointing in one run; the command for a full measurement (see the README's Benchmarks section).");
         all.SetAction(parsed => Run(parsed, Stages.All));
 
-        foreach (var command in new[] { training, generation, ppo, all })
+        foreach (var command in new[] { training, generation, ppo, checkpointing, all })
         {
             AddCommonOptions(command);
             bench.Subcommands.Add(command);
@@ -82,6 +95,7 @@ internal static class BenchCommand
         var console = CliApp.Console(parsed);
         var settings = Settings(parsed);
         var report = new BenchReport(settings);
+        var checkpointing = CheckpointingRows(parsed, stages); // reads its data before any stage runs
         void Progress(string message) => parsed.InvocationConfiguration.Error.WriteLine($"bench: {message}");
 
         using (var reference = StartReference(settings))
@@ -119,6 +133,12 @@ internal static class BenchCommand
                 : new PpoBench.Settings();
             report.Ppo = PpoBench.Measure(report.PpoSettings);
         }
+        if (checkpointing is not null)
+        {
+            Progress("gradient checkpointing");
+            report.Rows.Add(CheckpointingBench.Measure(checkpointing.Value.Settings, checkpointing.Value.Rows, settings.Repeats));
+        }
+        else if (stages.HasFlag(Stages.Checkpointing)) Progress($"gradient checkpointing skipped: no {CheckpointingBench.DefaultData} (bench checkpointing --data FILE runs it)");
 
         report.Write(console);
         if (parsed.GetValue(Out) is { } outDir)
@@ -146,6 +166,17 @@ internal static class BenchCommand
         if (parsed.GetResult(DecodeBatches) is not null || parsed.GetResult(PromptTokens) is not null || parsed.GetResult(NewTokens) is not null)
             settings = settings with { DecodeBatches = parsed.GetValue(DecodeBatches)!, PromptTokens = parsed.GetValue(PromptTokens), NewTokens = parsed.GetValue(NewTokens) };
         return settings;
+    }
+
+    /// <summary>The checkpointing stage's settings and token rows; null without the stage, or in `all` when the default data is absent.</summary>
+    static (CheckpointingBench.Settings Settings, int[][] Rows)? CheckpointingRows(ParseResult parsed, Stages stages)
+    {
+        if (!stages.HasFlag(Stages.Checkpointing)) return null;
+        var settings = stages == Stages.Checkpointing
+            ? new CheckpointingBench.Settings(parsed.GetValue(CheckpointingBatch), parsed.GetValue(CheckpointingSequence), parsed.GetValue(CheckpointingData)!)
+            : new CheckpointingBench.Settings();
+        if (stages != Stages.Checkpointing && !File.Exists(settings.Data)) return null;
+        return (settings, CheckpointingBench.DialogueRows(settings.Data, settings.Batch, settings.Sequence));
     }
 
     static PytorchReference? StartReference(BenchSettings settings) =>

@@ -97,6 +97,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         [nameof(TrainingOptions.LoraDropout)] = "dropout on the LoRA adapters' input while training",
         [nameof(TrainingOptions.LoraTarget)] = "projections that get LoRA adapters, as PEFT names them (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj; GPT-2: c_attn,c_proj,c_fc), or all-linear",
         [nameof(TrainingOptions.UseRslora)] = "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r",
+        [nameof(TrainingOptions.GradientCheckpointing)] = "recompute each decoder block in the backward pass instead of keeping its activations (less memory for one more forward pass of the blocks per step; the same gradients)",
         [nameof(TrainingOptions.SkipBadRows)] = $"skip and count malformed rows of {data} and {evalData} instead of stopping at the first",
     };
 

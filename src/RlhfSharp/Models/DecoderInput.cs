@@ -20,6 +20,18 @@ internal sealed record AttentionContext(KeyMask? Keys, KeyMask? WindowedKeys, Te
     /// <summary>The keys a layer with <paramref name="window"/> (null: full attention) reads.</summary>
     public KeyMask For(int? window) => (window is null ? Keys : WindowedKeys)
         ?? throw new InvalidOperationException($"no {(window is null ? "full-attention" : "windowed")} mask was built for this layer");
+
+    /// <summary>The tensors this context holds (masks and rotary angles, null where absent), in the order <see cref="WithTensors"/> takes them.</summary>
+    public Tensor?[] Tensors => [Keys?.AllowedKeys, WindowedKeys?.AllowedKeys, RotaryCos, RotarySin];
+
+    /// <summary>This context holding <paramref name="tensors"/> (as <see cref="Tensors"/> lists them) instead of its own.</summary>
+    public AttentionContext WithTensors(IReadOnlyList<Tensor?> tensors) => this with
+    {
+        Keys = Keys is null ? null : Keys with { AllowedKeys = tensors[0] },
+        WindowedKeys = WindowedKeys is null ? null : WindowedKeys with { AllowedKeys = tensors[1] },
+        RotaryCos = tensors[2],
+        RotarySin = tensors[3],
+    };
 }
 
 /// <summary>

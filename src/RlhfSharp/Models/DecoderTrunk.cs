@@ -37,6 +37,10 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
 
     public ModelConfig Config { get; }
 
+    /// <summary>Whether a pass that builds a graph keeps no activations inside the blocks for backward, which runs
+    /// each block again instead (see <see cref="CheckpointedBlock"/>): the same gradients for about one more forward pass.</summary>
+    public bool CheckpointBlocks { get; set; }
+
     /// <summary>The token embedding matrix [vocab, hidden] (the LM head's weight when tied).</summary>
     public Parameter TokenEmbedding => _tokens.weight!;
 
@@ -107,7 +111,13 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     /// <summary>Blocks [<paramref name="from"/>, <paramref name="to"/>) of this trunk.</summary>
     public Tensor RunBlocks(Tensor hidden, AttentionContext context, int from, int to)
     {
-        for (int layer = from; layer < to; layer++) hidden = _blocks[layer].call(hidden, context);
+        for (int layer = from; layer < to; layer++)
+        {
+            var block = _blocks[layer];
+            hidden = CheckpointBlocks && CheckpointedBlock.Applies(block, hidden, context)
+                ? CheckpointedBlock.Run(block, hidden, context)
+                : block.call(hidden, context);
+        }
         return hidden;
     }
 

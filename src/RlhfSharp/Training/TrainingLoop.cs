@@ -54,6 +54,7 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
             progress?.Log.WriteLine($"froze {frozen:N0} parameters (embeddings and the bottom {options.FreezeBottomLayers} layers)");
         objective.Trained.Prepare(options);
         if (objective.Trained.HasAdapters && _world.IsRoot) progress?.Log.WriteLine(objective.Trained.Describe());
+        GradientCheckpointing.Apply(objective.Model, options, progress, _world);
         var run = new TrainingRun(new SupervisedSteps(objective, options, _world, train, heldOut), options, totalSteps, outputDirectory, progress, _world);
         Volatile.Write(ref _run, run);
         objective.Model.train();

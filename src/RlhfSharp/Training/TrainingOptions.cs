@@ -77,6 +77,11 @@ public class TrainingOptions
         ? null
         : new LoraSettings(LoraR, LoraAlpha, LoraDropout,
             LoraTarget.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(), UseRslora);
+    /// <summary>
+    /// Keep no activations inside the decoder blocks for the backward pass: each block is run again, with the same
+    /// dropout, when its gradients are needed. Less memory for about one more forward pass per step; same gradients. Default false.
+    /// </summary>
+    public bool GradientCheckpointing { get; init; }
 
     /// <summary>Throws a one-line error naming the option (its YAML key) unless <paramref name="ok"/>.</summary>
     protected void Require(bool ok, string property, string why)
@@ -94,15 +99,16 @@ public class TrainingOptions
     /// What changing <paramref name="property"/> between a run and its --resume does (see <see cref="ResumeRule"/>). Refused:
     /// the seed, batch size, max_length (examples are batched by their token length), held-out fraction and frozen layers,
     /// on which the saved data position, the split or the optimizer state depend. Free: evaluation, checkpoint and log
-    /// cadence, skip_bad_rows (a bad row stops a run without it) and zero_stage (checked against the optimizer state itself).
-    /// The LoRA settings are refused too: the saved adapters and their optimizer state have their shapes.
+    /// cadence, skip_bad_rows (a bad row stops a run without it), zero_stage (checked against the optimizer state itself) and
+    /// gradient_checkpointing (the same gradients either way). The LoRA settings are refused too: the saved adapters and
+    /// their optimizer state have their shapes.
     /// Everything else (steps, learning rate and schedule, clipping, accumulation, loss settings) is accepted with a warning.
     /// </summary>
     public virtual ResumeRule OnResume(string property) => property switch
     {
         nameof(Seed) or nameof(BatchSize) or nameof(MaxLength) or nameof(HeldOutFraction) or nameof(FreezeBottomLayers)
             or nameof(LoraR) or nameof(LoraAlpha) or nameof(LoraDropout) or nameof(LoraTarget) or nameof(UseRslora) => ResumeRule.Refuse,
-        nameof(EvalEvery) or nameof(SaveEvery) or nameof(SkipBadRows) or nameof(ZeroStage) => ResumeRule.Free,
+        nameof(EvalEvery) or nameof(SaveEvery) or nameof(SkipBadRows) or nameof(ZeroStage) or nameof(GradientCheckpointing) => ResumeRule.Free,
         _ => ResumeRule.Warn,
     };
 

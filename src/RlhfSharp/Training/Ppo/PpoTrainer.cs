@@ -36,6 +36,7 @@ public sealed class PpoTrainer(PpoModels models, PpoOptions options, string outp
         if (prompts.Count == 0) throw new RlhfException("no prompts");
         var policy = models.Policy.Policy;
         LayerFreezing.FreezeBottom(policy, policy.Config, options.FreezeBottomLayers);
+        GradientCheckpointing.Apply(models.Policy, options, progress, _world);
         var iterations = new PpoIterations(models, options, outputDirectory, progress ?? SilentProgress.Instance, _world, prompts, evalPrompts); // it prints on rank 0 only
         var run = new TrainingRun(iterations, options, options.MaxSteps!.Value, outputDirectory, progress, _world);
         Volatile.Write(ref _run, run);
