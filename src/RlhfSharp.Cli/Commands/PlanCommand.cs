@@ -155,7 +155,7 @@ internal static class PlanCommand
             LoraDropout = Flag(LoraDropout, options.LoraDropout, v => v is >= 0 and < 1, "must be in [0, 1)"),
             FreezeBottomLayers = Flag(FreezeBottomLayers, options.FreezeBottomLayers, v => v >= 0, "must be 0 or more"),
             SeparateValueModel = parsed.GetValue(SeparateValueModel) || (ppo?.SeparateValueModel ?? false),
-            GradientCheckpointing = parsed.GetValue(GradientCheckpointing),
+            GradientCheckpointing = parsed.GetValue(GradientCheckpointing) || options.GradientCheckpointing,
             ZeroStage = Flag(ZeroStage, options.ZeroStage, v => v is 0 or 1, "must be 0 or 1"),
             Ranks = InputChecks.Value(parsed, Ranks, v => v >= 1, "must be at least 1"),
         };

@@ -75,6 +75,19 @@ public class PlanCommandTests
     }
 
     [Fact]
+    public void Gradient_checkpointing_comes_from_the_recipe_or_the_flag()
+    {
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "checkpointed-sft.yaml");
+        File.WriteAllText(path, "batch_size: 2\nmax_length: 64\ngradient_checkpointing: true\n");
+        var fromRecipe = Plan("--model", Model("pythia-160m"), "--config", path);
+        var fromFlag = Plan("--model", Model("pythia-160m"), "--method", "sft", "--batch-size", "2", "--max-length", "64", "--gradient-checkpointing");
+        Assert.True(fromRecipe.ExitCode == 0, fromRecipe.Error);
+        Assert.Contains("2 x 64 tokens, gradient checkpointing", fromRecipe.Output);
+        Assert.Contains("2 x 64 tokens, 12 layers, checkpointed", fromRecipe.Output);
+        Assert.Equal(fromFlag.Output, fromRecipe.Output);
+    }
+
+    [Fact]
     public void A_ppo_prompt_longer_than_the_context_leaves_is_lowered_with_a_note()
     {
         var result = Plan("--model", Model("pythia-160m"), "--method", "ppo", "--max-length", "2000", "--max-new-tokens", "100");
