@@ -23,10 +23,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     public readonly Option<string> Out = new("--out") { Description = "run folder: final model, checkpoints, metrics, TensorBoard logs", Required = true };
     public readonly Option<string?> Config = new("--config") { Description = "YAML file of options: the flags' names in snake_case (--print-config shows them); flags override it" };
     public readonly Option<string?> EvalData;
-    public readonly Option<string?> Adapter = new("--adapter")
-    {
-        Description = "a LoRA adapter folder (PEFT layout) on the starting model: its training continues, with its own r, alpha and targets",
-    };
+    public readonly Option<string?> Adapter;
     public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its latest checkpoint" };
     public readonly Option<bool> PrintConfig = new("--print-config")
     {
@@ -50,6 +47,11 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         Model = new Option<string>(modelName) { Description = modelHelp, Required = true };
         Data = new Option<string>(dataName) { Description = dataHelp, Required = true };
         EvalData = new Option<string?>(evalName) { Description = evalHelp };
+        Adapter = new Option<string?>("--adapter")
+        {
+            Description = $"a LoRA adapter folder (PEFT layout) on {modelName}, whose training continues with its own r, alpha and targets; " +
+                $"{modelName} may instead be the adapter folder itself, whose base_model_name_or_path names the base",
+        };
         PrintConfig.Action = new PrintConfigAction(this);
 
         var descriptions = new Dictionary<string, string>(SharedHelp(dataName, evalName));
@@ -173,15 +175,23 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     }
 
     /// <summary>
-    /// --adapter: the run continues that adapter, so its r, lora_alpha, target_modules and use_rslora become the run's LoRA
-    /// options, and its lora_dropout unless one is given (dropout changes the training, not what the adapter computes). An
-    /// explicit --lora-* flag or config key that differs is a one-line error naming both. Returns the options and the
-    /// adapter folder (null without --adapter).
+    /// The adapter folder the command line starts from, found without loading or downloading anything (for --print-config):
+    /// --adapter, or the model option when it names an adapter folder; null when there is none.
     /// </summary>
-    public (TOptions Options, string? Adapter) ContinueAdapter(ParseResult parsed, TOptions options)
+    public string? GivenAdapter(ParseResult parsed) =>
+        parsed.GetValue(Adapter) is { } adapter ? ModelSources.RequireAdapterFolder(Adapter.Name, adapter)
+        : parsed.GetValue(Model) is { } model && Directory.Exists(model) && PeftAdapter.IsAdapterFolder(model) ? model
+        : null;
+
+    /// <summary>
+    /// The run continues <paramref name="adapter"/> (--adapter, or an adapter folder given as the model; null: none), so its
+    /// r, lora_alpha, target_modules and use_rslora become the run's LoRA options, and its lora_dropout unless one is given
+    /// (dropout changes the training, not what the adapter computes). An explicit --lora-* flag or config key that differs
+    /// is a one-line error naming both.
+    /// </summary>
+    public TOptions ContinueAdapter(ParseResult parsed, TOptions options, string? adapter)
     {
-        if (parsed.GetValue(Adapter) is not { } adapter) return (options, null);
-        if (!Directory.Exists(adapter)) throw new RlhfException(InvalidOptionException.Describe(Adapter.Name, adapter, "folder does not exist"));
+        if (adapter is null) return options;
         string file = Path.Combine(adapter, PeftAdapter.ConfigFile);
         var saved = PeftAdapter.ReadConfig(adapter).Settings;
         if (saved.TargetPattern is not null)
@@ -206,7 +216,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         if (ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
         var continued = YamlConfig.Merge(options, overrides);
         Check(parsed, continued.Validate);
-        return (continued, adapter);
+        return continued;
     }
 
     /// <summary>Where an option was set explicitly: its flag on the command line, or "file: key" in the --config file; null when it is the default.</summary>
@@ -248,7 +258,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
             var errors = full.Errors.Where(e => e.SymbolResult is not OptionResult { Option.Required: true, IdentifierToken: null }).ToList();
             foreach (var error in errors) parsed.InvocationConfiguration.Error.WriteLine(error.Message);
             if (errors.Count > 0) return 1;
-            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.ContinueAdapter(full, cli.Resolve(full)).Options));
+            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.ContinueAdapter(full, cli.Resolve(full), cli.GivenAdapter(full))));
             return 0;
         }
     }

@@ -90,7 +90,7 @@ public sealed class TrainedModel(nn.Module module, PeftTask task, Action<string>
     {
         if (HasAdapters) PeftAdapter.Save(module, directory, task.TaskType, origin?.Name, task.ModulesToSave);
         else saveFull(directory);
-        if (origin is not null) PretrainedWeights.CopyTokenizerFiles(origin.Directory, directory);
+        if (origin is not null) PretrainedWeights.CopyTokenizerFiles(origin.TokenizerDirectory, directory);
     }
 
     /// <summary>Loads a checkpoint <see cref="Save"/> wrote back into the model's own parameters.</summary>

@@ -114,6 +114,53 @@ public class LoraTrainingCommandTests
         Assert.Equal(["q_proj", "v_proj"], AdapterConfig(next)["target_modules"]!.AsArray().Select(n => (string?)n).Order());
     }
 
+    [Theory]
+    [InlineData("sft")]
+    [InlineData("reward")]
+    public void An_adapter_folder_given_as_model_continues_on_the_base_it_names_exactly_as_adapter_does(string command)
+    {
+        string baseDir = TinyModels.SavedWithGpt2Tokenizer("llama"), data = TrainingCommandTestsModels.HhSample(12);
+        string first = Path.Combine(TestPaths.NewTempDirectory(), "first");
+        Succeeds([.. Run(command, baseDir, data, first), "--lora-r", "4", "--lora-alpha", "8", "--lora-target", "q_proj,v_proj"]);
+        Assert.Contains("lora_r: 4\n", Succeeds(command, "--model", first, "--print-config").Output); // the options the continued run would use
+
+        string viaAdapter = Path.Combine(TestPaths.NewTempDirectory(), "via-adapter"), viaModel = Path.Combine(TestPaths.NewTempDirectory(), "via-model");
+        Succeeds([.. Run(command, baseDir, data, viaAdapter, steps: 2), "--adapter", first]);
+        var result = Succeeds(Run(command, first, data, viaModel, steps: 2)); // as PEFT's AutoPeftModel: the base from base_model_name_or_path
+        Assert.Contains("LoRA: r 4", result.Output);
+
+        // The same run: same metrics, same adapter, saved naming the same base.
+        static IEnumerable<string> Metrics(string dir) =>
+            MetricsWriter.ReadJsonl(Path.Combine(dir, MetricsWriter.JsonlFileName)).Select(r => string.Join(",", r.Values.Where(v => !v.Key.Contains("second")).Select(v => $"{v.Key}={v.Value:R}")));
+        Assert.Equal(Metrics(viaAdapter), Metrics(viaModel));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(viaAdapter, PeftAdapter.WeightsFile)), File.ReadAllBytes(Path.Combine(viaModel, PeftAdapter.WeightsFile)));
+        Assert.Equal(baseDir, (string?)AdapterConfig(viaModel)["base_model_name_or_path"]);
+        Assert.Equal(File.ReadAllText(Path.Combine(viaAdapter, $"{command}_options.yaml")), File.ReadAllText(Path.Combine(viaModel, $"{command}_options.yaml")));
+        Assert.Equal(Path.GetFullPath(first), (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(viaModel, "run.json")))!["adapter"]);
+    }
+
+    [Fact]
+    public void A_reward_run_starts_from_an_sft_adapter_given_as_model()
+    {
+        string baseDir = TinyModels.SavedWithGpt2Tokenizer("gpt2"), data = TrainingCommandTestsModels.HhSample(12);
+        string sft = Path.Combine(TestPaths.NewTempDirectory(), "sft"), rm = Path.Combine(TestPaths.NewTempDirectory(), "rm");
+        Succeeds([.. Run("sft", baseDir, data, sft, steps: 1), "--lora-r", "2"]);
+        Succeeds(Run("reward", sft, data, rm, steps: 1));
+        var config = AdapterConfig(rm);
+        Assert.Equal(("SEQ_CLS", baseDir, 2), ((string?)config["task_type"], (string?)config["base_model_name_or_path"], (int)config["r"]!));
+        using var model = new AdaptedModelSource(baseDir, rm).LoadRewardModel(); // it loads as a reward model on the base
+    }
+
+    [Fact]
+    public void An_adapter_folder_as_model_and_adapter_together_is_a_one_line_error()
+    {
+        string data = TrainingCommandTestsModels.HhSample(8), outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        string first = Path.Combine(TestPaths.NewTempDirectory(), "first");
+        Succeeds([.. Run("sft", TrainingCommandTestsModels.TinyModel, data, first, steps: 1), "--lora-r", "2"]);
+        CliRunner.AssertOneLineError(CliRunner.Run([.. Run("sft", first, data, outDir), "--adapter", first]), $"--model is {first}", "adapter folder");
+        Assert.False(Directory.Exists(outDir), "a refused run writes nothing");
+    }
+
     [Fact]
     public void A_lora_run_resumes_from_its_adapter_checkpoint_and_refuses_to_resume_without_its_lora_options()
     {

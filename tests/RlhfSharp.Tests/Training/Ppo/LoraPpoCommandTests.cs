@@ -155,6 +155,30 @@ public class LoraPpoCommandTests
         Assert.False(Directory.Exists(refusedDir));
     }
 
+    /// <summary>The metrics of a run but its timings, which differ from run to run.</summary>
+    static IEnumerable<string> SeededMetrics(string outDir) =>
+        Metrics(outDir).Select(row => string.Join(",", row.Where(m => !m.Key.StartsWith("time_") && m.Key is not ("seconds" or "tokens_per_s")).Select(m => $"{m.Key}={m.Value:R}")));
+
+    [Fact]
+    public void An_adapter_folder_as_policy_is_its_base_with_that_adapter_as_PEFT_reads_it()
+    {
+        string policy = TinyModels.SavedWithGpt2Tokenizer("gpt2");
+        string sft = SftAdapterFolder(policy), rm = RewardModelFolder(policy);
+        string viaAdapter = Path.Combine(TestPaths.NewTempDirectory(), "ppo"), viaPolicy = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
+        AssertSucceeded(Ppo(policy, rm, viaAdapter, ["--adapter", sft, "--lora-r", "4", .. Moving]));
+        var result = Ppo(sft, rm, viaPolicy, ["--lora-r", "4", .. Moving]);
+        AssertSucceeded(result);
+        Assert.Contains($"continuing the adapter {sft}", result.Output);
+        Assert.Contains($"as a LoRA adapter on {policy}", result.Output);
+        // The same seeded run: the same metrics and the same saved adapter, naming the base.
+        Assert.Equal(SeededMetrics(viaAdapter), SeededMetrics(viaPolicy));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(viaAdapter, PeftAdapter.WeightsFile)), File.ReadAllBytes(Path.Combine(viaPolicy, PeftAdapter.WeightsFile)));
+        Assert.Equal(policy, PeftAdapter.ReadConfig(viaPolicy).BaseModel);
+        // Either start is recorded as the same, so a resume may give it either way.
+        static string? Recorded(string dir, string key) => (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "run.json")))![key];
+        Assert.Equal((Recorded(viaAdapter, "policy"), Recorded(viaAdapter, "adapter")), (Recorded(viaPolicy, "policy"), Recorded(viaPolicy, "adapter")));
+    }
+
     [Fact]
     public void A_resume_must_keep_the_starting_adapter_the_run_began_with()
     {
@@ -203,13 +227,14 @@ public class LoraPpoCommandTests
             "--separate-value-model", "lora_r");
         Assert.False(Directory.Exists(outDir));
         string sft = SftAdapterFolder(policy);
-        CliRunner.AssertOneLineError(Ppo(sft, RewardModelFolder(policy), outDir, "--lora-r", "4"),
-            $"--policy {sft}", "LoRA adapter", "--adapter");
+        CliRunner.AssertOneLineError(Ppo(sft, RewardModelFolder(policy), outDir, "--lora-r", "4", "--adapter", sft), $"--policy is {sft}", "adapter folder");
         // A policy adapter is no reward model, and a reward adapter no policy.
-        CliRunner.AssertOneLineError(Ppo(policy, sft, outDir, "--lora-r", "4"), $"{sft} holds a LoRA adapter of task CAUSAL_LM without a score head");
+        CliRunner.AssertOneLineError(Ppo(policy, sft, outDir, "--lora-r", "4"),
+            $"{Path.Combine(sft, PeftAdapter.ConfigFile)}: task_type is 'CAUSAL_LM'; a reward model takes a SEQ_CLS adapter with its score head");
         string rewardAdapter = RewardAdapterFolder(policy);
         CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), outDir, "--lora-r", "4", "--adapter", rewardAdapter),
-            $"{rewardAdapter} holds a LoRA adapter of task SEQ_CLS");
+            $"{Path.Combine(rewardAdapter, PeftAdapter.ConfigFile)}: task_type is 'SEQ_CLS'; a causal language model takes a CAUSAL_LM adapter");
+        CliRunner.AssertOneLineError(Ppo(rewardAdapter, RewardModelFolder(policy), outDir, "--lora-r", "4"), "task_type is 'SEQ_CLS'"); // the same as --policy
         Assert.False(Directory.Exists(outDir));
     }
 }
