@@ -180,7 +180,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     /// </summary>
     public string? GivenAdapter(ParseResult parsed) =>
         parsed.GetValue(Adapter) is { } adapter ? ModelSources.RequireAdapterFolder(Adapter.Name, adapter)
-        : parsed.GetValue(Model) is { } model && Directory.Exists(model) && PeftAdapter.IsAdapterFolder(model) ? model
+        : parsed.GetResult(Model) is { Tokens: [var token] } && Directory.Exists(token.Value) && PeftAdapter.IsAdapterFolder(token.Value) ? token.Value
         : null;
 
     /// <summary>
