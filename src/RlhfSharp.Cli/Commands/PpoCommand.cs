@@ -62,7 +62,7 @@ internal static class PpoCommand
                 [nameof(SamplingOptions.StopSequences)] = "generation stops at any of these texts (repeat the flag for several; given with no value: none)",
                 [nameof(PpoOptions.EvalPromptCount)] = "held-out prompts scored at each evaluation",
                 [nameof(PpoOptions.SamplesEvery)] = "iterations between sample tables (printed and appended to samples.md)",
-            });
+            }) { AdapterSetsLoraOptions = false };
         // What --adapter means is PPO's own: the reference must be where the policy starts.
         cli.Adapter.Description = "a LoRA adapter folder on --policy (PEFT layout, e.g. from `sft --lora-r`): with --lora-r PPO continues its training " +
             "(its own r, alpha and targets) with base + adapter as the KL reference; without --lora-r base + adapter is merged and fine-tuned in full; " +
@@ -114,6 +114,8 @@ internal static class PpoCommand
             reward.SharesBase ? rewardDir : null);
         using var policy = oneBase?.Policy ?? new PolicyWithValueHead(StartingPolicy(policySource), options.SeparateValueModel);
         if (oneBase is not null) output.WriteLine(LoraSummary(policy, policyName, adapterDir));
+        else if (adapterDir is not null)
+            output.WriteLine($"policy: {policyName} with the adapter {adapterDir} merged into its weights, all of which train (--lora-r would continue the adapter instead)");
         int promptBudget = options.PromptBudget(context);
         // The same cut as generate and prepare (PromptFit): said once here rather than every iteration.
         if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)

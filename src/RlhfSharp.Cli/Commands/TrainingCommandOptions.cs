@@ -32,6 +32,12 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
 
     readonly List<(Option Option, string Property, Func<ParseResult, object?> Value)> _knobs = [];
 
+    /// <summary>
+    /// Whether a starting adapter's LoRA settings become the run's (<see cref="ContinueAdapter"/>), as for sft and reward;
+    /// ppo keeps its own (without lora_r it merges the adapter and trains in full), so --print-config shows them as given.
+    /// </summary>
+    public bool AdapterSetsLoraOptions { get; init; } = true;
+
     /// <param name="model">(name, description) of the starting-model option.</param>
     /// <param name="data">(name, description) of the training-data option.</param>
     /// <param name="evalData">(name, description) of the held-out-data option.</param>
@@ -258,7 +264,9 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
             var errors = full.Errors.Where(e => e.SymbolResult is not OptionResult { Option.Required: true, IdentifierToken: null }).ToList();
             foreach (var error in errors) parsed.InvocationConfiguration.Error.WriteLine(error.Message);
             if (errors.Count > 0) return 1;
-            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.ContinueAdapter(full, cli.Resolve(full), cli.GivenAdapter(full))));
+            var options = cli.Resolve(full);
+            if (cli.AdapterSetsLoraOptions) options = cli.ContinueAdapter(full, options, cli.GivenAdapter(full));
+            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(options));
             return 0;
         }
     }

@@ -127,7 +127,8 @@ public class LoraTrainingCommandTests
         string viaAdapter = Path.Combine(TestPaths.NewTempDirectory(), "via-adapter"), viaModel = Path.Combine(TestPaths.NewTempDirectory(), "via-model");
         Succeeds([.. Run(command, baseDir, data, viaAdapter, steps: 2), "--adapter", first]);
         var result = Succeeds(Run(command, first, data, viaModel, steps: 2)); // as PEFT's AutoPeftModel: the base from base_model_name_or_path
-        Assert.Contains("LoRA: r 4", result.Output);
+        Assert.Contains($"LoRA: r 4, alpha 8 on", result.Output);
+        Assert.Contains($"continuing the adapter {first} on {baseDir};", result.Output);
 
         // The same run: same metrics, same adapter, saved naming the same base.
         static IEnumerable<string> Metrics(string dir) =>
@@ -191,7 +192,8 @@ public class LoraTrainingCommandTests
             "--lora-r 8", "r 2", Path.Combine(rm, PeftAdapter.ConfigFile));
         CliRunner.AssertOneLineError(CliRunner.Run([.. Run("reward", baseDir, data, outDir), "--adapter", rm, "--lora-alpha", "32"]), "--lora-alpha 32", "lora_alpha 16");
         CliRunner.AssertOneLineError(CliRunner.Run([.. Run("reward", baseDir, data, outDir), "--adapter", rm, "--lora-target", "c_attn"]), "--lora-target", "c_attn");
-        CliRunner.AssertOneLineError(CliRunner.Run([.. Run("sft", baseDir, data, outDir), "--adapter", rm]), Path.Combine(rm, PeftAdapter.ConfigFile), "SEQ_CLS");
+        CliRunner.AssertOneLineError(CliRunner.Run([.. Run("sft", baseDir, data, outDir), "--adapter", rm]), Path.Combine(rm, PeftAdapter.ConfigFile),
+            "task_type is SEQ_CLS; a CAUSAL_LM run continues CAUSAL_LM adapters only");
         CliRunner.AssertOneLineError(CliRunner.Run([.. Run("sft", baseDir, data, outDir), "--adapter", "/nonexistent/adapter"]), "--adapter", "/nonexistent/adapter");
         Assert.False(Directory.Exists(outDir), "a refused run writes nothing");
     }

@@ -203,6 +203,12 @@ public class LoraPpoCommandTests
         var result = Ppo(policy, RewardModelFolder(policy), outDir, "--adapter", sft, "--learning-rate", "1e-12");
         AssertSucceeded(result);
         Assert.Contains("(a full copy)", result.Output);
+        Assert.Contains($"policy: {policy} with the adapter {sft} merged into its weights, all of which train (--lora-r would continue the adapter instead)", result.Output);
+        // --print-config shows the options the run used (lora_r 0: no LoRA), not the adapter's.
+        var printed = CliRunner.Run("ppo", "--policy", policy, "--adapter", sft, "--learning-rate", "1e-12", "--print-config");
+        Assert.Equal(0, printed.ExitCode);
+        var written = File.ReadAllLines(Path.Combine(outDir, "ppo_options.yaml")).Where(l => l.StartsWith("lora_") || l.StartsWith("use_rslora"));
+        Assert.Equal(written, printed.Output.Split('\n').Where(l => l.StartsWith("lora_") || l.StartsWith("use_rslora")));
         Assert.Equal(0.0, Metrics(outDir)[0]["kl"]); // the reference is base + SFT merged, as the policy starts
         Assert.True(File.Exists(Path.Combine(outDir, "model.safetensors")));
         Assert.False(File.Exists(Path.Combine(outDir, PeftAdapter.ConfigFile)));
