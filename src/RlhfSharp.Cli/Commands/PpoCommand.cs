@@ -24,7 +24,7 @@ internal static class PpoCommand
         var command = new Command("ppo", "PPO against a reward model with a KL penalty to the SFT policy (trlx's recipe; writes metrics, a reward curve, samples and an HF-format policy).");
         var cli = new TrainingCommandOptions<PpoOptions>(
             model: ("--policy", "SFT policy folder or hub id org/name: the starting policy and the frozen KL reference; or a LoRA adapter folder " +
-                "(from `sft --lora-r`), which is its base (base_model_name_or_path) with --adapter that folder"),
+                "(from `sft --lora-r`): its base (base_model_name_or_path) with --adapter that folder"),
             data: ("--prompts", "prompts: a \"prompt\" field (JSONL/Parquet), HH-RLHF dialogues cut at the final Assistant turn, RealToxicityPrompts JSONL or plain text (one prompt a line)"),
             evalData: ("--eval-prompts", "held-out prompts for the evaluation reward (default: a seeded --held-out-fraction of --prompts)"),
             help: new Dictionary<string, string>

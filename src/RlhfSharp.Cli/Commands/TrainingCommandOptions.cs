@@ -47,7 +47,8 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         (string Name, string Description)? model = null, (string Name, string Description)? data = null, (string Name, string Description)? evalData = null,
         IReadOnlyDictionary<string, string>? help = null)
     {
-        var (modelName, modelHelp) = model ?? ("--model", "model folder or Hugging Face hub id (org/name) to start from");
+        var (modelName, modelHelp) = model ?? ("--model",
+            "model folder or Hugging Face hub id (org/name) to start from, or a LoRA adapter folder: its base (base_model_name_or_path) with --adapter that folder");
         var (dataName, dataHelp) = data ?? ("--data", "training data: JSONL (plain or .gz), a Parquet file or a folder of them");
         var (evalName, evalHelp) = evalData ?? ("--eval-data", $"held-out data (default: a seeded --held-out-fraction of {dataName})");
         Model = new Option<string>(modelName) { Description = modelHelp, Required = true };
