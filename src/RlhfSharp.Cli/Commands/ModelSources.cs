@@ -63,9 +63,16 @@ internal static class ModelSources
     public static AdaptedModelSource Resolve(ParseResult parsed, Option<string> option, Option<string?>? adapterOption = null) =>
         Resolve(parsed, option.Name, parsed.GetValue(option)!, adapterOption);
 
-    /// <summary>The base as the user named it (a folder or hub id), for an adapter saved on it (base_model_name_or_path): the
-    /// model option's value, or, when that was an adapter folder, the base its own base_model_name_or_path names.</summary>
-    public static string BaseName(string given, AdaptedModelSource source) => source.BaseModelName ?? given;
+    /// <summary>
+    /// The base as an adapter saved on it names it (base_model_name_or_path): the model option's value, or, when that was an
+    /// adapter folder, the base its own base_model_name_or_path names; a hub id as it is, a local folder by its full path, so
+    /// that the adapter finds its base from any working folder (a relative "models/x" would later read as a hub id).
+    /// </summary>
+    public static string BaseName(string given, AdaptedModelSource source)
+    {
+        string name = source.BaseModelName ?? given;
+        return ModelReference.IsHubId(name) ? name : Path.TrimEndingDirectorySeparator(Path.GetFullPath(source.BaseDirectory));
+    }
 
     /// <summary>A model's name in reports: its folder's name (or hub id), an adapter folder's name (or hub id) when it was given
     /// as the model, else the base's name + the adapter folder's name.</summary>

@@ -140,6 +140,18 @@ public class LoraTrainingCommandTests
         Assert.Equal(Path.GetFullPath(first), (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(viaModel, "run.json")))!["adapter"]);
     }
 
+    [Theory]
+    [InlineData("sft")]
+    [InlineData("reward")]
+    public void An_adapter_names_a_base_given_as_a_relative_folder_by_its_full_path_so_it_is_found_from_anywhere(string command)
+    {
+        string baseDir = TrainingCommandTestsModels.TinyModel, data = TrainingCommandTestsModels.HhSample(8);
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, baseDir), outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        Assert.False(Path.IsPathRooted(relative));
+        Succeeds([.. Run(command, relative, data, outDir, steps: 1), "--lora-r", "2"]);
+        Assert.Equal(Path.GetFullPath(baseDir), (string?)AdapterConfig(outDir)["base_model_name_or_path"]);
+    }
+
     [Fact]
     public void A_reward_run_starts_from_an_sft_adapter_given_as_model()
     {

@@ -180,6 +180,14 @@ public class LoraPpoCommandTests
     }
 
     [Fact]
+    public void A_policy_given_as_a_relative_folder_is_named_by_its_full_path_in_the_saved_adapter()
+    {
+        string policy = TinyModels.SavedWithGpt2Tokenizer("gpt2"), outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
+        AssertSucceeded(Ppo(Path.GetRelativePath(Environment.CurrentDirectory, policy), RewardModelFolder(policy), outDir, "--lora-r", "2"));
+        Assert.Equal(Path.GetFullPath(policy), PeftAdapter.ReadConfig(outDir).BaseModel);
+    }
+
+    [Fact]
     public void A_resume_must_keep_the_starting_adapter_the_run_began_with()
     {
         string policy = TinyModels.SavedWithGpt2Tokenizer("gpt2");
