@@ -62,7 +62,7 @@ internal static class PpoCommand
                 [nameof(SamplingOptions.StopSequences)] = "generation stops at any of these texts (repeat the flag for several; given with no value: none)",
                 [nameof(PpoOptions.EvalPromptCount)] = "held-out prompts scored at each evaluation",
                 [nameof(PpoOptions.SamplesEvery)] = "iterations between sample tables (printed and appended to samples.md)",
-            }) { AdapterSetsLoraOptions = false };
+            }) { MergesAdapterWithoutLora = true };
         // What --adapter means is PPO's own: the reference must be where the policy starts.
         cli.Adapter.Description = "a LoRA adapter folder on --policy (PEFT layout, e.g. from `sft --lora-r`): with --lora-r PPO continues its training " +
             "(its own r, alpha and targets) with base + adapter as the KL reference; without --lora-r base + adapter is merged and fine-tuned in full; " +
@@ -80,16 +80,20 @@ internal static class PpoCommand
         var policySource = ModelSources.Resolve(parsed, cli.Model.Name, parsed.GetValue(cli.Model)!, cli.Adapter);
         string policyName = ModelSources.BaseName(parsed.GetValue(cli.Model)!, policySource);
         string policyDir = policySource.BaseDirectory, promptsPath = parsed.GetValue(cli.Data)!;
+        string? adapterDir = policySource.AdapterDirectory;
+        // A causal LM's adapter; with lora_r PPO continues its training with its own settings, which the run records.
+        if (adapterDir is not null) LoraPolicy.RequireStartingAdapter(adapterDir, policySource.Adapter!, sharedBase: resolved.LoraR > 0);
+        resolved = cli.ContinueAdapter(parsed, resolved, adapterDir);
         var lora = resolved.Lora();
-        string? adapterDir = StartingAdapter(parsed, cli, policySource, lora);
         var reward = RewardSource.Of(parsed, policyDir, sharedBasePossible: lora is not null);
         string rewardDir = reward.Source.AdapterDirectory ?? reward.Source.BaseDirectory;
         // Prompts keep what the policy's context leaves beside --max-new-tokens; none left is refused before any work.
         var context = ContextWindow.Of(policyDir);
         var (options, lowered) = cli.FitMaxLength(parsed, resolved, (flag, maxLength) => context.CapPrompt(flag, maxLength, resolved.Sampling.MaxNewTokens));
+        // Before the options are compared: a changed start is the reason those differ (the adapter's LoRA settings).
+        if (parsed.GetValue(cli.Resume)) RequireSameStart(parsed.GetValue(cli.Out)!, adapterDir);
         using var run = RunLifecycle<PpoOptions>.Open(parsed, cli, options);
         var output = run.Output;
-        if (run.Resume) RequireSameStart(run.OutDir, adapterDir);
         if (lowered is not null) output.WriteLine($"note: {lowered}");
 
         string tokenizerDir = policySource.TokenizerDirectory;
@@ -157,22 +161,6 @@ internal static class PpoCommand
     }
 
     const string AdapterInput = "adapter";
-
-    /// <summary>
-    /// The adapter folder PPO starts from (--adapter, or an adapter folder as --policy), checked before anything is written:
-    /// a causal LM's adapter; with lora_r PPO continues its training with its own r, alpha and targets, so another --lora-r
-    /// is refused rather than ignored.
-    /// </summary>
-    static string? StartingAdapter(ParseResult parsed, TrainingCommandOptions<PpoOptions> cli, AdaptedModelSource policy, LoraSettings? lora)
-    {
-        if (policy.AdapterDirectory is not { } dir) return null;
-        var config = policy.Adapter!;
-        LoraPolicy.RequireStartingAdapter(dir, config, sharedBase: lora is not null);
-        if (lora is not null && lora.Rank != config.Settings.Rank)
-            cli.Check(parsed, () => throw TrainingOptions.InvalidOption(nameof(TrainingOptions.LoraR), lora.Rank,
-                $"the adapter {dir} has r {config.Settings.Rank}, and PPO continues its training with its own r, alpha and targets; give {config.Settings.Rank}"));
-        return dir;
-    }
 
     /// <summary>
     /// A resumed run keeps the start it had: with and without --adapter the reference differs (base + adapter or the

@@ -33,10 +33,11 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     readonly List<(Option Option, string Property, Func<ParseResult, object?> Value)> _knobs = [];
 
     /// <summary>
-    /// Whether a starting adapter's LoRA settings become the run's (<see cref="ContinueAdapter"/>), as for sft and reward;
-    /// ppo keeps its own (without lora_r it merges the adapter and trains in full), so --print-config shows them as given.
+    /// ppo's rule for a starting adapter: without lora_r it is merged into the base and every weight trains, so only with
+    /// lora_r does it set the run's LoRA options (<see cref="ContinueAdapter"/>), and then all of them, lora_dropout too (the
+    /// policy's copy trains as it was saved). sft and reward always continue an adapter, with a lora_dropout of their own if given.
     /// </summary>
-    public bool AdapterSetsLoraOptions { get; init; } = true;
+    public bool MergesAdapterWithoutLora { get; init; }
 
     /// <param name="model">(name, description) of the starting-model option.</param>
     /// <param name="data">(name, description) of the training-data option.</param>
@@ -193,34 +194,43 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     /// <summary>
     /// The run continues <paramref name="adapter"/> (--adapter, or an adapter folder given as the model; null: none), so its
     /// r, lora_alpha, target_modules and use_rslora become the run's LoRA options, and its lora_dropout unless one is given
-    /// (dropout changes the training, not what the adapter computes). An explicit --lora-* flag or config key that differs
-    /// is a one-line error naming both.
+    /// (dropout changes the training, not what the adapter computes; with <see cref="MergesAdapterWithoutLora"/> the
+    /// adapter's always, and nothing without lora_r). An explicit --lora-* flag or config key that differs is a one-line
+    /// error naming both.
     /// </summary>
     public TOptions ContinueAdapter(ParseResult parsed, TOptions options, string? adapter)
     {
-        if (adapter is null) return options;
+        if (adapter is null || (MergesAdapterWithoutLora && options.LoraR == 0)) return options;
         string file = Path.Combine(adapter, PeftAdapter.ConfigFile);
         var saved = PeftAdapter.ReadConfig(adapter).Settings;
-        if (saved.TargetPattern is not null)
+        // A pattern has no --lora-target spelling: sft and reward, which attach the run's targets, cannot continue it; ppo
+        // loads the adapter as saved and leaves its lora_target as given.
+        if (saved.TargetPattern is not null && !MergesAdapterWithoutLora)
             throw new RlhfException($"{file}: target_modules is the pattern '{saved.TargetPattern}'; continuing an adapter needs a list of module names");
 
         static IReadOnlySet<string> Targets(IEnumerable<string> names) =>
             names.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.Ordinal);
-        var settings = new (string Property, string PeftKey, object Adapter, object Run, bool Same)[]
+        var settings = new List<(string Property, string PeftKey, object Adapter, object Run, bool Same)>
         {
             (nameof(TrainingOptions.LoraR), "r", saved.Rank, options.LoraR, options.LoraR == saved.Rank),
             (nameof(TrainingOptions.LoraAlpha), "lora_alpha", saved.Alpha, options.LoraAlpha, options.LoraAlpha == saved.Alpha),
-            (nameof(TrainingOptions.LoraTarget), "target_modules", saved.TargetModules, options.LoraTarget, Targets(options.LoraTarget).SetEquals(Targets(saved.TargetModules))),
             (nameof(TrainingOptions.UseRslora), "use_rslora", saved.UseRslora, options.UseRslora, options.UseRslora == saved.UseRslora),
         };
+        if (saved.TargetPattern is null)
+            settings.Add((nameof(TrainingOptions.LoraTarget), "target_modules", saved.TargetModules, options.LoraTarget, Targets(options.LoraTarget).SetEquals(Targets(saved.TargetModules))));
+        if (MergesAdapterWithoutLora)
+            settings.Add((nameof(TrainingOptions.LoraDropout), "lora_dropout", saved.Dropout, options.LoraDropout, options.LoraDropout == saved.Dropout));
         var overrides = new Dictionary<string, object?>();
         foreach (var (property, peftKey, fromAdapter, given, same) in settings)
         {
             if (!same && ExplicitSource(parsed, property) is { } source)
-                throw new RlhfException($"{source} {Text(given)} differs from the adapter's {peftKey} {Text(fromAdapter)} ({file}); leave it out to continue the adapter with its own");
+                throw new RlhfException($"{source} {Text(given)} differs from the adapter's {peftKey} {Text(fromAdapter)} ({file}); " +
+                    (MergesAdapterWithoutLora && property == nameof(TrainingOptions.LoraR)
+                        ? $"give {Text(fromAdapter)} to continue the adapter, or leave it out to fine-tune base + adapter merged"
+                        : "leave it out to continue the adapter with its own"));
             overrides[property] = fromAdapter;
         }
-        if (ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
+        if (!MergesAdapterWithoutLora && ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
         var continued = YamlConfig.Merge(options, overrides);
         Check(parsed, continued.Validate);
         return continued;
@@ -265,9 +275,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
             var errors = full.Errors.Where(e => e.SymbolResult is not OptionResult { Option.Required: true, IdentifierToken: null }).ToList();
             foreach (var error in errors) parsed.InvocationConfiguration.Error.WriteLine(error.Message);
             if (errors.Count > 0) return 1;
-            var options = cli.Resolve(full);
-            if (cli.AdapterSetsLoraOptions) options = cli.ContinueAdapter(full, options, cli.GivenAdapter(full));
-            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(options));
+            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.ContinueAdapter(full, cli.Resolve(full), cli.GivenAdapter(full))));
             return 0;
         }
     }

@@ -148,10 +148,22 @@ public class LoraPpoCommandTests
         var config = PeftAdapter.ReadConfig(outDir);
         Assert.Equal((policy, 4, 8.0), (config.BaseModel, config.Settings.Rank, config.Settings.Alpha));
 
-        // Its rank is the adapter's: another --lora-r is refused before anything is written.
+        // The run records the adapter's settings, which it trains with, and --print-config shows them.
+        string[] lora = ["lora_r: 4", "lora_alpha: 8", "lora_dropout: 0", "lora_target:", "- c_attn", "- c_fc", "- c_proj", "use_rslora: false"];
+        static IEnumerable<string> LoraLines(IEnumerable<string> yaml) => yaml.SkipWhile(l => !l.StartsWith("lora_r:")).TakeWhile(l => !l.StartsWith("use_rslora")).Append("use_rslora: false");
+        Assert.Equal(lora, LoraLines(File.ReadAllLines(Path.Combine(outDir, "ppo_options.yaml"))));
+        Assert.Equal(lora, LoraLines(CliRunner.Run("ppo", "--policy", sft, "--lora-r", "4", "--print-config").Output.Split('\n')));
+
+        // Its settings are the adapter's: others given are refused before anything is written.
         string refusedDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
-        var refused = Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "8");
-        CliRunner.AssertOneLineError(refused, "option --lora-r is 8", "has r 4", sft);
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "8"),
+            "--lora-r 8 differs from the adapter's r 4", Path.Combine(sft, PeftAdapter.ConfigFile), "give 4");
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "4", "--lora-alpha", "32"),
+            "--lora-alpha 32 differs from the adapter's lora_alpha 8");
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "4", "--lora-target", "c_attn"),
+            "--lora-target ['c_attn'] differs from the adapter's target_modules");
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "4", "--lora-dropout", "0.1"),
+            "--lora-dropout 0.1 differs from the adapter's lora_dropout 0");
         Assert.False(Directory.Exists(refusedDir));
     }
 
