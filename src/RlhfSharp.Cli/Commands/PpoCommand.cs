@@ -196,7 +196,7 @@ internal static class PpoCommand
         var settings = adapters[0].Adapter.Settings;
         long trainable = policy.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
         long baseCount = policy.Policy.named_parameters().Where(p => !p.name.Contains(".lora_")).Sum(p => p.parameter.numel());
-        return $"policy: LoRA r {settings.Rank}, alpha {settings.Alpha:G} on {adapters.Count} projections of {policyName}" +
+        return $"policy: LoRA {settings.Describe()} on {adapters.Count} projections of {policyName}" +
             (adapterDir is null ? "" : $", continuing the adapter {adapterDir}") +
             $"; {trainable:N0} trainable parameters (value head included), the base's {baseCount:N0} frozen";
     }

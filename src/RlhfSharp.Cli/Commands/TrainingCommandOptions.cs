@@ -227,7 +227,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
                 throw new RlhfException($"{source} {Text(given)} differs from the adapter's {peftKey} {Text(fromAdapter)} ({file}); " +
                     (MergesAdapterWithoutLora && property == nameof(TrainingOptions.LoraR)
                         ? $"give {Text(fromAdapter)} to continue the adapter, or leave it out to fine-tune base + adapter merged"
-                        : "leave it out to continue the adapter with its own"));
+                        : "leave it out to continue the adapter with its own, or merge it (`rlhf merge`) to train a new adapter on the merged model"));
             overrides[property] = fromAdapter;
         }
         if (!MergesAdapterWithoutLora && ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;

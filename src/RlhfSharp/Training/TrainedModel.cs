@@ -118,7 +118,7 @@ public sealed class TrainedModel(nn.Module module, PeftTask task, Action<string>
         string heads = task.ModulesToSave.Count == 0 ? "" : $" and the {string.Join(", ", task.ModulesToSave)} head";
         string continued = origin?.Adapter is { } adapter ? $", continuing the adapter {adapter} on {origin.Name}" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"LoRA: r {settings.Rank}, alpha {settings.Alpha}{(settings.UseRslora ? " (rsLoRA)" : "")} on {adapters.Count} projections ({string.Join(", ", names)}){heads}{continued}; " +
+            $"LoRA: {settings.Describe()} on {adapters.Count} projections ({string.Join(", ", names)}){heads}{continued}; " +
             $"{trainable:N0} of {total:N0} parameters train ({100.0 * trainable / total:F2}%)");
     }
 }
