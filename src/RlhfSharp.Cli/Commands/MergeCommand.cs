@@ -34,9 +34,7 @@ internal static class MergeCommand
     static int Run(ParseResult parsed)
     {
         string adapter = parsed.GetValue(Adapter)!, outDir = parsed.GetValue(Out)!;
-        if (!Directory.Exists(adapter)) throw new RlhfException(InvalidOptionException.Describe(Adapter.Name, adapter, "folder does not exist"));
-        if (!PeftAdapter.IsAdapterFolder(adapter))
-            throw new RlhfException(InvalidOptionException.Describe(Adapter.Name, adapter, $"has no {PeftAdapter.ConfigFile}: not a PEFT adapter folder"));
+        ModelSources.RequireAdapterFolder(Adapter.Name, adapter);
         if (MergedCheckpoint.Unusable(outDir) is { } why)
             throw new RlhfException(InvalidOptionException.Describe(Out.Name, outDir, $"{why}; merge writes into a new or empty folder"));
         var source = parsed.GetValue(Model) is { } model

@@ -31,34 +31,55 @@ internal static class ModelSources
         string folder = InputChecks.ModelFolder(parsed, option, value, progressTo);
         if (adapterOption is not null && parsed.GetValue(adapterOption) is { } adapter)
         {
-            if (!Directory.Exists(adapter)) throw new RlhfException(InvalidOptionException.Describe(adapterOption.Name, adapter, "folder does not exist"));
-            if (!PeftAdapter.IsAdapterFolder(adapter))
-                throw new RlhfException(InvalidOptionException.Describe(adapterOption.Name, adapter, $"has no {PeftAdapter.ConfigFile}: not a PEFT adapter folder"));
+            RequireAdapterFolder(adapterOption.Name, adapter);
             if (PeftAdapter.IsAdapterFolder(folder))
-                throw new RlhfException(InvalidOptionException.Describe(option, value, $"is itself an adapter folder; give its base model with {adapterOption.Name}, or the adapter folder alone"));
+                throw new RlhfException(InvalidOptionException.Describe(option, value,
+                    $"is itself an adapter folder; give it alone as {option} (its base_model_name_or_path names the base), or its base model as {option} and the adapter as {adapterOption.Name}"));
             return new AdaptedModelSource(folder, adapter);
         }
+        // Without an --adapter-like or base option the base can be given nowhere else: only the adapter's own config can name it.
+        string giveBase = adapterOption is not null ? $"give the base model as {option} and this folder as {adapterOption.Name}"
+            : baseOption is not null ? $"give the base model as {baseOption}"
+            : $"set it to the base model's folder or hub id, or merge the adapter (`rlhf merge`) and give the merged folder as {option}";
         return AdaptedModelSource.Of(folder, (baseName, revision) =>
         {
             if (!Directory.Exists(baseName) && !ModelReference.IsHubId(baseName))
-                throw new RlhfException($"{Path.Combine(folder, PeftAdapter.ConfigFile)}: base_model_name_or_path '{baseName}' is neither a folder nor a hub id org/name; " +
-                    $"give the base model as {baseOption ?? option}{(adapterOption is null ? "" : $" and this folder as {adapterOption.Name}")}");
+                throw new RlhfException($"{Path.Combine(folder, PeftAdapter.ConfigFile)}: base_model_name_or_path '{baseName}' is neither a folder nor a hub id org/name; {giveBase}");
             return InputChecks.ModelFolder(parsed, option, baseName, progressTo, defaultRevision: revision);
-        });
+        }, giveBase);
+    }
+
+    /// <summary>An --adapter-like option's value: an existing folder with adapter_config.json.</summary>
+    /// <exception cref="RlhfException">One line naming the option and the value.</exception>
+    public static string RequireAdapterFolder(string option, string value)
+    {
+        if (!Directory.Exists(value)) throw new RlhfException(InvalidOptionException.Describe(option, value, "folder does not exist"));
+        if (!PeftAdapter.IsAdapterFolder(value))
+            throw new RlhfException(InvalidOptionException.Describe(option, value, $"has no {PeftAdapter.ConfigFile}: not a PEFT adapter folder"));
+        return value;
     }
 
     /// <inheritdoc cref="Resolve(ParseResult, string, string, Option{string?}?, TextWriter?, string?)"/>
     public static AdaptedModelSource Resolve(ParseResult parsed, Option<string> option, Option<string?>? adapterOption = null) =>
         Resolve(parsed, option.Name, parsed.GetValue(option)!, adapterOption);
 
-    /// <summary>A model's name in reports: its folder's name (or hub id), an adapter folder's name when it was given as the
-    /// model, else the base's name + the adapter folder's name.</summary>
+    /// <summary>
+    /// The base as an adapter saved on it names it (base_model_name_or_path): the model option's value, or, when that was an
+    /// adapter folder, the base its own base_model_name_or_path names; a hub id as it is, a local folder by its full path, so
+    /// that the adapter finds its base from any working folder (a relative "models/x" would later read as a hub id).
+    /// </summary>
+    public static string BaseName(string given, AdaptedModelSource source)
+    {
+        string name = source.BaseModelName ?? given;
+        return ModelReference.IsHubId(name) ? name : Path.TrimEndingDirectorySeparator(Path.GetFullPath(source.BaseDirectory));
+    }
+
+    /// <summary>A model's name in reports: its folder's name (or hub id), an adapter folder's name (or hub id) when it was given
+    /// as the model, else the base's name + the adapter folder's name.</summary>
     public static string Name(string given, AdaptedModelSource source)
     {
         if (source.AdapterDirectory is not { } adapter) return InputChecks.ModelName(given, source.BaseDirectory);
-        static string Full(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
-        string adapterName = Path.GetFileName(Full(adapter));
-        bool givenAsModel = Directory.Exists(given) && Full(given) == Full(adapter);
-        return givenAsModel ? adapterName : $"{InputChecks.ModelName(given, source.BaseDirectory)}+{adapterName}";
+        string adapterName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(adapter)));
+        return source.BaseModelName is not null ? InputChecks.ModelName(given, adapter) : $"{InputChecks.ModelName(given, source.BaseDirectory)}+{adapterName}";
     }
 }

@@ -23,7 +23,8 @@ internal static class PpoCommand
     {
         var command = new Command("ppo", "PPO against a reward model with a KL penalty to the SFT policy (trlx's recipe; writes metrics, a reward curve, samples and an HF-format policy).");
         var cli = new TrainingCommandOptions<PpoOptions>(
-            model: ("--policy", "SFT policy folder or hub id org/name: the starting policy and the frozen KL reference"),
+            model: ("--policy", "SFT policy folder or hub id org/name: the starting policy and the frozen KL reference; or a LoRA adapter folder " +
+                "(from `sft --lora-r`): its base (base_model_name_or_path) with --adapter that folder"),
             data: ("--prompts", "prompts: a \"prompt\" field (JSONL/Parquet), HH-RLHF dialogues cut at the final Assistant turn, RealToxicityPrompts JSONL or plain text (one prompt a line)"),
             evalData: ("--eval-prompts", "held-out prompts for the evaluation reward (default: a seeded --held-out-fraction of --prompts)"),
             help: new Dictionary<string, string>
@@ -61,10 +62,11 @@ internal static class PpoCommand
                 [nameof(SamplingOptions.StopSequences)] = "generation stops at any of these texts (repeat the flag for several; given with no value: none)",
                 [nameof(PpoOptions.EvalPromptCount)] = "held-out prompts scored at each evaluation",
                 [nameof(PpoOptions.SamplesEvery)] = "iterations between sample tables (printed and appended to samples.md)",
-            });
+            }) { MergesAdapterWithoutLora = true };
         // What --adapter means is PPO's own: the reference must be where the policy starts.
         cli.Adapter.Description = "a LoRA adapter folder on --policy (PEFT layout, e.g. from `sft --lora-r`): with --lora-r PPO continues its training " +
-            "(its own r, alpha and targets) with base + adapter as the KL reference; without --lora-r base + adapter is merged and fine-tuned in full";
+            "(its own r, alpha and targets) with base + adapter as the KL reference; without --lora-r base + adapter is merged and fine-tuned in full; " +
+            "--policy may instead be the adapter folder itself";
         cli.AddTo(command);
         command.Options.Add(RewardModel);
         command.SetAction(parsed => Run(parsed, cli));
@@ -74,25 +76,30 @@ internal static class PpoCommand
     static int Run(ParseResult parsed, TrainingCommandOptions<PpoOptions> cli)
     {
         var resolved = cli.Resolve(parsed);
-        string policyGiven = parsed.GetValue(cli.Model)!;
-        string policyDir = InputChecks.ModelFolder(parsed, cli.Model), rewardDir = InputChecks.ModelFolder(parsed, RewardModel), promptsPath = parsed.GetValue(cli.Data)!;
-        if (PeftAdapter.IsAdapterFolder(policyDir))
-            throw new RlhfException($"--policy {policyGiven} is a LoRA adapter folder; give its base model as --policy and the folder as --adapter");
+        // The policy, or an adapter on it (--adapter, or an adapter folder as --policy) that PPO starts from.
+        var policySource = ModelSources.Resolve(parsed, cli.Model.Name, parsed.GetValue(cli.Model)!, cli.Adapter);
+        string policyName = ModelSources.BaseName(parsed.GetValue(cli.Model)!, policySource);
+        string policyDir = policySource.BaseDirectory, promptsPath = parsed.GetValue(cli.Data)!;
+        string? adapterDir = policySource.AdapterDirectory;
+        // A causal LM's adapter; with lora_r PPO continues its training with its own settings, which the run records.
+        if (adapterDir is not null) LoraPolicy.RequireStartingAdapter(adapterDir, policySource.Adapter!, sharedBase: resolved.LoraR > 0);
+        resolved = cli.ContinueAdapter(parsed, resolved, adapterDir);
         var lora = resolved.Lora();
-        string? adapterDir = StartingAdapter(parsed, cli, lora);
-        var reward = RewardSource.Of(parsed, rewardDir, policyDir, sharedBasePossible: lora is not null);
+        var reward = RewardSource.Of(parsed, policyDir, sharedBasePossible: lora is not null);
+        string rewardDir = reward.Source.AdapterDirectory ?? reward.Source.BaseDirectory;
         // Prompts keep what the policy's context leaves beside --max-new-tokens; none left is refused before any work.
         var context = ContextWindow.Of(policyDir);
         var (options, lowered) = cli.FitMaxLength(parsed, resolved, (flag, maxLength) => context.CapPrompt(flag, maxLength, resolved.Sampling.MaxNewTokens));
+        // Before the options are compared: a changed start is the reason those differ (the adapter's LoRA settings).
+        if (parsed.GetValue(cli.Resume)) RequireSameStart(parsed.GetValue(cli.Out)!, adapterDir);
         using var run = RunLifecycle<PpoOptions>.Open(parsed, cli, options);
         var output = run.Output;
-        if (run.Resume) RequireSameStart(run.OutDir, adapterDir);
         if (lowered is not null) output.WriteLine($"note: {lowered}");
 
-        var tokenizer = TokenizerLoader.FromDirectory(policyDir) ?? throw new RlhfException($"{policyDir}: no tokenizer files; PPO generates text and needs one");
-        var rewardTokenizer = TokenizerLoader.FromDirectory(rewardDir) ?? (reward.BaseDir is { } rewardBase ? TokenizerLoader.FromDirectory(rewardBase) : null)
-            ?? throw new RlhfException($"{rewardDir}: no tokenizer files");
-        var readOptions = ReadOptions.ForModel(policyDir, options.SkipBadRows);
+        string tokenizerDir = policySource.TokenizerDirectory;
+        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; PPO generates text and needs one");
+        var rewardTokenizer = TokenizerLoader.FromDirectory(reward.Source.TokenizerDirectory) ?? throw new RlhfException($"{reward.Source.TokenizerDirectory}: no tokenizer files");
+        var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
         IReadOnlyList<string> prompts = DatasetReader.ReadPrompts(promptsPath, readOptions).Examples, evalPrompts;
         // Delta reward needs each prompt's preferred response, so the prompts then come from preference pairs.
         var preferred = options.DeltaReward
@@ -107,10 +114,12 @@ internal static class PpoCommand
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
         // With LoRA one base serves the policy, its reference and a reward adapter on the same base (LoraPolicy).
-        var oneBase = lora is null ? null : LoraPolicy.Create(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), lora, policyGiven, adapterDir,
+        var oneBase = lora is null ? null : LoraPolicy.Create(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), lora, policyName, adapterDir,
             reward.SharesBase ? rewardDir : null);
-        using var policy = oneBase?.Policy ?? new PolicyWithValueHead(StartingPolicy(policyDir, adapterDir), options.SeparateValueModel);
-        if (oneBase is not null) output.WriteLine(LoraSummary(policy, policyGiven, adapterDir));
+        using var policy = oneBase?.Policy ?? new PolicyWithValueHead(StartingPolicy(policySource), options.SeparateValueModel);
+        if (oneBase is not null) output.WriteLine(LoraSummary(policy, policyName, adapterDir));
+        else if (adapterDir is not null)
+            output.WriteLine($"policy: {policyName} with the adapter {adapterDir} merged into its weights, all of which train (--lora-r would continue the adapter instead)");
         int promptBudget = options.PromptBudget(context);
         // The same cut as generate and prepare (PromptFit): said once here rather than every iteration.
         if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)
@@ -118,13 +127,13 @@ internal static class PpoCommand
         // With frozen bottom layers the reference shares them with the policy (trlx's hydra) instead of a full copy.
         using IReferenceModel reference = (IReferenceModel?)oneBase?.Reference ?? (options.FreezeBottomLayers > 0
             ? new SharedBottomReference(policy.Policy, options.FreezeBottomLayers)
-            : new FullReference(StartingPolicy(policyDir, adapterDir)));
+            : new FullReference(StartingPolicy(policySource)));
         output.WriteLine($"reference model: {reference.ParameterBytes / 1e6:F1} MB of its own parameters (" + (oneBase is not null
             ? "the policy with its LoRA adapters switched off" + (adapterDir is null ? "" : " and a frozen copy of the starting adapter on")
             : options.FreezeBottomLayers > 0 ? $"bottom {options.FreezeBottomLayers} layers shared with the policy" : "a full copy") + ")");
         using var rewardModel = reward.Load(oneBase?.Reward);
-        if (reward.BaseDir is not null)
-            output.WriteLine($"reward model: the LoRA adapter {rewardDir} on " + (reward.SharesBase ? "the policy's base (shared, no second copy)" : $"its own base {reward.BaseDir}"));
+        if (reward.Source.AdapterDirectory is not null)
+            output.WriteLine($"reward model: the LoRA adapter {rewardDir} on " + (reward.SharesBase ? "the policy's base (shared, no second copy)" : $"its own base {reward.Source.BaseDirectory}"));
         IRewardFunction scorer = new RewardModelScorer(rewardModel.Model, rewardTokenizer, rewardModel.Context);
         if (preferred is not null)
         {
@@ -133,7 +142,7 @@ internal static class PpoCommand
             scorer = new DeltaReward(scorer, preferred);
         }
 
-        var trainer = new PpoTrainer(new PpoModels(policy, reference, tokenizer, scorer, policyDir), options, run.OutDir, run.Progress, run.World);
+        var trainer = new PpoTrainer(new PpoModels(policy, reference, tokenizer, scorer, tokenizerDir), options, run.OutDir, run.Progress, run.World);
         var summary = run.Train(
             [new("policy", Path.GetFullPath(policyDir)), new(AdapterInput, adapterDir is null ? null : Path.GetFullPath(adapterDir)),
              new("reward_model", Path.GetFullPath(rewardDir)), new("prompts", Path.GetFullPath(promptsPath)), new("eval_prompts", parsed.GetValue(cli.EvalData))],
@@ -146,28 +155,12 @@ internal static class PpoCommand
                 (summary.BestEvalReward is double best ? $", best held-out reward {best:F4}" : ""));
         }
         lines.Add(policy.IsLora
-            ? $"policy saved to {run.OutDir} as a LoRA adapter on {policyGiven} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})"
+            ? $"policy saved to {run.OutDir} as a LoRA adapter on {policyName} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})"
             : $"policy saved to {run.OutDir} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})");
         return run.Finish(lines);
     }
 
     const string AdapterInput = "adapter";
-
-    /// <summary>
-    /// The --adapter folder PPO starts from, checked before anything is written: a causal LM's adapter; with lora_r PPO
-    /// continues its training with its own r, alpha and targets, so another --lora-r is refused rather than ignored.
-    /// </summary>
-    static string? StartingAdapter(ParseResult parsed, TrainingCommandOptions<PpoOptions> cli, LoraSettings? lora)
-    {
-        if (parsed.GetValue(cli.Adapter) is not { } given) return null;
-        string dir = InputChecks.ModelFolder(parsed, cli.Adapter.Name, given);
-        var config = PeftAdapter.ReadConfig(dir);
-        LoraPolicy.RequireStartingAdapter(dir, config, sharedBase: lora is not null);
-        if (lora is not null && lora.Rank != config.Settings.Rank)
-            cli.Check(parsed, () => throw TrainingOptions.InvalidOption(nameof(TrainingOptions.LoraR), lora.Rank,
-                $"the adapter {dir} has r {config.Settings.Rank}, and PPO continues its training with its own r, alpha and targets; give {config.Settings.Rank}"));
-        return dir;
-    }
 
     /// <summary>
     /// A resumed run keeps the start it had: with and without --adapter the reference differs (base + adapter or the
@@ -185,61 +178,52 @@ internal static class PpoCommand
     }
 
     /// <summary>
-    /// The starting policy of full fine-tuning: the model, or with --adapter (and no lora_r) base + adapter merged into
+    /// The starting policy of full fine-tuning: the model, or with an adapter (and no lora_r) base + adapter merged into
     /// plain weights, all of which train. Also the full reference, so that it is where the policy starts.
     /// </summary>
-    static CausalLanguageModel StartingPolicy(string policyDir, string? adapterDir)
+    static CausalLanguageModel StartingPolicy(AdaptedModelSource policy)
     {
-        var model = CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true);
-        if (adapterDir is null) return model;
-        PeftAdapter.Load(model, adapterDir); // the one place to swap for the shared base + adapter loader
+        var model = policy.LoadCausalLm(withoutDropout: true);
+        if (policy.AdapterDirectory is null) return model;
         LoraModel.Merge(model);
         foreach (var parameter in model.parameters()) parameter.requires_grad = true;
         return model;
     }
 
-    static string LoraSummary(PolicyWithValueHead policy, string policyGiven, string? adapterDir)
+    static string LoraSummary(PolicyWithValueHead policy, string policyName, string? adapterDir)
     {
         var adapters = LoraModel.Adapters(policy.Policy);
         var settings = adapters[0].Adapter.Settings;
         long trainable = policy.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
         long baseCount = policy.Policy.named_parameters().Where(p => !p.name.Contains(".lora_")).Sum(p => p.parameter.numel());
-        return $"policy: LoRA r {settings.Rank}, alpha {settings.Alpha:G} on {adapters.Count} projections of {policyGiven}" +
+        return $"policy: LoRA {settings.Describe()} on {adapters.Count} projections of {policyName}" +
             (adapterDir is null ? "" : $", continuing the adapter {adapterDir}") +
             $"; {trainable:N0} trainable parameters (value head included), the base's {baseCount:N0} frozen";
     }
 
     /// <summary>
-    /// Where the reward model comes from: a full reward-model folder, or a LoRA adapter folder (SEQ_CLS, score head in
-    /// modules_to_save) on a base named by its base_model_name_or_path. With a LoRA policy on that same base the adapter
-    /// goes on the policy's own layers (<see cref="SharedBaseRewardModel"/>); otherwise it loads on its own copy of its base.
+    /// Where the reward model comes from (<see cref="ModelSources.Resolve"/>): a full reward-model folder, or a LoRA adapter
+    /// folder (SEQ_CLS, score head in modules_to_save) on the base its base_model_name_or_path names. With a LoRA policy on
+    /// that same base the adapter goes on the policy's own layers (<see cref="SharedBaseRewardModel"/>); otherwise it loads
+    /// on its own copy of its base.
     /// </summary>
-    sealed record RewardSource(string Dir, string? BaseDir, bool SharesBase)
+    sealed record RewardSource(AdaptedModelSource Source, bool SharesBase)
     {
-        public static RewardSource Of(ParseResult parsed, string rewardDir, string policyDir, bool sharedBasePossible)
+        public static RewardSource Of(ParseResult parsed, string policyDir, bool sharedBasePossible)
         {
-            if (!PeftAdapter.IsAdapterFolder(rewardDir)) return new RewardSource(rewardDir, null, false);
-            var config = PeftAdapter.ReadConfig(rewardDir);
-            SharedBaseRewardModel.RequireRewardAdapter(rewardDir, config);
-            string field = $"base_model_name_or_path of {Path.Combine(rewardDir, PeftAdapter.ConfigFile)}";
-            string baseDir = InputChecks.ModelFolder(parsed, field, config.BaseModel ?? throw new RlhfException($"{field} is missing: the reward adapter's base cannot be found"));
-            bool same = Path.GetFullPath(Path.TrimEndingDirectorySeparator(baseDir)) == Path.GetFullPath(Path.TrimEndingDirectorySeparator(policyDir));
-            return new RewardSource(rewardDir, baseDir, sharedBasePossible && same);
+            var source = ModelSources.Resolve(parsed, RewardModel.Name, parsed.GetValue(RewardModel)!);
+            source.RequireTask(PeftAdapter.SequenceClassification); // an adapter's task, before anything is written
+            static string Full(string dir) => Path.GetFullPath(Path.TrimEndingDirectorySeparator(dir));
+            return new RewardSource(source, sharedBasePossible && source.AdapterDirectory is not null && Full(source.BaseDirectory) == Full(policyDir));
         }
 
         /// <summary>The reward model (the shared one <see cref="LoraPolicy.Create"/> made, when it shares the base) and its context.</summary>
         public LoadedReward Load(SharedBaseRewardModel? shared)
         {
             if (shared is not null) return new LoadedReward(shared, shared.Config.MaxPositions);
-            if (BaseDir is null)
-            {
-                var full = SequenceRewardModel.FromPretrained(Dir);
-                return new LoadedReward(full, full.Config.MaxPositions);
-            }
-            var own = SequenceRewardModel.InitializeFrom(BaseDir);
-            PeftAdapter.Load(own, Dir); // the one place to swap for the shared base + adapter loader
-            own.eval();
-            return new LoadedReward(own, own.Config.MaxPositions);
+            var model = Source.LoadRewardModel();
+            model.eval();
+            return new LoadedReward(model, model.Config.MaxPositions);
         }
     }
 

@@ -21,16 +21,21 @@ internal static class TrainingCommand
         Func<ModelOrigin, TOptions, ITrainingObjective<TEncoded>> createObjective)
         where TOptions : SupervisedTrainingOptions, new()
     {
-        var (resolved, adapter) = cli.ContinueAdapter(parsed, cli.Resolve(parsed));
-        string modelDir = InputChecks.ModelFolder(parsed, cli.Model), dataPath = parsed.GetValue(cli.Data)!;
+        var given = cli.Resolve(parsed);
+        // The model, or an adapter on it (--adapter, or an adapter folder as --model): the run then continues that adapter.
+        string modelGiven = parsed.GetValue(cli.Model)!, dataPath = parsed.GetValue(cli.Data)!;
+        var source = ModelSources.Resolve(parsed, cli.Model.Name, modelGiven, cli.Adapter);
+        string modelDir = source.BaseDirectory, tokenizerDir = source.TokenizerDirectory;
+        string? adapter = source.AdapterDirectory;
+        var resolved = cli.ContinueAdapter(parsed, given, adapter);
         var (options, lowered) = cli.FitMaxLength(parsed, resolved, ContextWindow.Of(modelDir).Cap);
         using var run = RunLifecycle<TOptions>.Open(parsed, cli, options);
         var output = run.Output;
         if (lowered is not null) output.WriteLine($"note: {lowered}");
 
-        var tokenizer = TokenizerLoader.FromDirectory(modelDir)
-            ?? throw new RlhfException($"{modelDir}: no tokenizer files (tokenizer.json, vocab.json + merges.txt or tokenizer.model); training on text needs one");
-        var readOptions = ReadOptions.ForModel(modelDir, options.SkipBadRows);
+        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir)
+            ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files (tokenizer.json, vocab.json + merges.txt or tokenizer.model); training on text needs one");
+        var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
         var data = read(dataPath, readOptions);
         IReadOnlyList<TExample> train = data.Examples, heldOut;
         int ties = data.SkippedTies;
@@ -51,7 +56,7 @@ internal static class TrainingCommand
 
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
-        var objective = createObjective(new ModelOrigin(modelDir, parsed.GetValue(cli.Model)!, adapter), options);
+        var objective = createObjective(new ModelOrigin(modelDir, ModelSources.BaseName(modelGiven, source), adapter) { TokenizerDirectory = tokenizerDir }, options);
         using var model = objective.Model;
         cli.Check(parsed, () => LayerFreezing.RequireLayers(objective.Config, options.FreezeBottomLayers));
         cli.Check(parsed, () => objective.Trained.Prepare(options)); // LoRA adapters now, so a target no layer has is an error naming --lora-target

@@ -23,10 +23,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     public readonly Option<string> Out = new("--out") { Description = "run folder: final model, checkpoints, metrics, TensorBoard logs", Required = true };
     public readonly Option<string?> Config = new("--config") { Description = "YAML file of options: the flags' names in snake_case (--print-config shows them); flags override it" };
     public readonly Option<string?> EvalData;
-    public readonly Option<string?> Adapter = new("--adapter")
-    {
-        Description = "a LoRA adapter folder (PEFT layout) on the starting model: its training continues, with its own r, alpha and targets",
-    };
+    public readonly Option<string?> Adapter;
     public readonly Option<bool> Resume = new("--resume") { Description = "continue the run in --out from its latest checkpoint" };
     public readonly Option<bool> PrintConfig = new("--print-config")
     {
@@ -34,6 +31,13 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     };
 
     readonly List<(Option Option, string Property, Func<ParseResult, object?> Value)> _knobs = [];
+
+    /// <summary>
+    /// ppo's rule for a starting adapter: without lora_r it is merged into the base and every weight trains, so only with
+    /// lora_r does it set the run's LoRA options (<see cref="ContinueAdapter"/>), and then all of them, lora_dropout too (the
+    /// policy's copy trains as it was saved). sft and reward always continue an adapter, with a lora_dropout of their own if given.
+    /// </summary>
+    public bool MergesAdapterWithoutLora { get; init; }
 
     /// <param name="model">(name, description) of the starting-model option.</param>
     /// <param name="data">(name, description) of the training-data option.</param>
@@ -44,12 +48,18 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         (string Name, string Description)? model = null, (string Name, string Description)? data = null, (string Name, string Description)? evalData = null,
         IReadOnlyDictionary<string, string>? help = null)
     {
-        var (modelName, modelHelp) = model ?? ("--model", "model folder or Hugging Face hub id (org/name) to start from");
+        var (modelName, modelHelp) = model ?? ("--model",
+            "model folder or Hugging Face hub id (org/name) to start from, or a LoRA adapter folder: its base (base_model_name_or_path) with --adapter that folder");
         var (dataName, dataHelp) = data ?? ("--data", "training data: JSONL (plain or .gz), a Parquet file or a folder of them");
         var (evalName, evalHelp) = evalData ?? ("--eval-data", $"held-out data (default: a seeded --held-out-fraction of {dataName})");
         Model = new Option<string>(modelName) { Description = modelHelp, Required = true };
         Data = new Option<string>(dataName) { Description = dataHelp, Required = true };
         EvalData = new Option<string?>(evalName) { Description = evalHelp };
+        Adapter = new Option<string?>("--adapter")
+        {
+            Description = $"a LoRA adapter folder (PEFT layout) on {modelName}, whose training continues with its own r, alpha and targets; " +
+                $"{modelName} may instead be the adapter folder itself, whose base_model_name_or_path names the base",
+        };
         PrintConfig.Action = new PrintConfigAction(this);
 
         var descriptions = new Dictionary<string, string>(SharedHelp(dataName, evalName));
@@ -174,40 +184,57 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     }
 
     /// <summary>
-    /// --adapter: the run continues that adapter, so its r, lora_alpha, target_modules and use_rslora become the run's LoRA
-    /// options, and its lora_dropout unless one is given (dropout changes the training, not what the adapter computes). An
-    /// explicit --lora-* flag or config key that differs is a one-line error naming both. Returns the options and the
-    /// adapter folder (null without --adapter).
+    /// The adapter folder the command line starts from, found without loading or downloading anything (for --print-config):
+    /// --adapter, or the model option when it names an adapter folder; null when there is none.
     /// </summary>
-    public (TOptions Options, string? Adapter) ContinueAdapter(ParseResult parsed, TOptions options)
+    public string? GivenAdapter(ParseResult parsed) =>
+        parsed.GetValue(Adapter) is { } adapter ? ModelSources.RequireAdapterFolder(Adapter.Name, adapter)
+        : parsed.GetResult(Model) is { Tokens: [var token] } && Directory.Exists(token.Value) && PeftAdapter.IsAdapterFolder(token.Value) ? token.Value
+        : null;
+
+    /// <summary>
+    /// The run continues <paramref name="adapter"/> (--adapter, or an adapter folder given as the model; null: none), so its
+    /// r, lora_alpha, target_modules and use_rslora become the run's LoRA options, and its lora_dropout unless one is given
+    /// (dropout changes the training, not what the adapter computes; with <see cref="MergesAdapterWithoutLora"/> the
+    /// adapter's always, and nothing without lora_r). An explicit --lora-* flag or config key that differs is a one-line
+    /// error naming both.
+    /// </summary>
+    public TOptions ContinueAdapter(ParseResult parsed, TOptions options, string? adapter)
     {
-        if (parsed.GetValue(Adapter) is not { } adapter) return (options, null);
-        if (!Directory.Exists(adapter)) throw new RlhfException(InvalidOptionException.Describe(Adapter.Name, adapter, "folder does not exist"));
+        if (adapter is null || (MergesAdapterWithoutLora && options.LoraR == 0)) return options;
         string file = Path.Combine(adapter, PeftAdapter.ConfigFile);
         var saved = PeftAdapter.ReadConfig(adapter).Settings;
-        if (saved.TargetPattern is not null)
+        // A pattern has no --lora-target spelling: sft and reward, which attach the run's targets, cannot continue it; ppo
+        // loads the adapter as saved and leaves its lora_target as given.
+        if (saved.TargetPattern is not null && !MergesAdapterWithoutLora)
             throw new RlhfException($"{file}: target_modules is the pattern '{saved.TargetPattern}'; continuing an adapter needs a list of module names");
 
         static IReadOnlySet<string> Targets(IEnumerable<string> names) =>
             names.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.Ordinal);
-        var settings = new (string Property, string PeftKey, object Adapter, object Run, bool Same)[]
+        var settings = new List<(string Property, string PeftKey, object Adapter, object Run, bool Same)>
         {
             (nameof(TrainingOptions.LoraR), "r", saved.Rank, options.LoraR, options.LoraR == saved.Rank),
             (nameof(TrainingOptions.LoraAlpha), "lora_alpha", saved.Alpha, options.LoraAlpha, options.LoraAlpha == saved.Alpha),
-            (nameof(TrainingOptions.LoraTarget), "target_modules", saved.TargetModules, options.LoraTarget, Targets(options.LoraTarget).SetEquals(Targets(saved.TargetModules))),
             (nameof(TrainingOptions.UseRslora), "use_rslora", saved.UseRslora, options.UseRslora, options.UseRslora == saved.UseRslora),
         };
+        if (saved.TargetPattern is null)
+            settings.Add((nameof(TrainingOptions.LoraTarget), "target_modules", saved.TargetModules, options.LoraTarget, Targets(options.LoraTarget).SetEquals(Targets(saved.TargetModules))));
+        if (MergesAdapterWithoutLora)
+            settings.Add((nameof(TrainingOptions.LoraDropout), "lora_dropout", saved.Dropout, options.LoraDropout, options.LoraDropout == saved.Dropout));
         var overrides = new Dictionary<string, object?>();
         foreach (var (property, peftKey, fromAdapter, given, same) in settings)
         {
             if (!same && ExplicitSource(parsed, property) is { } source)
-                throw new RlhfException($"{source} {Text(given)} differs from the adapter's {peftKey} {Text(fromAdapter)} ({file}); leave it out to continue the adapter with its own");
+                throw new RlhfException($"{source} {Text(given)} differs from the adapter's {peftKey} {Text(fromAdapter)} ({file}); " +
+                    (MergesAdapterWithoutLora && property == nameof(TrainingOptions.LoraR)
+                        ? $"give {Text(fromAdapter)} to continue the adapter, or leave it out to fine-tune base + adapter merged"
+                        : "leave it out to continue the adapter with its own, or merge it (`rlhf merge`) to train a new adapter on the merged model"));
             overrides[property] = fromAdapter;
         }
-        if (ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
+        if (!MergesAdapterWithoutLora && ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
         var continued = YamlConfig.Merge(options, overrides);
         Check(parsed, continued.Validate);
-        return (continued, adapter);
+        return continued;
     }
 
     /// <summary>Where an option was set explicitly: its flag on the command line, or "file: key" in the --config file; null when it is the default.</summary>
@@ -249,7 +276,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
             var errors = full.Errors.Where(e => e.SymbolResult is not OptionResult { Option.Required: true, IdentifierToken: null }).ToList();
             foreach (var error in errors) parsed.InvocationConfiguration.Error.WriteLine(error.Message);
             if (errors.Count > 0) return 1;
-            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.ContinueAdapter(full, cli.Resolve(full)).Options));
+            parsed.InvocationConfiguration.Output.Write(YamlConfig.ToYaml(cli.ContinueAdapter(full, cli.Resolve(full), cli.GivenAdapter(full))));
             return 0;
         }
     }

@@ -71,7 +71,8 @@ public sealed class TrainedModel(nn.Module module, PeftTask task, Action<string>
     {
         string file = Path.Combine(adapter, PeftAdapter.ConfigFile);
         if (config.TaskType != task.TaskType && config.TaskType != PeftAdapter.CausalLm)
-            throw new RlhfException($"{file}: task_type is {config.TaskType}; a {task.TaskType} run continues {task.TaskType} or {PeftAdapter.CausalLm} adapters only");
+            throw new RlhfException($"{file}: task_type is {config.TaskType}; a {task.TaskType} run continues " +
+                (task.TaskType == PeftAdapter.CausalLm ? $"{PeftAdapter.CausalLm} adapters only" : $"{task.TaskType} or {PeftAdapter.CausalLm} adapters only"));
         var parameterNames = module.named_parameters().Select(p => p.name).ToList();
         var heads = config.ModulesToSave.Where(m => !task.ModulesToSave.Contains(m) && parameterNames.Any(n => n.StartsWith(m + ".", StringComparison.Ordinal))).ToList();
         if (heads.Count > 0)
@@ -90,7 +91,7 @@ public sealed class TrainedModel(nn.Module module, PeftTask task, Action<string>
     {
         if (HasAdapters) PeftAdapter.Save(module, directory, task.TaskType, origin?.Name, task.ModulesToSave);
         else saveFull(directory);
-        if (origin is not null) PretrainedWeights.CopyTokenizerFiles(origin.Directory, directory);
+        if (origin is not null) PretrainedWeights.CopyTokenizerFiles(origin.TokenizerDirectory, directory);
     }
 
     /// <summary>Loads a checkpoint <see cref="Save"/> wrote back into the model's own parameters.</summary>
@@ -100,7 +101,8 @@ public sealed class TrainedModel(nn.Module module, PeftTask task, Action<string>
         else loadFull(checkpoint);
     }
 
-    /// <summary>One line on what trains: "LoRA: r 8, alpha 16 on 24 projections (q_proj, v_proj); 98,304 of 494,032,768 parameters train (0.02%)".</summary>
+    /// <summary>One line on what trains: "LoRA: r 8, alpha 16 on 24 projections (q_proj, v_proj); 98,304 of 494,032,768 parameters train (0.02%)",
+    /// naming the adapter a run continues and its base.</summary>
     public string Describe()
     {
         var adapters = LoraModel.Adapters(module);
@@ -114,8 +116,9 @@ public sealed class TrainedModel(nn.Module module, PeftTask task, Action<string>
         }
         var names = adapters.Select(a => a.Path[(a.Path.LastIndexOf('.') + 1)..]).Distinct();
         string heads = task.ModulesToSave.Count == 0 ? "" : $" and the {string.Join(", ", task.ModulesToSave)} head";
+        string continued = origin?.Adapter is { } adapter ? $", continuing the adapter {adapter} on {origin.Name}" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"LoRA: r {settings.Rank}, alpha {settings.Alpha}{(settings.UseRslora ? " (rsLoRA)" : "")} on {adapters.Count} projections ({string.Join(", ", names)}){heads}; " +
+            $"LoRA: {settings.Describe()} on {adapters.Count} projections ({string.Join(", ", names)}){heads}{continued}; " +
             $"{trainable:N0} of {total:N0} parameters train ({100.0 * trainable / total:F2}%)");
     }
 }

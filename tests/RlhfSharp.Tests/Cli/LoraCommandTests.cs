@@ -266,4 +266,15 @@ public class AdapterOptionTests
         CliRunner.AssertOneLineError(CliRunner.Run("generate", "--model", baseDir, "--adapter", baseDir, "--input-ids", "1,2", "--max-new-tokens", "4"),
             "option --adapter", "has no adapter_config.json");
     }
+
+    [Fact]
+    public void An_adapter_for_another_architecture_is_a_one_line_error_naming_its_config()
+    {
+        string gpt2Adapter = LoraFolders.CausalAdapter(LoraFolders.Base("gpt2")), llama = LoraFolders.Base("llama");
+        string config = Path.Combine(gpt2Adapter, PeftAdapter.ConfigFile), outDir = Path.Combine(TestPaths.NewTempDirectory(), "merged");
+        CliRunner.AssertOneLineError(CliRunner.Run("generate", "--model", llama, "--adapter", gpt2Adapter, "--input-ids", "1,2", "--max-new-tokens", "4"),
+            $"{config}: LoRA target modules", "match no linear layer of this model", "q_proj");
+        CliRunner.AssertOneLineError(CliRunner.Run("merge", "--model", llama, "--adapter", gpt2Adapter, "--out", outDir), $"{config}: LoRA target modules");
+        Assert.False(Directory.Exists(outDir));
+    }
 }

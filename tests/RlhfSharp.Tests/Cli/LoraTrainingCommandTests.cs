@@ -21,18 +21,18 @@ public class LoraTrainingCommandTests
 {
     const int MaxLength = 48;
 
-    static string[] Run(string command, string model, string data, string outDir, int steps = 3, string learningRate = "1e-2") =>
+    internal static string[] Run(string command, string model, string data, string outDir, int steps = 3, string learningRate = "1e-2") =>
         [command, "--model", model, "--data", data, "--eval-data", data, "--out", outDir, "--max-steps", $"{steps}", "--batch-size", "4",
          "--max-length", $"{MaxLength}", "--learning-rate", learningRate, "--eval-every", $"{steps}", "--save-every", "2", "--log-every", "1"];
 
-    static CliResult Succeeds(params string[] args)
+    internal static CliResult Succeeds(params string[] args)
     {
         var result = CliRunner.Run(args);
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
         return result;
     }
 
-    static JsonObject AdapterConfig(string dir) => (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, PeftAdapter.ConfigFile)))!;
+    internal static JsonObject AdapterConfig(string dir) => (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, PeftAdapter.ConfigFile)))!;
 
     static double LastEvalLoss(string outDir) =>
         MetricsWriter.ReadJsonl(Path.Combine(outDir, MetricsWriter.JsonlFileName)).Last(r => r.Values.ContainsKey("eval_loss")).Values["eval_loss"];
@@ -114,6 +114,40 @@ public class LoraTrainingCommandTests
         Assert.Equal(["q_proj", "v_proj"], AdapterConfig(next)["target_modules"]!.AsArray().Select(n => (string?)n).Order());
     }
 
+    [Theory]
+    [InlineData("sft")]
+    [InlineData("reward")]
+    public void An_adapter_names_a_base_given_as_a_relative_folder_by_its_full_path_so_it_is_found_from_anywhere(string command)
+    {
+        string baseDir = TrainingCommandTestsModels.TinyModel, data = TrainingCommandTestsModels.HhSample(8);
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, baseDir), outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        Assert.False(Path.IsPathRooted(relative));
+        Succeeds([.. Run(command, relative, data, outDir, steps: 1), "--lora-r", "2"]);
+        Assert.Equal(Path.GetFullPath(baseDir), (string?)AdapterConfig(outDir)["base_model_name_or_path"]);
+    }
+
+    [Fact]
+    public void A_reward_run_starts_from_an_sft_adapter_given_as_model()
+    {
+        string baseDir = TinyModels.SavedWithGpt2Tokenizer("gpt2"), data = TrainingCommandTestsModels.HhSample(12);
+        string sft = Path.Combine(TestPaths.NewTempDirectory(), "sft"), rm = Path.Combine(TestPaths.NewTempDirectory(), "rm");
+        Succeeds([.. Run("sft", baseDir, data, sft, steps: 1), "--lora-r", "2"]);
+        Succeeds(Run("reward", sft, data, rm, steps: 1));
+        var config = AdapterConfig(rm);
+        Assert.Equal(("SEQ_CLS", baseDir, 2), ((string?)config["task_type"], (string?)config["base_model_name_or_path"], (int)config["r"]!));
+        using var model = new AdaptedModelSource(baseDir, rm).LoadRewardModel(); // it loads as a reward model on the base
+    }
+
+    [Fact]
+    public void An_adapter_folder_as_model_and_adapter_together_is_a_one_line_error()
+    {
+        string data = TrainingCommandTestsModels.HhSample(8), outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        string first = Path.Combine(TestPaths.NewTempDirectory(), "first");
+        Succeeds([.. Run("sft", TrainingCommandTestsModels.TinyModel, data, first, steps: 1), "--lora-r", "2"]);
+        CliRunner.AssertOneLineError(CliRunner.Run([.. Run("sft", first, data, outDir), "--adapter", first]), $"--model is {first}", "adapter folder");
+        Assert.False(Directory.Exists(outDir), "a refused run writes nothing");
+    }
+
     [Fact]
     public void A_lora_run_resumes_from_its_adapter_checkpoint_and_refuses_to_resume_without_its_lora_options()
     {
@@ -141,10 +175,11 @@ public class LoraTrainingCommandTests
         Assert.Contains("lora_r: 2\n", Succeeds("reward", "--adapter", rm, "--print-config").Output); // the options the continued run would use
 
         CliRunner.AssertOneLineError(CliRunner.Run([.. Run("reward", baseDir, data, outDir), "--adapter", rm, "--lora-r", "8"]),
-            "--lora-r 8", "r 2", Path.Combine(rm, PeftAdapter.ConfigFile));
+            "--lora-r 8", "r 2", Path.Combine(rm, PeftAdapter.ConfigFile), "or merge it (`rlhf merge`) to train a new adapter on the merged model");
         CliRunner.AssertOneLineError(CliRunner.Run([.. Run("reward", baseDir, data, outDir), "--adapter", rm, "--lora-alpha", "32"]), "--lora-alpha 32", "lora_alpha 16");
         CliRunner.AssertOneLineError(CliRunner.Run([.. Run("reward", baseDir, data, outDir), "--adapter", rm, "--lora-target", "c_attn"]), "--lora-target", "c_attn");
-        CliRunner.AssertOneLineError(CliRunner.Run([.. Run("sft", baseDir, data, outDir), "--adapter", rm]), Path.Combine(rm, PeftAdapter.ConfigFile), "SEQ_CLS");
+        CliRunner.AssertOneLineError(CliRunner.Run([.. Run("sft", baseDir, data, outDir), "--adapter", rm]), Path.Combine(rm, PeftAdapter.ConfigFile),
+            "task_type is SEQ_CLS; a CAUSAL_LM run continues CAUSAL_LM adapters only");
         CliRunner.AssertOneLineError(CliRunner.Run([.. Run("sft", baseDir, data, outDir), "--adapter", "/nonexistent/adapter"]), "--adapter", "/nonexistent/adapter");
         Assert.False(Directory.Exists(outDir), "a refused run writes nothing");
     }

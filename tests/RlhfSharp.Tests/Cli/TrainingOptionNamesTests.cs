@@ -89,6 +89,16 @@ public class TrainingOptionNamesTests
         Assert.Contains("pairs per micro-batch", Description("reward", "--batch-size"));
     }
 
+    [Theory]
+    [InlineData("sft", "--model")]
+    [InlineData("reward", "--model")]
+    [InlineData("ppo", "--policy")]
+    public void The_model_option_says_it_takes_an_adapter_folder(string command, string model)
+    {
+        Assert.Contains("LoRA adapter folder", Description(command, model));
+        Assert.Contains($"{model} may instead be the adapter folder itself", Description(command, "--adapter"));
+    }
+
     [Fact]
     public void Ppo_stop_sequences_typed_with_backslash_n_are_line_breaks_as_in_generate()
     {

@@ -6,6 +6,7 @@ using RlhfSharp.Tests.Models;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Reward;
 using RlhfSharp.Training.Sft;
+using static RlhfSharp.Tests.Training.SyntheticTasks;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Tests.Training;
@@ -14,32 +15,6 @@ namespace RlhfSharp.Tests.Training;
 [Collection(GlobalRandomStateCollection.Name)]
 public class LoraTrainingTests
 {
-    /// <summary>Prompt: 4 random tokens of 1..20; response: the same tokens plus one.</summary>
-    static List<EncodedSft> ShiftTask(int count, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ =>
-        {
-            int[] prompt = Enumerable.Range(0, 4).Select(_ => random.Next(1, 21)).ToArray();
-            int[] labels = [.. Enumerable.Repeat(-100, 4), .. prompt.Select(t => t + 1)];
-            return new EncodedSft([.. prompt, .. prompt.Select(t => t + 1)], labels, 4, Truncation.None);
-        }).ToList();
-    }
-
-    /// <summary>The chosen sequence contains token 7, the rejected one never does.</summary>
-    static List<EncodedPreference> ContainsSevenTask(int count, int seed)
-    {
-        var random = new Random(seed);
-        int[] Sequence(bool withSeven)
-        {
-            int[] ids = Enumerable.Range(0, 6).Select(_ => random.Next(10, 90)).ToArray();
-            if (withSeven) ids[random.Next(2, 6)] = 7;
-            return ids;
-        }
-        return Enumerable.Range(0, count).Select(_ =>
-            new EncodedPreference(new EncodedSequence(Sequence(true), 2, Truncation.None), new EncodedSequence(Sequence(false), 2, Truncation.None))).ToList();
-    }
-
     static SftOptions Sft(long steps, int rank = 4) => new()
     {
         MaxSteps = steps, BatchSize = 8, LearningRate = 1e-2, WarmupSteps = 1, EvalEvery = steps, SaveEvery = 2, LogEvery = 1, Seed = 11,

@@ -4,6 +4,7 @@ using RlhfSharp.Tests.Models;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Reward;
 using RlhfSharp.Training.Sft;
+using static RlhfSharp.Tests.Training.SyntheticTasks;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Tests.Training;
@@ -12,19 +13,6 @@ namespace RlhfSharp.Tests.Training;
 [Collection(GlobalRandomStateCollection.Name)]
 public class TrainerTests
 {
-    /// <summary>Prompt: 4 random tokens of 1..20; response: the same tokens plus one (a rule the model can learn).</summary>
-    static List<EncodedSft> ShiftTask(int count, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ =>
-        {
-            int[] prompt = Enumerable.Range(0, 4).Select(_ => random.Next(1, 21)).ToArray();
-            int[] response = prompt.Select(t => t + 1).ToArray();
-            int[] labels = [.. Enumerable.Repeat(-100, 4), .. response];
-            return new EncodedSft([.. prompt, .. response], labels, 4, Truncation.None);
-        }).ToList();
-    }
-
     static SftOptions Quick(long steps) => new()
     {
         MaxSteps = steps, BatchSize = 8, LearningRate = 3e-3, WarmupSteps = 2, EvalEvery = steps, SaveEvery = 1000, LogEvery = 5, Seed = 11,
@@ -111,20 +99,6 @@ public class TrainerTests
         var expectedWeights = straight.state_dict();
         foreach (var (name, value) in resumed.state_dict())
             Assert.True((value - expectedWeights[name]).abs().max().item<float>() <= 1e-6, name);
-    }
-
-    /// <summary>Random sequences; the chosen one contains token 7, the rejected one never does.</summary>
-    static List<EncodedPreference> ContainsSevenTask(int count, int seed)
-    {
-        var random = new Random(seed);
-        int[] Sequence(bool withSeven)
-        {
-            int[] ids = Enumerable.Range(0, 6).Select(_ => random.Next(10, 90)).ToArray();
-            if (withSeven) ids[random.Next(2, 6)] = 7;
-            return ids;
-        }
-        return Enumerable.Range(0, count).Select(_ =>
-            new EncodedPreference(new EncodedSequence(Sequence(true), 2, Truncation.None), new EncodedSequence(Sequence(false), 2, Truncation.None))).ToList();
     }
 
     [Fact]

@@ -23,18 +23,26 @@ public sealed class AdaptedModelSource
     /// the base its base_model_name_or_path names, found by <paramref name="resolveBase"/> (the name and the adapter's
     /// revision, to a folder); any other folder is a model by itself.
     /// </summary>
+    /// <param name="withoutBase">What the user can do when the adapter names no base (the error's second half).</param>
     /// <exception cref="RlhfException">An adapter folder whose config names no base.</exception>
-    public static AdaptedModelSource Of(string directory, Func<string, string?, string> resolveBase)
+    public static AdaptedModelSource Of(string directory, Func<string, string?, string> resolveBase,
+        string withoutBase = "give the base model as --model and this folder as --adapter")
     {
         if (!PeftAdapter.IsAdapterFolder(directory)) return new AdaptedModelSource(directory);
         var config = PeftAdapter.ReadConfig(directory);
         string baseName = config.BaseModel is { Length: > 0 } name ? name
-            : throw new RlhfException($"{Path.Combine(directory, PeftAdapter.ConfigFile)}: field 'base_model_name_or_path' is missing; give the base model as --model and this folder as --adapter");
-        return new AdaptedModelSource(resolveBase(baseName, config.Revision), directory);
+            : throw new RlhfException($"{Path.Combine(directory, PeftAdapter.ConfigFile)}: field 'base_model_name_or_path' is missing; {withoutBase}");
+        return new AdaptedModelSource(resolveBase(baseName, config.Revision), directory) { BaseModelName = baseName };
     }
 
     public string BaseDirectory { get; }
     public string? AdapterDirectory { get; }
+
+    /// <summary>
+    /// The base as the adapter's base_model_name_or_path names it, when the base was found through the adapter (the model
+    /// given was the adapter folder); null when the caller named the base itself.
+    /// </summary>
+    public string? BaseModelName { get; private init; }
 
     /// <summary>The adapter's adapter_config.json, or null without one.</summary>
     public PeftAdapter.AdapterConfig? Adapter { get; }
@@ -53,7 +61,7 @@ public sealed class AdaptedModelSource
     /// <exception cref="RlhfException">The adapter is not a causal-LM adapter, or does not fit the base (one line).</exception>
     public CausalLanguageModel LoadCausalLm(bool withoutDropout = false)
     {
-        RequireTask(PeftAdapter.CausalLm, "a causal language model");
+        RequireTask(PeftAdapter.CausalLm);
         return WithAdapter(CausalLanguageModel.FromPretrained(BaseDirectory, withoutDropout));
     }
 
@@ -65,7 +73,7 @@ public sealed class AdaptedModelSource
     public SequenceRewardModel LoadRewardModel()
     {
         if (Adapter is null) return SequenceRewardModel.FromPretrained(BaseDirectory);
-        RequireTask(PeftAdapter.SequenceClassification, "a reward model");
+        RequireTask(PeftAdapter.SequenceClassification);
         return WithAdapter(SequenceRewardModel.InitializeFrom(BaseDirectory));
     }
 
@@ -84,11 +92,27 @@ public sealed class AdaptedModelSource
         }
     }
 
-    void RequireTask(string taskType, string what)
+    /// <summary>The adapter, if any, is one of <paramref name="taskType"/> (<see cref="RequireTask(string, PeftAdapter.AdapterConfig, string)"/>); checked before anything loads.</summary>
+    public void RequireTask(string taskType)
     {
-        if (Adapter is null || Adapter.TaskType == taskType) return;
-        throw new RlhfException($"{Path.Combine(AdapterDirectory!, PeftAdapter.ConfigFile)}: task_type is '{Adapter.TaskType}'; {what} takes a {taskType} adapter" +
-            (taskType == PeftAdapter.SequenceClassification ? " (with its score head in modules_to_save)" : ""));
+        if (Adapter is not null) RequireTask(AdapterDirectory!, Adapter, taskType);
+    }
+
+    /// <summary>
+    /// The adapter in <paramref name="directory"/> is one of <paramref name="taskType"/>: a causal LM (policy) takes a
+    /// CAUSAL_LM adapter, a reward model a SEQ_CLS one, whose score head PEFT saves whole (modules_to_save).
+    /// </summary>
+    /// <exception cref="RlhfException">One line naming the file, the task it has and the one wanted, and which command saves that.</exception>
+    public static void RequireTask(string directory, PeftAdapter.AdapterConfig config, string taskType)
+    {
+        if (config.TaskType == taskType) return;
+        string wanted = taskType switch
+        {
+            PeftAdapter.CausalLm => $"a causal language model takes a {taskType} adapter (as `rlhf sft --lora-r` saves it)",
+            PeftAdapter.SequenceClassification => $"a reward model takes a {taskType} adapter with its score head in modules_to_save (as `rlhf reward --lora-r` saves it)",
+            _ => $"a {taskType} adapter is needed",
+        };
+        throw new RlhfException($"{Path.Combine(directory, PeftAdapter.ConfigFile)}: task_type is '{config.TaskType}'; {wanted}");
     }
 
     /// <summary>How reports name it: the base, and the adapter on it.</summary>

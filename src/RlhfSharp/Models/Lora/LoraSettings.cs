@@ -24,6 +24,10 @@ public sealed record LoraSettings(int Rank, double Alpha, double Dropout, IReadO
     /// <summary>alpha/r, or alpha/√r for rank-stabilised LoRA (Kalajdzievski 2023).</summary>
     public static double Scaling(int rank, double alpha, bool useRslora) => useRslora ? alpha / Math.Sqrt(rank) : alpha / rank;
 
+    /// <summary>How runs report it: "r 8, alpha 16", with " (rsLoRA)" when that scales it.</summary>
+    public string Describe() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"r {Rank}, alpha {Alpha}{(UseRslora ? " (rsLoRA)" : "")}");
+
     /// <summary>Throws a one-line error for an impossible setting.</summary>
     public void Validate()
     {

@@ -215,7 +215,15 @@ public static class PeftAdapter
     {
         var config = ReadConfig(directory);
         var (weights, header) = ReadWeightsHeader(directory);
-        LoraModel.Attach(model, config.Settings, config.ModulesToSave);
+        try
+        {
+            LoraModel.Attach(model, config.Settings, config.ModulesToSave);
+        }
+        catch (RlhfException e)
+        {
+            // Targets this model lacks (an adapter for another architecture): the error names the file that asks for them.
+            throw new RlhfException($"{Path.Combine(directory, ConfigFile)}: {e.Message}", e);
+        }
         LoadWeights(model, config, weights, header);
         return config;
     }

@@ -37,7 +37,7 @@ public sealed class SharedBaseRewardModel : nn.Module<DecoderInput, Tensor>
     /// </summary>
     public static SharedBaseRewardModel Load(CausalLanguageModel policy, string directory)
     {
-        RequireRewardAdapter(directory, PeftAdapter.ReadConfig(directory));
+        AdaptedModelSource.RequireTask(directory, PeftAdapter.ReadConfig(directory), PeftAdapter.SequenceClassification);
         var model = new SharedBaseRewardModel(policy);
         try
         {
@@ -51,16 +51,6 @@ public sealed class SharedBaseRewardModel : nn.Module<DecoderInput, Tensor>
             model.Dispose();
             throw;
         }
-    }
-
-    /// <summary>A reward model's adapter is a sequence classifier whose score head is saved whole (modules_to_save).</summary>
-    /// <exception cref="RlhfException">One line naming the folder and what it holds instead.</exception>
-    public static void RequireRewardAdapter(string directory, PeftAdapter.AdapterConfig config)
-    {
-        if (config.TaskType != PeftAdapter.SequenceClassification || !config.ModulesToSave.Contains("score"))
-            throw new RlhfException($"{directory} holds a LoRA adapter of task {config.TaskType}" +
-                $"{(config.ModulesToSave.Contains("score") ? "" : " without a score head")}; a reward-model adapter is {PeftAdapter.SequenceClassification} " +
-                "with 'score' in modules_to_save (as `rlhf reward --lora-r` saves it)");
     }
 
     /// <summary>One reward per sequence: the shared trunk with only the reward adapter on, read at the last real token.</summary>

@@ -48,8 +48,7 @@ public static class LoraPolicy
     /// </summary>
     public static void RequireStartingAdapter(string directory, PeftAdapter.AdapterConfig config, bool sharedBase = true)
     {
-        if (config.TaskType != PeftAdapter.CausalLm)
-            throw new RlhfException($"{directory} holds a LoRA adapter of task {config.TaskType}; PPO's policy adapter is a {PeftAdapter.CausalLm} one (as `rlhf sft --lora-r` saves it)");
+        AdaptedModelSource.RequireTask(directory, config, PeftAdapter.CausalLm);
         if (sharedBase && config.ModulesToSave.Count > 0)
             throw new RlhfException($"{directory}: its adapter also trains whole modules (modules_to_save: {string.Join(", ", config.ModulesToSave)}), " +
                 "which would change the base PPO shares with its reference; run ppo without lora_r to fine-tune base + adapter merged");

@@ -15,7 +15,7 @@ public class LoraPpoCommandTests
     static readonly string[] Quick = ["--max-steps", "2", "--batch-size", "2", "--max-new-tokens", "4", "--max-length", "40", "--ppo-epochs", "1",
         "--eval-every", "100", "--save-every", "1"];
     /// <summary>A step large enough to move tiny adapters in two iterations.</summary>
-    static readonly string[] Moving = ["--learning-rate", "1e-3"];
+    internal static readonly string[] Moving = ["--learning-rate", "1e-3"];
 
     /// <summary>Gives every adapter's B non-zero values, as training would.</summary>
     static void Perturb(nn.Module model, double std)
@@ -26,7 +26,7 @@ public class LoraPpoCommandTests
     }
 
     /// <summary>A full reward model (a *ForSequenceClassification folder) started from the base.</summary>
-    static string RewardModelFolder(string baseDir)
+    internal static string RewardModelFolder(string baseDir)
     {
         string dir = TestPaths.NewTempDirectory("rm");
         using var model = SequenceRewardModel.InitializeFrom(baseDir);
@@ -59,10 +59,10 @@ public class LoraPpoCommandTests
         return dir;
     }
 
-    static CliResult Ppo(string policy, string rewardModel, string outDir, params string[] more) =>
+    internal static CliResult Ppo(string policy, string rewardModel, string outDir, params string[] more) =>
         CliRunner.Run(["ppo", "--policy", policy, "--reward-model", rewardModel, "--prompts", TrainingCommandTestsModels.HhSample(8), "--out", outDir, .. Quick, .. more]);
 
-    static void AssertSucceeded(CliResult result) => Assert.True(result.ExitCode == 0, result.Error + result.Output);
+    internal static void AssertSucceeded(CliResult result) => Assert.True(result.ExitCode == 0, result.Error + result.Output);
 
     static Tensor Logits(CausalLanguageModel model)
     {
@@ -72,7 +72,7 @@ public class LoraPpoCommandTests
         return model.call(new DecoderInput(ids));
     }
 
-    static IReadOnlyList<IReadOnlyDictionary<string, double>> Metrics(string outDir) =>
+    internal static IReadOnlyList<IReadOnlyDictionary<string, double>> Metrics(string outDir) =>
         MetricsWriter.ReadJsonl(Path.Combine(outDir, "metrics.jsonl")).Select(r => r.Values).ToList();
 
     [Theory]
@@ -148,11 +148,33 @@ public class LoraPpoCommandTests
         var config = PeftAdapter.ReadConfig(outDir);
         Assert.Equal((policy, 4, 8.0), (config.BaseModel, config.Settings.Rank, config.Settings.Alpha));
 
-        // Its rank is the adapter's: another --lora-r is refused before anything is written.
+        // The run records the adapter's settings, which it trains with, and --print-config shows them.
+        string[] lora = ["lora_r: 4", "lora_alpha: 8", "lora_dropout: 0", "lora_target:", "- c_attn", "- c_fc", "- c_proj", "use_rslora: false"];
+        static IEnumerable<string> LoraLines(IEnumerable<string> yaml) => yaml.SkipWhile(l => !l.StartsWith("lora_r:")).TakeWhile(l => !l.StartsWith("use_rslora")).Append("use_rslora: false");
+        Assert.Equal(lora, LoraLines(File.ReadAllLines(Path.Combine(outDir, "ppo_options.yaml"))));
+        Assert.Equal(lora, LoraLines(CliRunner.Run("ppo", "--policy", sft, "--lora-r", "4", "--print-config").Output.Split('\n')));
+
+        // Its settings are the adapter's: others given are refused before anything is written.
         string refusedDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
-        var refused = Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "8");
-        CliRunner.AssertOneLineError(refused, "option --lora-r is 8", "has r 4", sft);
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "8"),
+            "--lora-r 8 differs from the adapter's r 4", Path.Combine(sft, PeftAdapter.ConfigFile), "give 4");
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "4", "--lora-alpha", "32"),
+            "--lora-alpha 32 differs from the adapter's lora_alpha 8");
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "4", "--lora-target", "c_attn"),
+            "--lora-target ['c_attn'] differs from the adapter's target_modules");
+        CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), refusedDir, "--adapter", sft, "--lora-r", "4", "--lora-dropout", "0.1"),
+            "--lora-dropout 0.1 differs from the adapter's lora_dropout 0");
         Assert.False(Directory.Exists(refusedDir));
+    }
+
+    [Fact]
+    public void A_policy_given_as_a_relative_folder_is_named_by_its_full_path_in_the_saved_adapter()
+    {
+        string policy = TinyModels.SavedWithGpt2Tokenizer("gpt2"), outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
+        var result = Ppo(Path.GetRelativePath(Environment.CurrentDirectory, policy), RewardModelFolder(policy), outDir, "--lora-r", "2", "--use-rslora");
+        AssertSucceeded(result);
+        Assert.Equal(Path.GetFullPath(policy), PeftAdapter.ReadConfig(outDir).BaseModel);
+        Assert.Contains($"policy: LoRA r 2, alpha 16 (rsLoRA) on 8 projections of {Path.GetFullPath(policy)}", result.Output); // as sft and reward describe it
     }
 
     [Fact]
@@ -179,6 +201,12 @@ public class LoraPpoCommandTests
         var result = Ppo(policy, RewardModelFolder(policy), outDir, "--adapter", sft, "--learning-rate", "1e-12");
         AssertSucceeded(result);
         Assert.Contains("(a full copy)", result.Output);
+        Assert.Contains($"policy: {policy} with the adapter {sft} merged into its weights, all of which train (--lora-r would continue the adapter instead)", result.Output);
+        // --print-config shows the options the run used (lora_r 0: no LoRA), not the adapter's.
+        var printed = CliRunner.Run("ppo", "--policy", policy, "--adapter", sft, "--learning-rate", "1e-12", "--print-config");
+        Assert.Equal(0, printed.ExitCode);
+        var written = File.ReadAllLines(Path.Combine(outDir, "ppo_options.yaml")).Where(l => l.StartsWith("lora_") || l.StartsWith("use_rslora"));
+        Assert.Equal(written, printed.Output.Split('\n').Where(l => l.StartsWith("lora_") || l.StartsWith("use_rslora")));
         Assert.Equal(0.0, Metrics(outDir)[0]["kl"]); // the reference is base + SFT merged, as the policy starts
         Assert.True(File.Exists(Path.Combine(outDir, "model.safetensors")));
         Assert.False(File.Exists(Path.Combine(outDir, PeftAdapter.ConfigFile)));
@@ -203,13 +231,14 @@ public class LoraPpoCommandTests
             "--separate-value-model", "lora_r");
         Assert.False(Directory.Exists(outDir));
         string sft = SftAdapterFolder(policy);
-        CliRunner.AssertOneLineError(Ppo(sft, RewardModelFolder(policy), outDir, "--lora-r", "4"),
-            $"--policy {sft}", "LoRA adapter", "--adapter");
+        CliRunner.AssertOneLineError(Ppo(sft, RewardModelFolder(policy), outDir, "--lora-r", "4", "--adapter", sft), $"--policy is {sft}", "adapter folder");
         // A policy adapter is no reward model, and a reward adapter no policy.
-        CliRunner.AssertOneLineError(Ppo(policy, sft, outDir, "--lora-r", "4"), $"{sft} holds a LoRA adapter of task CAUSAL_LM without a score head");
+        CliRunner.AssertOneLineError(Ppo(policy, sft, outDir, "--lora-r", "4"),
+            $"{Path.Combine(sft, PeftAdapter.ConfigFile)}: task_type is 'CAUSAL_LM'; a reward model takes a SEQ_CLS adapter with its score head");
         string rewardAdapter = RewardAdapterFolder(policy);
         CliRunner.AssertOneLineError(Ppo(policy, RewardModelFolder(policy), outDir, "--lora-r", "4", "--adapter", rewardAdapter),
-            $"{rewardAdapter} holds a LoRA adapter of task SEQ_CLS");
+            $"{Path.Combine(rewardAdapter, PeftAdapter.ConfigFile)}: task_type is 'SEQ_CLS'; a causal language model takes a CAUSAL_LM adapter");
+        CliRunner.AssertOneLineError(Ppo(rewardAdapter, RewardModelFolder(policy), outDir, "--lora-r", "4"), "task_type is 'SEQ_CLS'"); // the same as --policy
         Assert.False(Directory.Exists(outDir));
     }
 }
