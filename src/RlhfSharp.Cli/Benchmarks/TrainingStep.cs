@@ -20,14 +20,21 @@ internal sealed class TrainingStep : IDisposable
     readonly List<EncodedSft> _batch;
 
     public TrainingStep(CausalLanguageModel model, int batch, int sequence, IDistributed? world = null, int zeroStage = 0)
+        : this(model, BenchInputs.TrainingIds(batch, sequence, model.Config.VocabSize).Select(ids => new EncodedSft(ids, ids, 0, Truncation.None)).ToList(),
+            world, zeroStage)
+    {
+    }
+
+    /// <summary>Steps on <paramref name="batch"/> (encoded examples: their labels say which tokens carry the loss).
+    /// Only parameters that require a gradient are optimised (a LoRA model's adapters).</summary>
+    public TrainingStep(CausalLanguageModel model, List<EncodedSft> batch, IDistributed? world = null, int zeroStage = 0)
     {
         Model = model;
         _objective = new SftObjective(model);
         world ??= SingleProcess.Instance;
         _optimizer = new DataParallelOptimizer(model, new SftOptions { ZeroStage = zeroStage }, world);
         ParameterSync.Broadcast(world, model.parameters());
-        _batch = BenchInputs.TrainingIds(batch, sequence, model.Config.VocabSize)
-            .Select(ids => new EncodedSft(ids, ids, 0, Truncation.None)).ToList();
+        _batch = batch;
         model.train();
     }
 
