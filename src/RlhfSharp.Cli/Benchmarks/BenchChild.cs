@@ -13,6 +13,9 @@ internal static class BenchChild
 {
     public const string CommandName = "lora-case";
 
+    /// <summary>How the child's progress lines start (what `rlhf bench` writes to standard error); other lines are kept for an error message.</summary>
+    public const string ProgressPrefix = "bench: ";
+
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true,
@@ -34,8 +37,8 @@ internal static class BenchChild
             process.ErrorDataReceived += (_, line) =>
             {
                 if (string.IsNullOrWhiteSpace(line.Data)) return;
-                lastError = line.Data;
-                progress(line.Data.StartsWith("bench: ") ? line.Data["bench: ".Length..] : line.Data);
+                if (line.Data.StartsWith(ProgressPrefix, StringComparison.Ordinal)) progress(line.Data[ProgressPrefix.Length..]);
+                else lastError = line.Data;
             };
             process.BeginErrorReadLine();
             string output = process.StandardOutput.ReadToEnd();
@@ -43,7 +46,8 @@ internal static class BenchChild
             if (process.ExitCode != 0 || !File.Exists(result))
             {
                 string why = process.ExitCode == 137 ? "killed (out of memory?)" : $"exit code {process.ExitCode}";
-                string detail = (lastError ?? output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "").Replace("error: ", "");
+                string detail = lastError ?? output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+                if (detail.StartsWith("error: ", StringComparison.Ordinal)) detail = detail["error: ".Length..];
                 throw new RlhfException($"bench lora, {benchCase}: its process failed ({why}){(detail.Length > 0 ? ": " + detail : "")}");
             }
             return JsonSerializer.Deserialize<LoraCaseResult>(File.ReadAllText(result), Json)!;

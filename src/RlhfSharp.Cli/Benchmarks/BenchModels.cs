@@ -76,7 +76,10 @@ internal static class BenchModels
         BosTokenId = 128000, EosTokenId = 128001,
     };
 
-    public static ModelConfig Named(string name) => name switch
+    public static ModelConfig Named(string name) => Named(name, "--config");
+
+    /// <summary>The model called <paramref name="name"/>; an unknown name is a one-line error naming <paramref name="option"/>.</summary>
+    public static ModelConfig Named(string name, string option) => name switch
     {
         "23m" => Small(),
         "98m" => Medium(),
@@ -84,7 +87,7 @@ internal static class BenchModels
         Qwen25 => Qwen25Shape(),
         Llama32 => Llama32Shape(),
         Tiny => TinyShape(),
-        _ => throw new RlhfException($"--config must be one of {string.Join(", ", AllNames)}, got '{name}'"),
+        _ => throw new RlhfException($"{option} must be one of {string.Join(", ", AllNames)}, got '{name}'"),
     };
 
     /// <summary>How a table row names the model: its size, and the real model whose shape it has where there is one.</summary>

@@ -26,10 +26,7 @@ internal sealed record LoraBenchCase(string Kind, string Layout, string Model, L
     public LoraCaseResult Run(Action<string> progress)
     {
         var config = BenchModels.Named(Model);
-        var tokenizer = TokenizerLoader.FromDirectory(Settings.Tokenizer)
-            ?? throw new RlhfException($"--tokenizer: {Settings.Tokenizer} has no tokenizer files (vocab.json + merges.txt, tokenizer.json or tokenizer.model)");
-        if (tokenizer.VocabularySize > config.VocabSize)
-            throw new RlhfException($"--tokenizer: its ids reach {tokenizer.VocabularySize - 1} but {Model} has a vocabulary of {config.VocabSize}");
+        var tokenizer = Settings.Tokenizer(Model);
         var result = Kind switch
         {
             Sft => RunSft(config, tokenizer, progress),

@@ -1,4 +1,5 @@
 using RlhfSharp.Models.Lora;
+using RlhfSharp.Tokenization;
 
 namespace RlhfSharp.Cli.Benchmarks;
 
@@ -40,9 +41,20 @@ internal sealed record LoraBenchSettings
 
     /// <summary>HH-RLHF dialogues (SFT examples and PPO prompts) and the folder of GPT-2's vocab.json and merges.txt.</summary>
     public required string Dialogues { get; init; }
-    public required string Tokenizer { get; init; }
+    public required string TokenizerFolder { get; init; }
 
     public LoraSettings Lora() => new(Rank, Alpha, 0, Target);
+
+    /// <summary>The tokenizer, refused in one line when its ids do not all fit <paramref name="model"/>'s vocabulary.</summary>
+    public ITextTokenizer Tokenizer(string model)
+    {
+        var tokenizer = TokenizerLoader.FromDirectory(TokenizerFolder)
+            ?? throw new RlhfException($"--tokenizer: {TokenizerFolder} has no tokenizer files (vocab.json + merges.txt, tokenizer.json or tokenizer.model)");
+        int vocabulary = BenchModels.Named(model).VocabSize;
+        if (tokenizer.VocabularySize > vocabulary)
+            throw new RlhfException($"--tokenizer: its ids reach {tokenizer.VocabularySize - 1} but {model} has a vocabulary of {vocabulary}");
+        return tokenizer;
+    }
 
     /// <summary>One-line errors for impossible settings, before any process starts.</summary>
     public void Validate()
@@ -56,8 +68,10 @@ internal sealed record LoraBenchSettings
         })
             if (value < 1) throw new RlhfException($"{name} must be at least 1, got {value}");
         Lora().Validate();
-        var config = BenchModels.Named(Model);
-        BenchModels.Named(LargeModel);
+        var config = BenchModels.Named(Model, "--config");
+        BenchModels.Named(LargeModel, "--large-model");
+        if (Rows.Contains(SftRow) || Rows.Contains(PpoRow)) Tokenizer(Model);
+        if (Rows.Contains(LargeRow)) Tokenizer(LargeModel);
         if (Rows.Contains(PpoRow) && (UnfrozenLayers < 1 || UnfrozenLayers >= config.NumLayers))
             throw new RlhfException($"--unfrozen-layers must be between 1 and {config.NumLayers - 1} for {Model}'s {config.NumLayers} layers, got {UnfrozenLayers}");
     }

@@ -116,7 +116,7 @@ internal static class BenchCommand
         loraCase.SetAction(parsed =>
         {
             CliApp.InitializeTorch(parsed);
-            BenchChild.RunCase(parsed.GetValue(CaseSpec)!, parsed.GetValue(CaseResult)!, message => parsed.InvocationConfiguration.Error.WriteLine($"bench: {message}"));
+            BenchChild.RunCase(parsed.GetValue(CaseSpec)!, parsed.GetValue(CaseResult)!, message => parsed.InvocationConfiguration.Error.WriteLine(BenchChild.ProgressPrefix + message));
             return 0;
         });
         bench.Subcommands.Add(loraCase);
@@ -136,13 +136,13 @@ internal static class BenchCommand
             MiniBatch = parsed.GetValue(LoraMiniBatch), PpoEpochs = parsed.GetValue(LoraPpoEpochs), Iterations = parsed.GetValue(LoraIterations),
             UnfrozenLayers = parsed.GetValue(LoraUnfrozen),
             Dialogues = BenchData.Resolve(parsed.GetValue(LoraData), BenchData.DialoguesPath, "--data"),
-            Tokenizer = BenchData.Resolve(parsed.GetValue(LoraTokenizer), BenchData.TokenizerPath, "--tokenizer"),
+            TokenizerFolder = BenchData.Resolve(parsed.GetValue(LoraTokenizer), BenchData.TokenizerPath, "--tokenizer"),
         };
         settings.Validate();
         CliApp.InitializeTorch(parsed);
         int threads = get_num_threads();
         var report = new BenchReport(new BenchSettings { Threads = threads, Repeats = settings.SftSteps }) { LoraSettings = settings };
-        report.Lora = LoraBench.Measure(settings, threads, message => parsed.InvocationConfiguration.Error.WriteLine($"bench: {message}"));
+        report.Lora = LoraBench.Measure(settings, threads, message => parsed.InvocationConfiguration.Error.WriteLine(BenchChild.ProgressPrefix + message));
         report.Rows.AddRange(LoraBench.SftRows(settings, report.Lora.Sft));
         report.Write(CliApp.Console(parsed));
         if (parsed.GetValue(Out) is { } outDir)

@@ -49,6 +49,6 @@ public class BenchCommandTests
     {
         var result = CliRunner.Run("bench", "training", "--config", "7b");
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("--config must be one of 23m, 98m, qwen2.5-0.5b, got '7b'", result.Error);
+        Assert.Contains("--config must be one of 23m, 98m, 124m, qwen2.5-0.5b, llama3.2-1b, tiny, got '7b'", result.Error);
     }
 }
