@@ -33,12 +33,12 @@ internal static class BenchChild
             foreach (string argument in new[] { typeof(BenchChild).Assembly.Location, "bench", CommandName, "--spec", spec, "--result", result, "--threads", $"{threads}" })
                 start.ArgumentList.Add(argument);
             using var process = Process.Start(start) ?? throw new RlhfException($"bench: could not start {start.FileName}");
-            string? lastError = null;
+            var other = new List<string>();
             process.ErrorDataReceived += (_, line) =>
             {
                 if (string.IsNullOrWhiteSpace(line.Data)) return;
                 if (line.Data.StartsWith(ProgressPrefix, StringComparison.Ordinal)) progress(line.Data[ProgressPrefix.Length..]);
-                else lastError = line.Data;
+                else lock (other) other.Add(line.Data);
             };
             process.BeginErrorReadLine();
             string output = process.StandardOutput.ReadToEnd();
@@ -46,8 +46,7 @@ internal static class BenchChild
             if (process.ExitCode != 0 || !File.Exists(result))
             {
                 string why = process.ExitCode == 137 ? "killed (out of memory?)" : $"exit code {process.ExitCode}";
-                string detail = lastError ?? output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-                if (detail.StartsWith("error: ", StringComparison.Ordinal)) detail = detail["error: ".Length..];
+                string detail = Reason([.. other, .. output.Split('\n', StringSplitOptions.RemoveEmptyEntries)]);
                 throw new RlhfException($"bench lora, {benchCase}: its process failed ({why}){(detail.Length > 0 ? ": " + detail : "")}");
             }
             return JsonSerializer.Deserialize<LoraCaseResult>(File.ReadAllText(result), Json)!;
@@ -56,6 +55,16 @@ internal static class BenchChild
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>Why a child failed, from what it wrote besides progress: its one-line error, else the unhandled exception's
+    /// first line (not the last line of its stack trace), else its last line.</summary>
+    public static string Reason(IReadOnlyList<string> lines)
+    {
+        const string error = "error: ", crash = "Unhandled exception. ";
+        if (lines.FirstOrDefault(l => l.StartsWith(error, StringComparison.Ordinal)) is { } message) return message[error.Length..];
+        if (lines.FirstOrDefault(l => l.StartsWith(crash, StringComparison.Ordinal)) is { } exception) return exception[crash.Length..];
+        return lines.LastOrDefault()?.Trim() ?? "";
     }
 
     /// <summary>The child's side: reads the case, runs it, writes the result (whole or not at all).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RlhfSharp.Cli.Benchmarks;
 using RlhfSharp.Tests.Cli;
 
 namespace RlhfSharp.Tests.Benchmarks;
@@ -82,5 +83,19 @@ public class LoraBenchTests
         string error = result.Error.Trim().Split('\n')[^1];
         Assert.StartsWith("error: bench lora, sft full tiny: its process failed (exit code 1): --data: ", error);
         Assert.EndsWith("has 0 dialogues of 100000 tokens or more, 1 needed (--sft-batch-size)", error);
+    }
+
+    [Fact]
+    public void A_crashed_configuration_is_reported_by_its_exception_not_the_last_line_of_its_stack_trace()
+    {
+        string[] crash =
+        [
+            "Unhandled exception. System.FormatException: The input string 'kB' was not in a correct format.",
+            "   at System.Number.ThrowFormatException[TChar](ReadOnlySpan`1 value)",
+            "   at Program.<Main>$(String[] args) in /src/RlhfSharp.Cli/Program.cs:line 3",
+        ];
+        Assert.Equal("System.FormatException: The input string 'kB' was not in a correct format.", BenchChild.Reason(crash));
+        Assert.Equal("--data: x has 0 dialogues", BenchChild.Reason(["warning: slow", "error: --data: x has 0 dialogues"]));
+        Assert.Equal("Killed", BenchChild.Reason(["  Killed "]));
     }
 }

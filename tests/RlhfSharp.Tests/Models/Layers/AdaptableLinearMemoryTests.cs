@@ -13,8 +13,7 @@ public sealed class ResidentMemoryCollection
 public class AdaptableLinearMemoryTests
 {
     /// <summary>VmRSS from /proc/self/status: the memory resident now.</summary>
-    static long ResidentBytes() =>
-        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    static long ResidentBytes() => RlhfSharp.Cli.Benchmarks.PeakMemory.StatusBytes(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:")));
 
     [Fact]
     public void Building_linear_layers_leaves_one_copy_of_their_weights_resident()
