@@ -12,6 +12,8 @@ internal sealed class BenchReport(BenchSettings settings)
     public LossCheckResult? LossCheck { get; set; }
     public PpoBench.Settings? PpoSettings { get; set; }
     public List<Dictionary<string, object>>? Ppo { get; set; }
+    public LoraBenchSettings? LoraSettings { get; set; }
+    public LoraBench.Results? Lora { get; set; }
 
     public void Write(IAnsiConsole console)
     {
@@ -37,6 +39,7 @@ internal sealed class BenchReport(BenchSettings settings)
                 + $"PyTorch {check.PytorchBefore:F6} -> {check.PytorchAfter:F6}; max difference {check.MaxDifference:E2} "
                 + (check.Passed ? "(within 1e-4)" : "(FAILS: over 1e-4)")));
         if (Ppo is not null) console.Write(PpoBench.Table(PpoSettings!, Ppo));
+        if (Lora is { } lora && (lora.Ppo.Count > 0 || lora.Large is not null)) console.Write(LoraBench.PpoTable(LoraSettings!, lora, settings.Threads));
     }
 
     public void Save(string directory)
@@ -50,6 +53,9 @@ internal sealed class BenchReport(BenchSettings settings)
             cases = Rows.Select(r => new { @case = r.Case, unit = r.Unit, ours = r.Ours, pytorch = r.Pytorch, time_ratio = r.TimeRatio, notes = r.Notes, details = r.Details }),
             loss_check = LossCheck is { } c ? new { ours_before = c.OursBefore, ours_after = c.OursAfter, pytorch_before = c.PytorchBefore, pytorch_after = c.PytorchAfter, max_difference = c.MaxDifference, passed = c.Passed } : null,
             ppo = Ppo,
+            lora = Lora is { } lora
+                ? JsonSerializer.SerializeToElement(new { settings = LoraSettings, sft = lora.Sft, ppo = lora.Ppo, large = lora.Large }, BenchChild.Json)
+                : (JsonElement?)null,
         };
         AtomicFile.WriteAllText(Path.Combine(directory, "bench.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }

@@ -47,27 +47,36 @@ internal static class PpoBench
                 MaxSteps = settings.Iterations, BatchSize = settings.Batch, Sampling = new SamplingOptions { MaxNewTokens = settings.NewTokens },
                 MiniBatchSize = 8, FreezeBottomLayers = shared, SaveEvery = 1000, SamplesEvery = 1000, MaxLength = 64,
             };
-            string runDir = Path.Combine(Path.GetTempPath(), $"rlhf-bench-ppo-{Guid.NewGuid():N}");
-            var summary = new PpoTrainer(new PpoModels(policy, reference, tokenizer, new RewardModelScorer(rewardModel, tokenizer, 256)), options, runDir).Run(prompts, [], resume: false);
-            Directory.Delete(runDir, recursive: true);
-            // The trainer logs each stage's share of its iteration; the last iteration's seconds give the split in seconds.
-            var last = summary.History[^1];
-            double Seconds(string share) => Math.Round(last[share] * last["seconds"], 2);
+            var split = Run(new PpoModels(policy, reference, tokenizer, new RewardModelScorer(rewardModel, tokenizer, 256)), options, prompts);
             results.Add(new()
             {
                 ["shared_layers"] = shared,
                 ["policy_parameters_m"] = Math.Round(policy.parameters().Sum(p => p.numel()) / 1e6, 1),
                 ["trainable_parameters_m"] = Math.Round(policy.parameters().Where(p => p.requires_grad).Sum(p => p.numel()) / 1e6, 1),
                 ["reference_own_mb"] = Math.Round(reference.ParameterBytes / 1e6, 1),
-                ["seconds_per_iteration"] = Math.Round(summary.History.Average(h => h["seconds"]), 2),
-                ["generation_s"] = Seconds("time_generation"), ["scoring_s"] = Seconds("time_scoring"),
-                ["reference_s"] = Seconds("time_reference"), ["training_s"] = Seconds("time_training"),
-                ["generation_share"] = Math.Round(last["time_generation"], 2),
-                ["response_tokens_per_s"] = Math.Round(summary.History.Average(h => h["tokens_per_s"]), 1),
+                ["seconds_per_iteration"] = split.MeanSeconds,
+                ["generation_s"] = split.Generation, ["scoring_s"] = split.Scoring,
+                ["reference_s"] = split.Reference, ["training_s"] = split.Training,
+                ["generation_share"] = Math.Round(split.GenerationShare, 2),
+                ["response_tokens_per_s"] = split.ResponseTokensPerSecond,
                 ["peak_rss_mb"] = Math.Round(PeakMemory.ResidentBytes() / 1e6, 0),
             });
         }
         return results;
+    }
+
+    /// <summary>Runs the trainer for <c>options.MaxSteps</c> iterations in a temporary folder (removed after) and returns the time split.</summary>
+    public static PpoSplit Run(PpoModels models, PpoOptions options, IReadOnlyList<string> prompts)
+    {
+        string runDir = Path.Combine(Path.GetTempPath(), $"rlhf-bench-ppo-{Guid.NewGuid():N}");
+        try
+        {
+            return PpoSplit.Of(new PpoTrainer(models, options, runDir).Run(prompts, [], resume: false));
+        }
+        finally
+        {
+            if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
+        }
     }
 
     public static Table Table(Settings settings, IReadOnlyList<Dictionary<string, object>> results)

@@ -24,13 +24,18 @@ internal sealed class TrainingStep : IDisposable
 
     /// <summary>A step on these token rows (all of one length), every position trained.</summary>
     public TrainingStep(CausalLanguageModel model, IReadOnlyList<int[]> rows, IDistributed? world = null, int zeroStage = 0)
+        : this(model, rows.Select(ids => new EncodedSft(ids, ids, 0, Truncation.None)).ToList(), world, zeroStage) { }
+
+    /// <summary>Steps on <paramref name="batch"/> (encoded examples: their labels say which tokens carry the loss).
+    /// Only parameters that require a gradient are optimised (a LoRA model's adapters).</summary>
+    public TrainingStep(CausalLanguageModel model, List<EncodedSft> batch, IDistributed? world = null, int zeroStage = 0)
     {
         Model = model;
         _objective = new SftObjective(model);
         world ??= SingleProcess.Instance;
         _optimizer = new DataParallelOptimizer(model, new SftOptions { ZeroStage = zeroStage }, world);
         ParameterSync.Broadcast(world, model.parameters());
-        _batch = rows.Select(ids => new EncodedSft(ids, ids, 0, Truncation.None)).ToList();
+        _batch = batch;
         model.train();
     }
 

@@ -7,7 +7,7 @@ namespace RlhfSharp.Cli.Commands;
 /// <summary>
 /// `rlhf bench [training|generation|ppo|checkpointing|all]`: speed against this machine's measured matmul peak and, with
 /// --compare-pytorch, against the same work in PyTorch (bench/reference/gpt2_reference.py) in the same run.
-/// `bench` alone runs `all`.
+/// `bench` alone runs `all`. `bench lora` (not part of `all`: it runs for many minutes) measures what LoRA saves.
 /// </summary>
 internal static class BenchCommand
 {
@@ -46,6 +46,39 @@ internal static class BenchCommand
         Description = "preference data (HH-RLHF layout) whose chosen dialogues, tokenized with GPT-2's tokenizer, fill the rows",
         DefaultValueFactory = _ => CheckpointingBench.DefaultData,
     };
+    static readonly Option<string[]> LoraRows = new("--rows")
+    {
+        Description = $"rows to measure: {string.Join(", ", LoraBenchSettings.AllRows)} (default: all)", AllowMultipleArgumentsPerToken = true,
+    };
+    static readonly Option<string> LoraModel = new("--config", "--size")
+    {
+        Description = $"model of the sft and ppo rows (one of {string.Join(", ", BenchModels.AllNames)})", DefaultValueFactory = _ => BenchModels.Gpt2Small,
+    };
+    static readonly Option<string> LoraLargeModel = new("--large-model")
+    {
+        Description = $"model of the large row ({BenchModels.Qwen25} if {BenchModels.Llama32} takes too long)", DefaultValueFactory = _ => BenchModels.Llama32,
+    };
+    static readonly Option<int> LoraRank = new("--lora-r") { Description = "LoRA rank", DefaultValueFactory = _ => 16 };
+    static readonly Option<double> LoraAlpha = new("--lora-alpha") { Description = "LoRA alpha (scale alpha/r)", DefaultValueFactory = _ => 16 };
+    static readonly Option<string[]> LoraTarget = new("--lora-target")
+    {
+        Description = "modules that get adapters, as PEFT names them (all-linear: every projection of the blocks; GPT-2's c_attn, c_proj and c_fc)",
+        DefaultValueFactory = _ => [Models.Lora.LoraSettings.AllLinear], AllowMultipleArgumentsPerToken = true,
+    };
+    static readonly Option<int> LoraSftBatch = new("--sft-batch-size") { Description = "SFT examples per step", DefaultValueFactory = _ => 4 };
+    static readonly Option<int> LoraSequence = new("--sequence") { Description = "SFT tokens per example (dialogues that fill it)", DefaultValueFactory = _ => 512 };
+    static readonly Option<int> LoraSftSteps = new("--repeats") { Description = "timed SFT steps, after a warm-up", DefaultValueFactory = _ => 2 };
+    static readonly Option<int> LoraPpoBatch = new("--batch-size") { Description = "prompts per PPO iteration", DefaultValueFactory = _ => 16 };
+    static readonly Option<int> LoraNewTokens = new("--new-tokens") { Description = "tokens generated per prompt (no early stop)", DefaultValueFactory = _ => 64 };
+    static readonly Option<int> LoraPromptTokens = new("--prompt-tokens") { Description = "prompt tokens kept (cut from the left)", DefaultValueFactory = _ => 128 };
+    static readonly Option<int> LoraMiniBatch = new("--mini-batch-size") { Description = "rollouts per PPO forward/backward", DefaultValueFactory = _ => 4 };
+    static readonly Option<int> LoraPpoEpochs = new("--ppo-epochs") { Description = "optimisation passes per iteration (the trainer's default is 4; the peak does not change)", DefaultValueFactory = _ => 1 };
+    static readonly Option<int> LoraIterations = new("--iterations") { Description = "PPO iterations per column (the split is the last one's)", DefaultValueFactory = _ => 1 };
+    static readonly Option<int> LoraUnfrozen = new("--unfrozen-layers") { Description = "hydra: top blocks left trainable, the rest frozen and shared with the reference", DefaultValueFactory = _ => 2 };
+    static readonly Option<string?> LoraData = new("--data") { Description = $"HH-RLHF dialogues (default: shared/data/{BenchData.DialoguesPath})" };
+    static readonly Option<string?> LoraTokenizer = new("--tokenizer") { Description = $"folder with GPT-2's vocab.json and merges.txt (default: shared/data/{BenchData.TokenizerPath})" };
+    static readonly Option<string> CaseSpec = new("--spec") { Required = true };
+    static readonly Option<string> CaseResult = new("--result") { Required = true };
 
     public static Command Build()
     {
@@ -81,7 +114,56 @@ internal static class BenchCommand
         }
         bench.Subcommands.Add(DataParallelBench.Build(Out));
         bench.Subcommands.Add(PlanBench.Build(Out));
+
+        var lora = new Command("lora", "LoRA vs full fine-tuning, each configuration in its own process: SFT tokens/s and peak memory, a PPO iteration's "
+            + "time split and peak memory (full reference copy, hydra, LoRA) on a GPT-2-124M shape, and a Llama-3.2-1B-shaped LoRA PPO iteration against 24 GiB. Not part of `all`.");
+        foreach (var option in new Option[] { LoraRows, LoraModel, LoraLargeModel, LoraRank, LoraAlpha, LoraTarget, LoraSftBatch, LoraSequence, LoraSftSteps,
+            LoraPpoBatch, LoraNewTokens, LoraPromptTokens, LoraMiniBatch, LoraPpoEpochs, LoraIterations, LoraUnfrozen, LoraData, LoraTokenizer, Out })
+            lora.Options.Add(option);
+        lora.SetAction(RunLora);
+        bench.Subcommands.Add(lora);
+
+        var loraCase = new Command(BenchChild.CommandName, "One configuration of `bench lora`, in the process that suite starts for it.") { Hidden = true };
+        loraCase.Options.Add(CaseSpec);
+        loraCase.Options.Add(CaseResult);
+        loraCase.SetAction(parsed =>
+        {
+            CliApp.InitializeTorch(parsed);
+            BenchChild.RunCase(parsed.GetValue(CaseSpec)!, parsed.GetValue(CaseResult)!, message => parsed.InvocationConfiguration.Error.WriteLine(BenchChild.ProgressPrefix + message));
+            return 0;
+        });
+        bench.Subcommands.Add(loraCase);
         return bench;
+    }
+
+    static int RunLora(ParseResult parsed)
+    {
+        var settings = new LoraBenchSettings
+        {
+            Rows = parsed.GetValue(LoraRows) is { Length: > 0 } rows ? rows : LoraBenchSettings.AllRows,
+            Model = parsed.GetValue(LoraModel)!, LargeModel = parsed.GetValue(LoraLargeModel)!,
+            Rank = parsed.GetValue(LoraRank), Alpha = parsed.GetValue(LoraAlpha),
+            Target = parsed.GetValue(LoraTarget)!.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
+            SftBatch = parsed.GetValue(LoraSftBatch), Sequence = parsed.GetValue(LoraSequence), SftSteps = parsed.GetValue(LoraSftSteps),
+            PpoBatch = parsed.GetValue(LoraPpoBatch), NewTokens = parsed.GetValue(LoraNewTokens), PromptTokens = parsed.GetValue(LoraPromptTokens),
+            MiniBatch = parsed.GetValue(LoraMiniBatch), PpoEpochs = parsed.GetValue(LoraPpoEpochs), Iterations = parsed.GetValue(LoraIterations),
+            UnfrozenLayers = parsed.GetValue(LoraUnfrozen),
+            Dialogues = BenchData.Resolve(parsed.GetValue(LoraData), BenchData.DialoguesPath, "--data"),
+            TokenizerFolder = BenchData.Resolve(parsed.GetValue(LoraTokenizer), BenchData.TokenizerPath, "--tokenizer"),
+        };
+        settings.Validate();
+        CliApp.InitializeTorch(parsed);
+        int threads = get_num_threads();
+        var report = new BenchReport(new BenchSettings { Threads = threads, Repeats = settings.SftSteps }) { LoraSettings = settings };
+        report.Lora = LoraBench.Measure(settings, threads, message => parsed.InvocationConfiguration.Error.WriteLine(BenchChild.ProgressPrefix + message));
+        report.Rows.AddRange(LoraBench.SftRows(settings, report.Lora.Sft));
+        report.Write(CliApp.Console(parsed));
+        if (parsed.GetValue(Out) is { } outDir)
+        {
+            report.Save(outDir);
+            parsed.InvocationConfiguration.Output.WriteLine($"wrote {Path.Combine(outDir, "bench.json")}");
+        }
+        return 0;
     }
 
     static void AddCommonOptions(Command command)

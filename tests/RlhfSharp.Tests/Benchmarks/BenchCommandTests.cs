@@ -37,6 +37,19 @@ public class BenchCommandTests
         Assert.True(row.GetProperty("details").GetProperty("peak_rss_mb").GetDouble() >= 494_032_768 * 4 / 1e6, "the weights alone are resident");
     }
 
+    [Trait("Category", "Slow")] // builds a 4.9 GB model
+    [Fact]
+    public void The_llama_shaped_decode_row_has_the_real_models_size()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var result = CliRunner.Run("bench", "generation", "--config", "llama3.2-1b", "--repeats", "1", "--batch", "1", "--prompt-tokens", "4",
+            "--new-tokens", "2", "--out", dir, "--threads", "1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")));
+        // Llama-3.2-1B has 1,235,814,400 parameters, its tied embedding counted once.
+        Assert.Equal("decode 1235.8M Llama-3.2-1B-shaped, batch 1", report.RootElement.GetProperty("cases")[1].GetProperty("case").GetString());
+    }
+
     [Fact]
     public void Generation_times_the_qwen_shape_beside_gpt2_by_default()
     {
@@ -49,7 +62,7 @@ public class BenchCommandTests
     {
         var result = CliRunner.Run("bench", "training", "--config", "7b");
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("--config must be one of 23m, 98m, qwen2.5-0.5b, got '7b'", result.Error);
+        Assert.Contains("--config must be one of 23m, 98m, 124m, qwen2.5-0.5b, llama3.2-1b, tiny, got '7b'", result.Error);
     }
 }
 

@@ -42,8 +42,13 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         return new AdaptableLinear(weight, nn.Parameter(zeros(outFeatures)), inFeatures, outFeatures, fanInFanOut: true);
     }
 
-    // The temporary nn.Linear is disposed; its parameters live on in this module.
-    static Parameter Keep(Parameter parameter) => nn.Parameter(parameter.detach().clone());
+    // The temporary nn.Linear is disposed; copies of its parameters live on in this module. The detached view is disposed
+    // at once: left to the garbage collector, it would keep the temporary's storage, a second copy of every weight, resident.
+    static Parameter Keep(Parameter parameter)
+    {
+        using var detached = parameter.detach();
+        return nn.Parameter(detached.clone());
+    }
 
     public long InFeatures { get; }
     public long OutFeatures { get; }
