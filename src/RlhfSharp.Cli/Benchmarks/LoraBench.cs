@@ -7,8 +7,8 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// each peak is its own. Rows: SFT tokens/s and peak memory, full fine-tuning vs LoRA, on a GPT-2-124M-shaped model
 /// (random weights, real HH dialogues and GPT-2 tokenizer); a PPO iteration's time split and peak memory on the same
 /// shape with a full reference copy, hydra (bottom layers frozen and shared) and LoRA (the reference is the policy with
-/// its adapters off); and one LoRA PPO iteration of a Llama-3.2-1B-shaped model against a reward model of the same shape,
-/// checked against 24 GiB.
+/// its adapters off), each against a reward model of the same shape; and one LoRA PPO iteration of a Llama-3.2-1B-shaped
+/// model on one base (policy, reference and a reward adapter on the same weights, as `rlhf ppo` runs it), checked against 24 GiB.
 /// </summary>
 internal static class LoraBench
 {
@@ -27,7 +27,7 @@ internal static class LoraBench
             foreach (string layout in new[] { LoraBenchCase.Full, LoraBenchCase.Hydra, LoraBenchCase.Lora })
                 yield return (LoraBenchSettings.PpoRow, new LoraBenchCase(LoraBenchCase.Ppo, layout, settings.Model, settings));
         if (settings.Rows.Contains(LoraBenchSettings.LargeRow))
-            yield return (LoraBenchSettings.LargeRow, new LoraBenchCase(LoraBenchCase.Ppo, LoraBenchCase.Lora, settings.LargeModel, settings));
+            yield return (LoraBenchSettings.LargeRow, new LoraBenchCase(LoraBenchCase.Ppo, LoraBenchCase.Lora, settings.LargeModel, settings, SharedReward: !settings.SeparateReward));
     }
 
     public static Results Measure(LoraBenchSettings settings, int threads, Action<string> progress)
@@ -100,7 +100,8 @@ internal static class LoraBench
         Row("reference", Reference);
         Row("trained parameters", r => Millions(r.TrainableParameters));
         Row("reference's own weights (MB)", r => $"{r.ReferenceOwnMb:F1}");
-        Row("reward model parameters", r => Millions(r.RewardParameters ?? 0));
+        Row("reward model", r => r.SharedReward ? "adapter on the policy's base" : "own copy, same shape");
+        Row("reward model's own parameters", r => Millions(r.RewardOwnParameters ?? 0));
         Row("generation (s)", r => $"{r.Split!.Generation:F1}");
         Row("reward scoring (s)", r => $"{r.Split!.Scoring:F1}");
         Row("policy, value, reference passes (s)", r => $"{r.Split!.Reference:F1}");

@@ -15,12 +15,14 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// (PPO: a full reference copy), hydra (PPO: bottom layers frozen and shared with the reference) or LoRA (the reference
 /// is the policy with its adapters off: no copy).
 /// </summary>
-internal sealed record LoraBenchCase(string Kind, string Layout, string Model, LoraBenchSettings Settings)
+/// <param name="SharedReward">LoRA: the reward model is a fresh reward adapter on the policy's own base (as `rlhf ppo` runs a reward
+/// adapter made on the same base), not a second model of the same shape.</param>
+internal sealed record LoraBenchCase(string Kind, string Layout, string Model, LoraBenchSettings Settings, bool SharedReward = false)
 {
     public const string Sft = "sft", Ppo = "ppo";
     public const string Full = "full", Hydra = "hydra", Lora = "lora";
 
-    public override string ToString() => $"{Kind} {Layout} {Model}";
+    public override string ToString() => $"{Kind} {Layout} {Model}" + (SharedReward ? " (reward adapter on its base)" : "");
 
     /// <summary>Runs the case in this process and returns what it measured, the process's peak resident memory last.</summary>
     public LoraCaseResult Run(Action<string> progress)
@@ -78,9 +80,10 @@ internal sealed record LoraBenchCase(string Kind, string Layout, string Model, L
         var prompts = DatasetReader.ReadPrompts(Settings.Dialogues).Examples;
         int shared = Layout == Hydra ? config.NumLayers - Settings.UnfrozenLayers : 0;
         manual_seed(0);
-        using var policy = new PolicyWithValueHead(new CausalLanguageModel(config));
-        using var rewardModel = new SequenceRewardModel(config);
-        using IReferenceModel reference = Reference(policy.Policy, shared);
+        var (policy, reference, rewardModel) = Models(config, shared);
+        using var disposePolicy = policy;
+        using var disposeReference = reference;
+        using var disposeReward = rewardModel;
         var options = new PpoOptions
         {
             MaxSteps = Settings.Iterations, BatchSize = Settings.PpoBatch, MiniBatchSize = Settings.MiniBatch, PpoEpochs = Settings.PpoEpochs,
@@ -93,28 +96,42 @@ internal sealed record LoraBenchCase(string Kind, string Layout, string Model, L
         // The reward model reads what the policy saw: the kept prompt tokens, the response and the EOS it appends.
         var scorer = new RewardModelScorer(rewardModel, tokenizer, Settings.PromptTokens + Settings.NewTokens + 1);
         var split = PpoBench.Run(new PpoModels(policy, reference, tokenizer, scorer), options, prompts);
+        // A shared base's parameters are the policy's own objects; the reward adapter's sit on the policy's layers but are the reward model's.
+        var policyParameters = policy.parameters().ToHashSet<object>(ReferenceEqualityComparer.Instance);
+        foreach (var (_, adapter) in LoraModel.NamedAdapters(policy.Policy, SharedBaseRewardModel.AdapterName))
+            foreach (var parameter in adapter.A.parameters().Concat(adapter.B.parameters())) policyParameters.Remove(parameter);
         return Result(policy, policy.Policy) with
         {
-            RewardParameters = rewardModel.parameters().Sum(p => p.numel()),
+            SharedReward = SharedReward,
+            RewardOwnParameters = rewardModel.parameters().Where(p => !policyParameters.Contains(p)).Sum(p => p.numel()),
             SharedLayers = shared,
             ReferenceOwnMb = Math.Round(reference.ParameterBytes / 1e6, 1),
             Split = split,
         };
     }
 
-    IReferenceModel Reference(CausalLanguageModel policy, int shared)
+    /// <summary>
+    /// The policy with its value head, its reference and the reward model, as `rlhf ppo` builds them: full (a whole reference
+    /// copy), hydra (the bottom layers frozen and run once for both) or LoRA on one base (<see cref="LoraPolicy"/>: the
+    /// reference is the policy with its adapters off). The reward model is a second model of the same shape, or with
+    /// <see cref="SharedReward"/> a fresh reward adapter on the LoRA policy's own base.
+    /// </summary>
+    (PolicyWithValueHead Policy, IReferenceModel Reference, nn.Module<DecoderInput, Tensor> Reward) Models(ModelConfig config, int shared)
     {
+        var model = new CausalLanguageModel(config);
         switch (Layout)
         {
             case Full:
-                var copy = new CausalLanguageModel(policy.Config);
-                copy.load_state_dict(policy.state_dict());
-                return new FullReference(copy);
+                var copy = new CausalLanguageModel(config);
+                copy.load_state_dict(model.state_dict());
+                return (new PolicyWithValueHead(model), new FullReference(copy), new SequenceRewardModel(config));
             case Hydra:
-                return new SharedBottomReference(policy, shared);
+                return (new PolicyWithValueHead(model), new SharedBottomReference(model, shared), new SequenceRewardModel(config));
             case Lora:
-                LoraModel.Attach(policy, Settings.Lora());
-                return new AdapterOffReference(policy);
+                // The reward adapter goes on first: attaching the policy's adapters freezes everything else on the base.
+                nn.Module<DecoderInput, Tensor> reward = SharedReward ? SharedBaseRewardModel.Fresh(model, Settings.Lora()) : new SequenceRewardModel(config);
+                var oneBase = LoraPolicy.Create(model, Settings.Lora(), Model);
+                return (oneBase.Policy, oneBase.Reference, reward);
             default:
                 throw new RlhfException($"unknown bench layout '{Layout}'");
         }

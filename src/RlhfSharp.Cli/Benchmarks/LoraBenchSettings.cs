@@ -16,6 +16,10 @@ internal sealed record LoraBenchSettings
     /// <summary>The model of the large row: Llama-3.2-1B's shape.</summary>
     public string LargeModel { get; init; } = BenchModels.Llama32;
 
+    /// <summary>The large row's reward model: a second model of its shape instead of a fresh reward adapter on the policy's base
+    /// (what `rlhf ppo` runs when the reward adapter was made on the same base).</summary>
+    public bool SeparateReward { get; init; }
+
     /// <summary>LoRA rank, alpha (the trainers' default 16) and target modules (all-linear: on GPT-2 c_attn, c_proj and c_fc).</summary>
     public int Rank { get; init; } = 16;
     public double Alpha { get; init; } = 16;

@@ -23,7 +23,10 @@ internal sealed record LoraCaseResult
     public double? OptimizerStateMb { get; init; }
 
     // PPO
-    public long? RewardParameters { get; init; }
+    /// <summary>The reward model's parameters that are not the policy's: all of a second model's, or a shared-base reward adapter's own.</summary>
+    public long? RewardOwnParameters { get; init; }
+    /// <summary>Whether the reward model is an adapter on the policy's base (<see cref="LoraBenchCase.SharedReward"/>).</summary>
+    public bool SharedReward { get; init; }
     /// <summary>Hydra: the bottom blocks frozen and run once for policy and reference.</summary>
     public int? SharedLayers { get; init; }
     /// <summary>The reference's own weights (0 for LoRA: it is the policy with its adapters off).</summary>

@@ -58,6 +58,10 @@ internal static class BenchCommand
     {
         Description = $"model of the large row ({BenchModels.Qwen25} if {BenchModels.Llama32} takes too long)", DefaultValueFactory = _ => BenchModels.Llama32,
     };
+    static readonly Option<bool> LoraSeparateReward = new("--separate-reward")
+    {
+        Description = "large row: the reward model is a second model of its shape, not a reward adapter on the policy's base",
+    };
     static readonly Option<int> LoraRank = new("--lora-r") { Description = "LoRA rank", DefaultValueFactory = _ => 16 };
     static readonly Option<double> LoraAlpha = new("--lora-alpha") { Description = "LoRA alpha (scale alpha/r)", DefaultValueFactory = _ => 16 };
     static readonly Option<string[]> LoraTarget = new("--lora-target")
@@ -117,7 +121,7 @@ internal static class BenchCommand
 
         var lora = new Command("lora", "LoRA vs full fine-tuning, each configuration in its own process: SFT tokens/s and peak memory, a PPO iteration's "
             + "time split and peak memory (full reference copy, hydra, LoRA) on a GPT-2-124M shape, and a Llama-3.2-1B-shaped LoRA PPO iteration against 24 GiB. Not part of `all`.");
-        foreach (var option in new Option[] { LoraRows, LoraModel, LoraLargeModel, LoraRank, LoraAlpha, LoraTarget, LoraSftBatch, LoraSequence, LoraSftSteps,
+        foreach (var option in new Option[] { LoraRows, LoraModel, LoraLargeModel, LoraSeparateReward, LoraRank, LoraAlpha, LoraTarget, LoraSftBatch, LoraSequence, LoraSftSteps,
             LoraPpoBatch, LoraNewTokens, LoraPromptTokens, LoraMiniBatch, LoraPpoEpochs, LoraIterations, LoraUnfrozen, LoraData, LoraTokenizer, Out })
             lora.Options.Add(option);
         lora.SetAction(RunLora);
@@ -141,7 +145,7 @@ internal static class BenchCommand
         var settings = new LoraBenchSettings
         {
             Rows = parsed.GetValue(LoraRows) is { Length: > 0 } rows ? rows : LoraBenchSettings.AllRows,
-            Model = parsed.GetValue(LoraModel)!, LargeModel = parsed.GetValue(LoraLargeModel)!,
+            Model = parsed.GetValue(LoraModel)!, LargeModel = parsed.GetValue(LoraLargeModel)!, SeparateReward = parsed.GetValue(LoraSeparateReward),
             Rank = parsed.GetValue(LoraRank), Alpha = parsed.GetValue(LoraAlpha),
             Target = parsed.GetValue(LoraTarget)!.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
             SftBatch = parsed.GetValue(LoraSftBatch), Sequence = parsed.GetValue(LoraSequence), SftSteps = parsed.GetValue(LoraSftSteps),

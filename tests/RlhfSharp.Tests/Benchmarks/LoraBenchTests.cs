@@ -50,7 +50,13 @@ public class LoraBenchTests
         Assert.InRange(ppo[1].GetProperty("reference_own_mb").GetDouble(), 0.1, 1);
         Assert.Equal(1, ppo[1].GetProperty("shared_layers").GetInt32());
         Assert.Equal(0, ppo[2].GetProperty("reference_own_mb").GetDouble());
-        foreach (var column in ppo.Append(lora.GetProperty("large")))
+        // The GPT-2 rows' reward model is a second model (the trunk and a 64-wide score head); the large row's is a reward
+        // adapter on the policy's own base, which holds only its adapters and score head.
+        Assert.All(ppo, p => Assert.Equal(3_382_080 + 64, p.GetProperty("reward_own_parameters").GetInt64()));
+        var large = lora.GetProperty("large");
+        Assert.True(large.GetProperty("shared_reward").GetBoolean());
+        Assert.Equal(2 * 16 * 1024 + 64, large.GetProperty("reward_own_parameters").GetInt64());
+        foreach (var column in ppo.Append(large))
         {
             var split = column.GetProperty("split");
             double parts = new[] { "generation", "scoring", "reference", "training" }.Sum(p => split.GetProperty(p).GetDouble());
@@ -59,6 +65,20 @@ public class LoraBenchTests
             Assert.True(column.GetProperty("peak_rss_mb").GetDouble() > 100, "the runtime and LibTorch alone are resident");
         }
         Assert.Contains("fits: 23.", result.Output);
+    }
+
+    [Fact]
+    public void The_large_row_can_score_with_a_second_model_instead_of_a_reward_adapter_on_its_base()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var result = CliRunner.Run("bench", "lora", "--rows", "large", "--large-model", "tiny", "--separate-reward", "--batch-size", "2", "--new-tokens", "2",
+            "--prompt-tokens", "8", "--mini-batch-size", "2", "--threads", "1", "--out", dir);
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")));
+        var large = report.RootElement.GetProperty("lora").GetProperty("large");
+        Assert.False(large.GetProperty("shared_reward").GetBoolean());
+        Assert.Equal(3_382_080 + 64, large.GetProperty("reward_own_parameters").GetInt64());
+        Assert.Contains("own copy, same shape", result.Output);
     }
 
     [Theory]

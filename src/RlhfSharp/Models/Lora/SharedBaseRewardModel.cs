@@ -53,6 +53,20 @@ public sealed class SharedBaseRewardModel : nn.Module<DecoderInput, Tensor>
         }
     }
 
+    /// <summary>
+    /// A fresh reward adapter (B zero) and score head on <paramref name="policy"/>'s layers, set aside under
+    /// <see cref="AdapterName"/> as <see cref="Load"/> sets a saved one: what a reward run on this base would start from, for
+    /// measuring PPO on one base without an adapter folder (bench). Call it before the policy's own adapters go on.
+    /// </summary>
+    public static SharedBaseRewardModel Fresh(CausalLanguageModel policy, LoraSettings settings)
+    {
+        var model = new SharedBaseRewardModel(policy);
+        LoraModel.Attach(model, settings);
+        LoraModel.NameAdapters(model, AdapterName);
+        foreach (var parameter in model.parameters()) parameter.requires_grad = false; // it scores; only the policy trains
+        return model;
+    }
+
     /// <summary>One reward per sequence: the shared trunk with only the reward adapter on, read at the last real token.</summary>
     public override Tensor forward(DecoderInput input)
     {
