@@ -48,7 +48,14 @@ internal static class BenchModels
     /// </summary>
     public static ModelConfig TinyShape() => Small() with
     {
-        VocabSize = 50257, HiddenSize = 64, NumLayers = 2, NumHeads = 2, NumKeyValueHeads = 2, HeadDim = 32, IntermediateSize = 256, EosTokenId = 50256,
+        VocabSize = 50257,
+        HiddenSize = 64,
+        NumLayers = 2,
+        NumHeads = 2,
+        NumKeyValueHeads = 2,
+        HeadDim = 32,
+        IntermediateSize = 256,
+        EosTokenId = 50256,
     };
 
     /// <summary>

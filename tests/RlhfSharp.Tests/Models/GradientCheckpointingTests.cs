@@ -146,8 +146,14 @@ public class GradientCheckpointingTests
     {
         var config = TinyModels.Config("gpt2") with
         {
-            HiddenSize = 128, NumLayers = 8, HeadDim = 32, IntermediateSize = 512, MaxPositions = 256,
-            EmbeddingDropout = 0, AttentionDropout = 0, ResidualDropout = 0,
+            HiddenSize = 128,
+            NumLayers = 8,
+            HeadDim = 32,
+            IntermediateSize = 512,
+            MaxPositions = 256,
+            EmbeddingDropout = 0,
+            AttentionDropout = 0,
+            ResidualDropout = 0,
         };
         manual_seed(1);
         using var model = new CausalLanguageModel(config);

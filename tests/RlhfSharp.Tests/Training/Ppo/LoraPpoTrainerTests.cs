@@ -15,7 +15,7 @@ public class LoraPpoTrainerTests
     const string BaseName = "org/tiny-base";
 
     /// <summary>The base every model of a test starts from: the same seed gives the same weights.</summary>
-    static CausalLanguageModel Base(string variant = "gpt2") 
+    static CausalLanguageModel Base(string variant = "gpt2")
     {
         manual_seed(4);
         var model = new CausalLanguageModel(PpoTrainerTests.CharacterConfig(variant));
