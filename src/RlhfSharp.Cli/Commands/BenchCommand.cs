@@ -161,7 +161,9 @@ internal static class BenchCommand
         var report = new BenchReport(new BenchSettings { Threads = threads, Repeats = settings.SftSteps }) { LoraSettings = settings };
         report.Lora = LoraBench.Measure(settings, threads, message => parsed.InvocationConfiguration.Error.WriteLine(BenchChild.ProgressPrefix + message));
         report.Rows.AddRange(LoraBench.SftRows(settings, report.Lora.Sft));
-        report.Write(CliApp.Console(parsed));
+        var console = CliApp.Console(parsed);
+        PlanCommand.Widen(console); // five columns of notes: not cut to 80 columns when redirected
+        report.Write(console);
         if (parsed.GetValue(Out) is { } outDir)
         {
             report.Save(outDir);
