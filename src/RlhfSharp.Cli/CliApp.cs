@@ -39,13 +39,18 @@ internal static class CliApp
         return root;
     }
 
+    static readonly Lock ParseLock = new();
+
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         PrepareConsole();
         var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         if (output is not null) configuration.Output = output;
         if (error is not null) configuration.Error = error;
-        var parsed = BuildRoot().Parse(args);
+        ParseResult parsed;
+        // Commands share static Option objects; building a tree adds itself to their parents and parsing converts through
+        // them, which is not thread-safe: in-process runs in parallel (the tests) must not build and parse at once.
+        lock (ParseLock) parsed = BuildRoot().Parse(args);
         try
         {
             UnknownCommand.Reject(parsed);
