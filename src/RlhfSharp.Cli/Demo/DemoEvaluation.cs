@@ -109,8 +109,8 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         using var model = SequenceRewardModel.FromPretrained(pipeline.At("rm"));
         var scorer = new Rewards.RewardModelScorer(model, TokenizerLoader.FromDirectory(pipeline.At("rm"))!, settings.MaxLength, batchSize: 32);
         var prompts = pairs.Select(p => p.Prompt).ToList();
-        var chosen = scorer.Score(prompts, pairs.Select(p => p.Chosen).ToList());
-        var rejected = scorer.Score(prompts, pairs.Select(p => p.Rejected).ToList());
+        var chosen = scorer.Score(Rewards.RewardSample.Of(prompts, pairs.Select(p => p.Chosen).ToList()));
+        var rejected = scorer.Score(Rewards.RewardSample.Of(prompts, pairs.Select(p => p.Rejected).ToList()));
         var rows = pairs.Select((p, i) =>
         {
             var request = pipeline.World.Find(p.Prompt)!;

@@ -57,6 +57,32 @@ internal sealed class DataRow
     /// <summary>Whether the field holds a JSON array (a chat's messages rather than text).</summary>
     public bool IsList(string field) => Fields.TryGetValue(field, out object? value) && value is JsonElement { ValueKind: JsonValueKind.Array };
 
+    /// <summary>
+    /// The fields holding one value (text, a number, true or false), as text (numbers as written in the file), except the
+    /// named ones; lists, objects and nulls are left out.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ScalarFields(IReadOnlyCollection<string> except)
+    {
+        var fields = new Dictionary<string, string>();
+        foreach (var (name, value) in Fields)
+        {
+            if (except.Contains(name)) continue;
+            string? text = value switch
+            {
+                string s => s,
+                bool b => b ? "true" : "false",
+                JsonElement { ValueKind: JsonValueKind.String } json => json.GetString(),
+                JsonElement { ValueKind: JsonValueKind.Number } json => json.GetRawText(),
+                JsonElement { ValueKind: JsonValueKind.True } => "true",
+                JsonElement { ValueKind: JsonValueKind.False } => "false",
+                IFormattable number => number.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+                _ => null,
+            };
+            if (text is not null) fields[name] = text;
+        }
+        return fields;
+    }
+
     object Value(string field) =>
         Fields.TryGetValue(field, out object? value) && value is not (null or JsonElement { ValueKind: JsonValueKind.Null })
             ? value

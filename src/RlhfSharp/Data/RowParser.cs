@@ -56,7 +56,7 @@ internal static class RowParser
             _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a prompt layout"),
         };
         RequirePrompt(prompt.Text);
-        return prompt;
+        return prompt with { Fields = row.ScalarFields(except: ["prompt", "messages", "chosen", "rejected"]) };
     }
 
     /// <summary>RealToxicityPrompts: <c>"prompt": {"text": "...", "toxicity": 0.1, ...}</c> (the score may be missing or null).</summary>

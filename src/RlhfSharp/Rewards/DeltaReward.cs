@@ -9,17 +9,17 @@ public sealed class DeltaReward(IRewardFunction inner, IReadOnlyDictionary<strin
 {
     readonly Dictionary<string, double> _baselines = [];
 
-    public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
+    public IReadOnlyList<double> Score(IReadOnlyList<RewardSample> samples)
     {
-        var missing = prompts.Distinct().Where(p => !_baselines.ContainsKey(p)).ToList();
-        foreach (var p in missing)
-            if (!preferredResponses.ContainsKey(p)) throw new RlhfException("delta reward: a prompt has no preferred response in the data");
+        var missing = samples.DistinctBy(s => s.Prompt).Where(s => !_baselines.ContainsKey(s.Prompt)).ToList();
+        foreach (var s in missing)
+            if (!preferredResponses.ContainsKey(s.Prompt)) throw new RlhfException("delta reward: a prompt has no preferred response in the data");
         if (missing.Count > 0)
         {
-            var baselines = inner.Score(missing, missing.Select(p => preferredResponses[p]).ToList());
-            for (int i = 0; i < missing.Count; i++) _baselines[missing[i]] = baselines[i];
+            var baselines = inner.Score(missing.Select(s => s with { Completion = preferredResponses[s.Prompt] }).ToList());
+            for (int i = 0; i < missing.Count; i++) _baselines[missing[i].Prompt] = baselines[i];
         }
-        var scores = inner.Score(prompts, responses);
-        return scores.Select((s, i) => s - _baselines[prompts[i]]).ToList();
+        var scores = inner.Score(samples);
+        return scores.Select((score, i) => score - _baselines[samples[i].Prompt]).ToList();
     }
 }

@@ -14,16 +14,16 @@ public sealed class RewardModelScorer(nn.Module<DecoderInput, Tensor> model, ITe
 {
     readonly ExampleEncoder _encoder = new(tokenizer);
 
-    public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
+    public IReadOnlyList<double> Score(IReadOnlyList<RewardSample> samples)
     {
         model.eval();
         using var noGrad = no_grad();
-        var scores = new List<double>(prompts.Count);
-        for (int start = 0; start < prompts.Count; start += batchSize)
+        var scores = new List<double>(samples.Count);
+        for (int start = 0; start < samples.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            var rows = Enumerable.Range(start, Math.Min(batchSize, prompts.Count - start))
-                .Select(i => (IReadOnlyList<int>)_encoder.EncodeSequence(prompts[i], responses[i], maxLength).InputIds).ToList();
+            var rows = Enumerable.Range(start, Math.Min(batchSize, samples.Count - start))
+                .Select(i => (IReadOnlyList<int>)_encoder.EncodeSequence(samples[i].Prompt, samples[i].Completion, maxLength).InputIds).ToList();
             var (ids, mask) = Padding.Right(rows);
             scores.AddRange(model.call(new DecoderInput(ids, mask)).data<float>().ToArray().Select(v => (double)v));
         }

@@ -8,8 +8,9 @@ public class DeltaRewardTests
     sealed class LengthReward : IRewardFunction
     {
         public int Calls;
-        public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
+        public IReadOnlyList<double> Score(IReadOnlyList<RewardSample> samples)
         {
+            var responses = samples.Select(s => s.Completion).ToList();
             Calls++;
             return responses.Select(r => (double)r.Length).ToList();
         }
@@ -20,10 +21,10 @@ public class DeltaRewardTests
     {
         var inner = new LengthReward();
         var delta = new DeltaReward(inner, new Dictionary<string, string> { ["p1"] = "abc", ["p2"] = "a" });
-        Assert.Equal([2.0, -1.0, 0.0], delta.Score(["p1", "p1", "p2"], ["abcde", "ab", "x"]));
+        Assert.Equal([2.0, -1.0, 0.0], delta.Score(RewardSample.Of(["p1", "p1", "p2"], ["abcde", "ab", "x"])));
         Assert.Equal(2, inner.Calls); // the baselines, then the responses
-        Assert.Equal([1.0], delta.Score(["p2"], ["xy"]));
+        Assert.Equal([1.0], delta.Score(RewardSample.Of(["p2"], ["xy"])));
         Assert.Equal(3, inner.Calls); // baselines are kept
-        Assert.ThrowsAny<RlhfException>(() => delta.Score(["p3"], ["x"]));
+        Assert.ThrowsAny<RlhfException>(() => delta.Score(RewardSample.Of(["p3"], ["x"])));
     }
 }

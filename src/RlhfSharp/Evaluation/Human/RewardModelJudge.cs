@@ -13,8 +13,8 @@ public sealed class RewardModelJudge(IRewardFunction reward, string name, double
     public IReadOnlyList<PairwiseChoice> Judge(IReadOnlyList<Comparison> comparisons)
     {
         var prompts = comparisons.Select(c => c.Prompt).ToList();
-        var a = reward.Score(prompts, comparisons.Select(c => c.ResponseA).ToList());
-        var b = reward.Score(prompts, comparisons.Select(c => c.ResponseB).ToList());
+        var a = reward.Score(RewardSample.Of(prompts, comparisons.Select(c => c.ResponseA).ToList()));
+        var b = reward.Score(RewardSample.Of(prompts, comparisons.Select(c => c.ResponseB).ToList()));
         return a.Select((scoreA, i) => scoreA > b[i] + tieMargin ? PairwiseChoice.A : b[i] > scoreA + tieMargin ? PairwiseChoice.B : PairwiseChoice.Tie).ToList();
     }
 }

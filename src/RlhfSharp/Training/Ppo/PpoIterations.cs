@@ -200,7 +200,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     {
         var heldOut = evalPrompts.Take(options.EvalPromptCount).ToList();
         var generated = new Generation.TextGenerator(_policy.Policy, models.Tokenizer).Generate(_collector.EncodePrompts(heldOut), options.Sampling with { Greedy = true });
-        return models.Reward.Score(heldOut, generated.Select(g => g.Text ?? "").ToList()).Average();
+        return models.Reward.Score(RewardSample.Of(heldOut, generated.Select(g => g.Text ?? "").ToList())).Average();
     }
 
     /// <summary>Appends a table of the last rollout's first prompts, responses and scores to samples.md and prints it shortened.</summary>

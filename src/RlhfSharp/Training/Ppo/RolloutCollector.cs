@@ -46,7 +46,7 @@ internal sealed class RolloutCollector(
         times.Generation += watch.Elapsed.TotalSeconds;
 
         watch.Restart();
-        var scores = reward.Score(prompts, responses);
+        var scores = reward.Score(RewardSample.Of(prompts, responses));
         times.Scoring += watch.Elapsed.TotalSeconds;
 
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using RlhfSharp.Rewards;
 using RlhfSharp.Evaluation.Human;
 using RlhfSharp.Tests.Cli;
 
@@ -77,8 +78,8 @@ public class PairwiseCommandTests
     /// <summary>Scores a response by the number it holds.</summary>
     sealed class FixedScores : RlhfSharp.Rewards.IRewardFunction
     {
-        public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses) =>
-            responses.Select(r => double.Parse(r, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        public IReadOnlyList<double> Score(IReadOnlyList<RewardSample> samples) =>
+            samples.Select(s => s.Completion).Select(r => double.Parse(r, System.Globalization.CultureInfo.InvariantCulture)).ToList();
     }
 }
 

@@ -18,8 +18,8 @@ public class PpoTrainerTests
     /// <summary>Reward: the share of "a" in the response (a random policy emits it ~1/30 of the time).</summary>
     internal sealed class LetterReward : IRewardFunction
     {
-        public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses) =>
-            responses.Select(r => r.Length == 0 ? 0 : r.Count(c => c == 'a') / (double)r.Length).ToList();
+        public IReadOnlyList<double> Score(IReadOnlyList<RewardSample> samples) =>
+            samples.Select(s => s.Completion).Select(r => r.Length == 0 ? 0 : r.Count(c => c == 'a') / (double)r.Length).ToList();
     }
 
     internal static readonly IReadOnlyList<string> Prompts =

@@ -15,8 +15,9 @@ public class RolloutCollectorTests
     {
         public List<string> Responses { get; } = [];
 
-        public IReadOnlyList<double> Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
+        public IReadOnlyList<double> Score(IReadOnlyList<RewardSample> samples)
         {
+            var responses = samples.Select(s => s.Completion).ToList();
             Responses.AddRange(responses);
             return responses.Select(r => r.Length / 10.0).ToList();
         }
