@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
@@ -15,7 +16,7 @@ namespace RlhfSharp.Training.Ppo;
 /// the reward statistics.
 /// </summary>
 internal sealed class PpoIterations(PpoModels models, PpoOptions options, string outputDirectory, IProgressSink progress, IDistributed world,
-    IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts) : ITrainerSteps
+    IReadOnlyList<PromptRecord> prompts, IReadOnlyList<PromptRecord> evalPrompts) : ITrainerSteps
 {
     const string StateFile = "ppo_state.json";
     readonly PolicyWithValueHead _policy = models.Policy;
@@ -23,7 +24,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     readonly IKlController _kl = options.TargetKl is double target
         ? new AdaptiveKlController(options.InitKlCoef, target, options.Horizon)
         : new FixedKlController(options.InitKlCoef);
-    readonly int[] _lengths = prompts.Select(p => p.Length).ToArray();
+    readonly int[] _lengths = prompts.Select(p => p.Text.Length).ToArray();
     (int, IReadOnlyList<int[]>)? _epochCache;
     /// <summary>The first prompts, responses and scores of the last rollout, for samples.md.</summary>
     (IReadOnlyList<string> Prompts, IReadOnlyList<string> Responses, IReadOnlyList<double> Scores) _samples = ([], [], []);
@@ -192,6 +193,10 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
             ["beta"] = beta,
             ["learning_rate"] = learningRate,
         };
+        // With several reward functions, each one's mean (as GRPO logs them); one function's mean is reward_mean itself.
+        if (rollout.ScoresByFunction.Count > 1)
+            foreach (var (name, functionMean) in WorldStatistics.Mean(world, rollout.ScoresByFunction.ToDictionary(f => $"rewards/{f.Key}/mean", f => f.Value.Average())))
+                row[name] = functionMean;
         return row;
     }
 
@@ -199,8 +204,9 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     double EvaluationReward()
     {
         var heldOut = evalPrompts.Take(options.EvalPromptCount).ToList();
-        var generated = new Generation.TextGenerator(_policy.Policy, models.Tokenizer).Generate(_collector.EncodePrompts(heldOut), options.Sampling with { Greedy = true });
-        return models.Reward.Score(RewardSample.Of(heldOut, generated.Select(g => g.Text ?? "").ToList())).Average();
+        var generated = new Generation.TextGenerator(_policy.Policy, models.Tokenizer).Generate(
+            _collector.EncodePrompts(heldOut.Select(p => p.Text).ToList()), options.Sampling with { Greedy = true });
+        return models.Reward.Score(heldOut.Select((p, i) => new RewardSample(p.Text, generated[i].Text ?? "", p.Fields)).ToList()).Average();
     }
 
     /// <summary>Appends a table of the last rollout's first prompts, responses and scores to samples.md and prints it shortened.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
@@ -34,10 +35,16 @@ internal sealed class RolloutCollector(
 
     public ScoreScaler Scaler => _scaler;
 
-    public RolloutBatch Collect(IReadOnlyList<string> prompts, ulong seed, double beta, PhaseTimes times)
+    /// <summary>Rollouts of prompts without row fields.</summary>
+    public RolloutBatch Collect(IReadOnlyList<string> prompts, ulong seed, double beta, PhaseTimes times) =>
+        Collect(prompts.Select(p => new PromptRecord(p, null)).ToList(), seed, beta, times);
+
+    /// <summary>Rollouts of prompt rows: the reward sees each row's fields (a reference answer, ...) beside the response.</summary>
+    public RolloutBatch Collect(IReadOnlyList<PromptRecord> records, ulong seed, double beta, PhaseTimes times)
     {
         using var noGrad = no_grad();
         var watch = Stopwatch.StartNew();
+        var prompts = records.Select(r => r.Text).ToList();
         var promptIds = EncodePrompts(prompts);
         var generated = new TextGenerator(policy.Policy, tokenizer).Generate(promptIds, options.Sampling with { Seed = seed });
         var responseIds = generated.Select(ResponseIds).ToList();
@@ -46,7 +53,10 @@ internal sealed class RolloutCollector(
         times.Generation += watch.Elapsed.TotalSeconds;
 
         watch.Restart();
-        var scores = reward.Score(RewardSample.Of(prompts, responses));
+        var samples = records.Select((r, i) => new RewardSample(r.Text, responses[i], r.Fields)).ToList();
+        // A set's functions are kept apart as well, for their own means in the metrics.
+        var breakdown = reward is RewardSet set ? set.ScoreEach(samples) : null;
+        var scores = breakdown?.Total ?? reward.Score(samples);
         times.Scoring += watch.Elapsed.TotalSeconds;
 
         using var scope = NewDisposeScope();
@@ -76,7 +86,8 @@ internal sealed class RolloutCollector(
 
         return new RolloutBatch
         {
-            Prompts = prompts, Responses = responses, Scores = scores, PromptColumns = promptColumns,
+            Prompts = prompts, Responses = responses, Scores = scores, ScoresByFunction = breakdown?.ByFunction ?? new Dictionary<string, IReadOnlyList<double>>(),
+            PromptColumns = promptColumns,
             Ids = ids.MoveToOuterDisposeScope(), AttentionMask = attention.MoveToOuterDisposeScope(),
             ResponseMask = responseMask.MoveToOuterDisposeScope(), LogProbs = logProbs.MoveToOuterDisposeScope(),
             LogRatio = logRatio.MoveToOuterDisposeScope(), Values = values.MoveToOuterDisposeScope(),
