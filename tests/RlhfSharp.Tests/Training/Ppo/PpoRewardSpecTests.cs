@@ -1,10 +1,14 @@
 using System.Text.Json.Nodes;
+using RlhfSharp.Distributed;
 using RlhfSharp.Tests.Cli;
+using RlhfSharp.Tests.Distributed;
 using RlhfSharp.Tests.Rewards;
 
 namespace RlhfSharp.Tests.Training.Ppo;
 
-/// <summary>`rlhf ppo` with --reward specs: rule rewards that read the prompt rows' fields, plugins, and --reward-model as one of them.</summary>
+/// <summary>`rlhf ppo` with --reward specs: rule rewards that read the prompt rows' fields, plugins, and --reward-model as one of them.
+/// Two runs are compared bit for bit, so the class runs alone (LibTorch's process-wide generator seeds the runs).</summary>
+[Collection(GlobalRandomStateCollection.Name)]
 public class PpoRewardSpecTests
 {
     static readonly string[] Quick = ["--max-steps", "2", "--batch-size", "3", "--max-new-tokens", "4", "--max-length", "32", "--ppo-epochs", "1", "--seed", "4",
@@ -69,5 +73,24 @@ public class PpoRewardSpecTests
         var result = CliRunner.Run(["ppo", "--policy", TrainingCommandTestsModels.TinyModel, "--prompts", BestOfNCommandTests.AnswerPrompts(), "--out", outDir,
             "--reward", "exact-match", "--reward-plugin", TestRewardPlugin.Reference("ThrowingReward"), .. Quick]);
         CliRunner.AssertOneLineError(result, "reward 'ThrowingReward' failed on a batch of 3 samples starting with prompt \"Q: ", "InvalidOperationException: the scoring service is down");
+    }
+
+    [MpiFact]
+    public void Several_rewards_on_two_ranks_log_world_means_and_keep_the_ranks_identical()
+    {
+        string policy = TrainingCommandTestsModels.TinyModel, prompts = TrainingCommandTestsModels.HhSample(16);
+        string rm = Path.Combine(TestPaths.NewTempDirectory(), "rm");
+        Assert.Equal(0, CliRunner.Run("reward", "--model", policy, "--data", prompts, "--out", rm, "--max-steps", "1", "--batch-size", "2", "--max-length", "48").ExitCode);
+        string outDir = Path.Combine(TestPaths.NewTempDirectory(), "ppo");
+        var result = MpiRun.Cli(2, ["ppo", "--policy", policy, "--reward", rm, "--reward", "length:max=3,unit=chars", "--prompts", prompts, "--out", outDir, .. Quick]);
+        Assert.True(result.ExitCode == 0, result.Error + result.Output);
+        Assert.Equal(0, DistributedReport.Load(outDir).MaxWeightDifferenceAcrossRanks);
+        foreach (var row in Metrics(outDir))
+        {
+            Assert.Equal(6, row["rollouts"]); // 2 ranks x 3
+            // Both ranks roll out as many, so the world's mean total is the sum of the functions' world means.
+            Assert.Equal(row["rewards/reward_model/mean"] + row["rewards/length/mean"], row["reward_mean"], 9);
+            Assert.True(row["rewards/length/mean"] < 0, "4 tokens of GPT-2 text run past 3 characters");
+        }
     }
 }
