@@ -126,13 +126,16 @@ public class DpoCommandTests
         FirstLossIsLn2(lora); // fresh adapters: the policy is the base, which is the reference
 
         // DPO continuing an SFT adapter: its reference is base + that adapter, the policy it starts as, so again ln 2
-        // (against the base alone, the adapter's own changes would show as rewards at step 1).
+        // (against the base alone, the adapter's own changes would show as rewards at step 1). The adapter's lora_dropout
+        // is not carried over (DPO trains without dropout, as TRL's disable_dropout); --lora-dropout would set one.
         string sft = Path.Combine(TestPaths.NewTempDirectory(), "sft"), next = Path.Combine(TestPaths.NewTempDirectory(), "next");
         Succeeds("sft", "--model", Model, "--data", data, "--out", sft, "--max-steps", "3", "--batch-size", "4", "--max-length", "48",
-            "--learning-rate", "1e-2", "--lora-r", "4");
+            "--learning-rate", "1e-2", "--lora-r", "4", "--lora-dropout", "0.3");
         Succeeds([.. Run(Model, data, next), "--adapter", sft]);
         FirstLossIsLn2(next);
         Assert.Equal(4, (int)LoraTrainingCommandTests.AdapterConfig(next)["r"]!);
+        Assert.Equal(0, YamlConfig.Load<DpoOptions>(Path.Combine(next, "dpo_options.yaml")).LoraDropout);
+        Assert.Contains("lora_dropout: 0.2\n", Succeeds("dpo", "--adapter", sft, "--lora-dropout", "0.2", "--print-config").Output);
     }
 
     [Theory]
