@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
@@ -15,7 +16,7 @@ namespace RlhfSharp.Training.Ppo;
 /// the reward statistics.
 /// </summary>
 internal sealed class PpoIterations(PpoModels models, PpoOptions options, string outputDirectory, IProgressSink progress, IDistributed world,
-    IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts) : ITrainerSteps
+    IReadOnlyList<PromptRecord> prompts, IReadOnlyList<PromptRecord> evalPrompts) : ITrainerSteps
 {
     const string StateFile = "ppo_state.json";
     readonly PolicyWithValueHead _policy = models.Policy;
@@ -23,7 +24,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     readonly IKlController _kl = options.TargetKl is double target
         ? new AdaptiveKlController(options.InitKlCoef, target, options.Horizon)
         : new FixedKlController(options.InitKlCoef);
-    readonly int[] _lengths = prompts.Select(p => p.Length).ToArray();
+    readonly int[] _lengths = prompts.Select(p => p.Text.Length).ToArray();
     (int, IReadOnlyList<int[]>)? _epochCache;
     /// <summary>The first prompts, responses and scores of the last rollout, for samples.md.</summary>
     (IReadOnlyList<string> Prompts, IReadOnlyList<string> Responses, IReadOnlyList<double> Scores) _samples = ([], [], []);
@@ -184,6 +185,10 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
             ["beta"] = beta,
             ["learning_rate"] = learningRate,
         };
+        // With several reward functions, each one's mean (as GRPO logs them); one function's mean is reward_mean itself.
+        if (rollout.ScoresByFunction.Count > 1)
+            foreach (var (name, functionMean) in WorldStatistics.Mean(world, rollout.ScoresByFunction.ToDictionary(f => $"rewards/{f.Key}/mean", f => f.Value.Average())))
+                row[name] = functionMean;
         return row;
     }
 
@@ -191,7 +196,8 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     double EvaluationReward()
     {
         var heldOut = evalPrompts.Take(options.EvalPromptCount).ToList();
-        return models.Reward.Score(RewardSample.Of(heldOut, _collector.Greedy(heldOut))).Average();
+        var completions = _collector.Greedy(heldOut.Select(p => p.Text).ToList());
+        return models.Reward.Score(heldOut.Select((p, i) => new RewardSample(p.Text, completions[i], p.Fields)).ToList()).Average();
     }
 
     /// <summary>Appends a table of the last rollout's first prompts, responses and scores to samples.md and prints it shortened.</summary>

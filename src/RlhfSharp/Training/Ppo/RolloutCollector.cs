@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
@@ -33,10 +34,16 @@ internal sealed class RolloutCollector(
 
     public ScoreScaler Scaler => _scaler;
 
-    public RolloutBatch Collect(IReadOnlyList<string> prompts, ulong seed, double beta, PhaseTimes times)
+    /// <summary>Rollouts of prompts without row fields.</summary>
+    public RolloutBatch Collect(IReadOnlyList<string> prompts, ulong seed, double beta, PhaseTimes times) =>
+        Collect(prompts.Select(p => new PromptRecord(p, null)).ToList(), seed, beta, times);
+
+    /// <summary>Rollouts of prompt rows: the reward sees each row's fields (a reference answer, ...) beside the response.</summary>
+    public RolloutBatch Collect(IReadOnlyList<PromptRecord> records, ulong seed, double beta, PhaseTimes times)
     {
         using var noGrad = no_grad();
         var watch = Stopwatch.StartNew();
+        var prompts = records.Select(r => r.Text).ToList();
         var promptIds = EncodePrompts(prompts);
         var sampled = _sampler.Sample(promptIds, seed);
         var responseIds = sampled.Select(s => s.Ids).ToList();
@@ -45,7 +52,10 @@ internal sealed class RolloutCollector(
         times.Generation += watch.Elapsed.TotalSeconds;
 
         watch.Restart();
-        var scores = reward.Score(RewardSample.Of(prompts, responses));
+        var samples = records.Select((r, i) => new RewardSample(r.Text, responses[i], r.Fields)).ToList();
+        // A set's functions are kept apart as well, for their own means in the metrics.
+        var breakdown = reward is RewardSet set ? set.ScoreEach(samples) : null;
+        var scores = breakdown?.Total ?? reward.Score(samples);
         times.Scoring += watch.Elapsed.TotalSeconds;
 
         using var scope = NewDisposeScope();
@@ -75,7 +85,8 @@ internal sealed class RolloutCollector(
 
         return new RolloutBatch
         {
-            Prompts = prompts, Responses = responses, Scores = scores, PromptColumns = promptColumns,
+            Prompts = prompts, Responses = responses, Scores = scores, ScoresByFunction = breakdown?.ByFunction ?? new Dictionary<string, IReadOnlyList<double>>(),
+            PromptColumns = promptColumns,
             Ids = ids.MoveToOuterDisposeScope(), AttentionMask = attention.MoveToOuterDisposeScope(),
             ResponseMask = responseMask.MoveToOuterDisposeScope(), LogProbs = logProbs.MoveToOuterDisposeScope(),
             LogRatio = logRatio.MoveToOuterDisposeScope(), Values = values.MoveToOuterDisposeScope(),
