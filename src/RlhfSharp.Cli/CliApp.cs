@@ -28,6 +28,8 @@ internal static class CliApp
         root.Subcommands.Add(SftCommand.Build());
         root.Subcommands.Add(RewardCommand.Build());
         root.Subcommands.Add(PpoCommand.Build());
+        root.Subcommands.Add(GrpoCommand.BuildGrpo());
+        root.Subcommands.Add(GrpoCommand.BuildRloo());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(AnnotateCommand.Build());
