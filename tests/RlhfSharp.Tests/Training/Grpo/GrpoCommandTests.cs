@@ -133,6 +133,28 @@ public class GrpoCommandTests
     }
 
     [Fact]
+    public void The_example_sums_file_gives_exact_match_its_answers()
+    {
+        string example = Path.Combine(TestPaths.RepositoryRoot, "docs", "examples", "sums.jsonl");
+        var rows = RlhfSharp.Data.DatasetReader.ReadPromptRecords(example).Examples;
+        Assert.Equal(48, rows.Count);
+        Assert.All(rows, row =>
+        {
+            var sum = System.Text.RegularExpressions.Regex.Match(row.Text, @"^\n\nHuman: What is (\d) plus (\d)\?\n\nAssistant:$");
+            Assert.True(sum.Success, row.Text);
+            Assert.Equal(int.Parse(sum.Groups[1].Value) + int.Parse(sum.Groups[2].Value), int.Parse(row.Fields["answer"]));
+        });
+        // The answer written as the completion scores 1, another number 0.
+        var reward = new RlhfSharp.Rewards.ExactMatchReward();
+        Assert.Equal([1.0, 0.0], reward.Score([new(rows[0].Text, $" {rows[0].Fields["answer"]}", rows[0].Fields), new(rows[0].Text, " 12", rows[0].Fields)]));
+
+        string outDir = Path.Combine(TestPaths.NewTempDirectory(), "grpo");
+        var result = Succeeds("grpo", "--policy", TrainingCommandTestsModels.TinyModel, "--prompts", example, "--out", outDir, "--reward", "exact-match",
+            "--max-steps", "1", "--batch-size", "2", "--num-generations", "2", "--max-new-tokens", "4");
+        Assert.Contains("prompts: 46 for training, 2 held out", result.Output);
+    }
+
+    [Fact]
     public void Rloo_defaults_are_trls_two_generations_and_beta_0_05()
     {
         var printed = CliRunner.Run("rloo", "--print-config").Output.Split('\n');
