@@ -136,6 +136,23 @@ public class GrpoTrainerTests
         Assert.Equal(0, summary.History[0]["grad_norm"]);
     }
 
+    /// <summary>NaN for every completion that holds a "b".</summary>
+    sealed class NanForB : IRewardFunction
+    {
+        public IReadOnlyList<double> Score(IReadOnlyList<RewardSample> samples) => samples.Select(s => s.Completion.Contains('b') ? double.NaN : 0).ToList();
+    }
+
+    [Fact]
+    public void A_nan_reward_stops_the_run_with_a_one_line_error_naming_the_function_and_the_sample()
+    {
+        using var policy = Policy();
+        var reward = new RewardSet([new WeightedReward("letter", new PpoTrainerTests.LetterReward()), new WeightedReward("nan_for_b", new NanForB())]);
+        var error = Assert.Throws<RlhfException>(() => Train(policy, null, reward, Options<GrpoOptions>(3), TestPaths.NewTempDirectory()));
+        Assert.StartsWith("reward 'nan_for_b' gave NaN for sample", error.Message);
+        Assert.Contains("prompt \"question", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
     [Fact]
     public void The_prompt_rows_fields_reach_the_reward()
     {
