@@ -4,6 +4,7 @@ using RlhfSharp.Evaluation.Toxicity;
 using RlhfSharp.Generation;
 using RlhfSharp.Training;
 using RlhfSharp.Training.Dpo;
+using RlhfSharp.Training.Grpo;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Reward;
 using RlhfSharp.Training.Sft;
@@ -15,7 +16,7 @@ public class OptionDocumentationTests
 {
     public static TheoryData<Type> OptionTypes =>
     [
-        typeof(TrainingOptions), typeof(SupervisedTrainingOptions), typeof(SftOptions), typeof(RewardOptions), typeof(DpoOptions), typeof(PpoOptions),
+        typeof(TrainingOptions), typeof(SupervisedTrainingOptions), typeof(SftOptions), typeof(RewardOptions), typeof(DpoOptions), typeof(PpoOptions), typeof(GrpoOptions), typeof(RlooOptions),
         typeof(SamplingOptions), typeof(ToxicityEvaluationOptions),
     ];
 

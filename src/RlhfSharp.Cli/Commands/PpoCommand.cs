@@ -176,13 +176,13 @@ internal static class PpoCommand
         return run.Finish(lines);
     }
 
-    const string AdapterInput = "adapter";
+    internal const string AdapterInput = "adapter";
 
     /// <summary>
     /// A resumed run keeps the start it had: with and without --adapter the reference differs (base + adapter or the
     /// base alone), so a resume that adds or drops it is refused rather than continued against another reference.
     /// </summary>
-    static void RequireSameStart(string outDir, string? adapterDir)
+    internal static void RequireSameStart(string outDir, string? adapterDir)
     {
         string runFile = Path.Combine(outDir, "run.json");
         if (!File.Exists(runFile)) return;
@@ -197,7 +197,7 @@ internal static class PpoCommand
     /// The starting policy of full fine-tuning: the model, or with an adapter (and no lora_r) base + adapter merged into
     /// plain weights, all of which train. Also the full reference, so that it is where the policy starts.
     /// </summary>
-    static CausalLanguageModel StartingPolicy(AdaptedModelSource policy)
+    internal static CausalLanguageModel StartingPolicy(AdaptedModelSource policy)
     {
         var model = policy.LoadCausalLm(withoutDropout: true);
         if (policy.AdapterDirectory is null) return model;

@@ -91,7 +91,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
         if (evalReward > (best ?? double.NegativeInfinity))
         {
             best = evalReward;
-            if (world.IsRoot) SaveReplacing(Path.Combine(outputDirectory, "best"), SaveModel);
+            if (world.IsRoot) AtomicFile.ReplaceDirectory(Path.Combine(outputDirectory, "best"), SaveModel);
         }
         return new EvaluationOutcome(new Dictionary<string, double> { ["eval_reward_mean"] = evalReward }, state with { BestEvalReward = best, BestEvalLoss = null });
     }
@@ -103,14 +103,6 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
         if (sampling) WriteSamples(state.Step);
         // The curve (PNG + SVG) is redrawn with the samples and at checkpoints, not every iteration.
         if (sampling || checkpointing) Plots.TrainingCurvePlot.FromMetrics(outputDirectory);
-    }
-
-    static void SaveReplacing(string directory, Action<string> save)
-    {
-        string temp = directory + $".{Guid.NewGuid():N}.tmp";
-        save(temp);
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-        Directory.Move(temp, directory);
     }
 
     /// <summary>
@@ -204,9 +196,8 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     double EvaluationReward()
     {
         var heldOut = evalPrompts.Take(options.EvalPromptCount).ToList();
-        var generated = new Generation.TextGenerator(_policy.Policy, models.Tokenizer).Generate(
-            _collector.EncodePrompts(heldOut.Select(p => p.Text).ToList()), options.Sampling with { Greedy = true });
-        return models.Reward.Score(heldOut.Select((p, i) => new RewardSample(p.Text, generated[i].Text ?? "", p.Fields)).ToList()).Average();
+        var completions = _collector.Greedy(heldOut.Select(p => p.Text).ToList());
+        return models.Reward.Score(heldOut.Select((p, i) => new RewardSample(p.Text, completions[i], p.Fields)).ToList()).Average();
     }
 
     /// <summary>Appends a table of the last rollout's first prompts, responses and scores to samples.md and prints it shortened.</summary>
