@@ -93,16 +93,9 @@ internal static class GrpoCommand
 
         string tokenizerDir = policySource.TokenizerDirectory;
         var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; {parsed.CommandResult.Command.Name} generates text and needs one");
-        foreach (var model in rewards.Models)
-            if (TokenizerLoader.FromDirectory(model.Source!.TokenizerDirectory) is null) throw new RlhfException($"{model.Source.TokenizerDirectory}: no tokenizer files");
+        OnlinePolicyRun.RequireRewardTokenizers(rewards);
         var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
-        // Prompt rows keep their other fields (e.g. "answer") for rule rewards such as exact-match.
-        IReadOnlyList<PromptRecord> prompts = DatasetReader.ReadPromptRecords(promptsPath, readOptions).Examples, evalPrompts;
-        if (parsed.GetValue(cli.EvalData) is { } evalPath) evalPrompts = DatasetReader.ReadPromptRecords(evalPath, readOptions).Examples;
-        else if (options.HeldOutFraction > 0 && prompts.Count >= 2) (prompts, evalPrompts) = DatasetSplit.Split(prompts, options.HeldOutFraction, options.Seed);
-        else evalPrompts = [];
-        if (prompts.Count == 0) throw new RlhfException($"{promptsPath}: no prompts");
-        output.WriteLine($"prompts: {prompts.Count} for training, {evalPrompts.Count} held out, from {promptsPath}");
+        var (prompts, evalPrompts) = OnlinePolicyRun.ReadPrompts(promptsPath, parsed.GetValue(cli.EvalData), readOptions, options, output, "training");
 
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
@@ -125,16 +118,9 @@ internal static class GrpoCommand
         using var disposeReference = reference;
         var origin = new ModelOrigin(policyDir, policyName, adapterDir) { TokenizerDirectory = tokenizerDir };
         if (lora is not null) output.WriteLine("policy: " + new TrainedModel(policy, PeftTask.CausalLm, policy.SavePretrained, _ => { }, origin).Describe());
-        else if (adapterDir is not null)
-            output.WriteLine($"policy: {policyName} with the adapter {adapterDir} merged into its weights, all of which train (--lora-r would continue the adapter instead)");
-        output.WriteLine(reference is null
-            ? "reference model: none (beta 0: no KL term)"
-            : $"reference model: {reference.ParameterBytes / 1e6:F1} MB of its own parameters (" + (lora is not null
-                ? "the policy with its LoRA adapters switched off" + (adapterDir is null ? "" : " and a frozen copy of the starting adapter on")
-                : options.FreezeBottomLayers > 0 ? $"bottom {options.FreezeBottomLayers} layers shared with the policy" : "a full copy") + ")");
-        int promptBudget = options.PromptBudget(context);
-        if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p.Text).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)
-            output.WriteLine($"note: {cut}");
+        else if (OnlinePolicyRun.MergedAdapterNote(policyName, adapterDir) is { } merged) output.WriteLine(merged);
+        output.WriteLine(OnlinePolicyRun.DescribeReference(reference, lora is not null, adapterDir, options.FreezeBottomLayers));
+        OnlinePolicyRun.NoteCutPrompts(output, tokenizer, prompts, evalPrompts, options.PromptBudget(context));
         using var loadedRewards = rewards.Load(tokenizer, output);
 
         var trainer = new GrpoTrainer(new GrpoModels(policy, reference, tokenizer, loadedRewards.Set, origin), options, run.OutDir, run.Progress, run.World);
@@ -151,10 +137,7 @@ internal static class GrpoCommand
                 (last.TryGetValue("kl", out double kl) ? $", KL {kl:F4}" : "") +
                 (summary.BestEvalReward is double best ? $", best held-out reward {best:F4}" : ""));
         }
-        string curve = Path.Combine(run.OutDir, "reward_curve.png");
-        lines.Add(LoraModel.HasAdapters(policy)
-            ? $"policy saved to {run.OutDir} as a LoRA adapter on {policyName} (reward curve: {curve})"
-            : $"policy saved to {run.OutDir} (reward curve: {curve})");
+        lines.Add(OnlinePolicyRun.SavedLine(run.OutDir, policyName, LoraModel.HasAdapters(policy)));
         return run.Finish(lines);
     }
 }

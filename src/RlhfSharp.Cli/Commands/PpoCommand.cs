@@ -108,20 +108,13 @@ internal static class PpoCommand
 
         string tokenizerDir = policySource.TokenizerDirectory;
         var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; PPO generates text and needs one");
-        foreach (var model in rewards.Models)
-            if (TokenizerLoader.FromDirectory(model.Source!.TokenizerDirectory) is null) throw new RlhfException($"{model.Source.TokenizerDirectory}: no tokenizer files");
+        OnlinePolicyRun.RequireRewardTokenizers(rewards);
         var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
-        // Prompt rows keep their other fields (e.g. "answer") for rule rewards such as exact-match.
-        IReadOnlyList<PromptRecord> prompts = DatasetReader.ReadPromptRecords(promptsPath, readOptions).Examples, evalPrompts;
+        var (prompts, evalPrompts) = OnlinePolicyRun.ReadPrompts(promptsPath, parsed.GetValue(cli.EvalData), readOptions, options, output, "rollouts");
         // Delta reward needs each prompt's preferred response, so the prompts then come from preference pairs.
         var preferred = options.DeltaReward
             ? DatasetReader.ReadPreferences(promptsPath, readOptions).Examples.GroupBy(p => p.Prompt).ToDictionary(g => g.Key, g => g.First().Chosen)
             : null;
-        if (parsed.GetValue(cli.EvalData) is { } evalPath) evalPrompts = DatasetReader.ReadPromptRecords(evalPath, readOptions).Examples;
-        else if (options.HeldOutFraction > 0 && prompts.Count >= 2) (prompts, evalPrompts) = DatasetSplit.Split(prompts, options.HeldOutFraction, options.Seed);
-        else evalPrompts = [];
-        if (prompts.Count == 0) throw new RlhfException($"{promptsPath}: no prompts");
-        output.WriteLine($"prompts: {prompts.Count} for rollouts, {evalPrompts.Count} held out, from {promptsPath}");
 
         CliApp.InitializeTorch(parsed);
         TorchSharp.torch.manual_seed(options.Seed);
@@ -130,19 +123,13 @@ internal static class PpoCommand
             sharedReward?.Source!.AdapterDirectory);
         using var policy = oneBase?.Policy ?? new PolicyWithValueHead(StartingPolicy(policySource), options.SeparateValueModel);
         if (oneBase is not null) output.WriteLine(LoraSummary(policy, policyName, adapterDir));
-        else if (adapterDir is not null)
-            output.WriteLine($"policy: {policyName} with the adapter {adapterDir} merged into its weights, all of which train (--lora-r would continue the adapter instead)");
-        int promptBudget = options.PromptBudget(context);
-        // The same cut as generate and prepare (PromptFit): said once here rather than every iteration.
-        if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p.Text).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)
-            output.WriteLine($"note: {cut}");
+        else if (OnlinePolicyRun.MergedAdapterNote(policyName, adapterDir) is { } merged) output.WriteLine(merged);
+        OnlinePolicyRun.NoteCutPrompts(output, tokenizer, prompts, evalPrompts, options.PromptBudget(context));
         // With frozen bottom layers the reference shares them with the policy (trlx's hydra) instead of a full copy.
         using IReferenceModel reference = (IReferenceModel?)oneBase?.Reference ?? (options.FreezeBottomLayers > 0
             ? new SharedBottomReference(policy.Policy, options.FreezeBottomLayers)
             : new FullReference(StartingPolicy(policySource)));
-        output.WriteLine($"reference model: {reference.ParameterBytes / 1e6:F1} MB of its own parameters (" + (oneBase is not null
-            ? "the policy with its LoRA adapters switched off" + (adapterDir is null ? "" : " and a frozen copy of the starting adapter on")
-            : options.FreezeBottomLayers > 0 ? $"bottom {options.FreezeBottomLayers} layers shared with the policy" : "a full copy") + ")");
+        output.WriteLine(OnlinePolicyRun.DescribeReference(reference, oneBase is not null, adapterDir, options.FreezeBottomLayers));
         using var loadedRewards = rewards.Load(tokenizer, output, shared: r => r == sharedReward && oneBase?.Reward is { } shared
             ? new LoadedRewardModel(shared, shared.Config.MaxPositions) : null);
         foreach (var model in rewards.Models.Where(m => m.Source!.AdapterDirectory is not null))
@@ -170,9 +157,7 @@ internal static class PpoCommand
             lines.Add($"done: {summary.Iterations} iterations; reward {first["reward_mean"]:F4} -> {last["reward_mean"]:F4}, KL {last["kl"]:F4}, beta {last["beta"]:F4}" +
                 (summary.BestEvalReward is double best ? $", best held-out reward {best:F4}" : ""));
         }
-        lines.Add(policy.IsLora
-            ? $"policy saved to {run.OutDir} as a LoRA adapter on {policyName} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})"
-            : $"policy saved to {run.OutDir} (reward curve: {Path.Combine(run.OutDir, "reward_curve.png")})");
+        lines.Add(OnlinePolicyRun.SavedLine(run.OutDir, policyName, policy.IsLora));
         return run.Finish(lines);
     }
 
