@@ -44,8 +44,10 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
             .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }));
         WriteJsonl("prefs-heldout.jsonl", corpus.PreferencePairs(World.HeldOut, settings.HeldOutPairs, oracle, stream: 1, dressPrompts: false)
             .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }));
-        WriteJsonl("prompts.jsonl", World.Training.Select(r => new { prompt = r.Prompt, id = r.Id }));
-        WriteJsonl("prompts-heldout.jsonl", World.HeldOut.Select(r => new { prompt = r.Prompt, id = r.Id }));
+        // A benign request's right answer is a fact of the world: a rule reward can check it ("contains" the answer), as
+        // exact-match rewards check a math answer. Harmful requests and insults have no answer to match.
+        WriteJsonl("prompts.jsonl", World.Training.Select(r => new { prompt = r.Prompt, id = r.Id, answer = DialogueWorld.ReferenceAnswer(r) }));
+        WriteJsonl("prompts-heldout.jsonl", World.HeldOut.Select(r => new { prompt = r.Prompt, id = r.Id, answer = DialogueWorld.ReferenceAnswer(r) }));
         output.WriteLine($"world: {World.Topics.Count} topics, {World.Requests.Count} requests ({World.Training.Count} for training, {World.HeldOut.Count} held out); " +
             $"{documents.Count} pretraining documents, {settings.Demonstrations} demonstrations, {settings.PreferencePairs} + {settings.HeldOutPairs} preference pairs (label noise {settings.LabelNoise:P0})");
 
@@ -96,13 +98,15 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         static string Quote(string arg) => arg.Contains(' ') ? $"'{arg}'" : arg;
     }
 
+    static readonly JsonSerializerOptions Jsonl = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
     void WriteJsonl<T>(string name, IEnumerable<T> rows)
     {
         Directory.CreateDirectory(At("data"));
         AtomicFile.Write(DataFile(name), stream =>
         {
             using var writer = new StreamWriter(stream, leaveOpen: true);
-            foreach (var row in rows) writer.WriteLine(JsonSerializer.Serialize(row));
+            foreach (var row in rows) writer.WriteLine(JsonSerializer.Serialize(row, Jsonl));
         });
     }
 }
