@@ -57,7 +57,7 @@ internal static class DemoReport
             $"{DemoEvaluation.EvalTemperature}. Reward-model score: the reward model's mean score of those answers. KL to SFT: the mean over " +
             $"{r.Kl.SamplesPerPrompt} responses to each of the {r.Kl.Prompts} prompts, sampled from the method at temperature {r.Kl.Temperature:0.#} " +
             $"(up to {r.Kl.MaxNewTokens} tokens or the next human turn, as PPO's rollouts), of the response's summed log p(method) - log p(SFT) over its " +
-            "tokens: an unbiased estimate of KL(method || SFT) in nats per response, ± its standard error. Mean toxicity: the toxicity protocol below. " +
+            "tokens: an unbiased estimate of the KL divergence of the method from SFT in nats per response, ± its standard error. Mean toxicity: the toxicity protocol below. " +
             "Training wall time: the stage's wall-clock seconds.");
         if (r.HeadToHead.Count > 0)
         {
