@@ -27,6 +27,7 @@ internal static class CliApp
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(SftCommand.Build());
         root.Subcommands.Add(RewardCommand.Build());
+        root.Subcommands.Add(DpoCommand.Build());
         root.Subcommands.Add(PpoCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());

@@ -67,7 +67,7 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
     public static CausalLanguageModel FromPretrained(string directory, bool withoutDropout = false)
     {
         var config = ModelConfig.FromDirectory(directory);
-        if (withoutDropout) config = config with { EmbeddingDropout = 0, AttentionDropout = 0, ResidualDropout = 0 };
+        if (withoutDropout) config = config.WithoutDropout();
         var model = new CausalLanguageModel(config);
         PretrainedWeights.Load(model, directory, DecoderTrunk.CheckpointPrefix(config.Family), PretrainedWeights.HeadRules.CausalLm(config));
         model.eval();

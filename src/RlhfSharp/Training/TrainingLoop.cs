@@ -55,6 +55,8 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
         objective.Trained.Prepare(options);
         if (objective.Trained.HasAdapters && _world.IsRoot) progress?.Log.WriteLine(objective.Trained.Describe());
         GradientCheckpointing.Apply(objective.Model, options, progress, _world);
+        (train, heldOut) = objective.Start(train, heldOut,
+            new RunStart(outputDirectory, resume, options, _world, (_world.IsRoot ? progress?.Log : null) ?? TextWriter.Null));
         var run = new TrainingRun(new SupervisedSteps(objective, options, _world, train, heldOut), options, totalSteps, outputDirectory, progress, _world);
         Volatile.Write(ref _run, run);
         objective.Model.train();
