@@ -121,7 +121,7 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
             klToSft[t.Method].StandardError, toxicity.Methods[i], stageSeconds(t.Method))).ToList();
         var results = new DemoResults([.. methods.Select(m => m.Name())], RewardModel(scorer), new SftScores(rewardScores[SftName], toxicity.Protocol.SftMean,
             stageSeconds(DemoStage.Sft)), compared, headToHead, kl, toxicity.Protocol, styles,
-            methods.Contains(DemoStage.Ppo) ? Ppo() : null, Samples(requests, names, responses));
+            methods.Contains(DemoStage.Ppo) ? Ppo() : null, methods.Contains(DemoStage.Dpo) ? Dpo() : null, Samples(requests, names, responses));
         AtomicFile.WriteAllText(pipeline.At("eval", ResultsFile), JsonSerializer.Serialize(results, Json));
         return results;
     }
@@ -230,6 +230,18 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         return new PpoResult(rows.Count, window, Mean(rows.Take(window), "reward_mean"), Mean(rows.TakeLast(window), "reward_mean"),
             evals.FirstOrDefault()?.Values["eval_reward_mean"], evals.LastOrDefault()?.Values["eval_reward_mean"],
             Mean(rows.TakeLast(window), "kl"), options.TargetKl ?? double.NaN, rows[0].Values["beta"], rows[^1].Values["beta"]);
+    }
+
+    DpoResult Dpo()
+    {
+        var rows = MetricsWriter.ReadJsonl(pipeline.At("dpo", MetricsWriter.JsonlFileName));
+        var train = rows.Where(r => r.Values.ContainsKey("loss")).ToList();
+        var lastEval = rows.LastOrDefault(r => r.Values.ContainsKey("eval_rewards/accuracies"));
+        int window = Math.Max(1, train.Count / 4);
+        double Mean(IEnumerable<MetricsRow> part, string key) => part.Average(r => r.Values[key]);
+        return new DpoResult(train[^1].Step, settings.DpoBeta, window, Mean(train.Take(window), "loss"), Mean(train.TakeLast(window), "loss"),
+            Mean(train.Take(window), "rewards/accuracies"), Mean(train.TakeLast(window), "rewards/accuracies"),
+            lastEval?.Values["eval_rewards/accuracies"], lastEval?.Values["eval_rewards/margins"]);
     }
 
     /// <summary>One held-out prompt per topic (the first of each), so the report shows every kind of request, with every model's answer.</summary>

@@ -27,6 +27,7 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
             case DemoStage.Sft: FineTune(); break;
             case DemoStage.Reward: TrainRewardModel(); break;
             case DemoStage.Ppo: RunPpo(); break;
+            case DemoStage.Dpo: RunDpo(); break;
             default: throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a training stage");
         }
     }
@@ -86,6 +87,14 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         "--init-kl-coef", "0.1", "--target-kl", "0.5", "--horizon", "1000", "--max-new-tokens", $"{settings.MaxNewTokens}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-prompt-count", "32",
         "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}");
+
+    /// <summary>DPO on the reward model's own training pairs (HH layout), from the SFT model as policy and reference.</summary>
+    void RunDpo() => Command("dpo", "--model", At("sft"), "--data", DataFile("prefs.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
+        "--out", At("dpo"), "--max-steps", $"{settings.DpoSteps}", "--batch-size", $"{settings.DpoBatch}", "--learning-rate", Invariant(settings.DpoLearningRate),
+        "--beta", Invariant(settings.DpoBeta), "--warmup-steps", $"{settings.DpoSteps / 10}", "--max-length", $"{settings.MaxLength}",
+        "--eval-every", $"{Math.Max(1, settings.DpoSteps / 4)}", "--save-every", $"{settings.DpoSteps}", "--log-every", "10");
+
+    static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Runs an `rlhf` command in this process with the demo's seed and threads; its failure stops the demo.</summary>
     void Command(params string[] args)

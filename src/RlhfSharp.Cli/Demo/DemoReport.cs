@@ -22,6 +22,9 @@ internal static class DemoReport
         if (results.Ppo is not null)
             TrainingCurvePlot.FromMetrics(pipeline.At("ppo"), TrainingCurvePlot.RewardFileName, TrainingCurvePlot.RewardCurves,
                 "PPO: reward-model score of the rollouts, and KL to the SFT model");
+        if (results.Dpo is not null)
+            TrainingCurvePlot.FromMetrics(pipeline.At("dpo"), "accuracy_curve", [new("rewards/accuracies"), new("eval_rewards/accuracies")],
+                "DPO: how often the implicit reward ranks the chosen response first");
         TrainingCurvePlot.FromMetrics(pipeline.At("base"), "loss_curve", TrainingCurvePlot.LossCurves, "pretraining loss");
         TrainingCurvePlot.FromMetrics(pipeline.At("sft"), "loss_curve", TrainingCurvePlot.LossCurves, "SFT loss (response tokens)");
         TrainingCurvePlot.FromMetrics(pipeline.At("rm"), "accuracy_curve", [new("accuracy"), new("eval_accuracy")], "reward model accuracy");
@@ -81,6 +84,18 @@ internal static class DemoReport
                 $". Over the last {ppo.Window} iterations the KL to the SFT model averaged {ppo.LastKl:F2} nats per response against an " +
                 $"adaptive target of {ppo.KlTarget:G3}; the controller moved the KL coefficient from {ppo.FirstBeta:G3} to {ppo.LastBeta:G3}.");
             doc.Image("ppo/reward_curve.png", pipeline.At("ppo", "reward_curve.png"), "PPO reward and KL");
+        }
+
+        if (r.Dpo is { } dpo)
+        {
+            doc.Heading("DPO: the preference pairs train the policy directly, with no reward model");
+            doc.Paragraph($"{dpo.Steps} steps of {settings.DpoBatch} of the reward model's training pairs, with beta {dpo.Beta:G3}: the policy's implicit reward, " +
+                "beta x log(policy / SFT) of a response, is trained to rank each chosen response above the rejected one. The loss went from " +
+                $"{dpo.FirstLoss:F3} (mean of the first {dpo.Window} logged records; ln 2 = 0.693 at the start) to {dpo.LastLoss:F3} (the last {dpo.Window}), and the " +
+                $"implicit reward ranked {dpo.FirstAccuracy:P0} -> {dpo.LastAccuracy:P0} of the training pairs right" +
+                (dpo.HeldOutAccuracy is double accuracy ? $"; on the {r.RewardModel.HeldOutPairs} held-out pairs {accuracy:P1} (margin {dpo.HeldOutMargin:F2}), " +
+                    $"where the reward model ranks {r.RewardModel.HeldOutAccuracy:P1}" : "") + ".");
+            doc.Image("dpo/accuracy_curve.png", pipeline.At("dpo", "accuracy_curve.png"), "DPO implicit reward accuracy");
         }
 
         doc.Heading("Blind pairwise comparisons");

@@ -16,6 +16,7 @@ internal sealed record DemoResults(
     ToxicityResult Toxicity,
     IReadOnlyDictionary<string, IReadOnlyDictionary<ResponseStyle, int>> Styles,
     PpoResult? Ppo,
+    DpoResult? Dpo,
     IReadOnlyList<SampleRow> Samples)
 {
     public MethodResult Method(string name) => Compared.Single(m => m.Method == name);
@@ -69,6 +70,14 @@ internal sealed record PpoResult(long Iterations, int Window, double FirstReward
     /// <summary>The late KL is within a factor of two of the target, either way.</summary>
     public bool KlNearTarget => LastKl >= KlTarget / 2 && LastKl <= KlTarget * 2;
 }
+
+/// <summary>
+/// DPO's course: the loss and the implicit reward's accuracy on the training pairs (means over the first and the last
+/// <see cref="Window"/> logged records), and on the held-out pairs at the last evaluation, where the reward model's accuracy
+/// stands beside it. The implicit reward is beta x log(policy / reference) of a response.
+/// </summary>
+internal sealed record DpoResult(long Steps, double Beta, int Window, double FirstLoss, double LastLoss, double FirstAccuracy, double LastAccuracy,
+    double? HeldOutAccuracy, double? HeldOutMargin);
 
 /// <summary>One held-out prompt with every model's response (SFT first) and the oracle's reading of it.</summary>
 internal sealed record SampleRow(string Topic, string Request, IReadOnlyList<SampleResponse> Responses);

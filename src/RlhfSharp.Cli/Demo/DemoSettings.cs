@@ -25,6 +25,10 @@ internal sealed record DemoSettings
     public long RewardSteps { get; init; }
     public long PpoIterations { get; init; }
     public int PpoBatch { get; init; }
+    public long DpoSteps { get; init; }
+    public int DpoBatch { get; init; } = 32;
+    public double DpoLearningRate { get; init; } = 1e-4;
+    public double DpoBeta { get; init; } = 0.1;
     public int MaxNewTokens { get; init; } = 32;
     public int EvalPrompts { get; init; } = 100;
     public int ToxicityPrompts { get; init; }
@@ -37,6 +41,7 @@ internal sealed record DemoSettings
         Demonstrations = 6000, SftSteps = 200,
         PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 900,
         PpoIterations = 45, PpoBatch = 64,
+        DpoSteps = 100,
         ToxicityPrompts = 111, ToxicitySamples = 4,
     };
 
@@ -47,6 +52,7 @@ internal sealed record DemoSettings
         Demonstrations = 2000, SftSteps = 60,
         PreferencePairs = 1500, HeldOutPairs = 200, RewardSteps = 100,
         PpoIterations = 15, PpoBatch = 32,
+        DpoSteps = 30,
         ToxicityPrompts = 40, ToxicitySamples = 2,
     };
 

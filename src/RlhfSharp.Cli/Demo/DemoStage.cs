@@ -11,6 +11,7 @@ internal enum DemoStage
     Sft,
     Reward,
     Ppo,
+    Dpo,
     Evaluate,
     Report,
 }
@@ -20,7 +21,7 @@ internal static class DemoStages
     public static IReadOnlyList<DemoStage> All { get; } = Enum.GetValues<DemoStage>();
 
     /// <summary>The training methods the demo compares, in the order they run and are reported.</summary>
-    public static IReadOnlyList<DemoStage> Methods { get; } = [DemoStage.Ppo];
+    public static IReadOnlyList<DemoStage> Methods { get; } = [DemoStage.Ppo, DemoStage.Dpo];
 
     /// <summary>The methods a run compares when --methods is not given: all of them fit the full demo's 10 minutes on 2 cores.</summary>
     public static IReadOnlyList<DemoStage> DefaultMethods => Methods;
@@ -40,6 +41,7 @@ internal static class DemoStages
         DemoStage.Sft => "supervised fine-tuning on demonstrations",
         DemoStage.Reward => "reward model on oracle-labelled preferences",
         DemoStage.Ppo => "PPO against the reward model",
+        DemoStage.Dpo => "DPO on the preference pairs (no reward model)",
         DemoStage.Evaluate => "evaluation: pairwise oracle judgments, reward-model scores, KL to SFT and toxicity",
         DemoStage.Report => "report",
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),
@@ -53,6 +55,7 @@ internal static class DemoStages
         DemoStage.Sft => ["sft"],
         DemoStage.Reward => ["rm"],
         DemoStage.Ppo => ["ppo"],
+        DemoStage.Dpo => ["dpo"],
         DemoStage.Evaluate => ["eval"],
         DemoStage.Report => [],
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),

@@ -94,11 +94,11 @@ public sealed class DemoCommandTests : IDisposable
 
         var badStage = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--from", "pretraining");
         Assert.Equal(1, badStage.ExitCode);
-        Assert.Contains("--from: unknown stage 'pretraining'; stages are data, pretrain, sft, reward, ppo, evaluate, report", badStage.Error);
+        Assert.Contains("--from: unknown stage 'pretraining'; stages are data, pretrain, sft, reward, ppo, dpo, evaluate, report", badStage.Error);
 
         var badMethod = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--methods", "ppo,rlhf");
         Assert.Equal(1, badMethod.ExitCode);
-        Assert.StartsWith("error: --methods: unknown method 'rlhf'; methods are ppo", badMethod.Error.Trim(), StringComparison.Ordinal);
+        Assert.StartsWith("error: --methods: unknown method 'rlhf'; methods are ppo, dpo", badMethod.Error.Trim(), StringComparison.Ordinal);
 
         var notStarted = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--from", "ppo");
         Assert.Equal(1, notStarted.ExitCode);

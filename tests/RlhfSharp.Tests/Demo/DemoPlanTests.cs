@@ -16,7 +16,7 @@ public sealed class DemoPlanTests
     public void Methods_are_parsed_in_run_order_and_the_default_is_every_method()
     {
         Assert.Equal([DemoStage.Ppo], DemoStages.ParseMethods("ppo"));
-        Assert.Equal([DemoStage.Ppo], DemoStages.ParseMethods(" PPO "));
+        Assert.Equal([DemoStage.Ppo, DemoStage.Dpo], DemoStages.ParseMethods(" DPO,ppo "));
         Assert.Equal(DemoStages.Methods, DemoStages.ParseMethods(string.Join(",", DemoStages.Methods.Reverse().Select(m => m.Name()))));
         Assert.Equal(DemoStages.Methods, DemoStages.DefaultMethods);
     }
@@ -27,6 +27,7 @@ public sealed class DemoPlanTests
     [InlineData("sft", "--methods: unknown method 'sft'; methods are ")]
     [InlineData("ppo,,ppo", "--methods: empty name in 'ppo,,ppo'; separate methods with single commas")]
     [InlineData("ppo,PPO", "--methods: 'PPO' is named twice")]
+    [InlineData("dpo,rlhf", "--methods: unknown method 'rlhf'; methods are ppo, dpo")]
     public void Bad_method_lists_fail_with_one_line(string list, string message)
     {
         var error = Assert.Throws<RlhfException>(() => DemoStages.ParseMethods(list));
@@ -44,15 +45,21 @@ public sealed class DemoPlanTests
     [Fact]
     public void An_interrupted_method_stage_continues_with_the_evaluation_and_report()
     {
-        Assert.Equal([DemoStage.Ppo, DemoStage.Evaluate, DemoStage.Report], DemoPlan.ToRun([DemoStage.Ppo], null, DoneUpTo(DemoStage.Reward), Run));
+        // PPO finished, DPO was interrupted: DPO, then the evaluation and the report; PPO is reused.
+        Assert.Equal([DemoStage.Dpo, DemoStage.Evaluate, DemoStage.Report],
+            DemoPlan.ToRun([DemoStage.Ppo, DemoStage.Dpo], null, DoneUpTo(DemoStage.Ppo), Run));
         // The evaluation of other methods is not done for this run (the command reports it as unfinished), so it reruns alone.
         Assert.Equal([DemoStage.Evaluate, DemoStage.Report], DemoPlan.ToRun([DemoStage.Ppo], null, s => s < DemoStage.Evaluate, Run));
+        // A method added to a finished run trains alone before the evaluation.
+        Assert.Equal([DemoStage.Dpo, DemoStage.Evaluate, DemoStage.Report],
+            DemoPlan.ToRun([DemoStage.Ppo, DemoStage.Dpo], null, s => s != DemoStage.Dpo && s < DemoStage.Evaluate, Run));
     }
 
     [Fact]
-    public void From_a_method_reruns_that_method_the_evaluation_and_the_report()
+    public void From_a_method_reruns_that_method_the_evaluation_and_the_report_and_reuses_the_other_methods()
     {
         Assert.Equal([DemoStage.Ppo, DemoStage.Evaluate, DemoStage.Report], DemoPlan.ToRun(AllMethods, DemoStage.Ppo, _ => true, Run));
+        Assert.Equal([DemoStage.Dpo, DemoStage.Evaluate, DemoStage.Report], DemoPlan.ToRun(AllMethods, DemoStage.Dpo, _ => true, Run));
     }
 
     [Fact]
@@ -69,7 +76,7 @@ public sealed class DemoPlanTests
         var unfinished = Assert.Throws<RlhfException>(() => DemoPlan.ToRun(AllMethods, DemoStage.Ppo, DoneUpTo(DemoStage.Sft), Run));
         Assert.Equal($"--from ppo: stage 'reward' has not finished in {Run}; run from there", unfinished.Message);
 
-        var notPicked = Assert.Throws<RlhfException>(() => DemoPlan.ToRun([], DemoStage.Ppo, _ => true, Run));
-        Assert.Equal("--from ppo: not among the methods of this run (); add it to --methods", notPicked.Message);
+        var notPicked = Assert.Throws<RlhfException>(() => DemoPlan.ToRun([DemoStage.Dpo], DemoStage.Ppo, _ => true, Run));
+        Assert.Equal("--from ppo: not among the methods of this run (dpo); add it to --methods", notPicked.Message);
     }
 }
