@@ -29,6 +29,8 @@ internal static class CliApp
         root.Subcommands.Add(RewardCommand.Build());
         root.Subcommands.Add(DpoCommand.Build());
         root.Subcommands.Add(PpoCommand.Build());
+        root.Subcommands.Add(GrpoCommand.BuildGrpo());
+        root.Subcommands.Add(GrpoCommand.BuildRloo());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(AnnotateCommand.Build());

@@ -13,15 +13,17 @@ namespace RlhfSharp.Cli.Commands;
 /// <summary>`rlhf ppo`: PPO of an SFT policy against a reward model, with a KL penalty to the SFT reference.</summary>
 internal static class PpoCommand
 {
-    static readonly Option<string> RewardModel = new("--reward-model")
+    static readonly Option<string?> RewardModel = new("--reward-model")
     {
-        Description = "reward model folder (from `rlhf reward`, or its LoRA adapter folder: on the policy's base with --lora-r it shares that base) or hub id org/name",
-        Required = true,
+        Description = "reward model folder (from `rlhf reward`, or its LoRA adapter folder: on the policy's base with --lora-r it shares that base) or hub id org/name; " +
+            "the same as --reward with that folder, placed first",
     };
+
+    static readonly RewardFlags Rewards = new();
 
     public static Command Build()
     {
-        var command = new Command("ppo", "PPO against a reward model with a KL penalty to the SFT policy (trlx's recipe; writes metrics, a reward curve, samples and an HF-format policy).");
+        var command = new Command("ppo", "PPO against a reward model (or any --reward functions) with a KL penalty to the SFT policy (trlx's recipe; writes metrics, a reward curve, samples and an HF-format policy).");
         var cli = new TrainingCommandOptions<PpoOptions>(
             model: ("--policy", "SFT policy folder or hub id org/name: the starting policy and the frozen KL reference; or a LoRA adapter folder " +
                 "(from `sft --lora-r`): its base (base_model_name_or_path) with --adapter that folder"),
@@ -53,7 +55,7 @@ internal static class PpoCommand
                 [nameof(PpoOptions.ScaleReward)] = "running: divide scores by their running std; ref: subtract --ref-mean, divide by --ref-std; none",
                 [nameof(PpoOptions.RefMean)] = "mean subtracted from the scores with --scale-reward ref",
                 [nameof(PpoOptions.RefStd)] = "std the scores are divided by with --scale-reward ref",
-                [nameof(PpoOptions.DeltaReward)] = "reward relative to the data's preferred response for the same prompt (--prompts must then be preference pairs)",
+                [nameof(PpoOptions.DeltaReward)] = "reward relative to the data's preferred response for the same prompt: each reward function's score minus its score of that response (--prompts must then be preference pairs)",
                 [nameof(PpoOptions.SeparateValueModel)] = "value head on its own copy of the trunk",
                 [nameof(SamplingOptions.MaxNewTokens)] = "tokens generated per rollout",
                 [nameof(SamplingOptions.Temperature)] = "rollout sampling temperature",
@@ -70,6 +72,7 @@ internal static class PpoCommand
             "--policy may instead be the adapter folder itself";
         cli.AddTo(command);
         command.Options.Add(RewardModel);
+        Rewards.AddTo(command);
         command.SetAction(parsed => Run(parsed, cli));
         return command;
     }
@@ -86,8 +89,14 @@ internal static class PpoCommand
         if (adapterDir is not null) LoraPolicy.RequireStartingAdapter(adapterDir, policySource.Adapter!, sharedBase: resolved.LoraR > 0);
         resolved = cli.ContinueAdapter(parsed, resolved, adapterDir);
         var lora = resolved.Lora();
-        var reward = RewardSource.Of(parsed, policyDir, sharedBasePossible: lora is not null);
-        string rewardDir = reward.Source.AdapterDirectory ?? reward.Source.BaseDirectory;
+        // --reward-model is a reward model spec placed before the --reward ones.
+        if (parsed.GetValue(RewardModel) is null && !Rewards.Given(parsed))
+            throw new RlhfException($"no reward: give {RewardModel.Name} or {Rewards.Reward.Name} (a reward model folder, exact-match, regex:PATTERN, length:max=N) or {Rewards.Plugin.Name}");
+        var rewards = Rewards.Read(parsed, parsed.GetValue(RewardModel) is { } rewardModelDir ? [(RewardModel.Name, rewardModelDir)] : []);
+        // With LoRA, the first reward adapter on the policy's own base scores through that base (SharedBaseRewardModel).
+        static string Full(string dir) => Path.GetFullPath(Path.TrimEndingDirectorySeparator(dir));
+        var sharedReward = lora is null ? null
+            : rewards.Models.FirstOrDefault(r => r.Source!.AdapterDirectory is not null && Full(r.Source.BaseDirectory) == Full(policyDir));
         // Prompts keep what the policy's context leaves beside --max-new-tokens; none left is refused before any work.
         var context = ContextWindow.Of(policyDir);
         var (options, lowered) = cli.FitMaxLength(parsed, resolved, (flag, maxLength) => context.CapPrompt(flag, maxLength, resolved.Sampling.MaxNewTokens));
@@ -99,14 +108,16 @@ internal static class PpoCommand
 
         string tokenizerDir = policySource.TokenizerDirectory;
         var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; PPO generates text and needs one");
-        var rewardTokenizer = TokenizerLoader.FromDirectory(reward.Source.TokenizerDirectory) ?? throw new RlhfException($"{reward.Source.TokenizerDirectory}: no tokenizer files");
+        foreach (var model in rewards.Models)
+            if (TokenizerLoader.FromDirectory(model.Source!.TokenizerDirectory) is null) throw new RlhfException($"{model.Source.TokenizerDirectory}: no tokenizer files");
         var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
-        IReadOnlyList<string> prompts = DatasetReader.ReadPrompts(promptsPath, readOptions).Examples, evalPrompts;
+        // Prompt rows keep their other fields (e.g. "answer") for rule rewards such as exact-match.
+        IReadOnlyList<PromptRecord> prompts = DatasetReader.ReadPromptRecords(promptsPath, readOptions).Examples, evalPrompts;
         // Delta reward needs each prompt's preferred response, so the prompts then come from preference pairs.
         var preferred = options.DeltaReward
             ? DatasetReader.ReadPreferences(promptsPath, readOptions).Examples.GroupBy(p => p.Prompt).ToDictionary(g => g.Key, g => g.First().Chosen)
             : null;
-        if (parsed.GetValue(cli.EvalData) is { } evalPath) evalPrompts = DatasetReader.ReadPrompts(evalPath, readOptions).Examples;
+        if (parsed.GetValue(cli.EvalData) is { } evalPath) evalPrompts = DatasetReader.ReadPromptRecords(evalPath, readOptions).Examples;
         else if (options.HeldOutFraction > 0 && prompts.Count >= 2) (prompts, evalPrompts) = DatasetSplit.Split(prompts, options.HeldOutFraction, options.Seed);
         else evalPrompts = [];
         if (prompts.Count == 0) throw new RlhfException($"{promptsPath}: no prompts");
@@ -116,14 +127,14 @@ internal static class PpoCommand
         TorchSharp.torch.manual_seed(options.Seed);
         // With LoRA one base serves the policy, its reference and a reward adapter on the same base (LoraPolicy).
         var oneBase = lora is null ? null : LoraPolicy.Create(CausalLanguageModel.FromPretrained(policyDir, withoutDropout: true), lora, policyName, adapterDir,
-            reward.SharesBase ? rewardDir : null);
+            sharedReward?.Source!.AdapterDirectory);
         using var policy = oneBase?.Policy ?? new PolicyWithValueHead(StartingPolicy(policySource), options.SeparateValueModel);
         if (oneBase is not null) output.WriteLine(LoraSummary(policy, policyName, adapterDir));
         else if (adapterDir is not null)
             output.WriteLine($"policy: {policyName} with the adapter {adapterDir} merged into its weights, all of which train (--lora-r would continue the adapter instead)");
         int promptBudget = options.PromptBudget(context);
         // The same cut as generate and prepare (PromptFit): said once here rather than every iteration.
-        if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)
+        if (PromptFit.CutReport(prompts.Concat(evalPrompts).Count(p => tokenizer.Encode(p.Text).Count > promptBudget), prompts.Count + evalPrompts.Count, promptBudget) is { } cut)
             output.WriteLine($"note: {cut}");
         // With frozen bottom layers the reference shares them with the policy (trlx's hydra) instead of a full copy.
         using IReferenceModel reference = (IReferenceModel?)oneBase?.Reference ?? (options.FreezeBottomLayers > 0
@@ -132,21 +143,25 @@ internal static class PpoCommand
         output.WriteLine($"reference model: {reference.ParameterBytes / 1e6:F1} MB of its own parameters (" + (oneBase is not null
             ? "the policy with its LoRA adapters switched off" + (adapterDir is null ? "" : " and a frozen copy of the starting adapter on")
             : options.FreezeBottomLayers > 0 ? $"bottom {options.FreezeBottomLayers} layers shared with the policy" : "a full copy") + ")");
-        using var rewardModel = reward.Load(oneBase?.Reward);
-        if (reward.Source.AdapterDirectory is not null)
-            output.WriteLine($"reward model: the LoRA adapter {rewardDir} on " + (reward.SharesBase ? "the policy's base (shared, no second copy)" : $"its own base {reward.Source.BaseDirectory}"));
-        IRewardFunction scorer = new RewardModelScorer(rewardModel.Model, rewardTokenizer, rewardModel.Context);
+        using var loadedRewards = rewards.Load(tokenizer, output, shared: r => r == sharedReward && oneBase?.Reward is { } shared
+            ? new LoadedRewardModel(shared, shared.Config.MaxPositions) : null);
+        foreach (var model in rewards.Models.Where(m => m.Source!.AdapterDirectory is not null))
+            output.WriteLine($"reward model: the LoRA adapter {model.Source!.AdapterDirectory} on " +
+                (model == sharedReward ? "the policy's base (shared, no second copy)" : $"its own base {model.Source.BaseDirectory}"));
+        var scorer = loadedRewards.Set;
         if (preferred is not null)
         {
             if (parsed.GetValue(cli.EvalData) is { } evalPreferences)
                 foreach (var pair in DatasetReader.ReadPreferences(evalPreferences, readOptions).Examples) preferred.TryAdd(pair.Prompt, pair.Chosen);
-            scorer = new DeltaReward(scorer, preferred);
+            scorer = new RewardSet(scorer.Functions.Select(f => f with { Function = new DeltaReward(f.Function, preferred) }).ToList());
         }
 
         var trainer = new PpoTrainer(new PpoModels(policy, reference, tokenizer, scorer, tokenizerDir), options, run.OutDir, run.Progress, run.World);
+        string? firstRewardModel = rewards.Models.FirstOrDefault()?.Source is { } firstModel ? Path.GetFullPath(firstModel.AdapterDirectory ?? firstModel.BaseDirectory) : null;
         var summary = run.Train(
             [new("policy", Path.GetFullPath(policyDir)), new(AdapterInput, adapterDir is null ? null : Path.GetFullPath(adapterDir)),
-             new("reward_model", Path.GetFullPath(rewardDir)), new("prompts", Path.GetFullPath(promptsPath)), new("eval_prompts", parsed.GetValue(cli.EvalData))],
+             new("reward_model", firstRewardModel), new("rewards", rewards.Rewards.Select(r => r.Describe()).ToList()),
+             new("prompts", Path.GetFullPath(promptsPath)), new("eval_prompts", parsed.GetValue(cli.EvalData))],
             "iteration", () => trainer.CompletedIterations, () => trainer.Run(prompts, evalPrompts, run.Resume));
         var lines = new List<string>();
         if (summary.History.Count > 0)
@@ -161,13 +176,13 @@ internal static class PpoCommand
         return run.Finish(lines);
     }
 
-    const string AdapterInput = "adapter";
+    internal const string AdapterInput = "adapter";
 
     /// <summary>
     /// A resumed run keeps the start it had: with and without --adapter the reference differs (base + adapter or the
     /// base alone), so a resume that adds or drops it is refused rather than continued against another reference.
     /// </summary>
-    static void RequireSameStart(string outDir, string? adapterDir)
+    internal static void RequireSameStart(string outDir, string? adapterDir)
     {
         string runFile = Path.Combine(outDir, "run.json");
         if (!File.Exists(runFile)) return;
@@ -182,7 +197,7 @@ internal static class PpoCommand
     /// The starting policy of full fine-tuning: the model, or with an adapter (and no lora_r) base + adapter merged into
     /// plain weights, all of which train. Also the full reference, so that it is where the policy starts.
     /// </summary>
-    static CausalLanguageModel StartingPolicy(AdaptedModelSource policy)
+    internal static CausalLanguageModel StartingPolicy(AdaptedModelSource policy)
     {
         var model = policy.LoadCausalLm(withoutDropout: true);
         if (policy.AdapterDirectory is null) return model;
@@ -200,36 +215,5 @@ internal static class PpoCommand
         return $"policy: LoRA {settings.Describe()} on {adapters.Count} projections of {policyName}" +
             (adapterDir is null ? "" : $", continuing the adapter {adapterDir}") +
             $"; {trainable:N0} trainable parameters (value head included), the base's {baseCount:N0} frozen";
-    }
-
-    /// <summary>
-    /// Where the reward model comes from (<see cref="ModelSources.Resolve"/>): a full reward-model folder, or a LoRA adapter
-    /// folder (SEQ_CLS, score head in modules_to_save) on the base its base_model_name_or_path names. With a LoRA policy on
-    /// that same base the adapter goes on the policy's own layers (<see cref="SharedBaseRewardModel"/>); otherwise it loads
-    /// on its own copy of its base.
-    /// </summary>
-    sealed record RewardSource(AdaptedModelSource Source, bool SharesBase)
-    {
-        public static RewardSource Of(ParseResult parsed, string policyDir, bool sharedBasePossible)
-        {
-            var source = ModelSources.Resolve(parsed, RewardModel.Name, parsed.GetValue(RewardModel)!);
-            source.RequireTask(PeftAdapter.SequenceClassification); // an adapter's task, before anything is written
-            static string Full(string dir) => Path.GetFullPath(Path.TrimEndingDirectorySeparator(dir));
-            return new RewardSource(source, sharedBasePossible && source.AdapterDirectory is not null && Full(source.BaseDirectory) == Full(policyDir));
-        }
-
-        /// <summary>The reward model (the shared one <see cref="LoraPolicy.Create"/> made, when it shares the base) and its context.</summary>
-        public LoadedReward Load(SharedBaseRewardModel? shared)
-        {
-            if (shared is not null) return new LoadedReward(shared, shared.Config.MaxPositions);
-            var model = Source.LoadRewardModel();
-            model.eval();
-            return new LoadedReward(model, model.Config.MaxPositions);
-        }
-    }
-
-    sealed record LoadedReward(TorchSharp.torch.nn.Module<DecoderInput, TorchSharp.torch.Tensor> Model, int Context) : IDisposable
-    {
-        public void Dispose() => Model.Dispose();
     }
 }

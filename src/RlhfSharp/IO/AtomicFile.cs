@@ -37,4 +37,16 @@ public static class AtomicFile
         using var input = File.OpenRead(source);
         input.CopyTo(stream);
     });
+
+    /// <summary>
+    /// Writes a folder through a temporary sibling (<paramref name="write"/> fills it) that then replaces
+    /// <paramref name="directory"/>: a failed write leaves the old folder as it was.
+    /// </summary>
+    public static void ReplaceDirectory(string directory, Action<string> write)
+    {
+        string temp = directory + $".{Guid.NewGuid():N}.tmp";
+        write(temp);
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        Directory.Move(temp, directory);
+    }
 }

@@ -16,7 +16,7 @@ namespace RlhfSharp.Tests.Cli;
 public class TrainingOptionNamesTests
 {
     /// <summary>The options that name files and folders or steer the run, not knobs of the options file.</summary>
-    static readonly string[] NotKnobs = ["--model", "--revision", "--adapter", "--data", "--eval-data", "--policy", "--prompts", "--eval-prompts", "--reward-model",
+    static readonly string[] NotKnobs = ["--model", "--revision", "--adapter", "--data", "--eval-data", "--policy", "--prompts", "--eval-prompts", "--reward-model", "--reward", "--reward-weight", "--reward-plugin",
         "--out", "--config", "--resume", "--print-config", "--help", "-h", "-?", "/?", "/h"];
 
     static Command Command(string name) => CliApp.BuildRoot().Subcommands.Single(c => c.Name == name);

@@ -30,15 +30,31 @@ public static class LoraPolicy
         else if (settings is null) throw new ArgumentNullException(nameof(settings), "fresh adapters need their settings");
         // Every other adapter goes on before the policy's: attaching one freezes the whole model, the policy's included.
         var reward = rewardAdapter is null ? null : SharedBaseRewardModel.Load(model, rewardAdapter);
+        var reference = AttachPolicyAdapters(model, settings, startingAdapter)!;
+        var policy = new PolicyWithValueHead(model) { AdapterBaseModel = baseModel };
+        return new LoraPpoModels(policy, reference, reward);
+    }
+
+    /// <summary>
+    /// Puts the policy's trainable adapters on <paramref name="model"/>: fresh ones with <paramref name="settings"/>, or a copy
+    /// of <paramref name="startingAdapter"/> beside a frozen copy set aside under <see cref="StartingAdapterName"/>. Returns
+    /// the reference that goes with them: the model with the policy's adapters off (and the starting copy on); without
+    /// <paramref name="withReference"/> (GRPO with beta 0), no frozen copy and no reference. Adapters that are not the policy's
+    /// (a reward model's) must be on before: attaching one freezes the whole model.
+    /// </summary>
+    public static AdapterOffReference? AttachPolicyAdapters(CausalLanguageModel model, LoraSettings? settings, string? startingAdapter, bool withReference = true)
+    {
         if (startingAdapter is not null)
         {
-            PeftAdapter.Load(model, startingAdapter);
-            LoraModel.NameAdapters(model, StartingAdapterName);
+            if (withReference)
+            {
+                PeftAdapter.Load(model, startingAdapter);
+                LoraModel.NameAdapters(model, StartingAdapterName);
+            }
             PeftAdapter.Load(model, startingAdapter); // the policy's own copy, which trains
         }
-        else LoraModel.Attach(model, settings!);
-        var policy = new PolicyWithValueHead(model) { AdapterBaseModel = baseModel };
-        return new LoraPpoModels(policy, new AdapterOffReference(model, startingAdapter is null ? null : StartingAdapterName), reward);
+        else LoraModel.Attach(model, settings ?? throw new ArgumentNullException(nameof(settings), "fresh adapters need their settings"));
+        return withReference ? new AdapterOffReference(model, startingAdapter is null ? null : StartingAdapterName) : null;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.IO;
 using RlhfSharp.Models;
@@ -15,7 +16,7 @@ namespace RlhfSharp.Training.Ppo;
 /// the reward statistics.
 /// </summary>
 internal sealed class PpoIterations(PpoModels models, PpoOptions options, string outputDirectory, IProgressSink progress, IDistributed world,
-    IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts) : ITrainerSteps
+    IReadOnlyList<PromptRecord> prompts, IReadOnlyList<PromptRecord> evalPrompts) : ITrainerSteps
 {
     const string StateFile = "ppo_state.json";
     readonly PolicyWithValueHead _policy = models.Policy;
@@ -23,7 +24,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     readonly IKlController _kl = options.TargetKl is double target
         ? new AdaptiveKlController(options.InitKlCoef, target, options.Horizon)
         : new FixedKlController(options.InitKlCoef);
-    readonly int[] _lengths = prompts.Select(p => p.Length).ToArray();
+    readonly int[] _lengths = prompts.Select(p => p.Text.Length).ToArray();
     (int, IReadOnlyList<int[]>)? _epochCache;
     /// <summary>The first prompts, responses and scores of the last rollout, for samples.md.</summary>
     (IReadOnlyList<string> Prompts, IReadOnlyList<string> Responses, IReadOnlyList<double> Scores) _samples = ([], [], []);
@@ -90,7 +91,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
         if (evalReward > (best ?? double.NegativeInfinity))
         {
             best = evalReward;
-            if (world.IsRoot) SaveReplacing(Path.Combine(outputDirectory, "best"), SaveModel);
+            if (world.IsRoot) AtomicFile.ReplaceDirectory(Path.Combine(outputDirectory, "best"), SaveModel);
         }
         return new EvaluationOutcome(new Dictionary<string, double> { ["eval_reward_mean"] = evalReward }, state with { BestEvalReward = best, BestEvalLoss = null });
     }
@@ -102,14 +103,6 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
         if (sampling) WriteSamples(state.Step);
         // The curve (PNG + SVG) is redrawn with the samples and at checkpoints, not every iteration.
         if (sampling || checkpointing) Plots.TrainingCurvePlot.FromMetrics(outputDirectory);
-    }
-
-    static void SaveReplacing(string directory, Action<string> save)
-    {
-        string temp = directory + $".{Guid.NewGuid():N}.tmp";
-        save(temp);
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-        Directory.Move(temp, directory);
     }
 
     /// <summary>
@@ -192,6 +185,10 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
             ["beta"] = beta,
             ["learning_rate"] = learningRate,
         };
+        // With several reward functions, each one's mean (as GRPO logs them); one function's mean is reward_mean itself.
+        if (rollout.ScoresByFunction.Count > 1)
+            foreach (var (name, functionMean) in WorldStatistics.Mean(world, rollout.ScoresByFunction.ToDictionary(f => $"rewards/{f.Key}/mean", f => f.Value.Average())))
+                row[name] = functionMean;
         return row;
     }
 
@@ -199,8 +196,8 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
     double EvaluationReward()
     {
         var heldOut = evalPrompts.Take(options.EvalPromptCount).ToList();
-        var generated = new Generation.TextGenerator(_policy.Policy, models.Tokenizer).Generate(_collector.EncodePrompts(heldOut), options.Sampling with { Greedy = true });
-        return models.Reward.Score(RewardSample.Of(heldOut, generated.Select(g => g.Text ?? "").ToList())).Average();
+        var completions = _collector.Greedy(heldOut.Select(p => p.Text).ToList());
+        return models.Reward.Score(heldOut.Select((p, i) => new RewardSample(p.Text, completions[i], p.Fields)).ToList()).Average();
     }
 
     /// <summary>Appends a table of the last rollout's first prompts, responses and scores to samples.md and prints it shortened.</summary>

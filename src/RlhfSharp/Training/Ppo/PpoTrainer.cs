@@ -1,3 +1,4 @@
+using RlhfSharp.Data;
 using RlhfSharp.Distributed;
 using RlhfSharp.Training.Metrics;
 
@@ -30,7 +31,13 @@ public sealed class PpoTrainer(PpoModels models, PpoOptions options, string outp
     public long CompletedIterations => Volatile.Read(ref _run)?.CompletedSteps ?? 0;
 
     /// <param name="stopAtStep">Stop after this iteration with a checkpoint, as an interrupted run would; the final policy is then not written.</param>
-    public PpoSummary Run(IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts, bool resume, long? stopAtStep = null)
+    public PpoSummary Run(IReadOnlyList<string> prompts, IReadOnlyList<string> evalPrompts, bool resume, long? stopAtStep = null) =>
+        Run(Records(prompts), Records(evalPrompts), resume, stopAtStep);
+
+    /// <summary>PPO on prompt rows: the reward function sees each row's fields (<see cref="PromptRecord.Fields"/>, e.g. a
+    /// reference answer) beside the response.</summary>
+    /// <param name="stopAtStep">Stop after this iteration with a checkpoint, as an interrupted run would; the final policy is then not written.</param>
+    public PpoSummary Run(IReadOnlyList<PromptRecord> prompts, IReadOnlyList<PromptRecord> evalPrompts, bool resume, long? stopAtStep = null)
     {
         options.Validate();
         if (prompts.Count == 0) throw new RlhfException("no prompts");
@@ -43,4 +50,6 @@ public sealed class PpoTrainer(PpoModels models, PpoOptions options, string outp
         var result = run.Run(resume, stopAtStep);
         return new PpoSummary(result.State.Step, result.History, PpoIterations.BestEvalReward(result.State));
     }
+
+    static List<PromptRecord> Records(IReadOnlyList<string> prompts) => prompts.Select(p => new PromptRecord(p, null)).ToList();
 }

@@ -14,6 +14,8 @@ internal sealed class RolloutBatch : IDisposable
     public required IReadOnlyList<string> Responses { get; init; }
     /// <summary>Reward-function scores before clipping and scaling.</summary>
     public required IReadOnlyList<double> Scores { get; init; }
+    /// <summary>Each function's own scores when the reward is a <see cref="Rewards.RewardSet"/>; empty otherwise.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyList<double>> ScoresByFunction { get; init; }
     public required Tensor Ids { get; init; }
     public required Tensor AttentionMask { get; init; }
     public required long PromptColumns { get; init; }
