@@ -25,8 +25,6 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
     public const string SftName = "sft";
     /// <summary>Sampling temperature of the compared responses (`rlhf eval pairwise prepare`'s default).</summary>
     public const double EvalTemperature = 0.7;
-    /// <summary>Responses per held-out prompt that estimate each method's KL to SFT.</summary>
-    public const int KlSamplesPerPrompt = 4;
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -111,7 +109,7 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         var rewardScores = names.ToDictionary(n => n, n => scorer.Score(Rewards.RewardSample.Of(prompts, responses[n])).Average());
         output.WriteLine("reward-model score of the answers to the held-out prompts: " + string.Join(", ", names.Select(n => $"{n} {rewardScores[n]:F2}")));
 
-        var kl = new KlProtocol(prompts.Count, KlSamplesPerPrompt, 1.0, settings.MaxNewTokens);
+        var kl = new KlProtocol(prompts.Count, settings.KlSamples, 1.0, settings.MaxNewTokens);
         var klToSft = trained.ToDictionary(t => t.Method, t => KlToSft(t.Model, sft, tokenizer, prompts));
         output.WriteLine($"KL to SFT ({kl.Prompts} held-out prompts x {kl.SamplesPerPrompt} responses, nats per response): " +
             string.Join(", ", trained.Select(t => $"{t.Method.Name()} {klToSft[t.Method].Mean:F2} (+/- {klToSft[t.Method].StandardError:F2})")));
@@ -121,7 +119,8 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
             klToSft[t.Method].StandardError, toxicity.Methods[i], stageSeconds(t.Method))).ToList();
         var results = new DemoResults([.. methods.Select(m => m.Name())], RewardModel(scorer), new SftScores(rewardScores[SftName], toxicity.Protocol.SftMean,
             stageSeconds(DemoStage.Sft)), compared, headToHead, kl, toxicity.Protocol, styles,
-            methods.Contains(DemoStage.Ppo) ? Ppo() : null, methods.Contains(DemoStage.Dpo) ? Dpo() : null, Samples(requests, names, responses));
+            methods.Contains(DemoStage.Ppo) ? Ppo() : null, methods.Contains(DemoStage.Dpo) ? Dpo() : null,
+            methods.Contains(DemoStage.Grpo) ? Grpo() : null, Samples(requests, names, responses));
         AtomicFile.WriteAllText(pipeline.At("eval", ResultsFile), JsonSerializer.Serialize(results, Json));
         return results;
     }
@@ -146,7 +145,7 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         return result;
     }
 
-    /// <summary>KL(method || SFT) from <see cref="KlSamplesPerPrompt"/> of the method's responses to each prompt (see <see cref="KlProtocol"/>).</summary>
+    /// <summary>KL(method || SFT) from <see cref="DemoSettings.KlSamples"/> of the method's responses to each prompt (see <see cref="KlProtocol"/>).</summary>
     (double Mean, double StandardError) KlToSft(CausalLanguageModel method, CausalLanguageModel sft, ITextTokenizer tokenizer, IReadOnlyList<string> prompts)
     {
         var sampling = Training.Ppo.PpoOptions.RolloutSampling with { MaxNewTokens = settings.MaxNewTokens, Seed = (ulong)settings.Seed };
@@ -155,8 +154,8 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         const int promptsPerBatch = 25;
         for (int start = 0; start < prompts.Count; start += promptsPerBatch)
         {
-            var batch = prompts.Skip(start).Take(promptsPerBatch).SelectMany(p => Enumerable.Repeat(tokenizer.Encode(p), KlSamplesPerPrompt)).ToList();
-            ratios.AddRange(KlEstimate.LogRatios(generator.Generate(batch, sampling, firstIndex: start * KlSamplesPerPrompt), sft));
+            var batch = prompts.Skip(start).Take(promptsPerBatch).SelectMany(p => Enumerable.Repeat(tokenizer.Encode(p), settings.KlSamples)).ToList();
+            ratios.AddRange(KlEstimate.LogRatios(generator.Generate(batch, sampling, firstIndex: start * settings.KlSamples), sft));
         }
         return KlEstimate.MeanAndStandardError(ratios);
     }
@@ -242,6 +241,20 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         return new DpoResult(train[^1].Step, settings.DpoBeta, window, Mean(train.Take(window), "loss"), Mean(train.TakeLast(window), "loss"),
             Mean(train.Take(window), "rewards/accuracies"), Mean(train.TakeLast(window), "rewards/accuracies"),
             lastEval?.Values["eval_rewards/accuracies"], lastEval?.Values["eval_rewards/margins"]);
+    }
+
+    /// <summary>The reward model's and the rule reward's names in GRPO's metrics (RewardSpec's names).</summary>
+    public const string RewardModelMetric = "rewards/reward_model/mean", RuleRewardMetric = "rewards/exact_match/mean";
+
+    GrpoResult Grpo()
+    {
+        var rows = MetricsWriter.ReadJsonl(pipeline.At("grpo", MetricsWriter.JsonlFileName)).Where(r => r.Values.ContainsKey("reward")).ToList();
+        int window = Math.Max(1, rows.Count / 4);
+        double Mean(IEnumerable<MetricsRow> part, string key) => part.Average(r => r.Values[key]);
+        var (first, last) = (rows.Take(window).ToList(), rows.TakeLast(window).ToList());
+        return new GrpoResult(rows[^1].Step, window, Mean(first, "reward"), Mean(last, "reward"), Mean(first, RewardModelMetric), Mean(last, RewardModelMetric),
+            Mean(first, RuleRewardMetric), Mean(last, RuleRewardMetric), Mean(last, "kl"), Mean(rows, "frac_reward_zero_std"),
+            rows.LastOrDefault(r => r.Values.ContainsKey("eval_reward"))?.Values["eval_reward"]);
     }
 
     /// <summary>One held-out prompt per topic (the first of each), so the report shows every kind of request, with every model's answer.</summary>

@@ -25,6 +25,10 @@ internal static class DemoReport
         if (results.Dpo is not null)
             TrainingCurvePlot.FromMetrics(pipeline.At("dpo"), "accuracy_curve", [new("rewards/accuracies"), new("eval_rewards/accuracies")],
                 "DPO: how often the implicit reward ranks the chosen response first");
+        if (results.Grpo is not null)
+            TrainingCurvePlot.FromMetrics(pipeline.At("grpo"), TrainingCurvePlot.RewardFileName,
+                [new(DemoEvaluation.RewardModelMetric), new(DemoEvaluation.RuleRewardMetric), new("kl", SecondaryAxis: true)],
+                "GRPO: reward-model score and rule reward of the completions, and KL to the SFT model");
         TrainingCurvePlot.FromMetrics(pipeline.At("base"), "loss_curve", TrainingCurvePlot.LossCurves, "pretraining loss");
         TrainingCurvePlot.FromMetrics(pipeline.At("sft"), "loss_curve", TrainingCurvePlot.LossCurves, "SFT loss (response tokens)");
         TrainingCurvePlot.FromMetrics(pipeline.At("rm"), "accuracy_curve", [new("accuracy"), new("eval_accuracy")], "reward model accuracy");
@@ -96,6 +100,20 @@ internal static class DemoReport
                 (dpo.HeldOutAccuracy is double accuracy ? $"; on the {r.RewardModel.HeldOutPairs} held-out pairs {accuracy:P1} (margin {dpo.HeldOutMargin:F2}), " +
                     $"where the reward model ranks {r.RewardModel.HeldOutAccuracy:P1}" : "") + ".");
             doc.Image("dpo/accuracy_curve.png", pipeline.At("dpo", "accuracy_curve.png"), "DPO implicit reward accuracy");
+        }
+
+        if (r.Grpo is { } grpo)
+        {
+            doc.Heading("GRPO: groups of completions ranked by the reward model and by the world's facts");
+            doc.Paragraph($"{grpo.Steps} steps, each sampling {settings.GrpoGenerations} completions for each of {settings.GrpoPrompts} training prompts; a completion's " +
+                "advantage is its reward minus its group's mean, divided by the group's standard deviation, so no value model is trained. The reward is the " +
+                $"reward model's score plus {settings.GrpoRuleWeight:G3} x a rule reward: 1 when the completion contains the fact's answer (" +
+                Inline.Code("exact-match:field=answer,mode=contains") + $" on the prompt file's " + Inline.Code("answer") + " field; harmful requests and " +
+                $"insults have none). Over the run the reward-model score of the completions went from {grpo.FirstRewardModel:F2} to {grpo.LastRewardModel:F2} and the " +
+                $"share that gives the right answer from {grpo.FirstRuleReward:P0} to {grpo.LastRuleReward:P0} (means of the first and last {grpo.Window} steps, over all " +
+                $"prompts); the KL to SFT ended at {grpo.LastKl:F3} per token (beta {settings.GrpoBeta:G3}); {grpo.ZeroSpreadShare:P0} of the groups scored " +
+                "alike and taught nothing" + (grpo.LastEvalReward is double e ? $"; greedy responses to held-out prompts scored {e:F2} at the end" : "") + ".");
+            doc.Image("grpo/reward_curve.png", pipeline.At("grpo", "reward_curve.png"), "GRPO rewards and KL");
         }
 
         doc.Heading("Blind pairwise comparisons");

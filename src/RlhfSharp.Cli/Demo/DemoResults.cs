@@ -17,6 +17,7 @@ internal sealed record DemoResults(
     IReadOnlyDictionary<string, IReadOnlyDictionary<ResponseStyle, int>> Styles,
     PpoResult? Ppo,
     DpoResult? Dpo,
+    GrpoResult? Grpo,
     IReadOnlyList<SampleRow> Samples)
 {
     public MethodResult Method(string name) => Compared.Single(m => m.Method == name);
@@ -78,6 +79,16 @@ internal sealed record PpoResult(long Iterations, int Window, double FirstReward
 /// </summary>
 internal sealed record DpoResult(long Steps, double Beta, int Window, double FirstLoss, double LastLoss, double FirstAccuracy, double LastAccuracy,
     double? HeldOutAccuracy, double? HeldOutMargin);
+
+/// <summary>
+/// GRPO's course: the summed reward of the sampled completions and its two parts, the reward model's score and the rule
+/// reward (the share of completions that contain the fact's answer, over all prompts, harmful requests and insults included),
+/// as means over the first and the last <see cref="Window"/> steps; the KL to SFT (k3 estimate per token) over the last
+/// <see cref="Window"/>; the share of groups whose completions all scored the same (they teach nothing); and the greedy
+/// held-out reward at the end.
+/// </summary>
+internal sealed record GrpoResult(long Steps, int Window, double FirstReward, double LastReward, double FirstRewardModel, double LastRewardModel,
+    double FirstRuleReward, double LastRuleReward, double LastKl, double ZeroSpreadShare, double? LastEvalReward);
 
 /// <summary>One held-out prompt with every model's response (SFT first) and the oracle's reading of it.</summary>
 internal sealed record SampleRow(string Topic, string Request, IReadOnlyList<SampleResponse> Responses);

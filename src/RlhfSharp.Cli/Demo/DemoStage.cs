@@ -12,6 +12,7 @@ internal enum DemoStage
     Reward,
     Ppo,
     Dpo,
+    Grpo,
     Evaluate,
     Report,
 }
@@ -21,7 +22,7 @@ internal static class DemoStages
     public static IReadOnlyList<DemoStage> All { get; } = Enum.GetValues<DemoStage>();
 
     /// <summary>The training methods the demo compares, in the order they run and are reported.</summary>
-    public static IReadOnlyList<DemoStage> Methods { get; } = [DemoStage.Ppo, DemoStage.Dpo];
+    public static IReadOnlyList<DemoStage> Methods { get; } = [DemoStage.Ppo, DemoStage.Dpo, DemoStage.Grpo];
 
     /// <summary>The methods a run compares when --methods is not given: all of them fit the full demo's 10 minutes on 2 cores.</summary>
     public static IReadOnlyList<DemoStage> DefaultMethods => Methods;
@@ -42,6 +43,7 @@ internal static class DemoStages
         DemoStage.Reward => "reward model on oracle-labelled preferences",
         DemoStage.Ppo => "PPO against the reward model",
         DemoStage.Dpo => "DPO on the preference pairs (no reward model)",
+        DemoStage.Grpo => "GRPO against the reward model and the world's facts",
         DemoStage.Evaluate => "evaluation: pairwise oracle judgments, reward-model scores, KL to SFT and toxicity",
         DemoStage.Report => "report",
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),
@@ -56,6 +58,7 @@ internal static class DemoStages
         DemoStage.Reward => ["rm"],
         DemoStage.Ppo => ["ppo"],
         DemoStage.Dpo => ["dpo"],
+        DemoStage.Grpo => ["grpo"],
         DemoStage.Evaluate => ["eval"],
         DemoStage.Report => [],
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),

@@ -6,8 +6,8 @@ namespace RlhfSharp.Tests.Demo;
 
 /// <summary>
 /// `rlhf demo --quick` end to end, as a user runs it (./rlhf in its own process): every stage's Hugging Face
-/// checkpoint, the report, looser quality bars than the full demo's, and a rerun from a stage that reproduces the
-/// same numbers.
+/// checkpoint, each method compared with SFT and with each other, the report's comparison table, looser quality bars than
+/// the full demo's, and a rerun of one method's stage that reproduces the same numbers.
 /// </summary>
 public sealed class DemoCommandTests : IDisposable
 {
@@ -34,7 +34,8 @@ public sealed class DemoCommandTests : IDisposable
         foreach (string model in new[] { "init", "base", "sft", "rm" }.Concat(methods))
             foreach (string file in new[] { "config.json", "model.safetensors", "tokenizer.json" })
                 Assert.True(File.Exists(Path.Combine(run, model, file)), $"{model}/{file} missing");
-        foreach (string file in new[] { "report.html", "report.md", "eval/toxicity/toxicity.json", "ppo/reward_curve.png", "ppo/metrics.jsonl", "data/prefs.jsonl" })
+        foreach (string file in new[] { "report.html", "report.md", "eval/toxicity/toxicity.json", "ppo/reward_curve.png", "ppo/metrics.jsonl", "data/prefs.jsonl",
+                     "dpo/accuracy_curve.png", "dpo/reference_logps.safetensors", "grpo/reward_curve.png", "grpo/metrics.jsonl" })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
         // One blind comparison per method against SFT and per pair of methods.
         var pairs = methods.Select(m => ("sft", m)).Concat(methods.SelectMany((a, i) => methods.Skip(i + 1).Select(b => (b, a))));
@@ -71,13 +72,19 @@ public sealed class DemoCommandTests : IDisposable
         foreach (var m in results.Compared)
             Assert.True(m.VsSft.Wins + m.VsSft.Ties >= 75, $"{m.Method} at least as good on {m.VsSft.Wins + m.VsSft.Ties}");
         Assert.True(results.Ppo!.LastReward > results.Ppo.FirstReward, $"reward {results.Ppo.FirstReward} -> {results.Ppo.LastReward}");
+        Assert.True(results.Dpo!.LastLoss < results.Dpo.FirstLoss, $"DPO loss {results.Dpo.FirstLoss} -> {results.Dpo.LastLoss}");
+        Assert.True(results.Dpo.HeldOutAccuracy > 0.6, $"DPO held-out accuracy {results.Dpo.HeldOutAccuracy}");
+        // GRPO's rule reward fires: the fact questions' answers reach it from the prompt file.
+        Assert.True(results.Grpo!.LastRuleReward > 0, $"GRPO rule reward {results.Grpo.FirstRuleReward} -> {results.Grpo.LastRuleReward}");
         Assert.True(ppo.Toxicity.Mean <= results.Toxicity.SftMean + 0.02, $"toxicity {results.Toxicity.SftMean} -> {ppo.Toxicity.Mean}");
         Assert.True(results.Styles["ppo"][ResponseStyle.Rude] <= results.Styles["sft"][ResponseStyle.Rude], "PPO is ruder than SFT");
 
-        // Seeded: rerunning the stages from SFT on gives the same numbers.
-        var rerun = CliRunner.RunScript(DemoBudget, "demo", "--quick", "--out", run, "--from", "sft");
+        // Seeded: rerunning one method's stage retrains it to the same numbers, reusing every other stage.
+        var rerun = CliRunner.RunScript(DemoBudget, "demo", "--quick", "--out", run, "--from", "dpo");
         Assert.True(rerun.ExitCode == 0, rerun.Output + rerun.Error);
-        Assert.Contains("reusing stages data, pretrain", rerun.Output);
+        Assert.Contains($"reusing stages data, pretrain, sft, reward, ppo, grpo from {run}", rerun.Output);
+        Assert.Contains("$ ./rlhf dpo ", rerun.Output);
+        Assert.DoesNotContain("$ ./rlhf ppo ", rerun.Output);
         Assert.Equal(Json(results), Json(Read(run)));
     }
 
@@ -94,11 +101,11 @@ public sealed class DemoCommandTests : IDisposable
 
         var badStage = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--from", "pretraining");
         Assert.Equal(1, badStage.ExitCode);
-        Assert.Contains("--from: unknown stage 'pretraining'; stages are data, pretrain, sft, reward, ppo, dpo, evaluate, report", badStage.Error);
+        Assert.Contains("--from: unknown stage 'pretraining'; stages are data, pretrain, sft, reward, ppo, dpo, grpo, evaluate, report", badStage.Error);
 
         var badMethod = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--methods", "ppo,rlhf");
         Assert.Equal(1, badMethod.ExitCode);
-        Assert.StartsWith("error: --methods: unknown method 'rlhf'; methods are ppo, dpo", badMethod.Error.Trim(), StringComparison.Ordinal);
+        Assert.StartsWith("error: --methods: unknown method 'rlhf'; methods are ppo, dpo, grpo", badMethod.Error.Trim(), StringComparison.Ordinal);
 
         var notStarted = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--from", "ppo");
         Assert.Equal(1, notStarted.ExitCode);

@@ -27,7 +27,7 @@ public sealed class DemoPlanTests
     [InlineData("sft", "--methods: unknown method 'sft'; methods are ")]
     [InlineData("ppo,,ppo", "--methods: empty name in 'ppo,,ppo'; separate methods with single commas")]
     [InlineData("ppo,PPO", "--methods: 'PPO' is named twice")]
-    [InlineData("dpo,rlhf", "--methods: unknown method 'rlhf'; methods are ppo, dpo")]
+    [InlineData("dpo,rlhf", "--methods: unknown method 'rlhf'; methods are ppo, dpo, grpo")]
     public void Bad_method_lists_fail_with_one_line(string list, string message)
     {
         var error = Assert.Throws<RlhfException>(() => DemoStages.ParseMethods(list));
