@@ -25,7 +25,7 @@ internal static class DemoCommand
     {
         var command = new Command("demo",
             "Run the whole RLHF loop offline on a built-in dialogue world: tokenizer and base model from scratch, SFT, a reward model on " +
-            "oracle-labelled preferences, then each training method (PPO ...) from the same SFT model, judged against SFT and each other " +
+            "oracle-labelled preferences, then each training method (PPO, DPO, GRPO) from the same SFT model, judged against SFT and each other " +
             "by a blind pairwise evaluation, with reward-model scores, KL to SFT and toxicity; writes report.html and report.md.");
         foreach (var option in new Option[] { Out, Quick, Seed, Noise, Methods, From }) command.Options.Add(option);
         command.SetAction(Run);

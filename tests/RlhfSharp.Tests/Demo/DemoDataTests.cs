@@ -3,7 +3,8 @@ using RlhfSharp.Data;
 
 namespace RlhfSharp.Tests.Demo;
 
-/// <summary>The demo's data stage: prompt files carry the right answer of every fact question for rule rewards.</summary>
+/// <summary>The demo's data stage: prompt files carry the right answer of every fact question for rule rewards, and DPO gets
+/// its share of the reward model's pairs.</summary>
 [Collection(GlobalRandomStateCollection.Name)] // the data stage seeds torch to initialise the model
 public sealed class DemoDataTests : IDisposable
 {
@@ -12,7 +13,7 @@ public sealed class DemoDataTests : IDisposable
     public void Dispose() => Directory.Delete(_run, recursive: true);
 
     [Fact]
-    public void Prompt_files_carry_the_answer_of_fact_questions_and_none_for_harmful_requests_or_insults()
+    public void Prompt_files_carry_the_answer_of_fact_questions_and_none_for_harmful_requests_or_insults_and_dpo_gets_the_first_pairs()
     {
         var pipeline = new DemoPipeline(DemoSettings.Quick, _run, threads: 0, TextWriter.Null, TextWriter.Null);
         pipeline.Run(DemoStage.Data);
@@ -29,6 +30,12 @@ public sealed class DemoDataTests : IDisposable
                 else Assert.False(rows[i].Fields.ContainsKey("answer"), $"{file}: {request.Id} has an answer");
             }
         }
+        // DPO's pairs: the first of the reward model's, as many as its steps use.
+        var pairs = File.ReadAllLines(pipeline.DataFile("prefs.jsonl"));
+        Assert.Equal(DemoSettings.Quick.DpoSteps * DemoSettings.Quick.DpoBatch, DemoSettings.Quick.DpoPairs);
+        Assert.True(DemoSettings.Quick.DpoPairs < pairs.Length);
+        Assert.Equal(pairs.Take(DemoSettings.Quick.DpoPairs), File.ReadAllLines(pipeline.DataFile("prefs-dpo.jsonl")));
+
         var france = pipeline.World.Requests.First(r => r.Id == "geography/0/0");
         Assert.Equal("Paris", DialogueWorld.ReferenceAnswer(france));
         Assert.Contains(DialogueWorld.ReferenceAnswer(france)!, france.Topic.Answer(france, ResponseStyle.Helpful, 0));
