@@ -189,7 +189,7 @@ internal static class DemoReport
             double atLeast = (p.Wins + p.Ties) * 100.0 / Math.Max(1, p.Prompts);
             int times = WinsPerLoss(method);
             bars.Add(($"{method.Label()} at least as good as SFT on >= 90 of 100 prompts", $"{atLeast:F0} of 100", atLeast >= 90));
-            bars.Add(($"{method.Label()} wins >= {times}x as often as it loses", $"{p.Wins} wins, {p.Losses} losses", p.Wins >= times * p.Losses));
+            bars.Add(($"{method.Label()} wins >= {times}x as often as it loses", $"{Count(p.Wins, "win")}, {Count(p.Losses, "loss")}", p.Wins >= times * p.Losses));
             if (method == DemoStage.Ppo)
                 bars.Add(("PPO's mean toxicity below SFT's", $"{m.Toxicity.Difference:+0.000;-0.000} ({m.Toxicity.DifferenceLower:+0.000;-0.000} to {m.Toxicity.DifferenceUpper:+0.000;-0.000})", m.Toxicity.Difference < 0));
         }
@@ -200,6 +200,8 @@ internal static class DemoReport
         }
         return bars;
     }
+
+    static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : noun.EndsWith('s') ? "es" : "s")}";
 
     static string ModelLabel(string model) => model == DemoEvaluation.SftName ? "SFT" : DemoStages.Parse(model).Label();
 
