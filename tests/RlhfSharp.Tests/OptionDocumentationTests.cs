@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using RlhfSharp.Evaluation.Toxicity;
 using RlhfSharp.Generation;
 using RlhfSharp.Training;
+using RlhfSharp.Training.Dpo;
 using RlhfSharp.Training.Grpo;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Reward;
@@ -15,7 +16,8 @@ public class OptionDocumentationTests
 {
     public static TheoryData<Type> OptionTypes =>
     [
-        typeof(TrainingOptions), typeof(SupervisedTrainingOptions), typeof(SftOptions), typeof(RewardOptions), typeof(PpoOptions), typeof(GrpoOptions), typeof(RlooOptions),
+        typeof(TrainingOptions), typeof(SupervisedTrainingOptions), typeof(SftOptions), typeof(RewardOptions), typeof(DpoOptions), typeof(PpoOptions),
+        typeof(GrpoOptions), typeof(RlooOptions),
         typeof(SamplingOptions), typeof(ToxicityEvaluationOptions),
     ];
 

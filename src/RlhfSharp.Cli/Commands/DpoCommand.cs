@@ -19,7 +19,9 @@ internal static class DpoCommand
             [nameof(DpoOptions.Beta)] = "scale of the implicit reward beta log(policy/reference): larger keeps the policy closer to the reference",
             [nameof(DpoOptions.LabelSmoothing)] = "conservative DPO (sigmoid, simpo): the share of preference labels assumed flipped, in [0, 0.5)",
             [nameof(DpoOptions.Gamma)] = "SimPO's target reward margin (simpo only)",
-        });
+            [nameof(DpoOptions.LoraDropout)] = "dropout on the LoRA adapters' input while training; an adapter continued with --adapter does not bring its own (DPO trains without dropout, so its policy starts as its reference)",
+        })
+        { CarriesAdapterDropout = false };
         cli.AddTo(command);
         command.SetAction(parsed => TrainingCommand.Run(parsed, cli,
             DatasetReader.ReadPreferences,

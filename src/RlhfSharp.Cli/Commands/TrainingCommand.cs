@@ -7,7 +7,7 @@ using RlhfSharp.Training;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>
-/// The flow `rlhf sft` and `rlhf reward` share: resolve options, read and encode the data, load the model,
+/// The flow `rlhf sft`, `rlhf reward` and `rlhf dpo` share: resolve options, read and encode the data, load the model,
 /// and only then touch the output folder, so bad input never leaves a half-written or clobbered run.
 /// Under mpirun every rank runs this flow data-parallel; only rank 0 prints and writes the run folder.
 /// </summary>

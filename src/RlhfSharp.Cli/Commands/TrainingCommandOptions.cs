@@ -39,6 +39,12 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     /// </summary>
     public bool MergesAdapterWithoutLora { get; init; }
 
+    /// <summary>
+    /// Whether a continued adapter brings its lora_dropout when none is given (sft, reward). dpo sets false: it trains
+    /// without dropout (as TRL's disable_dropout), so its policy starts as its reference; --lora-dropout still sets one.
+    /// </summary>
+    public bool CarriesAdapterDropout { get; init; } = true;
+
     /// <param name="model">(name, description) of the starting-model option.</param>
     /// <param name="data">(name, description) of the training-data option.</param>
     /// <param name="evalData">(name, description) of the held-out-data option.</param>
@@ -231,7 +237,8 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
                         : "leave it out to continue the adapter with its own, or merge it (`rlhf merge`) to train a new adapter on the merged model"));
             overrides[property] = fromAdapter;
         }
-        if (!MergesAdapterWithoutLora && ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null) overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
+        if (!MergesAdapterWithoutLora && CarriesAdapterDropout && ExplicitSource(parsed, nameof(TrainingOptions.LoraDropout)) is null)
+            overrides[nameof(TrainingOptions.LoraDropout)] = saved.Dropout;
         var continued = YamlConfig.Merge(options, overrides);
         Check(parsed, continued.Validate);
         return continued;

@@ -41,7 +41,7 @@ public sealed record ModelConfig
     public double EmbeddingDropout { get; init; }
     public double AttentionDropout { get; init; }
     public double ResidualDropout { get; init; }
-    /// <summary>Whether any dropout is on (in training mode): the policies of PPO and DPO must run without.</summary>
+    /// <summary>Whether any dropout is on in training mode (PPO and DPO train their policies without).</summary>
     public bool HasDropout => EmbeddingDropout > 0 || AttentionDropout > 0 || ResidualDropout > 0;
     /// <summary>This config with every dropout 0; a config read from a file still saves the file's (<see cref="ToJson"/>).</summary>
     public ModelConfig WithoutDropout() => this with { EmbeddingDropout = 0, AttentionDropout = 0, ResidualDropout = 0 };

@@ -1,6 +1,5 @@
 using RlhfSharp.Distributed;
 using RlhfSharp.Models;
-using RlhfSharp.Training.Metrics;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Training;

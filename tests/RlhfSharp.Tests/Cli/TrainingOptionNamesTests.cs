@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.RegularExpressions;
 using RlhfSharp.Cli;
 using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Dpo;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Reward;
 using RlhfSharp.Training.Sft;
@@ -38,6 +39,7 @@ public class TrainingOptionNamesTests
         {
             case "sft": YamlConfig.Save(path, new SftOptions()); break;
             case "reward": YamlConfig.Save(path, new RewardOptions()); break;
+            case "dpo": YamlConfig.Save(path, new DpoOptions()); break;
             default: YamlConfig.Save(path, new PpoOptions()); break;
         }
         return File.ReadAllText(path);
@@ -46,6 +48,7 @@ public class TrainingOptionNamesTests
     [Theory]
     [InlineData("sft")]
     [InlineData("reward")]
+    [InlineData("dpo")]
     [InlineData("ppo")]
     public void Every_yaml_key_is_a_flag_of_the_same_words_and_every_knob_flag_a_key(string command)
     {
@@ -57,6 +60,7 @@ public class TrainingOptionNamesTests
     [Theory]
     [InlineData("sft")]
     [InlineData("reward")]
+    [InlineData("dpo")]
     [InlineData("ppo")]
     public void Help_names_only_options_the_command_has(string command)
     {
@@ -92,6 +96,7 @@ public class TrainingOptionNamesTests
     [Theory]
     [InlineData("sft", "--model")]
     [InlineData("reward", "--model")]
+    [InlineData("dpo", "--model")]
     [InlineData("ppo", "--policy")]
     public void The_model_option_says_it_takes_an_adapter_folder(string command, string model)
     {
@@ -134,6 +139,7 @@ public class TrainingOptionNamesTests
     [InlineData("sft", "--epochs", "2")]
     [InlineData("reward", "--margin", "0.5")]
     [InlineData("ppo", "--top-k", "20")]
+    [InlineData("dpo", "--loss", "ipo")]
     public void Printed_options_feed_back_through_config_unchanged(string command, string flag, string value)
     {
         var first = CliRunner.Run(command, flag, value, "--max-length", "64", "--print-config");

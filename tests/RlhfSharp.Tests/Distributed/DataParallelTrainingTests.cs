@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace RlhfSharp.Tests.Distributed;
 
 /// <summary>
-/// `mpirun -np 2 rlhf sft|reward|ppo` on a tiny model: two ranks with a micro-batch each take the same steps as one
+/// `mpirun -np 2 rlhf sft|reward|dpo|ppo` on a tiny model: two ranks with a micro-batch each take the same steps as one
 /// process accumulating both micro-batches, and end with identical weights.
 /// </summary>
 [Trait("Category", "Slow")] // mpirun subprocesses
@@ -120,6 +120,36 @@ public class DataParallelTrainingTests(ITestOutputHelper output)
         Assert.Equal(2 * sizeof(float) * adapterParameters, plain.OptimizerStateBytesUnsharded);
         Assert.Equal(2 * sizeof(float) * adapterParameters, sharded.OptimizerStateBytesUnsharded);
         Assert.True(sharded.OptimizerStateBytesPerRank * 2 <= sharded.OptimizerStateBytesUnsharded + 16, "each rank holds half the adapters' AdamW state");
+    }
+
+    /// <summary>
+    /// DPO on 2 ranks: each rank computes half of the reference batches and one all-reduce gathers them, so the cached
+    /// reference is the single process's bit for bit; the trained weights then match it too, with and without LoRA.
+    /// </summary>
+    [MpiFact]
+    public void Dpo_on_two_ranks_matches_one_process_reference_and_weights_with_and_without_lora()
+    {
+        string data = TrainingCommandTestsModels.HhSample(24);
+        foreach (string[] lora in (string[][])[[], ["--lora-r", "4"]])
+        {
+            string single = Path.Combine(TestPaths.NewTempDirectory(), "single"), pair = Path.Combine(TestPaths.NewTempDirectory(), "pair");
+            var one = MpiRun.Single(["dpo", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", single, .. Run(accumulation: 2), .. lora]);
+            Assert.True(one.ExitCode == 0, one.Error);
+            var two = MpiRun.Cli(2, ["dpo", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", pair, .. Run(accumulation: 1), .. lora]);
+            Assert.True(two.ExitCode == 0, two.Error + two.Output);
+            Assert.Single(two.Output.Split('\n'), line => line.StartsWith("reference: ", StringComparison.Ordinal)); // rank 0 alone prints
+
+            string reference = RlhfSharp.Training.Dpo.ReferencePass.FileName;
+            Assert.Equal(File.ReadAllBytes(Path.Combine(single, reference)), File.ReadAllBytes(Path.Combine(pair, reference)));
+            double difference = MpiRun.MaxWeightDifference(single, pair);
+            output.WriteLine($"dpo{(lora.Length > 0 ? " lora" : "")}: max |w_2ranks - w_1process| = {difference:G3}");
+            Assert.True(difference <= Tolerance, $"2 ranks vs 1 process: {difference}");
+            Assert.Equal(0, DistributedReport.Load(pair).MaxWeightDifferenceAcrossRanks);
+            var pairRows = MetricsWriter.ReadJsonl(Path.Combine(pair, MetricsWriter.JsonlFileName)).Where(r => r.Values.ContainsKey("loss")).ToList();
+            var singleRows = MetricsWriter.ReadJsonl(Path.Combine(single, MetricsWriter.JsonlFileName)).Where(r => r.Values.ContainsKey("loss")).ToList();
+            Assert.Equal(Math.Log(2), pairRows[0].Values["loss"], 1e-6);
+            for (int i = 0; i < 3; i++) Assert.Equal(singleRows[i].Values["rewards/margins"], pairRows[i].Values["rewards/margins"], 5);
+        }
     }
 
     [MpiFact]
