@@ -31,6 +31,7 @@ internal static class CliApp
         root.Subcommands.Add(PpoCommand.Build());
         root.Subcommands.Add(GrpoCommand.BuildGrpo());
         root.Subcommands.Add(GrpoCommand.BuildRloo());
+        root.Subcommands.Add(BestOfNCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(AnnotateCommand.Build());

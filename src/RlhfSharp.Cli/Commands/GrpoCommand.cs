@@ -19,7 +19,7 @@ internal static class GrpoCommand
     public static Command BuildGrpo() => Build<GrpoOptions>("grpo",
         "GRPO: sample --num-generations completions per prompt, score them with --reward functions, and push each completion by its reward " +
         "against its group's mean and std (Shao et al. 2024; --scale-rewards false: Dr. GRPO); no value model, a KL term to the reference with --beta",
-        new() { [nameof(GrpoOptions.ScaleRewards)] = "divide each group's centred rewards by the group's std (false: Dr. GRPO, no division)" });
+        new() { [nameof(GrpoOptions.ScaleRewards)] = "divide each group's centred rewards by the group's std; --scale-rewards false: Dr. GRPO, no division (default: true)" });
 
     public static Command BuildRloo() => Build<RlooOptions>("rloo",
         "RLOO: sample --num-generations completions per prompt, score them with --reward functions, and push each completion by its reward " +

@@ -30,9 +30,10 @@ internal sealed class RewardFlags
         };
         Weight = new("--reward-weight")
         {
-            Description = "weight of each reward in the sum: one per --reward, in order, then one per --reward-plugin (default: all 1)",
+            Description = "weight of each reward in the sum: one per --reward, in order, then one per --reward-plugin (default: all 1); " +
+                "repeat the flag or list the weights after one",
             Arity = ArgumentArity.OneOrMore,
-            AllowMultipleArgumentsPerToken = false,
+            AllowMultipleArgumentsPerToken = true,
         };
         Plugin = new("--reward-plugin")
         {
@@ -87,14 +88,20 @@ internal sealed class RewardFlags
     {
         if (!RewardSpec.TryParse(value, out var spec, out string? error)) throw new RlhfException(InvalidOptionException.Describe(option, value, error!));
         return !modelOnly || spec!.Kind == RewardKind.RewardModel
-            ? spec!
+            ? RequireAssembly(option, value, spec!)
             : throw new RlhfException(InvalidOptionException.Describe(option, value, "takes a reward model folder or hub id; give rules with --reward"));
     }
 
     RewardSpec ParsePlugin(string value) =>
         PluginReward.ParseReference(value, out string? error) is not null
-            ? RewardSpec.Plugin(value)
+            ? RequireAssembly(Plugin.Name, value, RewardSpec.Plugin(value))
             : throw new RlhfException(InvalidOptionException.Describe(Plugin.Name, value, error!));
+
+    /// <summary>A plugin's assembly must exist; its type is looked up when the rewards load.</summary>
+    static RewardSpec RequireAssembly(string option, string value, RewardSpec spec) =>
+        spec.Kind != RewardKind.Plugin || File.Exists(spec.PluginPath)
+            ? spec
+            : throw new RlhfException(InvalidOptionException.Describe(option, value, $"{spec.PluginPath}: file does not exist"));
 
     /// <summary>A reward model's folder (downloaded when a hub id), refusing a value that is neither a folder nor a hub id.</summary>
     static AdaptedModelSource ResolveModel(ParseResult parsed, string option, string value)

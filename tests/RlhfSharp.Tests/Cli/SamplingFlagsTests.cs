@@ -18,6 +18,7 @@ public class SamplingFlagsTests
     public static TheoryData<string, bool> SamplingCommands => new()
     {
         { "generate", true },
+        { "best-of-n", true },
         { "eval pairwise prepare", true },
         { "eval toxicity", false }, // fixed-length sampled continuations: no greedy decoding, no stop sequences
     };

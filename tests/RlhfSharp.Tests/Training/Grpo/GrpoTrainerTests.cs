@@ -15,7 +15,7 @@ namespace RlhfSharp.Tests.Training.Grpo;
 
 /// <summary>GRPO and RLOO end to end on a tiny character-level policy rewarded for the letter "a".</summary>
 [Collection(GlobalRandomStateCollection.Name)]
-public class GrpoTrainerTests
+public class GrpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>Prompts whose "answer" field is a letter (what a rule reward would read).</summary>
     internal static readonly IReadOnlyList<PromptRecord> Prompts = PpoTrainerTests.Prompts
@@ -86,6 +86,7 @@ public class GrpoTrainerTests
 
         double early = summary.History.Take(3).Average(h => h["rewards/letter/mean"]);
         double late = summary.History.TakeLast(5).Average(h => h["rewards/letter/mean"]);
+        output.WriteLine($"grpo: share of \"a\" {early:F3} (first 3 steps) -> {late:F3} (last 5)");
         Assert.True(late > early + 0.15, $"reward {early:F3} -> {late:F3}");
         var last = summary.History[^1];
         // reward is the weighted sum: letter + 0.1 x 0.5.
@@ -110,6 +111,7 @@ public class GrpoTrainerTests
         var summary = Train(policy, reference, new PpoTrainerTests.LetterReward(), Options<RlooOptions>(20, ("NumGenerations", 4), ("Beta", 0.01), ("NumIterations", 2), ("MiniBatchSize", 4)), TestPaths.NewTempDirectory());
         double early = summary.History.Take(3).Average(h => h["reward"]);
         double late = summary.History.TakeLast(5).Average(h => h["reward"]);
+        output.WriteLine($"rloo: share of \"a\" {early:F3} (first 3 steps) -> {late:F3} (last 5); KL {summary.History[0]["kl"]:F4} -> {summary.History[^1]["kl"]:F4}");
         Assert.True(late > early + 0.15, $"reward {early:F3} -> {late:F3}");
         // The policy starts as the reference; training moves it away.
         double firstKl = summary.History[0]["kl"], lastKl = summary.History[^1]["kl"];
@@ -134,6 +136,23 @@ public class GrpoTrainerTests
         Assert.Equal(0, summary.History[0]["reward_std"]);
         Assert.Equal(0, summary.History[0]["loss"]);
         Assert.Equal(0, summary.History[0]["grad_norm"]);
+    }
+
+    /// <summary>NaN for every completion that holds a "b".</summary>
+    sealed class NanForB : IRewardFunction
+    {
+        public IReadOnlyList<double> Score(IReadOnlyList<RewardSample> samples) => samples.Select(s => s.Completion.Contains('b') ? double.NaN : 0).ToList();
+    }
+
+    [Fact]
+    public void A_nan_reward_stops_the_run_with_a_one_line_error_naming_the_function_and_the_sample()
+    {
+        using var policy = Policy();
+        var reward = new RewardSet([new WeightedReward("letter", new PpoTrainerTests.LetterReward()), new WeightedReward("nan_for_b", new NanForB())]);
+        var error = Assert.Throws<RlhfException>(() => Train(policy, null, reward, Options<GrpoOptions>(3), TestPaths.NewTempDirectory()));
+        Assert.StartsWith("reward 'nan_for_b' gave NaN for sample", error.Message);
+        Assert.Contains("prompt \"question", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]
