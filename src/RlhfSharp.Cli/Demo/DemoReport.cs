@@ -93,7 +93,8 @@ internal static class DemoReport
         if (r.Dpo is { } dpo)
         {
             doc.Heading("DPO: the preference pairs train the policy directly, with no reward model");
-            doc.Paragraph($"{dpo.Steps} steps of {settings.DpoBatch} of the reward model's training pairs, with beta {dpo.Beta:G3}: the policy's implicit reward, " +
+            doc.Paragraph($"{dpo.Steps} steps of {settings.DpoBatch} pairs (the first {settings.DpoPairs} of the reward model's {settings.PreferencePairs} training pairs, " +
+                "each once: " + Inline.Code("data/prefs-dpo.jsonl") + $"), with beta {dpo.Beta:G3}: the policy's implicit reward, " +
                 "beta x log(policy / SFT) of a response, is trained to rank each chosen response above the rejected one. The loss went from " +
                 $"{dpo.FirstLoss:F3} (mean of the first {dpo.Window} logged records; ln 2 = 0.693 at the start) to {dpo.LastLoss:F3} (the last {dpo.Window}), and the " +
                 $"implicit reward ranked {dpo.FirstAccuracy:P0} -> {dpo.LastAccuracy:P0} of the training pairs right" +
