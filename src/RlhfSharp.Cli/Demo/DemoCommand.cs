@@ -18,7 +18,8 @@ internal static class DemoCommand
     };
     static readonly Option<string?> From = new("--from")
     {
-        Description = $"rerun from this stage on, reusing the earlier stages' checkpoints ({string.Join(", ", DemoStages.All.Select(s => s.Name()))})",
+        Description = $"rerun from this stage on, reusing the earlier stages' checkpoints; a method's stage reruns that method, the evaluation and " +
+            $"the report, reusing the other methods ({string.Join(", ", DemoStages.All.Select(s => s.Name()))})",
     };
 
     public static Command Build()
