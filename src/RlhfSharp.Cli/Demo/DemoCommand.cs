@@ -11,17 +11,24 @@ internal static class DemoCommand
     static readonly Option<bool> Quick = new("--quick") { Description = "a smaller run (about 2 minutes) for smoke tests" };
     static readonly Option<int> Seed = new("--seed") { Description = "seed of the world's data, every model and every evaluation", DefaultValueFactory = _ => 42 };
     static readonly Option<double> Noise = new("--label-noise") { Description = "how often the oracle flips a preference (people disagree)", DefaultValueFactory = _ => 0.05 };
+    static readonly Option<string?> Methods = new("--methods")
+    {
+        Description = $"training methods to run from the same SFT model and compare, comma-separated ({string.Join(", ", DemoStages.Methods.Select(s => s.Name()))}); " +
+            $"default: {string.Join(",", DemoStages.DefaultMethods.Select(s => s.Name()))}",
+    };
     static readonly Option<string?> From = new("--from")
     {
-        Description = $"rerun from this stage on, reusing the earlier stages' checkpoints ({string.Join(", ", DemoStages.All.Select(s => s.Name()))})",
+        Description = $"rerun from this stage on, reusing the earlier stages' checkpoints; a method's stage reruns that method, the evaluation and " +
+            $"the report, reusing the other methods ({string.Join(", ", DemoStages.All.Select(s => s.Name()))})",
     };
 
     public static Command Build()
     {
         var command = new Command("demo",
             "Run the whole RLHF loop offline on a built-in dialogue world: tokenizer and base model from scratch, SFT, a reward model on " +
-            "oracle-labelled preferences, PPO, a blind pairwise evaluation and toxicity; writes report.html and report.md.");
-        foreach (var option in new Option[] { Out, Quick, Seed, Noise, From }) command.Options.Add(option);
+            "oracle-labelled preferences, then each training method (PPO, DPO, GRPO) from the same SFT model, judged against SFT and each other " +
+            "by a blind pairwise evaluation, with reward-model scores, KL to SFT and toxicity; writes report.html and report.md.");
+        foreach (var option in new Option[] { Out, Quick, Seed, Noise, Methods, From }) command.Options.Add(option);
         command.SetAction(Run);
         return command;
     }
@@ -33,6 +40,7 @@ internal static class DemoCommand
         string outDir = parsed.GetValue(Out)!;
         double noise = parsed.GetValue(Noise);
         if (noise is < 0 or >= 0.5) throw new RlhfException($"--label-noise must be in [0, 0.5), got {noise}");
+        var methods = parsed.GetValue(Methods) is { } list ? DemoStages.ParseMethods(list) : DemoStages.DefaultMethods;
         var settings = (parsed.GetValue(Quick) ? DemoSettings.Quick : DemoSettings.Full) with { Seed = parsed.GetValue(Seed), LabelNoise = noise };
         if (File.Exists(outDir)) throw new RlhfException($"{outDir}: --out is a file, not a folder");
 
@@ -43,11 +51,13 @@ internal static class DemoCommand
                 "pass --from data to start it again or choose a new --out");
         if (log.Settings is null && Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
             throw new RlhfException($"{outDir}: folder is not empty and holds no demo run; choose a new --out");
-        var start = from ?? DemoStages.All.FirstOrDefault(s => !log.IsDone(s), DemoStage.Report);
-        if (DemoStages.All.FirstOrDefault(s => s < start && !log.IsDone(s), start) is var missing && missing < start)
-            throw new RlhfException($"--from {start.Name()}: stage '{missing.Name()}' has not finished in {outDir}; run from there");
+        // An evaluation of other methods is not this run's: it reruns, with the report.
+        var evaluated = DemoEvaluation.EvaluatedMethods(Path.Combine(outDir, "eval"));
+        bool IsDone(DemoStage stage) => log.IsDone(stage) && (stage < DemoStage.Evaluate || evaluated is not null && evaluated.SequenceEqual(methods.Select(m => m.Name())));
+        var stages = DemoPlan.StagesOf(methods);
+        var toRun = DemoPlan.ToRun(methods, from, IsDone, outDir);
 
-        foreach (var stage in DemoStages.All.Where(s => s >= start))
+        foreach (var stage in toRun)
         {
             log.Forget(stage);
             foreach (string folder in stage.Outputs())
@@ -59,19 +69,22 @@ internal static class DemoCommand
         CliApp.InitializeTorch(threads);
         bool live = CliApp.IsTerminal(output);
         var pipeline = new DemoPipeline(settings, outDir, threads, output, parsed.InvocationConfiguration.Error);
-        if (start > DemoStage.Data) output.WriteLine($"reusing stages {string.Join(", ", DemoStages.All.Where(s => s < start).Select(s => s.Name()))} from {outDir}");
-        foreach (var stage in DemoStages.All.Where(s => s >= start))
+        if (stages.Where(s => !toRun.Contains(s)).ToList() is { Count: > 0 } reused)
+            output.WriteLine($"reusing stages {string.Join(", ", reused.Select(s => s.Name()))} from {outDir}");
+        foreach (var stage in toRun)
         {
-            console.Write(new Rule($"[bold]{(int)stage + 1}/{DemoStages.All.Count}  {stage.Title()}[/]").LeftJustified());
+            console.Write(new Rule($"[bold]{stages.TakeWhile(s => s != stage).Count() + 1}/{stages.Count}  {stage.Title()}[/]").LeftJustified());
             var watch = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             switch (stage)
             {
-                case DemoStage.Evaluate: new DemoEvaluation(pipeline, settings, live, output).Run(); break;
+                case DemoStage.Evaluate: new DemoEvaluation(pipeline, settings, methods, log.Seconds, live, output).Run(); break;
                 case DemoStage.Report: DemoReport.Write(pipeline, settings, log); break;
                 default: pipeline.Run(stage); break;
             }
             log.Done(stage, watch.Elapsed.TotalSeconds);
-            output.WriteLine($"{stage.Name()}: {watch.Elapsed.TotalSeconds:F1} s");
+            // CPU time beside wall time: on a shared machine the wall time says little about the stage's own cost.
+            output.WriteLine($"{stage.Name()}: {watch.Elapsed.TotalSeconds:F1} s ({(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s of CPU)");
         }
         output.WriteLine($"report: {Path.GetFullPath(Path.Combine(outDir, DemoReport.HtmlFile))} (and {DemoReport.MarkdownFile})");
         return 0;

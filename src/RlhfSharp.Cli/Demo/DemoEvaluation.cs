@@ -12,14 +12,17 @@ using RlhfSharp.Training.Metrics;
 namespace RlhfSharp.Cli.Demo;
 
 /// <summary>
-/// The evaluation stage: the oracle judges RLHF against SFT on held-out prompts through the pairwise statistics used
-/// for human studies, the default toxicity scorer rates both models' responses (RealToxicityPrompts protocol), and the
-/// reward model's held-out accuracy and PPO's curve are collected. Everything lands in eval/ and eval/results.json.
+/// The evaluation stage: the oracle judges each method against SFT, and each method against each other, on held-out prompts
+/// through the pairwise statistics used for human studies; the reward model scores every model's answers; each method's KL to
+/// SFT is estimated from its own samples; the default toxicity scorer rates every model's responses (RealToxicityPrompts
+/// protocol); and the reward model's held-out accuracy and PPO's curve are collected. Everything lands in eval/ and
+/// eval/results.json.
 /// </summary>
-internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings, bool liveProgress, TextWriter output)
+internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings settings, IReadOnlyList<DemoStage> methods,
+    Func<DemoStage, double?> stageSeconds, bool liveProgress, TextWriter output)
 {
     public const string ResultsFile = "results.json";
-    public const string SftName = "sft", RlhfName = "rlhf";
+    public const string SftName = "sft";
     /// <summary>Sampling temperature of the compared responses (`rlhf eval pairwise prepare`'s default).</summary>
     public const double EvalTemperature = 0.7;
 
@@ -29,45 +32,132 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
+    /// <summary>The folder of one pairwise comparison under eval/pairwise: "sft-vs-ppo" (A against B).</summary>
+    public static string PairwiseFolder(string a, string b) => $"{a}-vs-{b}";
+
+    /// <summary>The methods an evaluation in <paramref name="evalDirectory"/> compared, or null when it holds none that can be read.</summary>
+    public static IReadOnlyList<string>? EvaluatedMethods(string evalDirectory)
+    {
+        string path = Path.Combine(evalDirectory, ResultsFile);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            return document.RootElement.TryGetProperty("methods", out var list) && list.ValueKind == JsonValueKind.Array
+                ? [.. list.EnumerateArray().Select(m => m.GetString() ?? "")]
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public DemoResults Run()
     {
         var world = pipeline.World;
         var oracle = new Oracle(world, settings.LabelNoise, settings.Seed + 7);
         using var sft = CausalLanguageModel.FromPretrained(pipeline.At("sft"), withoutDropout: true);
-        using var rlhf = CausalLanguageModel.FromPretrained(pipeline.At("ppo"), withoutDropout: true);
+        var trained = methods.Select(m => (Method: m, Model: CausalLanguageModel.FromPretrained(pipeline.At(m.Name()), withoutDropout: true))).ToList();
+        try
+        {
+            return Run(world, oracle, sft, trained);
+        }
+        finally
+        {
+            foreach (var (_, model) in trained) model.Dispose();
+        }
+    }
+
+    DemoResults Run(DialogueWorld world, Oracle oracle, CausalLanguageModel sft, IReadOnlyList<(DemoStage Method, CausalLanguageModel Model)> trained)
+    {
         var tokenizer = TokenizerLoader.FromDirectory(pipeline.At("sft"))!;
 
-        // Blind pairwise comparison on held-out prompts, sampled as a user would see the models.
+        // Blind pairwise comparisons on held-out prompts, sampled as a user would see the models: each method against SFT ...
         var sampling = new SamplingOptions
         {
             MaxNewTokens = settings.MaxNewTokens, Temperature = EvalTemperature, Seed = (ulong)settings.Seed, StopSequences = ["\n\nHuman:"],
         };
-        var comparisons = PairwisePreparation.Prepare((SftName, sft, tokenizer), (RlhfName, rlhf, tokenizer),
-            world.HeldOut.Select(r => r.Prompt).ToList(), Math.Min(settings.EvalPrompts, world.HeldOut.Count), sampling, batchSize: 25);
-        string pairwiseDir = pipeline.At("eval", "pairwise");
-        Directory.CreateDirectory(pairwiseDir);
-        ComparisonFile.Write(Path.Combine(pairwiseDir, "comparisons.jsonl"), comparisons);
-        var judgments = PairwiseJudges.Apply(oracle, comparisons);
-        JudgmentFile.Write(Path.Combine(pairwiseDir, "judgments.jsonl"), judgments);
-        var pairwise = PairwiseStatistics.Compute(judgments, SftName, RlhfName);
-        PairwiseReportWriter.WriteAll(pairwise, pairwiseDir);
-        var items = pairwise.Items;
-        var pairwiseResult = new PairwiseResult(items.Total, items.B, items.Tie, items.A, pairwise.BAtLeastAsGood ?? 0, pairwise.BWinRate,
-            pairwise.BWinRateInterval?.Lower, pairwise.BWinRateInterval?.Upper, pairwise.SignTestP, oracle.Name);
-        output.WriteLine($"pairwise (oracle, {items.Total} held-out prompts): RLHF wins {items.B}, ties {items.Tie}, loses {items.A}; " +
-            $"at least as good on {pairwiseResult.AtLeastAsGood:P0}; sign test p = {pairwise.SignTestP:G3}");
-
-        var requests = comparisons.Select(c => world.Find(c.Prompt)!).ToList();
-        var styles = new Dictionary<string, IReadOnlyDictionary<ResponseStyle, int>>
+        var vsSft = new List<PairwiseResult>();
+        var responses = new Dictionary<string, IReadOnlyList<string>>();
+        IReadOnlyList<string> prompts = [];
+        foreach (var (method, model) in trained)
         {
-            [SftName] = StyleCounts(requests, comparisons.Select(c => c.ResponseA).ToList()),
-            [RlhfName] = StyleCounts(requests, comparisons.Select(c => c.ResponseB).ToList()),
-        };
+            var comparisons = PairwisePreparation.Prepare((SftName, sft, tokenizer), (method.Name(), model, tokenizer),
+                world.HeldOut.Select(r => r.Prompt).ToList(), Math.Min(settings.EvalPrompts, world.HeldOut.Count), sampling, batchSize: 25);
+            // The same seeded prompts and per-prompt streams every time, so SFT's answers are the same in every comparison.
+            prompts = comparisons.Select(c => c.Prompt).ToList();
+            responses[SftName] = comparisons.Select(c => c.ResponseA).ToList();
+            responses[method.Name()] = comparisons.Select(c => c.ResponseB).ToList();
+            vsSft.Add(Judge(oracle, comparisons));
+        }
+        // ... and each method against each later one, on the same answers.
+        var headToHead = new List<PairwiseResult>();
+        for (int i = 0; i < trained.Count; i++)
+            for (int j = i + 1; j < trained.Count; j++)
+            {
+                string model = trained[i].Method.Name(), against = trained[j].Method.Name();
+                headToHead.Add(Judge(oracle, prompts.Select((p, k) => new Comparison($"{k + 1}", p, responses[against][k], responses[model][k], against, model)).ToList()));
+            }
 
-        var toxicity = Toxicity(sft, rlhf, tokenizer);
-        var results = new DemoResults(RewardModel(oracle), pairwiseResult, styles, toxicity, Ppo(), Samples(requests, comparisons));
+        var requests = prompts.Select(p => world.Find(p)!).ToList();
+        var names = responses.Keys.ToList();
+        var styles = names.ToDictionary(n => n, n => StyleCounts(requests, responses[n]));
+
+        using var rewardModel = SequenceRewardModel.FromPretrained(pipeline.At("rm"));
+        var scorer = new Rewards.RewardModelScorer(rewardModel, TokenizerLoader.FromDirectory(pipeline.At("rm"))!, settings.MaxLength, batchSize: 32);
+        var rewardScores = names.ToDictionary(n => n, n => scorer.Score(Rewards.RewardSample.Of(prompts, responses[n])).Average());
+        output.WriteLine("reward-model score of the answers to the held-out prompts: " + string.Join(", ", names.Select(n => $"{n} {rewardScores[n]:F2}")));
+
+        var kl = new KlProtocol(prompts.Count, settings.KlSamples, 1.0, settings.MaxNewTokens);
+        var klToSft = trained.ToDictionary(t => t.Method, t => KlToSft(t.Model, sft, tokenizer, prompts));
+        output.WriteLine($"KL to SFT ({kl.Prompts} held-out prompts x {kl.SamplesPerPrompt} responses, nats per response): " +
+            string.Join(", ", trained.Select(t => $"{t.Method.Name()} {klToSft[t.Method].Mean:F2} (+/- {klToSft[t.Method].StandardError:F2})")));
+
+        var toxicity = Toxicity(sft, trained, tokenizer);
+        var compared = trained.Select((t, i) => new MethodResult(t.Method.Name(), vsSft[i], rewardScores[t.Method.Name()], klToSft[t.Method].Mean,
+            klToSft[t.Method].StandardError, toxicity.Methods[i], stageSeconds(t.Method))).ToList();
+        var results = new DemoResults([.. methods.Select(m => m.Name())], RewardModel(scorer), new SftScores(rewardScores[SftName], toxicity.Protocol.SftMean,
+            stageSeconds(DemoStage.Sft)), compared, headToHead, kl, toxicity.Protocol, styles,
+            methods.Contains(DemoStage.Ppo) ? Ppo() : null, methods.Contains(DemoStage.Dpo) ? Dpo() : null,
+            methods.Contains(DemoStage.Grpo) ? Grpo() : null, Samples(requests, names, responses));
         AtomicFile.WriteAllText(pipeline.At("eval", ResultsFile), JsonSerializer.Serialize(results, Json));
         return results;
+    }
+
+    /// <summary>The oracle's verdicts on <paramref name="comparisons"/> (B against A) through the pairwise statistics, written to
+    /// eval/pairwise/A-vs-B.</summary>
+    PairwiseResult Judge(Oracle oracle, IReadOnlyList<Comparison> comparisons)
+    {
+        string a = comparisons[0].ModelA, b = comparisons[0].ModelB;
+        string directory = pipeline.At("eval", "pairwise", PairwiseFolder(a, b));
+        Directory.CreateDirectory(directory);
+        ComparisonFile.Write(Path.Combine(directory, "comparisons.jsonl"), comparisons);
+        var judgments = PairwiseJudges.Apply(oracle, comparisons);
+        JudgmentFile.Write(Path.Combine(directory, "judgments.jsonl"), judgments);
+        var pairwise = PairwiseStatistics.Compute(judgments, a, b);
+        PairwiseReportWriter.WriteAll(pairwise, directory);
+        var items = pairwise.Items;
+        var result = new PairwiseResult(b, a, items.Total, items.B, items.Tie, items.A, pairwise.BAtLeastAsGood ?? 0, pairwise.BWinRate,
+            pairwise.BWinRateInterval?.Lower, pairwise.BWinRateInterval?.Upper, pairwise.SignTestP, oracle.Name);
+        output.WriteLine($"pairwise (oracle, {items.Total} held-out prompts): {b} against {a}: wins {items.B}, ties {items.Tie}, loses {items.A}; " +
+            $"at least as good on {result.AtLeastAsGood:P0}; sign test p = {pairwise.SignTestP:G3}");
+        return result;
+    }
+
+    /// <summary>KL(method || SFT) from <see cref="DemoSettings.KlSamples"/> of the method's responses to each prompt (see <see cref="KlProtocol"/>).</summary>
+    (double Mean, double StandardError) KlToSft(CausalLanguageModel method, CausalLanguageModel sft, ITextTokenizer tokenizer, IReadOnlyList<string> prompts)
+    {
+        var sampling = Training.Ppo.PpoOptions.RolloutSampling with { MaxNewTokens = settings.MaxNewTokens, Seed = (ulong)settings.Seed };
+        var generator = new TextGenerator(method, tokenizer);
+        var ratios = new List<double>();
+        const int promptsPerBatch = 25;
+        for (int start = 0; start < prompts.Count; start += promptsPerBatch)
+        {
+            var batch = prompts.Skip(start).Take(promptsPerBatch).SelectMany(p => Enumerable.Repeat(tokenizer.Encode(p), settings.KlSamples)).ToList();
+            ratios.AddRange(KlEstimate.LogRatios(generator.Generate(batch, sampling, firstIndex: start * settings.KlSamples), sft));
+        }
+        return KlEstimate.MeanAndStandardError(ratios);
     }
 
     static IReadOnlyDictionary<ResponseStyle, int> StyleCounts(IReadOnlyList<Request> requests, IReadOnlyList<string> responses)
@@ -78,7 +168,8 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
 
     /// <summary>Every held-out insult and harmful request, then benign ones, up to the configured count; each prompt's own
     /// toxicity is scored too, so the report splits results by toxic and non-toxic prompts as RealToxicityPrompts does.</summary>
-    ToxicityResult Toxicity(CausalLanguageModel sft, CausalLanguageModel rlhf, ITextTokenizer tokenizer)
+    (ToxicityResult Protocol, IReadOnlyList<MethodToxicity> Methods) Toxicity(CausalLanguageModel sft,
+        IReadOnlyList<(DemoStage Method, CausalLanguageModel Model)> trained, ITextTokenizer tokenizer)
     {
         using var scorer = DefaultToxicityScorer.Create();
         var benign = pipeline.World.HeldOut.Where(r => r.Kind == RequestKind.Benign).ToArray();
@@ -93,21 +184,23 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         };
         string directory = pipeline.At("eval", "toxicity");
         var report = new ToxicityEvaluation(scorer, options, directory, liveProgress ? CliApp.Progress(output) : new Display.PlainProgressSink(output))
-            .Run([new EvaluatedModel(SftName, sft, tokenizer), new EvaluatedModel(RlhfName, rlhf, tokenizer)], prompts);
+            .Run([new EvaluatedModel(SftName, sft, tokenizer), .. trained.Select(t => new EvaluatedModel(t.Method.Name(), t.Model, tokenizer))], prompts);
         ToxicityReportWriter.WriteAll(report, directory);
-        var difference = report.Differences.Single().MeanToxicity;
-        output.WriteLine($"toxicity ({prompts.Count} held-out prompts x {options.Samples}): SFT {report.Models[0].All.MeanToxicity.Value:F3}, " +
-            $"RLHF {report.Models[1].All.MeanToxicity.Value:F3} (difference {difference.Value:+0.000;-0.000}, 95% interval {difference.Lower:+0.000;-0.000} to {difference.Upper:+0.000;-0.000})");
-        return new ToxicityResult(prompts.Count, options.Samples, report.Models[0].All.MeanToxicity.Value, report.Models[1].All.MeanToxicity.Value,
-            difference.Value, difference.Lower, difference.Upper, report.Scorer);
+        double sftMean = report.Models[0].All.MeanToxicity.Value;
+        var perMethod = trained.Select((t, i) =>
+        {
+            var difference = report.Differences.Single(d => d.ModelB == t.Method.Name()).MeanToxicity;
+            return new MethodToxicity(report.Models[i + 1].All.MeanToxicity.Value, difference.Value, difference.Lower, difference.Upper);
+        }).ToList();
+        output.WriteLine($"toxicity ({prompts.Count} held-out prompts x {options.Samples}): SFT {sftMean:F3}, " + string.Join(", ", trained.Select((t, i) =>
+            $"{t.Method.Label()} {perMethod[i].Mean:F3} (difference {perMethod[i].Difference:+0.000;-0.000}, 95% interval {perMethod[i].DifferenceLower:+0.000;-0.000} to {perMethod[i].DifferenceUpper:+0.000;-0.000})")));
+        return (new ToxicityResult(prompts.Count, options.Samples, report.Scorer, sftMean), perMethod);
     }
 
     /// <summary>Scores the held-out pairs with the reward model, as `rlhf eval reward` does, and breaks its accuracy down by style.</summary>
-    RewardModelResult RewardModel(Oracle oracle)
+    RewardModelResult RewardModel(Rewards.RewardModelScorer scorer)
     {
         var pairs = Data.DatasetReader.ReadPreferences(pipeline.DataFile("prefs-heldout.jsonl")).Examples;
-        using var model = SequenceRewardModel.FromPretrained(pipeline.At("rm"));
-        var scorer = new Rewards.RewardModelScorer(model, TokenizerLoader.FromDirectory(pipeline.At("rm"))!, settings.MaxLength, batchSize: 32);
         var prompts = pairs.Select(p => p.Prompt).ToList();
         var chosen = scorer.Score(Rewards.RewardSample.Of(prompts, pairs.Select(p => p.Chosen).ToList()));
         var rejected = scorer.Score(Rewards.RewardSample.Of(prompts, pairs.Select(p => p.Rejected).ToList()));
@@ -138,12 +231,37 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
             Mean(rows.TakeLast(window), "kl"), options.TargetKl ?? double.NaN, rows[0].Values["beta"], rows[^1].Values["beta"]);
     }
 
-    /// <summary>One comparison per topic (the first of each), so the report shows every kind of request.</summary>
-    static IReadOnlyList<SampleRow> Samples(IReadOnlyList<Request> requests, IReadOnlyList<Comparison> comparisons) =>
-        requests.Select((r, i) => (Request: r, Comparison: comparisons[i]))
+    DpoResult Dpo()
+    {
+        var rows = MetricsWriter.ReadJsonl(pipeline.At("dpo", MetricsWriter.JsonlFileName));
+        var train = rows.Where(r => r.Values.ContainsKey("loss")).ToList();
+        var lastEval = rows.LastOrDefault(r => r.Values.ContainsKey("eval_rewards/accuracies"));
+        int window = Math.Max(1, train.Count / 4);
+        double Mean(IEnumerable<MetricsRow> part, string key) => part.Average(r => r.Values[key]);
+        return new DpoResult(train[^1].Step, settings.DpoBeta, window, Mean(train.Take(window), "loss"), Mean(train.TakeLast(window), "loss"),
+            Mean(train.Take(window), "rewards/accuracies"), Mean(train.TakeLast(window), "rewards/accuracies"),
+            lastEval?.Values["eval_rewards/accuracies"], lastEval?.Values["eval_rewards/margins"]);
+    }
+
+    /// <summary>The reward model's and the rule reward's names in GRPO's metrics (RewardSpec's names).</summary>
+    public const string RewardModelMetric = "rewards/reward_model/mean", RuleRewardMetric = "rewards/exact_match/mean";
+
+    GrpoResult Grpo()
+    {
+        var rows = MetricsWriter.ReadJsonl(pipeline.At("grpo", MetricsWriter.JsonlFileName)).Where(r => r.Values.ContainsKey("reward")).ToList();
+        int window = Math.Max(1, rows.Count / 4);
+        double Mean(IEnumerable<MetricsRow> part, string key) => part.Average(r => r.Values[key]);
+        var (first, last) = (rows.Take(window).ToList(), rows.TakeLast(window).ToList());
+        return new GrpoResult(rows[^1].Step, window, Mean(first, "reward"), Mean(last, "reward"), Mean(first, RewardModelMetric), Mean(last, RewardModelMetric),
+            Mean(first, RuleRewardMetric), Mean(last, RuleRewardMetric), Mean(last, "kl"), Mean(rows, "frac_reward_zero_std"),
+            rows.LastOrDefault(r => r.Values.ContainsKey("eval_reward"))?.Values["eval_reward"]);
+    }
+
+    /// <summary>One held-out prompt per topic (the first of each), so the report shows every kind of request, with every model's answer.</summary>
+    static IReadOnlyList<SampleRow> Samples(IReadOnlyList<Request> requests, IReadOnlyList<string> models, IReadOnlyDictionary<string, IReadOnlyList<string>> responses) =>
+        requests.Select((r, i) => (Request: r, Index: i))
             .GroupBy(p => p.Request.Topic.Name).Select(g => g.First())
             .Select(p => new SampleRow(p.Request.Topic.Name, p.Request.HumanTurn,
-                p.Comparison.ResponseA, Oracle.Classify(p.Request, p.Comparison.ResponseA),
-                p.Comparison.ResponseB, Oracle.Classify(p.Request, p.Comparison.ResponseB)))
+                [.. models.Select(m => new SampleResponse(m, responses[m][p.Index], Oracle.Classify(p.Request, responses[m][p.Index])))]))
             .ToList();
 }

@@ -27,6 +27,8 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
             case DemoStage.Sft: FineTune(); break;
             case DemoStage.Reward: TrainRewardModel(); break;
             case DemoStage.Ppo: RunPpo(); break;
+            case DemoStage.Dpo: RunDpo(); break;
+            case DemoStage.Grpo: RunGrpo(); break;
             default: throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a training stage");
         }
     }
@@ -40,12 +42,17 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         WriteJsonl("pretrain.jsonl", documents.Select(d => new { text = d }));
         WriteJsonl("sft.jsonl", corpus.Demonstrations(settings.Demonstrations).Select(e => new { prompt = e.Prompt, completion = e.Completion }));
         // Anthropic HH-RLHF's layout: whole dialogues, chosen and rejected.
-        WriteJsonl("prefs.jsonl", corpus.PreferencePairs(World.Training, settings.PreferencePairs, oracle, stream: 0, dressPrompts: true)
-            .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }));
+        var pairs = corpus.PreferencePairs(World.Training, settings.PreferencePairs, oracle, stream: 0, dressPrompts: true)
+            .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }).ToList();
+        WriteJsonl("prefs.jsonl", pairs);
+        // DPO's share: as many of the same pairs as its steps use, so its one-off reference pass scores no pair it never trains on.
+        WriteJsonl("prefs-dpo.jsonl", pairs.Take(settings.DpoPairs));
         WriteJsonl("prefs-heldout.jsonl", corpus.PreferencePairs(World.HeldOut, settings.HeldOutPairs, oracle, stream: 1, dressPrompts: false)
             .Select(p => new { chosen = p.Prompt + p.Chosen, rejected = p.Prompt + p.Rejected }));
-        WriteJsonl("prompts.jsonl", World.Training.Select(r => new { prompt = r.Prompt, id = r.Id }));
-        WriteJsonl("prompts-heldout.jsonl", World.HeldOut.Select(r => new { prompt = r.Prompt, id = r.Id }));
+        // A benign request's right answer is a fact of the world: a rule reward can check it ("contains" the answer), as
+        // exact-match rewards check a math answer. Harmful requests and insults have no answer to match.
+        WriteJsonl("prompts.jsonl", World.Training.Select(r => new { prompt = r.Prompt, id = r.Id, answer = DialogueWorld.ReferenceAnswer(r) }));
+        WriteJsonl("prompts-heldout.jsonl", World.HeldOut.Select(r => new { prompt = r.Prompt, id = r.Id, answer = DialogueWorld.ReferenceAnswer(r) }));
         output.WriteLine($"world: {World.Topics.Count} topics, {World.Requests.Count} requests ({World.Training.Count} for training, {World.HeldOut.Count} held out); " +
             $"{documents.Count} pretraining documents, {settings.Demonstrations} demonstrations, {settings.PreferencePairs} + {settings.HeldOutPairs} preference pairs (label noise {settings.LabelNoise:P0})");
 
@@ -85,6 +92,26 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-prompt-count", "32",
         "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}");
 
+    /// <summary>DPO on the first of the reward model's training pairs (HH layout), each once, from the SFT model as policy and reference.</summary>
+    void RunDpo() => Command("dpo", "--model", At("sft"), "--data", DataFile("prefs-dpo.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
+        "--out", At("dpo"), "--max-steps", $"{settings.DpoSteps}", "--batch-size", $"{settings.DpoBatch}", "--learning-rate", Invariant(settings.DpoLearningRate),
+        "--beta", Invariant(settings.DpoBeta), "--warmup-steps", $"{settings.DpoSteps / 10}", "--max-length", $"{settings.MaxLength}",
+        "--eval-every", $"{settings.DpoSteps}", "--save-every", $"{settings.DpoSteps}", "--log-every", "5");
+
+    /// <summary>
+    /// GRPO with two rewards: the reward model, and a rule that checks the world's facts as exact-match rewards check math
+    /// answers: 1 when the completion contains the prompt row's "answer" as whole words (fact questions only; harmful requests
+    /// and insults have none and score 0 for every completion, so only the reward model ranks those groups).
+    /// </summary>
+    void RunGrpo() => Command("grpo", "--policy", At("sft"), "--prompts", DataFile("prompts.jsonl"), "--eval-prompts", DataFile("prompts-heldout.jsonl"),
+        "--out", At("grpo"), "--reward", At("rm"), "--reward", "exact-match:field=answer,mode=contains",
+        "--reward-weight", "1", "--reward-weight", Invariant(settings.GrpoRuleWeight), "--max-steps", $"{settings.GrpoSteps}",
+        "--batch-size", $"{settings.GrpoPrompts}", "--num-generations", $"{settings.GrpoGenerations}", "--learning-rate", Invariant(settings.GrpoLearningRate),
+        "--beta", Invariant(settings.GrpoBeta), "--max-new-tokens", $"{settings.MaxNewTokens}", "--max-length", $"{settings.MaxLength}",
+        "--eval-every", $"{settings.GrpoSteps}", "--eval-prompt-count", "32", "--save-every", $"{settings.GrpoSteps}", "--samples-every", $"{settings.GrpoSteps}");
+
+    static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
     /// <summary>Runs an `rlhf` command in this process with the demo's seed and threads; its failure stops the demo.</summary>
     void Command(params string[] args)
     {
@@ -96,13 +123,15 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         static string Quote(string arg) => arg.Contains(' ') ? $"'{arg}'" : arg;
     }
 
+    static readonly JsonSerializerOptions Jsonl = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
     void WriteJsonl<T>(string name, IEnumerable<T> rows)
     {
         Directory.CreateDirectory(At("data"));
         AtomicFile.Write(DataFile(name), stream =>
         {
             using var writer = new StreamWriter(stream, leaveOpen: true);
-            foreach (var row in rows) writer.WriteLine(JsonSerializer.Serialize(row));
+            foreach (var row in rows) writer.WriteLine(JsonSerializer.Serialize(row, Jsonl));
         });
     }
 }

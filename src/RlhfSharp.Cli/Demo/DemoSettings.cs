@@ -25,8 +25,23 @@ internal sealed record DemoSettings
     public long RewardSteps { get; init; }
     public long PpoIterations { get; init; }
     public int PpoBatch { get; init; }
+    public long DpoSteps { get; init; }
+    public int DpoBatch { get; init; } = 32;
+    public double DpoLearningRate { get; init; } = 1e-4;
+    public double DpoBeta { get; init; } = 0.1;
+    /// <summary>The preference pairs DPO trains on (the first of the reward model's): each once.</summary>
+    public int DpoPairs => (int)DpoSteps * DpoBatch;
+    public long GrpoSteps { get; init; }
+    public int GrpoPrompts { get; init; } = 8;
+    public int GrpoGenerations { get; init; } = 8;
+    public double GrpoLearningRate { get; init; } = 1.5e-4;
+    public double GrpoBeta { get; init; } = 0.04;
+    /// <summary>Weight of GRPO's rule reward (the fact's answer in the completion, 0 or 1) beside the reward model's score (weight 1).</summary>
+    public double GrpoRuleWeight { get; init; } = 1;
     public int MaxNewTokens { get; init; } = 32;
     public int EvalPrompts { get; init; } = 100;
+    /// <summary>Sampled responses per held-out prompt that estimate each method's KL to SFT.</summary>
+    public int KlSamples { get; init; } = 4;
     public int ToxicityPrompts { get; init; }
     public int ToxicitySamples { get; init; }
 
@@ -37,6 +52,8 @@ internal sealed record DemoSettings
         Demonstrations = 6000, SftSteps = 200,
         PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 900,
         PpoIterations = 45, PpoBatch = 64,
+        DpoSteps = 40,
+        GrpoSteps = 20,
         ToxicityPrompts = 111, ToxicitySamples = 4,
     };
 
@@ -47,7 +64,9 @@ internal sealed record DemoSettings
         Demonstrations = 2000, SftSteps = 60,
         PreferencePairs = 1500, HeldOutPairs = 200, RewardSteps = 100,
         PpoIterations = 15, PpoBatch = 32,
-        ToxicityPrompts = 40, ToxicitySamples = 2,
+        DpoSteps = 20,
+        GrpoSteps = 10,
+        ToxicityPrompts = 40, ToxicitySamples = 2, KlSamples = 2,
     };
 
     /// <summary>A small GPT-2: trained from scratch in minutes on two cores, big enough to learn the world's facts.</summary>

@@ -42,6 +42,10 @@ internal sealed class DialogueWorld
         _byPrompt = Requests.ToDictionary(r => r.Prompt, StringComparer.Ordinal);
     }
 
+    /// <summary>What a correct answer to <paramref name="request"/> must contain: the fact's answer ("Paris") for a harmless
+    /// question, none for a harmful request or an insult (a good reply there is a refusal or a polite word, not a fact).</summary>
+    public static string? ReferenceAnswer(Request request) => request.Kind == RequestKind.Benign ? request.Fact.Answer : null;
+
     /// <summary>The request whose prompt is <paramref name="prompt"/>, or null for text the world did not make.</summary>
     public Request? Find(string prompt) => _byPrompt.GetValueOrDefault(prompt);
 
