@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace RlhfSharp.Annotation;
 
-/// <summary>The admin's progress page and its data (which, unlike the judge's, names the models).</summary>
+/// <summary>The admin's progress page and its data (which, unlike the judge's, names the models), and releasing a judge's items.</summary>
 internal static class AdminEndpoints
 {
     public static void Map(WebApplication app)
@@ -21,5 +21,11 @@ internal static class AdminEndpoints
                 progress.Results,
             });
         }).RequireToken(admin: true);
+        // A judge who left for good: their open items go back to the pool now rather than when their leases run out.
+        app.MapPost("/api/admin/annotators/{name}/release", (string name, AnnotationStore store) =>
+            store.ReleaseOpenItems(name) is { } released
+                ? Results.Json(new { annotator = name, released })
+                : Results.Json(new { error = $"no annotator named '{name}'" }, statusCode: StatusCodes.Status404NotFound))
+            .RequireToken(admin: true);
     }
 }

@@ -49,5 +49,15 @@ internal static class AnnotationSchema
             FOREIGN KEY (item_id, annotator_id) REFERENCES assignments(item_id, annotator_id)
         );
         CREATE INDEX IF NOT EXISTS judgments_by_annotator ON judgments(annotator_id);
+        CREATE TABLE IF NOT EXISTS skips (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            skipped_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
         """;
 }

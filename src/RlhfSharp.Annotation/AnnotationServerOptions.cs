@@ -10,4 +10,10 @@ public sealed class AnnotationServerOptions
 
     /// <summary>How many distinct annotators judge each item.</summary>
     public int PerItem { get; init; } = 1;
+
+    /// <summary>How long an opened, unjudged item stays with its judge before it goes back to the pool.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The clock for assignment times and lease expiry (tests move a fake one instead of sleeping).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

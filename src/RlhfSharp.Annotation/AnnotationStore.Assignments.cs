@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace RlhfSharp.Annotation;
@@ -6,7 +7,11 @@ public sealed partial class AnnotationStore
 {
     // An item's load is its assignments: judged ones and open ones (a judgment requires an assignment).
     const string Load = "(SELECT COUNT(*) FROM assignments l WHERE l.item_id = i.id)";
-    const string Unseen = "NOT EXISTS (SELECT 1 FROM assignments s WHERE s.item_id = i.id AND s.annotator_id = $me)";
+    const string Unseen = """
+        NOT EXISTS (SELECT 1 FROM assignments s WHERE s.item_id = i.id AND s.annotator_id = $me)
+        AND NOT EXISTS (SELECT 1 FROM skips k WHERE k.item_id = i.id AND k.annotator_id = $me)
+        """;
+    const string NotJudged = "NOT EXISTS (SELECT 1 FROM judgments j WHERE j.item_id = assignments.item_id AND j.annotator_id = assignments.annotator_id)";
     const string OpenForMe = """
         SELECT a.item_id FROM assignments a
         WHERE a.annotator_id = $me
@@ -15,15 +20,19 @@ public sealed partial class AnnotationStore
 
     /// <summary>
     /// The item this annotator should judge next: the one already assigned to them and not judged, else the least
-    /// loaded item they have not seen whose load is under <paramref name="perItem"/>, assigned to them in the same
-    /// transaction (so concurrent requests never give an item more than <paramref name="perItem"/> annotators).
-    /// Null when nothing is left for them.
+    /// loaded item they have not seen or skipped whose load is under <paramref name="perItem"/>, assigned to them in the
+    /// same transaction (so concurrent requests never give an item more than <paramref name="perItem"/> annotators).
+    /// First, open assignments older than <paramref name="lease"/> (anyone's) go back to the pool: a judge who walked
+    /// away must not hold an item forever. Null when nothing is left for them.
     /// </summary>
-    public ItemView? NextItem(Annotator annotator, int perItem)
+    public ItemView? NextItem(Annotator annotator, int perItem, TimeSpan? lease = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(perItem, 1);
         return Write(connection =>
         {
+            if (lease is { } expiry)
+                Execute(connection, $"DELETE FROM assignments WHERE assigned_at <= $cutoff AND {NotJudged};",
+                    ("$cutoff", Stamp(_clock.GetUtcNow() - expiry)));
             var me = ("$me", (object?)annotator.Id);
             long? itemId = Long(connection, OpenForMe + " ORDER BY a.rowid LIMIT 1;", me);
             if (itemId is null)
@@ -54,4 +63,36 @@ public sealed partial class AnnotationStore
             ? new ItemView(itemId, r.GetString(0), r.GetString(1), r.GetString(2))
             : new ItemView(itemId, r.GetString(0), r.GetString(2), r.GetString(1)),
         ("$item", itemId)).Single();
+
+    /// <summary>
+    /// The annotator passes their open <paramref name="itemId"/> on: the assignment is released (someone else gets the
+    /// item at once) and the skip recorded; they are not offered it again.
+    /// </summary>
+    public SkipOutcome Skip(Annotator annotator, long itemId) => Write(connection =>
+    {
+        var me = ("$me", (object?)annotator.Id);
+        var item = ("$item", (object?)itemId);
+        if (Long(connection, "SELECT 1 FROM judgments WHERE item_id = $item AND annotator_id = $me;", item, me) is not null)
+            return SkipOutcome.AlreadyJudged;
+        if (Execute(connection, "DELETE FROM assignments WHERE item_id = $item AND annotator_id = $me;", item, me) == 0)
+            return SkipOutcome.NotAssigned;
+        Execute(connection, "INSERT INTO skips (item_id, annotator_id, skipped_at) VALUES ($item, $me, $now);", item, me, ("$now", Now()));
+        return SkipOutcome.Skipped;
+    });
+
+    /// <summary>Releases every open (unjudged) item of the named annotator; null when there is no such annotator.</summary>
+    public int? ReleaseOpenItems(string annotatorName) => Write(connection =>
+    {
+        long? id = Long(connection, "SELECT id FROM annotators WHERE name = $name;", ("$name", annotatorName));
+        if (id is null) return (int?)null;
+        return Execute(connection, $"DELETE FROM assignments WHERE annotator_id = $me AND {NotJudged};", ("$me", id));
+    });
+
+    /// <summary>The skips, oldest first.</summary>
+    public IReadOnlyList<StoredSkip> ReadSkips() => Read(connection => Rows(connection, """
+        SELECT i.external_id, n.name, k.skipped_at
+        FROM skips k JOIN items i ON i.id = k.item_id JOIN annotators n ON n.id = k.annotator_id
+        ORDER BY k.id;
+        """,
+        r => new StoredSkip(r.GetString(0), r.GetString(1), DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture))));
 }

@@ -13,12 +13,15 @@ public sealed partial class AnnotationStore : IDisposable
 {
     readonly string _connectionString;
     readonly Lock _writeGate = new();
+    readonly TimeProvider _clock;
 
     /// <param name="path">The database file.</param>
     /// <param name="create">Create the file when it is missing; otherwise a missing file is an error.</param>
+    /// <param name="clock">The clock for recorded times and lease expiry; the system clock when null.</param>
     /// <exception cref="RlhfException">A missing database (when not creating), or a file that is not one.</exception>
-    public AnnotationStore(string path, bool create = true)
+    public AnnotationStore(string path, bool create = true, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         if (!create && !File.Exists(path)) throw new RlhfException($"{path}: no such annotation database");
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -107,5 +110,8 @@ public sealed partial class AnnotationStore : IDisposable
         return rows;
     }
 
-    static string Now() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+    // Always UTC in the round-trip format, so the stored texts order like the times they stand for.
+    string Now() => Stamp(_clock.GetUtcNow());
+
+    static string Stamp(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 }

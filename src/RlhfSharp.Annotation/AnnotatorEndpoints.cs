@@ -15,12 +15,20 @@ internal static class AnnotatorEndpoints
         app.MapGet("/annotate", () => Assets.Page("annotate.html")).RequireToken();
         app.MapGet("/api/next", Next).RequireToken();
         app.MapPost("/api/judgments", Submit).RequireToken();
+        app.MapPost("/api/items/{itemId:long}/skip", Skip).RequireToken();
     }
+
+    static IResult Skip(long itemId, HttpContext http, AnnotationStore store) => store.Skip(http.Annotator(), itemId) switch
+    {
+        SkipOutcome.Skipped => Results.Json(new { item_id = itemId, skipped = true }),
+        SkipOutcome.AlreadyJudged => Results.Json(new { error = "you already judged this item" }, statusCode: StatusCodes.Status409Conflict),
+        _ => Results.Json(new { error = "this item is not assigned to you" }, statusCode: StatusCodes.Status403Forbidden),
+    };
 
     static IResult Next(HttpContext http, AnnotationStore store, AnnotationServerOptions options)
     {
         var annotator = http.Annotator();
-        var item = store.NextItem(annotator, options.PerItem);
+        var item = store.NextItem(annotator, options.PerItem, options.Lease);
         if (item is null) return Results.NoContent();
         return Results.Json(new
         {

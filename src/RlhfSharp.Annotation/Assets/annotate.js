@@ -23,7 +23,7 @@ function setStatus(text) { $('status').textContent = text; }
 
 function setBusy(value) {
   busy = value;
-  for (const id of ['choose-left', 'choose-tie', 'choose-right']) $(id).disabled = value;
+  for (const id of ['choose-left', 'choose-tie', 'choose-right', 'skip']) $(id).disabled = value;
 }
 
 function showTurns(turns) {
@@ -109,6 +109,24 @@ async function choose(choice) {
   }
 }
 
+// The item goes back to the pool for another judge; the server records the skip and never offers it to this judge again.
+async function skip() {
+  if (!current || busy) return;
+  setBusy(true);
+  try {
+    const response = await api(`api/items/${current.item_id}/skip`, { method: 'POST' });
+    // 403: the lease ran out and the item is no longer ours; either way, move on.
+    if (!response.ok && response.status !== 403) { setStatus(await errorOf(response)); return; }
+    setStatus('');
+    busy = false;
+    await loadNext();
+  } catch (e) {
+    setStatus(`Could not skip (${e.message}); press Skip again.`);
+  } finally {
+    if (busy) setBusy(false);
+  }
+}
+
 const keys = { '1': 'left', ArrowLeft: 'left', '2': 'tie', ArrowDown: 'tie', t: 'tie', '3': 'right', ArrowRight: 'right' };
 
 // A held key's repeats, like the second click of a double click, would judge the next item unseen.
@@ -125,5 +143,6 @@ document.addEventListener('DOMContentLoaded', () => {
     // detail counts the clicks of a double click; a button pressed from the keyboard has 0.
     $(`choose-${choice}`).addEventListener('click', event => { if (event.detail <= 1) choose(choice); });
   }
+  $('skip').addEventListener('click', event => { if (event.detail <= 1) skip(); });
   loadNext();
 });

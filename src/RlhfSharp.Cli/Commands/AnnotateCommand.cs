@@ -14,6 +14,7 @@ internal static class AnnotateCommand
     static readonly Option<int> Port = new("--port") { Description = "port to listen on (0: any free port)", DefaultValueFactory = _ => 5000 };
     static readonly Option<string> Host = new("--host") { Description = "address to listen on; loopback unless you mean to open it to others", DefaultValueFactory = _ => "127.0.0.1" };
     static readonly Option<int> PerItem = new("--per-item") { Description = "distinct annotators per item", DefaultValueFactory = _ => 1 };
+    static readonly Option<int> LeaseMinutes = new("--lease-minutes") { Description = "minutes an opened, unjudged item stays with its judge before it goes back to the pool", DefaultValueFactory = _ => 30 };
     static readonly Option<int?> Seed = new("--seed") { Description = "seed for the new items' left/right order (default: random; recorded in the database)" };
     static readonly Argument<string> Name = new("NAME") { Description = "the annotator's name" };
     static readonly Option<bool> Admin = new("--admin") { Description = "may also see the progress page" };
@@ -24,7 +25,7 @@ internal static class AnnotateCommand
     public static Command Build()
     {
         Ties.AcceptOnlyFromAmong("drop", "keep");
-        var serve = new Command("serve", "Import comparisons and serve the judging pages until Ctrl+C.") { Db, Comparisons, Port, Host, PerItem, Seed };
+        var serve = new Command("serve", "Import comparisons and serve the judging pages until Ctrl+C.") { Db, Comparisons, Port, Host, PerItem, LeaseMinutes, Seed };
         serve.SetAction((parsed, cancellation) => Serve(parsed, cancellation));
         var add = new Command("add-annotator", "Add an annotator and print their personal link.") { Name, Db, Admin, BaseUrl };
         add.SetAction(AddAnnotator);
@@ -38,6 +39,8 @@ internal static class AnnotateCommand
     static async Task<int> Serve(ParseResult parsed, CancellationToken cancellation)
     {
         string db = parsed.GetValue(Db)!;
+        int leaseMinutes = parsed.GetValue(LeaseMinutes);
+        if (leaseMinutes < 1) throw new RlhfException($"--lease-minutes must be at least 1, got {leaseMinutes}");
         var output = parsed.InvocationConfiguration.Output;
         // Only serve with comparisons creates a study; the file is read first, so a bad one leaves no empty database behind.
         var comparisons = parsed.GetValue(Comparisons) is { } file ? ComparisonFile.Read(file) : null;
@@ -60,6 +63,7 @@ internal static class AnnotateCommand
         var options = new AnnotationServerOptions
         {
             DbPath = db, Urls = $"http://{(host.Contains(':') ? $"[{host}]" : host)}:{parsed.GetValue(Port)}", PerItem = parsed.GetValue(PerItem),
+            Lease = TimeSpan.FromMinutes(leaseMinutes),
         };
         await using var server = await StartServer(options, host, parsed.GetValue(Port));
         string url = server.Urls[0];

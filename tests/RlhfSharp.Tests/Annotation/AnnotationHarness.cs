@@ -12,8 +12,10 @@ internal sealed class AnnotationHarness : IAsyncDisposable
     public const string ModelA = "secret-model-alpha";
     public const string ModelB = "secret-model-beta";
 
-    AnnotationHarness(string directory, AnnotationStore store, AnnotationServer server, int perItem)
+    AnnotationHarness(string directory, AnnotationStore store, AnnotationServer server, int perItem, TimeProvider clock, TimeSpan lease)
     {
+        Clock = clock;
+        Lease = lease;
         Directory = directory;
         Store = store;
         Server = server;
@@ -27,14 +29,19 @@ internal sealed class AnnotationHarness : IAsyncDisposable
     public AnnotationServer Server { get; private set; }
     public HttpClient Http { get; private set; }
     public int PerItem { get; }
+    public TimeProvider Clock { get; }
+    public TimeSpan Lease { get; }
 
-    public static async Task<AnnotationHarness> StartAsync(IEnumerable<Comparison> comparisons, int perItem = 1, int seed = 7)
+    public static async Task<AnnotationHarness> StartAsync(IEnumerable<Comparison> comparisons, int perItem = 1, int seed = 7,
+        TimeProvider? clock = null, TimeSpan? lease = null)
     {
         string directory = TestPaths.NewTempDirectory("rlhf-annotation");
+        clock ??= TimeProvider.System;
+        var leaseTime = lease ?? TimeSpan.FromMinutes(30);
         var store = new AnnotationStore(Path.Combine(directory, "annotations.db"));
         store.Import(comparisons, seed);
-        var server = await AnnotationServer.StartAsync(Options(directory, perItem));
-        return new AnnotationHarness(directory, store, server, perItem);
+        var server = await AnnotationServer.StartAsync(Options(directory, perItem, clock, leaseTime));
+        return new AnnotationHarness(directory, store, server, perItem, clock, leaseTime);
     }
 
     /// <summary>Stops the server and starts a new one on the same database (and a new port).</summary>
@@ -42,12 +49,20 @@ internal sealed class AnnotationHarness : IAsyncDisposable
     {
         await Server.StopAsync();
         Http.Dispose();
-        Server = await AnnotationServer.StartAsync(Options(Directory, PerItem));
+        Server = await AnnotationServer.StartAsync(Options(Directory, PerItem, Clock, Lease));
         Http = new HttpClient { BaseAddress = new Uri(Server.Urls[0]), Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    static AnnotationServerOptions Options(string directory, int perItem) =>
-        new() { DbPath = Path.Combine(directory, "annotations.db"), Urls = "http://127.0.0.1:0", PerItem = perItem };
+    static AnnotationServerOptions Options(string directory, int perItem, TimeProvider clock, TimeSpan lease) =>
+        new() { DbPath = Path.Combine(directory, "annotations.db"), Urls = "http://127.0.0.1:0", PerItem = perItem, Clock = clock, Lease = lease };
+
+    /// <summary>POST with no body (skip, admin release).</summary>
+    public Task<HttpResponseMessage> PostAsync(string path, string? token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return Http.SendAsync(request);
+    }
 
     public static List<Comparison> Comparisons(int count) => Enumerable.Range(1, count).Select(i => new Comparison(
         $"c{i}", $"\n\nHuman: question {i}?\n\nAssistant: earlier answer {i}\n\nHuman: and more?\n\nAssistant:",
