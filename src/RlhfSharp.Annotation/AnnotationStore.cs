@@ -14,6 +14,7 @@ public sealed partial class AnnotationStore : IDisposable
     readonly string _connectionString;
     readonly Lock _writeGate = new();
     readonly TimeProvider _clock;
+    readonly string _path;
 
     /// <param name="path">The database file.</param>
     /// <param name="create">Create the file when it is missing; otherwise a missing file is an error.</param>
@@ -22,6 +23,7 @@ public sealed partial class AnnotationStore : IDisposable
     public AnnotationStore(string path, bool create = true, TimeProvider? clock = null)
     {
         _clock = clock ?? TimeProvider.System;
+        _path = path;
         if (!create && !File.Exists(path)) throw new RlhfException($"{path}: no such annotation database");
         _connectionString = new SqliteConnectionStringBuilder
         {

@@ -13,7 +13,7 @@ internal static class AnnotateCommand
     static readonly Option<string?> Comparisons = new("--comparisons") { Description = "comparisons JSONL (id, prompt, response_a, response_b, model_a, model_b) to import; ids already stored are skipped" };
     static readonly Option<int> Port = new("--port") { Description = "port to listen on (0: any free port)", DefaultValueFactory = _ => 5000 };
     static readonly Option<string> Host = new("--host") { Description = "address to listen on; loopback unless you mean to open it to others", DefaultValueFactory = _ => "127.0.0.1" };
-    static readonly Option<int> PerItem = new("--per-item") { Description = "distinct annotators per item", DefaultValueFactory = _ => 1 };
+    static readonly Option<int?> PerItem = new("--per-item") { Description = "distinct annotators per item (default 1); stored in the database when the study starts, so a restart keeps it" };
     static readonly Option<int> LeaseMinutes = new("--lease-minutes") { Description = "minutes an opened, unjudged item stays with its judge before it goes back to the pool", DefaultValueFactory = _ => 30 };
     static readonly Option<int?> Seed = new("--seed") { Description = "seed for the new items' left/right order (default: random; recorded in the database)" };
     static readonly Argument<string> Name = new("NAME") { Description = "the annotator's name" };
@@ -41,13 +41,19 @@ internal static class AnnotateCommand
         string db = parsed.GetValue(Db)!;
         int leaseMinutes = parsed.GetValue(LeaseMinutes);
         if (leaseMinutes < 1) throw new RlhfException($"--lease-minutes must be at least 1, got {leaseMinutes}");
+        int? givenPerItem = parsed.GetValue(PerItem);
+        if (givenPerItem < 1) throw new RlhfException($"--per-item must be at least 1, got {givenPerItem}");
         var output = parsed.InvocationConfiguration.Output;
         // Only serve with comparisons creates a study; the file is read first, so a bad one leaves no empty database behind.
         var comparisons = parsed.GetValue(Comparisons) is { } file ? ComparisonFile.Read(file) : null;
         if (comparisons is null && !File.Exists(db)) throw new RlhfException($"{db}: no such annotation database; give --comparisons FILE to create one");
         string adminToken;
+        int perItem;
         using (var store = new AnnotationStore(db))
         {
+            if (comparisons is null && store.ReadComparisons().Count == 0) throw new RlhfException($"{db}: no comparisons to judge; give --comparisons FILE");
+            // Settled before the import, so a conflicting flag changes nothing.
+            perItem = store.SettlePerItem(givenPerItem);
             if (comparisons is not null)
             {
                 var imported = store.Import(comparisons, parsed.GetValue(Seed));
@@ -62,7 +68,7 @@ internal static class AnnotateCommand
             output.WriteLine($"warning: listening on {host}: anyone who can reach it may try links, and plain http sends tokens unencrypted");
         var options = new AnnotationServerOptions
         {
-            DbPath = db, Urls = $"http://{(host.Contains(':') ? $"[{host}]" : host)}:{parsed.GetValue(Port)}", PerItem = parsed.GetValue(PerItem),
+            DbPath = db, Urls = $"http://{(host.Contains(':') ? $"[{host}]" : host)}:{parsed.GetValue(Port)}", PerItem = perItem,
             Lease = TimeSpan.FromMinutes(leaseMinutes),
         };
         await using var server = await StartServer(options, host, parsed.GetValue(Port));
@@ -71,6 +77,7 @@ internal static class AnnotateCommand
         output.WriteLine($"admin: {url}/admin?token={adminToken}");
         output.WriteLine($"serving on {url} (judges open their personal links; the address alone shows how to get one)");
         output.WriteLine($"add annotators with: rlhf annotate add-annotator NAME --db {db} --base-url {url} (`rlhf annotate link NAME` prints a link again)");
+        output.WriteLine($"{perItem} judge(s) per item (stored in the database); an opened item returns to the pool after {leaseMinutes} min");
         output.WriteLine("press Ctrl+C to stop");
         try
         {
