@@ -68,6 +68,9 @@ public sealed class AnnotationServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The largest request body accepted: a judgment is a few hundred bytes.</summary>
+    internal const int MaxRequestBodyBytes = 64 * 1024;
+
     static WebApplication Build(AnnotationServerOptions options, AnnotationStore store)
     {
         // No args, and the library's own folder as content root: the host must not pick up the caller's settings.
@@ -79,7 +82,7 @@ public sealed class AnnotationServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 64 * 1024; // a judgment is a few hundred bytes
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
         });
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddSingleton(store);
@@ -87,6 +90,7 @@ public sealed class AnnotationServer : IAsyncDisposable
 
         var app = builder.Build();
         app.Use(SecurityHeaders.Apply);
+        app.Use(RequestErrors.Apply);
         app.MapGet("/", () => Assets.Page("index.html")); // the bare address: how to get in (no token, nothing about the study)
         Assets.Map(app);
         AnnotatorEndpoints.Map(app);

@@ -7,19 +7,30 @@ public sealed partial class AnnotationStore
 {
     /// <summary>
     /// Stores a judgment, mapped from screen sides to models, in one transaction. The same submission again is
-    /// <see cref="SubmitOutcome.Repeated"/> with the stored id; another submission for an item the annotator already
-    /// judged is a <see cref="SubmitOutcome.Conflict"/>; an item not assigned to them is <see cref="SubmitOutcome.NotAssigned"/>.
+    /// <see cref="SubmitOutcome.Repeated"/> with the stored id; the same id with other content is
+    /// <see cref="SubmitOutcome.SubmissionIdReused"/>, and another annotator's id <see cref="SubmitOutcome.SubmissionIdOfAnotherJudge"/>;
+    /// another submission for an item the annotator already judged is a <see cref="SubmitOutcome.Conflict"/>; an item not
+    /// assigned to them is <see cref="SubmitOutcome.NotAssigned"/>.
     /// </summary>
     public SubmitResult Submit(Annotator annotator, JudgmentSubmission submission) => Write(connection =>
     {
         var me = ("$me", (object?)annotator.Id);
         var item = ("$item", (object?)submission.ItemId);
-        var earlier = Rows(connection, "SELECT id, item_id, annotator_id FROM judgments WHERE submission_id = $submission;",
-            r => (Id: r.GetInt64(0), Item: r.GetInt64(1), Annotator: r.GetInt64(2)), ("$submission", submission.SubmissionId));
-        if (earlier.Count > 0)
-            return earlier[0].Item == submission.ItemId && earlier[0].Annotator == annotator.Id
-                ? new SubmitResult(SubmitOutcome.Repeated, earlier[0].Id)
-                : new SubmitResult(SubmitOutcome.Conflict);
+        var earlier = Rows(connection, """
+            SELECT j.id, j.item_id, j.annotator_id, j.choice, j.criterion, j.note, i.a_on_left
+            FROM judgments j JOIN items i ON i.id = j.item_id WHERE j.submission_id = $submission;
+            """,
+            r => (Id: r.GetInt64(0), Item: r.GetInt64(1), Annotator: r.GetInt64(2), Choice: r.GetString(3),
+                Criterion: r.IsDBNull(4) ? null : r.GetString(4), Note: r.IsDBNull(5) ? null : r.GetString(5), AOnLeft: r.GetInt64(6) == 1),
+            ("$submission", submission.SubmissionId));
+        if (earlier is [var stored, ..])
+        {
+            // Only a retry of the very same judgment is a repeat: the same id with other content would be silently dropped.
+            if (stored.Annotator != annotator.Id) return new SubmitResult(SubmitOutcome.SubmissionIdOfAnotherJudge);
+            bool same = stored.Item == submission.ItemId && stored.Choice == ScreenSides.ToModel(submission.Choice, stored.AOnLeft).ToString()
+                && stored.Criterion == submission.Criterion && stored.Note == submission.Note;
+            return same ? new SubmitResult(SubmitOutcome.Repeated, stored.Id) : new SubmitResult(SubmitOutcome.SubmissionIdReused, stored.Id);
+        }
 
         if (Long(connection, "SELECT 1 FROM assignments WHERE item_id = $item AND annotator_id = $me;", item, me) is null)
             return new SubmitResult(SubmitOutcome.NotAssigned);

@@ -50,7 +50,7 @@ internal static class AnnotatorEndpoints
         }
         catch (JsonException e)
         {
-            return BadRequest($"malformed JSON ({e.Message})");
+            return BadRequest(JsonProblem(e));
         }
         if (request is null) return BadRequest("expected a JSON object");
         if (request.Problem() is { } problem) return BadRequest(problem);
@@ -64,8 +64,31 @@ internal static class AnnotatorEndpoints
                 judgment_id = result.JudgmentId, item_id = submission.ItemId, repeated = result.Outcome == SubmitOutcome.Repeated,
             }),
             SubmitOutcome.NotAssigned => Results.Json(new { error = "this item is not assigned to you" }, statusCode: StatusCodes.Status403Forbidden),
+            SubmitOutcome.SubmissionIdReused => Results.Json(new
+            {
+                error = $"submission_id '{submission.SubmissionId}' was already used for a different judgment; send each new judgment with a new submission_id",
+            }, statusCode: StatusCodes.Status409Conflict),
+            SubmitOutcome.SubmissionIdOfAnotherJudge => Results.Json(new
+            {
+                error = $"submission_id '{submission.SubmissionId}' belongs to another judge's judgment; send each new judgment with a new, unique submission_id",
+            }, statusCode: StatusCodes.Status409Conflict),
             _ => Results.Json(new { error = "you already judged this item in another submission" }, statusCode: StatusCodes.Status409Conflict),
         };
+    }
+
+    /// <summary>
+    /// What is wrong with the JSON, for the client: the field and the type it must have, or where the syntax breaks;
+    /// never the serializer's own message, which names .NET types.
+    /// </summary>
+    static string JsonProblem(JsonException e)
+    {
+        string? field = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+        bool typeMismatch = e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
+        if (typeMismatch && field is null) return "expected a JSON object";
+        if (typeMismatch)
+            return field == "item_id" ? "item_id must be an integer (the item_id of GET api/next)"
+                : $"{field} must be a string" + (field is "criterion" or "note" ? " or null" : "");
+        return $"malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}";
     }
 
     static IResult BadRequest(string message) => Results.Json(new { error = message }, statusCode: StatusCodes.Status400BadRequest);

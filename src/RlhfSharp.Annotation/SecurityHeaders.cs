@@ -13,12 +13,16 @@ internal static class SecurityHeaders
 
     public static Task Apply(HttpContext context, RequestDelegate next)
     {
-        var headers = context.Response.Headers;
+        Set(context.Response.Headers);
+        return next(context);
+    }
+
+    public static void Set(IHeaderDictionary headers)
+    {
         headers.ContentSecurityPolicy = Policy;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer"; // links carry tokens in the query
         headers.CacheControl = "no-store";
-        return next(context);
     }
 }

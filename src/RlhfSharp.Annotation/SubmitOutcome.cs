@@ -11,6 +11,12 @@ public enum SubmitOutcome
     /// <summary>The item is unknown or not assigned to this annotator.</summary>
     NotAssigned,
 
-    /// <summary>The annotator already judged the item in another submission, or the submission id belongs to another judgment.</summary>
+    /// <summary>The annotator already judged the item in another submission.</summary>
     Conflict,
+
+    /// <summary>The annotator used this submission id before for a different judgment (another item, choice, criterion or note).</summary>
+    SubmissionIdReused,
+
+    /// <summary>The submission id belongs to another annotator's judgment.</summary>
+    SubmissionIdOfAnotherJudge,
 }

@@ -64,6 +64,7 @@ async function loadNext() {
     $('left').textContent = current.left.trimStart();
     $('right').textContent = current.right.trimStart();
     $('note').value = '';
+    $('criterion').value = ''; // each item's criterion is the judge's fresh choice, never the last item's
     showProgress(current.progress);
     $('done').hidden = true;
     $('work').hidden = false;

@@ -71,6 +71,7 @@ internal static class BestOfNCommand
 
         string tokenizerDir = source.TokenizerDirectory;
         var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; best-of-n generates text and needs one");
+        VocabularyFit.Require(tokenizer, tokenizerDir, source.BaseDirectory, $"{Model.Name} {parsed.GetValue(Model)}");
         var readOptions = ReadOptions.ForModel(tokenizerDir, skipBadRows: false);
         var records = DatasetReader.ReadPromptRecords(promptsPath, readOptions).Examples;
         if (records.Count == 0) throw new RlhfException($"{promptsPath}: no prompts");

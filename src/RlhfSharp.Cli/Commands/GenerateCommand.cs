@@ -68,6 +68,7 @@ internal static class GenerateCommand
         CliApp.InitializeTorch(parsed);
         var console = CliApp.Console(parsed);
         var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir);
+        if (tokenizer is not null) VocabularyFit.Require(tokenizer, tokenizerDir, modelDir, $"{Model.Name} {parsed.GetValue(Model)}");
         using var model = source.LoadCausalLm();
         var generator = new TextGenerator(model, tokenizer);
 

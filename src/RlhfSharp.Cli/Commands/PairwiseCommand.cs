@@ -61,10 +61,13 @@ internal static class PairwiseCommand
             foreach (var (model, source) in new[] { (modelA, sourceA), (modelB, sourceB) })
                 InputChecks.Flagged(() => ContextWindow.Of(source.BaseDirectory, $"{model.Name} {parsed.GetValue(model)}'s").PromptRoom(sampling.MaxNewTokens));
             var promptList = ReadPrompts(parsed.GetValue(prompts)!, (modelA, sourceA.TokenizerDirectory), (modelB, sourceB.TokenizerDirectory));
+            var tokenizerA = FittingTokenizer(sourceA, $"{modelA.Name} {parsed.GetValue(modelA)}");
+            var tokenizerB = FittingTokenizer(sourceB, $"{modelB.Name} {parsed.GetValue(modelB)}");
             CliApp.InitializeTorch(parsed);
             using var a = sourceA.LoadCausalLm();
             using var b = sourceB.LoadCausalLm();
-            var comparisons = PairwisePreparation.Prepare(Load(parsed.GetValue(modelA)!, sourceA, a), Load(parsed.GetValue(modelB)!, sourceB, b), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling,
+            var comparisons = PairwisePreparation.Prepare((ModelSources.Name(parsed.GetValue(modelA)!, sourceA), a, tokenizerA),
+                (ModelSources.Name(parsed.GetValue(modelB)!, sourceB), b, tokenizerB), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling,
                 log: parsed.InvocationConfiguration.Output);
             string outPath = parsed.GetValue(output)!;
             ComparisonFile.Write(outPath, comparisons);
@@ -81,8 +84,13 @@ internal static class PairwiseCommand
         return command;
     }
 
-    static (string, CausalLanguageModel, ITextTokenizer) Load(string given, AdaptedModelSource source, CausalLanguageModel model) =>
-        (ModelSources.Name(given, source), model, Tokenizer(source));
+    /// <summary>The model's tokenizer, refused before any weights load when it has ids the model cannot embed.</summary>
+    static ITextTokenizer FittingTokenizer(AdaptedModelSource source, string label)
+    {
+        var tokenizer = Tokenizer(source);
+        VocabularyFit.Require(tokenizer, source.TokenizerDirectory, source.BaseDirectory, label);
+        return tokenizer;
+    }
 
     static ITextTokenizer Tokenizer(AdaptedModelSource source) =>
         TokenizerLoader.FromDirectory(source.TokenizerDirectory) ?? throw new RlhfException($"{source.TokenizerDirectory}: no tokenizer files");

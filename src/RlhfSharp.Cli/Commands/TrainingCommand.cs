@@ -29,12 +29,14 @@ internal static class TrainingCommand
         string? adapter = source.AdapterDirectory;
         var resolved = cli.ContinueAdapter(parsed, given, adapter);
         var (options, lowered) = cli.FitMaxLength(parsed, resolved, ContextWindow.Of(modelDir).Cap);
+        // Before the run folder exists: a tokenizer with ids past the model's vocabulary would fail mid-step in LibTorch.
+        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir)
+            ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files (tokenizer.json, vocab.json + merges.txt or tokenizer.model); training on text needs one");
+        VocabularyFit.Require(tokenizer, tokenizerDir, modelDir, $"{cli.Model.Name} {modelGiven}");
         using var run = RunLifecycle<TOptions>.Open(parsed, cli, options);
         var output = run.Output;
         if (lowered is not null) output.WriteLine($"note: {lowered}");
 
-        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir)
-            ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files (tokenizer.json, vocab.json + merges.txt or tokenizer.model); training on text needs one");
         var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
         var data = read(dataPath, readOptions);
         IReadOnlyList<TExample> train = data.Examples, heldOut;

@@ -24,6 +24,14 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public void A_tokenizer_with_more_ids_than_the_model_is_refused_in_one_line()
+    {
+        string small = TinyModels.SavedWithOversizedTokenizer("gpt2");
+        var result = CliRunner.Run("generate", "--model", small, "--prompt", "Hello there", "--max-new-tokens", "2", "--greedy");
+        CliRunner.AssertOneLineError(result, $"--model {small}: its tokenizer has 50257 token ids", "the model's vocab_size is 97");
+    }
+
+    [Fact]
     public void Prompt_text_understands_newline_escapes_as_the_help_says()
     {
         string[] Ids(string prompt) => CliRunner.Run("generate", "--model", TrainingCommandTestsModels.TinyModel, "--prompt", prompt,

@@ -61,6 +61,18 @@ public class StartupValidationTests
     [Theory]
     [InlineData("sft")]
     [InlineData("reward")]
+    public void A_tokenizer_with_more_ids_than_the_model_is_refused_before_the_out_folder(string command)
+    {
+        string small = RlhfSharp.Tests.Models.TinyModels.SavedWithOversizedTokenizer("gpt2");
+        string outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        var result = CliRunner.Run([command, "--model", small, "--data", TrainingCommandTestsModels.HhSample(8), "--out", outDir, "--max-length", "48", .. Quick]);
+        CliRunner.AssertOneLineError(result, $"--model {small}: its tokenizer has 50257 token ids", "the model's vocab_size is 97");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("sft")]
+    [InlineData("reward")]
     [InlineData("ppo")]
     public void A_missing_data_file_leaves_no_out_folder(string command)
     {

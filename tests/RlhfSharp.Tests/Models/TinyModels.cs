@@ -103,6 +103,15 @@ public static class TinyModels
         return dir;
     }
 
+    /// <summary>A random 97-token <paramref name="variant"/> with GPT-2's 50,257-token tokenizer beside it: a mismatched pair.</summary>
+    public static string SavedWithOversizedTokenizer(string variant)
+    {
+        string dir = TestPaths.NewTempDirectory("small-vocab");
+        using (var model = Create(variant)) model.SavePretrained(dir);
+        PretrainedWeights.CopyTokenizerFiles(TestPaths.Shared("gpt2-tokenizer"), dir);
+        return dir;
+    }
+
     /// <summary>A random model with weights seeded per variant.</summary>
     public static CausalLanguageModel Create(string variant, long seed = 1)
     {

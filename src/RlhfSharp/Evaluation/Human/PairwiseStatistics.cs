@@ -10,9 +10,14 @@ public static class PairwiseStatistics
         ArgumentException.ThrowIfNullOrWhiteSpace(modelA);
         ArgumentException.ThrowIfNullOrWhiteSpace(modelB);
         Validate(judgments);
+        // An item is an item whatever criteria its judges named: one vote per annotator per item (the majority of their
+        // judgments on it, which is their only one unless they judged it on several criteria), one verdict per item.
+        var itemVotes = judgments.GroupBy(j => j.ItemId)
+            .Select(item => (IReadOnlyList<PairwiseJudgment>)item.GroupBy(j => j.Annotator)
+                .Select(votes => new PairwiseJudgment(item.Key, votes.Key, Majority(votes.ToList()))).ToList()).ToList();
+        var items = ChoiceCounts.Of(itemVotes.Select(Majority));
         var questions = judgments.GroupBy(j => (j.ItemId, j.Criterion))
             .Select(g => (Criterion: g.Key.Criterion, Judgments: (IReadOnlyList<PairwiseJudgment>)g.ToList())).ToList();
-        var items = ChoiceCounts.Of(questions.Select(q => Majority(q.Judgments)));
 
         var annotators = judgments.GroupBy(j => j.Annotator).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new AnnotatorCounts(g.Key, ChoiceCounts.Of(g.Select(j => j.Choice)))).ToList();
@@ -24,7 +29,7 @@ public static class PairwiseStatistics
 
         return new PairwiseReport(modelA, modelB, ChoiceCounts.Of(judgments.Select(j => j.Choice)), items,
             BinomialTests.Wilson(items.B, items.A + items.B), BinomialTests.SignTest(items.A, items.B),
-            annotators, criteria, InterAnnotatorAgreement.Compute(questions.Select(q => q.Judgments)));
+            annotators, criteria, InterAnnotatorAgreement.Compute(itemVotes));
     }
 
     /// <summary>The choice with strictly the most votes; Tie when the most votes are shared (A and B, or either

@@ -50,7 +50,7 @@ public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper 
         [
             // The note is typed key by key: digits typed there must not count as a choice.
             new(ScreenChoice.Left, p => p.ClickAsync("#choose-left"), "honesty", "3 facts, 1 of them sourced"),
-            new(ScreenChoice.Right, p => p.ClickAsync("#choose-right")), // the page keeps the last criterion: back to "overall"
+            new(ScreenChoice.Right, p => p.ClickAsync("#choose-right")), // no criterion chosen: "overall"
             new(ScreenChoice.Tie, p => p.Keyboard.PressAsync("t")),
             new(ScreenChoice.Right, p => p.Keyboard.PressAsync("ArrowRight")),
             new(ScreenChoice.Left, p => p.Keyboard.PressAsync("1")),

@@ -32,6 +32,22 @@ public class PairwiseCommandTests
     }
 
     [Fact]
+    public void Prepare_refuses_a_tokenizer_whose_vocabulary_is_larger_than_the_models_naming_both()
+    {
+        // A 97-token model with GPT-2's 50,257-token tokenizer beside it: prompt ids past 96 would index out of its embedding.
+        string small = RlhfSharp.Tests.Models.TinyModels.SavedWithOversizedTokenizer("gpt2");
+        string work = TestPaths.NewTempDirectory();
+        string prompts = Path.Combine(work, "prompts.txt");
+        File.WriteAllLines(prompts, ["Hello there", "Name a color."]);
+        string comparisons = Path.Combine(work, "comparisons.jsonl");
+
+        var result = Prepare(TrainingCommandTestsModels.TinyModel, small, prompts, comparisons);
+
+        CliRunner.AssertOneLineError(result, $"--model-b {small}: its tokenizer has 50257 token ids ({small}) but the model's vocab_size is 97 ({Path.Combine(small, "config.json")})");
+        Assert.False(File.Exists(comparisons));
+    }
+
+    [Fact]
     public void Prepare_then_judge_with_a_reward_model_then_report_from_the_judgments()
     {
         string model = TrainingCommandTestsModels.TinyModel;

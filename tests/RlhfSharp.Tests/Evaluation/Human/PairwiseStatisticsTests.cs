@@ -65,29 +65,59 @@ public class PairwiseStatisticsTests
     }
 
     [Fact]
-    public void Criteria_are_separate_questions_with_their_own_counts()
+    public void Items_are_counted_once_whatever_criterion_each_judge_named_with_criteria_tables_beside()
+    {
+        // The case: ann names "helpfulness" on every item, bob names none; 4 items, not 8 questions.
+        PairwiseJudgment[] judgments =
+        [
+            new("i1", "ann", A, "helpfulness"), new("i1", "bob", A),
+            new("i2", "ann", A, "helpfulness"), new("i2", "bob", B),
+            new("i3", "ann", B, "helpfulness"), new("i3", "bob", B),
+            new("i4", "ann", Tie, "helpfulness"), new("i4", "bob", A),
+        ];
+        var report = PairwiseStatistics.Compute(judgments, "a", "b");
+
+        // Items: i1 A A → A; i2 A B → Tie; i3 B B → B; i4 Tie A → Tie.
+        Assert.Equal(new ChoiceCounts(1, 1, 2), report.Items);
+        // Sign test over the 2 decisive items, 1 each: p = 1.
+        Assert.Equal(1.0, report.SignTestP, 12);
+        Assert.Equal(
+            [
+                new CriterionCounts(null, new ChoiceCounts(2, 2, 0), new ChoiceCounts(2, 2, 0)),
+                new CriterionCounts("helpfulness", new ChoiceCounts(2, 1, 1), new ChoiceCounts(2, 1, 1)),
+            ],
+            report.Criteria);
+        // Cohen over the 4 items, ann vs bob: (A,A) (A,B) (B,B) (Tie,A): po = 2/4 = 1/2.
+        // ann A 2/4, B 1/4, Tie 1/4; bob A 2/4, B 2/4, Tie 0; pe = 1/2·1/2 + 1/4·1/2 + 0 = 3/8; kappa = (1/2 - 3/8)/(5/8) = 1/5.
+        Assert.Equal(AgreementMethod.CohenKappa, report.Agreement!.Method);
+        Assert.Equal(4, report.Agreement.Items);
+        Assert.Equal(0.5, report.Agreement.ObservedAgreement, 12);
+        Assert.Equal(0.2, report.Agreement.Kappa!.Value, 12);
+    }
+
+    [Fact]
+    public void A_judge_who_judged_an_item_on_several_criteria_casts_one_vote_on_it()
     {
         PairwiseJudgment[] judgments =
         [
             new("q1", "ann", A, "helpful"), new("q1", "bob", A, "helpful"),
-            new("q1", "ann", Tie, "harmless"), new("q1", "bob", B, "harmless"),
+            new("q1", "ann", A, "harmless"), new("q1", "bob", B, "harmless"),
             new("q2", "ann", B, "helpful"),
         ];
         var report = PairwiseStatistics.Compute(judgments, "a", "b");
 
-        // Questions: (q1, helpful) A A → A; (q1, harmless) Tie B → Tie (split); (q2, helpful) B → B.
-        Assert.Equal(new ChoiceCounts(1, 1, 1), report.Items);
+        // ann on q1: A A → A; bob on q1: A B → Tie; q1: A Tie → Tie (split). q2: B.
+        Assert.Equal(new ChoiceCounts(0, 1, 1), report.Items);
+        // Per criterion, the (item, criterion) majorities: (q1, harmless) A B → Tie; (q1, helpful) A A → A; (q2, helpful) B.
         Assert.Equal(
             [
-                new CriterionCounts("harmless", new ChoiceCounts(0, 1, 1), new ChoiceCounts(0, 0, 1)),
+                new CriterionCounts("harmless", new ChoiceCounts(1, 1, 0), new ChoiceCounts(0, 0, 1)),
                 new CriterionCounts("helpful", new ChoiceCounts(2, 1, 0), new ChoiceCounts(1, 1, 0)),
             ],
             report.Criteria);
-        // Cohen over the two doubly judged questions, amy → ann is rater 1: table (A, A) = 1, (Tie, B) = 1.
-        // po = 1/2; rater 1 marginal A 1/2, Tie 1/2; rater 2 A 1/2, B 1/2; pe = 1/2·1/2 = 1/4; kappa = (1/2 - 1/4)/(3/4) = 1/3.
-        Assert.Equal(AgreementMethod.CohenKappa, report.Agreement!.Method);
-        Assert.Equal(2, report.Agreement.Items);
-        Assert.Equal(1.0 / 3, report.Agreement.Kappa!.Value, 12);
+        // Agreement over the one item with two annotators, their votes A and Tie: observed 0.
+        Assert.Equal(1, report.Agreement!.Items);
+        Assert.Equal(0.0, report.Agreement.ObservedAgreement, 12);
     }
 
     [Fact]
