@@ -108,6 +108,7 @@ internal static class PpoCommand
 
         string tokenizerDir = policySource.TokenizerDirectory;
         var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; PPO generates text and needs one");
+        VocabularyFit.Require(tokenizer, tokenizerDir, policyDir, $"{cli.Model.Name} {parsed.GetValue(cli.Model)}");
         OnlinePolicyRun.RequireRewardTokenizers(rewards);
         var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
         var (prompts, evalPrompts) = OnlinePolicyRun.ReadPrompts(promptsPath, parsed.GetValue(cli.EvalData), readOptions, options, output, "rollouts");

@@ -71,6 +71,22 @@ public class StartupValidationTests
     }
 
     [Theory]
+    [InlineData("ppo")]
+    [InlineData("grpo")]
+    [InlineData("rloo")]
+    public void A_policy_tokenizer_with_more_ids_than_the_policy_is_refused_before_the_out_folder(string command)
+    {
+        string small = RlhfSharp.Tests.Models.TinyModels.SavedWithOversizedTokenizer("gpt2");
+        string outDir = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        string prompts = Path.Combine(TestPaths.NewTempDirectory(), "prompts.txt");
+        File.WriteAllLines(prompts, ["Hello there", "How are you?"]);
+        var result = CliRunner.Run([command, "--policy", small, "--prompts", prompts, "--out", outDir, "--reward", "length:max=4", .. Quick,
+            "--max-new-tokens", "2", "--eval-prompt-count", "1"]);
+        CliRunner.AssertOneLineError(result, $"--policy {small}: its tokenizer has 50257 token ids", "the model's vocab_size is 97");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
     [InlineData("sft")]
     [InlineData("reward")]
     [InlineData("ppo")]
