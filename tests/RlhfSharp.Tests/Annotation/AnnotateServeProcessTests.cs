@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using RlhfSharp.Evaluation.Human;
@@ -23,44 +22,20 @@ public sealed class AnnotateServeProcessTests : IDisposable
     [Fact]
     public async Task Serve_prints_the_admin_link_first_and_its_address_shows_a_landing_page()
     {
-        CliRunner.RunScript("annotate", "--help"); // builds the CLI first if needed, so the server starts within the wait below
-        var start = new ProcessStartInfo(Path.Combine(TestPaths.RepositoryRoot, "rlhf"))
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _directory,
-        };
-        foreach (string arg in new[] { "annotate", "serve", "--db", Path.Combine(_directory, "a.db"), "--comparisons", ComparisonsFile(), "--port", "0" })
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync(); // drained, so the server never blocks on a full pipe
-        try
-        {
-            var lines = new List<string>();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            {
-                lines.Add(line);
-                if (line.StartsWith("press Ctrl+C")) break;
-            }
-            Assert.True(lines.Count >= 3, string.Join("\n", lines));
-            Assert.StartsWith("imported 2 new comparisons", lines[0]);
-            Assert.Matches(@"^admin: http://127\.0\.0\.1:\d+/admin\?token=[0-9a-f]{64}$", lines[1]);
-            string url = lines.Single(l => l.StartsWith("serving on ")).Split(' ')[2];
+        using var serve = await ServeProcess.StartAsync(_directory, "--db", Path.Combine(_directory, "a.db"), "--comparisons", ComparisonsFile(), "--port", "0");
+        var lines = serve.StartupLines;
+        Assert.True(lines.Count >= 3, string.Join("\n", lines));
+        Assert.StartsWith("imported 2 new comparisons", lines[0]);
+        Assert.Matches(@"^admin: http://127\.0\.0\.1:\d+/admin\?token=[0-9a-f]{64}$", lines[1]);
 
-            using var http = new HttpClient { BaseAddress = new Uri(url) };
-            using var landing = await http.GetAsync("/");
-            Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
-            Assert.Contains("personal link", await landing.Content.ReadAsStringAsync());
-            using var admin = await http.GetAsync(new Uri(lines[1]["admin: ".Length..]));
-            Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+        using var http = new HttpClient { BaseAddress = new Uri(serve.Url) };
+        using var landing = await http.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, landing.StatusCode);
+        Assert.Contains("personal link", await landing.Content.ReadAsStringAsync());
+        using var admin = await http.GetAsync(serve.AdminLink);
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
 
-            Process.Start("kill", ["-INT", $"{process.Id}"])!.WaitForExit(); // Ctrl+C
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "serve stops on Ctrl+C");
-            Assert.Equal(0, process.ExitCode);
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(true);
-        }
+        Assert.Equal(0, serve.Stop()); // Ctrl+C
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -90,35 +89,18 @@ public class AnnotationHttpErrorTests
             store.Import(AnnotationHarness.Comparisons(1), 7);
             token = store.AddAnnotator("alice"); // Kestrel reads the body only past the token check
         }
-        CliRunner.RunScript("annotate", "--help"); // builds the CLI first if needed
-        var start = new ProcessStartInfo(Path.Combine(TestPaths.RepositoryRoot, "rlhf"))
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory,
-        };
-        foreach (string arg in new[] { "annotate", "serve", "--db", db, "--comparisons", comparisons, "--port", "0" })
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
         try
         {
-            var lines = new List<string>();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            {
-                lines.Add(line);
-                if (line.StartsWith("press Ctrl+C")) break;
-            }
-            string url = lines.Single(l => l.StartsWith("serving on ")).Split(' ')[2];
-            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            using var serve = await ServeProcess.StartAsync(directory, "--db", db, "--comparisons", comparisons, "--port", "0");
+            using var http = new HttpClient { BaseAddress = new Uri(serve.Url) };
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             for (int i = 0; i < 2; i++)
             {
                 using var response = await http.PostAsync("/api/judgments", new StringContent(new string('x', 70_000), System.Text.Encoding.UTF8, "application/json"));
                 Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
             }
-            Process.Start("kill", ["-INT", $"{process.Id}"])!.WaitForExit();
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)));
-            string log = await process.StandardOutput.ReadToEndAsync() + await stderr;
+            serve.Stop();
+            string log = await serve.RestOfOutputAsync();
 
             Assert.DoesNotContain("nhandled exception", log);
             Assert.DoesNotContain("   at ", log); // no stack frames
@@ -126,7 +108,6 @@ public class AnnotationHttpErrorTests
         }
         finally
         {
-            if (!process.HasExited) process.Kill(true);
             Directory.Delete(directory, recursive: true);
         }
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -47,9 +46,9 @@ public sealed class StudySettingsTests : IDisposable
     [Fact]
     public async Task Serve_restarted_without_per_item_uses_the_stored_value()
     {
-        string first = await ServeAndReadPerItemAsync("annotate", "serve", "--db", Db, "--comparisons", ComparisonsFile(2), "--per-item", "2", "--port", "0");
+        string first = await ServeAndReadPerItemAsync("--db", Db, "--comparisons", ComparisonsFile(2), "--per-item", "2", "--port", "0");
         Assert.Equal("2", first);
-        string restarted = await ServeAndReadPerItemAsync("annotate", "serve", "--db", Db, "--port", "0");
+        string restarted = await ServeAndReadPerItemAsync("--db", Db, "--port", "0");
         Assert.Equal("2", restarted);
     }
 
@@ -87,42 +86,19 @@ public sealed class StudySettingsTests : IDisposable
         Assert.False(File.Exists(Db));
     }
 
-    /// <summary>Runs `rlhf annotate serve …` until it serves, reads per_item from the admin's progress, then stops it with Ctrl+C.</summary>
-    async Task<string> ServeAndReadPerItemAsync(params string[] args)
+    /// <summary>Runs `rlhf annotate serve <paramref name="serveArgs"/>` until it serves, reads per_item from the admin's progress, then stops it with Ctrl+C.</summary>
+    async Task<string> ServeAndReadPerItemAsync(params string[] serveArgs)
     {
-        CliRunner.RunScript("annotate", "--help"); // builds the CLI first if needed, so the server starts within the wait below
-        var start = new ProcessStartInfo(Path.Combine(TestPaths.RepositoryRoot, "rlhf"))
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _directory,
-        };
-        foreach (string arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync(); // drained, so the server never blocks on a full pipe
-        try
-        {
-            var lines = new List<string>();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            {
-                lines.Add(line);
-                if (line.StartsWith("press Ctrl+C")) break;
-            }
-            var adminLink = new Uri(lines.Single(l => l.StartsWith("admin: "))["admin: ".Length..]);
-            using var http = new HttpClient();
-            var request = new HttpRequestMessage(HttpMethod.Get, new Uri(adminLink, "/api/admin/progress"));
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminLink.Query.Split("token=")[1]);
-            using var progress = await http.SendAsync(request);
-            progress.EnsureSuccessStatusCode();
-            var body = await progress.Content.ReadFromJsonAsync<JsonElement>();
+        using var serve = await ServeProcess.StartAsync(_directory, serveArgs);
+        var adminLink = serve.AdminLink;
+        using var http = new HttpClient();
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(adminLink, "/api/admin/progress"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminLink.Query.Split("token=")[1]);
+        using var progress = await http.SendAsync(request);
+        progress.EnsureSuccessStatusCode();
+        var body = await progress.Content.ReadFromJsonAsync<JsonElement>();
 
-            Process.Start("kill", ["-INT", $"{process.Id}"])!.WaitForExit(); // Ctrl+C
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "serve stops on Ctrl+C");
-            Assert.Equal(0, process.ExitCode);
-            return body.GetProperty("per_item").GetRawText();
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(true);
-        }
+        Assert.Equal(0, serve.Stop()); // Ctrl+C
+        return body.GetProperty("per_item").GetRawText();
     }
 }
