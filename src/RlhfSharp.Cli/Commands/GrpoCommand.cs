@@ -92,9 +92,7 @@ internal static class GrpoCommand
         if (lowered is not null) output.WriteLine($"note: {lowered}");
 
         string tokenizerDir = policySource.TokenizerDirectory;
-        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; {parsed.CommandResult.Command.Name} generates text and needs one");
-        VocabularyFit.Require(tokenizer, tokenizerDir, policyDir, $"{cli.Model.Name} {parsed.GetValue(cli.Model)}");
-        OnlinePolicyRun.RequireRewardTokenizers(rewards);
+        var tokenizer = OnlinePolicyRun.LoadTokenizers(parsed.CommandResult.Command.Name, tokenizerDir, policyDir, $"{cli.Model.Name} {parsed.GetValue(cli.Model)}", rewards);
         var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
         var (prompts, evalPrompts) = OnlinePolicyRun.ReadPrompts(promptsPath, parsed.GetValue(cli.EvalData), readOptions, options, output, "training");
 

@@ -29,8 +29,20 @@ internal static class OnlinePolicyRun
         return (prompts, heldOut);
     }
 
+    /// <summary>
+    /// The policy's tokenizer (the command samples text with it), refused in one line when it is missing or has ids the
+    /// policy has no embedding for; and every reward model's, which re-encodes the text with its own.
+    /// </summary>
+    public static ITextTokenizer LoadTokenizers(string command, string tokenizerDir, string policyDir, string policyLabel, RewardChoice rewards)
+    {
+        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; {command} generates text and needs one");
+        VocabularyFit.Require(tokenizer, tokenizerDir, policyDir, policyLabel);
+        RequireRewardTokenizers(rewards);
+        return tokenizer;
+    }
+
     /// <summary>Every reward model re-encodes the text with its own tokenizer: one without tokenizer files is refused before any model loads.</summary>
-    public static void RequireRewardTokenizers(RewardChoice rewards)
+    static void RequireRewardTokenizers(RewardChoice rewards)
     {
         foreach (var model in rewards.Models)
             if (TokenizerLoader.FromDirectory(model.Source!.TokenizerDirectory) is null) throw new RlhfException($"{model.Source.TokenizerDirectory}: no tokenizer files");

@@ -107,9 +107,7 @@ internal static class PpoCommand
         if (lowered is not null) output.WriteLine($"note: {lowered}");
 
         string tokenizerDir = policySource.TokenizerDirectory;
-        var tokenizer = TokenizerLoader.FromDirectory(tokenizerDir) ?? throw new RlhfException($"{tokenizerDir}: no tokenizer files; PPO generates text and needs one");
-        VocabularyFit.Require(tokenizer, tokenizerDir, policyDir, $"{cli.Model.Name} {parsed.GetValue(cli.Model)}");
-        OnlinePolicyRun.RequireRewardTokenizers(rewards);
+        var tokenizer = OnlinePolicyRun.LoadTokenizers("ppo", tokenizerDir, policyDir, $"{cli.Model.Name} {parsed.GetValue(cli.Model)}", rewards);
         var readOptions = ReadOptions.ForModel(tokenizerDir, options.SkipBadRows);
         var (prompts, evalPrompts) = OnlinePolicyRun.ReadPrompts(promptsPath, parsed.GetValue(cli.EvalData), readOptions, options, output, "rollouts");
         // Delta reward needs each prompt's preferred response, so the prompts then come from preference pairs.
