@@ -33,6 +33,7 @@ internal static class AnnotatorEndpoints
         return Results.Json(new
         {
             item_id = item.ItemId,
+            prompt = item.Prompt, // the raw text as imported, for automated judges that score it; the page shows the turns
             turns = DialogueTurns.Split(item.Prompt),
             left = item.Left,
             right = item.Right,
