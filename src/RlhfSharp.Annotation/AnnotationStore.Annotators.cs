@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace RlhfSharp.Annotation;
 
 public sealed partial class AnnotationStore
@@ -8,10 +6,8 @@ public sealed partial class AnnotationStore
     /// <exception cref="RlhfException">An empty or over-long name, or one already taken.</exception>
     public string AddAnnotator(string name, bool admin = false)
     {
-        name = name.Trim();
-        if (name.Length is 0 or > 64 || name.Any(char.IsControl))
-            throw new RlhfException($"annotator name must be 1 to 64 printable characters, got \"{name}\"");
-        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var member = TeamMember.New(name, admin);
+        (name, string token) = (member.Name, member.Token);
         Write(connection =>
         {
             if (Long(connection, "SELECT id FROM annotators WHERE name = $name;", ("$name", name)) is not null)
@@ -21,6 +17,24 @@ public sealed partial class AnnotationStore
         });
         return token;
     }
+
+    /// <summary>
+    /// Adds a team that already holds tokens (from another study of the same run), so their links keep working in this one.
+    /// Annotators already here are left as they are.
+    /// </summary>
+    /// <exception cref="RlhfException">A name here holding another token, or a token held by another name.</exception>
+    public void AddTeam(IEnumerable<TeamMember> team) => Write(connection =>
+    {
+        foreach (var member in team)
+        {
+            string? token = Rows(connection, "SELECT token FROM annotators WHERE name = $name;", r => r.GetString(0), ("$name", member.Name)).SingleOrDefault();
+            if (token == member.Token) continue;
+            if (token is not null || Long(connection, "SELECT id FROM annotators WHERE token = $token;", ("$token", member.Token)) is not null)
+                throw new RlhfException($"annotator \"{member.Name}\" is in this study with another link; use a new study database");
+            Execute(connection, "INSERT INTO annotators (name, token, is_admin, created_at) VALUES ($name, $token, $admin, $now);",
+                ("$name", member.Name), ("$token", member.Token), ("$admin", member.IsAdmin), ("$now", Now()));
+        }
+    });
 
     /// <summary>
     /// An annotator's token again, for a link they lost. Tokens are stored as issued (the database is the secret to

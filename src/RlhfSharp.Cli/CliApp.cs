@@ -24,6 +24,7 @@ internal static class CliApp
         var root = new RootCommand("RlhfSharp: supervised fine-tuning, reward models, PPO and evaluation for language models, in .NET.");
         root.Options.Add(Threads);
         root.Subcommands.Add(Demo.DemoCommand.Build());
+        root.Subcommands.Add(Loop.LoopCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(SftCommand.Build());
         root.Subcommands.Add(RewardCommand.Build());

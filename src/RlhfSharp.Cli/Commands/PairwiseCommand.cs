@@ -49,9 +49,10 @@ internal static class PairwiseCommand
         var count = new Option<int>("--n") { Description = "comparisons to prepare (a seeded sample of the prompts)", DefaultValueFactory = _ => 100 };
         var flags = new SamplingFlags(new SamplingOptions { MaxNewTokens = 128, Temperature = 0.7, StopSequences = ["\n\nHuman:"] },
             seedHelp: "seed for the prompt sample and for sampling");
+        var seedB = new Option<ulong?>("--seed-b") { Description = "seed of model B's sampling (default: --seed); give another to compare two samples of one model" };
         var output = new Option<string>("--out") { Description = "comparisons JSONL to write (settings go to FILE.meta.json)", Required = true };
         var command = new Command("prepare", "Generate both models' responses to the same prompts with the same settings and seed.");
-        foreach (var option in new Option[] { modelA, adapterA, modelB, adapterB, InputChecks.Revision, prompts, count }.Concat(flags.All).Append(output)) command.Options.Add(option);
+        foreach (var option in new Option[] { modelA, adapterA, modelB, adapterB, InputChecks.Revision, prompts, count }.Concat(flags.All).Append(seedB).Append(output)) command.Options.Add(option);
         command.SetAction(parsed =>
         {
             var sampling = flags.Read(parsed);
@@ -68,14 +69,14 @@ internal static class PairwiseCommand
             using var b = sourceB.LoadCausalLm();
             var comparisons = PairwisePreparation.Prepare((ModelSources.Name(parsed.GetValue(modelA)!, sourceA), a, tokenizerA),
                 (ModelSources.Name(parsed.GetValue(modelB)!, sourceB), b, tokenizerB), promptList, Math.Min(parsed.GetValue(count), promptList.Count), sampling,
-                log: parsed.InvocationConfiguration.Output);
+                log: parsed.InvocationConfiguration.Output, seedB: parsed.GetValue(seedB));
             string outPath = parsed.GetValue(output)!;
             ComparisonFile.Write(outPath, comparisons);
             AtomicFile.WriteAllText(outPath + ".meta.json", JsonSerializer.Serialize(new
             {
                 model_a = Path.GetFullPath(sourceA.BaseDirectory), adapter_a = FullPathOrNull(sourceA.AdapterDirectory),
                 model_b = Path.GetFullPath(sourceB.BaseDirectory), adapter_b = FullPathOrNull(sourceB.AdapterDirectory),
-                prompts = Path.GetFullPath(parsed.GetValue(prompts)!), n = comparisons.Count, seed = sampling.Seed,
+                prompts = Path.GetFullPath(parsed.GetValue(prompts)!), n = comparisons.Count, seed = sampling.Seed, seed_b = parsed.GetValue(seedB) ?? sampling.Seed,
                 sampling = new { max_new_tokens = sampling.MaxNewTokens, greedy = sampling.Greedy, temperature = sampling.Temperature, top_k = sampling.TopK, top_p = sampling.TopP, stop = sampling.StopSequences },
             }, new JsonSerializerOptions { WriteIndented = true }));
             parsed.InvocationConfiguration.Output.WriteLine($"wrote {comparisons.Count} comparisons to {outPath}");

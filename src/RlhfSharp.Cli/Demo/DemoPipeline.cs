@@ -13,7 +13,10 @@ namespace RlhfSharp.Cli.Demo;
 /// </summary>
 internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, int threads, TextWriter output, TextWriter error)
 {
+    readonly InProcessCommands _commands = new(settings.Seed, threads, output, error);
+
     public DialogueWorld World { get; } = new();
+    public InProcessCommands Commands => _commands;
     public string At(params string[] parts) => Path.Combine([runDirectory, .. parts]);
 
     public string DataFile(string name) => At("data", name);
@@ -110,18 +113,10 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         "--beta", Invariant(settings.GrpoBeta), "--max-new-tokens", $"{settings.MaxNewTokens}", "--max-length", $"{settings.MaxLength}",
         "--eval-every", $"{settings.GrpoSteps}", "--eval-prompt-count", "32", "--save-every", $"{settings.GrpoSteps}", "--samples-every", $"{settings.GrpoSteps}");
 
-    static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    static string Invariant(double value) => InProcessCommands.Invariant(value);
 
     /// <summary>Runs an `rlhf` command in this process with the demo's seed and threads; its failure stops the demo.</summary>
-    void Command(params string[] args)
-    {
-        string[] full = [.. args, "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), .. threads > 0 ? new[] { "--threads", $"{threads}" } : []];
-        output.WriteLine($"$ ./rlhf {string.Join(' ', full.Select(Quote))}");
-        int code = CliApp.Run(full, output, error);
-        if (code != 0) throw new RlhfException($"`rlhf {args[0]}` failed with exit code {code} (see above)");
-
-        static string Quote(string arg) => arg.Contains(' ') ? $"'{arg}'" : arg;
-    }
+    void Command(params string[] args) => _commands.Run(args);
 
     static readonly JsonSerializerOptions Jsonl = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 

@@ -14,12 +14,13 @@ public static class PairwisePreparation
     /// <summary>
     /// Picks <paramref name="count"/> prompts (a seeded sample, in a fixed order) and generates each model's
     /// response. Prompts are cut from the left so that prompt + response fits each model's context (<see cref="PromptFit"/>); how
-    /// many were cut is written to <paramref name="log"/>.
+    /// many were cut is written to <paramref name="log"/>. <paramref name="seedB"/> gives model B other sampling streams (default:
+    /// the same as A's), so two samples of one model can be compared; the prompt sample is always <paramref name="sampling"/>'s.
     /// </summary>
     public static IReadOnlyList<Comparison> Prepare(
         (string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer) a,
         (string Name, CausalLanguageModel Model, ITextTokenizer Tokenizer) b,
-        IReadOnlyList<string> prompts, int count, SamplingOptions sampling, int batchSize = 8, TextWriter? log = null)
+        IReadOnlyList<string> prompts, int count, SamplingOptions sampling, int batchSize = 8, TextWriter? log = null, ulong? seedB = null)
     {
         if (count < 1) throw new RlhfException($"--n must be at least 1, got {count}");
         int[] order = Enumerable.Range(0, prompts.Count).ToArray();
@@ -28,7 +29,7 @@ public static class PairwisePreparation
         // Both budgets first: a max_new_tokens that leaves model B no room is refused before model A generates anything.
         int budgetA = PromptBudget(a, sampling), budgetB = PromptBudget(b, sampling);
         var responsesA = Respond(a, budgetA, chosen, sampling, batchSize, log);
-        var responsesB = Respond(b, budgetB, chosen, sampling, batchSize, log);
+        var responsesB = Respond(b, budgetB, chosen, seedB is { } other ? sampling with { Seed = other } : sampling, batchSize, log);
         return chosen.Select((prompt, i) => new Comparison($"{i + 1}", prompt, responsesA[i], responsesB[i], a.Name, b.Name)).ToList();
     }
 
