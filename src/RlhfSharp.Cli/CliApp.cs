@@ -24,7 +24,6 @@ internal static class CliApp
         var root = new RootCommand("RlhfSharp: supervised fine-tuning, reward models, PPO and evaluation for language models, in .NET.");
         root.Options.Add(Threads);
         root.Subcommands.Add(Demo.DemoCommand.Build());
-        root.Subcommands.Add(Loop.LoopCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(SftCommand.Build());
         root.Subcommands.Add(RewardCommand.Build());
@@ -36,6 +35,7 @@ internal static class CliApp
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(AnnotateCommand.Build());
+        root.Subcommands.Add(Loop.LoopCommand.Build());
         root.Subcommands.Add(ToxicityCommand.Build());
         root.Subcommands.Add(DownloadCommand.Build());
         root.Subcommands.Add(ChatTemplateCommand.Build());

@@ -11,7 +11,7 @@ public class UnknownCommandTests
     [InlineData("error: unknown command 'grpoo' (did you mean 'grpo'?)", "grpoo", "--model", "m")]
     [InlineData("error: unknown command 'eval rewardd' (did you mean 'eval reward'?)", "--threads", "1", "eval", "rewardd")]
     [InlineData("error: unknown command 'eval pairwise judgee' (did you mean 'eval pairwise judge'?)", "eval", "pairwise", "judgee", "-h")]
-    [InlineData("error: unknown command 'frobnicate' (commands: demo, generate, sft, reward, dpo, ppo, grpo, rloo, best-of-n, eval, bench, annotate, toxicity, download, chat-template, merge, plan)", "frobnicate", "-h")]
+    [InlineData("error: unknown command 'frobnicate' (commands: demo, generate, sft, reward, dpo, ppo, grpo, rloo, best-of-n, eval, bench, annotate, loop, toxicity, download, chat-template, merge, plan)", "frobnicate", "-h")]
     public void An_unknown_command_is_a_one_line_error_whatever_follows_it(string expected, params string[] args)
     {
         var result = CliRunner.Run(args);
