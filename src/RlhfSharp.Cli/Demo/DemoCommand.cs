@@ -16,6 +16,12 @@ internal static class DemoCommand
         Description = $"training methods to run from the same SFT model and compare, comma-separated ({string.Join(", ", DemoStages.Methods.Select(s => s.Name()))}); " +
             $"default: {string.Join(",", DemoStages.DefaultMethods.Select(s => s.Name()))}",
     };
+    static readonly Option<int> Rounds = new("--rounds")
+    {
+        Description = "rounds of feedback: round 1 is PPO; each later round's preferences come from simulated annotators (the oracle, several per item) " +
+            "judging in a real annotation server on loopback, then the reward model and PPO continue (`rlhf loop`)",
+        DefaultValueFactory = _ => 1,
+    };
     static readonly Option<string?> From = new("--from")
     {
         Description = $"rerun from this stage on, reusing the earlier stages' checkpoints; a method's stage reruns that method, the evaluation and " +
@@ -28,7 +34,7 @@ internal static class DemoCommand
             "Run the whole RLHF loop offline on a built-in dialogue world: tokenizer and base model from scratch, SFT, a reward model on " +
             "oracle-labelled preferences, then each training method (PPO, DPO, GRPO) from the same SFT model, judged against SFT and each other " +
             "by a blind pairwise evaluation, with reward-model scores, KL to SFT and toxicity; writes report.html and report.md.");
-        foreach (var option in new Option[] { Out, Quick, Seed, Noise, Methods, From }) command.Options.Add(option);
+        foreach (var option in new Option[] { Out, Quick, Seed, Noise, Methods, Rounds, From }) command.Options.Add(option);
         command.SetAction(Run);
         return command;
     }
@@ -41,21 +47,28 @@ internal static class DemoCommand
         double noise = parsed.GetValue(Noise);
         if (noise is < 0 or >= 0.5) throw new RlhfException($"--label-noise must be in [0, 0.5), got {noise}");
         var methods = parsed.GetValue(Methods) is { } list ? DemoStages.ParseMethods(list) : DemoStages.DefaultMethods;
-        var settings = (parsed.GetValue(Quick) ? DemoSettings.Quick : DemoSettings.Full) with { Seed = parsed.GetValue(Seed), LabelNoise = noise };
+        int rounds = parsed.GetValue(Rounds);
+        if (rounds < 1) throw new RlhfException($"--rounds must be at least 1, got {rounds}");
+        if (rounds > 1 && !methods.Contains(DemoStage.Ppo)) throw new RlhfException("--rounds: later rounds continue PPO's policy; add ppo to --methods");
+        var settings = (parsed.GetValue(Quick) ? DemoSettings.Quick : DemoSettings.Full) with { Seed = parsed.GetValue(Seed), LabelNoise = noise, Rounds = rounds };
         if (File.Exists(outDir)) throw new RlhfException($"{outDir}: --out is a file, not a folder");
 
         var log = DemoRunLog.Load(outDir);
         DemoStage? from = parsed.GetValue(From) is { } name ? DemoStages.Parse(name) : null;
-        if (log.Settings is { } earlier && earlier != settings && from != DemoStage.Data)
+        // More rounds extend a run: the rounds are not part of what the earlier stages were made with.
+        if (log.Settings is { } earlier && earlier with { Rounds = rounds } != settings && from != DemoStage.Data)
             throw new RlhfException($"{outDir}: made with other settings ({earlier.Name}, seed {earlier.Seed}, label noise {earlier.LabelNoise}); " +
                 "pass --from data to start it again or choose a new --out");
         if (log.Settings is null && Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
             throw new RlhfException($"{outDir}: folder is not empty and holds no demo run; choose a new --out");
         // An evaluation of other methods is not this run's: it reruns, with the report.
         var evaluated = DemoEvaluation.EvaluatedMethods(Path.Combine(outDir, "eval"));
-        bool IsDone(DemoStage stage) => log.IsDone(stage) && (stage < DemoStage.Evaluate || evaluated is not null && evaluated.SequenceEqual(methods.Select(m => m.Name())));
-        var stages = DemoPlan.StagesOf(methods);
-        var toRun = DemoPlan.ToRun(methods, from, IsDone, outDir);
+        int? evaluatedRounds = DemoEvaluation.EvaluatedRounds(Path.Combine(outDir, "eval"));
+        bool IsDone(DemoStage stage) => log.IsDone(stage) && (stage < DemoStage.Evaluate
+            || evaluated is not null && evaluated.SequenceEqual(methods.Select(m => m.Name())) && evaluatedRounds == rounds)
+            && (stage != DemoStage.Rounds || log.Settings?.Rounds == rounds);
+        var stages = DemoPlan.StagesOf(methods, rounds);
+        var toRun = DemoPlan.ToRun(methods, from, IsDone, outDir, rounds);
 
         foreach (var stage in toRun)
         {

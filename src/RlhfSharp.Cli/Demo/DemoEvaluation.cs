@@ -53,6 +53,22 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
         }
     }
 
+    /// <summary>How many rounds an evaluation in <paramref name="evalDirectory"/> covered (1 when it holds no rounds), or null when it holds none that can be read.</summary>
+    public static int? EvaluatedRounds(string evalDirectory)
+    {
+        string path = Path.Combine(evalDirectory, ResultsFile);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            return document.RootElement.TryGetProperty("rounds", out var list) && list.ValueKind == JsonValueKind.Array ? list.GetArrayLength() : 1;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public DemoResults Run()
     {
         var world = pipeline.World;
@@ -121,8 +137,39 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
             stageSeconds(DemoStage.Sft)), compared, headToHead, kl, toxicity.Protocol, styles,
             methods.Contains(DemoStage.Ppo) ? Ppo() : null, methods.Contains(DemoStage.Dpo) ? Dpo() : null,
             methods.Contains(DemoStage.Grpo) ? Grpo() : null, Samples(requests, names, responses));
+        if (settings.Rounds > 1) results = results with { Rounds = Rounds(results, sft, tokenizer, prompts, sampling) };
         AtomicFile.WriteAllText(pipeline.At("eval", ResultsFile), JsonSerializer.Serialize(results, Json));
         return results;
+    }
+
+    /// <summary>
+    /// The rounds table: round 1 is PPO (its reward model trained on the oracle's labels); each later round's policy is judged
+    /// against SFT as the methods are (the same prompts, sampling and SFT answers), and its reward model on the same held-out pairs.
+    /// </summary>
+    IReadOnlyList<RoundResult> Rounds(DemoResults results, CausalLanguageModel sft, ITextTokenizer tokenizer, IReadOnlyList<string> prompts, SamplingOptions sampling)
+    {
+        var ppo = results.Method(DemoStage.Ppo.Name());
+        var rounds = new List<RoundResult>
+        {
+            new(1, DemoStage.Ppo.Name(), settings.PreferencePairs, settings.PreferencePairs, null, null, settings.PreferencePairs,
+                results.RewardModel.HeldOutAccuracy, ppo.VsSft, null, stageSeconds(DemoStage.Reward) + stageSeconds(DemoStage.Ppo)),
+        };
+        for (int round = DemoPipeline.FirstLoopRound; round <= settings.Rounds; round++)
+        {
+            string roundDirectory = pipeline.At(DemoPipeline.LoopFolder, $"round-{round}");
+            var record = Loop.RoundRecord.Load(roundDirectory, round);
+            string name = $"ppo-round-{round}";
+            using var policy = CausalLanguageModel.FromPretrained(Path.Combine(roundDirectory, $"policy-{round}"), withoutDropout: true);
+            var comparisons = PairwisePreparation.Prepare((SftName, sft, tokenizer), (name, policy, tokenizer),
+                pipeline.World.HeldOut.Select(r => r.Prompt).ToList(), prompts.Count, sampling, batchSize: 25);
+            using var rewardModel = SequenceRewardModel.FromPretrained(Path.Combine(roundDirectory, $"rm-{round}"));
+            var scorer = new Rewards.RewardModelScorer(rewardModel, tokenizer, settings.MaxLength, batchSize: 32);
+            var collected = record.Collected ?? throw new RlhfException($"{roundDirectory}: the round has not collected its judgments; run the rounds stage again");
+            rounds.Add(new RoundResult(round, name, collected.Judgments, collected.Items, collected.ObservedAgreement, collected.Kappa, record.NewPairs ?? 0,
+                RewardModel(scorer).HeldOutAccuracy, Judge(new Oracle(pipeline.World, settings.LabelNoise, settings.Seed + 7), comparisons), record.Evaluation,
+                record.Seconds));
+        }
+        return rounds;
     }
 
     /// <summary>The oracle's verdicts on <paramref name="comparisons"/> (B against A) through the pairwise statistics, written to

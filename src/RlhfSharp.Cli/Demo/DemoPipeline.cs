@@ -32,6 +32,7 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
             case DemoStage.Ppo: RunPpo(); break;
             case DemoStage.Dpo: RunDpo(); break;
             case DemoStage.Grpo: RunGrpo(); break;
+            case DemoStage.Rounds: RunLaterRounds(); break;
             default: throw new ArgumentOutOfRangeException(nameof(stage), stage, "not a training stage");
         }
     }
@@ -88,12 +89,56 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RewardSteps / 4)}", "--save-every", $"{settings.RewardSteps}",
         "--log-every", "10");
 
-    void RunPpo() => Command("ppo", "--policy", At("sft"), "--reward-model", At("rm"), "--prompts", DataFile("prompts.jsonl"),
-        "--eval-prompts", DataFile("prompts-heldout.jsonl"), "--out", At("ppo"), "--max-steps", $"{settings.PpoIterations}",
+    void RunPpo() => Command(["ppo", "--policy", At("sft"), "--reward-model", At("rm"), "--prompts", DataFile("prompts.jsonl"),
+        "--eval-prompts", DataFile("prompts-heldout.jsonl"), "--out", At("ppo"), .. PpoSettings()]);
+
+    /// <summary>PPO's hyperparameters, the same in every round.</summary>
+    string[] PpoSettings() =>
+    [
+        "--max-steps", $"{settings.PpoIterations}",
         "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--learning-rate", "3e-5",
         "--init-kl-coef", "0.1", "--target-kl", "0.5", "--horizon", "1000", "--max-new-tokens", $"{settings.MaxNewTokens}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-prompt-count", "32",
-        "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}");
+        "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}",
+    ];
+
+    /// <summary>The loop's folder, where rounds 2 and later live (round 1 is the PPO stage).</summary>
+    public const string LoopFolder = "loop";
+
+    /// <summary>The first round the loop runs: round 1 is PPO against the oracle-labelled reward model.</summary>
+    public const int FirstLoopRound = 2;
+
+    /// <summary>
+    /// Rounds 2 and later through `rlhf loop`'s engine: the round's current policy (PPO's) and the one before it (SFT) answer fresh
+    /// training prompts; simulated annotators (the oracle with its label noise, each with its own coin) judge every item through a
+    /// real annotation server on loopback, as people would in their browsers; the reward model continues on the earlier pairs and
+    /// the exported judgments; PPO continues from the current policy; and the annotators judge the new policy against it on
+    /// held-out prompts.
+    /// </summary>
+    void RunLaterRounds()
+    {
+        var oracle = new Oracle(World, settings.LabelNoise, settings.Seed);
+        var annotators = Enumerable.Range(1, settings.RoundJudges)
+            .Select(j => (Annotation.IScreenJudge)new OracleAnnotator(World, oracle, $"oracle-{j}", Training.Seeds.Derive(settings.Seed, 1000 + j))).ToList();
+        new Loop.LoopRun(At(LoopFolder), LoopSettings(), new Loop.LoopJudges.Automated(annotators), _commands, output)
+            .RunAsync(settings.Rounds, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The loop's settings: every later round continues from the one before with round 1's PPO settings.</summary>
+    Loop.LoopSettings LoopSettings() => new()
+    {
+        Policy = At("ppo"), PreviousPolicy = At("sft"), RewardModel = At("rm"), FirstRound = FirstLoopRound,
+        Preferences = DataFile("prefs.jsonl"), EvalPreferences = DataFile("prefs-heldout.jsonl"),
+        Prompts = DataFile("prompts.jsonl"), EvalPrompts = DataFile("prompts-heldout.jsonl"),
+        RewardArgs =
+        [
+            "--max-steps", $"{settings.RoundRewardSteps}", "--learning-rate", "1e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RoundRewardSteps / 10}",
+            "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RoundRewardSteps / 2)}", "--save-every", $"{settings.RoundRewardSteps}", "--log-every", "10",
+        ],
+        TrainArgs = PpoSettings(),
+        Comparisons = settings.RoundComparisons, EvalComparisons = settings.EvalPrompts, PerItem = settings.RoundJudges,
+        MaxNewTokens = settings.MaxNewTokens, Temperature = DemoEvaluation.EvalTemperature, Seed = settings.Seed,
+    };
 
     /// <summary>DPO on the first of the reward model's training pairs (HH layout), each once, from the SFT model as policy and reference.</summary>
     void RunDpo() => Command("dpo", "--model", At("sft"), "--data", DataFile("prefs-dpo.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
@@ -115,7 +160,7 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
 
     static string Invariant(double value) => InProcessCommands.Invariant(value);
 
-    /// <summary>Runs an `rlhf` command in this process with the demo's seed and threads; its failure stops the demo.</summary>
+    /// <summary>Runs an `rlhf` command in this process with the demo's seed and threads; its failure stops the settings.</summary>
     void Command(params string[] args) => _commands.Run(args);
 
     static readonly JsonSerializerOptions Jsonl = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };

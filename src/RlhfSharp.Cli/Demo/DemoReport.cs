@@ -38,6 +38,28 @@ internal static class DemoReport
         AtomicFile.WriteAllText(pipeline.At(HtmlFile), report.ToHtml());
     }
 
+    /// <summary>The rounds table: what each round collected, how well its reward model ranks held-out pairs, and how its policy did.</summary>
+    static void RoundsSection(ReportDocument doc, DemoSettings settings, IReadOnlyList<RoundResult> rounds)
+    {
+        doc.Heading("Rounds of feedback");
+        doc.Paragraph($"Round 1 is PPO against the reward model trained on the oracle's {settings.PreferencePairs} labelled pairs. In each later round " +
+            $"(`rlhf loop`), the previous round's policy and the one before it answered {settings.RoundComparisons} fresh training prompts; {settings.RoundJudges} " +
+            "simulated annotators (the oracle with its label noise, each flipping its own coin) judged every comparison blind in a real annotation server " +
+            "on loopback, through the same HTTP API as the judging page; the judgments were exported as preference pairs; the reward model continued on " +
+            "the earlier pairs and the new ones; PPO continued from the previous round's policy with round 1's settings; and the annotators judged the " +
+            "new policy against the previous one on held-out prompts (majority of their votes per item).");
+        doc.Table(["round", "preferences collected", "agreement", "RM held-out accuracy", "wins / ties / losses vs SFT", "wins / ties / losses vs previous round", "wall time"],
+            rounds.Select(x => (IReadOnlyList<Inline>)[
+                $"{x.Round} ({x.Policy})",
+                x.Round == 1 ? $"{x.Judgments} oracle labels" : $"{x.Judgments} judgments of {x.Comparisons} comparisons ({x.PreferencePairs} pairs, ties dropped)",
+                x.Agreement is { } agreement ? $"{agreement:P0}" + (x.Kappa is { } kappa ? $" (kappa {kappa:F2})" : "") : "",
+                $"{x.RewardModelAccuracy:P1}",
+                $"{x.VsSft.Wins} / {x.VsSft.Ties} / {x.VsSft.Losses}",
+                x.VsPrevious is { } p ? $"{p.BWins} / {p.Ties} / {p.AWins} (sign test p = {p.SignTestP:G3})" : "(SFT: see left)",
+                Seconds(x.Seconds),
+            ]));
+    }
+
     static ReportDocument Build(DemoPipeline pipeline, DemoSettings settings, DemoRunLog log, DemoResults r)
     {
         var methods = r.Methods.Select(DemoStages.Parse).ToList();
@@ -72,6 +94,7 @@ internal static class DemoReport
             doc.Table(["", "wins", "ties", "losses", "sign test p"], r.HeadToHead.Select(h => (IReadOnlyList<Inline>)[
                 $"{DemoStages.Parse(h.Model).Label()} against {DemoStages.Parse(h.Against).Label()}", $"{h.Wins}", $"{h.Ties}", $"{h.Losses}", $"{h.SignTestP:G3}"]));
         }
+        if (r.Rounds is { } rounds) RoundsSection(doc, settings, rounds);
         doc.Paragraph("Quality bars of the full demo:");
         var bars = Bars(r);
         doc.Table(["bar", "measured", ""], bars.Select(b => (IReadOnlyList<Inline>)[b.Name, b.Measured, Inline.Verdict(b.Pass)]));

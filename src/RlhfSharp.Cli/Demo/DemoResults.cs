@@ -18,7 +18,8 @@ internal sealed record DemoResults(
     PpoResult? Ppo,
     DpoResult? Dpo,
     GrpoResult? Grpo,
-    IReadOnlyList<SampleRow> Samples)
+    IReadOnlyList<SampleRow> Samples,
+    IReadOnlyList<RoundResult>? Rounds = null)
 {
     public MethodResult Method(string name) => Compared.Single(m => m.Method == name);
 }
@@ -94,3 +95,13 @@ internal sealed record GrpoResult(long Steps, int Window, double FirstReward, do
 internal sealed record SampleRow(string Topic, string Request, IReadOnlyList<SampleResponse> Responses);
 
 internal sealed record SampleResponse(string Model, string Response, ResponseStyle Style);
+
+/// <summary>
+/// One round of feedback. Round 1: PPO against the reward model trained on the oracle's labels; later rounds: simulated
+/// annotators judged the round's comparisons in the annotation app, the reward model and PPO continued. <see cref="VsSft"/>: the
+/// round's policy against SFT on the evaluation's held-out prompts (the demo's oracle). <see cref="VsPrevious"/>: the round's own
+/// evaluation, the annotators judging the new policy against the previous round's on held-out prompts (null for round 1, whose
+/// previous policy is SFT). <see cref="Judgments"/>: preferences collected for the round (round 1: the oracle's labels).
+/// </summary>
+internal sealed record RoundResult(int Round, string Policy, int Judgments, int Comparisons, double? Agreement, double? Kappa, int PreferencePairs,
+    double RewardModelAccuracy, PairwiseResult VsSft, Loop.StudyFigures? VsPrevious, double? Seconds);

@@ -38,6 +38,15 @@ internal sealed record DemoSettings
     public double GrpoBeta { get; init; } = 0.04;
     /// <summary>Weight of GRPO's rule reward (the fact's answer in the completion, 0 or 1) beside the reward model's score (weight 1).</summary>
     public double GrpoRuleWeight { get; init; } = 1;
+    /// <summary>Rounds of feedback: round 1 is PPO against the reward model; each later round's preferences come from simulated
+    /// annotators judging in the annotation app (`rlhf loop`).</summary>
+    public int Rounds { get; init; } = 1;
+    /// <summary>Comparisons (previous policy against current, on fresh training prompts) each later round collects.</summary>
+    public int RoundComparisons { get; init; } = 300;
+    /// <summary>Simulated annotators judging every item of a round, so their agreement is measured.</summary>
+    public int RoundJudges { get; init; } = 3;
+    /// <summary>Steps the reward model continues for on the earlier pairs and the round's judgments.</summary>
+    public long RoundRewardSteps { get; init; } = 200;
     public int MaxNewTokens { get; init; } = 32;
     public int EvalPrompts { get; init; } = 100;
     /// <summary>Sampled responses per held-out prompt that estimate each method's KL to SFT.</summary>
@@ -67,6 +76,7 @@ internal sealed record DemoSettings
         DpoSteps = 20,
         GrpoSteps = 10,
         ToxicityPrompts = 40, ToxicitySamples = 2, KlSamples = 2,
+        RoundComparisons = 48, RoundRewardSteps = 30,
     };
 
     /// <summary>A small GPT-2: trained from scratch in minutes on two cores, big enough to learn the world's facts.</summary>

@@ -13,6 +13,7 @@ internal enum DemoStage
     Ppo,
     Dpo,
     Grpo,
+    Rounds,
     Evaluate,
     Report,
 }
@@ -44,6 +45,7 @@ internal static class DemoStages
         DemoStage.Ppo => "PPO against the reward model",
         DemoStage.Dpo => "DPO on the preference pairs (no reward model)",
         DemoStage.Grpo => "GRPO against the reward model and the world's facts",
+        DemoStage.Rounds => "later rounds: simulated annotators judge in the annotation app, the reward model and PPO continue",
         DemoStage.Evaluate => "evaluation: pairwise oracle judgments, reward-model scores, KL to SFT and toxicity",
         DemoStage.Report => "report",
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),
@@ -59,6 +61,7 @@ internal static class DemoStages
         DemoStage.Ppo => ["ppo"],
         DemoStage.Dpo => ["dpo"],
         DemoStage.Grpo => ["grpo"],
+        DemoStage.Rounds => ["loop"],
         DemoStage.Evaluate => ["eval"],
         DemoStage.Report => [],
         _ => throw new ArgumentOutOfRangeException(nameof(stage)),
@@ -90,9 +93,9 @@ internal static class DemoStages
 /// <summary>Which stages a run executes: the shared chain (data to reward, evaluate, report) and the picked methods.</summary>
 internal static class DemoPlan
 {
-    /// <summary>The stages of a run comparing <paramref name="methods"/>, in order.</summary>
-    public static IReadOnlyList<DemoStage> StagesOf(IReadOnlyList<DemoStage> methods) =>
-        [.. DemoStages.All.Where(s => !s.IsMethod() || methods.Contains(s))];
+    /// <summary>The stages of a run comparing <paramref name="methods"/> over <paramref name="rounds"/> rounds, in order.</summary>
+    public static IReadOnlyList<DemoStage> StagesOf(IReadOnlyList<DemoStage> methods, int rounds = 1) =>
+        [.. DemoStages.All.Where(s => s.IsMethod() ? methods.Contains(s) : s != DemoStage.Rounds || rounds > 1)];
 
     /// <summary>
     /// The stages to run, in order. A shared stage reruns with every shared stage after it; a method stage reruns when
@@ -100,15 +103,18 @@ internal static class DemoPlan
     /// finished stages are reused (each starts from the same SFT model and reward model), and the evaluation and report rerun
     /// whenever any method does. Without <paramref name="from"/> a run continues where it stopped.
     /// </summary>
-    public static IReadOnlyList<DemoStage> ToRun(IReadOnlyList<DemoStage> methods, DemoStage? from, Func<DemoStage, bool> isDone, string runDirectory)
+    public static IReadOnlyList<DemoStage> ToRun(IReadOnlyList<DemoStage> methods, DemoStage? from, Func<DemoStage, bool> isDone, string runDirectory,
+        int rounds = 1)
     {
-        var stages = StagesOf(methods);
+        var stages = StagesOf(methods, rounds);
         var shared = stages.Where(s => !s.IsMethod()).ToList();
         if (from is { } asked && asked.IsMethod() && !methods.Contains(asked))
             throw new RlhfException($"--from {asked.Name()}: not among the methods of this run ({string.Join(", ", methods.Select(m => m.Name()))}); add it to --methods");
         // The first shared stage to rerun: the one asked for, or the first unfinished one (the report, when all have finished).
         var sharedStart = from is { } f && !f.IsMethod() ? f : shared.FirstOrDefault(s => !isDone(s), DemoStage.Report);
         bool Runs(DemoStage method) => method == from || !isDone(method) || sharedStart <= DemoStage.Reward;
+        // Later rounds continue from PPO's policy: a rerun PPO reruns them.
+        if (stages.Contains(DemoStage.Rounds) && Runs(DemoStage.Ppo) && sharedStart > DemoStage.Rounds) sharedStart = DemoStage.Rounds;
         if (stages.Any(s => s.IsMethod() && Runs(s)) && sharedStart > DemoStage.Evaluate) sharedStart = DemoStage.Evaluate;
 
         if (from is { } start && shared.FirstOrDefault(s => s < start && !isDone(s), start) is var missing && missing < start)

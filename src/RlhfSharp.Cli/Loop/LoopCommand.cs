@@ -10,6 +10,10 @@ internal static class LoopCommand
     static readonly Option<string> Out = new("--out") { Description = "the loop's run folder (settings, team links and one folder per round)", Required = true };
     static readonly Option<int> Rounds = new("--rounds") { Description = "run rounds up to this one (a finished run continues with more)", DefaultValueFactory = _ => 1 };
     static readonly Option<string?> Policy = new("--policy") { Description = "round 0's policy (an SFT model folder)" };
+    static readonly Option<string?> PreviousPolicy = new("--previous-policy")
+    {
+        Description = "the policy --policy was trained from (e.g. the SFT model of a first PPO run): round 1 compares them; default: two samples of --policy",
+    };
     static readonly Option<string?> RewardModel = new("--reward-model") { Description = "round 0's reward model folder; each round continues training it" };
     static readonly Option<string?> Preferences = new("--preferences") { Description = "the preference pairs round 0's reward model was trained on (HH, rm-static, chat or Parquet)" };
     static readonly Option<string?> EvalPreferences = new("--eval-preferences") { Description = "held-out preference pairs for the reward model's accuracy (default: a held-out share)" };
@@ -44,7 +48,7 @@ internal static class LoopCommand
             "State lives in --out; rerunning the command resumes the round where it stopped.");
         foreach (var option in new Option[]
                  {
-                     Out, Rounds, Policy, RewardModel, Preferences, EvalPreferences, Prompts, EvalPrompts, Method, RewardArgs, TrainArgs, Comparisons,
+                     Out, Rounds, Policy, PreviousPolicy, RewardModel, Preferences, EvalPreferences, Prompts, EvalPrompts, Method, RewardArgs, TrainArgs, Comparisons,
                      EvalComparisons, PerItem, MaxNewTokens, Temperature, Seed, Annotators, JudgeRewardModels, TieMargin, Host, Port, LeaseMinutes,
                  })
             command.Options.Add(option);
@@ -114,7 +118,7 @@ internal static class LoopCommand
 
         var settings = new LoopSettings
         {
-            Policy = Given(Policy, s => s.Policy), RewardModel = Given(RewardModel, s => s.RewardModel), Preferences = Given(Preferences, s => s.Preferences),
+            Policy = Given(Policy, s => s.Policy), PreviousPolicy = parsed.GetValue(PreviousPolicy) ?? stored?.PreviousPolicy, RewardModel = Given(RewardModel, s => s.RewardModel), Preferences = Given(Preferences, s => s.Preferences),
             EvalPreferences = parsed.GetValue(EvalPreferences) ?? stored?.EvalPreferences,
             Prompts = Given(Prompts, s => s.Prompts), EvalPrompts = Given(EvalPrompts, s => s.EvalPrompts),
             Method = stored is not null && parsed.GetResult(Method) is null ? stored.Method : Enum.Parse<LoopMethod>(parsed.GetValue(Method)!, ignoreCase: true),
@@ -128,8 +132,8 @@ internal static class LoopCommand
         if (stored is not null && settings.DifferencesFrom(stored) is { Count: > 0 } changed)
             throw new RlhfException($"{Path.Combine(outDir, LoopSettings.FileName)}: this run was made with other settings: {string.Join("; ", changed)}; " +
                 "rerun with the stored ones (or none) or choose a new --out");
-        foreach (var (path, option) in new[] { (settings.Policy, Policy), (settings.RewardModel, RewardModel) })
-            if (!Directory.Exists(path)) throw new RlhfException($"{path}: no such folder ({option.Name})");
+        foreach (var (path, option) in new[] { (settings.Policy, Policy), (settings.PreviousPolicy, PreviousPolicy), (settings.RewardModel, RewardModel) })
+            if (path is not null && !Directory.Exists(path)) throw new RlhfException($"{path}: no such folder ({option.Name})");
         foreach (var (path, option) in new[] { (settings.Preferences, Preferences), (settings.Prompts, Prompts), (settings.EvalPrompts, EvalPrompts) })
             if (!File.Exists(path) && !Directory.Exists(path)) throw new RlhfException($"{path}: no such file ({option.Name})");
         return settings;

@@ -23,15 +23,19 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
     public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(30);
 
     public string RoundDirectory(int round) => Path.Combine(directory, $"round-{round}");
-    public string PolicyOf(int round) => round == 0 ? settings.Policy : Path.Combine(RoundDirectory(round), $"policy-{round}");
-    public string RewardModelOf(int round) => round == 0 ? settings.RewardModel : Path.Combine(RoundDirectory(round), $"rm-{round}");
-    public string PreferencesOf(int round) => round == 0 ? settings.Preferences : Path.Combine(RoundDirectory(round), "preferences-all.jsonl");
+    /// <summary>The policy after <paramref name="round"/>: the run's starting policy before its first round, the one it came from before that.</summary>
+    public string PolicyOf(int round) =>
+        round >= settings.FirstRound ? Path.Combine(RoundDirectory(round), $"policy-{round}")
+        : round == settings.FirstRound - 1 ? settings.Policy
+        : settings.PreviousPolicy ?? settings.Policy;
+    public string RewardModelOf(int round) => round >= settings.FirstRound ? Path.Combine(RoundDirectory(round), $"rm-{round}") : settings.RewardModel;
+    public string PreferencesOf(int round) => round >= settings.FirstRound ? Path.Combine(RoundDirectory(round), "preferences-all.jsonl") : settings.Preferences;
 
     public async Task<IReadOnlyList<RoundRecord>> RunAsync(int rounds, CancellationToken cancellation)
     {
         var team = LoopTeam.Settle(directory, judges.Names);
         var records = new List<RoundRecord>();
-        for (int round = 1; round <= rounds; round++)
+        for (int round = settings.FirstRound; round <= rounds; round++)
         {
             records.Add(await RunRound(round, team, cancellation));
             WriteRoundsTable(records);
@@ -78,20 +82,20 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
 
     /// <summary>
     /// The round's slice of a seeded permutation of the training prompts (fresh until they run out), answered by the previous
-    /// policy (A) and the current one (B). In round 1 both are round 0's policy, sampled with different seeds.
+    /// policy (A) and the current one (B). In the first round without a previous policy both are the starting policy.
     /// </summary>
     RoundRecord Sample(int round, RoundRecord record)
     {
-        var prompts = DatasetReader.ReadPrompts(settings.Prompts, ReadOptions.ForModel(PolicyOf(0), skipBadRows: false)).Examples;
+        var prompts = DatasetReader.ReadPrompts(settings.Prompts, ReadOptions.ForModel(settings.Policy, skipBadRows: false)).Examples;
         int[] order = Enumerable.Range(0, prompts.Count).ToArray();
         new Random(settings.Seed).Shuffle(order);
-        int start = (round - 1) * settings.Comparisons;
+        int start = (round - settings.FirstRound) * settings.Comparisons;
         if (start + settings.Comparisons > prompts.Count)
-            output.WriteLine($"note: {settings.Prompts} holds {prompts.Count} prompts, fewer than {round} rounds x {settings.Comparisons}; round {round} reuses some");
+            output.WriteLine($"note: {settings.Prompts} holds {prompts.Count} prompts, fewer than {round - settings.FirstRound + 1} rounds x {settings.Comparisons}; round {round} reuses some");
         var fresh = Enumerable.Range(start, Math.Min(settings.Comparisons, prompts.Count)).Select(i => prompts[order[i % prompts.Count]]);
         WriteJsonl(At(round, "prompts.jsonl"), fresh.Select(p => new { prompt = p }));
 
-        string previous = PolicyOf(Math.Max(0, round - 2)), current = PolicyOf(round - 1);
+        string previous = PolicyOf(round - 2), current = PolicyOf(round - 1);
         // Other sampling streams for the two sides: answers of two close policies drawn with the same streams are often the
         // same text, a tie that teaches the reward model nothing.
         commands.Run([.. Prepare(previous, current, At(round, "prompts.jsonl"), settings.Comparisons, At(round, "comparisons.jsonl")),
@@ -110,7 +114,7 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
         commands.RunUnseeded("annotate", "export", "--db", At(round, "collect.db"), "--out", At(round, "preferences.jsonl"));
 
         // Every pair so far in one layout (rm-static), the earlier ones first: the reward model reads one file.
-        var readOptions = ReadOptions.ForModel(RewardModelOf(0), skipBadRows: false);
+        var readOptions = ReadOptions.ForModel(settings.RewardModel, skipBadRows: false);
         var earlier = DatasetReader.ReadPreferences(PreferencesOf(round - 1), readOptions).Examples;
         var fresh = File.ReadAllText(At(round, "preferences.jsonl")).Length == 0 ? []
             : DatasetReader.ReadPreferences(At(round, "preferences.jsonl"), readOptions).Examples;

@@ -14,6 +14,13 @@ internal sealed record LoopSettings
 
     /// <summary>Round 0's policy (an SFT model): round 1 trains from it.</summary>
     public required string Policy { get; init; }
+    /// <summary>
+    /// The policy <see cref="Policy"/> was trained from (e.g. the SFT model of a first PPO run): the first round compares the two.
+    /// Without it the first round compares two samples of <see cref="Policy"/>.
+    /// </summary>
+    public string? PreviousPolicy { get; init; }
+    /// <summary>The first round's number: rounds before it were run elsewhere (the demo runs round 1 itself).</summary>
+    public int FirstRound { get; init; } = 1;
     /// <summary>Round 0's reward model: round 1 continues training it.</summary>
     public required string RewardModel { get; init; }
     /// <summary>The preference pairs round 0's reward model was trained on; every round trains on them and on all judgments since.</summary>
