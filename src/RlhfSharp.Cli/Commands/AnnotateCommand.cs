@@ -144,9 +144,18 @@ internal static class AnnotateCommand
             }
             using var loaded = judgeFlags.Load(parsed, source);
             var judge = new PairwiseScreenJudge(loaded.Judge);
-            int judged = await AutomatedAnnotator.JudgeAllAsync(client, judge, cancellation);
-            parsed.InvocationConfiguration.Output.WriteLine($"judged {judged} items as {judge.Name}");
-            return 0;
+            try
+            {
+                int judged = await AutomatedAnnotator.JudgeAllAsync(client, judge, cancellation);
+                parsed.InvocationConfiguration.Output.WriteLine($"judged {judged} items as {judge.Name}");
+                return 0;
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                // Each judgment is stored when posted, and a rerun judges the rest (the open item included).
+                parsed.InvocationConfiguration.Error.WriteLine("interrupted; the judgments posted so far are stored: the same command judges the rest");
+                return 130;
+            }
         });
         return command;
     }

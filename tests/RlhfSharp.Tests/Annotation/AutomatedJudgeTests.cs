@@ -195,6 +195,34 @@ public class AutomatedJudgeTests
         Assert.Equal(1 + QuickRetries.Length, handler.Calls);
     }
 
+    /// <summary>Chooses left, and asks for a stop (Ctrl+C) while judging its <paramref name="stopAt"/>-th item.</summary>
+    sealed class StoppingJudge(int stopAt, CancellationTokenSource stop) : IScreenJudge
+    {
+        int _seen;
+
+        public string Name => "stopping";
+
+        public ScreenChoice Choose(ItemView item)
+        {
+            if (++_seen == stopAt) stop.Cancel();
+            return ScreenChoice.Left;
+        }
+    }
+
+    [Fact]
+    public async Task A_stopped_judge_keeps_what_it_posted_and_a_rerun_judges_the_rest()
+    {
+        await using var h = await AnnotationHarness.StartAsync(AnnotationHarness.Comparisons(4));
+        using var client = Client(h, h.Store.AddAnnotator("alice"));
+        using var stop = new CancellationTokenSource();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => AutomatedAnnotator.JudgeAllAsync(client, new StoppingJudge(2, stop), stop.Token));
+        Assert.Single(h.Store.ReadJudgments());
+
+        Assert.Equal(3, await AutomatedAnnotator.JudgeAllAsync(client, new StoppingJudge(0, stop)));
+        Assert.Equal(4, h.Store.ReadJudgments().Count);
+    }
+
     [Fact]
     public async Task A_skip_through_the_client_is_recorded_and_the_next_item_is_another()
     {
