@@ -33,7 +33,7 @@ internal static class AnnotateCommand
         link.SetAction(Link);
         var export = new Command("export", "Write the judgments as preference pairs (rm-static layout) for reward-model training; kept ties are marked \"tie\": true.") { Db, Out, Ties };
         export.SetAction(Export);
-        return new Command("annotate", "Blind pairwise human judgments of two models' responses.") { serve, add, link, export };
+        return new Command("annotate", "Blind pairwise human judgments of two models' responses.") { serve, add, link, export, Judge() };
     }
 
     static async Task<int> Serve(ParseResult parsed, CancellationToken cancellation)
@@ -114,6 +114,51 @@ internal static class AnnotateCommand
     }
 
     static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+
+    /// <summary>
+    /// `annotate judge`: a reward model joins a running study as the annotator whose token it is given, through the same
+    /// HTTP API as the judging page, and judges until the server has nothing left for that annotator.
+    /// </summary>
+    static Command Judge()
+    {
+        var url = new Option<string>("--url") { Description = "the running server's address, as `annotate serve` prints it (e.g. http://127.0.0.1:5000)", Required = true };
+        var token = new Option<string>("--token")
+        {
+            Description = "the annotator's token: the token= part of their personal link (add them first with `rlhf annotate add-annotator NAME`)", Required = true,
+        };
+        var judgeFlags = new RewardJudgeFlags();
+        var command = new Command("judge", "Judge a running study's items with a reward model, as one annotator, until none is left for them.");
+        foreach (var option in judgeFlags.All.Prepend(token).Prepend(url)) command.Options.Add(option);
+        command.SetAction(async (parsed, cancellation) =>
+        {
+            string address = parsed.GetValue(url)!;
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new RlhfException(InvalidOptionException.Describe(url.Name, address, "is not an http(s) address such as http://127.0.0.1:5000"));
+            var source = judgeFlags.Resolve(parsed);
+            using var client = new AnnotationClient(address, parsed.GetValue(token)!);
+            // The server and the token are checked before the model loads; the item it hands out stays this annotator's.
+            if (await client.NextAsync(cancellation) is null)
+            {
+                parsed.InvocationConfiguration.Output.WriteLine("judged 0 items: nothing is left for this annotator");
+                return 0;
+            }
+            using var loaded = judgeFlags.Load(parsed, source);
+            var judge = new PairwiseScreenJudge(loaded.Judge);
+            try
+            {
+                int judged = await AutomatedAnnotator.JudgeAllAsync(client, judge, cancellation);
+                parsed.InvocationConfiguration.Output.WriteLine($"judged {judged} items as {judge.Name}");
+                return 0;
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                // Each judgment is stored when posted, and a rerun judges the rest (the open item included).
+                parsed.InvocationConfiguration.Error.WriteLine("interrupted; the judgments posted so far are stored: the same command judges the rest");
+                return 130;
+            }
+        });
+        return command;
+    }
 
     static int AddAnnotator(ParseResult parsed)
     {

@@ -101,23 +101,16 @@ internal static class PairwiseCommand
     static Command Judge()
     {
         var comparisons = new Option<string>("--comparisons") { Description = "comparisons JSONL (from prepare or any tool)", Required = true };
-        var rewardModel = new Option<string>("--judge-reward-model")
-        {
-            Description = "reward model folder, hub id org/name or reward LoRA adapter folder (SEQ_CLS) used as the judge", Required = true,
-        };
-        var rewardAdapter = ModelSources.AdapterOption("--judge-adapter", rewardModel.Name);
-        var tieMargin = new Option<double>("--tie-margin") { Description = "score differences within this are ties", DefaultValueFactory = _ => 0.0 };
+        var judgeFlags = new RewardJudgeFlags();
         var output = new Option<string>("--out") { Description = "folder for judgments.jsonl and the report", Required = true };
         var command = new Command("judge", "Judge comparisons with a reward model and report them with the same statistics as human judgments.");
-        foreach (var option in new Option[] { comparisons, rewardModel, rewardAdapter, InputChecks.Revision, tieMargin, output }) command.Options.Add(option);
+        foreach (var option in judgeFlags.All.Prepend(comparisons).Append(output)) command.Options.Add(option);
         command.SetAction(parsed =>
         {
-            var source = ModelSources.Resolve(parsed, rewardModel, rewardAdapter);
+            var source = judgeFlags.Resolve(parsed);
             var items = ComparisonFile.Read(parsed.GetValue(comparisons)!);
-            var tokenizer = Tokenizer(source);
-            CliApp.InitializeTorch(parsed);
-            using var model = source.LoadRewardModel();
-            var judge = new RewardModelJudge(new RewardModelScorer(model, tokenizer, model.Config.MaxPositions), $"reward-model:{ModelSources.Name(parsed.GetValue(rewardModel)!, source)}", parsed.GetValue(tieMargin));
+            using var loaded = judgeFlags.Load(parsed, source);
+            var judge = loaded.Judge;
             var judgments = PairwiseJudges.Apply(judge, items);
             string outDir = parsed.GetValue(output)!;
             Directory.CreateDirectory(outDir);
