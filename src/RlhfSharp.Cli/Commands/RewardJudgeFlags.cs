@@ -32,12 +32,16 @@ internal sealed class RewardJudgeFlags
     /// <summary>Loads the reward model of <paramref name="source"/> as a judge named "reward-model:NAME".</summary>
     public LoadedRewardJudge Load(ParseResult parsed, AdaptedModelSource source)
     {
-        var tokenizer = TokenizerLoader.FromDirectory(source.TokenizerDirectory) ?? throw new RlhfException($"{source.TokenizerDirectory}: no tokenizer files");
         CliApp.InitializeTorch(parsed);
+        return Load(source, $"reward-model:{ModelSources.Name(parsed.GetValue(RewardModel)!, source)}", parsed.GetValue(TieMargin));
+    }
+
+    /// <summary>Loads the reward model of <paramref name="source"/> as a judge of that name (torch initialised by the caller).</summary>
+    public static LoadedRewardJudge Load(AdaptedModelSource source, string name, double tieMargin)
+    {
+        var tokenizer = TokenizerLoader.FromDirectory(source.TokenizerDirectory) ?? throw new RlhfException($"{source.TokenizerDirectory}: no tokenizer files");
         var model = source.LoadRewardModel();
-        var judge = new RewardModelJudge(new RewardModelScorer(model, tokenizer, model.Config.MaxPositions),
-            $"reward-model:{ModelSources.Name(parsed.GetValue(RewardModel)!, source)}", parsed.GetValue(TieMargin));
-        return new LoadedRewardJudge(model, judge);
+        return new LoadedRewardJudge(model, new RewardModelJudge(new RewardModelScorer(model, tokenizer, model.Config.MaxPositions), name, tieMargin));
     }
 }
 

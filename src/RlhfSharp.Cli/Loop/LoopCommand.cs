@@ -72,11 +72,11 @@ internal static class LoopCommand
         var output = parsed.InvocationConfiguration.Output;
         int threads = parsed.GetValue(CliApp.Threads);
         CliApp.InitializeTorch(threads);
-        var loaded = judgeModels.Select((dir, i) => LoadJudge(dir, i, judgeModels.Length, parsed.GetValue(TieMargin))).ToList();
+        var loaded = judgeModels.Select((given, i) => LoadJudge(parsed, given, i, judgeModels.Length)).ToList();
         try
         {
             LoopJudges judges = loaded.Count > 0
-                ? new LoopJudges.Automated([.. loaded.Select(l => l.Judge)])
+                ? new LoopJudges.Automated([.. loaded.Select(l => (IScreenJudge)new PairwiseScreenJudge(l.Judge))])
                 : new LoopJudges.People(people, parsed.GetValue(Host)!, parsed.GetValue(Port));
             settings.Save(outDir);
             var run = new LoopRun(outDir, settings, judges, new InProcessCommands(settings.Seed, threads, output, parsed.InvocationConfiguration.Error), output)
@@ -142,19 +142,10 @@ internal static class LoopCommand
     static string[] Split(string args) => args.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>A reward model as an automated judge, named so several judges of one run stay apart.</summary>
-    static LoadedScreenJudge LoadJudge(string directory, int index, int count, double tieMargin)
+    static LoadedRewardJudge LoadJudge(ParseResult parsed, string given, int index, int count)
     {
-        if (!Directory.Exists(directory)) throw new RlhfException($"{directory}: no such folder (--judge-reward-model)");
-        var tokenizer = Tokenization.TokenizerLoader.FromDirectory(directory) ?? throw new RlhfException($"{directory}: no tokenizer files (--judge-reward-model)");
-        var model = Models.SequenceRewardModel.FromPretrained(directory);
-        string name = $"reward-model:{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)))}" + (count > 1 ? $"-{index + 1}" : "");
-        var judge = new Evaluation.Human.RewardModelJudge(new Rewards.RewardModelScorer(model, tokenizer, model.Config.MaxPositions), name, tieMargin);
-        return new LoadedScreenJudge(model, new PairwiseScreenJudge(judge));
-    }
-
-    sealed class LoadedScreenJudge(IDisposable model, IScreenJudge judge) : IDisposable
-    {
-        public IScreenJudge Judge => judge;
-        public void Dispose() => model.Dispose();
+        var source = ModelSources.Resolve(parsed, JudgeRewardModels.Name, given);
+        string name = $"reward-model:{ModelSources.Name(given, source)}" + (count > 1 ? $"-{index + 1}" : "");
+        return RewardJudgeFlags.Load(source, name, parsed.GetValue(TieMargin));
     }
 }

@@ -102,7 +102,7 @@ public sealed class DemoCommandTests : IDisposable
 
         var badStage = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--from", "pretraining");
         Assert.Equal(1, badStage.ExitCode);
-        Assert.Contains("--from: unknown stage 'pretraining'; stages are data, pretrain, sft, reward, ppo, dpo, grpo, evaluate, report", badStage.Error);
+        Assert.Contains("--from: unknown stage 'pretraining'; stages are data, pretrain, sft, reward, ppo, dpo, grpo, rounds, evaluate, report", badStage.Error);
 
         var badMethod = CliRunner.Run("demo", "--quick", "--out", Path.Combine(_root, "new"), "--methods", "ppo,rlhf");
         Assert.Equal(1, badMethod.ExitCode);

@@ -72,7 +72,7 @@ public class LoopCommandTests
         Assert.Equal("policy-2", ComparisonFile.Read(Path.Combine(outDir, "round-2", "eval", "comparisons.jsonl"))[0].ModelB);
         var table = File.ReadAllLines(Path.Combine(outDir, "rounds.md"));
         Assert.Equal(4, table.Length);
-        Assert.StartsWith("| 2 | 4 | 8 | 100% |", table[3]);
+        Assert.StartsWith("| 2 | 4 | 8 | 100%", table[3]);
         Assert.Contains("policy-2 vs policy-1: ", table[3]);
     }
 
