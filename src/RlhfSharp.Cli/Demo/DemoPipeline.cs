@@ -137,6 +137,7 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         ],
         TrainArgs = PpoSettings(),
         Comparisons = settings.RoundComparisons, EvalComparisons = settings.EvalPrompts, PerItem = settings.RoundJudges,
+        PairWith = Loop.LoopPairing.Self, CollectTemperature = 1.0,
         MaxNewTokens = settings.MaxNewTokens, Temperature = DemoEvaluation.EvalTemperature, Seed = settings.Seed,
     };
 

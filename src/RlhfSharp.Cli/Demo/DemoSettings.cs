@@ -42,7 +42,7 @@ internal sealed record DemoSettings
     /// annotators judging in the annotation app (`rlhf loop`).</summary>
     public int Rounds { get; init; } = 1;
     /// <summary>Comparisons (previous policy against current, on fresh training prompts) each later round collects.</summary>
-    public int RoundComparisons { get; init; } = 300;
+    public int RoundComparisons { get; init; } = 237;
     /// <summary>Simulated annotators judging every item of a round, so their agreement is measured.</summary>
     public int RoundJudges { get; init; } = 3;
     /// <summary>Steps the reward model continues for on the earlier pairs and the round's judgments.</summary>

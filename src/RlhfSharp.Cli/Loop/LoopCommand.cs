@@ -25,6 +25,12 @@ internal static class LoopCommand
     static readonly Option<int> Comparisons = new("--comparisons") { Description = "comparisons judged per round to become preference pairs", DefaultValueFactory = _ => 100 };
     static readonly Option<int> EvalComparisons = new("--eval-comparisons") { Description = "comparisons of each round's evaluation (new policy against the previous)", DefaultValueFactory = _ => 50 };
     static readonly Option<int?> PerItem = new("--per-item") { Description = "distinct judges per item (default: 1 with people, every automated judge otherwise)" };
+    static readonly Option<string> PairWith = new("--pair-with")
+    {
+        Description = "what the current policy's answers are compared with in each round's collection: the previous policy's, or a second sample of its own",
+        DefaultValueFactory = _ => "previous",
+    };
+    static readonly Option<double?> CollectTemperature = new("--collect-temperature") { Description = "sampling temperature of the collection's answers (default: --temperature)" };
     static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "tokens per compared answer", DefaultValueFactory = _ => 128 };
     static readonly Option<double> Temperature = new("--temperature") { Description = "sampling temperature of the compared answers", DefaultValueFactory = _ => 0.7 };
     static readonly Option<int> Seed = new("--seed") { Description = "seed of the prompt order, the sampling and every training stage", DefaultValueFactory = _ => 42 };
@@ -42,6 +48,7 @@ internal static class LoopCommand
     public static Command Build()
     {
         Method.AcceptOnlyFromAmong("ppo", "grpo", "dpo");
+        PairWith.AcceptOnlyFromAmong("previous", "self");
         var command = new Command("loop",
             "Rounds of human feedback: the current and previous policy answer fresh prompts, judges compare them in the annotation app, the " +
             "reward model continues on every judgment so far, the policy trains from the current one, and judges compare the new policy with it. " +
@@ -49,7 +56,7 @@ internal static class LoopCommand
         foreach (var option in new Option[]
                  {
                      Out, Rounds, Policy, PreviousPolicy, RewardModel, Preferences, EvalPreferences, Prompts, EvalPrompts, Method, RewardArgs, TrainArgs, Comparisons,
-                     EvalComparisons, PerItem, MaxNewTokens, Temperature, Seed, Annotators, JudgeRewardModels, TieMargin, Host, Port, LeaseMinutes,
+                     EvalComparisons, PerItem, PairWith, MaxNewTokens, Temperature, CollectTemperature, Seed, Annotators, JudgeRewardModels, TieMargin, Host, Port, LeaseMinutes,
                  })
             command.Options.Add(option);
         command.SetAction((parsed, cancellation) => Run(parsed, cancellation));
@@ -126,7 +133,9 @@ internal static class LoopCommand
             TrainArgs = parsed.GetValue(TrainArgs) is { } t ? Split(t) : stored?.TrainArgs ?? [],
             Comparisons = Pick(Comparisons, s => s.Comparisons), EvalComparisons = Pick(EvalComparisons, s => s.EvalComparisons),
             PerItem = parsed.GetValue(PerItem) ?? stored?.PerItem ?? defaultPerItem,
-            MaxNewTokens = Pick(MaxNewTokens, s => s.MaxNewTokens), Temperature = Pick(Temperature, s => s.Temperature), Seed = Pick(Seed, s => s.Seed),
+            PairWith = stored is not null && parsed.GetResult(PairWith) is null ? stored.PairWith : Enum.Parse<LoopPairing>(parsed.GetValue(PairWith)!, ignoreCase: true),
+            MaxNewTokens = Pick(MaxNewTokens, s => s.MaxNewTokens), Temperature = Pick(Temperature, s => s.Temperature),
+            CollectTemperature = parsed.GetValue(CollectTemperature) ?? stored?.CollectTemperature, Seed = Pick(Seed, s => s.Seed),
         };
         settings.Validate();
         if (stored is not null && settings.DifferencesFrom(stored) is { Count: > 0 } changed)

@@ -70,7 +70,7 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
 
     static string Title(RoundStage stage) => stage switch
     {
-        RoundStage.Sample => "the current and the previous policy answer fresh prompts",
+        RoundStage.Sample => "the current policy answers fresh prompts, beside the previous policy or a second sample of its own",
         RoundStage.Collect => "judges compare the answers; their judgments become preference pairs",
         RoundStage.Reward => "the reward model continues on every preference pair so far",
         RoundStage.Train => "the policy trains from the current one",
@@ -95,17 +95,17 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
         var fresh = Enumerable.Range(start, Math.Min(settings.Comparisons, prompts.Count)).Select(i => prompts[order[i % prompts.Count]]);
         WriteJsonl(At(round, "prompts.jsonl"), fresh.Select(p => new { prompt = p }));
 
-        string previous = PolicyOf(round - 2), current = PolicyOf(round - 1);
+        string current = PolicyOf(round - 1), other = settings.PairWith == LoopPairing.Self ? current : PolicyOf(round - 2);
         // Other sampling streams for the two sides: answers of two close policies drawn with the same streams are often the
         // same text, a tie that teaches the reward model nothing.
-        commands.Run([.. Prepare(previous, current, At(round, "prompts.jsonl"), settings.Comparisons, At(round, "comparisons.jsonl")),
-            "--seed-b", $"{Training.Seeds.Derive(settings.Seed, round)}"]);
+        commands.Run([.. Prepare(other, current, At(round, "prompts.jsonl"), settings.Comparisons, At(round, "comparisons.jsonl"),
+            settings.CollectTemperature ?? settings.Temperature), "--seed-b", $"{Training.Seeds.Derive(settings.Seed, round)}"]);
         return record;
     }
 
-    string[] Prepare(string modelA, string modelB, string prompts, int count, string outFile) =>
+    string[] Prepare(string modelA, string modelB, string prompts, int count, string outFile, double temperature) =>
         ["eval", "pairwise", "prepare", "--model-a", modelA, "--model-b", modelB, "--prompts", prompts, "--n", $"{count}",
-            "--max-new-tokens", $"{settings.MaxNewTokens}", "--temperature", InProcessCommands.Invariant(settings.Temperature), "--out", outFile];
+            "--max-new-tokens", $"{settings.MaxNewTokens}", "--temperature", InProcessCommands.Invariant(temperature), "--out", outFile];
 
     async Task<RoundRecord> Collect(int round, RoundRecord record, IReadOnlyList<TeamMember> team, CancellationToken cancellation)
     {
@@ -156,7 +156,7 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
         Directory.CreateDirectory(evalDirectory);
         string comparisonsFile = Path.Combine(evalDirectory, "comparisons.jsonl");
         if (!File.Exists(comparisonsFile))
-            commands.Run(Prepare(PolicyOf(round - 1), PolicyOf(round), settings.EvalPrompts, settings.EvalComparisons, comparisonsFile));
+            commands.Run(Prepare(PolicyOf(round - 1), PolicyOf(round), settings.EvalPrompts, settings.EvalComparisons, comparisonsFile, settings.Temperature));
         string db = Path.Combine(evalDirectory, "annotations.db");
         var report = await Study(db).RunAsync(ComparisonFile.Read(comparisonsFile), judges, team, cancellation);
         commands.RunUnseeded("eval", "pairwise", "report", "--db", db, "--out", evalDirectory);

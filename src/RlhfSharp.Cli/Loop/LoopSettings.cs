@@ -42,8 +42,13 @@ internal sealed record LoopSettings
     public int EvalComparisons { get; init; } = 50;
     /// <summary>Distinct judges per item, in both studies of a round.</summary>
     public int PerItem { get; init; } = 1;
+    /// <summary>What the current policy's answers are compared with in a round's collection.</summary>
+    public LoopPairing PairWith { get; init; } = LoopPairing.Previous;
     public int MaxNewTokens { get; init; } = 128;
+    /// <summary>Sampling temperature of the evaluation's answers (and of the collection's, unless <see cref="CollectTemperature"/> is set).</summary>
     public double Temperature { get; init; } = 0.7;
+    /// <summary>Sampling temperature of the collection's answers: higher shows judges more of what the policy may say.</summary>
+    public double? CollectTemperature { get; init; }
     public int Seed { get; init; } = 42;
 
     static readonly JsonSerializerOptions Json = new()
@@ -60,6 +65,7 @@ internal sealed record LoopSettings
         if (PerItem < 1) throw new RlhfException($"--per-item must be at least 1, got {PerItem}");
         if (MaxNewTokens < 1) throw new RlhfException($"--max-new-tokens must be at least 1, got {MaxNewTokens}");
         if (Temperature <= 0) throw new RlhfException($"--temperature must be positive, got {Temperature}");
+        if (CollectTemperature <= 0) throw new RlhfException($"--collect-temperature must be positive, got {CollectTemperature}");
     }
 
     public static LoopSettings? Load(string runDirectory)
@@ -95,3 +101,9 @@ internal sealed record LoopSettings
 
 /// <summary>How each round trains the policy: against the round's reward model (PPO, GRPO) or on the round's judgments (DPO).</summary>
 internal enum LoopMethod { Ppo, Grpo, Dpo }
+
+/// <summary>
+/// What a round compares the current policy's answers with: the previous policy's (how it changed), or a second sample of its
+/// own (where it is unsure: the mistakes it still makes beside its good answers, which the reward model most needs to see).
+/// </summary>
+internal enum LoopPairing { Previous, Self }
