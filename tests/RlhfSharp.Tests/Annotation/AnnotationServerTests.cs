@@ -277,6 +277,19 @@ public class AnnotationServerTests
         Assert.All(json.GetProperty("items").EnumerateArray(), i => Assert.Equal(1, i.GetProperty("judgments").GetInt32()));
     }
 
+    [Fact]
+    public async Task The_favicon_is_served_as_svg_without_a_token()
+    {
+        await using var h = await AnnotationHarness.StartAsync(AnnotationHarness.Comparisons(1));
+        foreach (string path in new[] { "/favicon.ico", "/assets/favicon.svg" })
+        {
+            using var response = await h.GetAsync(path, null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("image/svg+xml", response.Content.Headers.ContentType!.MediaType);
+            Assert.StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"", await response.Content.ReadAsStringAsync());
+        }
+    }
+
     /// <summary>Judges items until none is left (bounded), returning how many.</summary>
     internal static async Task<int> JudgeAll(AnnotationHarness h, string token, string prefix, int limit = 1000)
     {
