@@ -52,20 +52,13 @@ internal static class AnnotateCommand
         if (comparisons is null && !File.Exists(db)) throw new RlhfException($"{db}: no such annotation database; give --comparisons FILE to create one");
         string adminToken;
         int perItem;
+        GuidelinesChange guidelinesChange;
         using (var store = new AnnotationStore(db))
         {
             if (comparisons is null && store.ReadComparisons().Count == 0) throw new RlhfException($"{db}: no comparisons to judge; give --comparisons FILE");
             // Settled before the import, so a conflicting flag changes nothing.
             perItem = store.SettlePerItem(givenPerItem);
-            var (_, change) = store.SettleGuidelines(guidelines);
-            output.WriteLine(change switch
-            {
-                GuidelinesChange.Stored => $"guidelines: stored from {guidelinesFile}",
-                GuidelinesChange.Replaced => $"guidelines: {guidelinesFile} replaces the stored guidelines",
-                GuidelinesChange.Unchanged => $"guidelines: {guidelinesFile} is the same as the stored guidelines",
-                GuidelinesChange.Kept => "guidelines: the stored guidelines (give --guidelines FILE to replace them)",
-                _ => "guidelines: none (give --guidelines FILE.md to show judges how to judge)",
-            });
+            guidelinesChange = store.SettleGuidelines(guidelines).Change;
             if (comparisons is not null)
             {
                 var imported = store.Import(comparisons, parsed.GetValue(Seed));
@@ -90,6 +83,14 @@ internal static class AnnotateCommand
         output.WriteLine($"serving on {url} (judges open their personal links; the address alone shows how to get one)");
         output.WriteLine($"add annotators with: rlhf annotate add-annotator NAME --db {db} --base-url {url} (`rlhf annotate link NAME` prints a link again)");
         output.WriteLine($"{perItem} judge(s) per item (stored in the database); an opened item returns to the pool after {leaseMinutes} min");
+        output.WriteLine(guidelinesChange switch
+        {
+            GuidelinesChange.Stored => $"guidelines: stored from {guidelinesFile}",
+            GuidelinesChange.Replaced => $"guidelines: {guidelinesFile} replaces the stored guidelines",
+            GuidelinesChange.Unchanged => $"guidelines: {guidelinesFile} is the same as the stored guidelines",
+            GuidelinesChange.Kept => "guidelines: the stored guidelines (give --guidelines FILE to replace them)",
+            _ => "guidelines: none (give --guidelines FILE.md to show judges how to judge)",
+        });
         output.WriteLine("press Ctrl+C to stop");
         try
         {
