@@ -44,4 +44,34 @@ public class UndoInTheBrowserTests(BrowserFixture browser)
         Assert.Equal((0, 1), PreferenceExport.Write(h.Store, export, TiePolicy.Drop)); // the undone "left" is not there
         Assert.Empty(errors);
     }
+
+    [ChromiumFact]
+    public async Task The_last_item_can_be_undone_from_the_done_screen_and_a_late_undo_shows_the_servers_reason()
+    {
+        var clock = new ManualClock();
+        await using var h = await AnnotationHarness.StartAsync(AnnotationHarness.Comparisons(1), clock: clock);
+        string alice = h.Store.AddAnnotator("alice");
+        await using var context = await browser.NewContextAsync();
+        var errors = new List<string>();
+        var page = await AnnotatePage.OpenAsync(context, h, alice, errors);
+
+        await page.ClickAsync("#choose-right");
+        await Expect(page.Locator("#done")).ToBeVisibleAsync();
+        await Expect(page.Locator("#saved")).ToHaveTextAsync("Saved: Right better.");
+        await page.ClickAsync("#undo");
+        await Expect(page.Locator("#work")).ToBeVisibleAsync();
+        await Expect(page.Locator("#progress")).ToHaveTextAsync("your 0 of 1");
+        Assert.Empty(h.Store.ReadJudgments());
+
+        await page.ClickAsync("#choose-left");
+        await Expect(page.Locator("#saved")).ToHaveTextAsync("Saved: Left better.");
+        long judgment = Assert.Single(h.Store.ReadStoredJudgments()).Id;
+        clock.Advance(TimeSpan.FromSeconds(11)); // the server's clock: the page still offers Undo
+        await page.ClickAsync("#undo");
+        await Expect(page.Locator("#saved")).ToHaveTextAsync(
+            $"judgment {judgment} cannot be undone: it was saved 11 s ago, and undo is possible only within 10 s");
+        await Expect(page.Locator("#undo")).ToBeHiddenAsync();
+        Assert.Single(h.Store.ReadJudgments());
+        Assert.Empty(errors);
+    }
 }
