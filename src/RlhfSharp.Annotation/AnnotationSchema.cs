@@ -55,6 +55,17 @@ internal static class AnnotationSchema
             annotator_id INTEGER NOT NULL REFERENCES annotators(id),
             skipped_at TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS undone_judgments (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+            choice TEXT NOT NULL,
+            criterion TEXT,
+            note TEXT,
+            submission_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            undone_at TEXT NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS settings (
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL

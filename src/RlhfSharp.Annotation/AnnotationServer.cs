@@ -28,11 +28,12 @@ public sealed class AnnotationServer : IAsyncDisposable
 
     public static AnnotationServer Start(AnnotationServerOptions options) => StartAsync(options).GetAwaiter().GetResult();
 
-    /// <exception cref="RlhfException">A per-item count under 1, a lease that is not positive, or a database that cannot be opened.</exception>
+    /// <exception cref="RlhfException">A per-item count under 1, a lease that is not positive, a negative undo window, or a database that cannot be opened.</exception>
     public static async Task<AnnotationServer> StartAsync(AnnotationServerOptions options, CancellationToken cancellation = default)
     {
         if (options.PerItem < 1) throw new RlhfException($"per-item must be at least 1, got {options.PerItem}");
         if (options.Lease <= TimeSpan.Zero) throw new RlhfException($"the lease must be positive, got {options.Lease}");
+        if (options.UndoWindow < TimeSpan.Zero) throw new RlhfException($"the undo window must not be negative, got {options.UndoWindow}");
         var store = new AnnotationStore(options.DbPath, clock: options.Clock);
         try
         {

@@ -14,6 +14,9 @@ public sealed class AnnotationServerOptions
     /// <summary>How long an opened, unjudged item stays with its judge before it goes back to the pool.</summary>
     public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>How long after saving a judgment its judge may take it back (their last one only).</summary>
+    public TimeSpan UndoWindow { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The clock for assignment times and lease expiry (tests move a fake one instead of sleeping).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

@@ -38,13 +38,42 @@ public sealed partial class AnnotationStore
             return new SubmitResult(SubmitOutcome.Conflict);
 
         bool aOnLeft = Long(connection, "SELECT a_on_left FROM items WHERE id = $item;", item) == 1;
-        long id = Long(connection, """
-            INSERT INTO judgments (item_id, annotator_id, choice, criterion, note, submission_id, created_at)
-            VALUES ($item, $me, $choice, $criterion, $note, $submission, $now) RETURNING id;
+        long id = Long(connection, $"""
+            INSERT INTO judgments (id, item_id, annotator_id, choice, criterion, note, submission_id, created_at)
+            VALUES ({NextJudgmentId}, $item, $me, $choice, $criterion, $note, $submission, $now) RETURNING id;
             """,
             item, me, ("$choice", ScreenSides.ToModel(submission.Choice, aOnLeft).ToString()), ("$criterion", submission.Criterion),
             ("$note", submission.Note), ("$submission", submission.SubmissionId), ("$now", Now()))!.Value;
         return new SubmitResult(SubmitOutcome.Stored, id);
+    });
+
+    // An undone judgment's id is never given again: a late undo (or anything else holding it) cannot hit a newer judgment.
+    const string NextJudgmentId = "(SELECT COALESCE(MAX(m), 0) + 1 FROM (SELECT MAX(id) AS m FROM judgments UNION ALL SELECT MAX(id) FROM undone_judgments))";
+
+    /// <summary>
+    /// Takes back the annotator's LAST judgment, if it was saved at most <paramref name="window"/> ago: the row moves to
+    /// undone_judgments (exports and reports never see it) and the item is open to them again, its lease restarted, so
+    /// their next item is this one.
+    /// </summary>
+    public UndoResult Undo(Annotator annotator, long judgmentId, TimeSpan window) => Write(connection =>
+    {
+        var me = ("$me", (object?)annotator.Id);
+        var found = Rows(connection, "SELECT item_id, created_at FROM judgments WHERE id = $id AND annotator_id = $me;",
+            r => (Item: r.GetInt64(0), SavedAt: DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture)), ("$id", judgmentId), me);
+        if (found is not [var judgment]) return new UndoResult(UndoOutcome.NotFound);
+        var age = _clock.GetUtcNow() - judgment.SavedAt;
+        if (Long(connection, "SELECT MAX(id) FROM judgments WHERE annotator_id = $me;", me) != judgmentId)
+            return new UndoResult(UndoOutcome.NotLast, judgment.Item, age);
+        if (age > window) return new UndoResult(UndoOutcome.TooLate, judgment.Item, age);
+        var item = ("$item", (object?)judgment.Item);
+        var id = ("$id", (object?)judgmentId);
+        Execute(connection, """
+            INSERT INTO undone_judgments (id, item_id, annotator_id, choice, criterion, note, submission_id, created_at, undone_at)
+            SELECT id, item_id, annotator_id, choice, criterion, note, submission_id, created_at, $now FROM judgments WHERE id = $id;
+            """, id, ("$now", Now()));
+        Execute(connection, "DELETE FROM judgments WHERE id = $id;", id);
+        Execute(connection, "UPDATE assignments SET assigned_at = $now WHERE item_id = $item AND annotator_id = $me;", item, me, ("$now", Now()));
+        return new UndoResult(UndoOutcome.Undone, judgment.Item, age);
     });
 
     /// <summary>All judgments in MODEL terms, in the order they were made, for the statistics.</summary>

@@ -12,10 +12,11 @@ public sealed partial class AnnotationStore
             var annotators = Rows(connection, """
                 SELECT n.name, n.is_admin,
                        (SELECT COUNT(*) FROM judgments j WHERE j.annotator_id = n.id),
-                       (SELECT COUNT(*) FROM assignments a WHERE a.annotator_id = n.id)
+                       (SELECT COUNT(*) FROM assignments a WHERE a.annotator_id = n.id),
+                       (SELECT COUNT(*) FROM skips k WHERE k.annotator_id = n.id)
                 FROM annotators n ORDER BY n.name;
                 """,
-                r => new AnnotatorProgress(r.GetString(0), r.GetBoolean(1), r.GetInt32(2), r.GetInt32(3)));
+                r => new AnnotatorProgress(r.GetString(0), r.GetBoolean(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(3) - r.GetInt32(2), r.GetInt32(4)));
             var items = Rows(connection, """
                 SELECT i.external_id,
                        (SELECT COUNT(*) FROM judgments j WHERE j.item_id = i.id),

@@ -34,4 +34,25 @@ public sealed partial class AnnotationStore
             return (int)stored.Value;
         });
     }
+
+    const string GuidelinesSetting = "guidelines";
+
+    /// <summary>The study's judging guidelines (Markdown), or null when none are stored.</summary>
+    public string? StoredGuidelines() => Read(connection => Rows(connection, "SELECT value FROM settings WHERE name = $name;",
+        r => r.GetString(0), ("$name", GuidelinesSetting)).SingleOrDefault());
+
+    /// <summary>
+    /// The study's judging guidelines: <paramref name="given"/> (Markdown) is stored, replacing any stored before; with
+    /// none given the stored ones stay. Returns the guidelines in force (null for none) and what changed.
+    /// </summary>
+    public (string? Guidelines, GuidelinesChange Change) SettleGuidelines(string? given) => Write(connection =>
+    {
+        var name = ("$name", (object?)GuidelinesSetting);
+        string? stored = Rows(connection, "SELECT value FROM settings WHERE name = $name;", r => r.GetString(0), name).SingleOrDefault();
+        if (given is null) return (stored, stored is null ? GuidelinesChange.None : GuidelinesChange.Kept);
+        if (given == stored) return (stored, GuidelinesChange.Unchanged);
+        Execute(connection, "INSERT INTO settings (name, value) VALUES ($name, $value) ON CONFLICT (name) DO UPDATE SET value = excluded.value;",
+            name, ("$value", given));
+        return (given, stored is null ? GuidelinesChange.Stored : GuidelinesChange.Replaced);
+    });
 }

@@ -16,7 +16,31 @@ internal static class AnnotatorEndpoints
         app.MapGet("/api/next", Next).RequireToken();
         app.MapPost("/api/judgments", Submit).RequireToken();
         app.MapPost("/api/items/{itemId:long}/skip", Skip).RequireToken();
+        app.MapPost("/api/judgments/{judgmentId:long}/undo", Undo).RequireToken();
+        app.MapGet("/api/guidelines", (AnnotationStore store) =>
+            Results.Json(new { html = store.StoredGuidelines() is { } markdown ? Guidelines.ToHtml(markdown) : null })).RequireToken();
     }
+
+    static IResult Undo(long judgmentId, HttpContext http, AnnotationStore store, AnnotationServerOptions options)
+    {
+        var result = store.Undo(http.Annotator(), judgmentId, options.UndoWindow);
+        string window = Seconds(options.UndoWindow);
+        return result.Outcome switch
+        {
+            UndoOutcome.Undone => Results.Json(new { judgment_id = judgmentId, item_id = result.ItemId, undone = true }),
+            UndoOutcome.NotFound => Results.Json(new { error = $"you have no judgment {judgmentId}" }, statusCode: StatusCodes.Status404NotFound),
+            UndoOutcome.NotLast => Results.Json(new
+            {
+                error = $"judgment {judgmentId} cannot be undone: only your last judgment can, within {window} of saving it",
+            }, statusCode: StatusCodes.Status409Conflict),
+            _ => Results.Json(new
+            {
+                error = $"judgment {judgmentId} cannot be undone: it was saved {Seconds(result.Age!.Value)} ago, and undo is possible only within {window}",
+            }, statusCode: StatusCodes.Status409Conflict),
+        };
+    }
+
+    static string Seconds(TimeSpan time) => $"{Math.Floor(time.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)} s";
 
     static IResult Skip(long itemId, HttpContext http, AnnotationStore store) => store.Skip(http.Annotator(), itemId) switch
     {
@@ -41,7 +65,7 @@ internal static class AnnotatorEndpoints
         });
     }
 
-    static async Task<IResult> Submit(HttpContext http, AnnotationStore store)
+    static async Task<IResult> Submit(HttpContext http, AnnotationStore store, AnnotationServerOptions options)
     {
         if (!http.Request.HasJsonContentType()) return BadRequest("send the judgment as application/json");
         JudgmentRequest? request;
@@ -63,6 +87,7 @@ internal static class AnnotatorEndpoints
             SubmitOutcome.Stored or SubmitOutcome.Repeated => Results.Json(new
             {
                 judgment_id = result.JudgmentId, item_id = submission.ItemId, repeated = result.Outcome == SubmitOutcome.Repeated,
+                undo_seconds = options.UndoWindow.TotalSeconds,
             }),
             SubmitOutcome.NotAssigned => Results.Json(new { error = "this item is not assigned to you" }, statusCode: StatusCodes.Status403Forbidden),
             SubmitOutcome.SubmissionIdReused => Results.Json(new

@@ -10,12 +10,16 @@ internal static class Assets
     static readonly Dictionary<string, string> ContentTypes = new()
     {
         [".html"] = "text/html; charset=utf-8", [".js"] = "text/javascript; charset=utf-8", [".css"] = "text/css; charset=utf-8",
+        [".svg"] = "image/svg+xml",
     };
 
     static readonly Dictionary<string, byte[]> Files = Load();
 
-    public static void Map(WebApplication app) => app.MapGet("/assets/{name}", (string name) =>
-        name.EndsWith(".html", StringComparison.Ordinal) ? Results.NotFound() : Page(name));
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/assets/{name}", (string name) => name.EndsWith(".html", StringComparison.Ordinal) ? Results.NotFound() : Page(name));
+        app.MapGet("/favicon.ico", () => Page("favicon.svg")); // browsers ask for it on pages that name no icon
+    }
 
     public static IResult Page(string name) => Files.TryGetValue(name, out var bytes)
         ? Results.Bytes(bytes, ContentTypes[Path.GetExtension(name)])

@@ -15,6 +15,7 @@ internal static class AnnotateCommand
     static readonly Option<string> Host = new("--host") { Description = "address to listen on; loopback unless you mean to open it to others", DefaultValueFactory = _ => "127.0.0.1" };
     static readonly Option<int?> PerItem = new("--per-item") { Description = "distinct annotators per item (default 1); stored in the database when the study starts, so a restart keeps it" };
     static readonly Option<int> LeaseMinutes = new("--lease-minutes") { Description = "minutes an opened, unjudged item stays with its judge before it goes back to the pool", DefaultValueFactory = _ => 30 };
+    static readonly Option<string?> GuidelinesFile = new("--guidelines") { Description = "judging guidelines (Markdown) shown to judges above the first item and on demand; stored in the database, so a restart keeps them and a new file replaces them" };
     static readonly Option<int?> Seed = new("--seed") { Description = "seed for the new items' left/right order (default: random; recorded in the database)" };
     static readonly Argument<string> Name = new("NAME") { Description = "the annotator's name" };
     static readonly Option<bool> Admin = new("--admin") { Description = "may also see the progress page" };
@@ -25,7 +26,7 @@ internal static class AnnotateCommand
     public static Command Build()
     {
         Ties.AcceptOnlyFromAmong("drop", "keep");
-        var serve = new Command("serve", "Import comparisons and serve the judging pages until Ctrl+C.") { Db, Comparisons, Port, Host, PerItem, LeaseMinutes, Seed };
+        var serve = new Command("serve", "Import comparisons and serve the judging pages until Ctrl+C.") { Db, Comparisons, Port, Host, PerItem, LeaseMinutes, GuidelinesFile, Seed };
         serve.SetAction((parsed, cancellation) => Serve(parsed, cancellation));
         var add = new Command("add-annotator", "Add an annotator and print their personal link.") { Name, Db, Admin, BaseUrl };
         add.SetAction(AddAnnotator);
@@ -46,14 +47,18 @@ internal static class AnnotateCommand
         var output = parsed.InvocationConfiguration.Output;
         // Only serve with comparisons creates a study; the file is read first, so a bad one leaves no empty database behind.
         var comparisons = parsed.GetValue(Comparisons) is { } file ? ComparisonFile.Read(file) : null;
+        string? guidelinesFile = parsed.GetValue(GuidelinesFile);
+        string? guidelines = guidelinesFile is null ? null : Guidelines.Read(guidelinesFile);
         if (comparisons is null && !File.Exists(db)) throw new RlhfException($"{db}: no such annotation database; give --comparisons FILE to create one");
         string adminToken;
         int perItem;
+        GuidelinesChange guidelinesChange;
         using (var store = new AnnotationStore(db))
         {
             if (comparisons is null && store.ReadComparisons().Count == 0) throw new RlhfException($"{db}: no comparisons to judge; give --comparisons FILE");
             // Settled before the import, so a conflicting flag changes nothing.
             perItem = store.SettlePerItem(givenPerItem);
+            guidelinesChange = store.SettleGuidelines(guidelines).Change;
             if (comparisons is not null)
             {
                 var imported = store.Import(comparisons, parsed.GetValue(Seed));
@@ -78,6 +83,14 @@ internal static class AnnotateCommand
         output.WriteLine($"serving on {url} (judges open their personal links; the address alone shows how to get one)");
         output.WriteLine($"add annotators with: rlhf annotate add-annotator NAME --db {db} --base-url {url} (`rlhf annotate link NAME` prints a link again)");
         output.WriteLine($"{perItem} judge(s) per item (stored in the database); an opened item returns to the pool after {leaseMinutes} min");
+        output.WriteLine(guidelinesChange switch
+        {
+            GuidelinesChange.Stored => $"guidelines: stored from {guidelinesFile}",
+            GuidelinesChange.Replaced => $"guidelines: {guidelinesFile} replaces the stored guidelines",
+            GuidelinesChange.Unchanged => $"guidelines: {guidelinesFile} is the same as the stored guidelines",
+            GuidelinesChange.Kept => "guidelines: the stored guidelines (give --guidelines FILE to replace them)",
+            _ => "guidelines: none (give --guidelines FILE.md to show judges how to judge)",
+        });
         output.WriteLine("press Ctrl+C to stop");
         try
         {

@@ -8,14 +8,6 @@ namespace RlhfSharp.Tests.Annotation;
 /// <summary>Assignment leases, skips and the admin's release: an item a judge walked away from goes to someone else.</summary>
 public class AnnotationLeaseTests
 {
-    /// <summary>A clock that moves only when told to.</summary>
-    sealed class ManualClock : TimeProvider
-    {
-        DateTimeOffset _now = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => _now;
-        public void Advance(TimeSpan by) => _now += by;
-    }
-
     static async Task<bool> JudgeAsync(AnnotationHarness h, string token, JsonElement item, string submission)
     {
         using var posted = await h.PostJudgmentAsync(token, new { item_id = item.GetProperty("item_id").GetInt64(), choice = "left", submission_id = submission });
@@ -119,5 +111,26 @@ public class AnnotationLeaseTests
         Assert.NotNull(item);
         Assert.True(await JudgeAsync(h, bob, item!.Value, "b1"));
         Assert.Null(await h.NextAsync(alice));
+    }
+
+    [Fact]
+    public async Task Admin_progress_shows_each_judges_open_and_skipped_items()
+    {
+        await using var h = await AnnotationHarness.StartAsync(AnnotationHarness.Comparisons(3), perItem: 1);
+        string admin = h.Store.AddAnnotator("boss", admin: true);
+        string alice = h.Store.AddAnnotator("alice");
+        string bob = h.Store.AddAnnotator("bob");
+        var first = (await h.NextAsync(alice))!.Value;
+        using (var skip = await h.PostAsync($"/api/items/{first.GetProperty("item_id").GetInt64()}/skip", alice)) skip.EnsureSuccessStatusCode();
+        Assert.True(await JudgeAsync(h, alice, (await h.NextAsync(alice))!.Value, "a1"));
+        Assert.NotNull(await h.NextAsync(alice)); // open
+        Assert.NotNull(await h.NextAsync(bob));   // open: the item alice skipped
+
+        using var progress = await h.GetAsync("/api/admin/progress", admin);
+        var rows = (await progress.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("annotators").EnumerateArray()
+            .ToDictionary(a => a.GetProperty("name").GetString()!, a => (Judged: a.GetProperty("judged").GetInt32(), Open: a.GetProperty("open").GetInt32(), Skipped: a.GetProperty("skipped").GetInt32()));
+        Assert.Equal((1, 1, 1), rows["alice"]);
+        Assert.Equal((0, 1, 0), rows["bob"]);
+        Assert.Equal((0, 0, 0), rows["boss"]);
     }
 }

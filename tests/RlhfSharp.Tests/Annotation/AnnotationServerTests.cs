@@ -33,7 +33,8 @@ public class AnnotationServerTests
         using var script = await h.Http.GetAsync("/assets/annotate.js");
         string js = await script.Content.ReadAsStringAsync();
         Assert.Contains("textContent", js);
-        Assert.DoesNotContain("innerHTML", js);
+        // Markup goes in at one place only: the organiser's guidelines, rendered by the server with raw HTML escaped.
+        Assert.Equal(["$('guidelines-text').innerHTML = html;"], js.Split('\n').Where(l => l.Contains("innerHTML")).Select(l => l.Split("//")[0].Trim()));
     }
 
     [Fact]
@@ -275,6 +276,19 @@ public class AnnotationServerTests
         var aliceRow = json.GetProperty("annotators").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "alice");
         Assert.Equal((4, 4), (aliceRow.GetProperty("judged").GetInt32(), aliceRow.GetProperty("assigned").GetInt32()));
         Assert.All(json.GetProperty("items").EnumerateArray(), i => Assert.Equal(1, i.GetProperty("judgments").GetInt32()));
+    }
+
+    [Fact]
+    public async Task The_favicon_is_served_as_svg_without_a_token()
+    {
+        await using var h = await AnnotationHarness.StartAsync(AnnotationHarness.Comparisons(1));
+        foreach (string path in new[] { "/favicon.ico", "/assets/favicon.svg" })
+        {
+            using var response = await h.GetAsync(path, null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("image/svg+xml", response.Content.Headers.ContentType!.MediaType);
+            Assert.StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"", await response.Content.ReadAsStringAsync());
+        }
     }
 
     /// <summary>Judges items until none is left (bounded), returning how many.</summary>

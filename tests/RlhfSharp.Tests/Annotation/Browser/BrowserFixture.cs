@@ -18,9 +18,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium.Path, Headless = true });
     }
 
-    /// <summary>A fresh context (no shared cookies or storage) with a desktop-sized window.</summary>
-    public Task<IBrowserContext> NewContextAsync() =>
-        _browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+    /// <summary>A fresh context (no shared cookies or storage) with a desktop-sized window, or the size given (a phone's).</summary>
+    public Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 900) =>
+        _browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
 
     public async Task DisposeAsync()
     {

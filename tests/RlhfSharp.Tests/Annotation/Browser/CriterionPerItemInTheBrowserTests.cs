@@ -17,7 +17,7 @@ public class CriterionPerItemInTheBrowserTests(BrowserFixture browser)
 
         await page.SelectOptionAsync("#criterion", "helpfulness");
         await page.ClickAsync("#choose-left");
-        await Expect(page.Locator("#progress")).ToHaveTextAsync("1 of 2");
+        await Expect(page.Locator("#progress")).ToHaveTextAsync("your 1 of 2");
         await Expect(page.Locator("#criterion")).ToHaveValueAsync(""); // back to "overall" for the new item
         await page.ClickAsync("#choose-right");
         await Expect(page.Locator("#progress")).ToHaveTextAsync("all done");

@@ -43,7 +43,7 @@ public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper 
         await using var context = await browser.NewContextAsync();
         var errors = new List<string>();
         var page = await AnnotatePage.OpenAsync(context, h, token, errors);
-        await Expect(page.Locator("#progress")).ToHaveTextAsync($"0 of {Conversations.Count}");
+        await Expect(page.Locator("#progress")).ToHaveTextAsync($"your 0 of {Conversations.Count}");
         await SaveScreenshotAsync(page);
 
         Step[] steps =
@@ -70,10 +70,10 @@ public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper 
 
             await page.SelectOptionAsync("#criterion", step.Criterion ?? "");
             if (step.Note is not null) await page.Locator("#note").PressSequentiallyAsync(step.Note);
-            await Expect(page.Locator("#progress")).ToHaveTextAsync($"{i} of {steps.Length}");
+            await Expect(page.Locator("#progress")).ToHaveTextAsync($"your {i} of {steps.Length}");
             await page.EvaluateAsync("() => document.activeElement.blur()"); // keys reach the page, as after a click elsewhere
             await step.Act(page);
-            await Expect(page.Locator("#progress")).ToHaveTextAsync(i + 1 < steps.Length ? $"{i + 1} of {steps.Length}" : "all done");
+            await Expect(page.Locator("#progress")).ToHaveTextAsync(i + 1 < steps.Length ? $"your {i + 1} of {steps.Length}" : "all done");
 
             var choice = step.Side == ScreenChoice.Tie ? PairwiseChoice.Tie : (step.Side == ScreenChoice.Left) == aOnLeft ? PairwiseChoice.A : PairwiseChoice.B;
             expected.Add((new PairwiseJudgment(comparison.Id, Annotator, choice, step.Criterion), step.Note));
@@ -97,19 +97,19 @@ public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper 
 
         // As fast as the browser can: the second click comes while the first is being sent.
         await page.DblClickAsync("#choose-left");
-        await Expect(page.Locator("#progress")).ToHaveTextAsync("1 of 3");
+        await Expect(page.Locator("#progress")).ToHaveTextAsync("your 1 of 3");
 
         // At a person's pace: the next item is already up when the second click of the pair arrives.
         var box = (await page.Locator("#choose-right").BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
         await page.Mouse.DownAsync();
         await page.Mouse.UpAsync();
-        await Expect(page.Locator("#progress")).ToHaveTextAsync("2 of 3");
+        await Expect(page.Locator("#progress")).ToHaveTextAsync("your 2 of 3");
         await page.Mouse.DownAsync(new MouseDownOptions { ClickCount = 2 });
         await page.Mouse.UpAsync(new MouseUpOptions { ClickCount = 2 });
 
         await Task.Delay(500); // time for a wrongly sent judgment to arrive
-        await Expect(page.Locator("#progress")).ToHaveTextAsync("2 of 3");
+        await Expect(page.Locator("#progress")).ToHaveTextAsync("your 2 of 3");
         Assert.Equal(2, h.Store.ReadStoredJudgments().Count);
         Assert.Empty(errors);
     }
@@ -124,12 +124,12 @@ public class JudgingInTheBrowserTests(BrowserFixture browser, ITestOutputHelper 
         var page = await AnnotatePage.OpenAsync(context, h, token, errors);
 
         await page.Keyboard.DownAsync("3");
-        await Expect(page.Locator("#progress")).ToHaveTextAsync("1 of 3");
+        await Expect(page.Locator("#progress")).ToHaveTextAsync("your 1 of 3");
         await page.Keyboard.DownAsync("3"); // the key's auto-repeat
         await page.Keyboard.UpAsync("3");
 
         await Task.Delay(500);
-        await Expect(page.Locator("#progress")).ToHaveTextAsync("1 of 3");
+        await Expect(page.Locator("#progress")).ToHaveTextAsync("your 1 of 3");
         Assert.Single(h.Store.ReadStoredJudgments());
         Assert.Empty(errors);
     }
