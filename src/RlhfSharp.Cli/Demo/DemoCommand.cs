@@ -56,7 +56,7 @@ internal static class DemoCommand
         var log = DemoRunLog.Load(outDir);
         DemoStage? from = parsed.GetValue(From) is { } name ? DemoStages.Parse(name) : null;
         // More rounds extend a run: the rounds are not part of what the earlier stages were made with.
-        if (log.Settings is { } earlier && earlier with { Rounds = rounds } != settings && from != DemoStage.Data)
+        if (log.Settings is { } earlier && earlier.WithRoundsOf(settings) != settings && from != DemoStage.Data)
             throw new RlhfException($"{outDir}: made with other settings ({earlier.Name}, seed {earlier.Seed}, label noise {earlier.LabelNoise}); " +
                 "pass --from data to start it again or choose a new --out");
         if (log.Settings is null && Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
@@ -66,7 +66,7 @@ internal static class DemoCommand
         int? evaluatedRounds = DemoEvaluation.EvaluatedRounds(Path.Combine(outDir, "eval"));
         bool IsDone(DemoStage stage) => log.IsDone(stage) && (stage < DemoStage.Evaluate
             || evaluated is not null && evaluated.SequenceEqual(methods.Select(m => m.Name())) && evaluatedRounds == rounds)
-            && (stage != DemoStage.Rounds || log.Settings?.Rounds == rounds);
+            && (stage != DemoStage.Rounds || log.Settings == settings);
         var stages = DemoPlan.StagesOf(methods, rounds);
         var toRun = DemoPlan.ToRun(methods, from, IsDone, outDir, rounds);
 

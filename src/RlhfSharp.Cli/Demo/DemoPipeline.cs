@@ -92,11 +92,11 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
     void RunPpo() => Command(["ppo", "--policy", At("sft"), "--reward-model", At("rm"), "--prompts", DataFile("prompts.jsonl"),
         "--eval-prompts", DataFile("prompts-heldout.jsonl"), "--out", At("ppo"), .. PpoSettings()]);
 
-    /// <summary>PPO's hyperparameters, the same in every round.</summary>
-    string[] PpoSettings() =>
+    /// <summary>PPO's hyperparameters; later rounds may take another learning rate.</summary>
+    string[] PpoSettings(double learningRate = 3e-5) =>
     [
         "--max-steps", $"{settings.PpoIterations}",
-        "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--learning-rate", "3e-5",
+        "--batch-size", $"{settings.PpoBatch}", "--mini-batch-size", "16", "--ppo-epochs", "4", "--learning-rate", Invariant(learningRate),
         "--init-kl-coef", "0.1", "--target-kl", "0.5", "--horizon", "1000", "--max-new-tokens", $"{settings.MaxNewTokens}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.PpoIterations / 5)}", "--eval-prompt-count", "32",
         "--save-every", $"{settings.PpoIterations}", "--samples-every", $"{Math.Max(1, settings.PpoIterations / 3)}",
@@ -135,7 +135,7 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
             "--max-steps", $"{settings.RoundRewardSteps}", "--learning-rate", "1e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RoundRewardSteps / 10}",
             "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RoundRewardSteps / 2)}", "--save-every", $"{settings.RoundRewardSteps}", "--log-every", "10",
         ],
-        TrainArgs = PpoSettings(),
+        TrainArgs = PpoSettings(settings.RoundPpoLearningRate),
         Comparisons = settings.RoundComparisons, EvalComparisons = settings.EvalPrompts, PerItem = settings.RoundJudges,
         PairWith = Loop.LoopPairing.Self, CollectTemperature = 1.0,
         MaxNewTokens = settings.MaxNewTokens, Temperature = DemoEvaluation.EvalTemperature, Seed = settings.Seed,

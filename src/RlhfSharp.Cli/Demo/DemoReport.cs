@@ -43,11 +43,13 @@ internal static class DemoReport
     {
         doc.Heading("Rounds of feedback");
         doc.Paragraph($"Round 1 is PPO against the reward model trained on the oracle's {settings.PreferencePairs} labelled pairs. In each later round " +
-            $"(`rlhf loop`), the previous round's policy and the one before it answered {settings.RoundComparisons} fresh training prompts; {settings.RoundJudges} " +
-            "simulated annotators (the oracle with its label noise, each flipping its own coin) judged every comparison blind in a real annotation server " +
-            "on loopback, through the same HTTP API as the judging page; the judgments were exported as preference pairs; the reward model continued on " +
-            "the earlier pairs and the new ones; PPO continued from the previous round's policy with round 1's settings; and the annotators judged the " +
-            "new policy against the previous one on held-out prompts (majority of their votes per item).");
+            $"(rlhf loop), the previous round's policy answered {settings.RoundComparisons} fresh training prompts twice, at temperature 1 (two samples " +
+            $"of one policy show where it is unsure: the mistakes it still makes beside its good answers); {settings.RoundJudges} simulated annotators " +
+            "(the oracle with its label noise, each flipping its own coin) judged every comparison blind in a real annotation server on loopback, " +
+            "through the same HTTP API as the judging page; the judgments were exported as preference pairs (ties dropped); the reward model " +
+            $"continued for {settings.RoundRewardSteps} steps on the earlier pairs and the new ones; PPO continued from the previous round's policy " +
+            $"with round 1's settings but a learning rate of {settings.RoundPpoLearningRate:G3} (near the reward's ceiling round 1's rate barely moves " +
+            "it); and the annotators judged the new policy against the previous one on held-out prompts (the majority of their votes per item).");
         doc.Table(["round", "preferences collected", "agreement", "RM held-out accuracy", "wins / ties / losses vs SFT", "wins / ties / losses vs previous round", "wall time"],
             rounds.Select(x => (IReadOnlyList<Inline>)[
                 $"{x.Round} ({x.Policy})",

@@ -47,6 +47,18 @@ internal sealed record DemoSettings
     public int RoundJudges { get; init; } = 3;
     /// <summary>Steps the reward model continues for on the earlier pairs and the round's judgments.</summary>
     public long RoundRewardSteps { get; init; } = 200;
+    /// <summary>PPO's learning rate in later rounds: their policy starts near the reward's ceiling, where round 1's rate barely moves it.</summary>
+    public double RoundPpoLearningRate { get; init; } = 1e-4;
+    /// <summary>These settings with <paramref name="other"/>'s rounds: what the stages before the later rounds were made with.</summary>
+    public DemoSettings WithRoundsOf(DemoSettings other) => this with
+    {
+        Rounds = other.Rounds,
+        RoundComparisons = other.RoundComparisons,
+        RoundJudges = other.RoundJudges,
+        RoundRewardSteps = other.RoundRewardSteps,
+        RoundPpoLearningRate = other.RoundPpoLearningRate,
+    };
+
     public int MaxNewTokens { get; init; } = 32;
     public int EvalPrompts { get; init; } = 100;
     /// <summary>Sampled responses per held-out prompt that estimate each method's KL to SFT.</summary>
