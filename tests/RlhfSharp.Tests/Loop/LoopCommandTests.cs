@@ -100,6 +100,23 @@ public class LoopCommandTests
     }
 
     [Fact]
+    public void Dpo_rounds_train_on_the_rounds_own_judgments_of_two_samples_of_the_current_policy()
+    {
+        string outDir = Path.Combine(TestPaths.NewTempDirectory(), "loop");
+        var args = LoopFixture.Args(outDir, "--method", "dpo", "--pair-with", "self", "--collect-temperature", "1.5", "--judge-reward-model", LoopFixture.RewardModel);
+        args[Array.IndexOf(args, "--train-args") + 1] = "--max-steps 1 --batch-size 2 --max-length 64";
+        var result = CliRunner.Run(args);
+        Assert.True(result.ExitCode == 0, result.Error + result.Output);
+        string round1 = Path.Combine(outDir, "round-1");
+        Assert.Contains($"--n 4 --max-new-tokens 6 --temperature 1.5 --out {Path.Combine(round1, "comparisons.jsonl")} --seed-b ", result.Output);
+        Assert.Contains($"$ ./rlhf dpo --model {LoopFixture.Policy} --data {Path.Combine(round1, "preferences.jsonl")} --out {Path.Combine(round1, "policy-1")}", result.Output);
+        // The evaluation samples at --temperature, the same streams for both sides.
+        Assert.Contains($"--n 3 --max-new-tokens 6 --temperature 0.7 --out {Path.Combine(round1, "eval", "comparisons.jsonl")} --seed ", result.Output);
+        var stored = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "loop.json")))!;
+        Assert.Equal(("dpo", "self", 1.5), ((string)stored["method"]!, (string)stored["pair_with"]!, (double)stored["collect_temperature"]!));
+    }
+
+    [Fact]
     public void A_rerun_with_other_settings_is_refused_in_one_line_and_changes_nothing()
     {
         string outDir = Path.Combine(TestPaths.NewTempDirectory(), "loop");
