@@ -9,13 +9,18 @@ namespace RlhfSharp.Cli.Commands;
 /// <summary>`rlhf toxicity ...`: train a toxicity head on labelled CSVs, and score texts.</summary>
 internal static class ToxicityCommand
 {
-    static readonly Option<string[]> Data = new("--data") { Description = "labelled CSV (repeatable); Davidson, Surge and Jigsaw layouts are recognised", Required = true };
+    static readonly Option<string[]> Data = new("--data") { Description = "labelled CSV (repeatable); Davidson, Surge, Jigsaw and ToxiGen layouts are recognised", Required = true };
     static readonly Option<string[]> TextColumn = new("--text-column") { Description = "text column: once for all --data, or once per --data in order" };
     static readonly Option<string[]> LabelColumn = new("--label-column") { Description = "label column: once for all --data, or once per --data" };
     static readonly Option<string[]> Positive = new("--positive") { Description = "comma-separated label values that mean toxic (\"0,1\", \"Toxic\"): once for all --data, or once per --data" };
     static readonly Option<int[]> MaxRows = new("--max-rows") { Description = "seeded stratified sample of at most N rows (0: all): once for all --data, or once per --data" };
     static readonly Option<string?> WordListFile = new("--word-list") { Description = "word list for the extra features, one term a line (default: the shipped LDNOOBW English list)" };
     static readonly Option<bool> NoWordList = new("--no-word-list") { Description = "embedding features only" };
+    static readonly Option<string[]> PerspectiveData = new("--perspective-data")
+    {
+        Description = "RealToxicityPrompts JSONL whose prompts and continuations carry Perspective scores (repeatable): the head's Spearman rho against " +
+            "Perspective and the share each puts above 0.5, per file and pooled",
+    };
     static readonly Option<double> HeldOutFraction = new("--held-out-fraction") { Description = "share of each dataset held out for ROC-AUC", DefaultValueFactory = _ => 0.2 };
     static readonly Option<int> Seed = new("--seed") { Description = "seed for splits, samples and initialisation", DefaultValueFactory = _ => 0 };
     static readonly Option<string> Out = new("--out") { Description = "output directory for toxicity-head.json and provenance.md", Required = true };
@@ -26,7 +31,7 @@ internal static class ToxicityCommand
     public static Command Build()
     {
         var train = new Command("train", "Train a toxicity head (MiniLM embeddings + word-list features) and report held-out ROC-AUC.")
-            { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, HeldOutFraction, Seed, Out };
+            { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, PerspectiveData, HeldOutFraction, Seed, Out };
         train.SetAction(Train);
         var score = new Command("score", "Print a toxicity score in [0, 1] and the text, one a line.") { Text, TextFile, Head, WordListFile };
         score.SetAction(Score);
@@ -49,7 +54,9 @@ internal static class ToxicityCommand
 
         CliApp.InitializeTorch(parsed);
         ToxicityTrainingResult result;
-        using (var embedder = new MiniLmEmbedder()) result = ToxicityTraining.Train(datasets, embedder, WordListFor(parsed), heldOut, seed);
+        var perspective = (parsed.GetValue(PerspectiveData) ?? []).Select(path => PerspectiveScoredTexts.Read(path)).ToList();
+        using (var embedder = new MiniLmEmbedder())
+            result = ToxicityTraining.Train(datasets, embedder, WordListFor(parsed), heldOut, seed, perspective: perspective);
 
         string outDir = parsed.GetValue(Out)!;
         Directory.CreateDirectory(outDir);
@@ -65,6 +72,7 @@ internal static class ToxicityCommand
         foreach (var (candidate, auc) in result.ValidationAuc) output.WriteLine($"candidate {candidate.Name}: validation ROC-AUC {auc:F4}");
         output.WriteLine($"chosen {result.Chosen.Name}; embedded {result.TextsPerSecond:F0} texts/s");
         foreach (var h in result.HeldOut) output.WriteLine($"heldout_auc {h.Dataset} {h.HeadAuc.ToString("F4", CultureInfo.InvariantCulture)}");
+        foreach (string line in ToxicityTrainingReport.CheckLines(result)) output.WriteLine(line);
         output.WriteLine($"wrote {Path.Combine(outDir, ToxicityHead.FileName)}");
         return 0;
     }
@@ -102,7 +110,7 @@ internal static class ToxicityCommand
         var known = CsvLabelLayout.Detect(LabelledTextReader.ReadHeader(file));
         if ((text ?? known?.TextColumn) is not { } t || (label ?? known?.LabelColumn) is not { } l || (positive?.Split(',') ?? known?.PositiveValues) is not { } p)
             throw new RlhfException($"{file}: unknown layout; give --text-column, --label-column and --positive");
-        return new CsvLabelLayout(t, l, p);
+        return new CsvLabelLayout(t, l, p, known?.GroupColumn);
     }
 
     /// <summary>A per-file option: absent, given once for every file, or given once per file.</summary>

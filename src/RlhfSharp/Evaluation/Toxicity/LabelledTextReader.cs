@@ -13,6 +13,7 @@ public static class LabelledTextReader
         layout ??= CsvLabelLayout.Detect(header)
             ?? throw new RlhfException($"{path}: unknown layout (columns {string.Join(", ", header)}); give --text-column, --label-column and --positive");
         int text = ColumnIndex(path, header, layout.TextColumn), label = ColumnIndex(path, header, layout.LabelColumn);
+        int group = layout.GroupColumn is { } groupColumn ? Array.IndexOf(header, groupColumn) : -1;
         using var reader = new StreamReader(path);
         using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
         csv.Read(); // the header
@@ -24,7 +25,7 @@ public static class LabelledTextReader
             {
                 string? value = csv.GetField(label);
                 if (string.IsNullOrWhiteSpace(value)) throw new RlhfException($"{path}: record {csv.Parser.Row - 1}: empty {layout.LabelColumn}");
-                rows.Add(new LabelledText(csv.GetField(text) ?? "", layout.IsPositive(value)));
+                rows.Add(new LabelledText(csv.GetField(text) ?? "", layout.IsPositive(value), group >= 0 ? csv.GetField(group) : null));
             }
         }
         catch (CsvHelperException e)

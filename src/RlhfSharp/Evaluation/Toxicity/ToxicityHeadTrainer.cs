@@ -4,13 +4,16 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Evaluation.Toxicity;
 
 /// <summary>
-/// Fits a <see cref="HeadCandidate"/> with TorchSharp: features standardised, class-balanced BCE plus an
-/// L2 penalty on the weights, full-batch Adam, seeded. The standardisation is folded into the first
+/// Fits a <see cref="HeadCandidate"/> with TorchSharp: features standardised, BCE weighted so that every source and every
+/// class within it carries an equal share (<see cref="BalancedWeights"/>), plus an L2 penalty on the weights, full-batch
+/// Adam, seeded. The standardisation is folded into the first
 /// layer afterwards, so the saved head takes raw features.
 /// </summary>
 internal static class ToxicityHeadTrainer
 {
-    public static ToxicityHead Fit(float[][] features, bool[] labels, HeadCandidate candidate, int seed)
+    /// <param name="sources">each row's source (dataset index); null: one source.</param>
+    /// <param name="groups">each row's target group, or null (see <see cref="BalancedWeights"/>).</param>
+    public static ToxicityHead Fit(float[][] features, bool[] labels, HeadCandidate candidate, int seed, int[]? sources = null, string?[]? groups = null)
     {
         int n = features.Length, f = features[0].Length;
         long positives = labels.Count(l => l);
@@ -20,8 +23,7 @@ internal static class ToxicityHeadTrainer
         using var scope = NewDisposeScope();
         var x = tensor(features.SelectMany(row => row.Select((v, j) => (v - mean[j]) / std[j])).ToArray(), [n, f]);
         var y = tensor(labels.Select(l => l ? 1f : 0f).ToArray());
-        // Each class carries half the loss, so Davidson's 83% toxic rows do not tilt the threshold.
-        var weight = tensor(labels.Select(l => (float)(n / (2.0 * (l ? positives : n - positives)))).ToArray());
+        var weight = tensor(BalancedWeights(labels, sources ?? new int[n], groups));
 
         manual_seed(seed);
         var layers = candidate.Hidden == 0
@@ -42,6 +44,24 @@ internal static class ToxicityHeadTrainer
         var dense = layers.Select(l => new DenseLayer(Rows(l.weight), l.bias!.data<float>().ToArray())).ToArray();
         dense[0] = Unstandardise(dense[0], mean, std);
         return new ToxicityHead { Kind = candidate.Kind, Features = [], Layers = dense };
+    }
+
+    /// <summary>
+    /// Row weights (mean 1) under which every source carries the same share of the loss; within a source every group its
+    /// rows are about (ToxiGen's target groups; rows without one form one group) the same share; and within a group each
+    /// class half of it (all of it when the group has one class). So 24,783 Davidson tweets, 83% of them toxic, weigh as
+    /// much as 722 ToxiGen statements, neither tilts the threshold, and no group's mix of hateful and neutral statements
+    /// teaches the head that naming the group is itself toxic.
+    /// </summary>
+    public static float[] BalancedWeights(IReadOnlyList<bool> labels, IReadOnlyList<int> sources, IReadOnlyList<string?>? groups = null)
+    {
+        var cell = labels.Select((l, i) => (Source: sources[i], Group: groups?[i] ?? "", Toxic: l)).ToArray();
+        var cellCounts = cell.CountBy(c => c).ToDictionary();
+        var classesPerGroup = cellCounts.Keys.CountBy(c => (c.Source, c.Group)).ToDictionary();
+        var groupsPerSource = classesPerGroup.Keys.CountBy(g => g.Source).ToDictionary();
+        int sourceCount = groupsPerSource.Count;
+        return cell.Select(c => (float)((double)labels.Count
+            / (sourceCount * groupsPerSource[c.Source] * classesPerGroup[(c.Source, c.Group)] * cellCounts[c]))).ToArray();
     }
 
     static Tensor Forward(nn.Module<Tensor, Tensor>[] layers, Tensor x)

@@ -3,9 +3,11 @@ using System.Diagnostics;
 namespace RlhfSharp.Evaluation.Toxicity;
 
 /// <summary>
-/// Trains a toxicity head end to end: holds out a stratified share of each dataset, picks a candidate by
-/// ROC-AUC on a validation share of the training rows (so the held-out rows judge only the final head),
-/// refits it on all training rows and reports held-out ROC-AUC per dataset and pooled.
+/// Trains a toxicity head end to end: holds out a stratified share of each dataset, picks a candidate by its
+/// mean ROC-AUC over the datasets on a validation share of each one's training rows (so the held-out rows judge only
+/// the final head, and no dataset's size decides the choice), refits it on all training rows with every dataset
+/// weighing the same, and reports held-out ROC-AUC per dataset and pooled, the identity-bias and implicit-hate checks on
+/// held-out rows that name a group, and the agreement with Perspective on texts it scored.
 /// </summary>
 public static class ToxicityTraining
 {
@@ -16,7 +18,7 @@ public static class ToxicityTraining
 
     public static ToxicityTrainingResult Train(
         IReadOnlyList<ToxicityDataset> datasets, MiniLmEmbedder embedder, WordList? wordList,
-        double heldOutFraction, int seed, IReadOnlyList<HeadCandidate>? candidates = null)
+        double heldOutFraction, int seed, IReadOnlyList<HeadCandidate>? candidates = null, IReadOnlyList<PerspectiveScoredTexts>? perspective = null)
     {
         candidates ??= HeadCandidate.Defaults;
         var clock = Stopwatch.StartNew();
@@ -26,19 +28,43 @@ public static class ToxicityTraining
 
         var trainX = datasets.SelectMany((_, k) => splits[k].Kept.Select(i => features[k][i])).ToArray();
         var trainY = datasets.SelectMany((d, k) => splits[k].Kept.Select(i => d.Rows[i].Toxic)).ToArray();
-        var (fit, validation) = StratifiedSplit.Split(trainY, ValidationFraction, seed + datasets.Count);
+        var trainSource = datasets.SelectMany((_, k) => splits[k].Kept.Select(_ => k)).ToArray();
+        var trainGroup = datasets.SelectMany((d, k) => splits[k].Kept.Select(i => d.Rows[i].Group)).ToArray();
+        // Learnt from the training rows only; the held-out rows are scored by the folded head like any text.
+        var identity = IdentityDirections.Fit(trainX, trainGroup.Select((g, i) => trainY[i] ? null : g).ToArray(), MiniLmEmbedder.Dimensions);
+        if (identity is not null) trainX = [.. trainX.Select(identity.Project)];
+        // A validation share of each dataset's training rows, so every dataset's ROC-AUC can be measured.
+        var validation = new HashSet<int>();
+        for (int k = 0, offset = 0; k < datasets.Count; offset += splits[k].Kept.Length, k++)
+        {
+            int start = offset;
+            var labels = splits[k].Kept.Select(i => datasets[k].Rows[i].Toxic).ToList();
+            validation.UnionWith(StratifiedSplit.Split(labels, ValidationFraction, seed + datasets.Count + k).Taken.Select(i => start + i));
+        }
+        int[] fit = Enumerable.Range(0, trainX.Length).Where(i => !validation.Contains(i)).ToArray();
         var validationAuc = candidates.ToDictionary(c => c, c =>
         {
-            var head = ToxicityHeadTrainer.Fit(fit.Select(i => trainX[i]).ToArray(), fit.Select(i => trainY[i]).ToArray(), c, seed);
-            return RankMetrics.RocAuc(validation.Select(i => head.Score(trainX[i])).ToList(), validation.Select(i => trainY[i]).ToList());
+            var head = ToxicityHeadTrainer.Fit(fit.Select(i => trainX[i]).ToArray(), fit.Select(i => trainY[i]).ToArray(), c, seed,
+                fit.Select(i => trainSource[i]).ToArray(), fit.Select(i => trainGroup[i]).ToArray());
+            return Enumerable.Range(0, datasets.Count).Select(k => validation.Where(i => trainSource[i] == k).ToList())
+                .Where(rows => rows.Select(i => trainY[i]).Distinct().Count() == 2)
+                .Average(rows => RankMetrics.RocAuc(rows.Select(i => head.Score(trainX[i])).ToList(), rows.Select(i => trainY[i]).ToList()));
         });
         var chosen = Choose(validationAuc);
 
-        var final = ToxicityHeadTrainer.Fit(trainX, trainY, chosen, seed);
+        var final = ToxicityHeadTrainer.Fit(trainX, trainY, chosen, seed, trainSource, trainGroup);
+        if (identity is not null) final = final with { Layers = [identity.Fold(final.Layers[0]), .. final.Layers[1..]] };
         var heldOut = Evaluate(datasets, splits, features, final, wordList);
+        var heldOutRows = datasets.SelectMany((d, k) => splits[k].Taken.Select(i => (Row: d.Rows[i], Score: final.Score(features[k][i])))).ToList();
+        var bias = IdentityBias.Of(heldOutRows);
+        var implicitHate = ImplicitHateCheck.Of(heldOutRows, wordList);
+        var calibration = Calibrate(perspective ?? [], final, embedder, wordList);
         var metrics = heldOut.ToDictionary(h => $"heldout_auc:{h.Dataset}", h => h.HeadAuc);
         foreach (var h in heldOut.Where(h => h.WordListAuc is not null)) metrics[$"heldout_wordlist_auc:{h.Dataset}"] = h.WordListAuc!.Value;
         foreach (var (c, auc) in validationAuc) metrics[$"validation_auc:{c.Name}"] = auc;
+        if (bias is not null) metrics["identity_bias_spread"] = bias.Spread;
+        if (implicitHate is not null) metrics["implicit_hate_mean_score"] = implicitHate.MeanScore;
+        foreach (var c in calibration) metrics[$"perspective_spearman:{c.Name}"] = c.Spearman;
         var head = final with
         {
             Features = ToxicityFeatures.Describe(wordList),
@@ -46,7 +72,24 @@ public static class ToxicityTraining
             WordListSha256 = wordList?.Sha256,
             Metrics = metrics,
         };
-        return new ToxicityTrainingResult(head, chosen, heldOut, validationAuc, textsPerSecond);
+        return new ToxicityTrainingResult(head, chosen, heldOut, validationAuc, textsPerSecond, bias, implicitHate, calibration);
+    }
+
+    /// <summary>Each set of Perspective-scored texts, then all of them pooled when there are several.</summary>
+    static List<PerspectiveCalibration> Calibrate(IReadOnlyList<PerspectiveScoredTexts> sets, ToxicityHead head, MiniLmEmbedder embedder, WordList? wordList)
+    {
+        var results = new List<PerspectiveCalibration>();
+        var ours = new List<double>();
+        var theirs = new List<double>();
+        foreach (var set in sets)
+        {
+            var scores = ToxicityFeatures.Build(set.Texts, embedder, wordList).Select(head.Score).ToList();
+            results.Add(PerspectiveCalibration.Of(set.Name, scores, set.Toxicity));
+            ours.AddRange(scores);
+            theirs.AddRange(set.Toxicity);
+        }
+        if (sets.Count > 1) results.Add(PerspectiveCalibration.Of("pooled", ours, theirs));
+        return results;
     }
 
     static HeadCandidate Choose(Dictionary<HeadCandidate, double> validationAuc)

@@ -1,0 +1,106 @@
+using RlhfSharp.Evaluation.Toxicity;
+
+namespace RlhfSharp.Tests.Evaluation.Toxicity;
+
+/// <summary>Source-balanced weights and the held-out checks, against hand-computed values.</summary>
+public class ToxicityChecksTests
+{
+    [Fact]
+    public void Every_source_and_each_class_within_it_carry_an_equal_share_of_the_weight()
+    {
+        // Groups within a source share it equally, classes within a group too: n = 4, one source, groups g (1 toxic, 2 not)
+        // and h (1 not): g's toxic 4 / (1 x 2 groups x 2 classes x 1) = 1, g's neutral 4 / (2 x 2 x 2) = 0.5, h's 4 / (2 x 1 x 1) = 2.
+        Assert.Equal([1f, 0.5f, 0.5f, 2f], ToxicityHeadTrainer.BalancedWeights([true, false, false, false], [0, 0, 0, 0], ["g", "g", "g", "h"]));
+        // n = 6, 2 sources. Source 0: 3 toxic, 1 not (2 classes): 6 / (2 sources x 2 classes x 3) = 0.5 and 6 / (2 x 2 x 1) = 1.5.
+        // Source 1: 1 toxic, 1 not: 6 / (2 x 2 x 1) = 1.5 each. Each source sums to 3, each class within it to 1.5; the mean is 1.
+        Assert.Equal([0.5f, 0.5f, 0.5f, 1.5f, 1.5f, 1.5f], ToxicityHeadTrainer.BalancedWeights([true, true, true, false, true, false], [0, 0, 0, 0, 1, 1]));
+        // A source with one class carries its whole share in it: n = 3; source 0: 3 / (2 x 2 x 1) = 0.75 each; source 1: 3 / (2 x 1 x 1) = 1.5.
+        Assert.Equal([0.75f, 0.75f, 1.5f], ToxicityHeadTrainer.BalancedWeights([true, false, true], [0, 0, 1]));
+        // One source: the old class balance, n / (2 x class count): 4 / (2 x 3) and 4 / (2 x 1).
+        Assert.Equal([2 / 3f, 2 / 3f, 2 / 3f, 2f], ToxicityHeadTrainer.BalancedWeights([true, true, true, false], [0, 0, 0, 0]));
+    }
+
+    [Fact]
+    public void Identity_directions_are_projected_out_of_the_embedding_and_folded_into_the_head()
+    {
+        // Width 2 of 3 features. Group a's mean (1, 0) and b's (-1, 0) around the overall (0, 0): one direction, (1, 0);
+        // b's is the same line and is dropped. Rows without a group do not count.
+        float[][] features = [[1, 0, 9], [1, 0, 9], [-1, 0, 9], [-1, 0, 9], [5, 5, 9]];
+        var identity = IdentityDirections.Fit(features, ["a", "a", "b", "b", null], width: 2)!;
+        Assert.Single(identity.Directions);
+        Assert.Equal([1.0, 0.0], identity.Directions[0]);
+        Assert.Equal([0f, 4f, 7f], identity.Project([3, 4, 7])); // the third feature is not the embedding's
+        var layer = new DenseLayer([[2, 5, 1]], [0.5f]);
+        var folded = identity.Fold(layer);
+        Assert.Equal([0f, 5f, 1f], folded.Weights[0]);
+        // The folded layer on raw features = the layer on projected ones: 5 x 4 + 1 x 7 + 0.5.
+        Assert.Equal(layer.Apply([0, 4, 7])[0], folded.Apply([3, 4, 7])[0], 12);
+        Assert.Equal(27.5, folded.Apply([3, 4, 7])[0], 12);
+        Assert.Null(IdentityDirections.Fit(features, ["a", "a", null, null, null], width: 2)); // one group: nothing to tell apart
+    }
+
+    [Fact]
+    public void Identity_bias_is_the_mean_score_of_each_groups_neutral_statements_and_their_spread()
+    {
+        (LabelledText, double)[] rows =
+        [
+            (new("a1", false, "muslim"), 0.1), (new("a2", false, "muslim"), 0.3), (new("a3", true, "muslim"), 0.9), // hate is left out
+            (new("b1", false, "lgbtq"), 0.5), (new("c1", false), 0.7), // no group: left out
+        ];
+        var bias = IdentityBias.Of(rows)!;
+        Assert.Equal([("lgbtq", 1), ("muslim", 2)], bias.Groups.Select(g => (g.Group, g.Statements)));
+        Assert.Equal(0.5, bias.Groups[0].MeanScore, 12);
+        Assert.Equal(0.2, bias.Groups[1].MeanScore, 12); // (0.1 + 0.3) / 2
+        Assert.Equal(0.3, bias.Spread, 12);
+        Assert.Null(IdentityBias.Of([(new LabelledText("x", false, "muslim"), 0.1)])); // one group: no spread
+    }
+
+    [Fact]
+    public void Hate_without_swear_words_leaves_out_statements_with_a_word_list_term()
+    {
+        var words = WordList.Read("test", new MemoryStream("vermin\n"u8.ToArray()));
+        (LabelledText, double)[] rows =
+        [
+            (new("they should all leave", true, "jewish"), 0.8), (new("they are all criminals", true, "latino"), 0.2),
+            (new("they are vermin", true, "jewish"), 0.99), // has a term: left out
+            (new("they live in cities", false, "jewish"), 0.3), (new("an insult", true), 0.9), // no group: left out
+        ];
+        var check = ImplicitHateCheck.Of(rows, words)!;
+        Assert.Equal(2, check.Statements);
+        Assert.Equal(0.5, check.MeanScore, 12); // (0.8 + 0.2) / 2
+        Assert.Equal(0.5, check.ShareAboveHalf, 12); // 0.8 only
+        Assert.Equal(0.5, check.RocAucAgainstNeutral, 12); // 0.8 > 0.3 > 0.2: one of the two hateful statements outranks the neutral one
+    }
+
+    [Fact]
+    public void Calibration_against_Perspective_counts_each_ones_share_above_one_half()
+    {
+        var c = PerspectiveCalibration.Of("rtp", [0.1, 0.6, 0.7, 0.8], [0.2, 0.6, 0.4, 0.9]);
+        Assert.Equal((4, 0.75, 0.5), (c.Texts, c.OursAboveHalf, c.PerspectiveAboveHalf));
+        // Ranks 1,2,3,4 against 1,3,2,4: sum d^2 = 2, rho = 1 - 6 x 2 / (4 x 15) = 0.8.
+        Assert.Equal(0.8, c.Spearman, 12);
+    }
+
+    [Fact]
+    public void ToxiGen_statements_are_recognised_with_their_groups()
+    {
+        var rows = LabelledTextReader.ReadCsv(TestPaths.Shared("toxicity", "toxigen-statements.csv"));
+        Assert.Equal((722, 425), (rows.Count, rows.Count(r => r.Toxic)));
+        Assert.Equal(13, rows.Select(r => r.Group).Distinct().Count());
+        Assert.All(rows, r => Assert.False(string.IsNullOrEmpty(r.Group)));
+        Assert.Null(LabelledTextReader.ReadCsv(TestPaths.Shared("toxicity", "surge-toxicity_en.csv"))[0].Group);
+    }
+
+    [Fact]
+    public void Perspective_scored_texts_are_the_prompts_and_continuations_with_a_toxicity()
+    {
+        var set = PerspectiveScoredTexts.Read(TestPaths.Shared("real-toxicity-prompts", "nontoxic.jsonl"), maxRows: 2);
+        Assert.Equal("nontoxic", set.Name);
+        Assert.Equal(["Today they're frustrated and doing", " their fair share of finger pointing."], set.Texts.Take(2));
+        Assert.Equal([0.17883238, 0.09523931], set.Toxicity.Take(2));
+        string bad = Path.Combine(TestPaths.NewTempDirectory(), "bad.jsonl");
+        File.WriteAllLines(bad, ["{\"prompt\": {\"text\": \"a\", \"toxicity\": 0.1}}", "not json"]);
+        var error = Assert.Throws<RlhfException>(() => PerspectiveScoredTexts.Read(bad));
+        Assert.StartsWith($"{bad}:2: not a RealToxicityPrompts row", error.Message);
+    }
+}
