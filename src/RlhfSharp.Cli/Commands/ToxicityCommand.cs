@@ -31,7 +31,7 @@ internal static class ToxicityCommand
             { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, HeldOutFraction, Seed, Out };
         train.SetAction(Train);
         var score = new Command("score", "Print a toxicity score in [0, 1] and the text, one a line. Blank text scores 0; a text "
-            + $"over MiniLM's {MiniLmEmbedder.MaxWordPieces} word pieces is scored in overlapping windows and scores the most toxic one.")
+            + $"over MiniLM's {MiniLmEmbedder.MaxWordPieces} word pieces is scored in overlapping windows and sentence by sentence, and scores its most toxic window.")
             { Text, TextFile, FileEncoding, Head, WordListFile };
         score.SetAction(Score);
         return new Command("toxicity", "Toxicity scoring: the shipped MiniLM head, or train your own.") { train, score };
