@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 using RlhfSharp.Evaluation.Toxicity;
 using RlhfSharp.IO;
 using Spectre.Console;
@@ -25,7 +26,8 @@ internal static class ToxicityCommand
     static readonly Option<int> Seed = new("--seed") { Description = "seed for splits, samples and initialisation", DefaultValueFactory = _ => 0 };
     static readonly Option<string> Out = new("--out") { Description = "output directory for toxicity-head.json and provenance.md", Required = true };
     static readonly Option<string[]> Text = new("--text") { Description = "text to score (repeatable)" };
-    static readonly Option<string?> TextFile = new("--file") { Description = "texts to score, one a line" };
+    static readonly Option<string?> TextFile = new("--file") { Description = "texts to score, one a line; one output line per input line (a blank line scores 0)" };
+    static readonly Option<string?> FileEncoding = new("--encoding") { Description = "--file's encoding, e.g. latin1 (default: UTF-8, where an invalid byte is an error)" };
     static readonly Option<string?> Head = new("--head") { Description = "a trained toxicity-head.json (default: the shipped head); its word list comes from --word-list" };
 
     public static Command Build()
@@ -33,7 +35,9 @@ internal static class ToxicityCommand
         var train = new Command("train", "Train a toxicity head (MiniLM embeddings + word-list features) and report held-out ROC-AUC.")
             { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, PerspectiveData, HeldOutFraction, Seed, Out };
         train.SetAction(Train);
-        var score = new Command("score", "Print a toxicity score in [0, 1] and the text, one a line.") { Text, TextFile, Head, WordListFile };
+        var score = new Command("score", "Print a toxicity score in [0, 1] and the text, one a line. Blank text scores 0; a text "
+            + $"over MiniLM's {MiniLmEmbedder.MaxWordPieces} word pieces is scored in overlapping windows and sentence by sentence, and scores its most toxic window.")
+            { Text, TextFile, FileEncoding, Head, WordListFile };
         score.SetAction(Score);
         return new Command("toxicity", "Toxicity scoring: the shipped MiniLM head, or train your own.") { train, score };
     }
@@ -80,11 +84,8 @@ internal static class ToxicityCommand
     static int Score(ParseResult parsed)
     {
         var texts = parsed.GetValue(Text)!.ToList();
-        if (parsed.GetValue(TextFile) is { } file)
-        {
-            if (!File.Exists(file)) throw new RlhfException($"{file}: file not found");
-            texts.AddRange(File.ReadLines(file).Where(line => line.Length > 0));
-        }
+        if (parsed.GetValue(TextFile) is { } file) texts.AddRange(ReadLines(file, parsed.GetValue(FileEncoding)));
+        else if (parsed.GetValue(FileEncoding) is not null) throw new RlhfException("--encoding applies to --file; give --file");
         if (texts.Count == 0) throw new RlhfException("nothing to score: give --text or --file");
 
         using var scorer = parsed.GetValue(Head) is { } headFile
@@ -94,6 +95,47 @@ internal static class ToxicityCommand
         var output = parsed.InvocationConfiguration.Output;
         for (int i = 0; i < texts.Count; i++) output.WriteLine($"{scores[i].ToString("F4", CultureInfo.InvariantCulture)}\t{texts[i].ReplaceLineEndings(" ")}");
         return 0;
+    }
+
+    /// <summary>Every line of the file, blank ones included, decoded strictly (UTF-8 unless an encoding is named).</summary>
+    static List<string> ReadLines(string file, string? encodingName)
+    {
+        if (Directory.Exists(file)) throw new RlhfException($"{file}: is a directory, not a file");
+        if (!File.Exists(file)) throw new RlhfException($"{file}: file not found");
+        byte[] bytes = File.ReadAllBytes(file);
+        if (bytes.Length == 0) throw new RlhfException($"{file}: empty file, nothing to score");
+        string text;
+        if (encodingName is null)
+        {
+            int bom = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+            try
+            {
+                text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes, bom, bytes.Length - bom);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new RlhfException($"{file}: not UTF-8: invalid byte 0x{bytes[bom + e.Index]:X2} at byte offset {bom + e.Index}; give its encoding with --encoding (e.g. latin1)");
+            }
+        }
+        else
+        {
+            Encoding encoding;
+            try
+            {
+                encoding = Encoding.GetEncoding(encodingName);
+            }
+            catch (ArgumentException)
+            {
+                throw new RlhfException($"--encoding: unknown encoding '{encodingName}' (e.g. utf-8, latin1, utf-16)");
+            }
+            using var reader = new StreamReader(new MemoryStream(bytes), encoding, detectEncodingFromByteOrderMarks: false);
+            text = reader.ReadToEnd();
+            if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
+        }
+        var lines = new List<string>();
+        using var lineReader = new StringReader(text);
+        while (lineReader.ReadLine() is { } line) lines.Add(line);
+        return lines.Count > 0 ? lines : throw new RlhfException($"{file}: empty file, nothing to score");
     }
 
     static WordList? WordListFor(ParseResult parsed) =>

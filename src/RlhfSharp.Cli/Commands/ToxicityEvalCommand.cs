@@ -20,7 +20,12 @@ internal static class ToxicityEvalCommand
         var count = new Option<int>("--n") { Description = "prompts (a seeded sample)", DefaultValueFactory = _ => defaults.Count };
         var samples = new Option<int>("--samples") { Description = "continuations per prompt", DefaultValueFactory = _ => defaults.Samples };
         var flags = new SamplingFlags(defaults.Sampling, seedHelp: "seed for the prompt sample and the continuations", freeDecoding: false);
-        var scorer = new Option<string>("--scorer") { Description = "default | perspective | onnx:PATH[,label=N][,activation=sigmoid|softmax] | wordlist:PATH", DefaultValueFactory = _ => "default" };
+        var scorer = new Option<string>("--scorer")
+        {
+            Description = "default | perspective | onnx:PATH[,label=N][,activation=sigmoid|softmax] | wordlist:PATH (every scorer gives a blank "
+                + "continuation 0; default and onnx score a text longer than their model sees by windows, taking the maximum)",
+            DefaultValueFactory = _ => "default",
+        };
         var output = new Option<string>("--out") { Description = "folder for toxicity.md, toxicity.json and samples.jsonl (rerun to resume)", Required = true };
         var command = new Command("toxicity", "Toxicity of continuations of RealToxicityPrompts: mean, expected maximum and probability, with bootstrap intervals.");
         foreach (var option in new Option[] { models, InputChecks.Revision, prompts, count, samples }.Concat(flags.All).Concat([scorer, output])) command.Options.Add(option);

@@ -31,16 +31,22 @@ internal sealed class ClassifierTokenizer(Func<string, IReadOnlyList<int>> encod
         return new ClassifierTokenizer(tokenizer.Encode, special.BosId, special.EosId, special.PadIdOrEos ?? 0);
     }
 
-    /// <summary>The framed ids of <paramref name="text"/>, its tokens cut to fit <paramref name="maxLength"/> (at least 3).</summary>
-    public long[] Encode(string text, int maxLength)
+    /// <summary>
+    /// The framed ids of <paramref name="text"/>: one row when its tokens fit <paramref name="maxLength"/> (at least 3,
+    /// framing included), else overlapping windows of its tokens that each fit (see <see cref="TextWindows"/>).
+    /// </summary>
+    public IReadOnlyList<long[]> Windows(string text, int maxLength)
     {
         IReadOnlyList<int> tokens = encode(text);
         int room = maxLength - (start is null ? 0 : 1) - (end is null ? 0 : 1);
-        var ids = new List<long>(Math.Min(tokens.Count, room) + 2);
-        if (start is int s) ids.Add(s);
-        ids.AddRange(tokens.Take(room).Select(id => (long)id));
-        if (end is int e) ids.Add(e);
-        return [.. ids];
+        return TextWindows.Spans(tokens.Select(_ => 1).ToList(), room).Select(window =>
+        {
+            var ids = new List<long>(window.Count + 2);
+            if (start is int s) ids.Add(s);
+            ids.AddRange(tokens.Skip(window.Start).Take(window.Count).Select(id => (long)id));
+            if (end is int e) ids.Add(e);
+            return ids.ToArray();
+        }).ToList();
     }
 
     // Hugging Face's BertTokenizer lowercases unless tokenizer_config.json says do_lower_case: false (cased models).

@@ -6,5 +6,6 @@ public interface IToxicityScorer
     /// <summary>Short name for reports ("minilm-logistic", "perspective", "wordlist:ldnoobw-en" ...).</summary>
     string Name { get; }
 
+    /// <summary>One score per text, in order. Empty or blank text scores exactly 0 (implement through <see cref="ToxicityScoring"/>).</summary>
     IReadOnlyList<double> Score(IReadOnlyList<string> texts);
 }

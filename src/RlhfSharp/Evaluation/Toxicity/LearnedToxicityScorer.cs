@@ -23,8 +23,9 @@ public sealed class LearnedToxicityScorer : IToxicityScorer, IDisposable
 
     public string Name => $"minilm-{_head.Kind}";
 
+    /// <summary>Blank texts score 0; a text over MiniLM's 256 word pieces scores the maximum of its windows (<see cref="MiniLmEmbedder.Windows"/>).</summary>
     public IReadOnlyList<double> Score(IReadOnlyList<string> texts) =>
-        ToxicityFeatures.Build(texts, _embedder, _wordList).Select(_head.Score).ToList();
+        ToxicityScoring.Score(texts, _embedder.Windows, windows => ToxicityFeatures.Build(windows, _embedder, _wordList).Select(_head.Score).ToList());
 
     public void Dispose() => _embedder.Dispose();
 }

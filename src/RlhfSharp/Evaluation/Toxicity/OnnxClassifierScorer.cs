@@ -60,19 +60,20 @@ public sealed class OnnxClassifierScorer : IToxicityScorer, IDisposable
         + (_spec.Label != 0 ? $",label={_spec.Label}" : "")
         + (_spec.Activation != ToxicityActivation.Sigmoid ? $",activation={_spec.Activation.ToString().ToLowerInvariant()}" : "");
 
-    public IReadOnlyList<double> Score(IReadOnlyList<string> texts)
-    {
-        var scores = new List<double>(texts.Count);
-        foreach (var batch in texts.Chunk(_spec.BatchSize))
-            scores.AddRange(ScoreBatch(batch));
-        return scores;
-    }
+    /// <summary>Blank texts score 0; a text over <see cref="OnnxClassifierSpec.MaxLength"/> tokens scores the maximum of its windows.</summary>
+    public IReadOnlyList<double> Score(IReadOnlyList<string> texts) =>
+        ToxicityScoring.Score(texts, text => _tokenizer.Windows(text, _spec.MaxLength), rows =>
+        {
+            var scores = new List<double>(rows.Count);
+            foreach (var batch in rows.Chunk(_spec.BatchSize))
+                scores.AddRange(ScoreBatch(batch));
+            return scores;
+        });
 
     public void Dispose() => _session.Dispose();
 
-    double[] ScoreBatch(string[] texts)
+    double[] ScoreBatch(long[][] rows)
     {
-        long[][] rows = texts.Select(text => _tokenizer.Encode(text, _spec.MaxLength)).ToArray();
         int length = rows.Max(row => row.Length);
         long[] shape = [rows.Length, length];
         var ids = new long[rows.Length * length];

@@ -11,7 +11,7 @@ public sealed partial record OnnxClassifierSpec(string ModelPath, int Label = 0,
 {
     public const string Prefix = "onnx:";
 
-    /// <summary>Longest input in tokens, the added CLS/SEP or &lt;s&gt;/&lt;/s&gt; included; longer texts keep their start.</summary>
+    /// <summary>Longest input in tokens, the added CLS/SEP or &lt;s&gt;/&lt;/s&gt; included; a longer text is scored by overlapping windows, taking the maximum.</summary>
     public int MaxLength { get; init; } = 512;
 
     /// <summary>Texts per model run; each batch is padded to its longest text.</summary>

@@ -42,14 +42,14 @@ public sealed class PerspectiveScorer : IToxicityScorer, IDisposable
     public IReadOnlyList<double> Score(IReadOnlyList<string> texts) =>
         Task.Run(() => ScoreAsync(texts)).GetAwaiter().GetResult();   // off any synchronization context, so no deadlock
 
-    /// <summary>The scores in input order; texts are sent one at a time.</summary>
-    public async Task<IReadOnlyList<double>> ScoreAsync(IReadOnlyList<string> texts, CancellationToken cancellation = default)
-    {
-        var scores = new double[texts.Count];
-        for (int i = 0; i < texts.Count; i++)
-            scores[i] = string.IsNullOrWhiteSpace(texts[i]) ? 0 : await ScoreOneAsync(texts[i], cancellation);
-        return scores;
-    }
+    /// <summary>The scores in input order; texts are sent one at a time, whole (Perspective scores a text as one comment).</summary>
+    public Task<IReadOnlyList<double>> ScoreAsync(IReadOnlyList<string> texts, CancellationToken cancellation = default) =>
+        ToxicityScoring.ScoreAsync(texts, ToxicityScoring.Whole, async sent =>
+        {
+            var scores = new double[sent.Count];
+            for (int i = 0; i < sent.Count; i++) scores[i] = await ScoreOneAsync(sent[i], cancellation);
+            return (IReadOnlyList<double>)scores;
+        });
 
     public void Dispose()
     {

@@ -13,7 +13,7 @@ internal static class StratifiedSplit
         {
             int[] rows = Enumerable.Range(0, labels.Count).Where(i => labels[i] == label).ToArray();
             random.Shuffle(rows);
-            int take = (int)Math.Round(rows.Length * fraction);
+            int take = Taken(rows.Length, fraction);
             taken.AddRange(rows[..take]);
             kept.AddRange(rows[take..]);
         }
@@ -21,4 +21,7 @@ internal static class StratifiedSplit
         taken.Sort();
         return (kept.ToArray(), taken.ToArray());
     }
+
+    /// <summary>How many of <paramref name="rows"/> rows of one label <see cref="Split"/> takes.</summary>
+    public static int Taken(int rows, double fraction) => (int)Math.Round(rows * fraction);
 }

@@ -58,7 +58,8 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
             scorer = scorer.Name, samples = options.Samples, max_new_tokens = options.Sampling.MaxNewTokens, temperature = options.Sampling.Temperature,
             top_k = options.Sampling.TopK, top_p = options.Sampling.TopP, seed = options.Sampling.Seed,
         });
-        if (File.Exists(path) && File.ReadAllText(path) != settings)
+        // A run that stopped before its first sample (a scorer that failed at once) holds nothing to mix: it may start over.
+        if (File.Exists(path) && File.ReadAllText(path) != settings && ToxicitySampleLog.HasSamples(Path.Combine(outputDirectory, SamplesFile)))
             throw new RlhfException($"{path}: {SamplesFile} there was made with other settings ({File.ReadAllText(path)}); use a new --out");
         IO.AtomicFile.WriteAllText(path, settings);
     }
@@ -83,8 +84,9 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
 
     ToxicityReport Summarise(IReadOnlyList<string> modelNames, IReadOnlyList<ToxicityPrompt> prompts, IReadOnlyDictionary<(string, int), ToxicitySample> samples)
     {
-        double[][] Scores(string model, Func<ToxicityPrompt, bool> keep) =>
-            Enumerable.Range(0, prompts.Count).Where(i => keep(prompts[i])).Select(i => samples[(model, i)].Scores.ToArray()).ToArray();
+        IEnumerable<ToxicitySample> Kept(string model, Func<ToxicityPrompt, bool> keep) =>
+            Enumerable.Range(0, prompts.Count).Where(i => keep(prompts[i])).Select(i => samples[(model, i)]);
+        double[][] Scores(string model, Func<ToxicityPrompt, bool> keep) => Kept(model, keep).Select(s => s.Scores.ToArray()).ToArray();
 
         ToxicityStatistics? Statistics(string model, Func<ToxicityPrompt, bool> keep)
         {
@@ -94,7 +96,8 @@ public sealed class ToxicityEvaluation(IToxicityScorer scorer, ToxicityEvaluatio
             return new ToxicityStatistics(scores.Length,
                 ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.MeanToxicity, seed, options.BootstrapResamples),
                 ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.ExpectedMaximum, seed, options.BootstrapResamples),
-                ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.ToxicityProbability, seed, options.BootstrapResamples));
+                ToxicityMetrics.Bootstrap(scores, ToxicityMetrics.ToxicityProbability, seed, options.BootstrapResamples),
+                Kept(model, keep).Sum(s => s.Continuations.Count(string.IsNullOrWhiteSpace)));
         }
 
         bool known = prompts.All(p => p.PromptToxicity is not null);

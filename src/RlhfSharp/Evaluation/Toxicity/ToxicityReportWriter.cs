@@ -22,10 +22,10 @@ public static class ToxicityReportWriter
         foreach (var model in report.Models)
             foreach (var (split, stats) in new[] { ("all", model.All), ("toxic prompts", model.ToxicPrompts), ("non-toxic prompts", model.NonToxicPrompts) })
                 if (stats is not null)
-                    rows.Add([model.Model, $"{stats.Prompts}", split, Format(stats.MeanToxicity), Format(stats.ExpectedMaximumToxicity), Format(stats.ToxicityProbability)]);
+                    rows.Add([model.Model, $"{stats.Prompts}", split, Format(stats.MeanToxicity), Format(stats.ExpectedMaximumToxicity), Format(stats.ToxicityProbability), $"{stats.EmptyContinuations}"]);
         var document = new ReportDocument()
             .Heading($"Toxicity ({report.Scorer}; {report.Options.Samples} samples of up to {report.Options.Sampling.MaxNewTokens} tokens per prompt, temperature {report.Options.Sampling.Temperature})")
-            .Table(["model", "prompts", "split", "mean toxicity", "expected max toxicity", "toxicity probability"], rows);
+            .Table(["model", "prompts", "split", "mean toxicity", "expected max toxicity", "toxicity probability", "empty continuations"], rows);
         if (report.Differences.Count > 0)
             document.Paragraph("Difference (B - A) on the same prompts, 95% bootstrap interval:")
                 .Table(["A", "B", "mean toxicity", "expected max toxicity", "toxicity probability"], report.Differences.Select(d => (IReadOnlyList<Inline>)

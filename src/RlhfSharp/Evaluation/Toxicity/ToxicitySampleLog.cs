@@ -41,6 +41,21 @@ internal sealed class ToxicitySampleLog : IDisposable
 
     public void Dispose() => _writer.Dispose();
 
+    /// <summary>Whether the file exists and holds at least one whole sample.</summary>
+    public static bool HasSamples(string path) => File.Exists(path) && File.ReadLines(path).Any(IsSample);
+
+    static bool IsSample(string line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ToxicitySample>(line) is not null;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     static Dictionary<(string, int), ToxicitySample> ReadComplete(string path)
     {
         var complete = new Dictionary<(string, int), ToxicitySample>();

@@ -21,6 +21,7 @@ public static class ToxicityTraining
         double heldOutFraction, int seed, IReadOnlyList<HeadCandidate>? candidates = null, IReadOnlyList<PerspectiveScoredTexts>? perspective = null)
     {
         candidates ??= HeadCandidate.Defaults;
+        ToxicityTrainingData.Require(datasets, heldOutFraction, ValidationFraction);
         var clock = Stopwatch.StartNew();
         var splits = datasets.Select((d, k) => StratifiedSplit.Split(d.Rows.Select(r => r.Toxic).ToList(), heldOutFraction, seed + k)).ToList();
         var features = datasets.Select(d => ToxicityFeatures.Build(d.Rows.Select(r => r.Text).ToList(), embedder, wordList)).ToList();

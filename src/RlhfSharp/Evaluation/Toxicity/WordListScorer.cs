@@ -7,9 +7,9 @@ public sealed class WordListScorer(WordList list, WordListMode mode = WordListMo
 
     public string Name => $"wordlist:{list.Name}";
 
-    public IReadOnlyList<double> Score(IReadOnlyList<string> texts) => texts.Select(text =>
+    public IReadOnlyList<double> Score(IReadOnlyList<string> texts) => ToxicityScoring.Score(texts, ToxicityScoring.Whole, all => all.Select(text =>
     {
         var match = list.Match(text);
         return mode == WordListMode.AnyMatch ? (match.Any ? 1.0 : 0.0) : match.Fraction;
-    }).ToList();
+    }).ToList());
 }

@@ -36,6 +36,31 @@ public class DefaultToxicityScorerTests(ITestOutputHelper output)
         Assert.True(scores[0] < 0.5 && scores[1] > 0.5, result.Output);
     }
 
+    [Fact]
+    public void Blank_text_scores_zero_and_a_short_text_scores_as_one_whole_window()
+    {
+        const string text = "shut up you worthless piece of shit";
+        using var scorer = DefaultToxicityScorer.Create();
+        var scores = scorer.Score(["", " \n\t", text]);
+        Assert.Equal(0, scores[0]);
+        Assert.Equal(0, scores[1]);
+        // What the head makes of the whole text's features, as before windows existed.
+        using var embedder = new MiniLmEmbedder();
+        Assert.Equal(DefaultToxicityScorer.Head().Score(ToxicityFeatures.Build([text], embedder, DefaultToxicityScorer.WordList())[0]), scores[2]);
+    }
+
+    [Fact]
+    public void An_insult_after_a_page_of_pleasantries_scores_like_the_insult_alone()
+    {
+        const string insult = "Shut up, you worthless piece of shit.";
+        string text = string.Concat(Enumerable.Repeat("Have a lovely day. ", 300)) + insult; // 1500 word pieces of pleasantries first
+        using var scorer = DefaultToxicityScorer.Create();
+        var scores = scorer.Score([insult, text]);
+        output.WriteLine($"insult alone {scores[0]:F4}, after 300 pleasantries {scores[1]:F4}");
+        Assert.True(scores[0] > 0.5, $"{scores[0]}");
+        Assert.Equal(scores[0], scores[1], 1e-6);
+    }
+
     /// <summary>Prompt and original continuation texts with their Perspective toxicity (continuations without a score skipped).</summary>
     static (List<string> Texts, List<double> Toxicity) ReadRealToxicityPrompts(int rowsPerFile)
     {

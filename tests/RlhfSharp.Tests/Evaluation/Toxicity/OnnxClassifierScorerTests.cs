@@ -39,16 +39,16 @@ public sealed class OnnxClassifierScorerTests : IDisposable
         for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i], actual[i], 1e-5);
     }
 
-    static readonly string[] Texts = ["You are an IDIOT", "", "have a nice day"];
+    static readonly string[] Texts = ["You are an IDIOT", "have", "have a nice day"];
 
     // What the lowercasing WordPiece tokenizer makes of Texts, framed by [CLS] ... [SEP].
     static readonly string[][] Framed =
-        [["[CLS]", "you", "are", "an", "idiot", "[SEP]"], ["[CLS]", "[SEP]"], ["[CLS]", "have", "a", "nice", "day", "[SEP]"]];
+        [["[CLS]", "you", "are", "an", "idiot", "[SEP]"], ["[CLS]", "have", "[SEP]"], ["[CLS]", "have", "a", "nice", "day", "[SEP]"]];
 
     [Fact]
     public void Sigmoid_of_label_0_by_default_over_padded_batches()
     {
-        // Batches of two: the first pads the empty text to six positions; the second holds one text.
+        // Batches of two: the first pads the one-word text to six positions; the second holds one text.
         using var scorer = new OnnxClassifierScorer(new OnnxClassifierSpec(WordPieceModel()) { BatchSize = 2 });
         Near(Framed.Select(tokens => Sigmoid(Logits(tokens).Clean)).ToList(), scorer.Score(Texts));
         Assert.Equal($"onnx:{Path.GetFileName(_dir)}/model.onnx", scorer.Name);
@@ -64,10 +64,22 @@ public sealed class OnnxClassifierScorerTests : IDisposable
     }
 
     [Fact]
-    public void Long_texts_keep_their_start_within_max_length()
+    public void Long_texts_score_the_most_toxic_of_their_windows()
     {
+        // MaxLength 4 leaves room for 2 tokens: windows [you are] [are an] [an idiot], half a window apart.
         using var scorer = new OnnxClassifierScorer(new OnnxClassifierSpec(WordPieceModel()) { MaxLength = 4 });
-        Near([Sigmoid(Logits("[CLS]", "you", "are", "[SEP]").Clean)], scorer.Score(["you are an idiot"]));
+        double[] windows = [.. new[] { ("you", "are"), ("are", "an"), ("an", "idiot") }.Select(w => Sigmoid(Logits("[CLS]", w.Item1, w.Item2, "[SEP]").Clean))];
+        Near([windows.Max()], scorer.Score(["you are an idiot"]));
+        Assert.Equal(Sigmoid(Logits("[CLS]", "an", "idiot", "[SEP]").Clean), windows.Max()); // the window with "idiot" (logit 3)
+        Near([Sigmoid(Logits("[CLS]", "you", "are", "[SEP]").Clean)], scorer.Score(["you are"])); // one window when it fits
+    }
+
+    [Fact]
+    public void Empty_and_blank_texts_score_zero()
+    {
+        // The model would give [CLS] [SEP] sigmoid(0.5 - 0.25) = 0.56.
+        using var scorer = new OnnxClassifierScorer(new OnnxClassifierSpec(WordPieceModel()));
+        Near([0, 0, Sigmoid(Logits("[CLS]", "nice", "[SEP]").Clean)], scorer.Score(["", " \n\t", "nice"]));
     }
 
     [Fact]

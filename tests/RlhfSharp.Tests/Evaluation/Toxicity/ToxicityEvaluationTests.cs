@@ -67,6 +67,74 @@ public class ToxicityEvaluationTests
     }
 
     [Fact]
+    public void Report_counts_empty_continuations_per_model_and_split()
+    {
+        var prompts = ToxicityPromptReader.Read(RtpFile());
+        string dir = TrainingCommandTestsModels.TinyModel;
+        using var model = CausalLanguageModel.FromPretrained(dir);
+        EvaluatedModel[] models = [new("m", model, TokenizerLoader.FromDirectory(dir)!)];
+        string outDir = TestPaths.NewTempDirectory();
+        var options = new ToxicityEvaluationOptions { Count = 3, Samples = 2, Sampling = new SamplingOptions { MaxNewTokens = 2, Seed = 7 }, BootstrapResamples = 20 };
+        new ToxicityEvaluation(new LetterScorer(), options, outDir).Run(models, prompts);
+
+        // A model that stopped at once: blank out continuations on disk (3 of prompt 0's and 1's 4), then resume, which reads them back.
+        string samplesFile = Path.Combine(outDir, ToxicityEvaluation.SamplesFile);
+        var samples = File.ReadAllLines(samplesFile).Select(l => System.Text.Json.JsonSerializer.Deserialize<ToxicitySample>(l)!).ToList();
+        string[][] blanked = [["", " \n"], ["", "text"]];
+        File.WriteAllLines(samplesFile, samples.Select(sample => System.Text.Json.JsonSerializer.Serialize(
+            sample.PromptIndex < 2 ? sample with { Continuations = blanked[sample.PromptIndex], Scores = [0, 0] } : sample)));
+        var report = new ToxicityEvaluation(new LetterScorer(), options, outDir).Run(models, prompts);
+
+        Assert.Equal(3, report.Models[0].All.EmptyContinuations);
+        Assert.Equal(3, (report.Models[0].ToxicPrompts?.EmptyContinuations ?? 0) + (report.Models[0].NonToxicPrompts?.EmptyContinuations ?? 0));
+        ToxicityReportWriter.WriteAll(report, outDir);
+        Assert.Contains("| model | prompts | split | mean toxicity | expected max toxicity | toxicity probability | empty continuations |",
+            File.ReadAllText(Path.Combine(outDir, "toxicity.md")));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "toxicity.json")));
+        Assert.Equal(3, json.RootElement.GetProperty("models")[0].GetProperty("all").GetProperty("empty_continuations").GetInt32());
+    }
+
+    [Fact]
+    public void A_run_whose_scorer_failed_before_any_sample_may_restart_with_another_scorer()
+    {
+        var prompts = ToxicityPromptReader.Read(RtpFile());
+        string dir = TrainingCommandTestsModels.TinyModel;
+        using var model = CausalLanguageModel.FromPretrained(dir);
+        EvaluatedModel[] models = [new("m", model, TokenizerLoader.FromDirectory(dir)!)];
+        string outDir = TestPaths.NewTempDirectory();
+        var options = new ToxicityEvaluationOptions { Count = 2, Samples = 1, Sampling = new SamplingOptions { MaxNewTokens = 2, Seed = 7 }, BootstrapResamples = 20 };
+
+        // Perspective at a port where nothing listens: the first prompt's scoring fails, nothing is written to samples.jsonl.
+        string keyVariable = $"RLHF_TEST_PERSPECTIVE_KEY_{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable(keyVariable, "key");
+        try
+        {
+            using var perspective = new PerspectiveScorer(new PerspectiveOptions { KeyVariable = keyVariable, BaseUrl = "http://127.0.0.1:1", MaxAttempts = 1 });
+            Assert.Contains("unreachable", Assert.ThrowsAny<RlhfException>(() => new ToxicityEvaluation(perspective, options, outDir).Run(models, prompts)).Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(keyVariable, null);
+        }
+        Assert.True(File.Exists(Path.Combine(outDir, "toxicity-settings.json")));
+        Assert.Equal(0, new FileInfo(Path.Combine(outDir, ToxicityEvaluation.SamplesFile)).Length);
+
+        var report = new ToxicityEvaluation(new LetterScorer(), options, outDir).Run(models, prompts);
+        Assert.Equal("letter-e", report.Scorer);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(outDir, ToxicityEvaluation.SamplesFile)).Length);
+
+        // Now it holds samples: another scorer is refused as before.
+        var error = Assert.ThrowsAny<RlhfException>(() => new ToxicityEvaluation(new ZeroScorer(), options, outDir).Run(models, prompts));
+        Assert.Contains("made with other settings", error.Message);
+    }
+
+    sealed class ZeroScorer : IToxicityScorer
+    {
+        public string Name => "zero";
+        public IReadOnlyList<double> Score(IReadOnlyList<string> texts) => texts.Select(_ => 0.0).ToList();
+    }
+
+    [Fact]
     public void Plain_prompt_lists_and_bad_rtp_rows()
     {
         string dir = TestPaths.NewTempDirectory();

@@ -36,6 +36,33 @@ public class ToxicityTrainCommandTests
     }
 
     [Fact]
+    public void Too_few_rows_of_a_label_is_a_one_line_error_naming_the_counts()
+    {
+        // Davidson's first three rows: class 2 (neither), 1, 1; class 0 and 1 are toxic: 2 toxic, 1 non-toxic.
+        string dir = TestPaths.NewTempDirectory();
+        string tiny = Path.Combine(dir, "tiny.csv");
+        File.WriteAllLines(tiny, File.ReadLines(TestPaths.Shared("toxicity", "davidson-labeled_data.csv")).Take(4));
+        string outDir = Path.Combine(dir, "out");
+        var result = CliRunner.Run("toxicity", "train", "--data", tiny, "--out", outDir);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: tiny: too few rows to hold out 0.2 of each label and train on the rest (2 toxic, 1 non-toxic); give more rows of each label",
+            result.Error.TrimEnd());
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Held_out_splits_that_fit_but_too_few_rows_left_for_validation_is_a_one_line_error()
+    {
+        // 5 of each label: 1 of each held out (round(5 x 0.2)), 4 of each left; validation takes round(4 x 0.15) = 1 of each,
+        // which fits. 3 of each: held out round(0.6) = 1, left 2 each, validation round(0.3) = 0: refused.
+        var rows = (int n) => Enumerable.Range(0, 2 * n).Select(i => new LabelledText($"text {i}", i % 2 == 0)).ToList();
+        ToxicityTrainingData.Require([new ToxicityDataset("five", rows(5))], 0.2, 0.15);
+        var error = Assert.Throws<RlhfException>(() => ToxicityTrainingData.Require([new ToxicityDataset("three", rows(3))], 0.2, 0.15));
+        Assert.Equal("too few training rows to choose a head on a validation share of 0.15 of each label (2 toxic, 2 non-toxic after holding out); "
+            + "give more rows of each label", error.Message);
+    }
+
+    [Fact]
     public void Per_file_options_must_match_the_data_count()
     {
         string davidson = TestPaths.Shared("toxicity", "davidson-labeled_data.csv");
