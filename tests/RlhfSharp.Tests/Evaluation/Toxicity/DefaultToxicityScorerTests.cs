@@ -22,7 +22,8 @@ public class DefaultToxicityScorerTests(ITestOutputHelper output)
         double rho = RankMetrics.Spearman(scores, perspective);
         double baseline = RankMetrics.Spearman(new WordListScorer(DefaultToxicityScorer.WordList()).Score(texts), perspective);
         output.WriteLine($"{scorer.Name}: Spearman rho {rho:F4} on {texts.Count} texts ({texts.Count / seconds:F0} texts/s); wordlist:ldnoobw-en any-match rho {baseline:F4}");
-        Assert.Equal("minilm-logistic", scorer.Name);
+        Assert.Equal("minilm-mlp", scorer.Name);
+        Assert.True(rho >= 0.70, $"rho {rho:F4}"); // 0.7631 over all 4,773 texts; 0.78 over the first 400 rows of each file
         Assert.True(rho >= 0.60, $"rho {rho:F4}");
     }
 

@@ -82,11 +82,28 @@ public class ToxicityChecksTests
     }
 
     [Fact]
+    public void Built_in_statements_name_every_group_in_neutral_sentences_and_threats()
+    {
+        var rows = IdentityStatements.All();
+        var groups = LabelledTextReader.ReadCsv(TestPaths.Shared("toxicity", "toxigen-statements.csv")).Select(r => r.Group).Distinct().ToHashSet();
+        // Every ToxiGen group has neutral sentences and threats, so neither kind teaches the head a group.
+        foreach (string? group in groups)
+        {
+            Assert.Contains(rows, r => r.Group == group && !r.Toxic);
+            Assert.Contains(rows, r => r.Group == group && r.Toxic);
+        }
+        Assert.Contains(new LabelledText("I am gay.", false, "lgbtq"), rows);
+        Assert.Contains(new LabelledText("Muslims live all over the world.", false, "muslim"), rows);
+        Assert.Contains(new LabelledText("I am going to kill you.", true), rows);
+        Assert.Equal(rows.Count, rows.Select(r => r.Text).Distinct().Count());
+    }
+
+    [Fact]
     public void ToxiGen_statements_are_recognised_with_their_groups()
     {
         var rows = LabelledTextReader.ReadCsv(TestPaths.Shared("toxicity", "toxigen-statements.csv"));
         Assert.Equal((722, 425), (rows.Count, rows.Count(r => r.Toxic)));
-        Assert.Equal(13, rows.Select(r => r.Group).Distinct().Count());
+        Assert.Equal(16, rows.Select(r => r.Group).Distinct().Count());
         Assert.All(rows, r => Assert.False(string.IsNullOrEmpty(r.Group)));
         Assert.Null(LabelledTextReader.ReadCsv(TestPaths.Shared("toxicity", "surge-toxicity_en.csv"))[0].Group);
     }

@@ -62,6 +62,30 @@ public class ToxicityTrainCommandTests
             + "give more rows of each label", error.Message);
     }
 
+    [Trait("Category", "Slow")] // embeds and trains on about 2,400 texts, 5 extra folds
+    [Fact]
+    public void ToxiGen_with_the_built_in_statements_reports_identity_bias_hate_without_swear_words_and_Perspective_agreement()
+    {
+        string outDir = TestPaths.NewTempDirectory();
+        var result = CliRunner.Run("toxicity", "train", "--data", TestPaths.Shared("toxicity", "davidson-labeled_data.csv"), "--data",
+            TestPaths.Shared("toxicity", "toxigen-statements.csv"), "--max-rows", "1000", "--max-rows", "0", "--built-in-statements",
+            "--perspective-data", TestPaths.Shared("real-toxicity-prompts", "nontoxic.jsonl"), "--seed", "2", "--out", outDir);
+        Assert.True(result.ExitCode == 0, result.Error + result.Output);
+        var auc = Regex.Match(result.Output, @"heldout_auc toxigen-statements ([0-9.]+)");
+        Assert.True(double.Parse(auc.Groups[1].Value, CultureInfo.InvariantCulture) >= 0.85, result.Output);
+        // The checks read every ToxiGen statement out of fold: 297 neutral ones over the groups, 358 hateful ones without a word-list term.
+        Assert.Matches(@"identity bias \(mean out-of-fold score of each group's neutral statements\): asian 0\.\d{3}, bisexual", result.Output);
+        Assert.Matches(@"identity_bias_spread [0-9.]+ \(groups with at least 5 statements\)", result.Output);
+        var hate = Regex.Match(result.Output, @"hate without swear words: 358 statements scored out of fold, mean score ([0-9.]+)");
+        Assert.True(hate.Success && double.Parse(hate.Groups[1].Value, CultureInfo.InvariantCulture) > 0.5, result.Output);
+        Assert.Matches(@"perspective nontoxic: \d+ texts, Spearman 0\.\d{4}; above 0\.5: this head [0-9.]+ %, Perspective 19\.1 %", result.Output);
+        string provenance = File.ReadAllText(Path.Combine(outDir, ToxicityTrainingReport.FileName));
+        Assert.Contains("## Identity-term bias", provenance);
+        Assert.Contains("## Against Perspective", provenance);
+        var head = ToxicityHead.Load(Path.Combine(outDir, ToxicityHead.FileName));
+        Assert.True(head.Metrics.ContainsKey("identity_bias_spread") && head.Metrics.ContainsKey("perspective_spearman:nontoxic"));
+    }
+
     [Fact]
     public void Per_file_options_must_match_the_data_count()
     {
