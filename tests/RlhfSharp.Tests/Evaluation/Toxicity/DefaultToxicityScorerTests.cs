@@ -62,26 +62,11 @@ public class DefaultToxicityScorerTests(ITestOutputHelper output)
         Assert.Equal(scores[0], scores[1], 1e-6);
     }
 
-    /// <summary>Prompt and original continuation texts with their Perspective toxicity (continuations without a score skipped).</summary>
+    /// <summary>Prompt and original continuation texts with their Perspective toxicity (those without a score skipped).</summary>
     static (List<string> Texts, List<double> Toxicity) ReadRealToxicityPrompts(int rowsPerFile)
     {
-        var texts = new List<string>();
-        var toxicity = new List<double>();
-        foreach (string file in new[] { "challenging-toxic.jsonl", "nontoxic.jsonl" })
-        {
-            var lines = File.ReadLines(TestPaths.Shared("real-toxicity-prompts", file));
-            foreach (string line in rowsPerFile > 0 ? lines.Take(rowsPerFile) : lines)
-            {
-                using var row = JsonDocument.Parse(line);
-                foreach (string part in new[] { "prompt", "continuation" })
-                {
-                    var field = row.RootElement.GetProperty(part);
-                    if (field.GetProperty("toxicity").ValueKind != JsonValueKind.Number) continue;
-                    texts.Add(field.GetProperty("text").GetString()!);
-                    toxicity.Add(field.GetProperty("toxicity").GetDouble());
-                }
-            }
-        }
-        return (texts, toxicity);
+        var sets = new[] { "challenging-toxic.jsonl", "nontoxic.jsonl" }
+            .Select(file => PerspectiveScoredTexts.Read(TestPaths.Shared("real-toxicity-prompts", file), rowsPerFile)).ToList();
+        return ([.. sets.SelectMany(s => s.Texts)], [.. sets.SelectMany(s => s.Toxicity)]);
     }
 }
