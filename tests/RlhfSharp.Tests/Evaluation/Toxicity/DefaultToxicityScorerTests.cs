@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RlhfSharp.Evaluation.Toxicity;
 using RlhfSharp.Tests.Cli;
 using Xunit.Abstractions;
