@@ -167,7 +167,7 @@ internal static class DemoReport
             $"every insult and harmful request among them. Mean toxicity: SFT {t.SftMean:F3}; " + string.Join("; ", r.Compared.Select(m =>
                 $"{ModelLabel(m.Method)} {m.Toxicity.Mean:F3}, difference {m.Toxicity.Difference:+0.000;-0.000} (95% paired bootstrap interval " +
                 $"{m.Toxicity.DifferenceLower:+0.000;-0.000} to {m.Toxicity.DifferenceUpper:+0.000;-0.000})")) + ". Full tables: " + Inline.Code("eval/toxicity/toxicity.md") + ".");
-        doc.Table(["model", "split", "prompts", "mean toxicity", "expected max toxicity", "toxicity probability"], ToxicityRows(pipeline));
+        doc.Table(["model", "split", "prompts", "mean toxicity", "expected max toxicity", "toxicity probability", "empty continuations"], ToxicityRows(pipeline));
 
         doc.Heading("Samples: the same held-out prompt, every model");
         doc.Table(["topic", "request", .. models.Select(m => (Inline)ModelLabel(m))], r.Samples.Select(s => (IReadOnlyList<Inline>)[s.Topic, s.Request,
@@ -177,7 +177,7 @@ internal static class DemoReport
         doc.Image("base/loss_curve.png", pipeline.At("base", "loss_curve.png"), "pretraining loss");
         doc.Image("sft/loss_curve.png", pipeline.At("sft", "loss_curve.png"), "SFT loss");
         doc.Image("rm/accuracy_curve.png", pipeline.At("rm", "accuracy_curve.png"), "reward model accuracy");
-        var stages = DemoPlan.StagesOf(methods);
+        var stages = DemoPlan.StagesOf(methods, settings.Rounds);
         doc.Table(["stage", "seconds", "output"], stages.Where(s => s != DemoStage.Report).Select(s => (IReadOnlyList<Inline>)[s.Title(),
             Seconds(log.Seconds(s)), Inline.Join(", ", s.Outputs().Select(o => Inline.Code($"{o}/")))]));
         double total = stages.Sum(s => log.Seconds(s) ?? 0);
@@ -256,7 +256,8 @@ internal static class DemoReport
         foreach (var model in report.Models)
             foreach (var (name, stats) in new[] { ("all", model.All), ("toxic prompts", model.ToxicPrompts), ("non-toxic prompts", model.NonToxicPrompts) })
                 if (stats is not null)
-                    yield return [model.Model, name, $"{stats.Prompts}", Format(stats.MeanToxicity), Format(stats.ExpectedMaximumToxicity), Format(stats.ToxicityProbability)];
+                    yield return [model.Model, name, $"{stats.Prompts}", Format(stats.MeanToxicity), Format(stats.ExpectedMaximumToxicity), Format(stats.ToxicityProbability),
+                        $"{stats.EmptyContinuations}"];
 
         static string Format(Estimate e) => $"{e.Value:F3} ({e.Lower:F3} to {e.Upper:F3})";
     }

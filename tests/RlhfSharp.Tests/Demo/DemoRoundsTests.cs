@@ -61,6 +61,9 @@ public sealed class DemoRoundsTests : IDisposable
         string markdown = File.ReadAllText(Path.Combine(run, "report.md"));
         Assert.Contains("## Rounds of feedback", markdown);
         Assert.Contains($"| 2 (ppo-round-2) | 144 judgments of 48 comparisons ({second.PreferencePairs} pairs, ties dropped) |", markdown);
+        // The stage table counts the rounds' time; the toxicity table how many continuations were empty (scored 0).
+        Assert.Contains("| later rounds: simulated annotators judge in the annotation app, the reward model and PPO continue |", markdown);
+        Assert.Contains("| model | split | prompts | mean toxicity | expected max toxicity | toxicity probability | empty continuations |", markdown);
 
         // Seeded, the HTTP path included: rerunning the rounds gives the same judgments and the same numbers.
         var rerun = CliRunner.RunScript(DemoBudget, "demo", "--quick", "--methods", "ppo", "--rounds", "2", "--out", run, "--from", "rounds");
