@@ -22,7 +22,7 @@ internal static class ToxicityCommand
         Description = "RealToxicityPrompts JSONL whose prompts and continuations carry Perspective scores (repeatable): the head's Spearman rho against " +
             "Perspective and the share each puts above 0.5, per file and pooled",
     };
-    static readonly Option<bool> IdentityStatementsOption = new("--built-in-statements")
+    static readonly Option<bool> BuiltInStatementsOption = new("--built-in-statements")
     {
         Description = "add the built-in template sentences as training-only rows: non-toxic ones naming identity groups (\"I am a gay man.\"), so naming a " +
             "group does not read as toxic, and direct threats without swear words (the shipped head does)",
@@ -38,7 +38,7 @@ internal static class ToxicityCommand
     public static Command Build()
     {
         var train = new Command("train", "Train a toxicity head (MiniLM embeddings + word-list features) and report held-out ROC-AUC.")
-            { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, PerspectiveData, IdentityStatementsOption, HeldOutFraction, Seed, Out };
+            { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, PerspectiveData, BuiltInStatementsOption, HeldOutFraction, Seed, Out };
         train.SetAction(Train);
         var score = new Command("score", "Print a toxicity score in [0, 1] and the text, one a line. Blank text scores 0; a text "
             + $"over MiniLM's {MiniLmEmbedder.MaxWordPieces} word pieces is scored in overlapping windows and sentence by sentence, and scores its most toxic window.")
@@ -66,7 +66,7 @@ internal static class ToxicityCommand
         var perspective = (parsed.GetValue(PerspectiveData) ?? []).Select(path => PerspectiveScoredTexts.Read(path)).ToList();
         using (var embedder = new MiniLmEmbedder())
             result = ToxicityTraining.Train(datasets, embedder, WordListFor(parsed), heldOut, seed, perspective: perspective,
-                trainingOnly: parsed.GetValue(IdentityStatementsOption) ? IdentityStatements.All() : null);
+                trainingOnly: parsed.GetValue(BuiltInStatementsOption) ? BuiltInStatements.All() : null);
 
         string outDir = parsed.GetValue(Out)!;
         Directory.CreateDirectory(outDir);

@@ -137,7 +137,7 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
             stageSeconds(DemoStage.Sft)), compared, headToHead, kl, toxicity.Protocol, styles,
             methods.Contains(DemoStage.Ppo) ? Ppo() : null, methods.Contains(DemoStage.Dpo) ? Dpo() : null,
             methods.Contains(DemoStage.Grpo) ? Grpo() : null, Samples(requests, names, responses));
-        if (settings.Rounds > 1) results = results with { Rounds = Rounds(results, sft, tokenizer, prompts, sampling) };
+        if (settings.Rounds > 1) results = results with { Rounds = Rounds(results, oracle, sft, tokenizer, prompts, sampling) };
         AtomicFile.WriteAllText(pipeline.At("eval", ResultsFile), JsonSerializer.Serialize(results, Json));
         return results;
     }
@@ -146,7 +146,7 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
     /// The rounds table: round 1 is PPO (its reward model trained on the oracle's labels); each later round's policy is judged
     /// against SFT as the methods are (the same prompts, sampling and SFT answers), and its reward model on the same held-out pairs.
     /// </summary>
-    IReadOnlyList<RoundResult> Rounds(DemoResults results, CausalLanguageModel sft, ITextTokenizer tokenizer, IReadOnlyList<string> prompts, SamplingOptions sampling)
+    IReadOnlyList<RoundResult> Rounds(DemoResults results, Oracle oracle, CausalLanguageModel sft, ITextTokenizer tokenizer, IReadOnlyList<string> prompts, SamplingOptions sampling)
     {
         var ppo = results.Method(DemoStage.Ppo.Name());
         var rounds = new List<RoundResult>
@@ -166,7 +166,7 @@ internal sealed class DemoEvaluation(DemoPipeline pipeline, DemoSettings setting
             var scorer = new Rewards.RewardModelScorer(rewardModel, tokenizer, settings.MaxLength, batchSize: 32);
             var collected = record.Collected ?? throw new RlhfException($"{roundDirectory}: the round has not collected its judgments; run the rounds stage again");
             rounds.Add(new RoundResult(round, name, collected.Judgments, collected.Items, collected.ObservedAgreement, collected.Kappa, record.NewPairs ?? 0,
-                RewardModel(scorer).HeldOutAccuracy, Judge(new Oracle(pipeline.World, settings.LabelNoise, settings.Seed + 7), comparisons), record.Evaluation,
+                RewardModel(scorer).HeldOutAccuracy, Judge(oracle, comparisons), record.Evaluation,
                 record.Seconds));
         }
         return rounds;

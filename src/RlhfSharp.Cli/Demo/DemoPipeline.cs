@@ -169,10 +169,6 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
     void WriteJsonl<T>(string name, IEnumerable<T> rows)
     {
         Directory.CreateDirectory(At("data"));
-        AtomicFile.Write(DataFile(name), stream =>
-        {
-            using var writer = new StreamWriter(stream, leaveOpen: true);
-            foreach (var row in rows) writer.WriteLine(JsonSerializer.Serialize(row, Jsonl));
-        });
+        AtomicFile.WriteJsonLines(DataFile(name), rows, Jsonl);
     }
 }

@@ -128,12 +128,12 @@ internal static class LoopCommand
             Policy = Given(Policy, s => s.Policy), PreviousPolicy = parsed.GetValue(PreviousPolicy) ?? stored?.PreviousPolicy, RewardModel = Given(RewardModel, s => s.RewardModel), Preferences = Given(Preferences, s => s.Preferences),
             EvalPreferences = parsed.GetValue(EvalPreferences) ?? stored?.EvalPreferences,
             Prompts = Given(Prompts, s => s.Prompts), EvalPrompts = Given(EvalPrompts, s => s.EvalPrompts),
-            Method = stored is not null && parsed.GetResult(Method) is null ? stored.Method : Enum.Parse<LoopMethod>(parsed.GetValue(Method)!, ignoreCase: true),
+            Method = Pick(Method, s => s.Method.ToString()).ParseEnum<LoopMethod>(),
             RewardArgs = parsed.GetValue(RewardArgs) is { } r ? Split(r) : stored?.RewardArgs ?? [],
             TrainArgs = parsed.GetValue(TrainArgs) is { } t ? Split(t) : stored?.TrainArgs ?? [],
             Comparisons = Pick(Comparisons, s => s.Comparisons), EvalComparisons = Pick(EvalComparisons, s => s.EvalComparisons),
             PerItem = parsed.GetValue(PerItem) ?? stored?.PerItem ?? defaultPerItem,
-            PairWith = stored is not null && parsed.GetResult(PairWith) is null ? stored.PairWith : Enum.Parse<LoopPairing>(parsed.GetValue(PairWith)!, ignoreCase: true),
+            PairWith = Pick(PairWith, s => s.PairWith.ToString()).ParseEnum<LoopPairing>(),
             MaxNewTokens = Pick(MaxNewTokens, s => s.MaxNewTokens), Temperature = Pick(Temperature, s => s.Temperature),
             CollectTemperature = parsed.GetValue(CollectTemperature) ?? stored?.CollectTemperature, Seed = Pick(Seed, s => s.Seed),
         };
@@ -147,6 +147,8 @@ internal static class LoopCommand
             if (!File.Exists(path) && !Directory.Exists(path)) throw new RlhfException($"{path}: no such file ({option.Name})");
         return settings;
     }
+
+    static T ParseEnum<T>(this string name) where T : struct, Enum => Enum.Parse<T>(name, ignoreCase: true);
 
     static string[] Split(string args) => args.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 

@@ -93,7 +93,7 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
         if (start + settings.Comparisons > prompts.Count)
             output.WriteLine($"note: {settings.Prompts} holds {prompts.Count} prompts, fewer than {round - settings.FirstRound + 1} rounds x {settings.Comparisons}; round {round} reuses some");
         var fresh = Enumerable.Range(start, Math.Min(settings.Comparisons, prompts.Count)).Select(i => prompts[order[i % prompts.Count]]);
-        WriteJsonl(At(round, "prompts.jsonl"), fresh.Select(p => new { prompt = p }));
+        AtomicFile.WriteJsonLines(At(round, "prompts.jsonl"), fresh.Select(p => new { prompt = p }));
 
         string current = PolicyOf(round - 1), other = settings.PairWith == LoopPairing.Self ? current : PolicyOf(round - 2);
         // Other sampling streams for the two sides: answers of two close policies drawn with the same streams are often the
@@ -118,7 +118,7 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
         var earlier = DatasetReader.ReadPreferences(PreferencesOf(round - 1), readOptions).Examples;
         var fresh = File.ReadAllText(At(round, "preferences.jsonl")).Length == 0 ? []
             : DatasetReader.ReadPreferences(At(round, "preferences.jsonl"), readOptions).Examples;
-        WriteJsonl(PreferencesOf(round), earlier.Concat(fresh).Select(p => new { prompt = p.Prompt, chosen = p.Chosen, rejected = p.Rejected }));
+        AtomicFile.WriteJsonLines(PreferencesOf(round), earlier.Concat(fresh).Select(p => new { prompt = p.Prompt, chosen = p.Chosen, rejected = p.Rejected }));
         output.WriteLine($"round {round}: {report.Judgments.Total} judgments of {report.Items.Total} comparisons gave {fresh.Count} new preference pairs " +
             $"({earlier.Count + fresh.Count} in all); agreement {Agreement(StudyFigures.Of(report))}");
         return record with { Collected = StudyFigures.Of(report), NewPairs = fresh.Count, AllPairs = earlier.Count + fresh.Count };
@@ -132,7 +132,7 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
             .. settings.EvalPreferences is { } eval ? new[] { "--eval-data", eval } : [], "--out", outDir, .. ResumeIfStarted(outDir),
             .. settings.RewardArgs,
         ]);
-        return record with { RewardAccuracy = LastMetric(Path.Combine(outDir, "metrics.jsonl"), "eval_accuracy") };
+        return record with { RewardAccuracy = LastMetric(outDir, "eval_accuracy") };
     }
 
     RoundRecord TrainPolicy(int round, RoundRecord record)
@@ -171,16 +171,13 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
     /// <summary>A training folder a stopped round left behind continues from its last checkpoint.</summary>
     static string[] ResumeIfStarted(string outDir) => Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() ? ["--resume"] : [];
 
-    static double? LastMetric(string metricsFile, string name)
+    /// <summary>The last logged value of <paramref name="name"/> in a run's metrics.jsonl, or null when it logged none.</summary>
+    static double? LastMetric(string runDirectory, string name)
     {
-        if (!File.Exists(metricsFile)) return null;
-        double? last = null;
-        foreach (string line in File.ReadLines(metricsFile))
-        {
-            using var row = JsonDocument.Parse(line);
-            if (row.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number) last = value.GetDouble();
-        }
-        return last;
+        string path = Path.Combine(runDirectory, Training.Metrics.MetricsWriter.JsonlFileName);
+        return File.Exists(path)
+            ? Training.Metrics.MetricsWriter.ReadJsonl(path).LastOrDefault(r => r.Values.ContainsKey(name))?.Values[name]
+            : null;
     }
 
     public static string Agreement(StudyFigures? figures) => figures?.ObservedAgreement is { } observed
@@ -192,10 +189,4 @@ internal sealed class LoopRun(string directory, LoopSettings settings, LoopJudge
         AtomicFile.WriteAllText(Path.Combine(directory, RoundsMarkdown), RoundsTable.Markdown(records));
         AtomicFile.WriteAllText(Path.Combine(directory, "rounds.json"), JsonSerializer.Serialize(records, RoundRecord.Json) + "\n");
     }
-
-    static void WriteJsonl<T>(string path, IEnumerable<T> rows) => AtomicFile.Write(path, stream =>
-    {
-        using var writer = new StreamWriter(stream, leaveOpen: true);
-        foreach (var row in rows) writer.WriteLine(JsonSerializer.Serialize(row));
-    });
 }

@@ -32,6 +32,13 @@ public static class AtomicFile
         writer.Write(text);
     });
 
+    /// <summary>One JSON value per line (JSONL), written as <see cref="Write"/> writes: whole or not at all.</summary>
+    public static void WriteJsonLines<T>(string path, IEnumerable<T> rows, System.Text.Json.JsonSerializerOptions? options = null) => Write(path, stream =>
+    {
+        using var writer = new StreamWriter(stream, leaveOpen: true);
+        foreach (var row in rows) writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(row, options));
+    });
+
     public static void Copy(string source, string destination) => Write(destination, stream =>
     {
         using var input = File.OpenRead(source);

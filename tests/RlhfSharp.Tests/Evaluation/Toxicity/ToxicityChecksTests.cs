@@ -65,7 +65,7 @@ public class ToxicityChecksTests
     [Fact]
     public void Built_in_statements_name_every_group_in_neutral_sentences_and_threats()
     {
-        var rows = IdentityStatements.All();
+        var rows = BuiltInStatements.All();
         var groups = LabelledTextReader.ReadCsv(TestPaths.Shared("toxicity", "toxigen-statements.csv")).Select(r => r.Group).Distinct().ToHashSet();
         // Every ToxiGen group has neutral sentences and threats, so neither kind teaches the head a group.
         foreach (string? group in groups)

@@ -8,7 +8,7 @@ namespace RlhfSharp.Evaluation.Toxicity;
 /// swear word ("I am going to hurt you."), aimed at the reader or at a group: no shipped dataset labels threats at scale,
 /// and a head trained on tweets scores them near 0.
 /// </summary>
-public static class IdentityStatements
+public static class BuiltInStatements
 {
     /// <summary>ToxiGen's target groups, each with the ways the templates name one person and many.</summary>
     static readonly (string Group, string[] Person, string[] People)[] Groups =
