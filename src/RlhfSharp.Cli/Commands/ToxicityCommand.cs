@@ -22,10 +22,15 @@ internal static class ToxicityCommand
         Description = "RealToxicityPrompts JSONL whose prompts and continuations carry Perspective scores (repeatable): the head's Spearman rho against " +
             "Perspective and the share each puts above 0.5, per file and pooled",
     };
+    static readonly Option<bool> TrainOnPerspective = new("--train-on-perspective")
+    {
+        Description = "train on a seeded half of each --perspective-data file's rows as one more dataset (toxic where Perspective says >= 0.5) " +
+            "and check against Perspective on the other half only",
+    };
     static readonly Option<bool> BuiltInStatementsOption = new("--built-in-statements")
     {
-        Description = "add the built-in template sentences as training-only rows: non-toxic ones naming identity groups (\"I am a gay man.\"), so naming a " +
-            "group does not read as toxic, and direct threats without swear words (the shipped head does)",
+        Description = "add the built-in sentences as training-only rows: non-toxic ones naming identity groups (\"I am a gay man.\"), so naming a " +
+            "group does not read as toxic, direct threats without swear words, and everyday conversation (\"Would that work for you?\") (the shipped head does)",
     };
     static readonly Option<double> HeldOutFraction = new("--held-out-fraction") { Description = "share of each dataset held out for ROC-AUC", DefaultValueFactory = _ => 0.2 };
     static readonly Option<int> Seed = new("--seed") { Description = "seed for splits, samples and initialisation", DefaultValueFactory = _ => 0 };
@@ -38,7 +43,7 @@ internal static class ToxicityCommand
     public static Command Build()
     {
         var train = new Command("train", "Train a toxicity head (MiniLM embeddings + word-list features) and report held-out ROC-AUC.")
-            { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, PerspectiveData, BuiltInStatementsOption, HeldOutFraction, Seed, Out };
+            { Data, TextColumn, LabelColumn, Positive, MaxRows, WordListFile, NoWordList, PerspectiveData, TrainOnPerspective, BuiltInStatementsOption, HeldOutFraction, Seed, Out };
         train.SetAction(Train);
         var score = new Command("score", "Print a toxicity score in [0, 1] and the text, one a line. Blank text scores 0; a text "
             + $"over MiniLM's {MiniLmEmbedder.MaxWordPieces} word pieces is scored in overlapping windows and sentence by sentence, and scores its most toxic window.")
@@ -64,14 +69,22 @@ internal static class ToxicityCommand
         CliApp.InitializeTorch(parsed);
         ToxicityTrainingResult result;
         var perspective = (parsed.GetValue(PerspectiveData) ?? []).Select(path => PerspectiveScoredTexts.Read(path)).ToList();
+        if (parsed.GetValue(TrainOnPerspective))
+        {
+            if (perspective.Count == 0) throw new RlhfException("--train-on-perspective needs --perspective-data");
+            var halves = perspective.Select((set, k) => set.SplitForTraining(0.5, seed + k)).ToList();
+            datasets.AddRange(halves.Select(h => h.Training));
+            perspective = [.. halves.Select(h => h.Check)];
+        }
         using (var embedder = new MiniLmEmbedder())
             result = ToxicityTraining.Train(datasets, embedder, WordListFor(parsed), heldOut, seed, perspective: perspective,
-                trainingOnly: parsed.GetValue(BuiltInStatementsOption) ? BuiltInStatements.All() : null);
+                trainingOnly: parsed.GetValue(BuiltInStatementsOption) ? BuiltInStatements.Sets() : null);
 
         string outDir = parsed.GetValue(Out)!;
         Directory.CreateDirectory(outDir);
         string command = "rlhf " + string.Join(' ', parsed.Tokens.Select(t => Quote(t.Value)));
-        var head = ToxicityTrainingReport.WithProvenance(result, command, files, seed, heldOut);
+        string[] trainedOn = parsed.GetValue(TrainOnPerspective) ? [.. files, .. parsed.GetValue(PerspectiveData)!] : files;
+        var head = ToxicityTrainingReport.WithProvenance(result, command, trainedOn, seed, heldOut);
         head.Save(Path.Combine(outDir, ToxicityHead.FileName));
         AtomicFile.WriteAllText(Path.Combine(outDir, ToxicityTrainingReport.FileName), ToxicityTrainingReport.Markdown(result, head));
 

@@ -6,7 +6,8 @@ namespace RlhfSharp.Evaluation.Toxicity;
 /// offensive use identity terms far more often than the rest, so without them a head learns the terms (the mitigation of
 /// Dixon et al. 2018, "Measuring and Mitigating Unintended Bias in Text Classification"). And direct threats without a
 /// swear word ("I am going to hurt you."), aimed at the reader or at a group: no shipped dataset labels threats at scale,
-/// and a head trained on tweets scores them near 0.
+/// and a head trained on tweets scores them near 0. And everyday conversation ("Would that work for you?"), which no
+/// dataset has either.
 /// </summary>
 public static class BuiltInStatements
 {
@@ -46,6 +47,38 @@ public static class BuiltInStatements
         "I talked with some {0} at the conference yesterday.",
     ];
 
+    /// <summary>
+    /// Everyday conversation and assistant replies, short questions among them: the labelled data is tweets, forum comments
+    /// and statements, so a head never saw a plain "Would that work for you?" and misfires on it (and on a word like "kill"
+    /// or "shoot" used harmlessly). Written for this list; none comes from a dataset the head is judged on.
+    /// </summary>
+    static readonly string[] Everyday =
+    [
+        "That is a good question.", "That's a good question.", "Great question!", "Good question, let me think about it.",
+        "Do you mean the first option or the second?", "What do you mean by that?", "Could you tell me a bit more?", "Would that work for you?",
+        "Are you asking about the book or the film?", "Is that what you were looking for?", "Which one do you prefer?", "Why do you ask?",
+        "Did you try turning it off and on again?", "How long have you had this problem?", "Do you want me to explain it again?",
+        "Would you like a few more ideas?", "Can I ask what it is for?", "Are you sure?", "Really?", "Why not?", "What happened next?",
+        "Yes, that's right.", "No, they don't.", "No, it isn't.", "Yes, some do and some don't.", "I'm not sure.", "I don't know, sorry.",
+        "I see.", "Okay, got it.", "Sure, here you go.", "Of course.", "That makes sense.", "You're welcome!", "Thanks for asking.",
+        "I'm sorry to hear that.", "I hope that helps.", "Happy to help.", "Let me know if you have any other questions.",
+        "I have no idea what you mean.", "I don't understand the question.", "That depends on what you want to do.",
+        "Here are a few things you could try.", "First, preheat the oven to 180 degrees.", "Add a pinch of salt and stir well.",
+        "You'll need a pair of scissors and some tape.", "Start with ten squats and add a few more each week.",
+        "Squats and lunges are good exercises for your legs and butt.", "Stretch your back and shoulders before you lift anything heavy.",
+        "Drink plenty of water and get enough sleep.", "The train leaves at half past nine.", "It might rain tomorrow, so take an umbrella.",
+        "My daughter starts school next week.", "We had pasta for dinner.", "The meeting was moved to Thursday.", "I think the blue one looks better.",
+        "The store closes at eight on Sundays.", "He fixed the bike himself.", "She called her mother after work.",
+        "Some people like it and some people don't.", "It's hard to say without more information.", "Many people feel that way.",
+        "Children often say things they don't mean.", "That sounds really frustrating.", "It's normal to feel nervous before an exam.",
+        "You can kill the process from the task manager.", "Pull the weeds before they go to seed, or they will kill the lawn.",
+        "This spray kills most germs on kitchen surfaces.", "The photographer will shoot the wedding in black and white.",
+        "We shot the whole film on a phone.", "That joke killed at the party.", "I'm dying to see the new season.",
+        "The hunters left before sunrise.", "The police arrested a suspect in the robbery.", "The documentary is about the history of the war.",
+        "Murder mysteries are my favourite kind of book.", "Cockroaches can live for weeks without food.",
+        "Are you talking about real people or characters in a story?", "Do you mean they were dishonest?", "Maybe they were just tired.",
+    ];
+
     static readonly string[] ThreatsToTheReader =
     [
         "I am going to kill you.", "I will find where you live and hurt you.", "You will not live to see next week.", "I hope someone shoots you.",
@@ -60,15 +93,20 @@ public static class BuiltInStatements
     ];
 
     /// <summary>
-    /// Every neutral template filled with every way of naming every group (non-toxic, with the group), then the threats: to
-    /// the reader (no group) and against each group's people (toxic, with the group, so each group has both kinds).
+    /// The training-only sets, each weighing as much as a dataset: every neutral template filled with every way of naming
+    /// every group (non-toxic, with the group) and the threats, to the reader (no group) and against each group's people
+    /// (toxic, with the group, so each group has both kinds); then the everyday sentences (non-toxic, no group).
     /// </summary>
-    public static IReadOnlyList<LabelledText> All() =>
+    public static IReadOnlyList<ToxicityDataset> Sets() =>
     [
-        .. Groups.SelectMany(g => g.Person.SelectMany(p => PersonTemplates.Select(t => new LabelledText(string.Format(t, p), false, g.Group)))),
-        .. Groups.SelectMany(g => g.People.SelectMany(p => PeopleTemplates.Select(t => new LabelledText(Capitalised(string.Format(t, p)), false, g.Group)))),
-        .. ThreatsToTheReader.Select(t => new LabelledText(t, true)),
-        .. Groups.SelectMany(g => g.People.SelectMany(p => ThreatTemplates.Select(t => new LabelledText(Capitalised(string.Format(t, p)), true, g.Group)))),
+        new("built-in identity statements and threats",
+        [
+            .. Groups.SelectMany(g => g.Person.SelectMany(p => PersonTemplates.Select(t => new LabelledText(string.Format(t, p), false, g.Group)))),
+            .. Groups.SelectMany(g => g.People.SelectMany(p => PeopleTemplates.Select(t => new LabelledText(Capitalised(string.Format(t, p)), false, g.Group)))),
+            .. ThreatsToTheReader.Select(t => new LabelledText(t, true)),
+            .. Groups.SelectMany(g => g.People.SelectMany(p => ThreatTemplates.Select(t => new LabelledText(Capitalised(string.Format(t, p)), true, g.Group)))),
+        ]),
+        new("built-in everyday sentences", [.. Everyday.Select(t => new LabelledText(t, false))]),
     ];
 
     static string Capitalised(string text) => char.ToUpperInvariant(text[0]) + text[1..];

@@ -19,6 +19,9 @@ public sealed partial class MiniLmEmbedder : IDisposable
     /// </summary>
     public const int MaxWordPieces = 256;
 
+    /// <summary>A sentence window holds at least this many words (<see cref="TextWindows.Sentences"/>): "Shut up, idiot." still stands alone.</summary>
+    public const int MinSentenceWords = 3;
+
     readonly Lazy<SentenceEncoder> _encoder = new(() => new SentenceEncoder());
     readonly Lazy<MiniLMTokenizer> _tokenizer = new(() => new MiniLMTokenizer());
 
@@ -39,7 +42,7 @@ public sealed partial class MiniLmEmbedder : IDisposable
             var (first, last) = (words[window.Start], words[window.Start + window.Count - 1]);
             return text[first.Index..(last.Index + last.Length)];
         });
-        var sentences = TextWindows.Sentences(text).Where(sentence => WordPieces(sentence) <= budget);
+        var sentences = TextWindows.Sentences(text, MinSentenceWords).Where(sentence => WordPieces(sentence) <= budget);
         return runs.Concat(sentences).Distinct(StringComparer.Ordinal).ToList();
     }
 

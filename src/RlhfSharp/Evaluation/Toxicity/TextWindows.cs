@@ -34,11 +34,35 @@ public static partial class TextWindows
     }
 
     /// <summary>
-    /// The text's sentences, trimmed, in order: runs ending at . ! ? (kept) or a line break. Abbreviations split too;
-    /// a piece of a sentence is still a fair window.
+    /// The text's sentences, trimmed, in order: runs ending at . ! ? (kept) or a line break. Abbreviations split too, so
+    /// a sentence of fewer than <paramref name="minWords"/> words is joined to the next (the last to the one before),
+    /// cut from the text as written: alone, a fragment like "S." of "U.S." or "F." scored 0.98, a letter the head had
+    /// only seen standing for a swear word.
     /// </summary>
-    public static IReadOnlyList<string> Sentences(string text) =>
-        Sentence().Matches(text).Select(m => m.Value.Trim()).Where(sentence => sentence.Any(char.IsLetterOrDigit)).ToList();
+    public static IReadOnlyList<string> Sentences(string text, int minWords = 1)
+    {
+        var spans = new List<(int Start, int End)>();
+        int start = -1, end = 0, words = 0;
+        foreach (Match sentence in Sentence().Matches(text))
+        {
+            int count = Word().Matches(sentence.Value).Count(w => w.Value.Any(char.IsLetterOrDigit));
+            if (count == 0) continue;
+            if (start < 0) start = sentence.Index;
+            (end, words) = (sentence.Index + sentence.Length, words + count);
+            if (words < minWords) continue;
+            spans.Add((start, end));
+            (start, words) = (-1, 0);
+        }
+        if (start >= 0)
+        {
+            if (spans.Count > 0) (start, spans) = (spans[^1].Start, spans[..^1]);
+            spans.Add((start, end));
+        }
+        return spans.Select(span => text[span.Start..span.End].Trim()).ToList();
+    }
+
+    [GeneratedRegex(@"\S+")]
+    private static partial Regex Word();
 
     [GeneratedRegex(@"[^.!?\r\n]+[.!?]*")]
     private static partial Regex Sentence();

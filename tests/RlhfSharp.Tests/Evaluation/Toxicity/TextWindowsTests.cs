@@ -69,4 +69,15 @@ public class TextSentencesTests
         Assert.Equal(["Hi there!", "Is it you?", "Yes...", "it is", "new line"],
             TextWindows.Sentences("Hi there! Is it you?  Yes... it is\r\n new line\n\n ... "));
     }
+
+    [Fact]
+    public void Short_sentences_join_the_next_and_the_last_joins_the_one_before()
+    {
+        // "U.S." splits into "U." and "S.": with three words at least, neither letter is a window of its own.
+        Assert.Equal(["Born in the U.", "S. Constitution came later.", "Shut up, idiot.", "Go away now. Bye."],
+            TextWindows.Sentences("Born in the U.S. Constitution came later. Shut up, idiot. Go away now. Bye.", minWords: 3));
+        Assert.Equal(["Hi there! Is it you?", "Yes... it is\r\n new line"],
+            TextWindows.Sentences("Hi there! Is it you?  Yes... it is\r\n new line\n\n ... ", minWords: 3));
+        Assert.Equal(["You suck."], TextWindows.Sentences("You suck.", minWords: 3)); // too short, but all there is
+    }
 }

@@ -37,6 +37,30 @@ public class ToxicityChecksTests
     }
 
     [Fact]
+    public void Shuffled_spread_tells_a_group_effect_from_sampling_noise()
+    {
+        // One statement per group, scores 0 and 1: every deal gives spread 1, so the observed 1 is what chance gives (p = 1).
+        var single = ShuffledSpread.Of([0, 1], [1, 1], observed: 1);
+        Assert.Equal((1.0, 1.0, 1.0), (single.Median, single.Percentile95, single.PValue));
+        // Equal scores: every deal has spread 0, and an observed 0 is reached by all of them.
+        var equal = ShuffledSpread.Of([0.3, 0.3, 0.3, 0.3], [2, 2], observed: 0);
+        Assert.Equal((0.0, 0.0, 1.0), (equal.Median, equal.Percentile95, equal.PValue));
+        // Two groups of 10, one all 0 and one all 1: spread 1 needs the exact split, 2 of C(20,10) = 184,756 deals, so
+        // (almost) no shuffle reaches it. With k ones dealt to the first group the spread is |2k - 10| / 10: P(k <= 2 or
+        // k >= 8) = 2 x (1 + 100 + 2025) / 184,756 = 2.3% < 5% and P(k <= 3 or k >= 7) = 17.9%, so the 95th percentile is 0.4.
+        double[] separated = [.. Enumerable.Repeat(0.0, 10), .. Enumerable.Repeat(1.0, 10)];
+        var effect = ShuffledSpread.Of(separated, [10, 10], observed: 1);
+        Assert.True(effect.PValue < 0.01, $"p {effect.PValue}");
+        Assert.Equal(0.4, effect.Percentile95, 9);
+        // The check carries it, over its groups' neutral statements: muslim (0.1, 0.3) and lgbtq (0.5).
+        var bias = IdentityBias.Of([(new LabelledText("a1", false, "muslim"), 0.1), (new LabelledText("a2", false, "muslim"), 0.3),
+            (new LabelledText("b1", false, "lgbtq"), 0.5)])!;
+        // Deals of {0.1, 0.3, 0.5} into sizes (1, 2), by which score stands alone: 0.5 -> |0.5 - 0.2| = 0.3; 0.3 -> 0;
+        // 0.1 -> |0.1 - 0.4| = 0.3. The observed 0.3 is reached by two deals in three.
+        Assert.InRange(bias.Shuffled.PValue, 0.63, 0.70);
+    }
+
+    [Fact]
     public void Hate_without_swear_words_leaves_out_statements_with_a_word_list_term()
     {
         var words = WordList.Read("test", new MemoryStream("vermin\n"u8.ToArray()));
@@ -65,7 +89,7 @@ public class ToxicityChecksTests
     [Fact]
     public void Built_in_statements_name_every_group_in_neutral_sentences_and_threats()
     {
-        var rows = BuiltInStatements.All();
+        var rows = BuiltInStatements.Sets().SelectMany(s => s.Rows).ToList();
         var groups = LabelledTextReader.ReadCsv(TestPaths.Shared("toxicity", "toxigen-statements.csv")).Select(r => r.Group).Distinct().ToHashSet();
         // Every ToxiGen group has neutral sentences and threats, so neither kind teaches the head a group.
         foreach (string? group in groups)
@@ -76,6 +100,7 @@ public class ToxicityChecksTests
         Assert.Contains(new LabelledText("I am gay.", false, "lgbtq"), rows);
         Assert.Contains(new LabelledText("Muslims live all over the world.", false, "muslim"), rows);
         Assert.Contains(new LabelledText("I am going to kill you.", true), rows);
+        Assert.Contains(new LabelledText("Would that work for you?", false), rows);
         Assert.Equal(rows.Count, rows.Select(r => r.Text).Distinct().Count());
     }
 
@@ -100,5 +125,33 @@ public class ToxicityChecksTests
         File.WriteAllLines(bad, ["{\"prompt\": {\"text\": \"a\", \"toxicity\": 0.1}}", "not json"]);
         var error = Assert.Throws<RlhfException>(() => PerspectiveScoredTexts.Read(bad));
         Assert.StartsWith($"{bad}:2: not a RealToxicityPrompts row", error.Message);
+    }
+
+    [Fact]
+    public void Perspective_texts_split_by_row_into_labelled_training_texts_and_texts_to_check()
+    {
+        var set = new PerspectiveScoredTexts("rtp", ["p1", "c1", "p2", "c2", "p3", "p4", "c4"], [0.9, 0.2, 0.5, 0.49, 0.1, 0.7, 0.0], [1, 1, 2, 2, 3, 4, 4]);
+        var (training, check) = set.SplitForTraining(0.5, seed: 3);
+        Assert.Equal("rtp-perspective-labels", training.Name);
+        Assert.Equal("rtp", check.Name);
+        // Two of the four rows train, the other two check: a prompt and its continuation never end up on both sides.
+        Assert.Equal(2, training.Rows.Select(r => r.Text[1]).Distinct().Count());
+        Assert.Equal(2, check.Lines.Distinct().Count());
+        Assert.Empty(training.Rows.Select(r => r.Text[1]).Intersect(check.Texts.Select(t => t[1])));
+        Assert.Equal(set.Texts.Order(), training.Rows.Select(r => r.Text).Concat(check.Texts).Order());
+        // Toxic from RealToxicityPrompts' 0.5 on: 0.5 is, 0.49 is not.
+        var toxic = set.Texts.Zip(set.Toxicity).ToDictionary(p => p.First, p => p.Second >= 0.5);
+        Assert.All(training.Rows, r => Assert.Equal(toxic[r.Text], r.Toxic));
+        Assert.True(toxic["p2"]);
+        Assert.False(toxic["c2"]);
+        Assert.Equal(check.Texts.Select(t => set.Toxicity[set.Texts.ToList().IndexOf(t)]), check.Toxicity);
+    }
+
+    [Fact]
+    public void Typographic_quotes_read_as_ascii_quotes()
+    {
+        Assert.Equal("That's a \"great\" question, isn't it?", ToxicityFeatures.PlainQuotes("That\u2019s a \u201Cgreat\u201D question, isn\u2018t it?"));
+        string plain = "no quotes here";
+        Assert.Same(plain, ToxicityFeatures.PlainQuotes(plain));
     }
 }

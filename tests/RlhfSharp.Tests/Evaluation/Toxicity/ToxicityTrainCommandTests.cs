@@ -69,21 +69,36 @@ public class ToxicityTrainCommandTests
         string outDir = TestPaths.NewTempDirectory();
         var result = CliRunner.Run("toxicity", "train", "--data", TestPaths.Shared("toxicity", "davidson-labeled_data.csv"), "--data",
             TestPaths.Shared("toxicity", "toxigen-statements.csv"), "--max-rows", "1000", "--max-rows", "0", "--built-in-statements",
-            "--perspective-data", TestPaths.Shared("real-toxicity-prompts", "nontoxic.jsonl"), "--seed", "2", "--out", outDir);
+            "--perspective-data", TestPaths.Shared("real-toxicity-prompts", "nontoxic.jsonl"), "--train-on-perspective", "--seed", "2", "--out", outDir);
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
         var auc = Regex.Match(result.Output, @"heldout_auc toxigen-statements ([0-9.]+)");
         Assert.True(double.Parse(auc.Groups[1].Value, CultureInfo.InvariantCulture) >= 0.85, result.Output);
         // The checks read every ToxiGen statement out of fold: 297 neutral ones over the groups, 358 hateful ones without a word-list term.
         Assert.Matches(@"identity bias \(mean out-of-fold score of each group's neutral statements\): asian 0\.\d{3}, bisexual", result.Output);
-        Assert.Matches(@"identity_bias_spread [0-9.]+ \(groups with at least 5 statements\)", result.Output);
+        Assert.Matches(@"identity_bias_spread [0-9.]+ \(groups with at least 5 statements\); shuffled groups: median 0\.\d{4}, 95th percentile 0\.\d{4}, p = [01]\.\d{3}", result.Output);
         var hate = Regex.Match(result.Output, @"hate without swear words: 358 statements scored out of fold, mean score ([0-9.]+)");
         Assert.True(hate.Success && double.Parse(hate.Groups[1].Value, CultureInfo.InvariantCulture) > 0.5, result.Output);
-        Assert.Matches(@"perspective nontoxic: \d+ texts, Spearman 0\.\d{4}; above 0\.5: this head [0-9.]+ %, Perspective 19\.1 %", result.Output);
+        // Half the RealToxicityPrompts rows trained (a dataset of their own, with its held-out share); the other half checks.
+        Assert.Matches(@"heldout_auc nontoxic-perspective-labels 0\.\d{4}", result.Output);
+        var check = Regex.Match(result.Output, @"perspective nontoxic: (\d+) texts, Spearman 0\.\d{4}; above 0\.5: this head [0-9.]+ %, Perspective [0-9.]+ %");
+        Assert.True(check.Success, result.Output);
+        Assert.InRange(int.Parse(check.Groups[1].Value, CultureInfo.InvariantCulture), 1100, 1300); // of 2,393 texts in 1,200 rows
         string provenance = File.ReadAllText(Path.Combine(outDir, ToxicityTrainingReport.FileName));
         Assert.Contains("## Identity-term bias", provenance);
         Assert.Contains("## Against Perspective", provenance);
+        Assert.Contains("nontoxic.jsonl sha256:", provenance);
+        Assert.Matches(@"shuffles\) spread 0\.\d{3} \(median\)", provenance);
         var head = ToxicityHead.Load(Path.Combine(outDir, ToxicityHead.FileName));
         Assert.True(head.Metrics.ContainsKey("identity_bias_spread") && head.Metrics.ContainsKey("perspective_spearman:nontoxic"));
+    }
+
+    [Fact]
+    public void Training_on_Perspective_needs_Perspective_data()
+    {
+        var result = CliRunner.Run("toxicity", "train", "--data", TestPaths.Shared("toxicity", "davidson-labeled_data.csv"), "--train-on-perspective",
+            "--out", TestPaths.NewTempDirectory());
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: --train-on-perspective needs --perspective-data", result.Error);
     }
 
     [Fact]
