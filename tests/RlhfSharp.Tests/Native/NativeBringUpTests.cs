@@ -61,6 +61,23 @@ public class NativeBringUpTests
     }
 
     [Fact]
+    public void Malloc_thresholds_are_raised_at_start_up_unless_the_user_chose_an_allocator()
+    {
+        // This test process: glibc on Linux, and no allocator choice in CI's environment, so start-up raised them.
+        if (MallocTuning.ReasonToLeaveAlone(Environment.GetEnvironmentVariable) is null && OperatingSystem.IsLinux())
+            Assert.Equal(new MallocSetup(true, "glibc malloc: mmap threshold 1024 MiB, trim threshold 2047 MiB"), TorchRuntime.Malloc);
+        static Func<string, string?> Env(params (string Name, string Value)[] set) => name => set.FirstOrDefault(v => v.Name == name).Value;
+        Assert.Null(MallocTuning.ReasonToLeaveAlone(Env()));
+        Assert.Null(MallocTuning.ReasonToLeaveAlone(Env(("LD_PRELOAD", "/usr/lib/libfoo.so"), ("GLIBC_TUNABLES", "glibc.cpu.hwcaps=-AVX"))));
+        Assert.Equal("RLHF_MALLOC=system: glibc's defaults", MallocTuning.ReasonToLeaveAlone(Env(("RLHF_MALLOC", "System"))));
+        Assert.Equal("an allocator is preloaded (libtcmalloc_minimal.so.4)", MallocTuning.ReasonToLeaveAlone(Env(("LD_PRELOAD", "libtcmalloc_minimal.so.4"))));
+        Assert.Equal("MALLOC_TRIM_THRESHOLD_ is set", MallocTuning.ReasonToLeaveAlone(Env(("MALLOC_TRIM_THRESHOLD_", "0"))));
+        Assert.Equal("GLIBC_TUNABLES sets malloc", MallocTuning.ReasonToLeaveAlone(Env(("GLIBC_TUNABLES", "glibc.malloc.arena_max=1"))));
+        // Refused up front, so nothing is called: the outcome says why.
+        Assert.Equal(new MallocSetup(false, "RLHF_MALLOC=system: glibc's defaults"), MallocTuning.Apply(Env(("RLHF_MALLOC", "system"))));
+    }
+
+    [Fact]
     public void Thread_count_prefers_the_option_then_the_environment()
     {
         Assert.Equal(3, TorchRuntime.ResolveThreads(3));
