@@ -37,6 +37,7 @@ internal static class DataParallelBench
         CliApp.InitializeTorch(parsed);
         int sequence = parsed.GetValue(Sequence), batch = parsed.GetValue(Batch), steps = parsed.GetValue(Steps);
         var (allReduceSeconds, bytes) = TimeAllReduce(world, parsed.GetValue(Megabytes));
+        bool exact = AllReduceIsExact(world, parsed.GetValue(Megabytes));
         var (tokensPerSecond, optimizerBytes) = TimeTraining(world, sequence, batch, steps, parsed.GetValue(ZeroStage));
 
         // Algorithm bandwidth: buffer bytes / time. Bus bandwidth: what each rank's link carries in a ring all-reduce, x 2(N-1)/N.
@@ -47,7 +48,8 @@ internal static class DataParallelBench
             table.AddColumn("measure").AddColumn("value");
             table.AddRow($"all-reduce {bytes / 1e6:F0} MB", world.Size == 1
                 ? "- (one rank: nothing to exchange)"
-                : $"{allReduceSeconds * 1e3:F1} ms, {algorithm:F2} GB/s (bus {bus:F2} GB/s)");
+                : $"{allReduceSeconds * 1e3:F1} ms, {algorithm:F2} GB/s (bus {bus:F2} GB/s) via {world.AllReduceTransport}");
+            table.AddRow("all-reduce result", exact ? "exact on every rank" : "WRONG on some rank");
             table.AddRow($"SFT tokens/s (world, {world.Size} x {batch} x {sequence} per step)", $"{tokensPerSecond:F0}");
             table.AddRow("AdamW state per rank", $"{optimizerBytes.ThisRank / 1e6:F1} MB of {optimizerBytes.Unsharded / 1e6:F1} MB");
             CliApp.Console(parsed).Write(table);
@@ -56,7 +58,8 @@ internal static class DataParallelBench
                 Directory.CreateDirectory(outDir);
                 var report = new
                 {
-                    ranks = world.Size, threads = get_num_threads(), allreduce_bytes = bytes, allreduce_seconds = allReduceSeconds,
+                    ranks = world.Size, threads = get_num_threads(), allreduce_transport = world.AllReduceTransport, allreduce_exact = exact,
+                    allreduce_bytes = bytes, allreduce_seconds = allReduceSeconds,
                     allreduce_gb_per_s = world.Size > 1 ? algorithm : (double?)null, allreduce_bus_gb_per_s = world.Size > 1 ? bus : (double?)null, sft_tokens_per_s = tokensPerSecond, sequence, batch_per_rank = batch,
                     optimizer_state_bytes_per_rank = optimizerBytes.ThisRank, optimizer_state_bytes_unsharded = optimizerBytes.Unsharded,
                 };
@@ -64,7 +67,25 @@ internal static class DataParallelBench
             }
         }
         world.Finish();
-        return 0;
+        return exact ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Whether a sum of rank-dependent whole numbers (exact in float32) comes out right on every rank, over a buffer of
+    /// <paramref name="megabytes"/> MB (its slices per rank are uneven when the rank count does not divide it).
+    /// </summary>
+    static bool AllReduceIsExact(IDistributed world, int megabytes)
+    {
+        long count = (long)megabytes * 1_000_000 / sizeof(float) + 1;
+        using var pattern = arange(count, ScalarType.Int64).remainder(7).to_type(ScalarType.Float32);
+        using var buffer = pattern + world.Rank;
+        world.AllReduce(buffer);
+        // Sum over ranks r of (pattern + r) = N x pattern + N(N - 1)/2.
+        using var expected = pattern * world.Size + world.Size * (world.Size - 1) / 2.0;
+        using var same = buffer.eq(expected).all();
+        Span<double> exact = [same.item<bool>() ? 1 : 0];
+        world.AllReduce(exact, ReduceOp.Min);
+        return exact[0] == 1;
     }
 
     /// <summary>Median seconds of an in-place all-reduce of <paramref name="megabytes"/> MB (5 timed after a warm-up).</summary>

@@ -13,6 +13,8 @@ public interface IDistributed : IDisposable
     int Rank { get; }
     /// <summary>The number of ranks.</summary>
     int Size { get; }
+    /// <summary>How float32 sums travel between the ranks, for benchmarks and logs.</summary>
+    string AllReduceTransport => "none (one process)";
     /// <summary>Rank 0: the one that writes checkpoints, logs and plots.</summary>
     bool IsRoot => Rank == 0;
 

@@ -13,7 +13,10 @@ sealed unsafe partial class MpiLibrary
     public const string DefaultName = "libmpi.so.40";
     public static readonly IntPtr InPlace = 1;
 
-    public readonly IntPtr CommWorld, Float, Double, Sum, Max, Min;
+    public readonly IntPtr CommWorld, Float, Double, Sum, Max, Min, InfoNull;
+
+    /// <summary>MPI_COMM_TYPE_SHARED in Open MPI's mpi.h (the first of its split types): ranks that can share memory.</summary>
+    public const int CommTypeShared = 0;
     public readonly delegate* unmanaged<int*, IntPtr*, int> Init;
     public readonly delegate* unmanaged<int*, int> Initialized;
     public readonly delegate* unmanaged<int> Finalize;
@@ -23,6 +26,13 @@ sealed unsafe partial class MpiLibrary
     public readonly delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int> Bcast;
     public readonly delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int> Allgather;
     public readonly delegate* unmanaged<IntPtr, int> Barrier;
+    public readonly delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr*, int> CommSplitType;
+    public readonly delegate* unmanaged<IntPtr*, int> CommFree;
+    public readonly delegate* unmanaged<nint, int, IntPtr, IntPtr, void*, IntPtr*, int> WinAllocateShared;
+    public readonly delegate* unmanaged<IntPtr, int, nint*, int*, void*, int> WinSharedQuery;
+    public readonly delegate* unmanaged<int, IntPtr, int> WinLockAll;
+    public readonly delegate* unmanaged<IntPtr, int> WinUnlockAll, WinSync;
+    public readonly delegate* unmanaged<IntPtr*, int> WinFree;
 
     readonly IntPtr _handle;
 
@@ -35,6 +45,7 @@ sealed unsafe partial class MpiLibrary
         Sum = Export("ompi_mpi_op_sum");
         Max = Export("ompi_mpi_op_max");
         Min = Export("ompi_mpi_op_min");
+        InfoNull = Export("ompi_mpi_info_null");
         Init = (delegate* unmanaged<int*, IntPtr*, int>)Export("MPI_Init");
         Initialized = (delegate* unmanaged<int*, int>)Export("MPI_Initialized");
         Finalize = (delegate* unmanaged<int>)Export("MPI_Finalize");
@@ -45,6 +56,14 @@ sealed unsafe partial class MpiLibrary
         Bcast = (delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int>)Export("MPI_Bcast");
         Allgather = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int>)Export("MPI_Allgather");
         Barrier = (delegate* unmanaged<IntPtr, int>)Export("MPI_Barrier");
+        CommSplitType = (delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr*, int>)Export("MPI_Comm_split_type");
+        CommFree = (delegate* unmanaged<IntPtr*, int>)Export("MPI_Comm_free");
+        WinAllocateShared = (delegate* unmanaged<nint, int, IntPtr, IntPtr, void*, IntPtr*, int>)Export("MPI_Win_allocate_shared");
+        WinSharedQuery = (delegate* unmanaged<IntPtr, int, nint*, int*, void*, int>)Export("MPI_Win_shared_query");
+        WinLockAll = (delegate* unmanaged<int, IntPtr, int>)Export("MPI_Win_lock_all");
+        WinUnlockAll = (delegate* unmanaged<IntPtr, int>)Export("MPI_Win_unlock_all");
+        WinSync = (delegate* unmanaged<IntPtr, int>)Export("MPI_Win_sync");
+        WinFree = (delegate* unmanaged<IntPtr*, int>)Export("MPI_Win_free");
     }
 
     /// <summary>Opens the library at <paramref name="path"/> (a file or a name the loader searches).</summary>

@@ -6,18 +6,24 @@ namespace RlhfSharp.Distributed;
 /// <summary>
 /// The ranks mpirun started (MPI_COMM_WORLD). Buffers go to MPI straight from the tensors' memory, no copies;
 /// MPI counts are ints, so buffers over 2^31 - 1 elements go in chunks. <see cref="Finish"/> ends MPI after a
-/// run that succeeded; a rank that fails simply exits, and mpirun then stops the others.
+/// run that succeeded; a rank that fails simply exits, and mpirun then stops the others. A float32 sum over ranks
+/// that all run on one machine goes through shared memory (<see cref="SharedMemoryAllReduce"/>) unless the world was
+/// asked for MPI_Allreduce.
 /// </summary>
 internal sealed unsafe class MpiWorld : IDistributed
 {
     const int MaxChunk = int.MaxValue;
     readonly MpiLibrary _mpi;
+    readonly SharedMemoryAllReduce? _shared;
     bool _finished;
 
     public int Rank { get; }
     public int Size { get; }
 
-    internal MpiWorld(MpiLibrary mpi)
+    /// <summary>How float32 sums travel: "shared memory" or "MPI_Allreduce".</summary>
+    public string AllReduceTransport => _shared is null ? "MPI_Allreduce" : "shared memory";
+
+    internal MpiWorld(MpiLibrary mpi, bool sharedMemoryAllReduce = true)
     {
         _mpi = mpi;
         int initialized;
@@ -27,10 +33,20 @@ internal sealed unsafe class MpiWorld : IDistributed
         MpiLibrary.Check(_mpi.CommRank(_mpi.CommWorld, &rank), "MPI_Comm_rank");
         MpiLibrary.Check(_mpi.CommSize(_mpi.CommWorld, &size), "MPI_Comm_size");
         (Rank, Size) = (rank, size);
+        if (sharedMemoryAllReduce && size > 1) _shared = SharedMemoryAllReduce.TryCreate(_mpi, size);
     }
 
-    public void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum) => InChunks(tensor, (data, count, type) =>
-        MpiLibrary.Check(_mpi.Allreduce(MpiLibrary.InPlace, data, count, type, Op(op), _mpi.CommWorld), "MPI_Allreduce"));
+    public void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum)
+    {
+        if (_shared is not null && op == ReduceOp.Sum && tensor.dtype == ScalarType.Float32)
+        {
+            _shared.Sum((float*)Buffer(tensor).Data, tensor.NumberOfElements);
+            GC.KeepAlive(tensor);
+            return;
+        }
+        InChunks(tensor, (data, count, type) =>
+            MpiLibrary.Check(_mpi.Allreduce(MpiLibrary.InPlace, data, count, type, Op(op), _mpi.CommWorld), "MPI_Allreduce"));
+    }
 
     public void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
     {
@@ -71,6 +87,7 @@ internal sealed unsafe class MpiWorld : IDistributed
     {
         if (_finished) return;
         _finished = true;
+        _shared?.Free();
         MpiLibrary.Check(_mpi.Finalize(), "MPI_Finalize");
     }
 

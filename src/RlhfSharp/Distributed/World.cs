@@ -6,6 +6,9 @@ public static class World
     /// <summary>Overrides the MPI library to open (a path, or a name the loader searches).</summary>
     public const string LibraryVariable = "RLHF_MPI_LIBRARY";
 
+    /// <summary>RLHF_ALLREDUCE=mpi sends float32 sums through MPI_Allreduce even when every rank is on one machine.</summary>
+    public const string AllReduceVariable = "RLHF_ALLREDUCE";
+
     /// <summary>Variables the launchers set in every rank: Open MPI's mpirun, and PMIx/PMI launchers (srun, hydra).</summary>
     static readonly string[] LauncherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"];
 
@@ -20,7 +23,10 @@ public static class World
     {
         if (!IsLaunched(variable)) return SingleProcess.Instance;
         string library = variable(LibraryVariable) is { Length: > 0 } path ? path : MpiLibrary.DefaultName;
-        return new MpiWorld(MpiLibrary.Open(library));
+        string? transport = variable(AllReduceVariable);
+        if (transport is { Length: > 0 } && transport is not ("mpi" or "shared"))
+            throw new RlhfException($"{AllReduceVariable}={transport}: expected mpi or shared");
+        return new MpiWorld(MpiLibrary.Open(library), sharedMemoryAllReduce: transport != "mpi");
     }
 
     public static bool IsLaunched(Func<string, string?> variable) => LauncherVariables.Any(name => !string.IsNullOrEmpty(variable(name)));

@@ -12,10 +12,13 @@ public static class MpiRun
     public static string? Mpirun { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
         .Select(dir => Path.Combine(dir, "mpirun")).FirstOrDefault(File.Exists);
 
-    public static CliResult Cli(int ranks, params string[] args) =>
+    public static CliResult Cli(int ranks, params string[] args) => CliWith(ranks, [], args);
+
+    /// <summary>The CLI on <paramref name="ranks"/> ranks with extra variables (NAME=value) in every rank's environment.</summary>
+    public static CliResult CliWith(int ranks, IEnumerable<string> variables, params string[] args) =>
         Start(Mpirun ?? throw new InvalidOperationException("mpirun is not installed"),
             ["--allow-run-as-root", "--oversubscribe", "-np", $"{ranks}", "-x", "OMP_NUM_THREADS=1", "-x", "OMP_WAIT_POLICY=PASSIVE",
-             "dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args]);
+             .. variables.SelectMany(v => (string[])["-x", v]), "dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args]);
 
     /// <summary>
     /// The CLI in a process of its own without MPI: the reference run. (In the test host, tests running beside it

@@ -23,6 +23,32 @@ public class WorldTests
         Assert.Contains("apt-get install openmpi-bin", error.Message);
     }
 
+    [Fact]
+    public void An_unknown_all_reduce_transport_is_a_one_line_error_before_MPI_starts()
+    {
+        var variables = new Dictionary<string, string> { ["OMPI_COMM_WORLD_SIZE"] = "2", [World.AllReduceVariable] = "nccl" };
+        var error = Assert.Throws<RlhfException>(() => World.FromEnvironment(name => variables.GetValueOrDefault(name)));
+        Assert.Equal("RLHF_ALLREDUCE=nccl: expected mpi or shared", error.Message);
+    }
+
+    [MpiFact]
+    public void Sums_over_ranks_on_one_machine_go_through_shared_memory_and_are_exact_with_uneven_slices()
+    {
+        // 1 MB + 1 float over 3 ranks: slices of 83,334, 83,334 and 83,333 floats. The bench sums rank-dependent whole
+        // numbers (exact in float32) and checks every rank's result; a slice summed twice, skipped or read before
+        // another rank wrote it comes out wrong.
+        string[] bench = ["bench", "data-parallel", "--steps", "1", "--allreduce-mb", "1", "--sequence", "8", "--batch-size", "1"];
+        foreach (var (ranks, variables, transport) in new[] { (3, Array.Empty<string>(), "shared memory"), (2, [$"{World.AllReduceVariable}=mpi"], "MPI_Allreduce") })
+        {
+            string outDir = TestPaths.NewTempDirectory();
+            var run = MpiRun.CliWith(ranks, variables, [.. bench, "--out", outDir]);
+            Assert.True(run.ExitCode == 0, run.Error + run.Output);
+            using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, $"bench-data-parallel-{ranks}.json")));
+            Assert.Equal(transport, report.RootElement.GetProperty("allreduce_transport").GetString());
+            Assert.True(report.RootElement.GetProperty("allreduce_exact").GetBoolean());
+        }
+    }
+
     [Trait("Category", "Slow")] // two training subprocesses
     [Fact]
     public void Zero1_in_one_process_gives_the_weights_of_plain_AdamW()
