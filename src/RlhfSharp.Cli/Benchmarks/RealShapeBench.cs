@@ -205,6 +205,8 @@ internal static class RealShapeBench
                 ["step_seconds"] = ours.Select(r => r.Seconds).ToList(), ["step_losses"] = ours.Select(r => r.Loss).ToList(),
                 ["pytorch_step_seconds"] = reference is null ? null : theirs.Select(r => r.Seconds).ToList(),
                 ["pytorch_step_losses"] = reference is null ? null : theirs.Select(r => r.Loss).ToList(),
+                // Step by step, so that one step slowed by the machine's other work shows as such.
+                ["step_time_ratios"] = reference is null ? null : ours.Zip(theirs, (a, b) => a.Seconds / b.Seconds).ToList(),
                 ["max_step_loss_difference"] = reference is null ? null : stepLossDifference,
                 ["peak_rss_mb"] = Megabytes(oursPeak), ["pytorch_peak_rss_mb"] = theirsPeak is { } q ? Megabytes(q) : null,
             }.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!));
