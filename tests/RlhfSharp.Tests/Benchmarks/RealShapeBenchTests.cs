@@ -89,7 +89,8 @@ public class RealShapeBenchTests
     public void A_quick_run_against_pytorch_gives_both_sides_the_same_losses_and_the_time_ratio_of_each_row()
     {
         string dir = TestPaths.NewTempDirectory();
-        var result = CliRunner.Run("bench", "real-shape", "--quick", "--sft-steps", "2", "--compare-pytorch", "--out", dir, "--threads", "1");
+        // Dialogues kept up to 256 tokens: rows of a batch differ in length, so padding and its -100 labels are compared too.
+        var result = CliRunner.Run("bench", "real-shape", "--quick", "--sft-steps", "2", "--max-length", "256", "--compare-pytorch", "--out", dir, "--threads", "1");
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Contains("eager PyTorch", result.Output);
         Assert.Contains("(within 1e-4)", result.Output);
@@ -98,6 +99,7 @@ public class RealShapeBenchTests
         var cases = report.RootElement.GetProperty("cases").EnumerateArray().ToList();
         var sft = cases[0];
         var details = sft.GetProperty("details");
+        Assert.True(details.GetProperty("padded_tokens").GetInt64() > details.GetProperty("tokens").GetInt64(), "the timed batches hold padding");
         // Same weights, same batches: each timed step's loss (before its update) agrees between the sides.
         var ours = details.GetProperty("step_losses").EnumerateArray().Select(l => l.GetDouble()).ToList();
         var theirs = details.GetProperty("pytorch_step_losses").EnumerateArray().Select(l => l.GetDouble()).ToList();
