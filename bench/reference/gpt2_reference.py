@@ -11,6 +11,14 @@ Modes
            {"op": "decode", "model": CONFIG, "batch": 1, "prompt": 16, "new_tokens": 128}
                                                      -> {"seconds": total, "step_seconds": [per new token after the first]}
            {"op": "matmul", "shapes": [[m, k, n], ...]}                               -> {"gflops": best over shapes}
+         the real-shape case (rows and prompts are token ids the C# side encoded, so both sides see the same batches):
+           {"op": "load", "weights": DIR}                        -> SFT model + AdamW from `rlhf`'s safetensors
+           {"op": "sft_step", "input_ids": [[...]], "labels": [[...]]} -> {"seconds", "loss" before the update}
+           {"op": "sft_loss", "input_ids": ..., "labels": ...}   -> {"loss"} without a gradient
+           {"op": "ppo_build", "model": CONFIG}                  -> builds policy + value head, reference copy, reward model
+           {"op": "ppo", "model": CONFIG, "prompts": [[...]], "new_tokens", "mini_batch", "epochs", "seed"}
+                                                  -> {"generation", "scoring", "reference", "training", "seconds", ...}
+           {"op": "memory", "reset": bool}                       -> {"peak_rss_bytes": VmHWM (reset first)}
   loss   --weights DIR (config.json + safetensors as `rlhf` saves them): prints {"loss_before", "loss_after"},
          the training loss of the benchmark batch before and after one AdamW step from those weights.
 
@@ -61,15 +69,19 @@ class Attention(nn.Module):
         self.c_attn = Conv1D(c["hidden"], 3 * c["hidden"])
         self.c_proj = Conv1D(c["hidden"], c["hidden"])
 
-    def forward(self, x, past):
+    def forward(self, x, past, mask=None):
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
         if past is not None:
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(k.shape[-1])  # (B, nh, T, S)
-        if T > 1:
-            S = k.shape[2]
+        S = k.shape[2]
+        if mask is not None:
+            # mask: [B, S] of 1 (token) / 0 (padding); a padding row attends to nothing real, so a large negative, not -inf (no NaN).
+            allowed = torch.ones(T, S, dtype=torch.bool).tril(diagonal=S - T)[None, None] & mask.bool()[:, None, None, :]
+            att = att.masked_fill(~allowed, torch.finfo(att.dtype).min)
+        elif T > 1:
             causal = torch.ones(T, S, dtype=torch.bool).tril(diagonal=S - T)
             att = att.masked_fill(~causal, float("-inf"))
         y = att.softmax(dim=-1) @ v
@@ -94,8 +106,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(c["hidden"], eps=1e-5)
         self.mlp = Mlp(c)
 
-    def forward(self, x, past):
-        attended, present = self.attn(self.ln_1(x), past)
+    def forward(self, x, past, mask=None):
+        attended, present = self.attn(self.ln_1(x), past, mask)
         x = x + attended
         return x + self.mlp(self.ln_2(x)), present
 
@@ -118,15 +130,24 @@ class Gpt2LMHeadModel(nn.Module):
         super().__init__()
         self.transformer = Transformer(c)
 
-    def forward(self, ids, past=None):
+    def forward(self, ids, past=None, mask=None):
+        hidden, presents = self.hidden(ids, past, mask)
+        return F.linear(hidden, self.transformer.wte.weight), presents
+
+    def hidden(self, ids, past=None, mask=None):
+        """The final layer norm's output; with `mask` ([B, past + T] of 1/0, left padding) positions count real tokens only."""
         t = self.transformer
         start = 0 if past is None else past[0][0].shape[2]
-        x = t.wte(ids) + t.wpe(torch.arange(start, start + ids.shape[1]))
+        if mask is None:
+            positions = torch.arange(start, start + ids.shape[1])
+        else:
+            positions = (mask.long().cumsum(-1) - 1).clamp(min=0)[:, start:]
+        x = t.wte(ids) + t.wpe(positions)
         presents = []
         for i, block in enumerate(t.h):
-            x, present = block(x, None if past is None else past[i])
+            x, present = block(x, None if past is None else past[i], mask)
             presents.append(present)
-        return F.linear(t.ln_f(x), t.wte.weight), presents
+        return t.ln_f(x), presents
 
 
 # ---- the timed work
@@ -146,8 +167,12 @@ def training_loss(model, ids):
 
 
 def train_step(model, optimizer, ids):
+    return train_step_on(model, optimizer, lambda: training_loss(model, ids))
+
+
+def train_step_on(model, optimizer, compute_loss):
     optimizer.zero_grad()
-    loss = training_loss(model, ids)
+    loss = compute_loss()
     loss.backward()
     optimizer.step()
     return loss.item()
@@ -167,6 +192,141 @@ def greedy_decode(model, prompt, new_tokens):
         steps.append(now - last)
         last = now
     return time.perf_counter() - start, steps
+
+
+# ---- the real-shape case (`rlhf bench real-shape`): batches and prompts come as token ids from the C# side
+
+def peak_rss_bytes(reset=False):
+    """VmHWM of this process; with reset, the mark restarts from the current use (Linux clear_refs 5)."""
+    if reset:
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+    with open("/proc/self/status") as f:
+        line = next((l for l in f if l.startswith("VmHWM:")), None)
+    return 0 if line is None else int(line.split()[1]) * 1024
+
+
+def right_padded(rows, fill):
+    width = max(len(r) for r in rows)
+    return torch.tensor([r + [fill] * (width - len(r)) for r in rows])
+
+
+def sft_loss(model, ids, labels):
+    """Next-token cross-entropy over labelled positions (-100: prompt and padding), right-padded rows."""
+    logits, _ = model(ids)
+    vocab = logits.shape[-1]
+    return F.cross_entropy(logits[:, :-1].reshape(-1, vocab), labels[:, 1:].reshape(-1), ignore_index=-100)
+
+
+class ValueModel(nn.Module):
+    """GPT-2 with a scalar head on its final hidden states: the PPO policy's value head, or a reward model (last token)."""
+
+    def __init__(self, c, trunk=None):
+        super().__init__()
+        self.lm = trunk if trunk is not None else Gpt2LMHeadModel(c)
+        self.v_head = nn.Linear(c["hidden"], 1)
+
+    def forward(self, ids, mask):
+        hidden, _ = self.lm.hidden(ids, None, mask)
+        return F.linear(hidden, self.lm.transformer.wte.weight), self.v_head(hidden).squeeze(-1)
+
+
+def response_log_probs(logits, ids, prompt_columns):
+    """Log-probabilities of the response tokens: logits at t predict ids at t + 1."""
+    predicting = logits[:, prompt_columns - 1:-1]
+    return predicting.log_softmax(-1).gather(-1, ids[:, prompt_columns:, None]).squeeze(-1), predicting
+
+
+class PpoCase:
+    """One PPO iteration as trlx / TRL users write it in eager PyTorch: sample with a KV cache, score with a reward model,
+    policy / value / reference passes without gradients, KL-penalised rewards, GAE, whitened advantages, then clipped
+    policy and value updates over shuffled mini-batches with AdamW and gradient clipping."""
+
+    def __init__(self, c):
+        torch.manual_seed(0)
+        self.policy = ValueModel(c)
+        self.reference = Gpt2LMHeadModel(c)
+        self.reference.load_state_dict(self.policy.lm.state_dict())
+        self.reward = ValueModel(c)
+        for model in (self.reference, self.reward):
+            model.eval()
+            model.requires_grad_(False)
+        self.optimizer = adamw(self.policy)
+        for group in self.optimizer.param_groups:
+            group["lr"] = 1e-5
+        self.pad = c["vocab"] - 1
+
+    def iterate(self, prompts, new_tokens, mini_batch, epochs, seed, beta=0.05, clip=0.2, clip_value=0.2, gamma=1.0, lam=0.95):
+        torch.manual_seed(seed)
+        times = {}
+        start = time.perf_counter()
+        # Left-padded prompts; every row samples new_tokens tokens (no early stop), so responses need no padding.
+        width = max(len(p) for p in prompts)
+        prompt = torch.tensor([[self.pad] * (width - len(p)) + p for p in prompts])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        self.policy.eval()
+        with torch.no_grad():
+            logits, past = self.policy.lm(prompt, None, mask)
+            tokens = []
+            for i in range(new_tokens):
+                token = torch.multinomial(logits[:, -1].softmax(-1), 1)
+                tokens.append(token)
+                mask = torch.cat([mask, torch.ones_like(token)], 1)
+                if i < new_tokens - 1:
+                    logits, past = self.policy.lm(token, past, mask)
+        ids = torch.cat([prompt] + tokens, 1)
+        times["generation"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        with torch.no_grad():
+            scores = torch.cat([self.reward(ids[b:b + 8], mask[b:b + 8])[1][:, -1] for b in range(0, len(prompts), 8)])
+        times["scoring"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        with torch.no_grad():
+            logits, values = self.policy(ids, mask)
+            old_log_probs, _ = response_log_probs(logits, ids, width)
+            old_values = values[:, width - 1:-1]
+            ref_logits, _ = self.reference(ids, None, mask)
+            ref_log_probs, _ = response_log_probs(ref_logits, ids, width)
+            del logits, ref_logits
+        times["reference"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        rewards = -beta * (old_log_probs - ref_log_probs)
+        rewards[:, -1] += (scores - scores.mean()) / (scores.std() + 1e-8)
+        advantages, last = torch.zeros_like(rewards), torch.zeros(len(prompts))
+        for t in reversed(range(new_tokens)):
+            next_value = old_values[:, t + 1] if t + 1 < new_tokens else torch.zeros(len(prompts))
+            last = rewards[:, t] + gamma * next_value - old_values[:, t] + gamma * lam * last
+            advantages[:, t] = last
+        returns = advantages + old_values
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        self.policy.train()
+        for _ in range(epochs):
+            for rows in torch.randperm(len(prompts)).split(mini_batch):
+                logits, values = self.policy(ids[rows], mask[rows])
+                log_probs, predicting = response_log_probs(logits, ids[rows], width)
+                ratio = (log_probs - old_log_probs[rows]).exp()
+                policy_loss = torch.max(-advantages[rows] * ratio, -advantages[rows] * ratio.clamp(1 - clip, 1 + clip)).mean()
+                values = values[:, width - 1:-1]
+                clipped = old_values[rows] + (values - old_values[rows]).clamp(-clip_value, clip_value)
+                value_loss = 0.5 * torch.max((values - returns[rows]) ** 2, (clipped - returns[rows]) ** 2).mean()
+                self.optimizer.zero_grad()
+                (policy_loss + value_loss).backward()
+                with torch.no_grad():
+                    log_p = predicting.detach().log_softmax(-1)
+                    entropy = -(log_p.exp() * log_p).sum(-1).mean().item()
+                torch.nn.utils.clip_grad_norm_(self.policy.parameters(), 1.0)
+                self.optimizer.step()
+        self.policy.eval()
+        times["training"] = time.perf_counter() - start
+        times["seconds"] = sum(times.values())
+        times["entropy"] = entropy
+        return times
 
 
 class Server:
@@ -195,6 +355,48 @@ class Server:
         model.eval()
         seconds, steps = greedy_decode(model, prompt_ids(r["batch"], r["prompt"], r["model"]["vocab"]), r["new_tokens"])
         return {"seconds": seconds, "step_seconds": steps}
+
+    def load(self, r):
+        """The SFT model of the real-shape case, from the weights `rlhf` saved (so both sides start alike), and its AdamW."""
+        self.models.clear()
+        self.sft = None
+        model = Gpt2LMHeadModel(config_from_hf(r["weights"]))
+        weights = load_weights(r["weights"])
+        weights.pop("lm_head.weight", None)  # tied to wte
+        model.load_state_dict(weights, strict=True)
+        model.train()
+        self.sft = (model, adamw(model))
+        return {"parameters": sum(p.numel() for p in model.parameters())}
+
+    def sft_step(self, r):
+        """One step on the given rows: right-padded with 0, labels -100 where nothing is learned; the loss before the update."""
+        model, optimizer = self.sft
+        start = time.perf_counter()
+        ids, labels = right_padded(r["input_ids"], 0), right_padded(r["labels"], -100)
+        loss = train_step_on(model, optimizer, lambda: sft_loss(model, ids, labels))
+        return {"seconds": time.perf_counter() - start, "loss": loss}
+
+    def sft_loss(self, r):
+        model, _ = self.sft
+        with torch.no_grad():
+            return {"loss": sft_loss(model, right_padded(r["input_ids"], 0), right_padded(r["labels"], -100)).item()}
+
+    def ppo_build(self, r):
+        """Builds the PPO models of this shape (policy with value head, reference copy, reward model) and AdamW."""
+        key = json.dumps(r["model"], sort_keys=True)
+        if getattr(self, "ppo_key", None) != key:
+            self.models.clear()
+            self.sft = None
+            self.ppo_case, self.ppo_key = PpoCase(r["model"]), key
+        return {"built": True}
+
+    def ppo(self, r):
+        """One PPO iteration of the real-shape case (the first request builds the models)."""
+        self.ppo_build(r)
+        return self.ppo_case.iterate(r["prompts"], r["new_tokens"], r["mini_batch"], r["epochs"], r.get("seed", 0))
+
+    def memory(self, r):
+        return {"peak_rss_bytes": peak_rss_bytes(r.get("reset", False))}
 
     def matmul(self, r):
         """The same probe as RlhfSharp.Cli.Benchmarks.MatmulPeak: best of 5 timed batches of products per shape."""

@@ -14,13 +14,15 @@ internal sealed class BenchReport(BenchSettings settings)
     public List<Dictionary<string, object>>? Ppo { get; set; }
     public LoraBenchSettings? LoraSettings { get; set; }
     public LoraBench.Results? Lora { get; set; }
+    /// <summary>The table's title where the rows are not medians of alternating runs (the real-shape case says how it timed them).</summary>
+    public string? Title { get; set; }
 
     public void Write(IAnsiConsole console)
     {
         if (Rows.Count > 0)
         {
             bool compared = TorchVersion is not null;
-            var table = new Table().Title($"RlhfSharp{(compared ? $" vs PyTorch {TorchVersion}" : "")}, {settings.Threads} threads, "
+            var table = new Table().Title(Title ?? $"RlhfSharp{(compared ? $" vs PyTorch {TorchVersion}" : "")}, {settings.Threads} threads, "
                 + $"medians of {settings.Repeats} {(compared ? "alternating " : "")}runs");
             table.AddColumns("case", "unit", "RlhfSharp");
             if (compared) table.AddColumns("PyTorch", "time ours/PyTorch");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RlhfSharp.Data;
 using RlhfSharp.Models;
 
 namespace RlhfSharp.Cli.Benchmarks;
@@ -72,6 +73,33 @@ internal sealed class PytorchReference : IDisposable
     /// <summary>The best GFLOP/s over [m, k] x [k, n] products, timed as <see cref="MatmulPeak.Measure"/> does.</summary>
     public double MatmulGflops(long[][] shapes) => (double)Ask(new { op = "matmul", shapes })["gflops"]!;
 
+    /// <summary>Real-shape case: the reference's SFT model and its AdamW from the weights in <paramref name="modelDirectory"/> (as <c>SavePretrained</c> writes them).</summary>
+    public void LoadSft(string modelDirectory) => Ask(new { op = "load", weights = modelDirectory });
+
+    /// <summary>One SFT step on these rows (right-padded there as here, labels -100 where nothing is learned): seconds and the loss before the update.</summary>
+    public (double Seconds, double Loss) SftStep(IReadOnlyList<EncodedSft> batch)
+    {
+        var answer = Ask(new { op = "sft_step", input_ids = batch.Select(e => e.InputIds), labels = batch.Select(e => e.Labels) });
+        return ((double)answer["seconds"]!, (double)answer["loss"]!);
+    }
+
+    /// <summary>The SFT loss of these rows under the reference's current weights, without a gradient.</summary>
+    public double SftLoss(IReadOnlyList<EncodedSft> batch) =>
+        (double)Ask(new { op = "sft_loss", input_ids = batch.Select(e => e.InputIds), labels = batch.Select(e => e.Labels) })["loss"]!;
+
+    /// <summary>Builds the reference's PPO models of this shape (policy with value head, reference copy, reward model) and AdamW.</summary>
+    public void BuildPpo(ModelConfig model) => Ask(new { op = "ppo_build", model = BenchModels.ReferenceShape(model) });
+
+    /// <summary>One eager PyTorch PPO iteration on these prompt ids: its time split in seconds.</summary>
+    public PpoReferenceSplit PpoIteration(ModelConfig model, IReadOnlyList<IReadOnlyList<int>> prompts, int newTokens, int miniBatch, int epochs)
+    {
+        var answer = Ask(new { op = "ppo", model = BenchModels.ReferenceShape(model), prompts, new_tokens = newTokens, mini_batch = miniBatch, epochs });
+        return new PpoReferenceSplit((double)answer["generation"]!, (double)answer["scoring"]!, (double)answer["reference"]!, (double)answer["training"]!, (double)answer["seconds"]!);
+    }
+
+    /// <summary>The reference process's resident high-water mark in bytes; with <paramref name="reset"/> the mark restarts from its current use first.</summary>
+    public long PeakResidentBytes(bool reset = false) => (long)Ask(new { op = "memory", reset })["peak_rss_bytes"]!;
+
     JsonObject Ask(object request)
     {
         _process.StandardInput.WriteLine(JsonSerializer.Serialize(request));
@@ -134,3 +162,6 @@ internal sealed class PytorchReference : IDisposable
         _process.Dispose();
     }
 }
+
+/// <summary>The seconds of the reference's PPO iteration by stage, as <see cref="PpoSplit"/> splits ours.</summary>
+internal sealed record PpoReferenceSplit(double Generation, double Scoring, double Reference, double Training, double Seconds);

@@ -49,12 +49,15 @@ internal sealed class TrainingStep : IDisposable
     public (long ThisRank, long Unsharded) OptimizerStateBytes => _optimizer.StateBytes;
 
     /// <summary>Runs one step; returns its wall time in seconds and the loss before the update.</summary>
-    public (double Seconds, double Loss) Run()
+    public (double Seconds, double Loss) Run() => Run(_batch);
+
+    /// <summary>Runs one step on <paramref name="batch"/> instead of the step's own batch (successive batches of real data).</summary>
+    public (double Seconds, double Loss) Run(IReadOnlyList<EncodedSft> batch)
     {
         var watch = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         _optimizer.ZeroGrad();
-        var (loss, _) = _objective.Loss(_batch);
+        var (loss, _) = _objective.Loss(batch);
         loss.backward();
         _optimizer.ReduceAndClip(maxNorm: 0);
         _optimizer.Step();
@@ -63,10 +66,13 @@ internal sealed class TrainingStep : IDisposable
     }
 
     /// <summary>The loss of the batch under the current weights, without a gradient.</summary>
-    public double Loss()
+    public double Loss() => Loss(_batch);
+
+    /// <summary>The loss of <paramref name="batch"/> under the current weights, without a gradient.</summary>
+    public double Loss(IReadOnlyList<EncodedSft> batch)
     {
         using var noGrad = no_grad();
-        var (loss, _) = _objective.Loss(_batch);
+        var (loss, _) = _objective.Loss(batch);
         using (loss) return loss.item<float>();
     }
 
