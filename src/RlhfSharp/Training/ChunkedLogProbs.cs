@@ -12,7 +12,7 @@ namespace RlhfSharp.Training;
 /// saved hidden states and the log-sum-exp of forward. SFT's cross-entropy, DPO's sequence log-probabilities and PPO's and
 /// GRPO's per-token log-probabilities all come from here.
 /// </summary>
-internal static class ChunkedLogProbs
+public static class ChunkedLogProbs
 {
     /// <summary>Logit elements per chunk: 4M floats, 16 MB, under glibc's largest mmap threshold (32 MB), so a chunk's buffer is
     /// reused from the heap rather than mapped and unmapped each time; large enough that the head's matmul stays efficient
