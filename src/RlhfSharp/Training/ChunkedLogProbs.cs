@@ -158,7 +158,7 @@ internal sealed class ChunkedLogProbsFunction : autograd.SingleTensorFunction<Ch
             var gradLogits = -g * probabilities;
             gradLogits.scatter_add_(1, targets.narrow(0, start, count).unsqueeze(1), g);
             gradHidden?.narrow(0, start, count).copy_(gradLogits.mm(weight));
-            gradWeight?.add_(gradLogits.t().mm(h));
+            gradWeight?.addmm_(gradLogits.t(), h, beta: 1, alpha: 1); // accumulated in place: no [vocab, hidden] temporary per chunk
             gradBias?.add_(gradLogits.sum(dim: 0));
         }
         // One entry per argument of apply: none for the chunk size and the targets.
