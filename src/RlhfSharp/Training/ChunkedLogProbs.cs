@@ -28,7 +28,7 @@ public static class ChunkedLogProbs
     {
         long chunk = rowsPerChunk > 0 ? rowsPerChunk : RowsPerChunk(head.VocabSize);
         bool graph = is_grad_enabled() && (hidden.requires_grad || head.Weight.requires_grad || head.Bias?.requires_grad == true);
-        if (!graph) return Forward(hidden, head, targets, chunk).LogProbs;
+        if (!graph) return Forward(hidden, head, targets, chunk, hiddenGradient: false).LogProbs;
         object[] args = head.Bias is { } bias ? [chunk, hidden, head.Weight, targets, bias] : [chunk, hidden, head.Weight, targets];
         return ChunkedLogProbsFunction.apply(args);
     }
@@ -89,36 +89,47 @@ public static class ChunkedLogProbs
         return Ppo.PpoMath.MaskedMean(Entropy(rows, head, rowsPerChunk).view(batch, responseColumns), mask).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The log-probabilities [rows] and each row's log-sum-exp [rows] (what backward needs), a chunk at a time.</summary>
-    internal static (Tensor LogProbs, Tensor LogSumExp) Forward(Tensor hidden, LmHead head, Tensor targets, long chunk)
+    /// <summary>
+    /// The log-probabilities [rows] and each row's log-sum-exp [rows], a chunk at a time; with <paramref name="hiddenGradient"/>
+    /// also each row's d log p / d hidden = W[target] - Σ_v p_v W_v [rows, hidden], all a frozen head's backward needs.
+    /// </summary>
+    internal static (Tensor LogProbs, Tensor LogSumExp, Tensor? HiddenGradient) Forward(Tensor hidden, LmHead head, Tensor targets, long chunk,
+        bool hiddenGradient)
     {
         using var noGrad = no_grad();
         long rows = hidden.shape[0];
         var logProbs = empty(rows, dtype: hidden.dtype);
         var logSumExp = empty(rows, dtype: hidden.dtype);
+        var gradient = hiddenGradient ? empty_like(hidden) : null;
         for (long start = 0; start < rows; start += chunk)
         {
             using var scope = NewDisposeScope();
             long count = Math.Min(chunk, rows - start);
+            var chunkTargets = targets.narrow(0, start, count);
             var logits = head.Logits(hidden.narrow(0, start, count));
             var normaliser = logits.logsumexp(1);
             logSumExp.narrow(0, start, count).copy_(normaliser);
-            logProbs.narrow(0, start, count).copy_(logits.gather(1, targets.narrow(0, start, count).unsqueeze(1)).squeeze(1) - normaliser);
+            logProbs.narrow(0, start, count).copy_(logits.gather(1, chunkTargets.unsqueeze(1)).squeeze(1) - normaliser);
+            if (gradient is null) continue;
+            var probabilities = (logits - normaliser.unsqueeze(1)).exp();
+            gradient.narrow(0, start, count).copy_(head.Weight.index_select(0, chunkTargets) - probabilities.mm(head.Weight));
         }
-        return (logProbs, logSumExp);
+        return (logProbs, logSumExp, gradient);
     }
 }
 
 /// <summary>
 /// The autograd function of <see cref="ChunkedLogProbs.Gather"/>. With p = softmax(logits) of a row and g the gradient of its
 /// log-probability, d/dlogits = g·(onehot(target) - p); backward recomputes p a chunk at a time from the saved hidden states
-/// and log-sum-exp, and sums the chunks' contributions to the head's weight and bias. apply's arguments: rows per chunk,
-/// hidden [rows, hidden], weight [vocab, hidden], targets [rows], then the bias [vocab] when the head has one.
+/// and log-sum-exp, and sums the chunks' contributions to the head's weight and bias. A frozen head (LoRA, a frozen tied
+/// embedding) needs only d/dhidden = g·(W[target] - pᵀW), linear in g: forward computes W[target] - pᵀW while it has p, and
+/// backward scales it, with no recomputation (the head's matmuls are then as many as the plain path's). apply's arguments:
+/// rows per chunk, hidden [rows, hidden], weight [vocab, hidden], targets [rows], then the bias [vocab] when the head has one.
 /// </summary>
 internal sealed class ChunkedLogProbsFunction : autograd.SingleTensorFunction<ChunkedLogProbsFunction>
 {
     const int ChunkArg = 0, HiddenArg = 1, WeightArg = 2, TargetsArg = 3, BiasArg = 4;
-    const string ChunkKey = "chunk";
+    const string ChunkKey = "chunk", FrozenHeadKey = "frozen_head", ArgumentsKey = "arguments";
 
     public override string Name => nameof(ChunkedLogProbsFunction);
 
@@ -129,10 +140,14 @@ internal sealed class ChunkedLogProbsFunction : autograd.SingleTensorFunction<Ch
         var weight = (Tensor)vars[WeightArg];
         var targets = (Tensor)vars[TargetsArg];
         var bias = vars.Length > BiasArg ? (Tensor)vars[BiasArg] : null;
-        var (logProbs, logSumExp) = ChunkedLogProbs.Forward(hidden, new LmHead(weight, bias), targets, chunk);
+        bool frozenHead = !weight.requires_grad && bias is not { requires_grad: true };
+        var (logProbs, logSumExp, hiddenGradient) = ChunkedLogProbs.Forward(hidden, new LmHead(weight, bias), targets, chunk, hiddenGradient: frozenHead);
         ctx.save_data(ChunkKey, chunk);
+        ctx.save_data(FrozenHeadKey, frozenHead);
+        ctx.save_data(ArgumentsKey, vars.Length);
         // Saved by the graph: the caller's dispose scopes end before backward runs.
-        ctx.save_for_backward(bias is null ? [hidden, weight, targets, logSumExp] : [hidden, weight, targets, logSumExp, bias]);
+        if (frozenHead) ctx.save_for_backward([hiddenGradient!]);
+        else ctx.save_for_backward(bias is null ? [hidden, weight, targets, logSumExp] : [hidden, weight, targets, logSumExp, bias]);
         return logProbs;
     }
 
@@ -141,6 +156,12 @@ internal sealed class ChunkedLogProbsFunction : autograd.SingleTensorFunction<Ch
         using var scope = NewDisposeScope();
         long chunk = (long)ctx.get_data(ChunkKey);
         var saved = ctx.get_saved_variables();
+        if ((bool)ctx.get_data(FrozenHeadKey))
+        {
+            var onlyHidden = new Tensor[(int)ctx.get_data(ArgumentsKey)];
+            onlyHidden[HiddenArg] = (saved[0] * gradOutput.unsqueeze(1)).MoveToOuterDisposeScope();
+            return [.. onlyHidden];
+        }
         Tensor hidden = saved[0], weight = saved[1], targets = saved[2], logSumExp = saved[3];
         Tensor? bias = saved.Count > 4 ? saved[4] : null;
         using var noGrad = no_grad();
@@ -162,7 +183,7 @@ internal sealed class ChunkedLogProbsFunction : autograd.SingleTensorFunction<Ch
             gradBias?.add_(gradLogits.sum(dim: 0));
         }
         // One entry per argument of apply: none for the chunk size and the targets.
-        var perArgument = new Tensor[bias is null ? BiasArg : BiasArg + 1];
+        var perArgument = new Tensor[(int)ctx.get_data(ArgumentsKey)];
         perArgument[HiddenArg] = gradHidden?.MoveToOuterDisposeScope()!;
         perArgument[WeightArg] = gradWeight?.MoveToOuterDisposeScope()!;
         if (bias is not null) perArgument[BiasArg] = gradBias?.MoveToOuterDisposeScope()!;

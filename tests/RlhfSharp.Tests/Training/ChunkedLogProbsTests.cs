@@ -35,20 +35,22 @@ public class ChunkedLogProbsTests
     }
 
     [Theory]
-    [InlineData(true, 4)]   // 23 rows: chunks of 4, 4, 4, 4, 4, 3
-    [InlineData(false, 5)]  // a tied head (no bias): 5, 5, 5, 5, 3
-    [InlineData(true, 23)]  // one chunk
-    public void Token_log_probs_and_their_gradients_equal_log_softmax_over_all_logits(bool withBias, long rowsPerChunk)
+    [InlineData(true, 4, true)]    // 23 rows: chunks of 4, 4, 4, 4, 4, 3
+    [InlineData(false, 5, true)]   // a tied head (no bias): 5, 5, 5, 5, 3
+    [InlineData(true, 23, true)]   // one chunk
+    [InlineData(true, 4, false)]   // a frozen head (LoRA): d/dhidden from forward, no recomputation
+    [InlineData(false, 5, false)]
+    public void Token_log_probs_and_their_gradients_equal_log_softmax_over_all_logits(bool withBias, long rowsPerChunk, bool headTrains)
     {
         using var scope = NewDisposeScope();
         var generator = new TorchSharp.torch.Generator(11);
         var hidden = randn([23, 8], generator: generator).requires_grad_();
-        var weight = randn([50, 8], generator: generator).requires_grad_();
-        var bias = withBias ? randn([50], generator: generator).requires_grad_() : null;
+        var weight = randn([50, 8], generator: generator).requires_grad_(headTrains);
+        var bias = withBias ? randn([50], generator: generator).requires_grad_(headTrains) : null;
         var targets = randint(0, 50, [23], generator: generator);
         var upstream = randn([23], generator: generator); // a different weight per row, so every row's gradient counts
         var head = new LmHead(weight, bias);
-        Tensor[] parameters = withBias ? [hidden, weight, bias!] : [hidden, weight];
+        Tensor[] parameters = !headTrains ? [hidden] : withBias ? [hidden, weight, bias!] : [hidden, weight];
 
         var plain = nn.functional.log_softmax(head.Logits(hidden), 1).gather(1, targets.unsqueeze(1)).squeeze(1);
         var plainGradients = autograd.grad([(plain * upstream).sum()], parameters);
@@ -57,8 +59,8 @@ public class ChunkedLogProbsTests
 
         AssertClose(plain, chunked, "log-probs");
         AssertClose(plainGradients[0], chunkedGradients[0], "d/dhidden");
-        AssertClose(plainGradients[1], chunkedGradients[1], "d/dweight");
-        if (withBias) AssertClose(plainGradients[2], chunkedGradients[2], "d/dbias");
+        if (headTrains) AssertClose(plainGradients[1], chunkedGradients[1], "d/dweight");
+        if (headTrains && withBias) AssertClose(plainGradients[2], chunkedGradients[2], "d/dbias");
         using (no_grad()) AssertClose(plain, ChunkedLogProbs.Gather(hidden, head, targets, rowsPerChunk), "log-probs without a graph");
     }
 
@@ -80,16 +82,22 @@ public class ChunkedLogProbsTests
     {
         model.zero_grad();
         loss.backward();
-        return model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+        return model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter.grad!.clone());
     }
 
     [Theory]
-    [InlineData("gpt2", 3)]  // tied head: 18 scored tokens in 6 chunks of 3
-    [InlineData("gptj", 4)]  // untied head with a bias: chunks of 4, 4, 4, 4, 2
-    public void Sft_loss_from_hidden_states_equals_cross_entropy_over_all_logits_with_the_same_gradients(string variant, long rowsPerChunk)
+    [InlineData("gpt2", 3, false)]  // tied head: 18 scored tokens in 6 chunks of 3
+    [InlineData("gptj", 4, false)]  // untied head with a bias: chunks of 4, 4, 4, 4, 2
+    [InlineData("gptj", 4, true)]   // the head frozen (as under LoRA): the blocks' gradients come through d/dhidden alone
+    public void Sft_loss_from_hidden_states_equals_cross_entropy_over_all_logits_with_the_same_gradients(string variant, long rowsPerChunk, bool frozenHead)
     {
         using var scope = NewDisposeScope();
         using var model = TinyModels.Create(variant);
+        if (frozenHead)
+        {
+            model.Head.Weight.requires_grad = false;
+            model.Head.Bias!.requires_grad = false;
+        }
         var (ids, mask, labels) = SftBatch();
         var input = new DecoderInput(ids, mask);
 
