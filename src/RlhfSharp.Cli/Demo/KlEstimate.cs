@@ -1,5 +1,6 @@
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
+using RlhfSharp.Training;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Cli.Demo;
@@ -24,10 +25,8 @@ internal static class KlEstimate
         using var noGrad = no_grad();
         model.eval();
         var ids = tensor(prompt.Concat(response).Select(t => (long)t).ToArray()).unsqueeze(0);
-        // Position i's logits predict token i + 1: the response's tokens are predicted from position prompt - 1 on.
-        var logits = model.call(new DecoderInput(ids)).narrow(1, prompt.Count - 1, response.Count);
-        var tokens = ids.narrow(1, prompt.Count, response.Count);
-        return logits.log_softmax(-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1).squeeze(0).data<float>().ToArray();
+        // Position i predicts token i + 1: only the response's tokens, predicted from position prompt - 1 on, are projected.
+        return ChunkedLogProbs.Response(model.Hidden(new DecoderInput(ids)), model.Head, ids, prompt.Count, response.Count).squeeze(0).data<float>().ToArray();
     }
 
     /// <summary>The mean of <paramref name="values"/> and its standard error (sample standard deviation / sqrt(n); 0 for one value).</summary>

@@ -58,9 +58,14 @@ public sealed class CausalLanguageModel : nn.Module<DecoderInput, Tensor>
     }
 
     /// <summary>Hidden states [.., hidden] to logits [.., vocab].</summary>
-    public Tensor Logits(Tensor hidden) => _head is null
-        ? nn.functional.linear(hidden, Trunk.TokenEmbedding)
-        : _head.call(hidden);
+    public Tensor Logits(Tensor hidden) => Head.Logits(hidden);
+
+    /// <summary>The final hidden states [batch, time, hidden], before the head: for callers that project only the positions
+    /// they score (see <see cref="Training.ChunkedLogProbs"/>).</summary>
+    public Tensor Hidden(DecoderInput input) => Trunk.call(input);
+
+    /// <summary>The head's parameters (a tied head: the token embedding).</summary>
+    public LmHead Head => _head is null ? new(Trunk.TokenEmbedding, null) : new(_head.weight!, _head.bias);
 
     /// <summary>Loads a Hugging Face model directory (config.json + safetensors), float32. PPO passes
     /// <paramref name="withoutDropout"/>: the ratio of new to old log-probabilities must not carry dropout noise.</summary>

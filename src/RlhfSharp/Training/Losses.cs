@@ -24,6 +24,17 @@ internal static class Losses
     }
 
     /// <summary>
+    /// <see cref="CausalLm(Tensor, Tensor)"/> from the final hidden states [B, T, H] and the LM head, without the logits: only
+    /// the scored positions are projected, a chunk at a time (<see cref="ChunkedLogProbs"/>).
+    /// </summary>
+    public static (Tensor Loss, long Tokens) CausalLm(Tensor hidden, Models.LmHead head, Tensor labels, long rowsPerChunk = 0)
+    {
+        using var scope = NewDisposeScope();
+        var (logProbs, _) = ChunkedLogProbs.Scored(hidden, head, labels, rowsPerChunk);
+        return ((-logProbs.mean()).MoveToOuterDisposeScope(), logProbs.shape[0]);
+    }
+
+    /// <summary>
     /// Pairwise reward-model loss (Bradley-Terry): mean of -log sigmoid(r_chosen - r_rejected - margin),
     /// plus <paramref name="centeringCoefficient"/> x mean((r_chosen + r_rejected)^2), which keeps rewards
     /// centred on zero (TRL's center_rewards_coefficient, suggested 0.01).

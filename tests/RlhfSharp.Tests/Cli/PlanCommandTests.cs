@@ -41,8 +41,9 @@ public class PlanCommandTests
     /// 649,291,776 bytes each, two moments twice that; activations per token 12 blocks x 13,584 floats (input 770, second
     /// norm's statistics 2, normed 768, fused qkv 2,304, rotated q and k 1,536, output 768, log-sum-exp 12, padding mask 512,
     /// the MLP's normed input 768, up 3,072, GELU 3,072) plus the final norm's input and statistics 770 and the head's input 768,
-    /// x 4 bytes x 4,096 tokens = 2,695,921,664; logits 3 x 8 x 512 x 50,304 x 4 = 2,472,542,208. Peak: the runtime's
-    /// 160,000,000 + 4 x 649,291,776 + both = 7,925,630,976 bytes, 7.38 GiB. FLOPs: 769,720,320 a token (forward 256,573,440,
+    /// x 4 bytes x 4,096 tokens = 2,695,921,664; logits: 8 x 511 = 4,088 scored positions projected 83 at a time (4,194,304 /
+    /// 50,304), four [83, 50,304] tensors in backward and the positions' hidden states, (4 x 83 x 50,304 + 4,088 x 768) x 4 =
+    /// 79,362,048. Peak: the runtime's 160,000,000 + 4 x 649,291,776 + both = 5,532,450,816 bytes, 5.15 GiB. FLOPs: 769,720,320 a token (forward 256,573,440,
     /// input gradients 266,010,624, weight gradients 247,136,256) x 4,096 = 3.15 TFLOP, 31.5 s at 100 GFLOP/s.
     /// </summary>
     [Fact]
@@ -55,10 +56,10 @@ public class PlanCommandTests
         Assert.Contains("│  619 MiB │ held", Row("gradients"));
         Assert.Contains("│ 1.21 GiB │ held", Row("AdamW state"));
         Assert.Contains("│ 2.51 GiB │ training", Row("activations"));
-        Assert.Contains("│ 2.30 GiB │ training", Row("logits"));
-        Assert.Contains("│ 7.38 GiB │ training", Row("peak"));
+        Assert.Contains("│   76 MiB │ training", Row("logits"));
+        Assert.Contains("│ 5.15 GiB │ training", Row("peak"));
         Assert.Contains("parameters: 162.3M, 162.3M trainable (100.00%)", result.Output);
-        Assert.Contains("fits: 7.38 GiB of the 24.00 GiB given, 16.62 GiB to spare", result.Output);
+        Assert.Contains("fits: 5.15 GiB of the 24.00 GiB given, 18.85 GiB to spare", result.Output);
         Assert.Contains("time per step: at least 31.5 s, 3.15 TFLOP at 100 GFLOP/s", result.Output);
     }
 

@@ -101,14 +101,10 @@ public sealed class DpoObjective : ITrainingObjective<DpoPair>
         var rows = batch.Select(p => p.Chosen).Concat(batch.Select(p => p.Rejected)).ToList();
         var (ids, mask) = Padding.Right(rows.Select(r => (IReadOnlyList<int>)r.InputIds).ToList());
         var labels = Padding.RightLabels(rows.Select(ResponseLabels).ToList());
-        var logits = model.call(new DecoderInput(ids, mask));
-        long time = logits.shape[1];
-        // Position t predicts token t + 1.
-        var targets = labels.narrow(1, 1, time - 1);
-        var tokenLogps = -nn.functional.cross_entropy(logits.narrow(1, 0, time - 1).flatten(0, 1), targets.flatten(),
-            ignore_index: Losses.IgnoreIndex, reduction: nn.Reduction.None);
-        var sums = tokenLogps.view(rows.Count, time - 1).sum(1);
-        var counts = targets.ne(Losses.IgnoreIndex).sum(1).to(ScalarType.Float32).clamp_min(1);
+        // Only the response tokens are projected through the head, a chunk at a time; position t predicts token t + 1.
+        var (tokenLogps, rowOf) = ChunkedLogProbs.Scored(model.Hidden(new DecoderInput(ids, mask)), model.Head, labels);
+        var sums = zeros(rows.Count, dtype: tokenLogps.dtype).index_add(0, rowOf, tokenLogps, alpha: 1);
+        var counts = labels.narrow(1, 1, labels.shape[1] - 1).ne(Losses.IgnoreIndex).sum(1).to(ScalarType.Float32).clamp_min(1);
         int pairs = batch.Count;
         return (new PairLogps(sums.narrow(0, 0, pairs).MoveToOuterDisposeScope(), sums.narrow(0, pairs, pairs).MoveToOuterDisposeScope()),
             new PairLogps(counts.narrow(0, 0, pairs).MoveToOuterDisposeScope(), counts.narrow(0, pairs, pairs).MoveToOuterDisposeScope()));

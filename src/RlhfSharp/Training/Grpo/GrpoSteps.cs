@@ -113,12 +113,12 @@ internal sealed class GrpoSteps(GrpoModels models, GroupSamplingOptions options,
         if (keepOldLogProbs)
         {
             models.Policy.eval();
-            old = LogProbs(models.Policy.call(layout.Input), layout) * layout.ResponseMask;
+            old = LogProbs(models.Policy.Hidden(layout.Input), models.Policy.Head, layout) * layout.ResponseMask;
         }
         if (options.Beta > 0)
         {
             var referenceModel = models.Reference ?? throw new RlhfException($"beta {options.Beta} needs a reference model");
-            reference = LogProbs(referenceModel.Logits(layout.Input), layout) * layout.ResponseMask;
+            reference = LogProbs(referenceModel.Hidden(layout.Input), referenceModel.Head, layout) * layout.ResponseMask;
         }
         return new CompletionGroup
         {
@@ -134,8 +134,8 @@ internal sealed class GrpoSteps(GrpoModels models, GroupSamplingOptions options,
         };
     }
 
-    static Tensor LogProbs(Tensor logits, SequenceLayout layout) =>
-        ResponseTokens.LogProbs(ResponseTokens.Logits(logits, layout.PromptColumns, layout.ResponseColumns), layout.Ids, layout.PromptColumns);
+    static Tensor LogProbs(Tensor hidden, Models.LmHead head, SequenceLayout layout) =>
+        ChunkedLogProbs.Response(hidden, head, layout.Ids, layout.PromptColumns, layout.ResponseColumns);
 
     /// <summary>Sums over a step's updates, reduced over the ranks for its metrics.</summary>
     sealed class TrainSums
@@ -187,8 +187,8 @@ internal sealed class GrpoSteps(GrpoModels models, GroupSamplingOptions options,
                 using var scope = NewDisposeScope();
                 var layout = group.Layout;
                 var mask = layout.ResponseMask;
-                var responseLogits = ResponseTokens.Logits(models.Policy.call(layout.Input), layout.PromptColumns, layout.ResponseColumns);
-                var logProbs = ResponseTokens.LogProbs(responseLogits, layout.Ids, layout.PromptColumns);
+                var hidden = models.Policy.Hidden(layout.Input);
+                var logProbs = LogProbs(hidden, models.Policy.Head, layout);
                 var losses = GrpoMath.TokenLosses(logProbs, group.OldLogProbs ?? logProbs.detach(), group.AdvantageTensor, mask, options.Epsilon,
                     group.RefLogProbs, options.Beta);
                 var share = GrpoMath.LossSum(losses.Loss, mask, options.LossType) / normaliser;
@@ -199,7 +199,7 @@ internal sealed class GrpoSteps(GrpoModels models, GroupSamplingOptions options,
                 sums.Tokens += groupTokens;
                 sums.Clipped += losses.Clipped.sum().item<float>();
                 if (losses.Kl is { } kl) sums.Kl += kl.sum().item<float>();
-                sums.Entropy += PpoMath.Entropy(responseLogits.detach(), mask).item<float>() * groupTokens;
+                sums.Entropy += ChunkedLogProbs.ResponseEntropy(hidden.detach(), models.Policy.Head, layout.PromptColumns, mask).item<float>() * groupTokens;
             }
             sums.MiniBatches++;
         }

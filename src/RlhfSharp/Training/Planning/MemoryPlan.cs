@@ -92,8 +92,10 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
             long batch = settings.BatchSize, total = settings.MaxLength + settings.MaxNewTokens, vocab = config.VocabSize;
             Add("KV cache", batch * total * config.NumLayers * 2L * config.NumKeyValueHeads * config.HeadDim * f, MemoryPhase.Generation,
                 $"{batch} x {total} positions");
-            Add("rollout logits", (2 * batch * total + batch * (long)settings.MaxNewTokens) * vocab * f, MemoryPhase.RolloutScoring,
-                "policy and reference logits, one log-softmax");
+            // No graph: a chunk's logits and log-sum-exp's exponentials, one chunk of response positions at a time.
+            long rolloutChunk = Math.Min(batch * (long)settings.MaxNewTokens, ChunkedLogProbs.RowsPerChunk(vocab));
+            Add("rollout logits", 2 * rolloutChunk * vocab * f, MemoryPhase.RolloutScoring,
+                $"response positions only, {rolloutChunk} at a time");
         }
         return new MemoryPlan(items, parts.ModelParameters + parts.AdapterParameters + parts.ValueParameters, parts.TrainableParameters);
 
@@ -108,12 +110,9 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
                 hydra ? $"top {config.NumLayers - settings.FreezeBottomLayers} layers and head; the frozen bottom is shared" : "a full frozen copy");
         }
 
-        string LogitNote() => settings.Method switch
-        {
-            PlanMethod.Ppo => "full sequence; the response's log-softmax and gradients",
-            PlanMethod.Reward => "",
-            _ => "logits, shifted copy, log-softmax (as much again in backward)",
-        };
+        string LogitNote() => settings.Method == PlanMethod.Reward
+            ? ""
+            : $"{(ppo ? "response" : "scored")} positions only, {parts.LogitChunkRows(sequences, length)} at a time; their hidden states";
     }
 
     /// <summary>"2.36M", "124.4M", "6.05B".</summary>
@@ -184,22 +183,18 @@ public sealed record MemoryPlan(IReadOnlyList<MemoryItem> Items, long TotalParam
             return tokens * (blocks + final + valueTrunk);
         }
 
-        public long LogitBytes(long sequences, long length)
-        {
-            long vocab = _shape.Config.VocabSize;
-            switch (_settings.Method)
-            {
-                case PlanMethod.Reward:
-                    return 0;
-                case PlanMethod.Ppo:
-                    // Held full-sequence logits; the response's log-softmax, gather gradient and log-softmax gradient (then
-                    // the full-sequence gradient of the narrowing), and the entropy's temporaries after backward.
-                    long response = _settings.MaxNewTokens;
-                    return sequences * vocab * (length + Math.Max(3 * response, response + length)) * BytesPerFloat;
-                default:
-                    // The logits, their shifted copy (a copy unless one row) and log-softmax's output; backward holds as many.
-                    return (sequences > 1 ? 3 : 2) * sequences * length * vocab * BytesPerFloat;
-            }
-        }
+        /// <summary>
+        /// The head projects only the scored positions (PPO: the response's; otherwise at most every position but the last), a
+        /// chunk of rows at a time (<see cref="ChunkedLogProbs"/>): the graph keeps those positions' hidden states, and
+        /// backward holds four [chunk, vocab] tensors at once (the recomputed logits, less the log-sum-exp, its exponential,
+        /// the logits' gradient), more than forward's two.
+        /// </summary>
+        public long LogitBytes(long sequences, long length) => _settings.Method == PlanMethod.Reward
+            ? 0
+            : (4 * LogitChunkRows(sequences, length) * _shape.Config.VocabSize + ScoredRows(sequences, length) * _shape.Config.HiddenSize) * BytesPerFloat;
+
+        public long LogitChunkRows(long sequences, long length) => Math.Min(ScoredRows(sequences, length), ChunkedLogProbs.RowsPerChunk(_shape.Config.VocabSize));
+
+        long ScoredRows(long sequences, long length) => sequences * (_settings.Method == PlanMethod.Ppo ? _settings.MaxNewTokens : length - 1);
     }
 }

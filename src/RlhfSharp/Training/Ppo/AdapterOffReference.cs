@@ -12,7 +12,10 @@ namespace RlhfSharp.Training.Ppo;
 /// </summary>
 public sealed class AdapterOffReference(CausalLanguageModel policy, string? startingAdapter = null) : IReferenceModel
 {
-    public Tensor Logits(DecoderInput input)
+    /// <summary>The adapters sit in the trunk (the head has none), so the head is the policy's.</summary>
+    public LmHead Head => policy.Head;
+
+    public Tensor Hidden(DecoderInput input)
     {
         using var off = LoraModel.Disabled(policy);
         using var start = startingAdapter is null ? null : LoraModel.Enabled(policy, startingAdapter);
@@ -20,7 +23,7 @@ public sealed class AdapterOffReference(CausalLanguageModel policy, string? star
         policy.eval();
         try
         {
-            return policy.call(input);
+            return policy.Hidden(input);
         }
         finally
         {

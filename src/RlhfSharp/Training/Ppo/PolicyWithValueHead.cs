@@ -43,10 +43,18 @@ public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits
     /// <summary>Logits [batch, time, vocab] and values [batch, time].</summary>
     public override (Tensor Logits, Tensor Values) forward(DecoderInput input)
     {
-        using var hidden = Policy.Trunk.call(input);
-        if (_valueTrunk is null) return (Policy.Logits(hidden), ValueHead.call(hidden));
+        var (hidden, values) = HiddenAndValues(input);
+        using (hidden) return (Policy.Logits(hidden), values);
+    }
+
+    /// <summary>The policy's final hidden states [batch, time, hidden] (for the head to project only the positions scored) and
+    /// values [batch, time].</summary>
+    public (Tensor Hidden, Tensor Values) HiddenAndValues(DecoderInput input)
+    {
+        var hidden = Policy.Trunk.call(input);
+        if (_valueTrunk is null) return (hidden, ValueHead.call(hidden));
         using var valueHidden = _valueTrunk.call(input);
-        return (Policy.Logits(hidden), ValueHead.call(valueHidden));
+        return (hidden, ValueHead.call(valueHidden));
     }
 
     /// <summary>The policy as a Hugging Face directory (what `rlhf generate` loads), or with LoRA as a PEFT adapter folder on

@@ -2,7 +2,9 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
 
-/// <summary>Reads per-response-token quantities out of full-sequence model outputs (see <see cref="RolloutBatch"/>'s layout).</summary>
+/// <summary>Reads per-response-token quantities out of full-sequence model outputs (see <see cref="RolloutBatch"/>'s layout). The
+/// trainers project only the response columns through the head (<see cref="ChunkedLogProbs.Response"/>); <see cref="Logits"/> and
+/// <see cref="LogProbs"/> are the plain path over full logits that it is tested against.</summary>
 internal static class ResponseTokens
 {
     /// <summary>The logits that predict each response token: [batch, responseColumns, vocab].</summary>

@@ -63,12 +63,11 @@ internal sealed class RolloutCollector(
         long responseColumns = responseMask.shape[1];
         watch.Restart();
         policy.eval();
-        var (logits, allValues) = policy.call(new DecoderInput(ids, attention));
-        var responseLogits = ResponseTokens.Logits(logits, promptColumns, responseColumns);
-        var logProbs = ResponseTokens.LogProbs(responseLogits, ids, promptColumns) * responseMask;
+        var (hidden, allValues) = policy.HiddenAndValues(new DecoderInput(ids, attention));
+        var logProbs = ChunkedLogProbs.Response(hidden, policy.Policy.Head, ids, promptColumns, responseColumns) * responseMask;
         var values = ResponseTokens.Values(allValues, promptColumns, responseColumns) * responseMask;
-        var refLogits = ResponseTokens.Logits(reference.Logits(new DecoderInput(ids, attention)), promptColumns, responseColumns);
-        var refLogProbs = ResponseTokens.LogProbs(refLogits, ids, promptColumns) * responseMask;
+        var refHidden = reference.Hidden(new DecoderInput(ids, attention));
+        var refLogProbs = ChunkedLogProbs.Response(refHidden, reference.Head, ids, promptColumns, responseColumns) * responseMask;
         var logRatio = PpoMath.LogRatio(logProbs, refLogProbs, responseMask);
         times.Reference += watch.Elapsed.TotalSeconds;
 

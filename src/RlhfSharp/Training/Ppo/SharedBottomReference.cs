@@ -54,17 +54,15 @@ public sealed partial class SharedBottomReference : IReferenceModel
         _top.eval();
     }
 
-    public Tensor Logits(DecoderInput input)
+    public Tensor Hidden(DecoderInput input)
     {
         using var scope = NewDisposeScope();
         var (hidden, context) = _policy.Trunk.Embed(input);
         hidden = _policy.Trunk.RunBlocks(hidden, context, 0, _shared);
-        hidden = _top.Trunk.FinalNorm(_top.Trunk.RunBlocks(hidden, context, 0, _top.Config.NumLayers));
-        var logits = _untiedHead is var (weight, bias)
-            ? nn.functional.linear(hidden, weight, bias)
-            : nn.functional.linear(hidden, _policy.Trunk.TokenEmbedding);
-        return logits.MoveToOuterDisposeScope();
+        return _top.Trunk.FinalNorm(_top.Trunk.RunBlocks(hidden, context, 0, _top.Config.NumLayers)).MoveToOuterDisposeScope();
     }
+
+    public LmHead Head => _untiedHead is var (weight, bias) ? new(weight, bias) : new(_policy.Trunk.TokenEmbedding, null);
 
     public long ParameterBytes =>
         _top.named_parameters().Where(p => !IsEmbedding(p.name)).Sum(p => p.parameter.numel() * p.parameter.element_size())

@@ -29,8 +29,7 @@ public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin 
         using var scope = NewDisposeScope();
         var (ids, mask) = Padding.Right(batch.Select(e => (IReadOnlyList<int>)e.InputIds).ToList());
         var labels = Padding.RightLabels(batch.Select(e => (IReadOnlyList<int>)e.Labels).ToList());
-        var logits = model.call(new DecoderInput(ids, mask));
-        var (loss, tokens) = Losses.CausalLm(logits, labels);
+        var (loss, tokens) = Losses.CausalLm(model.Hidden(new DecoderInput(ids, mask)), model.Head, labels);
         return (loss.MoveToOuterDisposeScope(), tokens);
     }
 

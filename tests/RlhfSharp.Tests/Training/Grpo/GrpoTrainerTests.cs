@@ -24,7 +24,8 @@ public class GrpoTrainerTests(Xunit.Abstractions.ITestOutputHelper output)
     /// <summary>A reference that must not be asked: with beta 0 none is needed.</summary>
     sealed class UnusableReference : IReferenceModel
     {
-        public Tensor Logits(DecoderInput input) => throw new InvalidOperationException("the reference was used");
+        public Tensor Hidden(DecoderInput input) => throw new InvalidOperationException("the reference was used");
+        public LmHead Head => throw new InvalidOperationException("the reference was used");
         public long ParameterBytes => 0;
         public void Dispose() { }
     }
