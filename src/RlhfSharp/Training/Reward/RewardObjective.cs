@@ -7,7 +7,8 @@ namespace RlhfSharp.Training.Reward;
 
 /// <summary>
 /// Reward-model training on preference pairs: chosen and rejected go through the model in one batch,
-/// loss = -log sigmoid(r_chosen - r_rejected - margin) [+ centering term].
+/// loss = -log sigmoid(r_chosen - r_rejected - margin) [+ centering term]; with pack_sequences the batch's sequences are
+/// packed (<see cref="Packing"/>) and each is scored at its own last token.
 /// </summary>
 public sealed class RewardObjective(SequenceRewardModel model, RewardOptions options, ModelOrigin? origin = null) : ITrainingObjective<EncodedPreference>
 {
@@ -32,8 +33,18 @@ public sealed class RewardObjective(SequenceRewardModel model, RewardOptions opt
     {
         using var scope = NewDisposeScope();
         var rows = batch.Select(p => (IReadOnlyList<int>)p.Chosen.InputIds).Concat(batch.Select(p => p.Rejected.InputIds)).ToList();
-        var (ids, mask) = Padding.Right(rows);
-        var rewards = model.call(new DecoderInput(ids, mask));
+        Tensor rewards;
+        if (options.PackSequences)
+        {
+            var packed = Packing.Pack(rows);
+            var (row, token) = packed.LastTokens(rows.Select(r => r.Count).ToList());
+            rewards = model.RewardsAt(packed.Input, row, token);
+        }
+        else
+        {
+            var (ids, mask) = Padding.Right(rows);
+            rewards = model.call(new DecoderInput(ids, mask));
+        }
         return (rewards.narrow(0, 0, batch.Count).MoveToOuterDisposeScope(), rewards.narrow(0, batch.Count, batch.Count).MoveToOuterDisposeScope());
     }
 

@@ -7,9 +7,10 @@ namespace RlhfSharp.Training.Sft;
 
 /// <summary>
 /// Supervised fine-tuning: next-token cross-entropy on response tokens only (prompt tokens carry label
-/// -100), right-padded batches.
+/// -100), right-padded batches, or with <paramref name="packSequences"/> packed ones (<see cref="Packing"/>): the same
+/// examples and the same loss, fewer padding tokens.
 /// </summary>
-public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin = null) : ITrainingObjective<EncodedSft>
+public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin = null, bool packSequences = false) : ITrainingObjective<EncodedSft>
 {
     public string Name => "sft";
     public nn.Module Model => model;
@@ -27,9 +28,19 @@ public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin 
     public (Tensor Loss, long Tokens) Loss(IReadOnlyList<EncodedSft> batch)
     {
         using var scope = NewDisposeScope();
-        var (ids, mask) = Padding.Right(batch.Select(e => (IReadOnlyList<int>)e.InputIds).ToList());
-        var labels = Padding.RightLabels(batch.Select(e => (IReadOnlyList<int>)e.Labels).ToList());
-        var logits = model.call(new DecoderInput(ids, mask));
+        var inputs = batch.Select(e => (IReadOnlyList<int>)e.InputIds).ToList();
+        var labelRows = batch.Select(e => (IReadOnlyList<int>)e.Labels).ToList();
+        Tensor logits, labels;
+        if (packSequences)
+        {
+            var packed = Packing.Pack(inputs);
+            (logits, labels) = (model.call(packed.Input), Packing.Labels(packed, labelRows));
+        }
+        else
+        {
+            var (ids, mask) = Padding.Right(inputs);
+            (logits, labels) = (model.call(new DecoderInput(ids, mask)), Padding.RightLabels(labelRows));
+        }
         var (loss, tokens) = Losses.CausalLm(logits, labels);
         return (loss.MoveToOuterDisposeScope(), tokens);
     }
