@@ -5,7 +5,7 @@ namespace RlhfSharp.Training;
 /// the run's seed and the epoch, groups similar lengths (less padding) within windows of 64 batches, and
 /// shuffles the batches. A pure function of (seed, epoch), so a resumed run draws exactly the same batches.
 /// </summary>
-internal static class BatchPlan
+public static class BatchPlan
 {
     const int GroupingWindowBatches = 64;
 

@@ -3,15 +3,17 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Training;
 
 /// <summary>Where one sequence lies in a packed batch: its row and the column of its first token.</summary>
-internal readonly record struct PackedPlace(int Row, int Offset);
+public readonly record struct PackedPlace(int Row, int Offset);
 
 /// <summary>
 /// A packed batch: the sequences of a micro-batch laid end to end in rows as wide as the longest of them, the rest of
 /// each row padding. <see cref="Positions"/> restart at 0 at each sequence's first token and <see cref="Documents"/>
 /// names the sequence each token belongs to (-1 on padding), so the model's attention stays inside each sequence
-/// (see <see cref="Models.DecoderInput.DocumentIds"/>).
+/// (see <see cref="Models.DecoderInput.DocumentIds"/>). Where no row holds two sequences <see cref="Documents"/> is null:
+/// the batch is a right-padded one, which needs no per-document mask (and none at all, so the fused causal kernel, when
+/// no row is padded either).
 /// </summary>
-internal sealed record PackedBatch(Tensor Ids, Tensor Mask, Tensor Positions, Tensor Documents, IReadOnlyList<PackedPlace> Places, int Width)
+public sealed record PackedBatch(Tensor Ids, Tensor Mask, Tensor Positions, Tensor? Documents, IReadOnlyList<PackedPlace> Places, int Width)
 {
     /// <summary>The model's input for these rows.</summary>
     public Models.DecoderInput Input => new(Ids, Mask, Positions, DocumentIds: Documents);
@@ -26,7 +28,7 @@ internal sealed record PackedBatch(Tensor Ids, Tensor Mask, Tensor Positions, Te
 /// rows. The rows are as wide as the longest sequence, so no row is wider, and no attention costlier, than padding would
 /// make it, and the length-grouped batches of <see cref="BatchPlan"/> stay what they are.
 /// </summary>
-internal static class Packing
+public static class Packing
 {
     /// <summary>
     /// First-fit decreasing: longest first (ties in order), each into the first row with room left, else a new row, in rows of
@@ -72,7 +74,7 @@ internal static class Packing
                 documents[at] = s;
             }
         return new PackedBatch(tensor(ids).view(rows, width), tensor(mask).view(rows, width), tensor(positions).view(rows, width),
-            tensor(documents).view(rows, width), places, width);
+            rows < sequences.Count ? tensor(documents).view(rows, width) : null, places, width);
     }
 
     /// <summary>

@@ -45,11 +45,21 @@ public class PackingTests
         var packed = Packing.Pack([[11, 12, 13], [21], [31, 32]]);
         Assert.Equal(new long[] { 11, 12, 13, 31, 32, 21 }, packed.Ids.data<long>().ToArray());
         Assert.Equal(new long[] { 0, 1, 2, 0, 1, 0 }, packed.Positions.data<long>().ToArray());
-        Assert.Equal(new long[] { 0, 0, 0, 2, 2, 1 }, packed.Documents.data<long>().ToArray());
+        Assert.Equal(new long[] { 0, 0, 0, 2, 2, 1 }, packed.Documents!.data<long>().ToArray());
         Assert.Equal(new long[] { 1, 1, 1, 1, 1, 1 }, packed.Mask.data<long>().ToArray());
         using var labels = Packing.Labels(packed, [[-100, 12, 13], [21], [31, 32]]);
         // Each sequence's first label is dropped: 31 would otherwise be predicted from the end of another sequence.
         Assert.Equal(new long[] { -100, 12, 13, -100, 32, -100 }, labels.data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Sequences_that_share_no_row_need_no_document_ids()
+    {
+        // 3 + 3 > 4: each sequence has a row of its own, a right-padded batch in another order.
+        var packed = Packing.Pack([[1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]);
+        Assert.Null(packed.Documents);
+        Assert.Equal(new long[] { 4, 5, 6, 7, 1, 2, 3, 0, 8, 9, 10, 0 }, packed.Ids.data<long>().ToArray());
+        Assert.Equal(new long[] { 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0 }, packed.Mask.data<long>().ToArray());
     }
 
     public static TheoryData<string> AllVariants() => new(TinyModels.Variants);
