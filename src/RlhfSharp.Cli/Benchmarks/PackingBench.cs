@@ -18,7 +18,8 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// `rlhf bench packing`: padded against packed micro-batches (pack_sequences) for SFT and the reward model on real
 /// lengths (HH dialogues, GPT-2's tokenizer, cut to --max-length as the trainers cut them). Padding's share of the token
 /// slots over a whole epoch of the trainers' length-grouped batches (<see cref="BatchPlan"/>), padded and packed, and of
-/// ungrouped batches for comparison; then tokens/s of forward + backward over the epoch's first --steps batches, padded
+/// ungrouped batches (held-out evaluation's before it went in length order) and length-ordered ones (<see cref="BatchPlan.ByLength"/>,
+/// held-out evaluation's now) for comparison; then tokens/s of forward + backward over the epoch's first --steps batches, padded
 /// and packed alternating (warm-up each first), and the largest difference of the two losses on those batches.
 /// </summary>
 internal static class PackingBench
@@ -41,7 +42,7 @@ internal static class PackingBench
     }
 
     /// <summary>One trainer's measurement.</summary>
-    sealed record Result(string Trainer, double PaddedShare, double PackedShare, double UngroupedShare, double UngroupedPackedShare, double PaddedTokensPerSecond, double PackedTokensPerSecond,
+    sealed record Result(string Trainer, double PaddedShare, double PackedShare, double UngroupedShare, double UngroupedPackedShare, double LengthOrderShare, double PaddedTokensPerSecond, double PackedTokensPerSecond,
         List<double> PaddedSeconds, List<double> PackedSeconds, long TimedTokens, double LossDifference);
 
     static int Run(ParseResult parsed, Option<string?> outOption)
@@ -81,9 +82,9 @@ internal static class PackingBench
 
         var table = new Table().Title($"padded vs packed micro-batches: {config.NumLayers} layers, d{config.HiddenSize}, vocabulary {config.VocabSize}; batch {batch}, max length {maxLength}, "
             + $"{get_num_threads()} threads; medians of {repeats} alternating runs of {steps} micro-batches (forward + backward)");
-        table.AddColumns("trainer", "padding share: padded", "packed", "ungrouped batches (as eval): padded", "packed", "tokens/s padded", "tokens/s packed", "packed / padded", "max loss difference");
+        table.AddColumns("trainer", "padding share: padded", "packed", "file-order batches (eval before): padded", "packed", "length-order batches (eval now)", "tokens/s padded", "tokens/s packed", "packed / padded", "max loss difference");
         foreach (var r in new[] { sftResult, rewardResult })
-            table.AddRow(r.Trainer, $"{r.PaddedShare:P1}", $"{r.PackedShare:P1}", $"{r.UngroupedShare:P1}", $"{r.UngroupedPackedShare:P1}", $"{r.PaddedTokensPerSecond:F0}", $"{r.PackedTokensPerSecond:F0}",
+            table.AddRow(r.Trainer, $"{r.PaddedShare:P1}", $"{r.PackedShare:P1}", $"{r.UngroupedShare:P1}", $"{r.UngroupedPackedShare:P1}", $"{r.LengthOrderShare:P1}", $"{r.PaddedTokensPerSecond:F0}", $"{r.PackedTokensPerSecond:F0}",
                 $"{r.PackedTokensPerSecond / r.PaddedTokensPerSecond:F2}x", $"{r.LossDifference:E1}");
         CliApp.Console(parsed).Write(table);
         if (parsed.GetValue(outOption) is { } outDir)
@@ -102,8 +103,7 @@ internal static class PackingBench
     {
         // The trainers group by an example's longest sequence (ITrainingObjective.Length).
         var plan = BatchPlan.Epoch(sequenceLengths.Select(l => l.Max()).ToList(), batch, seed: 0, epoch: 0);
-        var ungrouped = Enumerable.Range(0, examples.Count).ToArray();
-        new Random(0).Shuffle(ungrouped);
+        var fileOrder = Enumerable.Range(0, examples.Count).ToArray();
         List<int> Lengths(int[] indices) => indices.SelectMany(i => sequenceLengths[i]).ToList();
         double Share(IEnumerable<int[]> batches, bool packed)
         {
@@ -145,7 +145,8 @@ internal static class PackingBench
         Pass(packedObjective, compare: true);
         packedObjective.Model.train();
         var (paddedSeconds, packedSeconds) = Alternation.Run(repeats, () => Pass(padded, false), () => Pass(packedObjective, false));
-        return new Result(trainer, Share(plan, packed: false), Share(plan, packed: true), Share(ungrouped.Chunk(batch), packed: false), Share(ungrouped.Chunk(batch), packed: true),
+        return new Result(trainer, Share(plan, packed: false), Share(plan, packed: true), Share(fileOrder.Chunk(batch), packed: false), Share(fileOrder.Chunk(batch), packed: true),
+            Share(BatchPlan.ByLength(sequenceLengths.Select(l => l.Max()).ToList(), batch), packed: false),
             timedTokens / BenchStatistics.Median(paddedSeconds), timedTokens / BenchStatistics.Median(packedSeconds!), paddedSeconds, packedSeconds!, timedTokens, lossDifference);
     }
 

@@ -112,8 +112,9 @@ public class PackingBenchTests
             double ungrouped = r.GetProperty("UngroupedShare").GetDouble(), ungroupedPacked = r.GetProperty("UngroupedPackedShare").GetDouble();
             Assert.InRange(packed, 0, padded);
             Assert.InRange(ungroupedPacked, 0, ungrouped);
-            // Ungrouped batches of HH dialogues waste more than length-grouped ones.
-            Assert.True(ungrouped > padded, $"ungrouped {ungrouped}, grouped {padded}");
+            // Batches in file order waste more than length-grouped ones, and length order least.
+            Assert.True(ungrouped > padded, $"file order {ungrouped}, grouped {padded}");
+            Assert.InRange(r.GetProperty("LengthOrderShare").GetDouble(), 0, padded);
             Assert.InRange(r.GetProperty("LossDifference").GetDouble(), 0, 1e-5);
         }
     }

@@ -155,6 +155,47 @@ public class PackingTests
             }
     }
 
+    [Fact]
+    public void Held_out_batches_go_in_order_of_length()
+    {
+        // Lengths 5, 1, 4, 2, 3, 1: by length (ties by index) #1, #5, #3, #4, #2, #0, in batches of 4.
+        Assert.Equal([[1, 5, 3, 4], [2, 0]], BatchPlan.ByLength([5, 1, 4, 2, 3, 1], batchSize: 4));
+    }
+
+    /// <summary>Held-out evaluation in length order gives what each example scored alone gives: the SFT loss as the
+    /// token-weighted mean, the reward metrics over the same pairs (a pair's chosen and rejected kept together).</summary>
+    [Fact]
+    public void Held_out_evaluation_in_length_order_equals_each_example_scored_alone()
+    {
+        manual_seed(3);
+        using var lm = new CausalLanguageModel(TinyModels.Config("gpt2"));
+        lm.eval();
+        var examples = SftExamples([9, 3, 12, 5, 4, 7, 10], seed: 6);
+        var sft = new SftObjective(lm);
+        using var noGrad = no_grad();
+        double weighted = 0, tokens = 0;
+        foreach (var example in examples)
+        {
+            var (loss, count) = sft.Loss([example]);
+            using (loss) weighted += loss.item<float>() * count;
+            tokens += count;
+        }
+        double evaluated = sft.Evaluate(examples, batchSize: 3)["eval_loss"];
+        Assert.True(Math.Abs(evaluated - weighted / tokens) <= Tolerance, $"eval_loss {evaluated}, alone {weighted / tokens}");
+
+        using var rm = new SequenceRewardModel(TinyModels.Config("gpt2"));
+        rm.eval();
+        var random = new Random(4);
+        var pairs = new[] { (9, 3), (2, 2), (4, 11), (6, 5), (3, 8) }.Select(l => new EncodedPreference(
+            new EncodedSequence(RandomIds(random, l.Item1), 1, Truncation.None), new EncodedSequence(RandomIds(random, l.Item2), 1, Truncation.None))).ToList();
+        var reward = new RewardObjective(rm, new RewardOptions());
+        var alone = pairs.Select(p => reward.Rewards([p])).Select(r => (Chosen: r.Chosen.item<float>(), Rejected: r.Rejected.item<float>())).ToList();
+        var metrics = reward.Evaluate(pairs, batchSize: 2);
+        Assert.Equal(alone.Count(r => r.Chosen > r.Rejected) / (double)pairs.Count, metrics["eval_accuracy"], 6); // a float32 mean
+        double margin = alone.Average(r => r.Chosen - r.Rejected);
+        Assert.True(Math.Abs(metrics["eval_margin"] - margin) <= Tolerance, $"eval_margin {metrics["eval_margin"]}, alone {margin}");
+    }
+
     /// <summary>Seeded SFT runs without dropout log the same losses packed as padded: the option changes the layout, not the training.</summary>
     [Fact]
     public void A_packed_sft_run_logs_the_losses_of_a_padded_one()

@@ -48,10 +48,11 @@ public sealed class RewardObjective(SequenceRewardModel model, RewardOptions opt
         return (rewards.narrow(0, 0, batch.Count).MoveToOuterDisposeScope(), rewards.narrow(0, batch.Count, batch.Count).MoveToOuterDisposeScope());
     }
 
+    /// <summary>Held-out pair metrics, in batches of similar lengths (<see cref="BatchPlan.ByLength"/>: means over the pairs do not depend on the order).</summary>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<EncodedPreference> examples, int batchSize)
     {
         using var scope = NewDisposeScope();
-        var pairs = examples.Chunk(batchSize).Select(Rewards).ToList();
+        var pairs = BatchPlan.ByLength(examples.Select(Length).ToList(), batchSize).Select(b => Rewards(b.Select(i => examples[i]).ToList())).ToList();
         var chosen = cat(pairs.Select(p => p.Chosen).ToList());
         var rejected = cat(pairs.Select(p => p.Rejected).ToList());
         var metrics = PairMetrics(chosen, rejected).ToDictionary(p => "eval_" + p.Key, p => p.Value);

@@ -45,11 +45,12 @@ public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin 
         return (loss.MoveToOuterDisposeScope(), tokens);
     }
 
+    /// <summary>Held-out loss per response token, in batches of similar lengths (<see cref="BatchPlan.ByLength"/>: the token-weighted mean does not depend on the order).</summary>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<EncodedSft> examples, int batchSize)
     {
         double weighted = 0;
         long tokens = 0;
-        foreach (var batch in examples.Chunk(batchSize))
+        foreach (var batch in BatchPlan.ByLength(examples.Select(Length).ToList(), batchSize).Select(b => b.Select(i => examples[i]).ToList()))
         {
             var (loss, count) = Loss(batch);
             using (loss) weighted += loss.item<float>() * count;
