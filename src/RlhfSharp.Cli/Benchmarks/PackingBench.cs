@@ -82,7 +82,8 @@ internal static class PackingBench
 
         var table = new Table().Title($"padded vs packed micro-batches: {config.NumLayers} layers, d{config.HiddenSize}, vocabulary {config.VocabSize}; batch {batch}, max length {maxLength}, "
             + $"{get_num_threads()} threads; medians of {repeats} alternating runs of {steps} micro-batches (forward + backward)");
-        table.AddColumns("trainer", "padding share: padded", "packed", "file-order batches (eval before): padded", "packed", "length-order batches (eval now)", "tokens/s padded", "tokens/s packed", "packed / padded", "max loss difference");
+        // Padding share over an epoch of training batches (grouped), of batches in file order and in length order (held-out evaluation before and now).
+        table.AddColumns("trainer", "pad: train", "packed", "pad: file order", "packed", "pad: length order", "tok/s padded", "tok/s packed", "ratio", "loss diff");
         foreach (var r in new[] { sftResult, rewardResult })
             table.AddRow(r.Trainer, $"{r.PaddedShare:P1}", $"{r.PackedShare:P1}", $"{r.UngroupedShare:P1}", $"{r.UngroupedPackedShare:P1}", $"{r.LengthOrderShare:P1}", $"{r.PaddedTokensPerSecond:F0}", $"{r.PackedTokensPerSecond:F0}",
                 $"{r.PackedTokensPerSecond / r.PaddedTokensPerSecond:F2}x", $"{r.LossDifference:E1}");
