@@ -18,7 +18,7 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// `rlhf bench packing`: padded against packed micro-batches (pack_sequences) for SFT and the reward model on real
 /// lengths (HH dialogues, GPT-2's tokenizer, cut to --max-length as the trainers cut them). Padding's share of the token
 /// slots over a whole epoch of the trainers' length-grouped batches (<see cref="BatchPlan"/>), padded and packed, and of
-/// ungrouped batches (held-out evaluation's before it went in length order) and length-ordered ones (<see cref="BatchPlan.ByLength"/>,
+/// batches in file order (held-out evaluation's before it went in length order) and length-ordered ones (<see cref="BatchPlan.ByLength"/>,
 /// held-out evaluation's now) for comparison; then tokens/s of forward + backward over the epoch's first --steps batches, padded
 /// and packed alternating (warm-up each first), and the largest difference of the two losses on those batches.
 /// </summary>
@@ -42,7 +42,7 @@ internal static class PackingBench
     }
 
     /// <summary>One trainer's measurement.</summary>
-    sealed record Result(string Trainer, double PaddedShare, double PackedShare, double UngroupedShare, double UngroupedPackedShare, double LengthOrderShare, double PaddedTokensPerSecond, double PackedTokensPerSecond,
+    sealed record Result(string Trainer, double PaddedShare, double PackedShare, double FileOrderShare, double FileOrderPackedShare, double LengthOrderShare, double PaddedTokensPerSecond, double PackedTokensPerSecond,
         List<double> PaddedSeconds, List<double> PackedSeconds, long TimedTokens, double LossDifference);
 
     static int Run(ParseResult parsed, Option<string?> outOption)
@@ -85,7 +85,7 @@ internal static class PackingBench
         // Padding share over an epoch of training batches (grouped), of batches in file order and in length order (held-out evaluation before and now).
         table.AddColumns("trainer", "pad: train", "packed", "pad: file order", "packed", "pad: length order", "tok/s padded", "tok/s packed", "ratio", "loss diff");
         foreach (var r in new[] { sftResult, rewardResult })
-            table.AddRow(r.Trainer, $"{r.PaddedShare:P1}", $"{r.PackedShare:P1}", $"{r.UngroupedShare:P1}", $"{r.UngroupedPackedShare:P1}", $"{r.LengthOrderShare:P1}", $"{r.PaddedTokensPerSecond:F0}", $"{r.PackedTokensPerSecond:F0}",
+            table.AddRow(r.Trainer, $"{r.PaddedShare:P1}", $"{r.PackedShare:P1}", $"{r.FileOrderShare:P1}", $"{r.FileOrderPackedShare:P1}", $"{r.LengthOrderShare:P1}", $"{r.PaddedTokensPerSecond:F0}", $"{r.PackedTokensPerSecond:F0}",
                 $"{r.PackedTokensPerSecond / r.PaddedTokensPerSecond:F2}x", $"{r.LossDifference:E1}");
         CliApp.Console(parsed).Write(table);
         if (parsed.GetValue(outOption) is { } outDir)

@@ -109,11 +109,11 @@ public class PackingBenchTests
         foreach (var r in results)
         {
             double padded = r.GetProperty("PaddedShare").GetDouble(), packed = r.GetProperty("PackedShare").GetDouble();
-            double ungrouped = r.GetProperty("UngroupedShare").GetDouble(), ungroupedPacked = r.GetProperty("UngroupedPackedShare").GetDouble();
+            double fileOrder = r.GetProperty("FileOrderShare").GetDouble(), fileOrderPacked = r.GetProperty("FileOrderPackedShare").GetDouble();
             Assert.InRange(packed, 0, padded);
-            Assert.InRange(ungroupedPacked, 0, ungrouped);
+            Assert.InRange(fileOrderPacked, 0, fileOrder);
             // Batches in file order waste more than length-grouped ones, and length order least.
-            Assert.True(ungrouped > padded, $"file order {ungrouped}, grouped {padded}");
+            Assert.True(fileOrder > padded, $"file order {fileOrder}, grouped {padded}");
             Assert.InRange(r.GetProperty("LengthOrderShare").GetDouble(), 0, padded);
             Assert.InRange(r.GetProperty("LossDifference").GetDouble(), 0, 1e-5);
         }
