@@ -119,6 +119,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(DataParallelBench.Build(Out));
         bench.Subcommands.Add(PlanBench.Build(Out));
         bench.Subcommands.Add(RealShapeBench.Build(Out, ComparePytorch, Python));
+        bench.Subcommands.Add(PackingBench.Build(Out));
 
         var lora = new Command("lora", "LoRA vs full fine-tuning, each configuration in its own process: SFT tokens/s and peak memory, a PPO iteration's "
             + "time split and peak memory (full reference copy, hydra, LoRA) on a GPT-2-124M shape, and a Llama-3.2-1B-shaped LoRA PPO iteration against 24 GiB. Not part of `all`.");

@@ -16,7 +16,7 @@ internal static class SftCommand
         command.SetAction(parsed => TrainingCommand.Run(parsed, cli,
             DatasetReader.ReadSft,
             (encoder, example, maxLength) => encoder.EncodeSft(example, maxLength),
-            (origin, _) => new SftObjective(CausalLanguageModel.FromPretrained(origin.Directory), origin)));
+            (origin, options) => new SftObjective(CausalLanguageModel.FromPretrained(origin.Directory), origin, options.PackSequences)));
         return command;
     }
 }

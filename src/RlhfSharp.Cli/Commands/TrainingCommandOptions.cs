@@ -114,6 +114,8 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         [nameof(TrainingOptions.LoraTarget)] = "projections that get LoRA adapters, as PEFT names them (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj; GPT-2: c_attn,c_proj,c_fc), or all-linear",
         [nameof(TrainingOptions.UseRslora)] = "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r",
         [nameof(TrainingOptions.GradientCheckpointing)] = "recompute each decoder block in the backward pass instead of keeping its activations (less memory for one more forward pass of the blocks per step; the same gradients)",
+        // sft and reward each have the key (same name): the reward model's sequences are each pair's chosen and rejected.
+        [nameof(Training.Sft.SftOptions.PackSequences)] = "pack each micro-batch's sequences end to end into rows as wide as its longest, attention and positions restarting at each, instead of padding each (the same loss, fewer padding tokens)",
         [nameof(TrainingOptions.SkipBadRows)] = $"skip and count malformed rows of {data} and {evalData} instead of stopping at the first",
     };
 

@@ -7,8 +7,11 @@ namespace RlhfSharp.Models;
 /// <see cref="AttentionMask"/> [batch, past + time], 1 for real tokens and 0 for padding (left padding
 /// in generation); <see cref="PositionIds"/> [batch, time]. Without a mask every token is real; without
 /// position ids they are derived from the mask, so a left-padded row numbers its first real token 0.
+/// <see cref="DocumentIds"/> [batch, time] int64 marks packed rows (several sequences laid end to end in one row): a token
+/// reads only earlier tokens of its own document, so each document's output is what it would be alone, provided
+/// <see cref="PositionIds"/> (then required) restart at each document's first token. Packed passes take no cache.
 /// </summary>
-public sealed record DecoderInput(Tensor InputIds, Tensor? AttentionMask = null, Tensor? PositionIds = null, KvCache? Cache = null);
+public sealed record DecoderInput(Tensor InputIds, Tensor? AttentionMask = null, Tensor? PositionIds = null, KvCache? Cache = null, Tensor? DocumentIds = null);
 
 /// <summary>
 /// What every layer of one forward pass shares: the keys its queries read (<see cref="Keys"/> in full-attention

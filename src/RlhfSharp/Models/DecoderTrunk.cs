@@ -70,6 +70,8 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     {
         long batch = input.InputIds.shape[0], time = input.InputIds.shape[1];
         long past = input.Cache?.Length ?? 0;
+        if (input.DocumentIds is not null && (input.Cache is not null || input.PositionIds is null))
+            throw new ArgumentException("packed rows (document ids) need position ids that restart at each document, and no cache");
         var keyIsToken = input.AttentionMask?.to(ScalarType.Bool) ?? ones([batch, past + time], ScalarType.Bool);
         if (keyIsToken.shape[1] != past + time)
             throw new ArgumentException($"attention mask covers {keyIsToken.shape[1]} positions, expected past {past} + time {time}");
@@ -87,17 +89,19 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         if (_rotary is not null) (cos, sin) = _rotary.Angles(positions);
         // An all-real mask needs no tensor (one sync to find out is cheaper than a mask per layer per step).
         bool padded = input.AttentionMask is not null && !keyIsToken.all().item<bool>();
+        var documents = input.DocumentIds;
         // Only the masks some layer reads: a Mistral windows every layer, so it never needs the full-attention one.
-        var windowed = Config.SlidingWindow is int window ? Keys(keyIsToken, padded, past, time, window) : null;
-        var full = windowed is null || Config.FirstSlidingWindowLayer > 0 ? Keys(keyIsToken, padded, past, time, null) : null;
+        var windowed = Config.SlidingWindow is int window ? Keys(keyIsToken, documents, padded, past, time, window) : null;
+        var full = windowed is null || Config.FirstSlidingWindowLayer > 0 ? Keys(keyIsToken, documents, padded, past, time, null) : null;
         return (hidden, new AttentionContext(full, windowed, cos, sin, input.Cache));
     }
 
     /// <summary>What the queries of this pass read under <paramref name="window"/> (null: every earlier position);
-    /// a mask only where the causal flag (or nothing) does not already say it.</summary>
-    static KeyMask Keys(Tensor keyIsToken, bool padded, long past, long time, int? window)
+    /// a mask only where the causal flag (or nothing) does not already say it: never for packed rows (<paramref name="documents"/>).</summary>
+    static KeyMask Keys(Tensor keyIsToken, Tensor? documents, bool padded, long past, long time, int? window)
     {
         long first = FirstReadKey(past, window);
+        if (documents is not null) return new KeyMask(AllowedKeys(keyIsToken, past, time, window, documents), Causal: false, first);
         // One new token per row reads every key handed over: with a window those are exactly its window.
         if (!padded && time == 1) return new KeyMask(null, Causal: false, first);
         if (!padded && past == 0 && (window is null || time <= window)) return new KeyMask(null, Causal: time > 1, first);
@@ -135,9 +139,11 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     /// read key j when j is a real token at or before it and, under a window, i - window &lt; j. Positions are cache
     /// indices, so with left padding (all of it before the first real token) the window counts real tokens. Each
     /// query may always read itself, so a padding query never has an empty row (no NaN); real queries never read
-    /// padding, so padding cannot change their output.
+    /// padding, so padding cannot change their output. With <paramref name="documents"/> (packed rows, no past) query i
+    /// reads key j only when both belong to the same document; as documents are contiguous, the window's count of
+    /// positions back is the same inside the row as inside the document alone.
     /// </summary>
-    internal static Tensor AllowedKeys(Tensor keyIsToken, long past, long time, int? window)
+    internal static Tensor AllowedKeys(Tensor keyIsToken, long past, long time, int? window, Tensor? documents = null)
     {
         long first = FirstReadKey(past, window);
         var queryPosition = arange(past, past + time).unsqueeze(1);  // [T, 1]
@@ -146,7 +152,9 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         if (window is int w) readable = readable.logical_and(keyPosition.gt(queryPosition - w));
         var self = keyPosition.eq(queryPosition);
         var keyIsReadToken = keyIsToken.narrow(1, first, past + time - first).unsqueeze(1);
-        return (readable.unsqueeze(0) & keyIsReadToken).logical_or(self.unsqueeze(0)).unsqueeze(1);
+        var allowed = readable.unsqueeze(0) & keyIsReadToken;
+        if (documents is not null) allowed = allowed & documents.unsqueeze(2).eq(documents.unsqueeze(1));
+        return allowed.logical_or(self.unsqueeze(0)).unsqueeze(1);
     }
 
     /// <summary>Hugging Face's initialisation for models trained from scratch: N(0, 0.02) weights, zero

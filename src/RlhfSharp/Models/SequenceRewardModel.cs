@@ -47,6 +47,17 @@ public sealed class SequenceRewardModel : nn.Module<DecoderInput, Tensor>
         return _score.call(LastTokenHidden(Trunk.call(input), input.AttentionMask)).squeeze(-1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// One reward per (<paramref name="rows"/>[i], <paramref name="tokens"/>[i]): the score head on the hidden state of that
+    /// token. Packed rows (<see cref="DecoderInput.DocumentIds"/>) are scored at each document's last token.
+    /// </summary>
+    public Tensor RewardsAt(DecoderInput input, Tensor rows, Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Trunk.call(input);
+        return _score.call(hidden[rows, tokens]).squeeze(-1).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The hidden state [batch, hidden] of each sequence's last real token (left or right padding): what a score head reads.</summary>
     internal static Tensor LastTokenHidden(Tensor hidden, Tensor? attentionMask)
     {

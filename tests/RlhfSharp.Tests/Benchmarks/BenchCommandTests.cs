@@ -90,3 +90,32 @@ public class PlanBenchTests
     public void An_unknown_bench_plan_case_is_a_one_line_error() =>
         CliRunner.AssertOneLineError(CliRunner.Run("bench", "plan", "--case", "dpo-full"), "option --case is dpo-full: must be one of sft-full, sft-hydra, sft-lora, ppo-full, ppo-hydra, ppo-lora");
 }
+
+public class PackingBenchTests
+{
+    /// <summary>On HH lengths (cut to 48 tokens for the tiny model's context of 64), packing never leaves more padding than
+    /// padding does, and the bench's own check finds the same loss both ways.</summary>
+    [Fact]
+    public void Bench_packing_reports_padding_shares_and_the_same_loss_padded_and_packed()
+    {
+        string model = Models.TinyModels.SavedWithGpt2Tokenizer("gpt2");
+        string dir = TestPaths.NewTempDirectory();
+        var result = CliRunner.Run("bench", "packing", "--model", model, "--max-length", "48", "--batch-size", "4", "--steps", "1", "--repeats", "1",
+            "--out", dir, "--threads", "1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench-packing.json")));
+        var results = report.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["sft", "reward"], results.Select(r => r.GetProperty("Trainer").GetString()));
+        foreach (var r in results)
+        {
+            double padded = r.GetProperty("PaddedShare").GetDouble(), packed = r.GetProperty("PackedShare").GetDouble();
+            double fileOrder = r.GetProperty("FileOrderShare").GetDouble(), fileOrderPacked = r.GetProperty("FileOrderPackedShare").GetDouble();
+            Assert.InRange(packed, 0, padded);
+            Assert.InRange(fileOrderPacked, 0, fileOrder);
+            // Batches in file order waste more than length-grouped ones, and length order least.
+            Assert.True(fileOrder > padded, $"file order {fileOrder}, grouped {padded}");
+            Assert.InRange(r.GetProperty("LengthOrderShare").GetDouble(), 0, padded);
+            Assert.InRange(r.GetProperty("LossDifference").GetDouble(), 0, 1e-5);
+        }
+    }
+}

@@ -7,7 +7,8 @@ namespace RlhfSharp.Training.Reward;
 
 /// <summary>
 /// Reward-model training on preference pairs: chosen and rejected go through the model in one batch,
-/// loss = -log sigmoid(r_chosen - r_rejected - margin) [+ centering term].
+/// loss = -log sigmoid(r_chosen - r_rejected - margin) [+ centering term]; with pack_sequences the batch's sequences are
+/// packed (<see cref="Packing"/>) and each is scored at its own last token.
 /// </summary>
 public sealed class RewardObjective(SequenceRewardModel model, RewardOptions options, ModelOrigin? origin = null) : ITrainingObjective<EncodedPreference>
 {
@@ -32,15 +33,26 @@ public sealed class RewardObjective(SequenceRewardModel model, RewardOptions opt
     {
         using var scope = NewDisposeScope();
         var rows = batch.Select(p => (IReadOnlyList<int>)p.Chosen.InputIds).Concat(batch.Select(p => p.Rejected.InputIds)).ToList();
-        var (ids, mask) = Padding.Right(rows);
-        var rewards = model.call(new DecoderInput(ids, mask));
+        Tensor rewards;
+        if (options.PackSequences)
+        {
+            var packed = Packing.Pack(rows);
+            var (row, token) = packed.LastTokens(rows.Select(r => r.Count).ToList());
+            rewards = model.RewardsAt(packed.Input, row, token);
+        }
+        else
+        {
+            var (ids, mask) = Padding.Right(rows);
+            rewards = model.call(new DecoderInput(ids, mask));
+        }
         return (rewards.narrow(0, 0, batch.Count).MoveToOuterDisposeScope(), rewards.narrow(0, batch.Count, batch.Count).MoveToOuterDisposeScope());
     }
 
+    /// <summary>Held-out pair metrics, in batches of similar lengths (<see cref="BatchPlan.ByLength"/>: means over the pairs do not depend on the order).</summary>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<EncodedPreference> examples, int batchSize)
     {
         using var scope = NewDisposeScope();
-        var pairs = examples.Chunk(batchSize).Select(Rewards).ToList();
+        var pairs = BatchPlan.ByLength(examples.Select(Length).ToList(), batchSize).Select(b => Rewards(b.Select(i => examples[i]).ToList())).ToList();
         var chosen = cat(pairs.Select(p => p.Chosen).ToList());
         var rejected = cat(pairs.Select(p => p.Rejected).ToList());
         var metrics = PairMetrics(chosen, rejected).ToDictionary(p => "eval_" + p.Key, p => p.Value);

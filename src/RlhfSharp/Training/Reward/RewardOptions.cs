@@ -6,6 +6,12 @@ public sealed class RewardOptions : SupervisedTrainingOptions
     public double Margin { get; init; }
     /// <summary>Weight of mean((r_chosen + r_rejected)^2), keeping rewards centred (TRL uses 0.01); 0 turns it off. Default 0.</summary>
     public double CenterRewardsCoefficient { get; init; }
+    /// <summary>
+    /// Packs each micro-batch's chosen and rejected sequences end to end into rows as wide as the longest, attention and
+    /// positions restarting at each sequence, instead of padding each to that width: the same rewards, fewer padding
+    /// tokens. Default false.
+    /// </summary>
+    public bool PackSequences { get; init; }
 
     public override void Validate()
     {

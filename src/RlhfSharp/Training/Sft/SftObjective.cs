@@ -7,9 +7,10 @@ namespace RlhfSharp.Training.Sft;
 
 /// <summary>
 /// Supervised fine-tuning: next-token cross-entropy on response tokens only (prompt tokens carry label
-/// -100), right-padded batches.
+/// -100), right-padded batches, or with <paramref name="packSequences"/> packed ones (<see cref="Packing"/>): the same
+/// examples and the same loss, fewer padding tokens.
 /// </summary>
-public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin = null) : ITrainingObjective<EncodedSft>
+public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin = null, bool packSequences = false) : ITrainingObjective<EncodedSft>
 {
     public string Name => "sft";
     public nn.Module Model => model;
@@ -27,17 +28,29 @@ public sealed class SftObjective(CausalLanguageModel model, ModelOrigin? origin 
     public (Tensor Loss, long Tokens) Loss(IReadOnlyList<EncodedSft> batch)
     {
         using var scope = NewDisposeScope();
-        var (ids, mask) = Padding.Right(batch.Select(e => (IReadOnlyList<int>)e.InputIds).ToList());
-        var labels = Padding.RightLabels(batch.Select(e => (IReadOnlyList<int>)e.Labels).ToList());
-        var (loss, tokens) = Losses.CausalLm(model.Hidden(new DecoderInput(ids, mask)), model.Head, labels);
+        var inputs = batch.Select(e => (IReadOnlyList<int>)e.InputIds).ToList();
+        var labelRows = batch.Select(e => (IReadOnlyList<int>)e.Labels).ToList();
+        Tensor hidden, labels;
+        if (packSequences)
+        {
+            var packed = Packing.Pack(inputs);
+            (hidden, labels) = (model.Hidden(packed.Input), Packing.Labels(packed, labelRows));
+        }
+        else
+        {
+            var (ids, mask) = Padding.Right(inputs);
+            (hidden, labels) = (model.Hidden(new DecoderInput(ids, mask)), Padding.RightLabels(labelRows));
+        }
+        var (loss, tokens) = Losses.CausalLm(hidden, model.Head, labels);
         return (loss.MoveToOuterDisposeScope(), tokens);
     }
 
+    /// <summary>Held-out loss per response token, in batches of similar lengths (<see cref="BatchPlan.ByLength"/>: the token-weighted mean does not depend on the order).</summary>
     public IReadOnlyDictionary<string, double> Evaluate(IReadOnlyList<EncodedSft> examples, int batchSize)
     {
         double weighted = 0;
         long tokens = 0;
-        foreach (var batch in examples.Chunk(batchSize))
+        foreach (var batch in BatchPlan.ByLength(examples.Select(Length).ToList(), batchSize).Select(b => b.Select(i => examples[i]).ToList()))
         {
             var (loss, count) = Loss(batch);
             using (loss) weighted += loss.item<float>() * count;
