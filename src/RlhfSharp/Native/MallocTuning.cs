@@ -10,10 +10,10 @@ public sealed record MallocSetup(bool Applied, string Reason);
 /// <summary>
 /// Keeps big tensor blocks in malloc's heap between steps. glibc serves every block over its mmap threshold (128 KiB,
 /// rising to at most 32 MiB) with a fresh mmap and unmaps it on free, so a [batch, length, vocab] logits tensor of a
-/// new shape each step is page-faulted in from zero every time: an SFT run with GPT-2's 50,257-token vocabulary spent
-/// 12.7 of 30 s in the kernel, 1.3 s with the thresholds raised. Raising the mmap threshold to 1 GiB puts such blocks
-/// in the heap, and raising the trim threshold keeps freed heap memory for the next step instead of handing it back.
-/// The price is resident memory that stays at its peak (2.3 instead of 1.6 GB on that run). Left alone when the user
+/// new shape each step is page-faulted in from zero every time: an SFT run with GPT-2's 50,257-token vocabulary (full
+/// logits) spent 12.4-12.8 of 13.5-13.8 s in the kernel, 1.2 of 7 s with the thresholds raised. Raising the mmap
+/// threshold to 1 GiB puts such blocks in the heap, and raising the trim threshold keeps freed heap memory for the next
+/// step instead of handing it back. The price is resident memory that stays at its peak (2.5 instead of 1.6 GB there). Left alone when the user
 /// chose an allocator or malloc settings (LD_PRELOAD, MALLOC_*_ or glibc.malloc tunables) or set RLHF_MALLOC=system.
 /// </summary>
 public static partial class MallocTuning
