@@ -35,7 +35,7 @@ public sealed partial class MiniLmEmbedder : IDisposable
     {
         const int budget = MaxWordPieces - 2;
         if (WordPieces(text) <= budget) return [text];
-        var words = Word().Matches(text);
+        var words = TextWindows.Word().Matches(text);
         var lengths = words.Select(word => WordPieces(word.Value)).ToList();
         var runs = TextWindows.Spans(lengths, budget).Select(window =>
         {
@@ -48,9 +48,6 @@ public sealed partial class MiniLmEmbedder : IDisposable
 
     /// <summary>Word pieces of the text as the encoder's own tokenizer makes them, without [CLS] and [SEP].</summary>
     int WordPieces(string text) => _tokenizer.Value.Tokenize(int.MaxValue, Prepare(text))[0].Length - 2;
-
-    [GeneratedRegex(@"\S+")]
-    private static partial Regex Word();
 
     /// <summary>One vector per text, in input order.</summary>
     public float[][] Embed(IReadOnlyList<string> texts)

@@ -61,8 +61,9 @@ public static partial class TextWindows
         return spans.Select(span => text[span.Start..span.End].Trim()).ToList();
     }
 
+    /// <summary>Runs of non-space characters: the words the windows are cut between.</summary>
     [GeneratedRegex(@"\S+")]
-    private static partial Regex Word();
+    internal static partial Regex Word();
 
     [GeneratedRegex(@"[^.!?\r\n]+[.!?]*")]
     private static partial Regex Sentence();

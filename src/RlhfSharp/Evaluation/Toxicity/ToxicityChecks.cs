@@ -47,8 +47,9 @@ public sealed record ShuffledSpread(double Median, double Percentile95, double P
             int start = 0;
             foreach (int size in groupSizes)
             {
-                double mean = dealt.AsSpan(start, size).ToArray().Average();
-                (high, low, start) = (Math.Max(high, mean), Math.Min(low, mean), start + size);
+                double sum = 0;
+                foreach (double score in dealt.AsSpan(start, size)) sum += score;
+                (high, low, start) = (Math.Max(high, sum / size), Math.Min(low, sum / size), start + size);
             }
             spreads[s] = high - low;
         }
