@@ -77,17 +77,17 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
     void Pretrain() => Command("sft", "--model", At("init"), "--data", DataFile("pretrain.jsonl"), "--out", At("base"),
         "--max-steps", $"{settings.PretrainSteps}", "--learning-rate", "3e-3", "--batch-size", "128", "--warmup-steps", $"{settings.PretrainSteps / 10}",
         "--weight-decay", "0.1", "--max-length", $"{settings.MaxLength}", "--held-out-fraction", "0.02",
-        "--eval-every", $"{Math.Max(1, settings.PretrainSteps / 4)}", "--save-every", $"{settings.PretrainSteps}", "--log-every", "10");
+        "--eval-every", $"{Math.Max(1, settings.PretrainSteps / 4)}", "--save-every", $"{settings.PretrainSteps}", "--log-every", "10", "--pack-sequences");
 
     void FineTune() => Command("sft", "--model", At("base"), "--data", DataFile("sft.jsonl"), "--out", At("sft"),
         "--max-steps", $"{settings.SftSteps}", "--learning-rate", "5e-4", "--batch-size", "32", "--warmup-steps", $"{settings.SftSteps / 10}",
         "--max-length", $"{settings.MaxLength}", "--held-out-fraction", "0.05",
-        "--eval-every", $"{Math.Max(1, settings.SftSteps / 4)}", "--save-every", $"{settings.SftSteps}", "--log-every", "10");
+        "--eval-every", $"{Math.Max(1, settings.SftSteps / 4)}", "--save-every", $"{settings.SftSteps}", "--log-every", "10", "--pack-sequences");
 
     void TrainRewardModel() => Command("reward", "--model", At("sft"), "--data", DataFile("prefs.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
         "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--learning-rate", "3e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RewardSteps / 4)}", "--save-every", $"{settings.RewardSteps}",
-        "--log-every", "10");
+        "--log-every", "10", "--pack-sequences");
 
     void RunPpo() => Command(["ppo", "--policy", At("sft"), "--reward-model", At("rm"), "--prompts", DataFile("prompts.jsonl"),
         "--eval-prompts", DataFile("prompts-heldout.jsonl"), "--out", At("ppo"), .. PpoSettings()]);
@@ -134,6 +134,7 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         [
             "--max-steps", $"{settings.RoundRewardSteps}", "--learning-rate", "1e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RoundRewardSteps / 10}",
             "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RoundRewardSteps / 2)}", "--save-every", $"{settings.RoundRewardSteps}", "--log-every", "10",
+            "--pack-sequences",
         ],
         TrainArgs = PpoSettings(settings.RoundPpoLearningRate),
         Comparisons = settings.RoundComparisons, EvalComparisons = settings.EvalPrompts, PerItem = settings.RoundJudges,
