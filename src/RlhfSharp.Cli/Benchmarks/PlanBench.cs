@@ -153,8 +153,16 @@ internal static class PlanBench
         process.WaitForExit();
         string? last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
         if (process.ExitCode != 0 || last is null || !last.StartsWith('{'))
-            throw new RlhfException($"bench plan: the {name} case's process failed (exit {process.ExitCode}): {error.Result.Trim().Split('\n').LastOrDefault()}");
+            throw new RlhfException($"bench plan: the {name} case's process failed (exit {process.ExitCode}): {FailureLine(error.Result)}");
         return JsonDocument.Parse(last).RootElement.Clone();
+    }
+
+    /// <summary>The line of a failed child's standard error that says why: the exception's or error's line, not the stack's last frame.</summary>
+    internal static string FailureLine(string error)
+    {
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.FirstOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal) && !l.StartsWith("at ", StringComparison.Ordinal))
+            ?? lines.LastOrDefault() ?? "no message";
     }
 
     /// <summary>One case in this process: the runtime's resident memory before the model, the run, the high-water mark.</summary>

@@ -87,6 +87,18 @@ public class PlanBenchTests
     }
 
     [Fact]
+    public void A_failed_case_is_reported_by_its_exception_line_not_the_last_stack_frame()
+    {
+        const string crash = "Unhandled exception. System.OutOfMemoryException: Insufficient memory to continue the execution of the program.\n" +
+            "   at TorchSharp.torch.Tensor.matmul(Tensor target)\n   at Program.<Main>$(String[] args) in /src/Program.cs:line 3\n";
+        Assert.Equal("Unhandled exception. System.OutOfMemoryException: Insufficient memory to continue the execution of the program.",
+            RlhfSharp.Cli.Benchmarks.PlanBench.FailureLine(crash));
+        Assert.Equal("error: bench plan: no case 'x'", RlhfSharp.Cli.Benchmarks.PlanBench.FailureLine("warning: slow\nerror: bench plan: no case 'x'\n"));
+        Assert.Equal("Killed", RlhfSharp.Cli.Benchmarks.PlanBench.FailureLine("Killed\n"));
+        Assert.Equal("no message", RlhfSharp.Cli.Benchmarks.PlanBench.FailureLine(""));
+    }
+
+    [Fact]
     public void An_unknown_bench_plan_case_is_a_one_line_error() =>
         CliRunner.AssertOneLineError(CliRunner.Run("bench", "plan", "--case", "dpo-full"), "option --case is dpo-full: must be one of sft-full, sft-hydra, sft-lora, ppo-full, ppo-hydra, ppo-lora");
 }
