@@ -69,7 +69,7 @@ internal sealed record DemoSettings
     public static DemoSettings Full { get; } = new()
     {
         Name = "full",
-        PretrainDocuments = 40000, PretrainSteps = 1400,
+        PretrainDocuments = 40000, PretrainSteps = 1000,
         Demonstrations = 6000, SftSteps = 200,
         PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 900,
         PpoIterations = 45, PpoBatch = 64,
