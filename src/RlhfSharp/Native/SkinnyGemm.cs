@@ -61,6 +61,7 @@ public static unsafe partial class SkinnyGemm
         if (!Enabled || is_grad_enabled() || x.dim() < 1) return null;
         long inFeatures = x.shape[^1], rows = x.numel() / Math.Max(1, inFeatures);
         if (rows < MinRows || rows > MaxRows || x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU
+            || weight.device_type != DeviceType.CPU || bias is { device_type: not DeviceType.CPU }
             || !x.is_contiguous() || !weight.is_contiguous() || weight.dim() != 2 || bias is { } b && (b.dtype != ScalarType.Float32 || b.dim() != 1))
             return null;
         long outFeatures = transposed ? weight.shape[1] : weight.shape[0];
