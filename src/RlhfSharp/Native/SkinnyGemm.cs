@@ -22,19 +22,27 @@ public static unsafe partial class SkinnyGemm
     /// <summary>The most rows sent to OpenBLAS (it was faster up to 64): decode steps; prefills and training stay with LibTorch.</summary>
     public const int MaxRows = 64;
 
-    /// <summary>RLHF_GEMM=libtorch turns the path off (for comparing both in one build).</summary>
+    /// <summary>RLHF_GEMM=libtorch turns the path off (for comparing both in one build); openblas, the default, leaves it on.</summary>
     public const string Variable = "RLHF_GEMM";
 
     static readonly Lazy<bool> Available = new(Load);
     static int OpenBlasThreads;
 
-    static readonly bool TurnedOff = string.Equals(Environment.GetEnvironmentVariable(Variable), "libtorch", StringComparison.OrdinalIgnoreCase);
+    static readonly Lazy<bool> TurnedOff = new(() => IsTurnedOff(Environment.GetEnvironmentVariable(Variable)));
+
+    /// <summary>Whether <see cref="Variable"/>'s value turns the path off: libtorch does, openblas or nothing does not, anything else is a one-line error.</summary>
+    public static bool IsTurnedOff(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "openblas" => false,
+        "libtorch" => true,
+        _ => throw new RlhfException($"{Variable}={value}: expected openblas or libtorch"),
+    };
 
     [ThreadStatic]
     static bool OffOnThisThread;
 
     /// <summary>Whether skinny products may go through OpenBLAS on this thread (not turned off by RLHF_GEMM or <see cref="UseLibTorch"/>).</summary>
-    public static bool Enabled => !TurnedOff && !OffOnThisThread;
+    public static bool Enabled => !OffOnThisThread && !TurnedOff.Value;
 
     /// <summary>LibTorch's products on the calling thread until disposed: tests and benchmarks compare both paths in one
     /// process, per thread so that other threads' runs keep their path.</summary>

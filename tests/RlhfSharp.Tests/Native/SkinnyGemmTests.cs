@@ -42,6 +42,16 @@ public class SkinnyGemmTests
     }
 
     [Fact]
+    public void Rlhf_gemm_chooses_libtorch_or_openblas_and_refuses_anything_else()
+    {
+        Assert.True(SkinnyGemm.IsTurnedOff("LibTorch"));
+        Assert.False(SkinnyGemm.IsTurnedOff("openblas"));
+        Assert.False(SkinnyGemm.IsTurnedOff(null));
+        Assert.False(SkinnyGemm.IsTurnedOff(""));
+        Assert.Equal("RLHF_GEMM=mkl: expected openblas or libtorch", Assert.Throws<RlhfException>(() => SkinnyGemm.IsTurnedOff("mkl")).Message);
+    }
+
+    [Fact]
     public void A_strided_row_is_left_to_libtorch()
     {
         using var scope = NewDisposeScope();
