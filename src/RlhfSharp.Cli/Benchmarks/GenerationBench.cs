@@ -6,7 +6,9 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// <summary>
 /// Cached greedy generation (rollouts): tokens/s over the whole call, prefill included, how the cost of a new token
 /// grows from the first to the last as the cache fills (last/first), and the process's peak resident memory while
-/// generating (weights included). Models the PyTorch reference cannot build are timed on our side only.
+/// generating (weights included). Beside each row, the memory-bandwidth bound for its batch (<see cref="DecodeBound"/>), from a
+/// streaming read of the weights' size measured in the same run, and the share of it reached. Models the PyTorch reference
+/// cannot build are timed on our side only.
 /// </summary>
 internal static class GenerationBench
 {
@@ -17,18 +19,26 @@ internal static class GenerationBench
         using var model = new CausalLanguageModel(config);
         var decode = new DecodeRun(model);
         var compared = BenchModels.HasReference(config) ? reference : null;
-        string label = BenchModels.Label(name, model.parameters().Sum(p => p.numel()));
+        long parameters = model.parameters().Sum(p => p.numel());
+        string label = BenchModels.Label(name, parameters);
+        long weightBytes = DecodeBound.WeightBytesPerStep(config, parameters);
+        double bandwidth = MemoryBandwidth.Measure(weightBytes);
         foreach (int batch in settings.DecodeBatches)
         {
             PeakMemory.Reset();
             var (ours, theirs) = Alternation.Run(settings.Repeats,
                 () => decode.Run(batch, settings.PromptTokens, settings.NewTokens),
                 compared is null ? null : () => compared.Decode(config, batch, settings.PromptTokens, settings.NewTokens));
-            yield return Row(label, batch, settings, ours, theirs, PeakMemory.ResidentBytes());
+            var bound = new Bound(bandwidth, weightBytes, DecodeBound.TokensPerSecond(bandwidth,
+                DecodeBound.BytesPerStep(weightBytes, DecodeBound.CacheBytesPerPosition(config), batch, settings.PromptTokens, settings.NewTokens), batch));
+            yield return Row(label, batch, settings, ours, theirs, PeakMemory.ResidentBytes(), bound);
         }
     }
 
-    static BenchRow Row(string label, int batch, BenchSettings settings, List<DecodeTiming> ours, List<DecodeTiming>? theirs, long peakBytes)
+    /// <summary>The bandwidth measured (bytes/s), the weight bytes a step reads, and the tokens/s they allow at one batch size.</summary>
+    readonly record struct Bound(double BytesPerSecond, long WeightBytes, double TokensPerSecond);
+
+    static BenchRow Row(string label, int batch, BenchSettings settings, List<DecodeTiming> ours, List<DecodeTiming>? theirs, long peakBytes, Bound bound)
     {
         long tokens = (long)batch * settings.NewTokens;
         double oursSeconds = BenchStatistics.Median(ours.Select(t => t.Seconds));
@@ -36,7 +46,11 @@ internal static class GenerationBench
         double oursGrowth = BenchStatistics.Median(ours.Select(t => t.Growth));
         double? theirsGrowth = theirs is null ? null : BenchStatistics.Median(theirs.Select(t => t.Growth));
         double peakMegabytes = Math.Round(peakBytes / 1e6, 0);
-        string notes = $"last/first token {oursGrowth:F2}x" + (theirsGrowth is { } g ? $" (PyTorch {g:F2}x)" : "") + $", peak RSS {peakMegabytes:F0} MB";
+        double share = tokens / oursSeconds / bound.TokensPerSecond;
+        double? theirsShare = theirsSeconds is { } s ? tokens / s / bound.TokensPerSecond : null;
+        string notes = $"last/first token {oursGrowth:F2}x" + (theirsGrowth is { } g ? $" (PyTorch {g:F2}x)" : "") + $", peak RSS {peakMegabytes:F0} MB"
+            + $", bandwidth bound {bound.TokensPerSecond:F0} tokens/s at {bound.BytesPerSecond / 1e9:F1} GB/s, ours {share * 100:F0}%"
+            + (theirsShare is { } t ? $" (PyTorch {t * 100:F0}%)" : "");
         var details = new Dictionary<string, object>
         {
             ["batch"] = batch, ["prompt_tokens"] = settings.PromptTokens, ["new_tokens"] = settings.NewTokens,
@@ -44,6 +58,8 @@ internal static class GenerationBench
             ["first_step_ms"] = BenchStatistics.Median(ours.Select(t => t.FirstStep)) * 1e3,
             ["last_step_ms"] = BenchStatistics.Median(ours.Select(t => t.LastStep)) * 1e3,
             ["peak_rss_mb"] = peakMegabytes,
+            ["memory_gb_per_s"] = bound.BytesPerSecond / 1e9, ["weight_bytes_per_step"] = bound.WeightBytes,
+            ["bound_tokens_per_s"] = bound.TokensPerSecond, ["bound_share"] = share,
         };
         if (theirs is not null)
         {
@@ -51,6 +67,7 @@ internal static class GenerationBench
             details["pytorch_growth"] = theirs.Select(t => t.Growth).ToList();
             details["pytorch_first_step_ms"] = BenchStatistics.Median(theirs.Select(t => t.FirstStep)) * 1e3;
             details["pytorch_last_step_ms"] = BenchStatistics.Median(theirs.Select(t => t.LastStep)) * 1e3;
+            details["pytorch_bound_share"] = theirsShare!;
         }
         return new BenchRow($"decode {label}, batch {batch}", "tokens/s",
             tokens / oursSeconds, tokens / theirsSeconds, oursSeconds / theirsSeconds, notes, details);

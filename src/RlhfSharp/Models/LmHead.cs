@@ -9,5 +9,5 @@ public readonly record struct LmHead(Tensor Weight, Tensor? Bias)
     public long VocabSize => Weight.shape[0];
 
     /// <summary>Hidden states [.., hidden] to logits [.., vocab].</summary>
-    public Tensor Logits(Tensor hidden) => nn.functional.linear(hidden, Weight, Bias);
+    public Tensor Logits(Tensor hidden) => Native.SkinnyGemm.Linear(hidden, Weight, Bias, transposed: false) ?? nn.functional.linear(hidden, Weight, Bias);
 }

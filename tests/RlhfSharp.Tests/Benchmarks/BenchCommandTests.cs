@@ -16,9 +16,17 @@ public class BenchCommandTests
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")));
         var cases = report.RootElement.GetProperty("cases").EnumerateArray().ToList();
         Assert.Equal(["fp32 matmul peak", "decode 23.6M, batch 2"], cases.Select(c => c.GetProperty("case").GetString()));
-        Assert.Matches(@"^last/first token \d+\.\d\dx, peak RSS \d+ MB$", cases[1].GetProperty("notes").GetString());
+        Assert.Matches(@"^last/first token \d+\.\d\dx, peak RSS \d+ MB, bandwidth bound \d+ tokens/s at \d+\.\d GB/s, ours \d+%$", cases[1].GetProperty("notes").GetString());
+        var details = cases[1].GetProperty("details");
         // 23.6M float32 parameters are 94 MB resident before the first token.
-        Assert.True(cases[1].GetProperty("details").GetProperty("peak_rss_mb").GetDouble() > 94);
+        Assert.True(details.GetProperty("peak_rss_mb").GetDouble() > 94);
+        // The streaming read covers the weights a step reads (all but GPT-2's position table: see DecodeBoundTests).
+        Assert.Equal(92_438_528, details.GetProperty("weight_bytes_per_step").GetInt64());
+        double bandwidth = details.GetProperty("memory_gb_per_s").GetDouble(), bound = details.GetProperty("bound_tokens_per_s").GetDouble();
+        Assert.True(bandwidth > 0.1, $"{bandwidth} GB/s");
+        // 2 rows, 16 prompt tokens, 4 new: 2 · bandwidth / (92,438,528 + 2 · 24,576 · (16 + 1.5)) tokens/s.
+        Assert.Equal(2 * bandwidth * 1e9 / (92_438_528 + 2 * 24_576 * 17.5), bound, 6);
+        Assert.Equal(cases[1].GetProperty("ours").GetDouble() / bound, details.GetProperty("bound_share").GetDouble(), 6);
         Assert.Equal(JsonValueKind.Null, report.RootElement.GetProperty("pytorch").ValueKind);
     }
 

@@ -1,4 +1,5 @@
 using RlhfSharp.Generation;
+using RlhfSharp.Native;
 using RlhfSharp.Tests.Models;
 using static TorchSharp.torch;
 
@@ -29,6 +30,29 @@ public class GenerationTests
         {
             Assert.Equal(uncached[i].TokenIds, cached[i].TokenIds);
             Assert.Equal(uncached[i].LogProbs, cached[i].LogProbs, new FloatComparer(1e-4f));
+        }
+    }
+
+    [Theory]
+    [InlineData("gpt2")] // Conv1D projections, tied head
+    [InlineData("llama")] // nn.Linear projections, untied head
+    public void A_batch_whose_steps_take_the_openblas_path_samples_as_libtorch_and_full_recompute_do(string variant)
+    {
+        using var model = TinyModels.Create(variant);
+        var generator = new TextGenerator(model);
+        // One row more than the path's fewest: every cached step multiplies MinRows + 1 rows.
+        var prompts = Enumerable.Range(0, SkinnyGemm.MinRows + 1).Select(i => (IReadOnlyList<int>)[.. Prompts[i % 2].Select(t => (t + 7 * i) % 96)]).ToList();
+        var options = new SamplingOptions { MaxNewTokens = 10, Temperature = 1.5, StopAtEos = false, Seed = 7 };
+        var fast = generator.Generate(prompts, options);
+        IReadOnlyList<GeneratedSequence> libTorch;
+        using (SkinnyGemm.UseLibTorch()) libTorch = generator.Generate(prompts, options);
+        var recomputed = generator.Generate(prompts, options with { UseCache = false });
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            Assert.Equal(libTorch[i].TokenIds, fast[i].TokenIds);
+            Assert.Equal(libTorch[i].LogProbs, fast[i].LogProbs, new FloatComparer(1e-5f));
+            Assert.Equal(recomputed[i].TokenIds, fast[i].TokenIds);
+            Assert.Equal(recomputed[i].LogProbs, fast[i].LogProbs, new FloatComparer(1e-5f));
         }
     }
 

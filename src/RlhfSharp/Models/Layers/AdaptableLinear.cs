@@ -1,4 +1,5 @@
 using RlhfSharp.Models.Lora;
+using RlhfSharp.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -67,9 +68,9 @@ internal sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var output = FanInFanOut
+        var output = SkinnyGemm.Linear(x, weight, bias, transposed: FanInFanOut) ?? (FanInFanOut
             ? (bias is null ? x.matmul(weight) : bias.addmm(x.flatten(0, -2), weight).unflatten(0, x.shape[..^1]))
-            : nn.functional.linear(x, weight, bias);
+            : nn.functional.linear(x, weight, bias));
         if (Adapter is { Enabled: true } adapter)
         {
             using var delta = adapter.Delta(x, training);
