@@ -58,7 +58,7 @@ internal sealed class TrainingStep : IDisposable
         using var scope = NewDisposeScope();
         _optimizer.ZeroGrad();
         var (loss, _) = _objective.Loss(batch);
-        loss.backward();
+        _optimizer.Backward(loss);
         _optimizer.ReduceAndClip(maxNorm: 0);
         _optimizer.Step();
         double value = loss.item<float>();
