@@ -69,6 +69,9 @@ public sealed class DataParallelOptimizer : IDisposable
     /// <summary>What the last overlapped backward did; zeros when it was not overlapped.</summary>
     public OverlapReport LastOverlap { get; private set; }
 
+    /// <summary>Seconds the last step waited for its gradient all-reduce after backward (all of it when not overlapped).</summary>
+    public double LastExposedAllReduceSeconds { get; private set; }
+
     /// <summary>Gradient ranges one step all-reduces (1 when not overlapped: the whole buffer at once).</summary>
     public int GradientRanges => Overlap ? _bucket!.Ranges.Count : 1;
 
@@ -93,6 +96,7 @@ public sealed class DataParallelOptimizer : IDisposable
         _readiness.Flush();
         _communication!.WaitAll();
         LastOverlap = new OverlapReport(_bucket!.Ranges.Count, duringBackward, backward, _firstStart, _clock.Elapsed.TotalSeconds - backward);
+        LastExposedAllReduceSeconds = LastOverlap.ExposedSeconds;
         _readiness.Reset();
         _reduced = true;
     }
@@ -125,7 +129,12 @@ public sealed class DataParallelOptimizer : IDisposable
     /// <summary>Averages the gradients over the ranks, then clips their global norm (when <paramref name="maxNorm"/> &gt; 0) and returns it (NaN unclipped).</summary>
     public double ReduceAndClip(double maxNorm)
     {
-        if (!_reduced) _bucket?.AllReduceMean(_world);
+        if (!_reduced && _bucket is not null)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            _bucket.AllReduceMean(_world);
+            LastExposedAllReduceSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
         _reduced = false;
         return maxNorm > 0 ? nn.utils.clip_grad_norm_(_trainable, maxNorm) : double.NaN;
     }
