@@ -47,4 +47,25 @@ public class OverlappedAllReduceTests(ITestOutputHelper output)
             Assert.InRange(report.OverlapRangesStartedDuringBackward, 3, report.OverlapRanges - 1);
         }
     }
+
+    /// <summary>PPO (policy + value head, two mini-batches accumulated per optimizer step): the same, overlapped or not.</summary>
+    [MpiFact]
+    public void Ppo_with_the_all_reduce_overlapping_backward_gives_the_weights_of_the_all_reduce_after_it()
+    {
+        string policy = TrainingCommandTestsModels.TinyModel, prompts = TrainingCommandTestsModels.HhSample(16);
+        string rm = Path.Combine(TestPaths.NewTempDirectory(), "rm");
+        Assert.Equal(0, CliRunner.Run("reward", "--model", policy, "--data", prompts, "--out", rm, "--max-steps", "1", "--batch-size", "2", "--max-length", "48").ExitCode);
+        string after = Path.Combine(TestPaths.NewTempDirectory(), "after"), overlapped = Path.Combine(TestPaths.NewTempDirectory(), "overlapped");
+        foreach (var (outDir, variables) in new[] { (after, new[] { $"{World.OverlapVariable}=off" }), (overlapped, [$"{World.BucketVariable}=0.002"]) })
+        {
+            var run = MpiRun.CliWith(2, variables, "ppo", "--policy", policy, "--reward-model", rm, "--prompts", prompts, "--out", outDir,
+                "--max-steps", "2", "--batch-size", "4", "--max-new-tokens", "6", "--max-length", "48", "--eval-every", "2", "--eval-prompt-count", "2",
+                "--ppo-epochs", "1", "--mini-batch-size", "2", "--gradient-accumulation", "2");
+            Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        }
+        var report = DistributedReport.Load(overlapped);
+        output.WriteLine($"ppo: {report.OverlapRangesStartedDuringBackward} of {report.OverlapRanges} ranges started during backward");
+        Assert.Equal(0, MpiRun.MaxWeightDifference(after, overlapped));
+        Assert.InRange(report.OverlapRangesStartedDuringBackward, 3, report.OverlapRanges - 1);
+    }
 }
