@@ -41,6 +41,9 @@ internal sealed class TrainingStep : IDisposable
 
     public CausalLanguageModel Model { get; }
 
+    /// <summary>The data-parallel optimizer the step runs (its all-reduce overlap can be switched between steps).</summary>
+    public DataParallelOptimizer Optimizer => _optimizer;
+
     public long Parameters => Model.parameters().Sum(p => p.numel());
 
     public long TokensPerStep => _batch.Sum(e => (long)e.InputIds.Length);
@@ -58,7 +61,7 @@ internal sealed class TrainingStep : IDisposable
         using var scope = NewDisposeScope();
         _optimizer.ZeroGrad();
         var (loss, _) = _objective.Loss(batch);
-        loss.backward();
+        _optimizer.Backward(loss);
         _optimizer.ReduceAndClip(maxNorm: 0);
         _optimizer.Step();
         double value = loss.item<float>();

@@ -15,6 +15,13 @@ public interface IDistributed : IDisposable
     int Size { get; }
     /// <summary>How float32 sums travel between the ranks, for benchmarks and logs.</summary>
     string AllReduceTransport => "none (one process)";
+    /// <summary>
+    /// Whether data-parallel training all-reduces gradient buckets on a communication thread while backward still runs
+    /// (see <see cref="DataParallelOptimizer.Backward"/>); never in one process.
+    /// </summary>
+    bool OverlapsGradientReduction => false;
+    /// <summary>Size of the gradient ranges all-reduced one at a time when reduction overlaps backward.</summary>
+    long GradientRangeBytes => GradientBucket.DefaultRangeBytes;
     /// <summary>Rank 0: the one that writes checkpoints, logs and plots.</summary>
     bool IsRoot => Rank == 0;
 

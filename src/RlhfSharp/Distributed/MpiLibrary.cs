@@ -17,7 +17,10 @@ sealed unsafe partial class MpiLibrary
 
     /// <summary>MPI_COMM_TYPE_SHARED in Open MPI's mpi.h (the first of its split types): ranks that can share memory.</summary>
     public const int CommTypeShared = 0;
-    public readonly delegate* unmanaged<int*, IntPtr*, int> Init;
+    /// <summary>MPI_THREAD_SERIALIZED in Open MPI's mpi.h: any thread may call MPI, one at a time.</summary>
+    public const int ThreadSerialized = 2;
+    public readonly delegate* unmanaged<int*, IntPtr*, int, int*, int> InitThread;
+    public readonly delegate* unmanaged<int*, int> QueryThread;
     public readonly delegate* unmanaged<int*, int> Initialized;
     public readonly delegate* unmanaged<int> Finalize;
     public readonly delegate* unmanaged<IntPtr, int, int> Abort;
@@ -46,7 +49,8 @@ sealed unsafe partial class MpiLibrary
         Max = Export("ompi_mpi_op_max");
         Min = Export("ompi_mpi_op_min");
         InfoNull = Export("ompi_mpi_info_null");
-        Init = (delegate* unmanaged<int*, IntPtr*, int>)Export("MPI_Init");
+        InitThread = (delegate* unmanaged<int*, IntPtr*, int, int*, int>)Export("MPI_Init_thread");
+        QueryThread = (delegate* unmanaged<int*, int>)Export("MPI_Query_thread");
         Initialized = (delegate* unmanaged<int*, int>)Export("MPI_Initialized");
         Finalize = (delegate* unmanaged<int>)Export("MPI_Finalize");
         Abort = (delegate* unmanaged<IntPtr, int, int>)Export("MPI_Abort");

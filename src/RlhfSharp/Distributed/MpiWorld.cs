@@ -23,12 +23,23 @@ internal sealed unsafe class MpiWorld : IDistributed
     /// <summary>How float32 sums travel: "shared memory" or "MPI_Allreduce".</summary>
     public string AllReduceTransport => _shared is null ? "MPI_Allreduce" : "shared memory";
 
-    internal MpiWorld(MpiLibrary mpi, bool sharedMemoryAllReduce = true)
+    /// <summary>
+    /// Asked for (RLHF_ALLREDUCE_OVERLAP, on by default) and possible: MPI was started with MPI_THREAD_SERIALIZED or more,
+    /// so the communication thread may call it while the main thread runs backward (and calls no MPI meanwhile).
+    /// </summary>
+    public bool OverlapsGradientReduction { get; }
+
+    /// <summary>Size of the gradient ranges all-reduced one at a time during backward (RLHF_ALLREDUCE_BUCKET_MB).</summary>
+    public long GradientRangeBytes { get; init; } = GradientBucket.DefaultRangeBytes;
+
+    internal MpiWorld(MpiLibrary mpi, bool sharedMemoryAllReduce = true, bool overlapGradientReduction = true)
     {
         _mpi = mpi;
-        int initialized;
+        int initialized, threadLevel;
         MpiLibrary.Check(_mpi.Initialized(&initialized), "MPI_Initialized");
-        if (initialized == 0) MpiLibrary.Check(_mpi.Init(null, null), "MPI_Init");
+        if (initialized == 0) MpiLibrary.Check(_mpi.InitThread(null, null, MpiLibrary.ThreadSerialized, &threadLevel), "MPI_Init_thread");
+        else MpiLibrary.Check(_mpi.QueryThread(&threadLevel), "MPI_Query_thread");
+        OverlapsGradientReduction = overlapGradientReduction && threadLevel >= MpiLibrary.ThreadSerialized;
         int rank, size;
         MpiLibrary.Check(_mpi.CommRank(_mpi.CommWorld, &rank), "MPI_Comm_rank");
         MpiLibrary.Check(_mpi.CommSize(_mpi.CommWorld, &size), "MPI_Comm_size");

@@ -9,6 +9,15 @@ public static class World
     /// <summary>RLHF_ALLREDUCE=mpi sends float32 sums through MPI_Allreduce even when every rank is on one machine.</summary>
     public const string AllReduceVariable = "RLHF_ALLREDUCE";
 
+    /// <summary>
+    /// RLHF_ALLREDUCE_OVERLAP=off all-reduces the gradients after backward instead of bucket by bucket during it (on, the
+    /// default, needs an MPI that allows calls from a second thread, MPI_THREAD_SERIALIZED; otherwise it is off).
+    /// </summary>
+    public const string OverlapVariable = "RLHF_ALLREDUCE_OVERLAP";
+
+    /// <summary>RLHF_ALLREDUCE_BUCKET_MB: the size of the gradient ranges all-reduced during backward, in MiB (default 25, as DDP's bucket_cap_mb).</summary>
+    public const string BucketVariable = "RLHF_ALLREDUCE_BUCKET_MB";
+
     /// <summary>Variables the launchers set in every rank: Open MPI's mpirun, and PMIx/PMI launchers (srun, hydra).</summary>
     static readonly string[] LauncherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"];
 
@@ -26,7 +35,21 @@ public static class World
         string? transport = variable(AllReduceVariable);
         if (transport is { Length: > 0 } && transport is not ("mpi" or "shared"))
             throw new RlhfException($"{AllReduceVariable}={transport}: expected mpi or shared");
-        return new MpiWorld(MpiLibrary.Open(library), sharedMemoryAllReduce: transport != "mpi");
+        string? overlap = variable(OverlapVariable);
+        if (overlap is { Length: > 0 } && overlap is not ("on" or "off"))
+            throw new RlhfException($"{OverlapVariable}={overlap}: expected on or off");
+        long rangeBytes = GradientBucket.DefaultRangeBytes;
+        if (variable(BucketVariable) is { Length: > 0 } bucket)
+        {
+            if (!double.TryParse(bucket, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double megabytes)
+                || !(megabytes > 0) || megabytes > 1e6)
+                throw new RlhfException($"{BucketVariable}={bucket}: expected a size in MiB above 0, such as 25 or 0.5");
+            rangeBytes = Math.Max(sizeof(float), (long)(megabytes * (1 << 20)));
+        }
+        return new MpiWorld(MpiLibrary.Open(library), sharedMemoryAllReduce: transport != "mpi", overlapGradientReduction: overlap != "off")
+        {
+            GradientRangeBytes = rangeBytes,
+        };
     }
 
     public static bool IsLaunched(Func<string, string?> variable) => LauncherVariables.Any(name => !string.IsNullOrEmpty(variable(name)));

@@ -96,7 +96,7 @@ public sealed class TrainingLoop<TExample>(ITrainingObjective<TExample> objectiv
                 manual_seed(Seeds.Derive(options.Seed, position));
                 int[] indices = BatchPlan.At(_lengths, options.BatchSize, options.Seed, position, ref _epochCache);
                 var loss = objective.Forward(indices.Select(i => train[i]).ToList());
-                (loss.Loss / options.GradientAccumulation).backward();
+                optimizer.Backward(loss.Loss / options.GradientAccumulation, lastInStep: micro == options.GradientAccumulation - 1);
                 _window.Add(loss.Metrics);
             }
             _window.CompleteStep();

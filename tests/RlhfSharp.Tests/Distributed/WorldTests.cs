@@ -31,6 +31,18 @@ public class WorldTests
         Assert.Equal("RLHF_ALLREDUCE=nccl: expected mpi or shared", error.Message);
     }
 
+    [Theory]
+    [InlineData(World.OverlapVariable, "yes", "RLHF_ALLREDUCE_OVERLAP=yes: expected on or off")]
+    [InlineData(World.BucketVariable, "0", "RLHF_ALLREDUCE_BUCKET_MB=0: expected a size in MiB above 0, such as 25 or 0.5")]
+    [InlineData(World.BucketVariable, "25MB", "RLHF_ALLREDUCE_BUCKET_MB=25MB: expected a size in MiB above 0, such as 25 or 0.5")]
+    public void A_bad_overlap_setting_is_a_one_line_error_before_MPI_starts(string name, string value, string message)
+    {
+        // The library cannot be opened: an error about it would mean the setting was read only after MPI started.
+        var variables = new Dictionary<string, string> { ["OMPI_COMM_WORLD_SIZE"] = "2", [name] = value, [World.LibraryVariable] = "/nonexistent/libmpi.so.40" };
+        var error = Assert.Throws<RlhfException>(() => World.FromEnvironment(n => variables.GetValueOrDefault(n)));
+        Assert.Equal(message, error.Message);
+    }
+
     [MpiFact]
     public void Sums_over_ranks_on_one_machine_go_through_shared_memory_and_are_exact_with_uneven_slices()
     {

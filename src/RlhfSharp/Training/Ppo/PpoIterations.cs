@@ -123,7 +123,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
             foreach (int[][] step in order.Chunk(miniBatch).Chunk(options.GradientAccumulation))
             {
                 optimizer.ZeroGrad();
-                foreach (int[] rows in step) Accumulate(rows, step.Length);
+                for (int i = 0; i < step.Length; i++) Accumulate(step[i], step.Length, lastInStep: i == step.Length - 1);
                 optimizer.ReduceAndClip(options.MaxGradNorm);
                 optimizer.Step();
             }
@@ -132,7 +132,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
         return sums.ToDictionary(p => p.Key, p => p.Value / miniBatches);
 
         // Adds one mini-batch's share of the step's mean gradient.
-        void Accumulate(int[] rows, int miniBatchesInStep)
+        void Accumulate(int[] rows, int miniBatchesInStep, bool lastInStep)
         {
             using var scope = NewDisposeScope();
             var index = tensor(rows.Select(r => (long)r).ToArray());
@@ -145,7 +145,7 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
             var (policyLoss, clipFraction, approxKl) = PpoMath.PolicyLoss(logProbs, Pick(rollout.LogProbs), Pick(rollout.Advantages), mask, options.ClipRange);
             var (valueLoss, valueClipFraction) = PpoMath.ValueLoss(values, Pick(rollout.Values), Pick(rollout.Returns), mask, options.ClipRangeValue);
             var loss = policyLoss + options.ValueLossCoefficient * valueLoss;
-            (loss / miniBatchesInStep).backward();
+            optimizer.Backward(loss / miniBatchesInStep, lastInStep);
             using (no_grad()) Add("entropy", ChunkedLogProbs.ResponseEntropy(hidden.detach(), _policy.Policy.Head, rollout.PromptColumns, mask).item<float>());
             Add("policy_loss", policyLoss.item<float>());
             Add("value_loss", valueLoss.item<float>());
