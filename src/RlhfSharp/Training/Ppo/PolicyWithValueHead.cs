@@ -57,6 +57,17 @@ public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits
         return (hidden, ValueHead.call(valueHidden));
     }
 
+    /// <summary>Whether the value head reads the policy's own final hidden states (no separate value trunk): then the values of
+    /// a sequence follow from the hidden states that sampling it computed (<see cref="Generation.TextGenerator.NextTokenHidden"/>).</summary>
+    public bool ValuesFromPolicyHidden => _valueTrunk is null;
+
+    /// <summary>Values [batch, time] alone: the value trunk's pass, or the policy's trunk when the value head shares it.</summary>
+    public Tensor Values(DecoderInput input)
+    {
+        using var hidden = (_valueTrunk ?? Policy.Trunk).call(input);
+        return ValueHead.call(hidden);
+    }
+
     /// <summary>The policy as a Hugging Face directory (what `rlhf generate` loads), or with LoRA as a PEFT adapter folder on
     /// its base (task CAUSAL_LM), plus the value function beside it.</summary>
     public void Save(string directory)

@@ -45,7 +45,14 @@ internal sealed class RolloutCollector(
         var watch = Stopwatch.StartNew();
         var prompts = records.Select(r => r.Text).ToList();
         var promptIds = EncodePrompts(prompts);
-        var sampled = _sampler.Sample(promptIds, seed);
+        // The sampler has already computed, at every response position, the policy's log-probability of the token it drew and
+        // the final hidden state the value head reads: keep the step's values rather than run the policy again.
+        bool reuse = !options.RecomputeRolloutPasses;
+        var stepValues = new List<float[]>();
+        Action<Tensor>? valuesOfStep = reuse && policy.ValuesFromPolicyHidden
+            ? hidden => stepValues.Add(policy.ValueHead.call(hidden).data<float>().ToArray())
+            : null;
+        var sampled = _sampler.Sample(promptIds, seed, nextTokenHidden: valuesOfStep);
         var responseIds = sampled.Select(s => s.Ids).ToList();
         // The reward scores the text of exactly the ids trained on, so score and trained sequence agree.
         var responses = sampled.Select(s => s.Text).ToList();
@@ -63,9 +70,20 @@ internal sealed class RolloutCollector(
         long responseColumns = responseMask.shape[1];
         watch.Restart();
         policy.eval();
-        var (hidden, allValues) = policy.HiddenAndValues(new DecoderInput(ids, attention));
-        var logProbs = ChunkedLogProbs.Response(hidden, policy.Policy.Head, ids, promptColumns, responseColumns) * responseMask;
-        var values = ResponseTokens.Values(allValues, promptColumns, responseColumns) * responseMask;
+        Tensor logProbs, values;
+        if (reuse)
+        {
+            logProbs = ResponseTokens.FromRows(sampled.Select(s => s.LogProbs).ToList(), responseColumns) * responseMask;
+            values = (valuesOfStep is not null
+                ? ResponseTokens.FromRows(sampled.Select((s, row) => stepValues.Take(s.Ids.Count).Select(step => step[row]).ToList()).ToList(), responseColumns)
+                : ResponseTokens.Values(policy.Values(new DecoderInput(ids, attention)), promptColumns, responseColumns)) * responseMask;
+        }
+        else
+        {
+            var (hidden, allValues) = policy.HiddenAndValues(new DecoderInput(ids, attention));
+            logProbs = ChunkedLogProbs.Response(hidden, policy.Policy.Head, ids, promptColumns, responseColumns) * responseMask;
+            values = ResponseTokens.Values(allValues, promptColumns, responseColumns) * responseMask;
+        }
         var refHidden = reference.Hidden(new DecoderInput(ids, attention));
         var refLogProbs = ChunkedLogProbs.Response(refHidden, reference.Head, ids, promptColumns, responseColumns) * responseMask;
         var logRatio = PpoMath.LogRatio(logProbs, refLogProbs, responseMask);
