@@ -139,7 +139,10 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
             Tensor Pick(Tensor t) => t.index_select(0, index);
             var mask = Pick(rollout.ResponseMask);
             var ids = Pick(rollout.Ids);
-            var (hidden, allValues) = _policy.HiddenAndValues(new DecoderInput(ids, Pick(rollout.AttentionMask)));
+            var input = new DecoderInput(ids, Pick(rollout.AttentionMask));
+            var (hidden, allValues) = rollout.FrozenBottom is { } bottom
+                ? _policy.HiddenAndValuesAbove(Pick(bottom), rollout.FrozenBottomLayers, input)
+                : _policy.HiddenAndValues(input);
             // The entropy (logged) comes from the same chunks of logits as the log-probabilities.
             var entropy = empty(rows.Length, rollout.ResponseColumns);
             var logProbs = ChunkedLogProbs.Response(hidden, _policy.Policy.Head, ids, rollout.PromptColumns, rollout.ResponseColumns, entropy: entropy);

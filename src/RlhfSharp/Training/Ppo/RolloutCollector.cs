@@ -84,7 +84,11 @@ internal sealed class RolloutCollector(
             logProbs = ChunkedLogProbs.Response(hidden, policy.Policy.Head, ids, promptColumns, responseColumns) * responseMask;
             values = ResponseTokens.Values(allValues, promptColumns, responseColumns) * responseMask;
         }
-        var refHidden = reference.Hidden(new DecoderInput(ids, attention));
+        // A hydra reference runs the policy's frozen bottom: without dropout, its output serves the reference and every training pass.
+        var config = policy.Policy.Config;
+        var hydra = reuse && reference is SharedBottomReference shared && config is { EmbeddingDropout: 0, AttentionDropout: 0, ResidualDropout: 0 } ? shared : null;
+        var bottom = hydra?.Bottom(new DecoderInput(ids, attention));
+        var refHidden = hydra is null ? reference.Hidden(new DecoderInput(ids, attention)) : hydra.HiddenAbove(bottom!, new DecoderInput(ids, attention));
         var refLogProbs = ChunkedLogProbs.Response(refHidden, reference.Head, ids, promptColumns, responseColumns) * responseMask;
         var logRatio = PpoMath.LogRatio(logProbs, refLogProbs, responseMask);
         times.Reference += watch.Elapsed.TotalSeconds;
@@ -109,6 +113,7 @@ internal sealed class RolloutCollector(
             LogRatio = logRatio.MoveToOuterDisposeScope(), Values = values.MoveToOuterDisposeScope(),
             Rewards = rewards.MoveToOuterDisposeScope(), Advantages = advantages.MoveToOuterDisposeScope(),
             Returns = returns.MoveToOuterDisposeScope(),
+            FrozenBottom = bottom?.MoveToOuterDisposeScope(), FrozenBottomLayers = hydra?.SharedLayers ?? 0,
         };
     }
 

@@ -101,18 +101,27 @@ public class PpoTrainerTests
     /// <summary>
     /// A seeded run that takes the old log-probabilities and values from the sampler equals the run that recomputes them with a
     /// second pass over the sampled sequences, to 1e-5 in every logged figure and every weight (the policy's and the value
-    /// head's), over three iterations of sampling from the updated policy. (A learning rate of 1e-3: Adam turns a gradient that
+    /// head's), over three iterations of sampling from the updated policy. With a hydra reference (bottom layer frozen and shared),
+    /// the reused run also computes the frozen bottom's output once per rollout, for the reference and every training pass. (A learning rate of 1e-3: Adam turns a gradient that
     /// is 0 but for rounding, as GPT-2's key bias has, into steps of about the learning rate, whatever the rounding.)
     /// </summary>
     [Theory]
-    [InlineData("gpt2")]
-    [InlineData("llama_gqa_tied")]
-    public void Reusing_the_samplers_log_probs_and_values_equals_recomputing_them(string variant)
+    [InlineData("gpt2", 0)]
+    [InlineData("llama_gqa_tied", 0)]
+    [InlineData("gpt2", 1)]
+    [InlineData("llama_gqa_tied", 1)]
+    public void Reusing_the_samplers_log_probs_and_values_equals_recomputing_them(string variant, int sharedLayers)
     {
         const int Iterations = 3;
         (PpoSummary Summary, Dictionary<string, Tensor> Weights) Train(bool recompute)
         {
-            var (policy, reference) = Models(variant: variant);
+            var (policy, fullReference) = Models(variant: variant);
+            IReferenceModel reference = fullReference;
+            if (sharedLayers > 0)
+            {
+                fullReference.Dispose();
+                reference = new SharedBottomReference(policy.Policy, sharedLayers);
+            }
             using var p = policy;
             using var r = reference;
             var options = Options(Iterations);
@@ -121,6 +130,7 @@ public class PpoTrainerTests
                 MaxSteps = options.MaxSteps, BatchSize = options.BatchSize, Sampling = options.Sampling, LearningRate = 1e-3,
                 MiniBatchSize = options.MiniBatchSize, PpoEpochs = options.PpoEpochs, EvalEvery = options.EvalEvery, SaveEvery = options.SaveEvery,
                 SamplesEvery = options.SamplesEvery, MaxLength = options.MaxLength, Seed = options.Seed, RecomputeRolloutPasses = recompute,
+                FreezeBottomLayers = sharedLayers,
             };
             var summary = new PpoTrainer(new PpoModels(policy, reference, new CharacterTokenizer(), new LetterReward()), options, TestPaths.NewTempDirectory())
                 .Run(Prompts, [], resume: false);

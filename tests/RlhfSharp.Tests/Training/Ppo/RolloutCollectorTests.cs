@@ -93,6 +93,44 @@ public class RolloutCollectorTests
         }
     }
 
+    /// <summary>
+    /// With a hydra reference and no dropout, the rollout keeps the frozen bottom's output over its sequences, and the policy's
+    /// pass from it (the blocks above only, in training mode) equals the whole policy's pass to 1e-5 at every real token. With
+    /// dropout (a training pass's bottom would differ from the rollout's) or the recomputing path, nothing is kept.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void A_hydra_rollout_keeps_the_frozen_bottom_for_training_only_without_dropout(bool dropout, bool recompute)
+    {
+        string dir = TrainingCommandTestsModels.TinyModel;
+        var tokenizer = TokenizerLoader.FromDirectory(dir)!;
+        using var policy = new PolicyWithValueHead(CausalLanguageModel.FromPretrained(dir, withoutDropout: !dropout));
+        using var reference = new SharedBottomReference(policy.Policy, sharedLayers: 1);
+        var options = new PpoOptions
+        {
+            Sampling = new SamplingOptions { MaxNewTokens = 12, StopSequences = ["e"] }, MaxLength = 64, RecomputeRolloutPasses = recompute, FreezeBottomLayers = 1,
+        };
+        using var rollout = new RolloutCollector(policy, reference, tokenizer, new RecordingReward(), options).Collect(Prompts, seed: 3, beta: 0.05, new PhaseTimes());
+        if (dropout || recompute)
+        {
+            Assert.Null(rollout.FrozenBottom);
+            return;
+        }
+        Assert.NotNull(rollout.FrozenBottom);
+        Assert.Equal(1, rollout.FrozenBottomLayers);
+        var input = new DecoderInput(rollout.Ids, rollout.AttentionMask);
+        policy.train();
+        var (hidden, values) = policy.HiddenAndValues(input);
+        var (fromBottom, valuesFromBottom) = policy.HiddenAndValuesAbove(rollout.FrozenBottom, 1, input);
+        policy.eval();
+        var real = rollout.AttentionMask.to(ScalarType.Float32);
+        Assert.True(fromBottom.requires_grad, "the blocks above train");
+        Assert.True(((hidden - fromBottom).abs() * real.unsqueeze(-1)).max().item<float>() <= 1e-5);
+        Assert.True(((values - valuesFromBottom).abs() * real).max().item<float>() <= 1e-5);
+    }
+
     static List<int> TrainedResponse(RolloutBatch rollout, int row)
     {
         int length = (int)rollout.ResponseMask[row].sum().item<float>();
