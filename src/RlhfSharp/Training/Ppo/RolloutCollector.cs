@@ -10,8 +10,8 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
 
-/// <summary>Wall-clock seconds of each phase of a PPO iteration (Reference: the no-grad log-prob and value
-/// passes of the policy and the reference over the sampled sequences).</summary>
+/// <summary>Wall-clock seconds of each phase of a PPO iteration (Reference: the no-grad passes over the sampled sequences: the
+/// reference's, and the policy's only where the sampler's log-probs and values are not reused).</summary>
 internal sealed class PhaseTimes
 {
     public double Generation, Scoring, Reference, Training;
