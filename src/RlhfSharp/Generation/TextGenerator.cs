@@ -21,6 +21,11 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
     /// <summary>Called after each generation step has chosen its tokens, with the step's index (benchmarks time steps with it).</summary>
     public Action<int>? StepCompleted { get; init; }
 
+    /// <summary>Called once per new token, before it is drawn, with the model's final hidden states [batch, hidden] at the position
+    /// whose logits it is drawn from (the tensor is valid during the call only). PPO applies its value head to them instead of
+    /// running the policy over the sampled sequences again.</summary>
+    public Action<Tensor>? NextTokenHidden { get; init; }
+
     int PadId => Tokenizer?.Special.PadId ?? Model.Config.PadTokenId ?? EosId ?? 0;
     int? EosId => Model.Config.EosTokenId ?? Tokenizer?.Special.EosId;
 
@@ -122,7 +127,11 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
         using var scope = NewDisposeScope();
         long start = cache is null ? 0 : fed;
         var input = new DecoderInput(ids.narrow(1, start, length - start), mask.narrow(1, 0, length), Cache: cache);
-        return Model.LastPositionLogits(input).to(ScalarType.Float32).MoveToOuterDisposeScope();
+        if (NextTokenHidden is null) return Model.LastPositionLogits(input).to(ScalarType.Float32).MoveToOuterDisposeScope();
+        var hidden = Model.Hidden(input);
+        var last = hidden.select(1, hidden.shape[1] - 1);
+        NextTokenHidden(last);
+        return Model.Logits(last).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     FinishReason? FinishedBy(RowState row, int token, SamplingOptions options)

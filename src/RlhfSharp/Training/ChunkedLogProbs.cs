@@ -23,13 +23,16 @@ public static class ChunkedLogProbs
     public static long RowsPerChunk(long vocab) => Math.Max(1, ChunkElements / vocab);
 
     /// <summary>log p(targets[i] | hidden[i]) [rows] of hidden states [rows, hidden]; differentiable in the hidden states and
-    /// the head's parameters. <paramref name="rowsPerChunk"/> 0: <see cref="RowsPerChunk"/> of the head's vocabulary.</summary>
-    public static Tensor Gather(Tensor hidden, LmHead head, Tensor targets, long rowsPerChunk = 0)
+    /// the head's parameters. <paramref name="rowsPerChunk"/> 0: <see cref="RowsPerChunk"/> of the head's vocabulary. With
+    /// <paramref name="entropy"/> (a contiguous [rows] tensor), also writes there each row's <see cref="Entropy"/>, from the same
+    /// logits (no graph): PPO logs the policy's entropy without projecting the rows through the head a second time.</summary>
+    public static Tensor Gather(Tensor hidden, LmHead head, Tensor targets, long rowsPerChunk = 0, Tensor? entropy = null)
     {
         long chunk = rowsPerChunk > 0 ? rowsPerChunk : RowsPerChunk(head.VocabSize);
         bool graph = is_grad_enabled() && (hidden.requires_grad || head.Weight.requires_grad || head.Bias?.requires_grad == true);
-        if (!graph) return Forward(hidden, head, targets, chunk, hiddenGradient: false).LogProbs;
-        object[] args = head.Bias is { } bias ? [chunk, hidden, head.Weight, targets, bias] : [chunk, hidden, head.Weight, targets];
+        if (!graph) return Forward(hidden, head, targets, chunk, hiddenGradient: false, entropy).LogProbs;
+        var settings = new ChunkedForward(chunk, entropy);
+        object[] args = head.Bias is { } bias ? [settings, hidden, head.Weight, targets, bias] : [settings, hidden, head.Weight, targets];
         return ChunkedLogProbsFunction.apply(args);
     }
 
@@ -69,14 +72,16 @@ public static class ChunkedLogProbs
 
     /// <summary>log p(response token) [batch, responseColumns] of hidden states [batch, time, hidden] over sequences laid out as
     /// prompt columns then response columns (<see cref="Ppo.RolloutBatch"/>): column c predicts token c + 1, so only the
-    /// responseColumns columns from promptColumns - 1 on are projected.</summary>
-    public static Tensor Response(Tensor hidden, LmHead head, Tensor ids, long promptColumns, long responseColumns, long rowsPerChunk = 0)
+    /// responseColumns columns from promptColumns - 1 on are projected. With <paramref name="entropy"/> (contiguous [batch,
+    /// responseColumns]), also each position's entropy (see <see cref="Gather"/>).</summary>
+    public static Tensor Response(Tensor hidden, LmHead head, Tensor ids, long promptColumns, long responseColumns, long rowsPerChunk = 0,
+        Tensor? entropy = null)
     {
         using var scope = NewDisposeScope();
         long batch = hidden.shape[0];
         var rows = hidden.narrow(1, promptColumns - 1, responseColumns).reshape(batch * responseColumns, hidden.shape[2]);
         var targets = ids.narrow(1, promptColumns, responseColumns).reshape(batch * responseColumns);
-        return Gather(rows, head, targets, rowsPerChunk).view(batch, responseColumns).MoveToOuterDisposeScope();
+        return Gather(rows, head, targets, rowsPerChunk, entropy?.view(batch * responseColumns)).view(batch, responseColumns).MoveToOuterDisposeScope();
     }
 
     /// <summary><see cref="Ppo.PpoMath.Entropy"/> of the response tokens of hidden states laid out as in <see cref="Response"/>: the
@@ -91,10 +96,11 @@ public static class ChunkedLogProbs
 
     /// <summary>
     /// The log-probabilities [rows] and each row's log-sum-exp [rows], a chunk at a time; with <paramref name="hiddenGradient"/>
-    /// also each row's d log p / d hidden = W[target] - Σ_v p_v W_v [rows, hidden], all a frozen head's backward needs.
+    /// also each row's d log p / d hidden = W[target] - Σ_v p_v W_v [rows, hidden], all a frozen head's backward needs; with
+    /// <paramref name="entropy"/>, each row's entropy written there.
     /// </summary>
     internal static (Tensor LogProbs, Tensor LogSumExp, Tensor? HiddenGradient) Forward(Tensor hidden, LmHead head, Tensor targets, long chunk,
-        bool hiddenGradient)
+        bool hiddenGradient, Tensor? entropy = null)
     {
         using var noGrad = no_grad();
         long rows = hidden.shape[0];
@@ -110,8 +116,11 @@ public static class ChunkedLogProbs
             var normaliser = logits.logsumexp(1);
             logSumExp.narrow(0, start, count).copy_(normaliser);
             logProbs.narrow(0, start, count).copy_(logits.gather(1, chunkTargets.unsqueeze(1)).squeeze(1) - normaliser);
+            if (gradient is null && entropy is null) continue;
+            var logP = logits - normaliser.unsqueeze(1);
+            var probabilities = logP.exp();
+            entropy?.narrow(0, start, count).copy_(-(probabilities * logP).sum(1));
             if (gradient is null) continue;
-            var probabilities = (logits - normaliser.unsqueeze(1)).exp();
             gradient.narrow(0, start, count).copy_(head.Weight.index_select(0, chunkTargets) - probabilities.mm(head.Weight));
         }
         return (logProbs, logSumExp, gradient);
@@ -124,7 +133,8 @@ public static class ChunkedLogProbs
 /// and log-sum-exp, and sums the chunks' contributions to the head's weight and bias. A frozen head (LoRA, a frozen tied
 /// embedding) needs only d/dhidden = g·(W[target] - pᵀW), linear in g: forward computes W[target] - pᵀW while it has p, and
 /// backward scales it, with no recomputation (the head's matmuls are then as many as the plain path's). apply's arguments:
-/// rows per chunk, hidden [rows, hidden], weight [vocab, hidden], targets [rows], then the bias [vocab] when the head has one.
+/// a <see cref="ChunkedForward"/> (rows per chunk, and where to write the rows' entropy), hidden [rows, hidden], weight
+/// [vocab, hidden], targets [rows], then the bias [vocab] when the head has one.
 /// </summary>
 internal sealed class ChunkedLogProbsFunction : autograd.SingleTensorFunction<ChunkedLogProbsFunction>
 {
@@ -135,13 +145,13 @@ internal sealed class ChunkedLogProbsFunction : autograd.SingleTensorFunction<Ch
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        long chunk = (long)vars[ChunkArg];
+        var (chunk, entropy) = (ChunkedForward)vars[ChunkArg];
         var hidden = (Tensor)vars[HiddenArg];
         var weight = (Tensor)vars[WeightArg];
         var targets = (Tensor)vars[TargetsArg];
         var bias = vars.Length > BiasArg ? (Tensor)vars[BiasArg] : null;
         bool frozenHead = !weight.requires_grad && bias is not { requires_grad: true };
-        var (logProbs, logSumExp, hiddenGradient) = ChunkedLogProbs.Forward(hidden, new LmHead(weight, bias), targets, chunk, hiddenGradient: frozenHead);
+        var (logProbs, logSumExp, hiddenGradient) = ChunkedLogProbs.Forward(hidden, new LmHead(weight, bias), targets, chunk, hiddenGradient: frozenHead, entropy);
         ctx.save_data(ChunkKey, chunk);
         ctx.save_data(FrozenHeadKey, frozenHead);
         ctx.save_data(ArgumentsKey, vars.Length);
@@ -190,3 +200,7 @@ internal sealed class ChunkedLogProbsFunction : autograd.SingleTensorFunction<Ch
         return [.. perArgument];
     }
 }
+
+/// <summary><see cref="ChunkedLogProbsFunction"/>'s first argument: rows per chunk, and the [rows] tensor forward writes the rows'
+/// entropy to (none: not computed).</summary>
+internal sealed record ChunkedForward(long Rows, Tensor? Entropy);

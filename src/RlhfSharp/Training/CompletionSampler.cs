@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training;
 
-/// <summary>A sampled response as trained on: its ids, their text (what the reward scores) and why sampling stopped.</summary>
-internal sealed record SampledCompletion(IReadOnlyList<int> Ids, string Text, FinishReason FinishReason);
+/// <summary>A sampled response as trained on: its ids, their text (what the reward scores), why sampling stopped, and each id's
+/// log-probability under the policy's own distribution as the sampler computed it (<see cref="GeneratedSequence.LogProbs"/>).</summary>
+internal sealed record SampledCompletion(IReadOnlyList<int> Ids, string Text, FinishReason FinishReason, IReadOnlyList<float> LogProbs);
 
 /// <summary>
 /// Sequences laid out [left-padded prompt | right-padded response]: the prompt fills columns [0, <see cref="PromptColumns"/>)
@@ -50,14 +51,16 @@ internal sealed class CompletionSampler(CausalLanguageModel policy, ITextTokeniz
 
     /// <summary>
     /// Samples one response per prompt with <paramref name="seed"/> (row i draws from the stream of index
-    /// <paramref name="firstIndex"/> + i, see <see cref="TextGenerator"/>).
+    /// <paramref name="firstIndex"/> + i, see <see cref="TextGenerator"/>); <paramref name="nextTokenHidden"/> sees each step's
+    /// final hidden states (<see cref="TextGenerator.NextTokenHidden"/>).
     /// </summary>
-    public IReadOnlyList<SampledCompletion> Sample(IReadOnlyList<IReadOnlyList<int>> promptIds, ulong seed, long firstIndex = 0) =>
-        new TextGenerator(policy, tokenizer).Generate(promptIds, sampling with { Seed = seed }, firstIndex)
+    public IReadOnlyList<SampledCompletion> Sample(IReadOnlyList<IReadOnlyList<int>> promptIds, ulong seed, long firstIndex = 0,
+        Action<Tensor>? nextTokenHidden = null) =>
+        new TextGenerator(policy, tokenizer) { NextTokenHidden = nextTokenHidden }.Generate(promptIds, sampling with { Seed = seed }, firstIndex)
             .Select(g =>
             {
                 var ids = ResponseIds(g);
-                return new SampledCompletion(ids, ResponseText(g, ids), g.FinishReason);
+                return new SampledCompletion(ids, ResponseText(g, ids), g.FinishReason, g.LogProbs.Take(ids.Count).ToList());
             }).ToList();
 
     /// <summary>The greedy responses' text (held-out evaluation), stopping where sampling stops.</summary>

@@ -145,6 +145,31 @@ public class ChunkedLogProbsTests
         Assert.All(plainGradients, p => AssertClose(p.Value, policyGradients[p.Key], p.Key));
     }
 
+    /// <summary>The entropy Gather writes beside the log-probabilities (PPO logs it without a second pass through the head) equals
+    /// -Σ p log p of all logits, in every path: a head that trains, a frozen head (d/dhidden from forward), no graph.</summary>
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    public void The_entropy_written_beside_the_log_probs_equals_that_of_all_logits(bool graph, bool headTrains)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new TorchSharp.torch.Generator(13);
+        var hidden = randn([23, 8], generator: generator).requires_grad_(graph);
+        var weight = randn([50, 8], generator: generator).requires_grad_(headTrains);
+        var bias = randn([50], generator: generator).requires_grad_(headTrains);
+        var targets = randint(0, 50, [23], generator: generator);
+        var head = new LmHead(weight, bias);
+        var logSoftmax = nn.functional.log_softmax(head.Logits(hidden), 1);
+        var plainEntropy = -(logSoftmax.exp() * logSoftmax).sum(1);
+
+        var entropy = full(23, float.NaN);
+        var chunked = ChunkedLogProbs.Gather(hidden, head, targets, rowsPerChunk: 4, entropy: entropy); // 4, 4, 4, 4, 4, 3
+        Assert.Equal(graph, chunked.requires_grad);
+        AssertClose(logSoftmax.gather(1, targets.unsqueeze(1)).squeeze(1), chunked, "log-probs");
+        AssertClose(plainEntropy, entropy, "entropy");
+    }
+
     [Fact]
     public void Response_log_probs_and_entropy_equal_those_of_the_response_columns_logits()
     {
@@ -168,5 +193,8 @@ public class ChunkedLogProbsTests
         AssertClose(plainGradients[1], chunkedGradients[1], "d/dweight");
         using var noGrad = no_grad();
         AssertClose(PpoMath.Entropy(responseLogits, mask), ChunkedLogProbs.ResponseEntropy(hidden, head, 4, mask, rowsPerChunk: 4), "entropy");
+        var entropy = full(3, 5, float.NaN); // beside the log-probabilities, position by position
+        ChunkedLogProbs.Response(hidden, head, ids, 4, 5, rowsPerChunk: 4, entropy: entropy);
+        AssertClose(PpoMath.Entropy(responseLogits, mask), PpoMath.MaskedMean(entropy, mask), "entropy beside the log-probs");
     }
 }

@@ -57,6 +57,32 @@ public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits
         return (hidden, ValueHead.call(valueHidden));
     }
 
+    /// <summary>
+    /// <see cref="HiddenAndValues"/> from <paramref name="bottom"/>, the output [batch, time, hidden] of the policy's embeddings
+    /// and bottom <paramref name="layers"/> blocks, frozen and computed once without a graph (<see cref="SharedBottomReference.Bottom"/>):
+    /// only the blocks above run. Equal to <see cref="HiddenAndValues"/> when the model has no dropout.
+    /// </summary>
+    public (Tensor Hidden, Tensor Values) HiddenAndValuesAbove(Tensor bottom, int layers, DecoderInput input)
+    {
+        var (embedded, context) = Policy.Trunk.Embed(input);
+        embedded.Dispose();
+        var hidden = Policy.Trunk.FinalNorm(Policy.Trunk.RunBlocks(bottom, context, layers, Policy.Config.NumLayers));
+        if (_valueTrunk is null) return (hidden, ValueHead.call(hidden));
+        using var valueHidden = _valueTrunk.call(input);
+        return (hidden, ValueHead.call(valueHidden));
+    }
+
+    /// <summary>Whether the value head reads the policy's own final hidden states (no separate value trunk): then the values of
+    /// a sequence follow from the hidden states that sampling it computed (<see cref="Generation.TextGenerator.NextTokenHidden"/>).</summary>
+    public bool ValuesFromPolicyHidden => _valueTrunk is null;
+
+    /// <summary>Values [batch, time] alone: the value trunk's pass, or the policy's trunk when the value head shares it.</summary>
+    public Tensor Values(DecoderInput input)
+    {
+        using var hidden = (_valueTrunk ?? Policy.Trunk).call(input);
+        return ValueHead.call(hidden);
+    }
+
     /// <summary>The policy as a Hugging Face directory (what `rlhf generate` loads), or with LoRA as a PEFT adapter folder on
     /// its base (task CAUSAL_LM), plus the value function beside it.</summary>
     public void Save(string directory)

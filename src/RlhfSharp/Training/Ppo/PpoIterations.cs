@@ -139,14 +139,19 @@ internal sealed class PpoIterations(PpoModels models, PpoOptions options, string
             Tensor Pick(Tensor t) => t.index_select(0, index);
             var mask = Pick(rollout.ResponseMask);
             var ids = Pick(rollout.Ids);
-            var (hidden, allValues) = _policy.HiddenAndValues(new DecoderInput(ids, Pick(rollout.AttentionMask)));
-            var logProbs = ChunkedLogProbs.Response(hidden, _policy.Policy.Head, ids, rollout.PromptColumns, rollout.ResponseColumns);
+            var input = new DecoderInput(ids, Pick(rollout.AttentionMask));
+            var (hidden, allValues) = rollout.FrozenBottom is { } bottom
+                ? _policy.HiddenAndValuesAbove(Pick(bottom), rollout.FrozenBottomLayers, input)
+                : _policy.HiddenAndValues(input);
+            // The entropy (logged) comes from the same chunks of logits as the log-probabilities.
+            var entropy = empty(rows.Length, rollout.ResponseColumns);
+            var logProbs = ChunkedLogProbs.Response(hidden, _policy.Policy.Head, ids, rollout.PromptColumns, rollout.ResponseColumns, entropy: entropy);
             var values = ResponseTokens.Values(allValues, rollout.PromptColumns, rollout.ResponseColumns);
             var (policyLoss, clipFraction, approxKl) = PpoMath.PolicyLoss(logProbs, Pick(rollout.LogProbs), Pick(rollout.Advantages), mask, options.ClipRange);
             var (valueLoss, valueClipFraction) = PpoMath.ValueLoss(values, Pick(rollout.Values), Pick(rollout.Returns), mask, options.ClipRangeValue);
             var loss = policyLoss + options.ValueLossCoefficient * valueLoss;
             optimizer.Backward(loss / miniBatchesInStep, lastInStep);
-            using (no_grad()) Add("entropy", ChunkedLogProbs.ResponseEntropy(hidden.detach(), _policy.Policy.Head, rollout.PromptColumns, mask).item<float>());
+            Add("entropy", PpoMath.MaskedMean(entropy, mask).item<float>());
             Add("policy_loss", policyLoss.item<float>());
             Add("value_loss", valueLoss.item<float>());
             Add("clip_fraction", clipFraction);

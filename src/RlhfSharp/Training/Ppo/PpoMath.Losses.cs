@@ -37,7 +37,9 @@ internal static partial class PpoMath
         Tensor values, Tensor oldValues, Tensor returns, Tensor mask, double clipRangeValue)
     {
         using var scope = NewDisposeScope();
-        var clippedValues = oldValues + (values - oldValues).clamp(-clipRangeValue, clipRangeValue);
+        // Clamped to bounds rather than old + clamp(new - old): inside the range that returns V itself, so the clipped and the
+        // unclipped errors are equal there, and rounding of (V - V_old) + V_old cannot count a value as clipped.
+        var clippedValues = minimum(maximum(values, oldValues - clipRangeValue), oldValues + clipRangeValue);
         var unclipped = (values - returns).square();
         var clipped = (clippedValues - returns).square();
         var loss = 0.5 * MaskedMean(maximum(unclipped, clipped), mask);

@@ -83,6 +83,15 @@ public sealed class PpoOptions : TrainingOptions
     /// <summary>Every this many iterations (and at the first), sample prompts, responses and rewards are printed and written to samples.md. Default 10.</summary>
     public int SamplesEvery { get; init; } = 10;
 
+    /// <summary>
+    /// Runs the policy again over each sampled batch for its old log-probabilities and values, instead of taking them from the
+    /// sampler (the log-probabilities it drew with, the value head on the hidden states it computed). Both give the same
+    /// numbers to float rounding (rollouts run without dropout, and the sampler records the unfiltered temperature-1
+    /// distribution); the recomputing path is kept to check that. With a hydra reference it also runs the frozen bottom in every
+    /// pass rather than once per rollout. Not a key: tests and benchmarks set it. Default false.
+    /// </summary>
+    internal bool RecomputeRolloutPasses { get; init; }
+
     public override void Validate()
     {
         base.Validate();

@@ -13,6 +13,15 @@ internal static class ResponseTokens
     /// <summary>Values at the positions that predict each response token: [batch, responseColumns].</summary>
     public static Tensor Values(Tensor values, long promptColumns, long responseColumns) => values.narrow(1, promptColumns - 1, responseColumns);
 
+    /// <summary>Per-token numbers of each row (a row's response tokens in order) as [rows, responseColumns], 0 past a row's end.</summary>
+    public static Tensor FromRows(IReadOnlyList<IReadOnlyList<float>> rows, long responseColumns)
+    {
+        var flat = new float[rows.Count * responseColumns];
+        for (int row = 0; row < rows.Count; row++)
+            for (int j = 0; j < rows[row].Count; j++) flat[row * responseColumns + j] = rows[row][j];
+        return tensor(flat).view(rows.Count, responseColumns);
+    }
+
     /// <summary>log p(response token) under <paramref name="responseLogits"/>: [batch, responseColumns].</summary>
     public static Tensor LogProbs(Tensor responseLogits, Tensor ids, long promptColumns)
     {

@@ -28,6 +28,11 @@ internal sealed class RolloutBatch : IDisposable
     public required Tensor Rewards { get; init; }
     public required Tensor Advantages { get; init; }
     public required Tensor Returns { get; init; }
+    /// <summary>The output of the policy's frozen bottom <see cref="FrozenBottomLayers"/> blocks over <see cref="Ids"/>, computed once
+    /// for the rollout (hydra without dropout: <see cref="SharedBottomReference.Bottom"/>); training runs only the blocks above. Null:
+    /// training runs the whole policy.</summary>
+    public Tensor? FrozenBottom { get; init; }
+    public int FrozenBottomLayers { get; init; }
 
     public int Count => Prompts.Count;
     public long ResponseColumns => ResponseMask.shape[1];
@@ -35,5 +40,6 @@ internal sealed class RolloutBatch : IDisposable
     public void Dispose()
     {
         foreach (var t in new[] { Ids, AttentionMask, ResponseMask, LogProbs, LogRatio, Values, Rewards, Advantages, Returns }) t.Dispose();
+        FrozenBottom?.Dispose();
     }
 }

@@ -10,8 +10,8 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
 
-/// <summary>Wall-clock seconds of each phase of a PPO iteration (Reference: the no-grad log-prob and value
-/// passes of the policy and the reference over the sampled sequences).</summary>
+/// <summary>Wall-clock seconds of each phase of a PPO iteration (Reference: the no-grad passes over the sampled sequences: the
+/// reference's, and the policy's only where the sampler's log-probs and values are not reused).</summary>
 internal sealed class PhaseTimes
 {
     public double Generation, Scoring, Reference, Training;
@@ -45,7 +45,14 @@ internal sealed class RolloutCollector(
         var watch = Stopwatch.StartNew();
         var prompts = records.Select(r => r.Text).ToList();
         var promptIds = EncodePrompts(prompts);
-        var sampled = _sampler.Sample(promptIds, seed);
+        // The sampler has already computed, at every response position, the policy's log-probability of the token it drew and
+        // the final hidden state the value head reads: keep the step's values rather than run the policy again.
+        bool reuse = !options.RecomputeRolloutPasses;
+        var stepValues = new List<float[]>();
+        Action<Tensor>? valuesOfStep = reuse && policy.ValuesFromPolicyHidden
+            ? hidden => stepValues.Add(policy.ValueHead.call(hidden).data<float>().ToArray())
+            : null;
+        var sampled = _sampler.Sample(promptIds, seed, nextTokenHidden: valuesOfStep);
         var responseIds = sampled.Select(s => s.Ids).ToList();
         // The reward scores the text of exactly the ids trained on, so score and trained sequence agree.
         var responses = sampled.Select(s => s.Text).ToList();
@@ -63,10 +70,25 @@ internal sealed class RolloutCollector(
         long responseColumns = responseMask.shape[1];
         watch.Restart();
         policy.eval();
-        var (hidden, allValues) = policy.HiddenAndValues(new DecoderInput(ids, attention));
-        var logProbs = ChunkedLogProbs.Response(hidden, policy.Policy.Head, ids, promptColumns, responseColumns) * responseMask;
-        var values = ResponseTokens.Values(allValues, promptColumns, responseColumns) * responseMask;
-        var refHidden = reference.Hidden(new DecoderInput(ids, attention));
+        Tensor logProbs, values;
+        if (reuse)
+        {
+            logProbs = ResponseTokens.FromRows(sampled.Select(s => s.LogProbs).ToList(), responseColumns) * responseMask;
+            values = (valuesOfStep is not null
+                ? ResponseTokens.FromRows(sampled.Select((s, row) => stepValues.Take(s.Ids.Count).Select(step => step[row]).ToList()).ToList(), responseColumns)
+                : ResponseTokens.Values(policy.Values(new DecoderInput(ids, attention)), promptColumns, responseColumns)) * responseMask;
+        }
+        else
+        {
+            var (hidden, allValues) = policy.HiddenAndValues(new DecoderInput(ids, attention));
+            logProbs = ChunkedLogProbs.Response(hidden, policy.Policy.Head, ids, promptColumns, responseColumns) * responseMask;
+            values = ResponseTokens.Values(allValues, promptColumns, responseColumns) * responseMask;
+        }
+        // A hydra reference runs the policy's frozen bottom: without dropout, its output serves the reference and every training pass.
+        var config = policy.Policy.Config;
+        var hydra = reuse && reference is SharedBottomReference shared && config is { EmbeddingDropout: 0, AttentionDropout: 0, ResidualDropout: 0 } ? shared : null;
+        var bottom = hydra?.Bottom(new DecoderInput(ids, attention));
+        var refHidden = hydra is null ? reference.Hidden(new DecoderInput(ids, attention)) : hydra.HiddenAbove(bottom!, new DecoderInput(ids, attention));
         var refLogProbs = ChunkedLogProbs.Response(refHidden, reference.Head, ids, promptColumns, responseColumns) * responseMask;
         var logRatio = PpoMath.LogRatio(logProbs, refLogProbs, responseMask);
         times.Reference += watch.Elapsed.TotalSeconds;
@@ -91,6 +113,7 @@ internal sealed class RolloutCollector(
             LogRatio = logRatio.MoveToOuterDisposeScope(), Values = values.MoveToOuterDisposeScope(),
             Rewards = rewards.MoveToOuterDisposeScope(), Advantages = advantages.MoveToOuterDisposeScope(),
             Returns = returns.MoveToOuterDisposeScope(),
+            FrozenBottom = bottom?.MoveToOuterDisposeScope(), FrozenBottomLayers = hydra?.SharedLayers ?? 0,
         };
     }
 

@@ -54,12 +54,34 @@ public sealed partial class SharedBottomReference : IReferenceModel
         _top.eval();
     }
 
+    /// <summary>The frozen bottom blocks shared with the policy.</summary>
+    public int SharedLayers => _shared;
+
     public Tensor Hidden(DecoderInput input)
+    {
+        using var bottom = Bottom(input);
+        return HiddenAbove(bottom, input);
+    }
+
+    /// <summary>
+    /// The output of the frozen, shared bottom (embeddings and <see cref="SharedLayers"/> blocks) [batch, time, hidden], called
+    /// under no_grad. Without dropout the policy's own passes over the same sequences compute it identically, so a rollout
+    /// computes it once, for this reference's top (<see cref="HiddenAbove"/>) and for every training pass of the policy's top
+    /// (<see cref="PolicyWithValueHead.HiddenAndValuesAbove"/>).
+    /// </summary>
+    public Tensor Bottom(DecoderInput input)
     {
         using var scope = NewDisposeScope();
         var (hidden, context) = _policy.Trunk.Embed(input);
-        hidden = _policy.Trunk.RunBlocks(hidden, context, 0, _shared);
-        return _top.Trunk.FinalNorm(_top.Trunk.RunBlocks(hidden, context, 0, _top.Config.NumLayers)).MoveToOuterDisposeScope();
+        return _policy.Trunk.RunBlocks(hidden, context, 0, _shared).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The reference's final hidden states from the shared bottom's output <paramref name="bottom"/> (see <see cref="Bottom"/>).</summary>
+    public Tensor HiddenAbove(Tensor bottom, DecoderInput input)
+    {
+        using var scope = NewDisposeScope();
+        var (_, context) = _policy.Trunk.Embed(input);
+        return _top.Trunk.FinalNorm(_top.Trunk.RunBlocks(bottom, context, 0, _top.Config.NumLayers)).MoveToOuterDisposeScope();
     }
 
     public LmHead Head => _untiedHead is var (weight, bias) ? new(weight, bias) : new(_policy.Trunk.TokenEmbedding, null);

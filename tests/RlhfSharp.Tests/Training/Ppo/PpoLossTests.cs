@@ -57,6 +57,21 @@ public class PpoLossTests
     }
 
     [Fact]
+    public void A_value_inside_the_clip_range_is_not_counted_as_clipped_by_rounding()
+    {
+        // V 0.23, Vold 0.1, R 0.3: |V - Vold| = 0.13 < 0.2, so V_clip = V and both errors are (0.3 - 0.23)^2 = 0.0049: not
+        // clipped. In float32, Vold + (V - Vold) = 0.22999999 (not 0.23), whose squared error rounds larger (0.00490000332 against
+        // 0.00490000099): computed that way, the value counted as clipped. loss = 0.5 * 0.0049 = 0.00245.
+        using var values = Rows.Of([0.23f]);
+        using var oldValues = Rows.Of([0.1f]);
+        using var returns = Rows.Of([0.3f]);
+        using var mask = Rows.Of([1]);
+        var (loss, clipFraction) = PpoMath.ValueLoss(values, oldValues, returns, mask, clipRangeValue: 0.2);
+        Assert.Equal(0.0, clipFraction);
+        Assert.Equal(0.00245f, loss.item<float>(), 7);
+    }
+
+    [Fact]
     public void Entropy_of_a_uniform_distribution_is_log_vocab()
     {
         // Real tokens see uniform logits over 4 words: H = log 4 = 1.3862944. The padding position is
