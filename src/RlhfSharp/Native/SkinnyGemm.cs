@@ -9,7 +9,7 @@ namespace RlhfSharp.Native;
 /// The projections of a decode step through OpenBLAS's <c>cblas_sgemm</c> on the tensors' own memory, when the system
 /// has libopenblas: a step multiplies a few rows (one per sequence) by every weight matrix, and LibTorch's bundled MKL
 /// runs such skinny products markedly slower than OpenBLAS on some CPUs (the issue measured ~2x at 16 rows). Only
-/// without autograd (generation, rollouts) and for <see cref="MinRows"/> to <see cref="MaxRows"/> rows of contiguous float32 on the
+/// without autograd (generation, rollouts), for <see cref="MinRows"/> to <see cref="MaxRows"/> rows of contiguous float32 on the
 /// CPU; anything else, or RLHF_GEMM=libtorch, or no library, returns null and the caller runs LibTorch's product. The
 /// products equal LibTorch's to float32 rounding (the order of the sums differs), not bit for bit.
 /// </summary>
@@ -21,6 +21,28 @@ public static unsafe partial class SkinnyGemm
 
     /// <summary>The most rows sent to OpenBLAS (it was faster up to 64): decode steps; prefills and training stay with LibTorch.</summary>
     public const int MaxRows = 64;
+
+    /// <summary>
+    /// The smallest weight matrix (elements) sent to OpenBLAS. Below it LibTorch's path was faster: the demo's d128 model
+    /// (128 x 512 projections, a 1,024 x 128 head) decodes overhead-bound, and OpenBLAS's threads, waiting between
+    /// products, took cores from LibTorch's (`demo --quick --methods ppo`: 63.4 s and 12.0 s of kernel time through
+    /// OpenBLAS, 59.3 s and 7.2 s without; quiet 2-core machine). The 23.6M bench model's smallest (512 x 1,536) is above.
+    /// </summary>
+    public const long MinWeightElements = 1L << 18;
+
+    [ThreadStatic]
+    static bool AnyWeightSizeOnThisThread;
+
+    /// <summary>Lets weights of any size take the path on the calling thread (<paramref name="anySize"/> false: only those from
+    /// <see cref="MinWeightElements"/> on) until disposed: tests check the path on tiny models.</summary>
+    public static IDisposable AnyWeightSize(bool anySize = true) => new AnyWeightSizeScope(anySize);
+
+    sealed class AnyWeightSizeScope : IDisposable
+    {
+        readonly bool _previous = AnyWeightSizeOnThisThread;
+        public AnyWeightSizeScope(bool anySize) => AnyWeightSizeOnThisThread = anySize;
+        public void Dispose() => AnyWeightSizeOnThisThread = _previous;
+    }
 
     /// <summary>RLHF_GEMM=libtorch turns the path off (for comparing both in one build); openblas, the default, leaves it on.</summary>
     public const string Variable = "RLHF_GEMM";
@@ -70,7 +92,8 @@ public static unsafe partial class SkinnyGemm
         long inFeatures = x.shape[^1], rows = x.numel() / Math.Max(1, inFeatures);
         if (rows < MinRows || rows > MaxRows || x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU
             || weight.device_type != DeviceType.CPU || bias is { device_type: not DeviceType.CPU }
-            || !x.is_contiguous() || !weight.is_contiguous() || weight.dim() != 2 || bias is { } b && (b.dtype != ScalarType.Float32 || b.dim() != 1))
+            || !x.is_contiguous() || !weight.is_contiguous() || weight.dim() != 2 || bias is { } b && (b.dtype != ScalarType.Float32 || b.dim() != 1)
+            || weight.numel() < MinWeightElements && !AnyWeightSizeOnThisThread)
             return null;
         long outFeatures = transposed ? weight.shape[1] : weight.shape[0];
         if ((transposed ? weight.shape[0] : weight.shape[1]) != inFeatures || !Available.Value) return null;

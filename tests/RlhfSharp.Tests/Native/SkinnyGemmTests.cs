@@ -5,8 +5,32 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Tests.Native;
 
 /// <summary>The OpenBLAS path for skinny products gives LibTorch's result (to float32 rounding) for every layout it takes.</summary>
-public class SkinnyGemmTests
+public sealed class SkinnyGemmTests : IDisposable
 {
+    // Tiny weights take the path here, so each test's null comes from the rule it names, not from the weight's size.
+    readonly IDisposable _anySize = SkinnyGemm.AnyWeightSize();
+
+    public void Dispose() => _anySize.Dispose();
+
+    [Fact]
+    public void Weights_below_the_floor_stay_with_libtorch_and_weights_at_it_take_the_path()
+    {
+        if (!SkinnyGemm.IsAvailable) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = randn(SkinnyGemm.MinRows, 512);
+        // 512 x 511 is one row of 512 short of the floor (2^18 = 512 x 512).
+        var small = randn(511, 512);
+        var atFloor = randn(512, 512);
+        using (SkinnyGemm.AnyWeightSize(false))
+        {
+            Assert.Null(SkinnyGemm.Linear(x, small, null, transposed: false));
+            var product = SkinnyGemm.Linear(x, atFloor, null, transposed: false);
+            Assert.NotNull(product);
+            Assert.True(product!.allclose(x.matmul(atFloor.t()), rtol: 0, atol: 1e-4));
+        }
+    }
+
     [Theory]
     [InlineData(true, true, SkinnyGemm.MinRows, 1)]
     [InlineData(false, true, SkinnyGemm.MinRows, 1)]
