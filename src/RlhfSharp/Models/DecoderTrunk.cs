@@ -68,6 +68,19 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
     /// </summary>
     public (Tensor Hidden, AttentionContext Context) Embed(DecoderInput input)
     {
+        var (context, positions) = ContextAndPositions(input);
+        var hidden = _tokens.call(input.InputIds);
+        if (_positions is not null) hidden = hidden + _positions.call(positions);
+        if (training && Config.EmbeddingDropout > 0) hidden = nn.functional.dropout(hidden, Config.EmbeddingDropout, training);
+        return (hidden, context);
+    }
+
+    /// <summary>The attention context of <paramref name="input"/> alone (masks, rotary angles, cache), without the embeddings:
+    /// for passes that start above a stored bottom's output (<see cref="RunBlocks"/> from a block other than the first).</summary>
+    public AttentionContext Context(DecoderInput input) => ContextAndPositions(input).Context;
+
+    (AttentionContext Context, Tensor Positions) ContextAndPositions(DecoderInput input)
+    {
         long batch = input.InputIds.shape[0], time = input.InputIds.shape[1];
         long past = input.Cache?.Length ?? 0;
         if (input.DocumentIds is not null && (input.Cache is not null || input.PositionIds is null))
@@ -81,10 +94,6 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         if (longest > Config.MaxPositions)
             throw new RlhfException($"sequence of {longest} positions exceeds the model's context of {Config.MaxPositions} positions");
 
-        var hidden = _tokens.call(input.InputIds);
-        if (_positions is not null) hidden = hidden + _positions.call(positions);
-        if (training && Config.EmbeddingDropout > 0) hidden = nn.functional.dropout(hidden, Config.EmbeddingDropout, training);
-
         Tensor? cos = null, sin = null;
         if (_rotary is not null) (cos, sin) = _rotary.Angles(positions);
         // An all-real mask needs no tensor (one sync to find out is cheaper than a mask per layer per step).
@@ -93,7 +102,7 @@ internal sealed class DecoderTrunk : nn.Module<DecoderInput, Tensor>
         // Only the masks some layer reads: a Mistral windows every layer, so it never needs the full-attention one.
         var windowed = Config.SlidingWindow is int window ? Keys(keyIsToken, documents, padded, past, time, window) : null;
         var full = windowed is null || Config.FirstSlidingWindowLayer > 0 ? Keys(keyIsToken, documents, padded, past, time, null) : null;
-        return (hidden, new AttentionContext(full, windowed, cos, sin, input.Cache));
+        return (new AttentionContext(full, windowed, cos, sin, input.Cache), positions);
     }
 
     /// <summary>What the queries of this pass read under <paramref name="window"/> (null: every earlier position);

@@ -64,9 +64,7 @@ public sealed class PolicyWithValueHead : nn.Module<DecoderInput, (Tensor Logits
     /// </summary>
     public (Tensor Hidden, Tensor Values) HiddenAndValuesAbove(Tensor bottom, int layers, DecoderInput input)
     {
-        var (embedded, context) = Policy.Trunk.Embed(input);
-        embedded.Dispose();
-        var hidden = Policy.Trunk.FinalNorm(Policy.Trunk.RunBlocks(bottom, context, layers, Policy.Config.NumLayers));
+        var hidden = Policy.Trunk.FinalNorm(Policy.Trunk.RunBlocks(bottom, Policy.Trunk.Context(input), layers, Policy.Config.NumLayers));
         if (_valueTrunk is null) return (hidden, ValueHead.call(hidden));
         using var valueHidden = _valueTrunk.call(input);
         return (hidden, ValueHead.call(valueHidden));

@@ -80,8 +80,7 @@ public sealed partial class SharedBottomReference : IReferenceModel
     public Tensor HiddenAbove(Tensor bottom, DecoderInput input)
     {
         using var scope = NewDisposeScope();
-        var (_, context) = _policy.Trunk.Embed(input);
-        return _top.Trunk.FinalNorm(_top.Trunk.RunBlocks(bottom, context, 0, _top.Config.NumLayers)).MoveToOuterDisposeScope();
+        return _top.Trunk.FinalNorm(_top.Trunk.RunBlocks(bottom, _policy.Trunk.Context(input), 0, _top.Config.NumLayers)).MoveToOuterDisposeScope();
     }
 
     public LmHead Head => _untiedHead is var (weight, bias) ? new(weight, bias) : new(_policy.Trunk.TokenEmbedding, null);
