@@ -75,7 +75,7 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
     }
 
     void Pretrain() => Command("sft", "--model", At("init"), "--data", DataFile("pretrain.jsonl"), "--out", At("base"),
-        "--max-steps", $"{settings.PretrainSteps}", "--learning-rate", "3e-3", "--batch-size", "128", "--warmup-steps", $"{settings.PretrainSteps / 10}",
+        "--max-steps", $"{settings.PretrainSteps}", "--learning-rate", "3e-3", "--batch-size", $"{settings.PretrainBatch}", "--warmup-steps", $"{settings.PretrainSteps / 10}",
         "--weight-decay", "0.1", "--max-length", $"{settings.MaxLength}", "--held-out-fraction", "0.02",
         "--eval-every", $"{Math.Max(1, settings.PretrainSteps / 4)}", "--save-every", $"{settings.PretrainSteps}", "--log-every", "10", "--pack-sequences");
 
@@ -85,7 +85,7 @@ internal sealed class DemoPipeline(DemoSettings settings, string runDirectory, i
         "--eval-every", $"{Math.Max(1, settings.SftSteps / 4)}", "--save-every", $"{settings.SftSteps}", "--log-every", "10", "--pack-sequences");
 
     void TrainRewardModel() => Command("reward", "--model", At("sft"), "--data", DataFile("prefs.jsonl"), "--eval-data", DataFile("prefs-heldout.jsonl"),
-        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--learning-rate", "3e-4", "--batch-size", "32", "--warmup-steps", $"{settings.RewardSteps / 10}",
+        "--out", At("rm"), "--max-steps", $"{settings.RewardSteps}", "--learning-rate", "3e-4", "--batch-size", $"{settings.RewardBatch}", "--warmup-steps", $"{settings.RewardSteps / 10}",
         "--max-length", $"{settings.MaxLength}", "--eval-every", $"{Math.Max(1, settings.RewardSteps / 4)}", "--save-every", $"{settings.RewardSteps}",
         "--log-every", "10", "--pack-sequences");
 

