@@ -18,7 +18,7 @@ internal sealed record DemoSettings
 
     public int PretrainDocuments { get; init; }
     public long PretrainSteps { get; init; }
-    /// <summary>Documents per pretraining step: the full run's 64 reach the held-out loss of 128 in half the tokens (0.394 both).</summary>
+    /// <summary>Documents per pretraining step: 64 reach the held-out loss of 128 in half the tokens (the full run: 0.394 both).</summary>
     public int PretrainBatch { get; init; } = 128;
     public int Demonstrations { get; init; }
     public long SftSteps { get; init; }
@@ -85,7 +85,7 @@ internal sealed record DemoSettings
     public static DemoSettings Quick { get; } = new()
     {
         Name = "quick",
-        PretrainDocuments = 20000, PretrainSteps = 160,
+        PretrainDocuments = 20000, PretrainSteps = 160, PretrainBatch = 64,
         Demonstrations = 2000, SftSteps = 60,
         PreferencePairs = 1500, HeldOutPairs = 200, RewardSteps = 100,
         PpoIterations = 15, PpoBatch = 32,
