@@ -19,7 +19,7 @@ internal sealed record DemoSettings
     public int PretrainDocuments { get; init; }
     public long PretrainSteps { get; init; }
     /// <summary>Documents per pretraining step: 64 reach the held-out loss of 128 in half the tokens (the full run: 0.394 both).</summary>
-    public int PretrainBatch { get; init; } = 128;
+    public int PretrainBatch { get; init; } = 64;
     public int Demonstrations { get; init; }
     public long SftSteps { get; init; }
     public int PreferencePairs { get; init; }
@@ -73,7 +73,7 @@ internal sealed record DemoSettings
     public static DemoSettings Full { get; } = new()
     {
         Name = "full",
-        PretrainDocuments = 40000, PretrainSteps = 1000, PretrainBatch = 64,
+        PretrainDocuments = 40000, PretrainSteps = 1000,
         Demonstrations = 6000, SftSteps = 200,
         PreferencePairs = 6000, HeldOutPairs = 400, RewardSteps = 900, RewardBatch = 16,
         PpoIterations = 45, PpoBatch = 64,
@@ -85,7 +85,7 @@ internal sealed record DemoSettings
     public static DemoSettings Quick { get; } = new()
     {
         Name = "quick",
-        PretrainDocuments = 20000, PretrainSteps = 160, PretrainBatch = 64,
+        PretrainDocuments = 20000, PretrainSteps = 160,
         Demonstrations = 2000, SftSteps = 60,
         PreferencePairs = 1500, HeldOutPairs = 200, RewardSteps = 100,
         PpoIterations = 15, PpoBatch = 32,
