@@ -1,64 +1,70 @@
 namespace RlhfSharp.Generation.FusedDecode;
 
-/// <summary>Work split into parts: part p of <c>parts</c> runs on worker p (part 0 on the calling thread).</summary>
+/// <summary>Work split into chunks: chunk c of <c>chunks</c> may run on any thread, each exactly once.</summary>
 internal interface IPartitionedWork
 {
-    void Execute(int part, int parts);
+    void Execute(int chunk, int chunks);
 }
 
 /// <summary>
-/// Persistent threads for the parts of a decode step's products: a call hands every worker its part and waits for all of
-/// them. A step makes ~30 such calls; starting tasks for each (Parallel.For) would cost microseconds apiece, so the workers
-/// spin on a generation counter for a while after each part and only then sleep on a monitor (a step that follows soon
-/// finds them awake; between generations they give the cores back).
+/// Persistent threads for the chunks of a decode step's products. A step makes ~30 such calls; starting tasks for each
+/// (Parallel.For) would cost microseconds apiece, so the workers spin on a ticket for a while after each call and only then
+/// sleep on a monitor. Chunks are claimed, not assigned (<see cref="Chunks"/> per call, several per thread): on a machine
+/// that others share, a worker the scheduler has not run yet leaves its chunks to the caller instead of holding it up,
+/// and the caller waits only for chunks already begun.
 /// </summary>
 internal sealed class DecodeWorkers : IDisposable
 {
-    /// <summary>How long a worker spins for the next part before it sleeps: covers the gaps inside a step (norms, the
-    /// caller's own part) and the sampling between steps, and no more.</summary>
+    /// <summary>How long a worker spins for the next call before it sleeps: covers the gaps inside a step (norms, the
+    /// caller's serial parts) and the token choice between steps, and no more.</summary>
     static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 2000; // 0.5 ms
 
     readonly Thread[] _threads;
     readonly object _gate = new();
     IPartitionedWork? _work;
-    int _generation;
-    int _pending;
+    // High 32 bits: the call's generation; low 32 bits: the next chunk to claim.
+    long _ticket;
+    int _done;
     int _sleepers;
     volatile bool _stopping;
     Exception? _failure;
 
-    public DecodeWorkers(int parts)
+    public DecodeWorkers(int threads)
     {
-        Parts = Math.Max(1, parts);
-        _threads = new Thread[Parts - 1];
+        Threads = Math.Max(1, threads);
+        Chunks = Threads == 1 ? 1 : 4 * Threads;
+        _threads = new Thread[Threads - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            int part = i + 1;
-            _threads[i] = new Thread(() => Loop(part)) { IsBackground = true, Name = $"decode worker {part}" };
+            _threads[i] = new Thread(Loop) { IsBackground = true, Name = $"decode worker {i + 1}" };
             _threads[i].Start();
         }
     }
 
-    public int Parts { get; }
+    public int Threads { get; }
 
-    /// <summary>Runs every part of <paramref name="work"/> and returns when all are done.</summary>
+    /// <summary>The chunks each call is split into.</summary>
+    public int Chunks { get; }
+
+    /// <summary>Runs every chunk of <paramref name="work"/> and returns when all are done.</summary>
     public void Run(IPartitionedWork work)
     {
-        if (Parts == 1)
+        if (Threads == 1)
         {
             work.Execute(0, 1);
             return;
         }
         _work = work;
-        Volatile.Write(ref _pending, Parts - 1);
+        Volatile.Write(ref _done, 0);
+        long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
         lock (_gate)
         {
-            _generation++;
+            Volatile.Write(ref _ticket, generation << 32);
             if (_sleepers > 0) Monitor.PulseAll(_gate);
         }
-        work.Execute(0, Parts);
+        ClaimChunks(generation);
         var spinner = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _done) != Chunks) spinner.SpinOnce(sleep1Threshold: -1);
         if (_failure is { } failure)
         {
             _failure = null;
@@ -66,13 +72,34 @@ internal sealed class DecodeWorkers : IDisposable
         }
     }
 
-    void Loop(int part)
+    /// <summary>Runs unclaimed chunks of <paramref name="generation"/>'s call until none is left. A successful claim holds the
+    /// call open (its chunk is not done), so the work read after it is that call's.</summary>
+    void ClaimChunks(long generation)
     {
-        int seen = 0;
+        while (true)
+        {
+            long ticket = Volatile.Read(ref _ticket);
+            if (ticket >> 32 != generation || (int)ticket >= Chunks) return;
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket) continue;
+            try
+            {
+                _work!.Execute((int)ticket, Chunks);
+            }
+            catch (Exception e)
+            {
+                _failure = e;
+            }
+            Interlocked.Increment(ref _done);
+        }
+    }
+
+    void Loop()
+    {
+        long seen = 0;
         while (true)
         {
             long spinUntil = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
-            while (Volatile.Read(ref _generation) == seen && !_stopping)
+            while (Volatile.Read(ref _ticket) >> 32 == seen && !_stopping)
             {
                 if (System.Diagnostics.Stopwatch.GetTimestamp() < spinUntil) Thread.SpinWait(16);
                 else
@@ -80,22 +107,14 @@ internal sealed class DecodeWorkers : IDisposable
                     lock (_gate)
                     {
                         _sleepers++;
-                        while (_generation == seen && !_stopping) Monitor.Wait(_gate);
+                        while (_ticket >> 32 == seen && !_stopping) Monitor.Wait(_gate);
                         _sleepers--;
                     }
                 }
             }
             if (_stopping) return;
-            seen = Volatile.Read(ref _generation);
-            try
-            {
-                _work!.Execute(part, Parts);
-            }
-            catch (Exception e)
-            {
-                _failure = e;
-            }
-            Interlocked.Decrement(ref _pending);
+            seen = Volatile.Read(ref _ticket) >> 32;
+            ClaimChunks(seen);
         }
     }
 

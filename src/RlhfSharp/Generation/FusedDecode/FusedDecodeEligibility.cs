@@ -7,14 +7,14 @@ namespace RlhfSharp.Generation.FusedDecode;
 /// <param name="AdaptersOn">A LoRA adapter (own or named) is on: its delta is not in the weights.</param>
 /// <param name="DropoutActive">Training mode with dropout above 0.</param>
 /// <param name="GradEnabled">Autograd records: the fused step builds no graph.</param>
-internal readonly record struct FusedDecodeState(bool Float32OnCpu, bool AdaptersOn, bool DropoutActive, bool GradEnabled);
+public readonly record struct FusedDecodeState(bool Float32OnCpu, bool AdaptersOn, bool DropoutActive, bool GradEnabled);
 
 /// <summary>
-/// Whether <see cref="FusedSingleSequenceStep"/> computes exactly what the modules compute for a model, as pure functions:
+/// Whether the fused batch-1 decode step (FusedSingleSequenceStep) computes exactly what the modules compute for a model, as pure functions:
 /// null when it does, else why not (the generator then keeps the module path). The config is judged once per model; the
 /// state at each generation.
 /// </summary>
-internal static class FusedDecodeEligibility
+public static class FusedDecodeEligibility
 {
     public static string? DeclineReason(ModelConfig config)
     {

@@ -45,7 +45,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
     readonly bool _llama;
     readonly int _hidden, _queryWidth, _keyValueWidth, _inner, _headDim, _group;
     readonly float _scale;
-    // Scratch, one block of native memory: x, normed, q|k|v, context, branch output, gate, up, cos, sin, per-part scores.
+    // Scratch, one block of native memory: x, normed, q|k|v, context, branch output, gate, up, cos, sin, per-chunk scores.
     readonly float* _memory;
     readonly float* _x, _normed, _qkv, _context, _branch, _gate, _up, _cos, _sin, _scores;
     readonly long _scoresPerPart;
@@ -101,13 +101,13 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
         _workers = new DecodeWorkers(get_num_threads());
         _scoresPerPart = cache.Capacity;
         long floats = 2L * _hidden + _queryWidth + 2L * _keyValueWidth + _queryWidth + _hidden + 2L * _inner + _headDim
-            + _scoresPerPart * _workers.Parts;
+            + _scoresPerPart * _workers.Chunks;
         _memory = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
         float* next = _memory;
         float* Take(long count) { float* taken = next; next += count; return taken; }
         _x = Take(_hidden); _normed = Take(_hidden); _qkv = Take(_queryWidth + 2L * _keyValueWidth); _context = Take(_queryWidth);
         _branch = Take(_hidden); _gate = Take(_inner); _up = Take(_inner); _cos = Take(_headDim / 2); _sin = Take(_headDim / 2);
-        _scores = Take(_scoresPerPart * _workers.Parts);
+        _scores = Take(_scoresPerPart * _workers.Chunks);
     }
 
     /// <summary>The step for <paramref name="model"/> writing into <paramref name="cache"/>, or null with the reason it does not apply
@@ -221,7 +221,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
         }
     }
 
-    public void Execute(int part, int parts)
+    public void Execute(int chunk, int chunks)
     {
         var layer = _layer!;
         switch (_stage)
@@ -230,7 +230,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
                 {
                     // The q, k and v rows as one run of outputs, split evenly (Conv1D: one [hidden, 3 hidden] product).
                     int total = _queryWidth + 2 * _keyValueWidth, offset = 0;
-                    var (start, end) = DecodeWorkers.Slice(total, part, parts, 16);
+                    var (start, end) = DecodeWorkers.Slice(total, chunk, chunks, 16);
                     foreach (var projection in layer.QueryKeyValue)
                     {
                         int from = Math.Max(start - offset, 0), to = Math.Min(end - offset, projection.Out);
@@ -241,25 +241,25 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
                 }
             case Stage.Attention:
                 {
-                    var (start, end) = DecodeWorkers.Slice(_config.NumHeads, part, parts);
+                    var (start, end) = DecodeWorkers.Slice(_config.NumHeads, chunk, chunks);
                     long capacity = _cache.Capacity;
                     for (int h = start; h < end; h++)
                     {
                         long kv = h / _group * capacity * _headDim;
                         VectorKernels.Attend(_qkv + h * _headDim, (float*)layer.Keys + kv, (float*)layer.Values + kv, _length, _headDim, _scale,
-                            _scores + part * _scoresPerPart, _context + h * _headDim);
+                            _scores + chunk * _scoresPerPart, _context + h * _headDim);
                     }
                     break;
                 }
             case Stage.Output:
                 {
-                    var (start, end) = DecodeWorkers.Slice(_hidden, part, parts, 16);
+                    var (start, end) = DecodeWorkers.Slice(_hidden, chunk, chunks, 16);
                     layer.Output.Run(_context, _branch, start, end);
                     break;
                 }
             case Stage.Up:
                 {
-                    var (start, end) = DecodeWorkers.Slice(_inner, part, parts, 16);
+                    var (start, end) = DecodeWorkers.Slice(_inner, chunk, chunks, 16);
                     layer.Up.Run(_normed, _up, start, end);
                     if (layer.Gate is { } gate)
                     {
@@ -271,13 +271,13 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
                 }
             case Stage.Down:
                 {
-                    var (start, end) = DecodeWorkers.Slice(_hidden, part, parts, 16);
+                    var (start, end) = DecodeWorkers.Slice(_hidden, chunk, chunks, 16);
                     layer.Down.Run(layer.Gate is null ? _up : _gate, _branch, start, end);
                     break;
                 }
             case Stage.Head:
                 {
-                    var (start, end) = DecodeWorkers.Slice(_config.VocabSize, part, parts, 16);
+                    var (start, end) = DecodeWorkers.Slice(_config.VocabSize, chunk, chunks, 16);
                     _head.Run(_finalHidden, _logits, start, end);
                     break;
                 }
