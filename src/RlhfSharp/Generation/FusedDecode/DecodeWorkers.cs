@@ -46,12 +46,13 @@ internal sealed class DecodeWorkers : IDisposable
     /// <summary>The chunks each call is split into.</summary>
     public int Chunks { get; }
 
-    /// <summary>Runs every chunk of <paramref name="work"/> and returns when all are done.</summary>
-    public void Run(IPartitionedWork work)
+    /// <summary>Runs every chunk of <paramref name="work"/> and returns when all are done; <paramref name="alone"/>: all of them
+    /// on the calling thread (the same chunks, so the same result).</summary>
+    public void Run(IPartitionedWork work, bool alone = false)
     {
-        if (Threads == 1)
+        if (Threads == 1 || alone)
         {
-            work.Execute(0, 1);
+            for (int chunk = 0; chunk < Chunks; chunk++) work.Execute(chunk, Chunks);
             return;
         }
         _work = work;

@@ -13,7 +13,8 @@ namespace RlhfSharp.Generation.FusedDecode;
 /// twice the arithmetic itself (23.6M GPT-2 shape: 9.6 ms a step, 3.1 ms of it the operations). The weights are read in
 /// place from the model's own tensors and the keys and values are written into the <see cref="KvCache"/>'s tensors, so
 /// the module path (the prefill) and this one take turns on the same cache. The products are split over
-/// <see cref="get_num_threads"/> persistent threads (<see cref="DecodeWorkers"/>). Only for configs
+/// <see cref="get_num_threads"/> persistent threads (<see cref="DecodeWorkers"/>), or run on the calling thread alone where
+/// that measures faster (<see cref="DecodeThreadChoice"/>: a machine others keep busy). Only for configs
 /// <see cref="FusedDecodeEligibility"/> accepts; the results equal the modules' to float32 rounding (sums run in another order).
 /// </summary>
 internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDisposable
@@ -42,6 +43,8 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
     readonly Projection _head;
     readonly float[] _inverseFrequencies;
     readonly DecodeWorkers _workers;
+    readonly DecodeThreadChoice _threadChoice = new();
+    bool _alone;
     readonly bool _llama;
     readonly int _hidden, _queryWidth, _keyValueWidth, _inner, _headDim, _group;
     readonly float _scale;
@@ -55,7 +58,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
     int _length; // keys attended this step (cache length after the write)
     float* _finalHidden, _logits; // the head's input and output: the returned tensors' memory, during the head's stage
 
-    FusedSingleSequenceStep(CausalLanguageModel model, KvCache cache)
+    FusedSingleSequenceStep(CausalLanguageModel model, KvCache cache, int threads)
     {
         _config = model.Config;
         _cache = cache;
@@ -98,7 +101,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
             ? [.. RotaryEmbedding.InverseFrequencies(c.RotaryDim, c.RopeTheta, c.RopeScaling).Select(f => (float)f)]
             : [];
 
-        _workers = new DecodeWorkers(get_num_threads());
+        _workers = new DecodeWorkers(threads);
         _scoresPerPart = cache.Capacity;
         long floats = 2L * _hidden + _queryWidth + 2L * _keyValueWidth + _queryWidth + _hidden + 2L * _inner + _headDim
             + _scoresPerPart * _workers.Chunks;
@@ -111,8 +114,9 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
     }
 
     /// <summary>The step for <paramref name="model"/> writing into <paramref name="cache"/>, or null with the reason it does not apply
-    /// (the config, the state of the model, or a cache that is not one float32 sequence).</summary>
-    public static FusedSingleSequenceStep? TryCreate(CausalLanguageModel model, KvCache cache, out string? reason)
+    /// (the config, the state of the model, or a cache that is not one float32 sequence). <paramref name="threads"/>: LibTorch's
+    /// thread count unless given (tests).</summary>
+    public static FusedSingleSequenceStep? TryCreate(CausalLanguageModel model, KvCache cache, out string? reason, int? threads = null)
     {
         reason = FusedDecodeEligibility.DeclineReason(model.Config) ?? FusedDecodeEligibility.DeclineReason(StateOf(model));
         if (reason is null)
@@ -121,8 +125,11 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
             if (keys.shape[0] != 1 || keys.dtype != ScalarType.Float32 || keys.device_type != TorchSharp.DeviceType.CPU)
                 reason = "the cache does not hold one float32 sequence on the CPU";
         }
-        return reason is null ? new FusedSingleSequenceStep(model, cache) : null;
+        return reason is null ? new FusedSingleSequenceStep(model, cache, threads ?? get_num_threads()) : null;
     }
+
+    /// <summary>Every step on the calling thread alone (true) or always over the workers (false) instead of measuring which is faster (null): tests.</summary>
+    internal bool? ForceAlone { get; set; }
 
     /// <summary>What the model holds now that the config does not say.</summary>
     public static FusedDecodeState StateOf(CausalLanguageModel model)
@@ -151,6 +158,8 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
         if (position >= _config.MaxPositions)
             throw new RlhfException($"sequence of {position + 1} positions exceeds the model's context of {_config.MaxPositions} positions");
         _length = (int)position + 1;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        _alone = ForceAlone ?? !_threadChoice.UseThreads;
 
         float* embedding = (float*)_tokenEmbedding + token * _hidden;
         new ReadOnlySpan<float>(embedding, _hidden).CopyTo(new Span<float>(_x, _hidden));
@@ -186,6 +195,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
         _logits = (float*)TensorMemory.Address(logits);
         Run(Stage.Head);
         _finalHidden = _logits = null;
+        _threadChoice.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         GC.KeepAlive(_kept);
         return (logits, hidden);
     }
@@ -199,7 +209,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
     void Run(Stage stage)
     {
         _stage = stage;
-        _workers.Run(this);
+        _workers.Run(this, _alone);
     }
 
     /// <summary>Rotates the new query and key heads (rotary families) and writes the key and value heads at <paramref name="position"/>.</summary>

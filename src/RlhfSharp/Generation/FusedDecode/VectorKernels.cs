@@ -7,6 +7,8 @@ namespace RlhfSharp.Generation.FusedDecode;
 /// The float32 loops of one decode step on raw memory: matrix-vector products over a slice of the outputs (so the cores can
 /// share one product), norms, activations and attention over one head. 512-bit vectors where the CPU has them (AVX-512),
 /// else 256-bit ones (AVX2, or emulated where there are none: still correct), and scalar tails.
+/// Every loop is compiled optimised at once (AggressiveOptimization): tiered compilation would run the first steps of a
+/// process through unoptimised vector code, several times slower.
 /// </summary>
 internal static unsafe class VectorKernels
 {
@@ -14,6 +16,7 @@ internal static unsafe class VectorKernels
 
     /// <summary>y[r] = W[r, :] · x (+ bias[r]) for rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of a row-major
     /// [rows, n] matrix (nn.Linear's [out, in]); four rows at a time so x is read once per four rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowMajorProduct(float* weight, float* bias, float* x, float* y, int n, int rowStart, int rowEnd)
     {
         int row = rowStart;
@@ -33,6 +36,7 @@ internal static unsafe class VectorKernels
 
     /// <summary>y[c] = Σ_i x[i] W[i, c] (+ bias[c]) for columns [<paramref name="columnStart"/>, <paramref name="columnEnd"/>) of a
     /// row-major [n, columns] matrix (GPT-2's Conv1D [in, out]): each row's slice is added in, four rows at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnMajorProduct(float* weight, float* bias, float* x, float* y, int n, int columns, int columnStart, int columnEnd)
     {
         int width = columnEnd - columnStart;
@@ -40,12 +44,47 @@ internal static unsafe class VectorKernels
         if (bias != null) new ReadOnlySpan<float>(bias + columnStart, width).CopyTo(new Span<float>(output, width));
         else new Span<float>(output, width).Clear();
         int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            float* w0 = weight + (long)i * columns + columnStart;
+            AddRows8(output, w0, columns, x + i, width);
+        }
         for (; i + 4 <= n; i += 4)
         {
             float* w0 = weight + (long)i * columns + columnStart;
             AddRows4(output, w0, w0 + columns, w0 + 2L * columns, w0 + 3L * columns, x[i], x[i + 1], x[i + 2], x[i + 3], width);
         }
         for (; i < n; i++) AddRow(output, weight + (long)i * columns + columnStart, x[i], width);
+    }
+
+    /// <summary>y += Σ_{r &lt; 8} a[r] · w[r · stride ..]: eight rows per pass over y, so y is loaded and stored once per eight rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void AddRows8(float* y, float* w, long stride, float* a, int width)
+    {
+        int c = 0;
+        if (Wide)
+        {
+            var (v0, v1, v2, v3) = (Vector512.Create(a[0]), Vector512.Create(a[1]), Vector512.Create(a[2]), Vector512.Create(a[3]));
+            var (v4, v5, v6, v7) = (Vector512.Create(a[4]), Vector512.Create(a[5]), Vector512.Create(a[6]), Vector512.Create(a[7]));
+            float* w1 = w + stride, w2 = w + 2 * stride, w3 = w + 3 * stride, w4 = w + 4 * stride, w5 = w + 5 * stride, w6 = w + 6 * stride, w7 = w + 7 * stride;
+            for (; c + 16 <= width; c += 16)
+            {
+                var first = Vector512.FusedMultiplyAdd(Vector512.Load(w + c), v0, Vector512.Load(y + c));
+                var second = Vector512.Load(w1 + c) * v1;
+                first = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + c), v2, first);
+                second = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + c), v3, second);
+                first = Vector512.FusedMultiplyAdd(Vector512.Load(w4 + c), v4, first);
+                second = Vector512.FusedMultiplyAdd(Vector512.Load(w5 + c), v5, second);
+                first = Vector512.FusedMultiplyAdd(Vector512.Load(w6 + c), v6, first);
+                second = Vector512.FusedMultiplyAdd(Vector512.Load(w7 + c), v7, second);
+                (first + second).Store(y + c);
+            }
+        }
+        if (c < width)
+        {
+            AddRows4(y + c, w + c, w + stride + c, w + 2 * stride + c, w + 3 * stride + c, a[0], a[1], a[2], a[3], width - c);
+            AddRows4(y + c, w + 4 * stride + c, w + 5 * stride + c, w + 6 * stride + c, w + 7 * stride + c, a[4], a[5], a[6], a[7], width - c);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -75,6 +114,7 @@ internal static unsafe class VectorKernels
     }
 
     /// <summary>y += a · w over <paramref name="width"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddRow(float* y, float* w, float a, int width)
     {
         int c = 0;
@@ -88,6 +128,7 @@ internal static unsafe class VectorKernels
         for (; c < width; c++) y[c] += w[c] * a;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(float* a, float* b, int n)
     {
         int i = 0;
@@ -113,6 +154,21 @@ internal static unsafe class VectorKernels
         if (Wide)
         {
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            Vector512<float> u0 = default, u1 = default, u2 = default, u3 = default;
+            for (; i + 32 <= n; i += 32)
+            {
+                var v = Vector512.Load(x + i);
+                var next = Vector512.Load(x + i + 16);
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i), v, s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + i), v, s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + i), v, s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i), v, s3);
+                u0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i + 16), next, u0);
+                u1 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + i + 16), next, u1);
+                u2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + i + 16), next, u2);
+                u3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i + 16), next, u3);
+            }
+            (s0, s1, s2, s3) = (s0 + u0, s1 + u1, s2 + u2, s3 + u3);
             for (; i + 16 <= n; i += 16)
             {
                 var v = Vector512.Load(x + i);
@@ -141,12 +197,14 @@ internal static unsafe class VectorKernels
     }
 
     /// <summary>y = x + a, elementwise (the residual connection).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* x, float* a, int n)
     {
         for (int i = 0; i < n; i++) x[i] += a[i];
     }
 
     /// <summary>LayerNorm: (x - mean) / sqrt(var + eps) · weight + bias, biased variance, accumulated in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LayerNorm(float* x, float* weight, float* bias, double epsilon, float* y, int n)
     {
         double sum = 0;
@@ -158,6 +216,7 @@ internal static unsafe class VectorKernels
     }
 
     /// <summary>RMSNorm: x / sqrt(mean(x²) + eps) · weight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(float* x, float* weight, double epsilon, float* y, int n)
     {
         double squares = 0;
@@ -167,6 +226,7 @@ internal static unsafe class VectorKernels
     }
 
     /// <summary>GPT-2's gelu_new (tanh approximation), in place: 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GeluTanh(float* x, int start, int end)
     {
         const float Root2OverPi = 0.7978845608028654f;
@@ -178,6 +238,7 @@ internal static unsafe class VectorKernels
     }
 
     /// <summary>SwiGLU's product, in place in <paramref name="gate"/>: silu(gate) · up = gate / (1 + e^-gate) · up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SiluTimes(float* gate, float* up, int start, int end)
     {
         for (int i = start; i < end; i++)
@@ -191,6 +252,7 @@ internal static unsafe class VectorKernels
     /// One head's attention for one query: softmax(q · k_j · scale) over keys j &lt; <paramref name="length"/> of a [positions, headDim]
     /// block, then the weighted sum of the values. <paramref name="scores"/> holds <paramref name="length"/> floats of scratch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(float* query, float* keys, float* values, int length, int headDim, float scale, float* scores, float* output)
     {
         float max = float.NegativeInfinity;
@@ -213,6 +275,7 @@ internal static unsafe class VectorKernels
     }
 
     /// <summary>Rotate-half rotary embedding of one head in place: pairs (i, i + half) turn by angle_i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RotateHalf(float* head, float* cos, float* sin, int half)
     {
         for (int i = 0; i < half; i++)

@@ -59,6 +59,32 @@ public class FusedSingleSequenceStepTests
         }
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("qwen2")]
+    public void Steps_split_over_threads_equal_steps_on_one_thread_bit_for_bit(string variant)
+    {
+        using var model = TinyModels.Create(variant);
+        using var noGrad = no_grad();
+        int capacity = Prompt.Length + 5;
+        using var threadedCache = new KvCache(model.Config, 1, capacity);
+        using var aloneCache = new KvCache(model.Config, 1, capacity);
+        long token = Prefill(model, threadedCache);
+        Prefill(model, aloneCache);
+        using var threaded = FusedSingleSequenceStep.TryCreate(model, threadedCache, out _, threads: 3)!;
+        using var alone = FusedSingleSequenceStep.TryCreate(model, aloneCache, out _, threads: 3)!;
+        (threaded.ForceAlone, alone.ForceAlone) = (false, true);
+        for (int step = 0; step < 5; step++)
+        {
+            using var scope = NewDisposeScope();
+            var (threadedLogits, threadedHidden) = threaded.Step(token);
+            var (aloneLogits, aloneHidden) = alone.Step(token);
+            Assert.True(threadedLogits.eq(aloneLogits).all().item<bool>(), $"logits at step {step}");
+            Assert.True(threadedHidden.eq(aloneHidden).all().item<bool>(), $"hidden state at step {step}");
+            token = threadedLogits.argmax(-1).item<long>();
+        }
+    }
+
     /// <summary>Prefills two caches through the modules, then feeds the same tokens one at a time through the modules and the
     /// fused step: logits, hidden states and the caches must agree.</summary>
     static void CompareSteps(CausalLanguageModel model, int steps)

@@ -1,0 +1,41 @@
+namespace RlhfSharp.Generation.FusedDecode;
+
+/// <summary>
+/// Whether the next decode step splits its products over the worker threads or runs them on the calling thread alone,
+/// chosen by measuring both: on a quiet machine the threads win, on one that others keep busy a worker the scheduler
+/// leaves waiting stalls every product it holds, and the calling thread alone is faster. Every <see cref="Period"/> steps
+/// it times <see cref="Trials"/> steps each way and keeps the faster (by their fastest step) until the next period. The
+/// results do not depend on the choice (the products are split into the same chunks either way).
+/// </summary>
+internal sealed class DecodeThreadChoice
+{
+    public const int Period = 64;
+    public const int Trials = 4;
+
+    readonly double[] _threaded = new double[Trials], _alone = new double[Trials];
+    int _step;
+    bool _threadsWin = true;
+
+    /// <summary>Whether step number <see cref="Steps"/> (from 0) uses the workers.</summary>
+    public bool UseThreads => (_step % Period) switch
+    {
+        < Trials => true,
+        < 2 * Trials => false,
+        _ => _threadsWin,
+    };
+
+    public int Steps => _step;
+
+    /// <summary>Records the step just run (it took <paramref name="seconds"/>) and moves to the next.</summary>
+    public void Record(double seconds)
+    {
+        int inPeriod = _step % Period;
+        if (inPeriod < Trials) _threaded[inPeriod] = seconds;
+        else if (inPeriod < 2 * Trials)
+        {
+            _alone[inPeriod - Trials] = seconds;
+            if (inPeriod == 2 * Trials - 1) _threadsWin = _threaded.Min() <= _alone.Min();
+        }
+        _step++;
+    }
+}
