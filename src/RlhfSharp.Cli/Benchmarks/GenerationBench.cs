@@ -36,16 +36,17 @@ internal static class GenerationBench
             if (compared is not null) sides.Add(() => compared.Decode(config, batch, settings.PromptTokens, settings.NewTokens));
             var runs = Alternation.RunAll(settings.Repeats, sides);
             var (ours, modules, theirs) = (runs[0], alsoModules ? runs[1] : null, compared is null ? null : runs[^1]);
-            var bound = new Bound(bandwidth, weightBytes, DecodeBound.TokensPerSecond(bandwidth,
-                DecodeBound.BytesPerStep(weightBytes, DecodeBound.CacheBytesPerPosition(config), batch, settings.PromptTokens, settings.NewTokens), batch));
+            double bytesPerStep = DecodeBound.BytesPerStep(weightBytes, DecodeBound.CacheBytesPerPosition(config), batch, settings.PromptTokens, settings.NewTokens);
+            var bound = new Bound(bandwidth, weightBytes, DecodeBound.TokensPerSecond(bandwidth, bytesPerStep, batch), bytesPerStep / bandwidth);
             long peak = PeakMemory.ResidentBytes();
             yield return Row($"decode {label}, batch {batch}", batch, settings, ours, theirs, peak, bound, modules);
             if (modules is not null) yield return Row($"decode {label}, batch {batch}, modules (RLHF_DECODE=modules)", batch, settings, modules, theirs, peak, bound, null);
         }
     }
 
-    /// <summary>The bandwidth measured (bytes/s), the weight bytes a step reads, and the tokens/s they allow at one batch size.</summary>
-    readonly record struct Bound(double BytesPerSecond, long WeightBytes, double TokensPerSecond);
+    /// <summary>The bandwidth measured (bytes/s), the weight bytes a step reads, the tokens/s they allow at one batch size, and the
+    /// time a step needs to read its bytes at that bandwidth.</summary>
+    readonly record struct Bound(double BytesPerSecond, long WeightBytes, double TokensPerSecond, double StepSeconds);
 
     /// <param name="modules">At batch 1 on the fused step: the module path's runs, timed in turn with these, for the ratio.</param>
     static BenchRow Row(string name, int batch, BenchSettings settings, List<DecodeTiming> ours, List<DecodeTiming>? theirs, long peakBytes, Bound bound,
@@ -61,7 +62,8 @@ internal static class GenerationBench
         double? theirsShare = theirsSeconds is { } s ? tokens / s / bound.TokensPerSecond : null;
         double stepMs = BenchStatistics.Median(ours.SelectMany(t => t.StepSeconds)) * 1e3;
         double? modulesSeconds = modules is null ? null : BenchStatistics.Median(modules.Select(t => t.Seconds));
-        string notes = $"step {stepMs:F2} ms, last/first token {oursGrowth:F2}x" + (theirsGrowth is { } g ? $" (PyTorch {g:F2}x)" : "") + $", peak RSS {peakMegabytes:F0} MB"
+        double stepShare = bound.StepSeconds * 1e3 / stepMs;
+        string notes = $"step {stepMs:F2} ms ({stepShare * 100:F0}% of the bound's {bound.StepSeconds * 1e3:F2} ms), last/first token {oursGrowth:F2}x" + (theirsGrowth is { } g ? $" (PyTorch {g:F2}x)" : "") + $", peak RSS {peakMegabytes:F0} MB"
             + $", bandwidth bound {bound.TokensPerSecond:F0} tokens/s at {bound.BytesPerSecond / 1e9:F1} GB/s, ours {share * 100:F0}%"
             + (theirsShare is { } t ? $" (PyTorch {t * 100:F0}%)" : "")
             + (modulesSeconds is { } m ? $", fused step {m / oursSeconds:F2}x the modules' tokens/s" : "");
@@ -74,6 +76,7 @@ internal static class GenerationBench
             ["peak_rss_mb"] = peakMegabytes,
             ["memory_gb_per_s"] = bound.BytesPerSecond / 1e9, ["weight_bytes_per_step"] = bound.WeightBytes,
             ["bound_tokens_per_s"] = bound.TokensPerSecond, ["bound_share"] = share, ["median_step_ms"] = stepMs,
+            ["bound_step_ms"] = bound.StepSeconds * 1e3, ["step_bound_share"] = stepShare,
         };
         if (modules is not null)
         {
