@@ -34,6 +34,9 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
     /// <summary>Why the last generation's steps kept the module path, or null (fused, or never asked: batch above 1, no cache, no steps).</summary>
     internal string? LastFusedDecline { get; private set; }
 
+    /// <summary>Whether fused steps split their products over threads, measured across this generator's generations.</summary>
+    readonly DecodeThreadChoice _threadChoice = new();
+
     int PadId => Tokenizer?.Special.PadId ?? Model.Config.PadTokenId ?? EosId ?? 0;
     int? EosId => Model.Config.EosTokenId ?? Tokenizer?.Special.EosId;
 
@@ -114,7 +117,7 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
             if (rows.All(r => r.Finished is not null) || step == options.MaxNewTokens - 1) break;
             if (tryFused && fused is null && LastFusedDecline is null)
             {
-                fused = FusedSingleSequenceStep.TryCreate(Model, cache!, out string? decline);
+                fused = FusedSingleSequenceStep.TryCreate(Model, cache!, out string? decline, threadChoice: _threadChoice);
                 (LastRunFused, LastFusedDecline) = (fused is not null, decline);
             }
             logits = fused is not null ? FusedLogits(fused, rows[0].Tokens[^1]) : NextTokenLogits(ids, mask, length, fed: length - 1, cache);

@@ -43,7 +43,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
     readonly Projection _head;
     readonly float[] _inverseFrequencies;
     readonly DecodeWorkers _workers;
-    readonly DecodeThreadChoice _threadChoice = new();
+    readonly DecodeThreadChoice _threadChoice;
     bool _alone;
     readonly bool _llama;
     readonly int _hidden, _queryWidth, _keyValueWidth, _inner, _headDim, _group;
@@ -58,8 +58,9 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
     int _length; // keys attended this step (cache length after the write)
     float* _finalHidden, _logits; // the head's input and output: the returned tensors' memory, during the head's stage
 
-    FusedSingleSequenceStep(CausalLanguageModel model, KvCache cache, int threads)
+    FusedSingleSequenceStep(CausalLanguageModel model, KvCache cache, int threads, DecodeThreadChoice threadChoice)
     {
+        _threadChoice = threadChoice;
         _config = model.Config;
         _cache = cache;
         var c = _config;
@@ -115,8 +116,10 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
 
     /// <summary>The step for <paramref name="model"/> writing into <paramref name="cache"/>, or null with the reason it does not apply
     /// (the config, the state of the model, or a cache that is not one float32 sequence). <paramref name="threads"/>: LibTorch's
-    /// thread count unless given (tests).</summary>
-    public static FusedSingleSequenceStep? TryCreate(CausalLanguageModel model, KvCache cache, out string? reason, int? threads = null)
+    /// thread count unless given (tests). <paramref name="threadChoice"/>: what earlier steps measured (a generator keeps one
+    /// across its generations, so short ones do not each begin with trials).</summary>
+    public static FusedSingleSequenceStep? TryCreate(CausalLanguageModel model, KvCache cache, out string? reason, int? threads = null,
+        DecodeThreadChoice? threadChoice = null)
     {
         reason = FusedDecodeEligibility.DeclineReason(model.Config) ?? FusedDecodeEligibility.DeclineReason(StateOf(model));
         if (reason is null)
@@ -125,7 +128,7 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
             if (keys.shape[0] != 1 || keys.dtype != ScalarType.Float32 || keys.device_type != TorchSharp.DeviceType.CPU)
                 reason = "the cache does not hold one float32 sequence on the CPU";
         }
-        return reason is null ? new FusedSingleSequenceStep(model, cache, threads ?? get_num_threads()) : null;
+        return reason is null ? new FusedSingleSequenceStep(model, cache, threads ?? get_num_threads(), threadChoice ?? new DecodeThreadChoice()) : null;
     }
 
     /// <summary>Every step on the calling thread alone (true) or always over the workers (false) instead of measuring which is faster (null): tests.</summary>
