@@ -25,6 +25,21 @@ public class FusedSingleSequenceStepTests
         CompareSteps(model, steps: 8);
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("qwen2")]
+    public void Sizes_that_are_not_whole_vectors_step_as_the_modules_do(string variant)
+    {
+        // Widths of 36 / 100 / 40 / 52 floats leave vector tails in every product, norm and head (head dims 9 and 10).
+        var json = variant == "gpt2"
+            ? TinyModels.With(TinyModels.ConfigJson("gpt2"), ("n_embd", 36), ("n_inner", 100))
+            : TinyModels.With(TinyModels.ConfigJson("qwen2"), ("hidden_size", 40), ("intermediate_size", 52));
+        TorchSharp.torch.manual_seed(4);
+        using var model = new CausalLanguageModel(ModelConfig.FromJson(json));
+        model.eval();
+        CompareSteps(model, steps: 6);
+    }
+
     [Fact]
     public void The_real_tiny_gpt2_steps_as_its_modules_do()
     {
