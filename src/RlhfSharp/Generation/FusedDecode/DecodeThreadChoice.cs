@@ -5,7 +5,8 @@ namespace RlhfSharp.Generation.FusedDecode;
 /// chosen by measuring both: on a quiet machine the threads win, on one that others keep busy a worker the scheduler
 /// leaves waiting stalls every product it holds, and the calling thread alone is faster. Every <see cref="Period"/> steps
 /// it times <see cref="Trials"/> steps each way and keeps the faster (by their fastest step) until the next period. The
-/// results do not depend on the choice (the products are split into the same chunks either way).
+/// results do not depend on the choice: every split of a product falls on a multiple of 16 of its outputs, and each output's
+/// sum runs in the same order whichever slice holds it.
 /// </summary>
 internal sealed class DecodeThreadChoice
 {

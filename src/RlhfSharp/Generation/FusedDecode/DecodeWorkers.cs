@@ -46,13 +46,14 @@ internal sealed class DecodeWorkers : IDisposable
     /// <summary>The chunks each call is split into.</summary>
     public int Chunks { get; }
 
-    /// <summary>Runs every chunk of <paramref name="work"/> and returns when all are done; <paramref name="alone"/>: all of them
-    /// on the calling thread (the same chunks, so the same result).</summary>
+    /// <summary>Runs every chunk of <paramref name="work"/> and returns when all are done; <paramref name="alone"/>: the whole
+    /// work as one chunk on the calling thread (a product split into slices streams its weight in shorter runs: one core
+    /// read a 512 x 1,536 Conv1D weight at 43 GB/s whole, 35 GB/s in 8 column slices).</summary>
     public void Run(IPartitionedWork work, bool alone = false)
     {
         if (Threads == 1 || alone)
         {
-            for (int chunk = 0; chunk < Chunks; chunk++) work.Execute(chunk, Chunks);
+            work.Execute(0, 1);
             return;
         }
         _work = work;

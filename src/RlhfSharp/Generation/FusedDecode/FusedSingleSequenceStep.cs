@@ -241,13 +241,13 @@ internal sealed unsafe class FusedSingleSequenceStep : IPartitionedWork, IDispos
         {
             case Stage.QueryKeyValue:
                 {
-                    // The q, k and v rows as one run of outputs, split evenly (Conv1D: one [hidden, 3 hidden] product).
-                    int total = _queryWidth + 2 * _keyValueWidth, offset = 0;
-                    var (start, end) = DecodeWorkers.Slice(total, chunk, chunks, 16);
+                    // Each of q, k, v (Conv1D: the one [hidden, 3 hidden] product) sliced alike, so slices start at multiples of 16
+                    // of every product's outputs whatever the count (see DecodeThreadChoice: the split must not change a sum's order).
+                    int offset = 0;
                     foreach (var projection in layer.QueryKeyValue)
                     {
-                        int from = Math.Max(start - offset, 0), to = Math.Min(end - offset, projection.Out);
-                        if (from < to) projection.Run(_normed, _qkv + offset, from, to);
+                        var (start, end) = DecodeWorkers.Slice(projection.Out, chunk, chunks, 16);
+                        if (start < end) projection.Run(_normed, _qkv + offset, start, end);
                         offset += projection.Out;
                     }
                     break;
