@@ -18,15 +18,7 @@ internal static class Alternation
 
     public static (List<T> Ours, List<T>? Reference) Run<T>(int repeats, Func<T> ours, Func<T>? reference)
     {
-        ours();
-        reference?.Invoke();
-        var mine = new List<T>();
-        List<T>? theirs = reference is null ? null : [];
-        for (int r = 0; r < repeats; r++)
-        {
-            mine.Add(ours());
-            if (reference is not null) theirs!.Add(reference());
-        }
-        return (mine, theirs);
+        var runs = RunAll<T>(repeats, reference is null ? [ours] : [ours, reference]);
+        return (runs[0], reference is null ? null : runs[1]);
     }
 }
