@@ -6,17 +6,19 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// </summary>
 internal static class Alternation
 {
+    /// <summary>Any number of sides in turn (warm-up each, then each once per repeat): the runs of each side, in order.</summary>
+    public static List<T>[] RunAll<T>(int repeats, IReadOnlyList<Func<T>> sides)
+    {
+        foreach (var side in sides) side();
+        var runs = sides.Select(_ => new List<T>()).ToArray();
+        for (int r = 0; r < repeats; r++)
+            for (int s = 0; s < sides.Count; s++) runs[s].Add(sides[s]());
+        return runs;
+    }
+
     public static (List<T> Ours, List<T>? Reference) Run<T>(int repeats, Func<T> ours, Func<T>? reference)
     {
-        ours();
-        reference?.Invoke();
-        var mine = new List<T>();
-        List<T>? theirs = reference is null ? null : [];
-        for (int r = 0; r < repeats; r++)
-        {
-            mine.Add(ours());
-            if (reference is not null) theirs!.Add(reference());
-        }
-        return (mine, theirs);
+        var runs = RunAll<T>(repeats, reference is null ? [ours] : [ours, reference]);
+        return (runs[0], reference is null ? null : runs[1]);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RlhfSharp.Generation;
+using RlhfSharp.Generation.FusedDecode;
 using RlhfSharp.Models;
 
 namespace RlhfSharp.Cli.Benchmarks;
@@ -7,8 +8,10 @@ namespace RlhfSharp.Cli.Benchmarks;
 /// <summary>Greedy generation through <see cref="TextGenerator"/> and its preallocated KV cache, timed step by step.</summary>
 internal sealed class DecodeRun(CausalLanguageModel model)
 {
-    public DecodeTiming Run(int batch, int promptTokens, int newTokens)
+    /// <param name="modules">Keep batch-1 steps on the module path (<see cref="FusedDecodeSwitch.UseModules"/>), to time both in one run.</param>
+    public DecodeTiming Run(int batch, int promptTokens, int newTokens, bool modules = false)
     {
+        using var path = modules ? FusedDecodeSwitch.UseModules() : null;
         var prompts = BenchInputs.PromptIds(batch, promptTokens, model.Config.VocabSize).Select(p => (IReadOnlyList<int>)p).ToList();
         var steps = new List<double>(newTokens);
         var total = Stopwatch.StartNew();

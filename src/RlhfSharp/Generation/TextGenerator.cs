@@ -1,3 +1,4 @@
+using RlhfSharp.Generation.FusedDecode;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training;
@@ -25,6 +26,16 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
     /// whose logits it is drawn from (the tensor is valid during the call only). PPO applies its value head to them instead of
     /// running the policy over the sampled sequences again.</summary>
     public Action<Tensor>? NextTokenHidden { get; init; }
+
+    /// <summary>Whether the last <see cref="Generate(IReadOnlyList{IReadOnlyList{int}}, SamplingOptions, long)"/> ran its decode
+    /// steps through <see cref="FusedSingleSequenceStep"/> (tests check that the path they compare was taken).</summary>
+    internal bool LastRunFused { get; private set; }
+
+    /// <summary>Why the last generation's steps kept the module path, or null (fused, or never asked: batch above 1, no cache, no steps).</summary>
+    internal string? LastFusedDecline { get; private set; }
+
+    /// <summary>Whether fused steps split their products over threads, measured across this generator's generations.</summary>
+    readonly DecodeThreadChoice _threadChoice = new();
 
     int PadId => Tokenizer?.Special.PadId ?? Model.Config.PadTokenId ?? EosId ?? 0;
     int? EosId => Model.Config.EosTokenId ?? Tokenizer?.Special.EosId;
@@ -74,6 +85,12 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
         }
         using var cache = options.UseCache ? new KvCache(Model.Config, batch, capacity) : null;
 
+        // One sequence through the cache: its steps may skip LibTorch's per-operation dispatch (the prefill stays with the modules).
+        bool tryFused = batch == 1 && cache is not null && FusedDecodeSwitch.Enabled;
+        (LastRunFused, LastFusedDecline) = (false, null);
+        FusedSingleSequenceStep? fused = null;
+        using var disposeFused = new DisposeLater(() => fused?.Dispose());
+
         long length = promptLength;
         var logits = NextTokenLogits(ids, mask, length, fed: 0, cache);
         for (int step = 0; step < options.MaxNewTokens; step++)
@@ -98,7 +115,12 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
             StepCompleted?.Invoke(step);
             logits.Dispose();
             if (rows.All(r => r.Finished is not null) || step == options.MaxNewTokens - 1) break;
-            logits = NextTokenLogits(ids, mask, length, fed: length - 1, cache);
+            if (tryFused && fused is null && LastFusedDecline is null)
+            {
+                fused = FusedSingleSequenceStep.TryCreate(Model, cache!, out string? decline, threadChoice: _threadChoice);
+                (LastRunFused, LastFusedDecline) = (fused is not null, decline);
+            }
+            logits = fused is not null ? FusedLogits(fused, rows[0].Tokens[^1]) : NextTokenLogits(ids, mask, length, fed: length - 1, cache);
         }
         logits.Dispose();
         return rows.Select(r => r.ToResult(Tokenizer, options)).ToList();
@@ -119,6 +141,19 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
         {
             foreach (var item in items) item.Dispose();
         }
+    }
+
+    sealed class DisposeLater(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
+    }
+
+    /// <summary>The fused step's next-token logits [1, vocab] for <paramref name="token"/>, the hidden state handed to <see cref="NextTokenHidden"/> first.</summary>
+    Tensor FusedLogits(FusedSingleSequenceStep fused, long token)
+    {
+        var (logits, hidden) = fused.Step(token);
+        using (hidden) NextTokenHidden?.Invoke(hidden);
+        return logits;
     }
 
     /// <summary>Runs the positions not yet seen (all of them without a cache) and returns the last column's logits [batch, vocab].</summary>

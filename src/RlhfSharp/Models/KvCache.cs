@@ -42,6 +42,13 @@ public sealed class KvCache : IDisposable
         return (_keys[layer].narrow(2, 0, Length + time), _values[layer].narrow(2, 0, Length + time));
     }
 
+    /// <summary>A layer's whole key buffer [batch, kvHeads, capacity, headDim], for code that writes a step's keys in place itself
+    /// (the fused batch-1 decode step) and then calls <see cref="Advance"/> as the trunk does.</summary>
+    internal Tensor KeysOf(int layer) => _keys[layer];
+
+    /// <summary>A layer's whole value buffer, as <see cref="KeysOf"/>.</summary>
+    internal Tensor ValuesOf(int layer) => _values[layer];
+
     /// <summary>Marks <paramref name="time"/> more positions as filled; the trunk calls it after all layers.</summary>
     public void Advance(long time) => Length += time;
 

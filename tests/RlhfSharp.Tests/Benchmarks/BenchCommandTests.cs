@@ -16,7 +16,8 @@ public class BenchCommandTests
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")));
         var cases = report.RootElement.GetProperty("cases").EnumerateArray().ToList();
         Assert.Equal(["fp32 matmul peak", "decode 23.6M, batch 2"], cases.Select(c => c.GetProperty("case").GetString()));
-        Assert.Matches(@"^last/first token \d+\.\d\dx, peak RSS \d+ MB, bandwidth bound \d+ tokens/s at \d+\.\d GB/s, ours \d+%$", cases[1].GetProperty("notes").GetString());
+        Assert.Matches(@"^step \d+\.\d\d ms \(\d+% of the bound's \d+\.\d\d ms\), last/first token \d+\.\d\dx, peak RSS \d+ MB, bandwidth bound \d+ tokens/s at \d+\.\d GB/s, ours \d+%$",
+            cases[1].GetProperty("notes").GetString());
         var details = cases[1].GetProperty("details");
         // 23.6M float32 parameters are 94 MB resident before the first token.
         Assert.True(details.GetProperty("peak_rss_mb").GetDouble() > 94);
@@ -27,7 +28,34 @@ public class BenchCommandTests
         // 2 rows, 16 prompt tokens, 4 new: 2 · bandwidth / (92,438,528 + 2 · 24,576 · (16 + 1.5)) tokens/s.
         Assert.Equal(2 * bandwidth * 1e9 / (92_438_528 + 2 * 24_576 * 17.5), bound, 6);
         Assert.Equal(cases[1].GetProperty("ours").GetDouble() / bound, details.GetProperty("bound_share").GetDouble(), 6);
+        // A step's bytes at the measured bandwidth, in ms, and the median step's share of it.
+        double boundStepMs = details.GetProperty("bound_step_ms").GetDouble();
+        Assert.Equal((92_438_528 + 2 * 24_576 * 17.5) / (bandwidth * 1e9) * 1e3, boundStepMs, 6);
+        Assert.Equal(boundStepMs / details.GetProperty("median_step_ms").GetDouble(), details.GetProperty("step_bound_share").GetDouble(), 6);
+        Assert.False(details.TryGetProperty("modules_seconds", out _), "batch 2 has no fused step to compare");
         Assert.Equal(JsonValueKind.Null, report.RootElement.GetProperty("pytorch").ValueKind);
+    }
+
+    [Trait("Category", "Slow")] // times generation runs
+    [Fact]
+    public void Batch_one_times_the_fused_step_and_the_module_path_in_one_run()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        var result = CliRunner.Run("bench", "generation", "--config", "23m", "--repeats", "2", "--batch", "1", "--new-tokens", "4", "--out", dir, "--threads", "1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")));
+        var cases = report.RootElement.GetProperty("cases").EnumerateArray().ToList();
+        Assert.Equal(["fp32 matmul peak", "decode 23.6M, batch 1", "decode 23.6M, batch 1, modules (RLHF_DECODE=modules)"],
+            cases.Select(c => c.GetProperty("case").GetString()));
+        Assert.Matches(@", fused step \d+\.\d\dx the modules' tokens/s$", cases[1].GetProperty("notes").GetString());
+        var fused = cases[1].GetProperty("details");
+        var modules = cases[2].GetProperty("details");
+        // The fused row carries the module row's runs; the ratio is the modules' median seconds over the fused median.
+        Assert.Equal(Seconds(modules), Seconds(fused, "modules_seconds"));
+        Assert.Equal(Median(Seconds(modules)) / Median(Seconds(fused)), fused.GetProperty("fused_over_modules_tokens_per_s").GetDouble(), 6);
+
+        static double[] Seconds(JsonElement details, string name = "seconds") => [.. details.GetProperty(name).EnumerateArray().Select(e => e.GetDouble())];
+        static double Median(double[] values) => values.Order().ElementAt(values.Length / 2) / 2 + values.Order().ElementAt((values.Length - 1) / 2) / 2;
     }
 
     [Trait("Category", "Slow")] // builds a 2 GB model

@@ -1,0 +1,35 @@
+namespace RlhfSharp.Generation.FusedDecode;
+
+/// <summary>
+/// Whether batch-1 decode steps may take <see cref="FusedSingleSequenceStep"/>: RLHF_DECODE=modules turns it off for the
+/// process (comparing both in one build), <see cref="UseModules"/> for one thread (tests and benchmarks).
+/// </summary>
+public static class FusedDecodeSwitch
+{
+    public const string Variable = "RLHF_DECODE";
+
+    static readonly Lazy<bool> TurnedOff = new(() => IsTurnedOff(Environment.GetEnvironmentVariable(Variable)));
+
+    /// <summary>Whether <see cref="Variable"/>'s value turns the fused step off: modules does, fused or nothing does not, anything else is a one-line error.</summary>
+    public static bool IsTurnedOff(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "fused" => false,
+        "modules" => true,
+        _ => throw new RlhfException($"{Variable}={value}: expected fused or modules"),
+    };
+
+    [ThreadStatic]
+    static bool OffOnThisThread;
+
+    public static bool Enabled => !OffOnThisThread && !TurnedOff.Value;
+
+    /// <summary>The module path for batch-1 steps on the calling thread until disposed.</summary>
+    public static IDisposable UseModules() => new ModulesScope();
+
+    sealed class ModulesScope : IDisposable
+    {
+        readonly bool _previous = OffOnThisThread;
+        public ModulesScope() => OffOnThisThread = true;
+        public void Dispose() => OffOnThisThread = _previous;
+    }
+}
