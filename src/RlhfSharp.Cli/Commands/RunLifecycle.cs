@@ -12,14 +12,16 @@ namespace RlhfSharp.Cli.Commands;
 /// What every training command (sft, reward, ppo) does around its own loading and training. <see cref="Open"/>, before
 /// anything is loaded: the world (under mpirun every rank runs the command; only rank 0 prints and writes), the --out
 /// folder and, with --resume, the saved options. <see cref="Train"/>, once the inputs are valid: rank 0 creates the run
-/// folder with the resolved options and run.json, Ctrl-C says where the run stands, and a run that fails before its first
-/// step leaves the folder as it found it. <see cref="Finish"/>: the summary, and the end of the world.
+/// folder with the resolved options and run.json, Ctrl-C says where the run stands, SIGTERM stops it at the next step with a
+/// checkpoint, and a run that fails before its first step leaves the folder as it found it. <see cref="Finish"/>: the summary, and the end of the world.
 /// </summary>
 internal sealed class RunLifecycle<TOptions> : IDisposable where TOptions : TrainingOptions, new()
 {
     readonly ParseResult _parsed;
     readonly string _command;
     readonly RunFolder _folder;
+    string _unit = "step";
+    StopRequest? _stop;
 
     RunLifecycle(ParseResult parsed, string command, TOptions options, string outDir, bool resume, IDistributed world, RunFolder folder)
     {
@@ -82,6 +84,8 @@ internal sealed class RunLifecycle<TOptions> : IDisposable where TOptions : Trai
             using var notice = World.IsRoot
                 ? new InterruptNotice(OutDir, unit, completed, Options.SaveEvery, Resume, _parsed.InvocationConfiguration.Error)
                 : null;
+            using var termination = new TerminationRequest(unit, World.IsRoot, _parsed.InvocationConfiguration.Error);
+            (_unit, _stop) = (unit, termination.Request);
             return train();
         }
         catch when (completed() == 0)
@@ -91,9 +95,14 @@ internal sealed class RunLifecycle<TOptions> : IDisposable where TOptions : Trai
         }
     }
 
-    /// <summary>Prints the summary lines and ends the world after a run that succeeded; the command's exit code.</summary>
+    /// <summary>
+    /// Prints the summary lines (or, for a run SIGTERM stopped early, where it stopped and how to continue) and ends the world
+    /// after a run that succeeded; the command's exit code.
+    /// </summary>
     public int Finish(params IEnumerable<string> summary)
     {
+        if (_stop?.StoppedAfterStep is long step)
+            summary = [TerminationRequest.Message(_unit, step, new TrainingCheckpoints(OutDir).Latest ?? OutDir, Resume)];
         foreach (string line in summary) Output.WriteLine(line);
         World.Finish();
         return 0;

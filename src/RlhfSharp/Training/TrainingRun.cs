@@ -9,7 +9,7 @@ internal sealed record RunResult(TrainerState State, IReadOnlyList<IReadOnlyDict
 /// <summary>
 /// The lifecycle every trainer shares, around the step its <see cref="ITrainerSteps"/> supplies: resume from the latest
 /// checkpoint, parameters broadcast from rank 0, the warmup + cosine learning rate, metrics (metrics.jsonl + TensorBoard),
-/// progress, the non-finite check, evaluation and checkpoint cadence, stop-at-step, the final model and the data-parallel
+/// progress, the non-finite check, evaluation and checkpoint cadence, stop-at-step and stop requests (SIGTERM), the final model and the data-parallel
 /// report. Only rank 0 writes files and talks (to <paramref name="progress"/>).
 /// </summary>
 /// <param name="totalSteps">Steps in the whole run (the schedule spans them all, also when it stops early).</param>
@@ -77,7 +77,8 @@ internal sealed class TrainingRun(ITrainerSteps trainer, TrainingOptions options
             }
             Log(row);
 
-            bool stopping = state.Step == stopAtStep;
+            bool preempted = state.Step < totalSteps && StopAgreed();
+            bool stopping = state.Step == stopAtStep || preempted;
             bool checkpointing = state.Step % options.SaveEvery == 0 || state.Step == totalSteps || stopping;
             trainer.AfterStep(state, checkpointing);
             if (checkpointing)
@@ -91,6 +92,7 @@ internal sealed class TrainingRun(ITrainerSteps trainer, TrainingOptions options
                     }, writeOptimizer, state);
             }
             steps.Report(state.Step, outcome.Live);
+            if (preempted) StopRequest.Current!.StoppedAfterStep = state.Step;
             if (stopping) return Finish(optimizer, state, history);
         }
         trainer.Model.eval();
@@ -102,6 +104,19 @@ internal sealed class TrainingRun(ITrainerSteps trainer, TrainingOptions options
     {
         DistributedReport.Finish(_world, optimizer, trainer.Model.parameters(), options.ZeroStage, outputDirectory, _progress.Log);
         return new RunResult(state, history);
+    }
+
+    /// <summary>
+    /// Whether the run stops here for a <see cref="StopRequest"/>: asked on any rank (a signal reaches the ranks at different
+    /// moments), so every rank stops after the same step. One small all-reduce a step, only when a request is in force
+    /// (every rank runs the same command, so all have one or none).
+    /// </summary>
+    bool StopAgreed()
+    {
+        if (StopRequest.Current is not { } request) return false;
+        Span<double> asked = [request.Requested ? 1 : 0];
+        _world.AllReduce(asked, ReduceOp.Max);
+        return asked[0] > 0;
     }
 
     /// <summary>A non-finite metric stops the run, naming the checkpoint to go back to.</summary>
