@@ -22,7 +22,9 @@ public sealed class NetworkNamespaceHosts : IDisposable
     public static string? Unavailable => UnavailableReason.Value;
 
     /// <summary>Why netem (tc) cannot shape the links here, or null where it can.</summary>
-    public static string? NetemUnavailable => Unavailable ?? (OnPath("tc") ? null : "tc is missing: install Debian's iproute2 package (.ci/run does)");
+    public static string? NetemUnavailable => Unavailable ?? NetemReason.Value;
+
+    static readonly Lazy<string?> NetemReason = new(ProbeNetem);
 
     static readonly Lazy<string?> UnavailableReason = new(Probe);
 
@@ -115,6 +117,24 @@ public sealed class NetworkNamespaceHosts : IDisposable
         if (code != 0) return $"cannot make a network namespace: {error.Trim().Split('\n')[0]}";
         Run("ip", "netns", "delete", probe);
         return null;
+    }
+
+    /// <summary>netem needs tc and the kernel's sch_netem (some VM kernels leave it out: "Specified qdisc kind is unknown").</summary>
+    static string? ProbeNetem()
+    {
+        if (!OnPath("tc")) return "tc is missing: install Debian's iproute2 package (.ci/run does)";
+        string probe = $"{Prefix}{Environment.ProcessId}-netem-h0";
+        var (code, _, error) = Run("ip", "netns", "add", probe);
+        if (code != 0) return $"cannot make a network namespace: {error.Trim().Split('\n')[0]}";
+        try
+        {
+            (code, _, error) = Run("ip", "netns", "exec", probe, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms");
+            return code == 0 ? null : $"tc netem does not work here: {error.Trim().Split('\n')[0]}";
+        }
+        finally
+        {
+            Run("ip", "netns", "delete", probe);
+        }
     }
 
     static bool OnPath(string program) => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
