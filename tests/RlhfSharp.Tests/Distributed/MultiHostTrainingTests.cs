@@ -111,6 +111,25 @@ public class MultiHostTrainingTests(ITestOutputHelper output)
         Assert.All(rows, r => Assert.Equal(6, r.Values["rollouts"])); // both hosts' rollouts (2 x 3) in the world's statistics
     }
 
+    /// <summary>
+    /// A host nothing reaches (its link cut after the hostfile named it): mpirun gives up within seconds (3.2 s here: the
+    /// daemon's connection back to mpirun fails once ARP does) with Open MPI's message, rather than hanging; no run folder.
+    /// </summary>
+    [NetnsFact]
+    public void An_unreachable_host_fails_the_start_quickly_with_open_mpis_message()
+    {
+        string data = TrainingCommandTestsModels.HhSample(24), outDir = Folder("unreachable");
+        using var network = NetworkNamespaceHosts.Create(3);
+        network.CutLink(2);
+        var clock = Stopwatch.StartNew();
+        var result = network.Cli(["sft", "--model", TrainingCommandTestsModels.TinyModel, "--data", data, "--out", outDir, .. DataParallelTrainingTests.Run(accumulation: 1)]);
+        output.WriteLine($"unreachable host: exit {result.ExitCode} after {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("ORTE was unable to reliably start one or more daemons", result.Output + result.Error);
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"took {clock.Elapsed}");
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [NetnsFact(netem: true)]
     public void Sft_on_two_hosts_with_delay_and_loss_on_the_links_matches_one_process()
     {

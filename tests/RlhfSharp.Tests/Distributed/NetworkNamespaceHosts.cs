@@ -60,6 +60,9 @@ public sealed class NetworkNamespaceHosts : IDisposable
     /// <summary>netem on every host's link, e.g. "delay 5ms loss 1%" (both directions of a pair: each end shapes what it sends).</summary>
     public void Netem(string settings) => Tool(["netem", Name, .. settings.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
 
+    /// <summary>Takes host <paramref name="host"/>'s port on the switch down: its address stays, nothing reaches it (a pulled cable).</summary>
+    public void CutLink(int host) => Tool("cut", Name, $"{host}");
+
     /// <summary>The CLI on one rank per host, over TCP between the namespaces.</summary>
     public CliResult Cli(params string[] args) => MpiRun.CliThrough(Mpirun, Hosts, [], args);
 
