@@ -115,11 +115,21 @@ public sealed class NetworkNamespaceHosts : IDisposable
         if (MpiRun.Mpirun is null) return "mpirun is missing: install Debian's openmpi-bin package (.ci/run does)";
         if (!OnPath("ip")) return "ip is missing: install Debian's iproute2 package (.ci/run does)";
         if (!Environment.IsPrivilegedProcess) return "network namespaces need root (ip netns add)";
+        // Each step the hosts need: a namespace, a veth pair in it (containers may lack the module), a command run inside.
         string probe = $"{Prefix}{Environment.ProcessId}-probe-h0";
         var (code, _, error) = Run("ip", "netns", "add", probe);
         if (code != 0) return $"cannot make a network namespace: {error.Trim().Split('\n')[0]}";
-        Run("ip", "netns", "delete", probe);
-        return null;
+        try
+        {
+            (code, _, error) = Run("ip", "-n", probe, "link", "add", "eth0", "type", "veth", "peer", "name", "eth1");
+            if (code != 0) return $"cannot make a veth pair: {error.Trim().Split('\n')[0]}";
+            (code, _, error) = Run("ip", "netns", "exec", probe, "true");
+            return code == 0 ? null : $"cannot run a command in a network namespace: {error.Trim().Split('\n')[0]}";
+        }
+        finally
+        {
+            Run("ip", "netns", "delete", probe);
+        }
     }
 
     /// <summary>netem needs tc and the kernel's sch_netem (some VM kernels leave it out: "Specified qdisc kind is unknown").</summary>
