@@ -12,9 +12,9 @@ namespace RlhfSharp.Tests.Distributed;
 [Trait("Category", "Slow")] // mpirun subprocesses
 public class DataParallelTrainingTests(ITestOutputHelper output)
 {
-    const double Tolerance = 1e-6;
+    internal const double Tolerance = 1e-6;
 
-    static string[] Run(int accumulation) =>
+    internal static string[] Run(int accumulation) =>
         ["--max-steps", "3", "--batch-size", "2", "--gradient-accumulation", $"{accumulation}", "--max-length", "40", "--learning-rate", "1e-3",
          "--held-out-fraction", "0", "--log-every", "1", "--save-every", "2"];
 

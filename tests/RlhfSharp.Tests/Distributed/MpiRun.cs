@@ -16,7 +16,11 @@ public static class MpiRun
 
     /// <summary>The CLI on <paramref name="ranks"/> ranks with extra variables (NAME=value) in every rank's environment.</summary>
     public static CliResult CliWith(int ranks, IEnumerable<string> variables, params string[] args) =>
-        Start(Mpirun ?? throw new InvalidOperationException("mpirun is not installed"),
+        CliThrough(Mpirun ?? throw new InvalidOperationException("mpirun is not installed"), ranks, variables, args);
+
+    /// <summary>The CLI on <paramref name="ranks"/> ranks started by <paramref name="mpirun"/> (mpirun itself, or a script that runs it with more options).</summary>
+    public static CliResult CliThrough(string mpirun, int ranks, IEnumerable<string> variables, params string[] args) =>
+        Start(mpirun,
             ["--allow-run-as-root", "--oversubscribe", "-np", $"{ranks}", "-x", "OMP_NUM_THREADS=1", "-x", "OMP_WAIT_POLICY=PASSIVE",
              .. variables.SelectMany(v => (string[])["-x", v]), "dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args]);
 
