@@ -27,11 +27,12 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
     /// running the policy over the sampled sequences again.</summary>
     public Action<Tensor>? NextTokenHidden { get; init; }
 
-    /// <summary>Whether the last <see cref="Generate(IReadOnlyList{IReadOnlyList{int}}, SamplingOptions, long)"/> ran its decode
-    /// steps through <see cref="FusedSingleSequenceStep"/> (tests check that the path they compare was taken).</summary>
+    /// <summary>Whether the last <see cref="Generate(IReadOnlyList{IReadOnlyList{int}}, SamplingOptions, long)"/> ran (or, with a
+    /// single new token, would have run) its decode steps through <see cref="FusedSingleSequenceStep"/> (tests check that the path
+    /// they compare was taken).</summary>
     internal bool LastRunFused { get; private set; }
 
-    /// <summary>Why the last generation's steps kept the module path, or null (fused, or never asked: batch above 1, no cache, no steps).</summary>
+    /// <summary>Why the last generation's steps kept the module path, or null (fused, or never asked: batch above 1, no cache, turned off).</summary>
     internal string? LastFusedDecline { get; private set; }
 
     /// <summary>Whether fused steps split their products over threads, measured across this generator's generations.</summary>
@@ -86,10 +87,11 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
         using var cache = options.UseCache ? new KvCache(Model.Config, batch, capacity) : null;
 
         // One sequence through the cache: its steps may skip LibTorch's per-operation dispatch (the prefill stays with the modules).
-        bool tryFused = batch == 1 && cache is not null && FusedDecodeSwitch.Enabled;
-        (LastRunFused, LastFusedDecline) = (false, null);
-        FusedSingleSequenceStep? fused = null;
-        using var disposeFused = new DisposeLater(() => fused?.Dispose());
+        string? decline = null;
+        using var fused = batch == 1 && cache is not null && FusedDecodeSwitch.Enabled
+            ? FusedSingleSequenceStep.TryCreate(Model, cache, out decline, threadChoice: _threadChoice)
+            : null;
+        (LastRunFused, LastFusedDecline) = (fused is not null, decline);
 
         long length = promptLength;
         var logits = NextTokenLogits(ids, mask, length, fed: 0, cache);
@@ -115,11 +117,6 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
             StepCompleted?.Invoke(step);
             logits.Dispose();
             if (rows.All(r => r.Finished is not null) || step == options.MaxNewTokens - 1) break;
-            if (tryFused && fused is null && LastFusedDecline is null)
-            {
-                fused = FusedSingleSequenceStep.TryCreate(Model, cache!, out string? decline, threadChoice: _threadChoice);
-                (LastRunFused, LastFusedDecline) = (fused is not null, decline);
-            }
             logits = fused is not null ? FusedLogits(fused, rows[0].Tokens[^1]) : NextTokenLogits(ids, mask, length, fed: length - 1, cache);
         }
         logits.Dispose();
@@ -141,11 +138,6 @@ public sealed class TextGenerator(CausalLanguageModel model, ITextTokenizer? tok
         {
             foreach (var item in items) item.Dispose();
         }
-    }
-
-    sealed class DisposeLater(Action dispose) : IDisposable
-    {
-        public void Dispose() => dispose();
     }
 
     /// <summary>The fused step's next-token logits [1, vocab] for <paramref name="token"/>, the hidden state handed to <see cref="NextTokenHidden"/> first.</summary>

@@ -50,34 +50,17 @@ public static unsafe partial class SkinnyGemm
     static readonly Lazy<bool> Available = new(Load);
     static int OpenBlasThreads;
 
-    static readonly Lazy<bool> TurnedOff = new(() => IsTurnedOff(Environment.GetEnvironmentVariable(Variable)));
+    static readonly PathSwitch Switch = new(Variable, "openblas", "libtorch");
 
     /// <summary>Whether <see cref="Variable"/>'s value turns the path off: libtorch does, openblas or nothing does not, anything else is a one-line error.</summary>
-    public static bool IsTurnedOff(string? value) => value?.ToLowerInvariant() switch
-    {
-        null or "" or "openblas" => false,
-        "libtorch" => true,
-        _ => throw new RlhfException($"{Variable}={value}: expected openblas or libtorch"),
-    };
-
-    [ThreadStatic]
-    static bool OffOnThisThread;
+    public static bool IsTurnedOff(string? value) => Switch.IsTurnedOff(value);
 
     /// <summary>Whether skinny products may go through OpenBLAS on this thread (not turned off by RLHF_GEMM or <see cref="UseLibTorch"/>).</summary>
-    public static bool Enabled => !OffOnThisThread && !TurnedOff.Value;
+    public static bool Enabled => Switch.Enabled;
 
     /// <summary>LibTorch's products on the calling thread until disposed: tests and benchmarks compare both paths in one
     /// process, per thread so that other threads' runs keep their path.</summary>
-    public static IDisposable UseLibTorch() => new LibTorchScope();
-
-    sealed class LibTorchScope : IDisposable
-    {
-        readonly bool _previous = OffOnThisThread;
-
-        public LibTorchScope() => OffOnThisThread = true;
-
-        public void Dispose() => OffOnThisThread = _previous;
-    }
+    public static IDisposable UseLibTorch() => Switch.TurnOffOnThisThread();
 
     /// <summary>Whether libopenblas could be loaded.</summary>
     public static bool IsAvailable => Available.Value;

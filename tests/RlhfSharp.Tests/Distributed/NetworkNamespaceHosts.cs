@@ -153,7 +153,8 @@ public sealed class NetworkNamespaceHosts : IDisposable
     static bool OnPath(string program) => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
         .Append("/usr/sbin").Append("/sbin").Any(dir => File.Exists(Path.Combine(dir, program)));
 
-    static (int Code, string Output, string Error) Run(string program, params string[] args)
+    /// <summary>Runs a tool (ip, tc, the script) to its end, at most a minute.</summary>
+    internal static (int Code, string Output, string Error) Run(string program, params string[] args)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string arg in args) start.ArgumentList.Add(arg);

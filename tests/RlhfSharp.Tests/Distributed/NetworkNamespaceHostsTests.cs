@@ -15,7 +15,7 @@ public class NetworkNamespaceHostsTests
             Assert.Equal([$"{name}-h0", $"{name}-h1", $"{name}-h2", $"{name}-sw"], network.Namespaces().Order());
             Assert.Equal(["10.211.0.1 slots=1", "10.211.0.2 slots=1", "10.211.0.3 slots=1"], File.ReadAllLines(network.Hostfile));
             // Each rank in its own namespace: its only non-loopback address is its host's.
-            var ranks = Run(network.Mpirun, "-np", "3", "sh", "-c", "echo $OMPI_COMM_WORLD_RANK $(ip -4 -o addr show dev eth0 | awk '{print $4}')");
+            var ranks = NetworkNamespaceHosts.Run(network.Mpirun, "-np", "3", "sh", "-c", "echo $OMPI_COMM_WORLD_RANK $(ip -4 -o addr show dev eth0 | awk '{print $4}')");
             Assert.True(ranks.Code == 0, ranks.Error);
             Assert.Equal(["0 10.211.0.1/24", "1 10.211.0.2/24", "2 10.211.0.3/24"], ranks.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
         }
@@ -32,7 +32,7 @@ public class NetworkNamespaceHostsTests
         try
         {
             foreach (string name in (string[])[dead, live])
-                Assert.Equal(0, Run(NetworkNamespaceHosts.Script, "up", name, "1", TestPaths.NewTempDirectory("netns-hosts")).Code);
+                Assert.Equal(0, NetworkNamespaceHosts.Run(NetworkNamespaceHosts.Script, "up", name, "1", TestPaths.NewTempDirectory("netns-hosts")).Code);
             NetworkNamespaceHosts.RemoveStale();
             var left = NetworkNamespaceHosts.ListNamespaces();
             Assert.DoesNotContain(left, ns => ns.StartsWith(dead + "-", StringComparison.Ordinal));
@@ -40,19 +40,8 @@ public class NetworkNamespaceHostsTests
         }
         finally
         {
-            Run(NetworkNamespaceHosts.Script, "down", dead);
-            Run(NetworkNamespaceHosts.Script, "down", live);
+            NetworkNamespaceHosts.Run(NetworkNamespaceHosts.Script, "down", dead);
+            NetworkNamespaceHosts.Run(NetworkNamespaceHosts.Script, "down", live);
         }
-    }
-
-    static (int Code, string Output, string Error) Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), $"{program} did not finish within 2 minutes");
-        return (process.ExitCode, output.Result, error.Result);
     }
 }

@@ -1,3 +1,5 @@
+using RlhfSharp.Native;
+
 namespace RlhfSharp.Generation.FusedDecode;
 
 /// <summary>
@@ -8,28 +10,13 @@ public static class FusedDecodeSwitch
 {
     public const string Variable = "RLHF_DECODE";
 
-    static readonly Lazy<bool> TurnedOff = new(() => IsTurnedOff(Environment.GetEnvironmentVariable(Variable)));
+    static readonly PathSwitch Switch = new(Variable, "fused", "modules");
 
     /// <summary>Whether <see cref="Variable"/>'s value turns the fused step off: modules does, fused or nothing does not, anything else is a one-line error.</summary>
-    public static bool IsTurnedOff(string? value) => value?.ToLowerInvariant() switch
-    {
-        null or "" or "fused" => false,
-        "modules" => true,
-        _ => throw new RlhfException($"{Variable}={value}: expected fused or modules"),
-    };
+    public static bool IsTurnedOff(string? value) => Switch.IsTurnedOff(value);
 
-    [ThreadStatic]
-    static bool OffOnThisThread;
-
-    public static bool Enabled => !OffOnThisThread && !TurnedOff.Value;
+    public static bool Enabled => Switch.Enabled;
 
     /// <summary>The module path for batch-1 steps on the calling thread until disposed.</summary>
-    public static IDisposable UseModules() => new ModulesScope();
-
-    sealed class ModulesScope : IDisposable
-    {
-        readonly bool _previous = OffOnThisThread;
-        public ModulesScope() => OffOnThisThread = true;
-        public void Dispose() => OffOnThisThread = _previous;
-    }
+    public static IDisposable UseModules() => Switch.TurnOffOnThisThread();
 }
