@@ -22,15 +22,25 @@ public class AdaptableLinearMemoryTests
         // 64 MB weights: above glibc's largest mmap threshold, so memory that is freed leaves the process at once.
         const int count = 8;
         long weights = count * 2048L * 8192 * sizeof(float);
+        // A leftover copy shows every time; a test or the runtime allocating at the same moment does not, so a growth
+        // under the bound in any of three tries passes.
+        var tries = new List<long>();
+        for (int attempt = 0; attempt < 3 && (tries.Count == 0 || tries[^1] >= weights * 1.25); attempt++)
+            tries.Add(GrowthWhileBuilding(count));
+        // A copy of each initial weight left for the garbage collector doubles it: a 1B model held 3.9 GB twice.
+        Assert.True(tries[^1] < weights * 1.25,
+            $"resident memory grew {string.Join(", ", tries.Select(t => $"{t / 1e6:F0}"))} MB in {tries.Count} tries for {weights / 1e6:F0} MB of weights");
+    }
+
+    static long GrowthWhileBuilding(int count)
+    {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         long before = ResidentBytes();
         var layers = Enumerable.Range(0, count).Select(_ => AdaptableLinear.Linear(2048, 8192, hasBias: false)).ToList();
         try
         {
-            long grown = ResidentBytes() - before;
-            // A copy of each initial weight left for the garbage collector doubles it: a 1B model held 3.9 GB twice.
-            Assert.True(grown < weights * 1.25, $"resident memory grew {grown / 1e6:F0} MB for {weights / 1e6:F0} MB of weights");
+            return ResidentBytes() - before;
         }
         finally
         {
