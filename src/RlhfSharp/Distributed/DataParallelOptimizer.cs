@@ -8,7 +8,9 @@ namespace RlhfSharp.Distributed;
 /// The optimizer step of a data-parallel run, the same on every rank: zero the gradients, (backward), average
 /// them over the ranks, clip, step. In one process without ZeRO it is exactly the plain AdamW path
 /// (zero_grad, step). With several ranks the gradients live in one <see cref="GradientBucket"/> that a single
-/// all-reduce averages; with <see cref="TrainingOptions.ZeroStage"/> 1 the AdamW state is sharded
+/// all-reduce sums, each rank's loss having been divided by the number of ranks before backward, as one process with
+/// that many micro-batches divides each one's: with the all-reduce's sums in rank order, W ranks have the bits of one
+/// process accumulating their W micro-batches; with <see cref="TrainingOptions.ZeroStage"/> 1 the AdamW state is sharded
 /// (<see cref="ShardedAdamW"/>). When the world overlaps reduction with backward (<see cref="IDistributed.OverlapsGradientReduction"/>),
 /// the step's last <see cref="Backward"/> all-reduces the bucket's ranges on a communication thread as backward finishes
 /// them (<see cref="BackwardReadiness"/>), as DistributedDataParallel does; the averaged gradients have the same bits.
@@ -48,7 +50,7 @@ public sealed class DataParallelOptimizer : IDisposable
             _readiness = new BackwardReadiness(model, _trainable, bucket.Ranges, range =>
             {
                 if (range == 0) _firstStart = _clock.Elapsed.TotalSeconds;
-                _communication.Post(() => bucket.AllReduceMean(world, range));
+                _communication.Post(() => bucket.AllReduceSum(world, range));
             });
         }
     }
@@ -82,15 +84,18 @@ public sealed class DataParallelOptimizer : IDisposable
     /// </summary>
     public void Backward(Tensor loss, bool lastInStep = true)
     {
+        // The all-reduce sums; the mean over the ranks comes from here, where one process's accumulation divides too.
+        using var share = _world.Size > 1 ? loss / _world.Size : null;
+        var scaled = share ?? loss;
         if (_readiness is null || !lastInStep || !_readiness.Arm())
         {
-            loss.backward();
+            scaled.backward();
             _readiness?.Reset();
             return;
         }
         _clock.Restart();
         _firstStart = double.NaN;
-        loss.backward();
+        scaled.backward();
         double backward = _clock.Elapsed.TotalSeconds;
         int duringBackward = _readiness.RangesStarted;
         _readiness.Flush();
@@ -132,7 +137,7 @@ public sealed class DataParallelOptimizer : IDisposable
         if (!_reduced && _bucket is not null)
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            _bucket.AllReduceMean(_world);
+            _bucket.AllReduceSum(_world);
             LastExposedAllReduceSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
         _reduced = false;

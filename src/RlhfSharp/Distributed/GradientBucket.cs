@@ -1,4 +1,3 @@
-using System.Numerics;
 using RlhfSharp.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -82,37 +81,23 @@ internal sealed unsafe class GradientBucket : IDisposable
         return ranges;
     }
 
-    /// <summary>
-    /// <see cref="AllReduceMean(IDistributed)"/> for range <paramref name="index"/> alone; safe on another thread while
-    /// backward writes other ranges. The division is IEEE float division, element by element, as Tensor.div_ does it, so a
-    /// buffer averaged range by range has the bits of one averaged whole.
-    /// </summary>
-    public void AllReduceMean(IDistributed world, int index)
+    /// <summary><see cref="AllReduceSum(IDistributed)"/> for range <paramref name="index"/> alone; safe on another thread while backward writes other ranges.</summary>
+    public void AllReduceSum(IDistributed world, int index)
     {
         if (world.Size == 1) return;
-        var view = _rangeViews[index];
-        world.AllReduce(view);
-        Divide((float*)TensorMemory.Address(view), view.NumberOfElements, world.Size);
-        GC.KeepAlive(view);
-    }
-
-    static void Divide(float* data, long count, float divisor)
-    {
-        int width = Vector<float>.Count;
-        var by = new Vector<float>(divisor);
-        long i = 0;
-        for (; i + width <= count; i += width) Vector.Store(Vector.Load(data + i) / by, data + i);
-        for (; i < count; i++) data[i] /= divisor;
+        world.AllReduce(_rangeViews[index]);
     }
 
     public void Zero() => Flat.zero_();
 
-    /// <summary>Sums the ranks' gradients and divides by the number of ranks: the gradient of the global batch.</summary>
-    public void AllReduceMean(IDistributed world)
+    /// <summary>
+    /// Sums the ranks' gradients: the gradient of the global batch, as each rank's loss was scaled by 1 / ranks before
+    /// backward (<see cref="DataParallelOptimizer.Backward"/>).
+    /// </summary>
+    public void AllReduceSum(IDistributed world)
     {
         if (world.Size == 1) return;
         world.AllReduce(Flat);
-        Flat.div_(world.Size);
     }
 
     public void Dispose()

@@ -28,6 +28,8 @@ sealed unsafe partial class MpiLibrary
     public readonly delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int> Allreduce;
     public readonly delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int> Bcast;
     public readonly delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int> Allgather;
+    public readonly delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int> Allgatherv;
+    public readonly delegate* unmanaged<IntPtr, int*, int*, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int> Alltoallv;
     public readonly delegate* unmanaged<IntPtr, int> Barrier;
     public readonly delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr*, int> CommSplitType;
     public readonly delegate* unmanaged<IntPtr*, int> CommFree;
@@ -59,6 +61,8 @@ sealed unsafe partial class MpiLibrary
         Allreduce = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int>)Export("MPI_Allreduce");
         Bcast = (delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int>)Export("MPI_Bcast");
         Allgather = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int>)Export("MPI_Allgather");
+        Allgatherv = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int>)Export("MPI_Allgatherv");
+        Alltoallv = (delegate* unmanaged<IntPtr, int*, int*, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int>)Export("MPI_Alltoallv");
         Barrier = (delegate* unmanaged<IntPtr, int>)Export("MPI_Barrier");
         CommSplitType = (delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr*, int>)Export("MPI_Comm_split_type");
         CommFree = (delegate* unmanaged<IntPtr*, int>)Export("MPI_Comm_free");

@@ -6,22 +6,24 @@ namespace RlhfSharp.Distributed;
 /// <summary>
 /// The ranks mpirun started (MPI_COMM_WORLD). Buffers go to MPI straight from the tensors' memory, no copies;
 /// MPI counts are ints, so buffers over 2^31 - 1 elements go in chunks. <see cref="Finish"/> ends MPI after a
-/// run that succeeded; a rank that fails simply exits, and mpirun then stops the others. A float32 sum over ranks
-/// that all run on one machine goes through shared memory (<see cref="SharedMemoryAllReduce"/>) unless the world was
-/// asked for MPI_Allreduce.
+/// run that succeeded; a rank that fails simply exits, and mpirun then stops the others. A float32 sum adds the ranks'
+/// values in rank order, as one process accumulating their micro-batches does: through shared memory
+/// (<see cref="SharedMemoryAllReduce"/>) when every rank runs on one machine, otherwise through MPI's all-to-all and
+/// all-gather (<see cref="OrderedAllReduce"/>); <see cref="AllReduceChoice.Mpi"/> asks for MPI_Allreduce instead.
 /// </summary>
 internal sealed unsafe class MpiWorld : IDistributed
 {
     const int MaxChunk = int.MaxValue;
     readonly MpiLibrary _mpi;
     readonly SharedMemoryAllReduce? _shared;
+    readonly OrderedAllReduce? _ordered;
     bool _finished;
 
     public int Rank { get; }
     public int Size { get; }
 
-    /// <summary>How float32 sums travel: "shared memory" or "MPI_Allreduce".</summary>
-    public string AllReduceTransport => _shared is null ? "MPI_Allreduce" : "shared memory";
+    /// <summary>How float32 sums travel: "shared memory", "MPI_Alltoallv + MPI_Allgatherv" or "MPI_Allreduce".</summary>
+    public string AllReduceTransport => _shared is not null ? "shared memory" : _ordered is not null ? "MPI_Alltoallv + MPI_Allgatherv" : "MPI_Allreduce";
 
     /// <summary>
     /// Asked for (RLHF_ALLREDUCE_OVERLAP, on by default) and possible: MPI was started with MPI_THREAD_SERIALIZED or more,
@@ -32,7 +34,7 @@ internal sealed unsafe class MpiWorld : IDistributed
     /// <summary>Size of the gradient ranges all-reduced one at a time during backward (RLHF_ALLREDUCE_BUCKET_MB).</summary>
     public long GradientRangeBytes { get; init; } = GradientBucket.DefaultRangeBytes;
 
-    internal MpiWorld(MpiLibrary mpi, bool sharedMemoryAllReduce = true, bool overlapGradientReduction = true)
+    internal MpiWorld(MpiLibrary mpi, AllReduceChoice allReduce = AllReduceChoice.Fastest, bool overlapGradientReduction = true)
     {
         _mpi = mpi;
         int initialized, threadLevel;
@@ -44,7 +46,9 @@ internal sealed unsafe class MpiWorld : IDistributed
         MpiLibrary.Check(_mpi.CommRank(_mpi.CommWorld, &rank), "MPI_Comm_rank");
         MpiLibrary.Check(_mpi.CommSize(_mpi.CommWorld, &size), "MPI_Comm_size");
         (Rank, Size) = (rank, size);
-        if (sharedMemoryAllReduce && size > 1) _shared = SharedMemoryAllReduce.TryCreate(_mpi, size);
+        if (allReduce == AllReduceChoice.Fastest && size > 1) _shared = SharedMemoryAllReduce.TryCreate(_mpi, size);
+        // Two ranks' sums have the same bits in any order (a + b = b + a); from three on, only rank order gives one process's.
+        if (_shared is null && allReduce != AllReduceChoice.Mpi && (size > 2 || allReduce == AllReduceChoice.Ordered)) _ordered = new OrderedAllReduce(_mpi, rank, size);
     }
 
     public void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum)
@@ -52,6 +56,12 @@ internal sealed unsafe class MpiWorld : IDistributed
         if (_shared is not null && op == ReduceOp.Sum && tensor.dtype == ScalarType.Float32)
         {
             _shared.Sum((float*)Buffer(tensor).Data, tensor.NumberOfElements);
+            GC.KeepAlive(tensor);
+            return;
+        }
+        if (_ordered is not null && op == ReduceOp.Sum && tensor.dtype == ScalarType.Float32)
+        {
+            _ordered.Sum((float*)Buffer(tensor).Data, tensor.NumberOfElements);
             GC.KeepAlive(tensor);
             return;
         }
@@ -99,6 +109,7 @@ internal sealed unsafe class MpiWorld : IDistributed
         if (_finished) return;
         _finished = true;
         _shared?.Free();
+        _ordered?.Dispose();
         MpiLibrary.Check(_mpi.Finalize(), "MPI_Finalize");
     }
 
@@ -123,4 +134,15 @@ internal sealed unsafe class MpiWorld : IDistributed
         ReduceOp.Min => _mpi.Min,
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
+}
+
+/// <summary>How an <see cref="MpiWorld"/> sums float32 buffers (RLHF_ALLREDUCE).</summary>
+internal enum AllReduceChoice
+{
+    /// <summary>Shared memory when every rank runs on one machine, otherwise <see cref="Ordered"/> (from three ranks; two use MPI_Allreduce, whose sum of two has the same bits).</summary>
+    Fastest,
+    /// <summary>MPI_Alltoallv + rank-order sums + MPI_Allgatherv, even on one machine.</summary>
+    Ordered,
+    /// <summary>MPI_Allreduce: Open MPI's own algorithms, whose sums over three ranks or more are not in rank order.</summary>
+    Mpi,
 }

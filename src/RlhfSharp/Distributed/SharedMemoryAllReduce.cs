@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace RlhfSharp.Distributed;
 
 /// <summary>
@@ -43,49 +41,19 @@ internal sealed unsafe class SharedMemoryAllReduce
     {
         if (count == 0) return;
         Reserve(count);
-        var (start, length) = Slice(_rank, count);
+        var (start, length) = RankOrderSum.Slice(_rank, _size, count);
         Buffer.MemoryCopy(data, _segments[_rank], count * sizeof(float), count * sizeof(float));
         Synchronize();
         // This rank's slice, summed in rank order into its own segment: no other rank reads it until the next synchronisation.
-        SumInRankOrder(start, length, _segments[_rank] + start);
+        RankOrderSum.Sum(_segments, start, length, _segments[_rank] + start);
         Synchronize();
         for (int owner = 0; owner < _size; owner++)
         {
-            var (from, n) = Slice(owner, count);
+            var (from, n) = RankOrderSum.Slice(owner, _size, count);
             Buffer.MemoryCopy(_segments[owner] + from, data + from, n * sizeof(float), n * sizeof(float));
         }
         // No rank overwrites its segment (the next call) before every rank has copied from it.
         Synchronize();
-    }
-
-    /// <summary>Rank <paramref name="owner"/>'s share of <paramref name="count"/> elements: equal slices, the last ones shorter or empty.</summary>
-    public (long Start, long Length) Slice(int owner, long count)
-    {
-        long per = (count + _size - 1) / _size;
-        long start = Math.Min(count, owner * per);
-        return (start, Math.Min(count, start + per) - start);
-    }
-
-    /// <summary>
-    /// dst[i] = segment 0[i] + segment 1[i] + ... in rank order, one pass over all of them (dst may be a segment's
-    /// own elements: each is read before it is written).
-    /// </summary>
-    void SumInRankOrder(long start, long length, float* dst)
-    {
-        int width = Vector<float>.Count;
-        long i = 0;
-        for (; i + width <= length; i += width)
-        {
-            var sum = Vector.Load(_segments[0] + start + i);
-            for (int k = 1; k < _size; k++) sum += Vector.Load(_segments[k] + start + i);
-            Vector.Store(sum, dst + i);
-        }
-        for (; i < length; i++)
-        {
-            float sum = _segments[0][start + i];
-            for (int k = 1; k < _size; k++) sum += _segments[k][start + i];
-            dst[i] = sum;
-        }
     }
 
     /// <summary>Makes every rank's stores to the window visible to the others, at a point every rank reaches.</summary>

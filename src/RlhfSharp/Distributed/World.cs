@@ -6,7 +6,12 @@ public static class World
     /// <summary>Overrides the MPI library to open (a path, or a name the loader searches).</summary>
     public const string LibraryVariable = "RLHF_MPI_LIBRARY";
 
-    /// <summary>RLHF_ALLREDUCE=mpi sends float32 sums through MPI_Allreduce even when every rank is on one machine.</summary>
+    /// <summary>
+    /// RLHF_ALLREDUCE: how float32 sums travel. shared (the default): shared memory when every rank is on one machine,
+    /// otherwise MPI's all-to-all and all-gather with sums in rank order; ordered: the latter even on one machine; mpi:
+    /// MPI_Allreduce (whose sums over three ranks or more are not in rank order, so they differ from one process's in the
+    /// last bits).
+    /// </summary>
     public const string AllReduceVariable = "RLHF_ALLREDUCE";
 
     /// <summary>
@@ -33,8 +38,13 @@ public static class World
         if (!IsLaunched(variable)) return SingleProcess.Instance;
         string library = variable(LibraryVariable) is { Length: > 0 } path ? path : MpiLibrary.DefaultName;
         string? transport = variable(AllReduceVariable);
-        if (transport is { Length: > 0 } && transport is not ("mpi" or "shared"))
-            throw new RlhfException($"{AllReduceVariable}={transport}: expected mpi or shared");
+        var allReduce = transport switch
+        {
+            null or "" or "shared" => AllReduceChoice.Fastest,
+            "ordered" => AllReduceChoice.Ordered,
+            "mpi" => AllReduceChoice.Mpi,
+            _ => throw new RlhfException($"{AllReduceVariable}={transport}: expected shared, ordered or mpi"),
+        };
         string? overlap = variable(OverlapVariable);
         if (overlap is { Length: > 0 } && overlap is not ("on" or "off"))
             throw new RlhfException($"{OverlapVariable}={overlap}: expected on or off");
@@ -46,7 +56,7 @@ public static class World
                 throw new RlhfException($"{BucketVariable}={bucket}: expected a size in MiB above 0, such as 25 or 0.5");
             rangeBytes = Math.Max(sizeof(float), (long)(megabytes * (1 << 20)));
         }
-        return new MpiWorld(MpiLibrary.Open(library), sharedMemoryAllReduce: transport != "mpi", overlapGradientReduction: overlap != "off")
+        return new MpiWorld(MpiLibrary.Open(library), allReduce, overlapGradientReduction: overlap != "off")
         {
             GradientRangeBytes = rangeBytes,
         };

@@ -28,7 +28,7 @@ public class WorldTests
     {
         var variables = new Dictionary<string, string> { ["OMPI_COMM_WORLD_SIZE"] = "2", [World.AllReduceVariable] = "nccl" };
         var error = Assert.Throws<RlhfException>(() => World.FromEnvironment(name => variables.GetValueOrDefault(name)));
-        Assert.Equal("RLHF_ALLREDUCE=nccl: expected mpi or shared", error.Message);
+        Assert.Equal("RLHF_ALLREDUCE=nccl: expected shared, ordered or mpi", error.Message);
     }
 
     [Theory]

@@ -192,7 +192,7 @@ internal sealed class GrpoSteps(GrpoModels models, GroupSamplingOptions options,
                 var losses = GrpoMath.TokenLosses(logProbs, group.OldLogProbs ?? logProbs.detach(), group.AdvantageTensor, mask, options.Epsilon,
                     group.RefLogProbs, options.Beta);
                 var share = GrpoMath.LossSum(losses.Loss, mask, options.LossType) / normaliser;
-                share.backward();
+                optimizer.Backward(share, lastInStep: false); // no overlap: the gradients of a group at a time
                 using var noGrad = no_grad();
                 double groupTokens = group.Tokens;
                 sums.Loss += share.item<float>() * miniBatchesInStep;
