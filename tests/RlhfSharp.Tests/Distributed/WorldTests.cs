@@ -44,16 +44,21 @@ public class WorldTests
     }
 
     [MpiFact]
-    public void Sums_over_ranks_on_one_machine_go_through_shared_memory_and_are_exact_with_uneven_slices()
+    public void Sums_over_ranks_are_exact_with_uneven_slices_through_shared_memory_ordered_mpi_sums_and_mpi_allreduce()
     {
         // 1 MB + 1 float over 3 ranks: slices of 83,334, 83,334 and 83,333 floats. The bench sums rank-dependent whole
         // numbers (exact in float32) and checks every rank's result; a slice summed twice, skipped or read before
-        // another rank wrote it comes out wrong.
-        string[] bench = ["bench", "data-parallel", "--steps", "1", "--allreduce-mb", "1", "--sequence", "8", "--batch-size", "1"];
-        foreach (var (ranks, variables, transport) in new[] { (3, Array.Empty<string>(), "shared memory"), (2, [$"{World.AllReduceVariable}=mpi"], "MPI_Allreduce") })
+        // another rank wrote it comes out wrong. The ordered MPI sums go in rounds of 2^23 floats: 34 MB + 1 float is
+        // one whole round and an uneven part of one.
+        string[] bench = ["bench", "data-parallel", "--steps", "1", "--sequence", "8", "--batch-size", "1"];
+        foreach (var (ranks, variables, transport, megabytes) in new[]
+        {
+            (3, Array.Empty<string>(), "shared memory", "1"), (3, [$"{World.AllReduceVariable}=ordered"], "MPI_Alltoallv + MPI_Allgatherv", "34"),
+            (2, [$"{World.AllReduceVariable}=mpi"], "MPI_Allreduce", "1"),
+        })
         {
             string outDir = TestPaths.NewTempDirectory();
-            var run = MpiRun.CliWith(ranks, variables, [.. bench, "--out", outDir]);
+            var run = MpiRun.CliWith(ranks, variables, [.. bench, "--allreduce-mb", megabytes, "--out", outDir]);
             Assert.True(run.ExitCode == 0, run.Error + run.Output);
             using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, $"bench-data-parallel-{ranks}.json")));
             Assert.Equal(transport, report.RootElement.GetProperty("allreduce_transport").GetString());
