@@ -44,6 +44,7 @@ internal sealed unsafe class MpiWorld : IDistributed
         MpiLibrary.Check(_mpi.CommRank(_mpi.CommWorld, &rank), "MPI_Comm_rank");
         MpiLibrary.Check(_mpi.CommSize(_mpi.CommWorld, &size), "MPI_Comm_size");
         (Rank, Size) = (rank, size);
+        PeerWatch.Start(_mpi, rank, size);
         if (sharedMemoryAllReduce && size > 1) _shared = SharedMemoryAllReduce.TryCreate(_mpi, size);
     }
 
@@ -98,6 +99,7 @@ internal sealed unsafe class MpiWorld : IDistributed
     {
         if (_finished) return;
         _finished = true;
+        PeerWatch.Current?.Finish();
         _shared?.Free();
         MpiLibrary.Check(_mpi.Finalize(), "MPI_Finalize");
     }
