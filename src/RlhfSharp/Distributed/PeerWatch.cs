@@ -205,7 +205,7 @@ public sealed class PeerWatch
             reason = PeerVerdict.Judge(views, CollectiveClock.Entered, null, double.PositiveInfinity);
             var exited = views.Where(v => v.End == PeerEnd.Exited).ToList();
             if (reason is null && exited.Count > 0)
-                reason = $"stopping: {string.Join(" and ", exited)} exited before the run finished (see its own error)";
+                reason = $"{string.Join(" and ", exited)} exited before the run finished (see its own error)";
         }
         if (reason is not null) Fail(reason);
     }

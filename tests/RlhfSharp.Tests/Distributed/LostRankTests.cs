@@ -82,6 +82,38 @@ public partial class LostRankTests(ITestOutputHelper output)
         Assert.True(versusSingle <= DataParallelTrainingTests.Tolerance, $"vs one process: {versusSingle}");
     }
 
+    [NetnsFact]
+    public void On_two_namespace_hosts_a_killed_rank_is_named_with_its_host_address()
+    {
+        const int Steps = 100000;
+        using var network = NetworkNamespaceHosts.Create(2);
+        string data = TrainingCommandTestsModels.HhSample(24), outDir = Path.Combine(TestPaths.NewTempDirectory(), "lost");
+        // The hostfile names the hosts by address, one a line in rank order ("10.x.y.z slots=1").
+        string[] hosts = [.. File.ReadAllLines(network.Hostfile).Where(l => l.Length > 0).Select(l => l.Split(' ')[0])];
+        TimeSpan exit;
+        CliResult result;
+        using (var job = MpiJob.Start(network.Mpirun, 2, Sft(data, outDir, Steps, accumulation: 1), Steps))
+        {
+            job.WaitForStep(3);
+            int victim = job.RankProcess(1);
+            var watch = Stopwatch.StartNew();
+            Assert.Equal(0, Kill(victim, SigKill));
+            result = job.WaitForExit();
+            exit = watch.Elapsed;
+        }
+        output.WriteLine($"kill -9 of rank 1 on namespace host {hosts[1]}: mpirun exited {exit.TotalSeconds:F2} s later, code {result.ExitCode}");
+        output.WriteLine(result.Error);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(exit < TimeSpan.FromSeconds(10), $"mpirun took {exit} to end after the kill");
+        Assert.DoesNotContain("SIGTERM", result.Error);
+        string line = Assert.Single(result.Error.Split('\n'), l => l.StartsWith("error: ", StringComparison.Ordinal));
+        var match = LostLine().Match(line.Trim());
+        Assert.True(match.Success, line);
+        Assert.Equal(hosts[1], match.Groups["address"].Value);
+        Assert.Equal(new TrainingCheckpoints(outDir).Latest, match.Groups["checkpoint"].Value);
+    }
+
     [MpiFact]
     public void A_stopped_rank_is_named_once_the_collective_timeout_passes()
     {
@@ -165,6 +197,7 @@ public partial class LostRankTests(ITestOutputHelper output)
         readonly Task<string> _error;
         readonly Regex _step;
         readonly List<int> _ranks = [];
+        string[] _command = [];
         long _lastStep;
 
         MpiJob(Process process, int steps)
@@ -183,14 +216,17 @@ public partial class LostRankTests(ITestOutputHelper output)
 
         public long LastStep => Interlocked.Read(ref _lastStep);
 
-        public static MpiJob Start(int ranks, string[] args, int steps)
+        public static MpiJob Start(int ranks, string[] args, int steps) => Start(MpiRun.Mpirun!, ranks, args, steps);
+
+        /// <summary>The CLI on <paramref name="ranks"/> ranks through <paramref name="mpirun"/> (mpirun, or a namespace hosts' script that runs it).</summary>
+        public static MpiJob Start(string mpirun, int ranks, string[] args, int steps)
         {
-            var start = new ProcessStartInfo(MpiRun.Mpirun!) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepositoryRoot };
+            var start = new ProcessStartInfo(mpirun) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepositoryRoot };
             start.Environment["OMP_NUM_THREADS"] = "1";
             foreach (string arg in (string[])["--allow-run-as-root", "--oversubscribe", "-np", $"{ranks}", "-x", "OMP_NUM_THREADS=1", "-x", "OMP_WAIT_POLICY=PASSIVE",
                 "dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args])
                 start.ArgumentList.Add(arg);
-            return new MpiJob(Process.Start(start)!, steps);
+            return new MpiJob(Process.Start(start)!, steps) { _command = ["dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args, ""] };
         }
 
         public void WaitForStep(long step)
@@ -206,23 +242,25 @@ public partial class LostRankTests(ITestOutputHelper output)
 
         string Output { get { lock (_output) return _output.ToString(); } }
 
-        /// <summary>The process of rank <paramref name="rank"/>: mpirun's child whose environment says so.</summary>
+        /// <summary>
+        /// The process of rank <paramref name="rank"/>: the one running this job's command line (its --out is unique) whose
+        /// environment says so (mpirun's child on one host, a daemon's in a namespace host).
+        /// </summary>
         public int RankProcess(int rank)
         {
             foreach (string dir in Directory.GetDirectories("/proc"))
             {
-                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out int pid)) continue;
+                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out int pid) || pid == _process.Id) continue;
                 try
                 {
-                    string stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                    if (int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture) != _process.Id) continue;
+                    if (!File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').SequenceEqual(_command)) continue;
                     _ranks.Add(pid);
                     if (File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains($"OMPI_COMM_WORLD_RANK={rank}")) return pid;
                 }
                 catch (IOException) { }
                 catch (UnauthorizedAccessException) { }
             }
-            throw new InvalidOperationException($"no process of rank {rank} under mpirun {_process.Id}");
+            throw new InvalidOperationException($"no process of rank {rank} runs {string.Join(' ', _command)}");
         }
 
         public CliResult WaitForExit()
