@@ -154,37 +154,67 @@ public sealed class PeerWatch
     internal static unsafe PeerWatch? Start(MpiLibrary mpi, int rank, int size)
     {
         if (size < 2 || Environment.GetEnvironmentVariable(Variable) == "off") return null;
-        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Any, 0));
-        listener.Listen(size);
-        string host = HostName();
-        var addresses = OwnAddresses(Environment.GetEnvironmentVariable("OMPI_MCA_oob_tcp_if_include"));
+        Socket? listener = null;
+        try
+        {
+            listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Any, 0));
+            listener.Listen(size);
+        }
+        catch (SocketException e)
+        {
+            listener?.Dispose();
+            listener = null;
+            Console.Error.WriteLine($"warning: rank {rank} runs without the peer watch: it cannot listen on a TCP port ({e.Message})");
+        }
+        // Every rank takes part in the exchange and the barrier, listening or not, so the collectives stay in step.
         byte[] cards = new byte[(long)CardBytes * size];
-        byte[] card = Encoding.UTF8.GetBytes($"{host}\n{((IPEndPoint)listener.LocalEndPoint!).Port}\n{string.Join(',', addresses)}");
-        card.AsSpan(0, Math.Min(card.Length, CardBytes)).CopyTo(cards.AsSpan(rank * CardBytes));
+        Card(HostName(), listener is null ? 0 : ((IPEndPoint)listener.LocalEndPoint!).Port, OwnAddresses(Environment.GetEnvironmentVariable("OMPI_MCA_oob_tcp_if_include")))
+            .CopyTo(cards.AsSpan(rank * CardBytes));
         fixed (byte* all = cards)
             MpiLibrary.Check(mpi.Allgather(MpiLibrary.InPlace, 0, mpi.Byte, (IntPtr)all, CardBytes, mpi.Byte, mpi.CommWorld), "MPI_Allgather");
-        var peers = new Peer[size];
-        for (int r = 0; r < size; r++)
-        {
-            string[] fields = Encoding.UTF8.GetString(cards, r * CardBytes, CardBytes).TrimEnd('\0').Split('\n');
-            var on = fields.Length > 2 ? fields[2].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(IPAddress.Parse).ToArray() : [];
-            peers[r] = new Peer(r, fields[0], on, fields.Length > 1 ? int.Parse(fields[1], CultureInfo.InvariantCulture) : 0);
-        }
-        var watch = new PeerWatch(rank, peers, listener);
-        foreach (var peer in peers.Where(p => p.Rank != rank))
+        var peers = Enumerable.Range(0, size).Select(r => ReadCard(r, cards.AsSpan(r * CardBytes, CardBytes))).ToArray();
+        var watch = listener is null ? null : new PeerWatch(rank, peers, listener);
+        foreach (var peer in peers.Where(p => p.Rank != rank && p.Port != 0 && watch is not null))
         {
             peer.Outbound = Connect(peer);
             if (peer.Outbound is null)
                 Console.Error.WriteLine($"warning: rank {rank} cannot reach rank {peer.Rank} ({peer.Host}) at {string.Join(", ", peer.Addresses.Select(a => $"{a}:{peer.Port}"))} " +
                     $"for the peer watch; if that rank is lost or hangs it will not be named ({Variable}=off turns the watch off)");
-            else watch.Send(peer, Hello);
+            else watch!.Send(peer, Hello);
         }
         MpiLibrary.Check(mpi.Barrier(mpi.CommWorld), "MPI_Barrier"); // every rank has connected to the others before any watches
+        if (watch is null) return null;
         CurrentWatch = watch;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => watch.SayGoodbye(Exiting);
         watch._thread.Start();
         return watch;
+    }
+
+    /// <summary>This rank's card: "host\nport\naddress,address,..." in UTF-8, zero-padded to <see cref="CardBytes"/> (addresses that do not fit are left out).</summary>
+    internal static byte[] Card(string host, int port, IEnumerable<IPAddress> addresses)
+    {
+        var text = new StringBuilder($"{host}\n{port}\n");
+        foreach (var address in addresses)
+        {
+            string item = (text[^1] == '\n' ? "" : ",") + address;
+            if (Encoding.UTF8.GetByteCount(text.ToString() + item) > CardBytes) break;
+            text.Append(item);
+        }
+        byte[] card = new byte[CardBytes];
+        int length = Encoding.UTF8.GetBytes(text.ToString(), card);
+        if (length > CardBytes) throw new InvalidOperationException("card overflow");
+        return card;
+    }
+
+    /// <summary>Rank <paramref name="rank"/>'s card (what <see cref="Card"/> wrote); a port of 0 means it does not listen.</summary>
+    static Peer ReadCard(int rank, ReadOnlySpan<byte> card)
+    {
+        string[] fields = Encoding.UTF8.GetString(card).TrimEnd('\0').Split('\n');
+        var addresses = (fields.Length > 2 ? fields[2] : "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(a => IPAddress.TryParse(a, out var address) ? address : null).OfType<IPAddress>().ToArray();
+        int port = fields.Length > 1 && int.TryParse(fields[1], CultureInfo.InvariantCulture, out int p) ? p : 0;
+        return new Peer(rank, fields[0], addresses, port);
     }
 
     /// <summary>Tells the others this rank finished the run (so its ending is not a loss) and stops watching: called before MPI_Finalize.</summary>
@@ -311,7 +341,14 @@ public sealed class PeerWatch
         frame[0] = kind;
         BinaryPrimitives.WriteInt32LittleEndian(frame[4..], _rank);
         BinaryPrimitives.WriteInt64LittleEndian(frame[8..], CollectiveClock.Entered);
-        try { socket.Send(frame); }
+        // A non-blocking send may take part of a frame: the rest goes first next time, so the peer reads whole frames. A peer
+        // that reads nothing for hours (stopped) gets no more once a few thousand frames wait.
+        if (peer.Unsent.Count < 1 << 16) peer.Unsent.AddRange(frame.ToArray());
+        try
+        {
+            int sent = socket.Send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(peer.Unsent));
+            peer.Unsent.RemoveRange(0, sent);
+        }
         catch (SocketException) { }
         catch (ObjectDisposedException) { }
     }
@@ -377,7 +414,10 @@ public sealed class PeerWatch
     {
         var wanted = include?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
         var found = new List<IPAddress>();
-        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        // Container and VM bridges (docker0, virbr0, br-...) often carry the same addresses on every machine: tried last.
+        static bool Bridge(string name) => name.StartsWith("docker", StringComparison.Ordinal) || name.StartsWith("virbr", StringComparison.Ordinal)
+            || name.StartsWith("br-", StringComparison.Ordinal);
+        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces().OrderBy(n => Bridge(n.Name)))
         {
             if (nic.OperationalStatus == OperationalStatus.Down || nic.NetworkInterfaceType == NetworkInterfaceType.Loopback) continue;
             foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
@@ -414,6 +454,8 @@ public sealed class PeerWatch
         public IPAddress? Address { get; set; }
         public string Label => $"host {Host}{(Address ?? Addresses.FirstOrDefault()) switch { { } a => $", {a}", null => "" }}";
         public Socket? Outbound { get; set; }
+        /// <summary>Bytes of frames not yet taken by the socket.</summary>
+        public List<byte> Unsent { get; } = [];
         public bool Heard { get; set; }
         public long LastHeard { get; set; }
         public long Entered { get; set; }

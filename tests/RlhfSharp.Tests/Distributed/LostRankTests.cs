@@ -340,6 +340,19 @@ public class PeerVerdictTests
         Assert.False(PeerWatch.InSubnet(IPAddress.Parse("10.77.0.2"), "eth0"));
         Assert.Equal([IPAddress.Loopback], PeerWatch.OwnAddresses("no-such-interface0"));
     }
+
+    [Fact]
+    public void A_card_keeps_only_the_addresses_that_fit_whole()
+    {
+        var addresses = Enumerable.Range(0, 200).Select(i => IPAddress.Parse($"10.0.{i}.{i}")).ToList();
+        byte[] card = PeerWatch.Card("vm", 4242, addresses);
+        Assert.Equal(1024, card.Length);
+        string[] fields = System.Text.Encoding.UTF8.GetString(card).TrimEnd('\0').Split('\n');
+        Assert.Equal(["vm", "4242"], fields[..2]);
+        string[] kept = fields[2].Split(',');
+        Assert.InRange(kept.Length, 50, 199); // "10.0.i.i" is 8 to 12 bytes: about 90 fit in the 1015 left
+        Assert.Equal(addresses.Take(kept.Length).Select(a => a.ToString()), kept);
+    }
 }
 
 /// <summary>What resuming on a different number of ranks says, and when it keeps the run's steps.</summary>
