@@ -74,12 +74,41 @@ public partial class LostRankTests(ITestOutputHelper output)
         var uninterrupted = MpiRun.Cli(2, Sft(data, whole, Steps, accumulation: 1));
         Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Error + uninterrupted.Output);
         Assert.DoesNotContain("error", uninterrupted.Error);
+        Assert.DoesNotContain("peer watch", uninterrupted.Error); // every rank reached every other
         var oneProcess = MpiRun.Single(Sft(data, single, Steps, accumulation: 2));
         Assert.True(oneProcess.ExitCode == 0, oneProcess.Error + oneProcess.Output);
         double versusWhole = MpiRun.MaxWeightDifference(lost, whole), versusSingle = MpiRun.MaxWeightDifference(lost, single);
         output.WriteLine($"resumed on 1 rank x 2 vs uninterrupted 2 ranks x 1: {versusWhole:G3}; vs 1 process x 2: {versusSingle:G3}");
         Assert.True(versusWhole <= DataParallelTrainingTests.Tolerance, $"vs the uninterrupted 2-rank run: {versusWhole}");
         Assert.True(versusSingle <= DataParallelTrainingTests.Tolerance, $"vs one process: {versusSingle}");
+    }
+
+    [MpiFact]
+    public void Of_three_ranks_each_one_left_names_the_killed_rank_in_its_own_line()
+    {
+        const int Steps = 100000;
+        string data = TrainingCommandTestsModels.HhSample(24), outDir = Path.Combine(TestPaths.NewTempDirectory(), "lost");
+        TimeSpan exit;
+        CliResult result;
+        using (var job = MpiJob.Start(3, Sft(data, outDir, Steps, accumulation: 1), Steps))
+        {
+            job.WaitForStep(3);
+            int victim = job.RankProcess(2);
+            var watch = Stopwatch.StartNew();
+            Assert.Equal(0, Kill(victim, SigKill));
+            result = job.WaitForExit();
+            exit = watch.Elapsed;
+        }
+        output.WriteLine($"kill -9 of rank 2 of 3: mpirun exited {exit.TotalSeconds:F2} s later, code {result.ExitCode}");
+        output.WriteLine(result.Error);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(exit < TimeSpan.FromSeconds(10), $"mpirun took {exit} to end after the kill");
+        Assert.DoesNotContain("SIGTERM", result.Error);
+        var lines = result.Error.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, line => Assert.StartsWith($"error: lost rank 2 (host {Host}, ", line));
+        Assert.Equal(["0", "1"], lines.Select(line => Regex.Match(line, @"; rank (\d) \(host [^)]*\) stops too; ").Groups[1].Value).Order());
     }
 
     [NetnsFact]
@@ -142,6 +171,35 @@ public partial class LostRankTests(ITestOutputHelper output)
         Assert.True(match.Success, line);
         Assert.Equal(Host, match.Groups["host"].Value);
         Assert.Equal(new TrainingCheckpoints(outDir).Latest, match.Groups["checkpoint"].Value);
+    }
+
+    [NetnsFact]
+    public void On_two_namespace_hosts_a_stopped_rank_is_named_once_the_collective_timeout_passes()
+    {
+        const int Steps = 100000, Timeout = 5;
+        using var network = NetworkNamespaceHosts.Create(2);
+        string data = TrainingCommandTestsModels.HhSample(24), outDir = Path.Combine(TestPaths.NewTempDirectory(), "stopped");
+        string[] hosts = [.. File.ReadAllLines(network.Hostfile).Where(l => l.Length > 0).Select(l => l.Split(' ')[0])];
+        TimeSpan exit;
+        CliResult result;
+        using (var job = MpiJob.Start(network.Mpirun, 2, Sft(data, outDir, Steps, accumulation: 1, "--collective-timeout", $"{Timeout}"), Steps))
+        {
+            job.WaitForStep(3);
+            int victim = job.RankProcess(1);
+            var watch = Stopwatch.StartNew();
+            Assert.Equal(0, Kill(victim, SigStop));
+            result = job.WaitForExit();
+            exit = watch.Elapsed;
+        }
+        output.WriteLine($"SIGSTOP of rank 1 on namespace host {hosts[1]} with --collective-timeout {Timeout}: mpirun exited {exit.TotalSeconds:F2} s later, code {result.ExitCode}");
+        output.WriteLine(result.Error);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.InRange(exit.TotalSeconds, Timeout - 1.5, Timeout + 25);
+        string line = Assert.Single(result.Error.Split('\n'), l => l.StartsWith("error: rank 1 ", StringComparison.Ordinal));
+        var match = StoppedLine().Match(line.Trim());
+        Assert.True(match.Success, line);
+        Assert.Contains($"rank 1 (host {match.Groups["host"].Value}, {hosts[1]})", line);
     }
 
     [MpiFact]
