@@ -203,6 +203,39 @@ public partial class LostRankTests(ITestOutputHelper output)
     }
 
     [MpiFact]
+    public void A_rank_alive_but_stuck_outside_the_collectives_is_named_after_the_timeout()
+    {
+        const int Steps = 20, Timeout = 5;
+        string data = TrainingCommandTestsModels.HhSample(24), root = TestPaths.NewTempDirectory(), outDir = Path.Combine(root, "stuck");
+        // Rank 1 reads its --data from a pipe no one writes to: its main thread blocks in open() while its process, and its
+        // heartbeat, go on; rank 0 reads the file and waits for rank 1 in the run's first collective.
+        string pipe = Path.Combine(root, "never-written.jsonl");
+        Assert.Equal(0, MkFifo(pipe, 0x180));
+        string dll = Path.Combine(AppContext.BaseDirectory, "rlhf.dll");
+        TimeSpan exit;
+        CliResult result;
+        var watch = Stopwatch.StartNew();
+        using (var job = MpiJob.StartApps(MpiRun.Mpirun!,
+            [["-np", "1", "dotnet", dll, .. Sft(data, outDir, Steps, accumulation: 1, "--collective-timeout", $"{Timeout}")],
+             ["-np", "1", "dotnet", dll, .. Sft(pipe, outDir, Steps, accumulation: 1, "--collective-timeout", $"{Timeout}")]], outDir, Steps))
+        {
+            result = job.WaitForExit();
+            exit = watch.Elapsed;
+        }
+        output.WriteLine($"rank 1 blocked reading a pipe, --collective-timeout {Timeout}: mpirun exited {exit.TotalSeconds:F2} s after it started, code {result.ExitCode}");
+        output.WriteLine(result.Error);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.True(exit < TimeSpan.FromSeconds(Timeout + 60), $"mpirun took {exit}");
+        string line = Assert.Single(result.Error.Split('\n'), l => l.StartsWith("error: ", StringComparison.Ordinal)).Trim();
+        Assert.Matches($@"^error: rank 1 \(host {Regex.Escape(Host)}, [0-9.]+\) did not reach collective operation (\d+) within --collective-timeout {Timeout} s \(it is at \d+\), " +
+            $@"so it is hung or far slower than this rank; rank 0 \(host \S+, [0-9.]+\) stops too; no checkpoint was written yet in {Regex.Escape(outDir)}$", line);
+    }
+
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true, CharSet = CharSet.Ansi)]
+    static extern int MkFifo(string path, int mode);
+
+    [MpiFact]
     public void A_rank_paused_for_less_than_the_timeout_is_not_reported()
     {
         const int Steps = 30, Timeout = 8;
@@ -254,8 +287,7 @@ public partial class LostRankTests(ITestOutputHelper output)
         readonly StringBuilder _output = new();
         readonly Task<string> _error;
         readonly Regex _step;
-        readonly List<int> _ranks = [];
-        string[] _command = [];
+        string _outDir = "";
         long _lastStep;
 
         MpiJob(Process process, int steps)
@@ -277,14 +309,21 @@ public partial class LostRankTests(ITestOutputHelper output)
         public static MpiJob Start(int ranks, string[] args, int steps) => Start(MpiRun.Mpirun!, ranks, args, steps);
 
         /// <summary>The CLI on <paramref name="ranks"/> ranks through <paramref name="mpirun"/> (mpirun, or a namespace hosts' script that runs it).</summary>
-        public static MpiJob Start(string mpirun, int ranks, string[] args, int steps)
+        public static MpiJob Start(string mpirun, int ranks, string[] args, int steps) =>
+            StartApps(mpirun, [["-np", $"{ranks}", "dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args]], args[Array.IndexOf(args, "--out") + 1], steps);
+
+        /// <summary>
+        /// mpirun with one or more app contexts (MPMD: "-np 1 cmd a : -np 1 cmd b", ranks in that order); <paramref name="outDir"/>,
+        /// on every command line, tells the job's rank processes from any other.
+        /// </summary>
+        public static MpiJob StartApps(string mpirun, IReadOnlyList<string[]> apps, string outDir, int steps)
         {
             var start = new ProcessStartInfo(mpirun) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepositoryRoot };
             start.Environment["OMP_NUM_THREADS"] = "1";
-            foreach (string arg in (string[])["--allow-run-as-root", "--oversubscribe", "-np", $"{ranks}", "-x", "OMP_NUM_THREADS=1", "-x", "OMP_WAIT_POLICY=PASSIVE",
-                "dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args])
-                start.ArgumentList.Add(arg);
-            return new MpiJob(Process.Start(start)!, steps) { _command = ["dotnet", Path.Combine(AppContext.BaseDirectory, "rlhf.dll"), .. args, ""] };
+            string[] args = ["--allow-run-as-root", "--oversubscribe", "-x", "OMP_NUM_THREADS=1", "-x", "OMP_WAIT_POLICY=PASSIVE",
+                .. apps.SelectMany((app, i) => i == 0 ? app : [":", .. app])];
+            foreach (string arg in args) start.ArgumentList.Add(arg);
+            return new MpiJob(Process.Start(start)!, steps) { _outDir = outDir };
         }
 
         public void WaitForStep(long step)
@@ -301,24 +340,28 @@ public partial class LostRankTests(ITestOutputHelper output)
         string Output { get { lock (_output) return _output.ToString(); } }
 
         /// <summary>
-        /// The process of rank <paramref name="rank"/>: the one running this job's command line (its --out is unique) whose
-        /// environment says so (mpirun's child on one host, a daemon's in a namespace host).
+        /// The process of rank <paramref name="rank"/>: one whose command line names this job's --out (unique) and whose
+        /// environment gives it that rank (mpirun's child on one host, a daemon's in a namespace host).
         /// </summary>
-        public int RankProcess(int rank)
+        public int RankProcess(int rank) => RankProcesses().FirstOrDefault(p => p.Rank == rank).Pid is var pid and > 0
+            ? pid
+            : throw new InvalidOperationException($"no process of rank {rank} runs with --out {_outDir}");
+
+        IEnumerable<(int Pid, int Rank)> RankProcesses()
         {
             foreach (string dir in Directory.GetDirectories("/proc"))
             {
                 if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out int pid) || pid == _process.Id) continue;
+                string? rank = null;
                 try
                 {
-                    if (!File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').SequenceEqual(_command)) continue;
-                    _ranks.Add(pid);
-                    if (File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains($"OMPI_COMM_WORLD_RANK={rank}")) return pid;
+                    if (!File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(_outDir)) continue;
+                    rank = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').FirstOrDefault(v => v.StartsWith("OMPI_COMM_WORLD_RANK=", StringComparison.Ordinal));
                 }
                 catch (IOException) { }
                 catch (UnauthorizedAccessException) { }
+                if (rank is not null) yield return (pid, int.Parse(rank["OMPI_COMM_WORLD_RANK=".Length..], CultureInfo.InvariantCulture));
             }
-            throw new InvalidOperationException($"no process of rank {rank} runs {string.Join(' ', _command)}");
         }
 
         public CliResult WaitForExit()
@@ -330,7 +373,7 @@ public partial class LostRankTests(ITestOutputHelper output)
 
         public void Dispose()
         {
-            foreach (int pid in _ranks)
+            foreach (int pid in RankProcesses().Select(p => p.Pid))
             {
                 Kill(pid, SigCont);
                 Kill(pid, SigKill);
