@@ -48,9 +48,17 @@ internal sealed class RunLifecycle<TOptions> : IDisposable where TOptions : Trai
         var world = Distributed.World.FromEnvironment();
         try
         {
+            if (PeerWatch.Current is { } watch)
+            {
+                watch.TimeoutSeconds = options.CollectiveTimeout;
+                watch.Advice = () => new TrainingCheckpoints(outDir).Latest is { } checkpoint
+                    ? $"the last checkpoint is {checkpoint}; continue with {(resume ? "the same command" : "the same command plus --resume")}, on the ranks left too"
+                    : $"no checkpoint was written yet in {outDir}";
+            }
             var folder = RunFolder.Check(outDir, resume);
             var lifecycle = new RunLifecycle<TOptions>(parsed, command, options, outDir, resume, world, folder);
-            if (resume && new TrainingCheckpoints(outDir).Latest is not null) cli.CheckResume(options, RunFolder.OptionsFile(outDir, command), lifecycle.Output);
+            if (resume && new TrainingCheckpoints(outDir).Latest is { } latest)
+                cli.CheckResume(options, RunFolder.OptionsFile(outDir, command), lifecycle.Output, TrainerState.Load(latest).Ranks, world.Size);
             world.Barrier(); // every rank has checked the folder before rank 0 writes to it
             return lifecycle;
         }

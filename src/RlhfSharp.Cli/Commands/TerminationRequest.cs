@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using RlhfSharp.Distributed;
 using RlhfSharp.Training;
 
 namespace RlhfSharp.Cli.Commands;
@@ -7,7 +8,8 @@ namespace RlhfSharp.Cli.Commands;
 /// SIGTERM during a training run, as a scheduler sends before it preempts a job: the first one asks the run to stop at the
 /// next step boundary with a checkpoint (<see cref="StopRequest"/>) and the command then exits 0 saying how to continue;
 /// a second one ends the process at once, as SIGTERM normally would. Every rank listens (schedulers signal each process;
-/// mpirun forwards it), and only rank 0 talks.
+/// mpirun forwards it), and only rank 0 talks. Under mpirun, a SIGTERM that follows the loss of another rank is mpirun
+/// stopping the job, not a preemption: <see cref="PeerWatch.OnTermination"/> then ends the process naming that rank.
 /// </summary>
 internal sealed class TerminationRequest : IDisposable
 {
@@ -20,6 +22,9 @@ internal sealed class TerminationRequest : IDisposable
         StopRequest.Current = Request;
         _registration = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
+            // Under mpirun, a rank that was lost or failed makes mpirun stop the others with SIGTERM: that is no preemption,
+            // and the watch then ends this process with its own line naming that rank.
+            PeerWatch.Current?.OnTermination();
             if (!Request.Request()) return; // the second: terminate now
             context.Cancel = true;
             if (!talks) return;

@@ -114,6 +114,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
         [nameof(TrainingOptions.LoraTarget)] = "projections that get LoRA adapters, as PEFT names them (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj; GPT-2: c_attn,c_proj,c_fc), or all-linear",
         [nameof(TrainingOptions.UseRslora)] = "rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r",
         [nameof(TrainingOptions.GradientCheckpointing)] = "recompute each decoder block in the backward pass instead of keeping its activations (less memory for one more forward pass of the blocks per step; the same gradients)",
+        [nameof(TrainingOptions.CollectiveTimeout)] = "under mpirun: seconds a rank may go unheard, or the others wait in one collective for it, before the run stops naming that rank (a killed rank is named at once)",
         // sft and reward each have the key (same name): the reward model's sequences are each pair's chosen and rejected.
         [nameof(Training.Sft.SftOptions.PackSequences)] = "pack each micro-batch's sequences end to end into rows as wide as its longest, attention and positions restarting at each, instead of padding each (the same loss, fewer padding tokens)",
         [nameof(TrainingOptions.SkipBadRows)] = $"skip and count malformed rows of {data} and {evalData} instead of stopping at the first",
@@ -316,11 +317,17 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
     /// cannot continue under (<see cref="ResumeRule.Refuse"/>) is a one-line error naming the option and both values, one
     /// that only changes the rest of the run (<see cref="ResumeRule.Warn"/>) a warning line on <paramref name="output"/>.
     /// </summary>
-    public void CheckResume(TOptions options, string savedOptionsFile, TextWriter output)
+    /// <param name="savedRanks">The ranks that wrote the checkpoint (0: not recorded); <paramref name="ranks"/>, those resuming it.
+    /// Fewer ranks with gradient accumulation making up for them continue the same steps: no warning for that accumulation.</param>
+    public void CheckResume(TOptions options, string savedOptionsFile, TextWriter output, int savedRanks = 0, int ranks = 1)
     {
         if (!File.Exists(savedOptionsFile)) return;
-        foreach (var change in ResumeCompatibility.Changes(YamlConfig.Load<TOptions>(savedOptionsFile), options))
+        var saved = YamlConfig.Load<TOptions>(savedOptionsFile);
+        var world = ResumeCompatibility.WorldChange(saved, options, savedRanks, ranks);
+        bool sameSteps = world is { Warning: false };
+        foreach (var change in ResumeCompatibility.Changes(saved, options))
         {
+            if (sameSteps && change.Property == nameof(TrainingOptions.GradientAccumulation)) continue;
             string name = _knobs.FirstOrDefault(k => k.Property == change.Property).Option?.Name ?? $"'{change.Key}'";
             string values = $"was {Text(change.Before)} and is {Text(change.After)} now";
             if (change.Rule == ResumeRule.Refuse)
@@ -329,6 +336,7 @@ internal sealed class TrainingCommandOptions<TOptions> where TOptions : Training
             if (change.Rule == ResumeRule.Warn)
                 output.WriteLine($"warning: option {name} {values}; the run continues with the new value, so it no longer matches one uninterrupted run");
         }
+        if (world is { } line) output.WriteLine(line.Line);
     }
 
     static string Text(object? value) => value switch

@@ -13,7 +13,7 @@ sealed unsafe partial class MpiLibrary
     public const string DefaultName = "libmpi.so.40";
     public static readonly IntPtr InPlace = 1;
 
-    public readonly IntPtr CommWorld, Float, Double, Sum, Max, Min, InfoNull;
+    public readonly IntPtr CommWorld, Byte, Float, Double, Sum, Max, Min, InfoNull;
 
     /// <summary>MPI_COMM_TYPE_SHARED in Open MPI's mpi.h (the first of its split types): ranks that can share memory.</summary>
     public const int CommTypeShared = 0;
@@ -25,12 +25,19 @@ sealed unsafe partial class MpiLibrary
     public readonly delegate* unmanaged<int> Finalize;
     public readonly delegate* unmanaged<IntPtr, int, int> Abort;
     public readonly delegate* unmanaged<IntPtr, int*, int> CommRank, CommSize;
-    public readonly delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int> Allreduce;
-    public readonly delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int> Bcast;
-    public readonly delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int> Allgather;
-    public readonly delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int> Allgatherv;
-    public readonly delegate* unmanaged<IntPtr, int*, int*, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int> Alltoallv;
-    public readonly delegate* unmanaged<IntPtr, int> Barrier;
+    // The collectives go through the counting wrappers below (same signatures), so the peer watch knows this rank's progress.
+    public readonly delegate*<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int> Allreduce = &CountedAllreduce;
+    public readonly delegate*<IntPtr, int, IntPtr, int, IntPtr, int> Bcast = &CountedBcast;
+    public readonly delegate*<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int> Allgather = &CountedAllgather;
+    public readonly delegate*<IntPtr, int, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int> Allgatherv = &CountedAllgatherv;
+    public readonly delegate*<IntPtr, int*, int*, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int> Alltoallv = &CountedAlltoallv;
+    public readonly delegate*<IntPtr, int> Barrier = &CountedBarrier;
+    static delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int> MpiAllreduce;
+    static delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int> MpiBcast;
+    static delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int> MpiAllgather;
+    static delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int> MpiAllgatherv;
+    static delegate* unmanaged<IntPtr, int*, int*, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int> MpiAlltoallv;
+    static delegate* unmanaged<IntPtr, int> MpiBarrier;
     public readonly delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr*, int> CommSplitType;
     public readonly delegate* unmanaged<IntPtr*, int> CommFree;
     public readonly delegate* unmanaged<nint, int, IntPtr, IntPtr, void*, IntPtr*, int> WinAllocateShared;
@@ -45,6 +52,7 @@ sealed unsafe partial class MpiLibrary
     {
         _handle = handle;
         CommWorld = Export("ompi_mpi_comm_world");
+        Byte = Export("ompi_mpi_byte");
         Float = Export("ompi_mpi_float");
         Double = Export("ompi_mpi_double");
         Sum = Export("ompi_mpi_op_sum");
@@ -58,12 +66,12 @@ sealed unsafe partial class MpiLibrary
         Abort = (delegate* unmanaged<IntPtr, int, int>)Export("MPI_Abort");
         CommRank = (delegate* unmanaged<IntPtr, int*, int>)Export("MPI_Comm_rank");
         CommSize = (delegate* unmanaged<IntPtr, int*, int>)Export("MPI_Comm_size");
-        Allreduce = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int>)Export("MPI_Allreduce");
-        Bcast = (delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int>)Export("MPI_Bcast");
-        Allgather = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int>)Export("MPI_Allgather");
-        Allgatherv = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int>)Export("MPI_Allgatherv");
-        Alltoallv = (delegate* unmanaged<IntPtr, int*, int*, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int>)Export("MPI_Alltoallv");
-        Barrier = (delegate* unmanaged<IntPtr, int>)Export("MPI_Barrier");
+        MpiAllreduce = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int>)Export("MPI_Allreduce");
+        MpiBcast = (delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int>)Export("MPI_Bcast");
+        MpiAllgather = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int>)Export("MPI_Allgather");
+        MpiAllgatherv = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int>)Export("MPI_Allgatherv");
+        MpiAlltoallv = (delegate* unmanaged<IntPtr, int*, int*, IntPtr, IntPtr, int*, int*, IntPtr, IntPtr, int>)Export("MPI_Alltoallv");
+        MpiBarrier = (delegate* unmanaged<IntPtr, int>)Export("MPI_Barrier");
         CommSplitType = (delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr*, int>)Export("MPI_Comm_split_type");
         CommFree = (delegate* unmanaged<IntPtr*, int>)Export("MPI_Comm_free");
         WinAllocateShared = (delegate* unmanaged<nint, int, IntPtr, IntPtr, void*, IntPtr*, int>)Export("MPI_Win_allocate_shared");
@@ -97,6 +105,48 @@ sealed unsafe partial class MpiLibrary
     public static void Check(int code, string call)
     {
         if (code != 0) throw new RlhfException($"{call} failed with MPI error {code}");
+    }
+
+    static int CountedAllreduce(IntPtr send, IntPtr receive, int count, IntPtr type, IntPtr op, IntPtr comm)
+    {
+        CollectiveClock.Enter();
+        try { return MpiAllreduce(send, receive, count, type, op, comm); }
+        finally { CollectiveClock.Leave(); }
+    }
+
+    static int CountedBcast(IntPtr data, int count, IntPtr type, int root, IntPtr comm)
+    {
+        CollectiveClock.Enter();
+        try { return MpiBcast(data, count, type, root, comm); }
+        finally { CollectiveClock.Leave(); }
+    }
+
+    static int CountedAllgather(IntPtr send, int sendCount, IntPtr sendType, IntPtr receive, int receiveCount, IntPtr receiveType, IntPtr comm)
+    {
+        CollectiveClock.Enter();
+        try { return MpiAllgather(send, sendCount, sendType, receive, receiveCount, receiveType, comm); }
+        finally { CollectiveClock.Leave(); }
+    }
+
+    static int CountedAllgatherv(IntPtr send, int sendCount, IntPtr sendType, IntPtr receive, int* receiveCounts, int* starts, IntPtr receiveType, IntPtr comm)
+    {
+        CollectiveClock.Enter();
+        try { return MpiAllgatherv(send, sendCount, sendType, receive, receiveCounts, starts, receiveType, comm); }
+        finally { CollectiveClock.Leave(); }
+    }
+
+    static int CountedAlltoallv(IntPtr send, int* sendCounts, int* sendStarts, IntPtr sendType, IntPtr receive, int* receiveCounts, int* receiveStarts, IntPtr receiveType, IntPtr comm)
+    {
+        CollectiveClock.Enter();
+        try { return MpiAlltoallv(send, sendCounts, sendStarts, sendType, receive, receiveCounts, receiveStarts, receiveType, comm); }
+        finally { CollectiveClock.Leave(); }
+    }
+
+    static int CountedBarrier(IntPtr comm)
+    {
+        CollectiveClock.Enter();
+        try { return MpiBarrier(comm); }
+        finally { CollectiveClock.Leave(); }
     }
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]

@@ -46,6 +46,7 @@ internal sealed unsafe class MpiWorld : IDistributed
         MpiLibrary.Check(_mpi.CommRank(_mpi.CommWorld, &rank), "MPI_Comm_rank");
         MpiLibrary.Check(_mpi.CommSize(_mpi.CommWorld, &size), "MPI_Comm_size");
         (Rank, Size) = (rank, size);
+        PeerWatch.Start(_mpi, rank, size);
         if (allReduce == AllReduceChoice.Fastest && size > 1) _shared = SharedMemoryAllReduce.TryCreate(_mpi, size);
         // Two ranks' sums have the same bits in any order (a + b = b + a); from three on, only rank order gives one process's.
         if (_shared is null && allReduce != AllReduceChoice.Mpi && (size > 2 || allReduce == AllReduceChoice.Ordered)) _ordered = new OrderedAllReduce(_mpi, rank, size);
@@ -108,6 +109,7 @@ internal sealed unsafe class MpiWorld : IDistributed
     {
         if (_finished) return;
         _finished = true;
+        PeerWatch.Current?.Finish();
         _shared?.Free();
         _ordered?.Dispose();
         MpiLibrary.Check(_mpi.Finalize(), "MPI_Finalize");

@@ -36,4 +36,27 @@ public static class ResumeCompatibility
         a is IEnumerable first and not string && b is IEnumerable second and not string
             ? first.Cast<object?>().SequenceEqual(second.Cast<object?>())
             : Equals(a, b);
+
+    /// <summary>
+    /// What resuming on <paramref name="ranks"/> ranks a run whose checkpoint <paramref name="savedRanks"/> ranks wrote does to
+    /// its steps: null when nothing changes (same world, or a checkpoint that did not record it); else a line, and whether it
+    /// is a warning. sft, reward and dpo take gradient_accumulation x ranks micro-batches a step at consecutive data
+    /// positions, so fewer ranks with more accumulation (2 x 1 -> 1 x 2) continue the same steps; PPO and GRPO roll out
+    /// batch_size prompts on each rank, so a different world changes every iteration's batch.
+    /// </summary>
+    public static (string Line, bool Warning)? WorldChange(TrainingOptions saved, TrainingOptions current, int savedRanks, int ranks)
+    {
+        if (savedRanks <= 0 || savedRanks == ranks) return null;
+        string world = $"the checkpoint was written by {Ranks(savedRanks)} and the run continues on {ranks}";
+        if (current is not SupervisedTrainingOptions)
+            return ($"warning: {world}, so each iteration rolls out {ranks} x batch_size prompts instead of {savedRanks} x batch_size; it no longer matches one uninterrupted run", true);
+        long before = (long)saved.GradientAccumulation * savedRanks, after = (long)current.GradientAccumulation * ranks;
+        if (before == after)
+            return ($"{world} with gradient_accumulation {current.GradientAccumulation}: the same {after} micro-batches a step as before ({savedRanks} x {saved.GradientAccumulation})", false);
+        string keep = before % ranks == 0 ? $"; --gradient-accumulation {before / ranks} keeps them" : "";
+        return ($"warning: {world} with gradient_accumulation {current.GradientAccumulation}: {after} micro-batches a step instead of {before} " +
+            $"({savedRanks} x {saved.GradientAccumulation}), so it no longer matches one uninterrupted run{keep}", true);
+    }
+
+    static string Ranks(int count) => count == 1 ? "1 rank" : $"{count} ranks";
 }

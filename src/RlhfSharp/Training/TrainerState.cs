@@ -14,6 +14,8 @@ public sealed record TrainerState
     public long MicroBatches { get; init; }
     public long TotalSteps { get; init; }
     public int Seed { get; init; }
+    /// <summary>The ranks (mpirun -np) that wrote this state; 0 in checkpoints from before it was recorded.</summary>
+    public int Ranks { get; init; }
     /// <summary>The lowest held-out loss so far (sft, reward).</summary>
     public double? BestEvalLoss { get; init; }
     /// <summary>The highest held-out reward so far (PPO).</summary>

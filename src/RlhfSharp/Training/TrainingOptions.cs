@@ -82,6 +82,12 @@ public class TrainingOptions
     /// dropout, when its gradients are needed. Less memory for about one more forward pass per step; same gradients. Default false.
     /// </summary>
     public bool GradientCheckpointing { get; init; }
+    /// <summary>
+    /// Under mpirun: seconds a rank may go unheard, or wait in one collective for a rank that has not reached it, before the
+    /// run stops with an error naming that rank (a stopped or hung process, an unreachable host) instead of waiting forever.
+    /// A killed rank is named at once, whatever this is. Default 300 (5 minutes).
+    /// </summary>
+    public double CollectiveTimeout { get; init; } = Distributed.PeerWatch.DefaultTimeoutSeconds;
 
     /// <summary>Throws a one-line error naming the option (its YAML key) unless <paramref name="ok"/>.</summary>
     protected void Require(bool ok, string property, string why)
@@ -99,8 +105,8 @@ public class TrainingOptions
     /// What changing <paramref name="property"/> between a run and its --resume does (see <see cref="ResumeRule"/>). Refused:
     /// the seed, batch size, max_length (examples are batched by their token length), held-out fraction and frozen layers,
     /// on which the saved data position, the split or the optimizer state depend. Free: evaluation, checkpoint and log
-    /// cadence, skip_bad_rows (a bad row stops a run without it), zero_stage (checked against the optimizer state itself) and
-    /// gradient_checkpointing (the same gradients either way). The LoRA settings are refused too: the saved adapters and
+    /// cadence, skip_bad_rows (a bad row stops a run without it), zero_stage (checked against the optimizer state itself),
+    /// gradient_checkpointing (the same gradients either way) and collective_timeout. The LoRA settings are refused too: the saved adapters and
     /// their optimizer state have their shapes.
     /// Everything else (steps, learning rate and schedule, clipping, accumulation, loss settings) is accepted with a warning.
     /// </summary>
@@ -108,7 +114,8 @@ public class TrainingOptions
     {
         nameof(Seed) or nameof(BatchSize) or nameof(MaxLength) or nameof(HeldOutFraction) or nameof(FreezeBottomLayers)
             or nameof(LoraR) or nameof(LoraAlpha) or nameof(LoraDropout) or nameof(LoraTarget) or nameof(UseRslora) => ResumeRule.Refuse,
-        nameof(EvalEvery) or nameof(SaveEvery) or nameof(SkipBadRows) or nameof(ZeroStage) or nameof(GradientCheckpointing) => ResumeRule.Free,
+        nameof(EvalEvery) or nameof(SaveEvery) or nameof(SkipBadRows) or nameof(ZeroStage) or nameof(GradientCheckpointing)
+            or nameof(CollectiveTimeout) => ResumeRule.Free,
         _ => ResumeRule.Warn,
     };
 
@@ -138,6 +145,7 @@ public class TrainingOptions
         Require(SaveEvery > 0, nameof(SaveEvery), SaveEvery, "must be positive");
         Require(HeldOutFraction is >= 0 and < 1, nameof(HeldOutFraction), HeldOutFraction, "must be in [0, 1)");
         Require(FreezeBottomLayers >= 0, nameof(FreezeBottomLayers), FreezeBottomLayers, "must be 0 or more");
+        Require(Positive(CollectiveTimeout), nameof(CollectiveTimeout), CollectiveTimeout, "must be a positive number of seconds");
         Require(ZeroStage is 0 or 1, nameof(ZeroStage), ZeroStage, "must be 0 or 1");
         Require(LoraR >= 0, nameof(LoraR), LoraR, "must be 0 (no LoRA) or a positive rank");
         Require(Positive(LoraAlpha), nameof(LoraAlpha), LoraAlpha, "must be a positive number");

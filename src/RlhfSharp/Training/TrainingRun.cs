@@ -30,10 +30,11 @@ internal sealed class TrainingRun(ITrainerSteps trainer, TrainingOptions options
         bool root = _world.IsRoot;
         using var optimizer = new DataParallelOptimizer(trainer.Model, options, _world);
         var checkpoints = new TrainingCheckpoints(outputDirectory);
-        var state = new TrainerState { TotalSteps = totalSteps, Seed = options.Seed };
+        var state = new TrainerState { TotalSteps = totalSteps, Seed = options.Seed, Ranks = _world.Size };
         if (resume && checkpoints.Latest is { } latest)
         {
-            state = TrainingCheckpoints.Restore(latest, trainer.Load, optimizer.LoadState);
+            // The checkpoints written from here on record the world that wrote them (a resume may run on fewer ranks).
+            state = TrainingCheckpoints.Restore(latest, trainer.Load, optimizer.LoadState) with { Ranks = _world.Size };
             _progress.Log.WriteLine(state.Step >= totalSteps
                 ? $"the run in {outputDirectory} had already finished at {trainer.StepUnit} {state.Step}; nothing left to train"
                 : $"resuming from {latest} at {trainer.StepUnit} {state.Step}");
