@@ -116,4 +116,32 @@ public class NetemStandInTests(ITestOutputHelper output)
         // 10% of 3000: 300 lost, sd 16; the bounds are over 6 sd away.
         Assert.InRange(count - lossy, 200, 400);
     }
+
+    [NetnsFact(netemStandIn: true)]
+    public void A_rate_setting_caps_what_a_host_sends()
+    {
+        using var network = NetworkNamespaceHosts.Create(2);
+        network.Netem("rate 40mbit", standIn: true);
+        using var listener = network.InHost(1, () => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        listener.Bind(Host1);
+        listener.Listen(1);
+        using var client = network.InHost(0, () => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        client.Connect(Host1);
+        using var server = listener.Accept();
+        const int bytes = 2_000_000;
+        var clock = Stopwatch.StartNew();
+        var sending = Task.Run(() => client.Send(new byte[bytes]));
+        var buffer = new byte[1 << 16];
+        for (int received = 0; received < bytes;)
+        {
+            int n = server.Receive(buffer);
+            Assert.True(n > 0, $"the connection closed after {received} bytes");
+            received += n;
+        }
+        var took = clock.Elapsed;
+        sending.Wait();
+        output.WriteLine($"2 MB from host 0 to host 1 at rate 40mbit: {took.TotalSeconds:F2} s");
+        // 40 Mbit/s is 5 MB/s, so every byte through host 0's link takes 0.4 s at least; unshaped, a few ms.
+        Assert.InRange(took.TotalSeconds, 0.3, 2.0);
+    }
 }
