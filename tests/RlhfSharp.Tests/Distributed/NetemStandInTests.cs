@@ -144,4 +144,27 @@ public class NetemStandInTests(ITestOutputHelper output)
         // 40 Mbit/s is 5 MB/s, so every byte through host 0's link takes 0.4 s at least; unshaped, a few ms.
         Assert.InRange(took.TotalSeconds, 0.3, 2.0);
     }
+
+    /// <summary>A test run killed before it disposed its hosts leaves forwarders too: they go with its namespaces.</summary>
+    [NetnsFact(netemStandIn: true)]
+    public void The_forwarders_of_a_killed_test_run_are_stopped_with_its_namespaces()
+    {
+        using var gone = Process.Start(new ProcessStartInfo("true"))!; // a test process that is gone (ids count up)
+        gone.WaitForExit();
+        string dead = $"{NetworkNamespaceHosts.Prefix}{gone.Id}-1";
+        try
+        {
+            Assert.Equal(0, NetworkNamespaceHosts.Run(NetworkNamespaceHosts.Script, "up", dead, "2", TestPaths.NewTempDirectory("netns-hosts")).Code);
+            var netem = NetworkNamespaceHosts.RunWith([("NETNS_HOSTS_NETEM", "userspace")], NetworkNamespaceHosts.Script, "netem", dead, "delay", "1ms");
+            Assert.True(netem.Code == 0, netem.Error);
+            Assert.Equal(2, NetworkNamespaceHosts.LinkProcessesOf(dead).Count);
+            NetworkNamespaceHosts.RemoveStale();
+            Assert.Empty(NetworkNamespaceHosts.LinkProcessesOf(dead));
+            Assert.DoesNotContain(NetworkNamespaceHosts.ListNamespaces(), ns => ns.StartsWith(dead + "-", StringComparison.Ordinal));
+        }
+        finally
+        {
+            NetworkNamespaceHosts.Run(NetworkNamespaceHosts.Script, "down", dead);
+        }
+    }
 }

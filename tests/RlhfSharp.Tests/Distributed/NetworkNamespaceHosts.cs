@@ -243,7 +243,7 @@ public sealed class NetworkNamespaceHosts : IDisposable
     /// <summary>Runs a tool (ip, tc, the script) to its end, at most a minute.</summary>
     internal static (int Code, string Output, string Error) Run(string program, params string[] args) => RunWith([], program, args);
 
-    static (int Code, string Output, string Error) RunWith((string Name, string Value)[] environment, string program, params string[] args)
+    internal static (int Code, string Output, string Error) RunWith((string Name, string Value)[] environment, string program, params string[] args)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (variable, value) in environment) start.Environment[variable] = value;
