@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using RlhfSharp.Tests.Cli;
 
 namespace RlhfSharp.Tests.Distributed;
@@ -21,10 +22,15 @@ public sealed class NetworkNamespaceHosts : IDisposable
     /// <summary>Why namespace hosts cannot be made here (one line), or null where they can.</summary>
     public static string? Unavailable => UnavailableReason.Value;
 
-    /// <summary>Why netem (tc) cannot shape the links here, or null where it can.</summary>
-    public static string? NetemUnavailable => Unavailable ?? NetemReason.Value;
+    /// <summary>Why neither tc netem nor its userspace stand-in (tools/netem-link) can shape the links here, or null where one can.</summary>
+    public static string? NetemUnavailable => Unavailable ?? (TcNetemReason.Value is { } tc && StandInReason.Value is { } standIn ? $"{tc}; {standIn}" : null);
 
-    static readonly Lazy<string?> NetemReason = new(ProbeNetem);
+    /// <summary>Why the userspace stand-in for netem (taps joined by tools/netem-link) cannot shape the links here, or null where it can.</summary>
+    public static string? NetemStandInUnavailable => Unavailable ?? StandInReason.Value;
+
+    static readonly Lazy<string?> TcNetemReason = new(ProbeNetem);
+
+    static readonly Lazy<string?> StandInReason = new(ProbeNetemStandIn);
 
     static readonly Lazy<string?> UnavailableReason = new(Probe);
 
@@ -57,8 +63,70 @@ public sealed class NetworkNamespaceHosts : IDisposable
         }
     }
 
-    /// <summary>netem on every host's link, e.g. "delay 5ms loss 1%" (both directions of a pair: each end shapes what it sends).</summary>
-    public void Netem(string settings) => Tool(["netem", Name, .. settings.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+    /// <summary>
+    /// netem on every host's link, e.g. "delay 5ms loss 1%" (both directions of a pair: each end shapes what it sends):
+    /// tc netem where the kernel has it, else the userspace stand-in; <paramref name="standIn"/> asks for the stand-in.
+    /// </summary>
+    public void Netem(string settings, bool standIn = false) =>
+        Tool(standIn ? "userspace" : null, ["netem", Name, .. settings.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+
+    /// <summary>The ids of the stand-in's forwarders (tools/netem-link) running for this fixture's links.</summary>
+    public IReadOnlyList<int> LinkProcesses() => LinkProcessesOf(Name);
+
+    /// <summary>The ids of the stand-in's forwarders running for the links of the set named <paramref name="name"/>.</summary>
+    public static IReadOnlyList<int> LinkProcessesOf(string name) => [.. System.IO.Directory.EnumerateDirectories("/proc")
+        .Select(dir => (Pid: int.TryParse(Path.GetFileName(dir), out int pid) ? pid : 0, Dir: dir)).Where(p => p.Pid > 0)
+        .Where(p => ReadCommandLine(p.Dir) is { } command && command.Contains("netem-link", StringComparison.Ordinal)
+                    && command.Contains($"{name}-sw", StringComparison.Ordinal)).Select(p => p.Pid)];
+
+    static string? ReadCommandLine(string processDir)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(processDir, "cmdline")).Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return null; // the process ended while we looked
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="make"/> on a thread moved into host <paramref name="host"/>'s network namespace: sockets it
+    /// creates belong to that host (they keep their namespace when used from any thread later).
+    /// </summary>
+    public T InHost<T>(int host, Func<T> make)
+    {
+        T result = default!;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var handle = File.OpenHandle($"/var/run/netns/{Name}-h{host}");
+                if (SetNamespace((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+                    throw new InvalidOperationException($"setns into {Name}-h{host} failed: errno {Marshal.GetLastPInvokeError()}");
+                result = make();
+            }
+            catch (Exception error)
+            {
+                failure = error;
+            }
+        });
+        thread.Start();
+        thread.Join(); // the thread ends here, in the host's namespace, so no other work runs there
+        if (failure is not null) throw new InvalidOperationException($"in host {host}: {failure.Message}", failure);
+        return result;
+    }
+
+    const int CloneNewNet = 0x40000000;
+
+    [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
+    static extern int SetNamespace(int fd, int namespaceType);
 
     /// <summary>Takes host <paramref name="host"/>'s port on the switch down: its address stays, nothing reaches it (a pulled cable).</summary>
     public void CutLink(int host) => Tool("cut", Name, $"{host}");
@@ -103,9 +171,11 @@ public sealed class NetworkNamespaceHosts : IDisposable
         }
     }
 
-    void Tool(params string[] args)
+    void Tool(params string[] args) => Tool(null, args);
+
+    void Tool(string? netemWay, string[] args)
     {
-        var (code, output, error) = Run(Script, args);
+        var (code, output, error) = netemWay is null ? Run(Script, args) : RunWith([("NETNS_HOSTS_NETEM", netemWay)], Script, args);
         if (code != 0) throw new InvalidOperationException($"tools/netns-hosts {string.Join(' ', args)} failed ({code}): {error.Trim()} {output.Trim()}");
     }
 
@@ -150,13 +220,33 @@ public sealed class NetworkNamespaceHosts : IDisposable
         }
     }
 
+    /// <summary>The stand-in needs taps (/dev/net/tun) and python3 for tools/netem-link: tried on a one-host set.</summary>
+    static string? ProbeNetemStandIn()
+    {
+        string name = $"{Prefix}{Environment.ProcessId}-standin";
+        try
+        {
+            var (code, output, error) = Run(Script, "up", name, "1", TestPaths.NewTempDirectory("netns-hosts"));
+            if (code != 0) return $"cannot make namespace hosts: {(error + output).Trim().Split('\n')[0]}";
+            (code, output, error) = RunWith([("NETNS_HOSTS_NETEM", "userspace")], Script, "netem", name, "delay", "1ms");
+            return code == 0 ? null : $"the userspace stand-in (tools/netem-link) does not work here: {(error + output).Trim().Split('\n')[0]}";
+        }
+        finally
+        {
+            Run(Script, "down", name);
+        }
+    }
+
     static bool OnPath(string program) => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
         .Append("/usr/sbin").Append("/sbin").Any(dir => File.Exists(Path.Combine(dir, program)));
 
     /// <summary>Runs a tool (ip, tc, the script) to its end, at most a minute.</summary>
-    internal static (int Code, string Output, string Error) Run(string program, params string[] args)
+    internal static (int Code, string Output, string Error) Run(string program, params string[] args) => RunWith([], program, args);
+
+    internal static (int Code, string Output, string Error) RunWith((string Name, string Value)[] environment, string program, params string[] args)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (variable, value) in environment) start.Environment[variable] = value;
         foreach (string arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -170,11 +260,16 @@ public sealed class NetworkNamespaceHosts : IDisposable
     }
 }
 
-/// <summary>A fact that needs namespace hosts: skipped, with the one-line reason, where they cannot be made.</summary>
+/// <summary>
+/// A fact that needs namespace hosts (with netem: links that tc netem or its stand-in can shape; with netemStandIn: the
+/// userspace stand-in itself): skipped, with the one-line reason, where they cannot be made.
+/// </summary>
 public sealed class NetnsFactAttribute : FactAttribute
 {
-    public NetnsFactAttribute(bool netem = false)
+    public NetnsFactAttribute(bool netem = false, bool netemStandIn = false)
     {
-        if ((netem ? NetworkNamespaceHosts.NetemUnavailable : NetworkNamespaceHosts.Unavailable) is { } reason) Skip = reason;
+        string? reason = netemStandIn ? NetworkNamespaceHosts.NetemStandInUnavailable
+            : netem ? NetworkNamespaceHosts.NetemUnavailable : NetworkNamespaceHosts.Unavailable;
+        if (reason is not null) Skip = reason;
     }
 }

@@ -44,4 +44,22 @@ public class NetworkNamespaceHostsTests
             NetworkNamespaceHosts.Run(NetworkNamespaceHosts.Script, "down", live);
         }
     }
+
+    /// <summary>
+    /// The hosts share a file system and a hostname: with one session folder for all their daemons, about 1 start of
+    /// 10 on 3 hosts failed ("mkdir ... File exists", or a daemon's SIGSEGV writing the shared hwloc topology file).
+    /// Each daemon has a folder of its own, and 20 starts in a row succeed.
+    /// </summary>
+    [NetnsFact]
+    public void Each_hosts_daemon_has_its_own_session_folder_so_starts_do_not_collide()
+    {
+        using var network = NetworkNamespaceHosts.Create(3);
+        for (int i = 0; i < 20; i++)
+        {
+            var job = NetworkNamespaceHosts.Run(network.Mpirun, "-np", "3", "true");
+            Assert.True(job.Code == 0, $"start {i + 1} of 20 failed: {job.Error}{job.Output}");
+        }
+        Assert.True(Directory.Exists(Path.Combine(network.Directory, "ompi", $"{network.Name}-h1")));
+        Assert.True(Directory.Exists(Path.Combine(network.Directory, "ompi", $"{network.Name}-h2")));
+    }
 }
