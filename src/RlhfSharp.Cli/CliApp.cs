@@ -78,7 +78,12 @@ internal static class CliApp
     /// <summary>Sets LibTorch up for a command (threads from --threads) before any tensor is made.</summary>
     public static void InitializeTorch(ParseResult parsed) => InitializeTorch(parsed.GetValue(Threads));
 
-    public static void InitializeTorch(int threads) => TorchRuntime.Initialize(threads);
+    public static void InitializeTorch(int threads)
+    {
+        TorchRuntime.Initialize(threads);
+        if (TorchRuntime.OversubscriptionWarning(TorchRuntime.ResolveThreads(threads), Environment.ProcessorCount, World.IsLaunched(Environment.GetEnvironmentVariable)) is { } warning)
+            System.Console.Error.WriteLine(warning);
+    }
 
     /// <summary>
     /// Whether standard output is a terminal someone watches: not when it is redirected, and not under an MPI launcher,

@@ -46,6 +46,17 @@ public static partial class TorchRuntime
         set_num_threads(ResolveThreads(threads));
     }
 
+    /// <summary>
+    /// A one-line warning when <paramref name="threads"/> exceed the <paramref name="cores"/> this process may run on (its
+    /// CPU affinity or a CPU limit, as Environment.ProcessorCount reads them), else null. Under mpirun the usual cause is
+    /// its binding: a job of 2 ranks is bound one core per rank by default, also across hosts.
+    /// </summary>
+    public static string? OversubscriptionWarning(int threads, int cores, bool underLauncher) => threads <= cores ? null :
+        $"warning: {threads} LibTorch threads, but this process may run on {cores} core{(cores == 1 ? "" : "s")}, so they take turns" +
+        (underLauncher
+            ? $" (mpirun binds each rank of a 2-rank job to one core by default: pass --bind-to none, or --map-by node:PE={threads})"
+            : " (its CPU affinity or a CPU limit: taskset, a container's or a scheduler's)");
+
     public static int ResolveThreads(int requested)
     {
         if (requested > 0) return requested;
