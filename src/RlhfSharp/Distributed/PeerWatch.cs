@@ -376,11 +376,31 @@ public sealed class PeerWatch
         string? advice = null;
         try { advice = Advice?.Invoke(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        Console.Error.WriteLine($"error: {reason}; rank {_rank} ({_peers[_rank].Label}) stops too{(advice is { Length: > 0 } ? "; " + advice : "")}");
         Console.Error.Flush();
         Console.Out.Flush();
+        WriteErrorLineAtOnce($"error: {reason}; rank {_rank} ({_peers[_rank].Label}) stops too{(advice is { Length: > 0 } ? "; " + advice : "")}");
         _exit(1);
     }
+
+    /// <summary>
+    /// The line in one write(2) to standard error: Open MPI's TCP transport prints its own peer-disconnected message from
+    /// another thread at the same moment, and a line written in pieces came out cut by it. A pipe takes a write of up
+    /// to PIPE_BUF (4096) bytes whole.
+    /// </summary>
+    static unsafe void WriteErrorLineAtOnce(string line)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+        fixed (byte* start = bytes)
+            for (nint done = 0; done < bytes.Length;)
+            {
+                nint written = write(2, start + done, bytes.Length - done);
+                if (written <= 0) return;
+                done += written;
+            }
+    }
+
+    [DllImport("libc", EntryPoint = "write")]
+    static extern unsafe nint write(int descriptor, byte* buffer, nint count);
 
     static Socket? Connect(Peer peer)
     {

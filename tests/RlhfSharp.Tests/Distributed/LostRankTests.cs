@@ -38,12 +38,7 @@ public partial class LostRankTests(ITestOutputHelper output)
         CliResult result;
         using (var job = MpiJob.Start(2, Sft(data, lost, Steps, accumulation: 1), Steps))
         {
-            job.WaitForStep(5); // checkpoints at steps 2 and 4
-            int victim = job.RankProcess(1);
-            var watch = Stopwatch.StartNew();
-            Assert.Equal(0, Kill(victim, SigKill));
-            result = job.WaitForExit();
-            exit = watch.Elapsed;
+            (result, exit) = job.SignalAfterStep(5, rank: 1, SigKill); // checkpoints at steps 2 and 4
             Assert.True(job.LastStep < Steps, $"the run had finished before the kill: {result.Output}");
         }
         output.WriteLine($"kill -9 of rank 1: mpirun exited {exit.TotalSeconds:F2} s later, code {result.ExitCode}");
@@ -92,12 +87,7 @@ public partial class LostRankTests(ITestOutputHelper output)
         CliResult result;
         using (var job = MpiJob.Start(3, Sft(data, outDir, Steps, accumulation: 1), Steps))
         {
-            job.WaitForStep(3);
-            int victim = job.RankProcess(2);
-            var watch = Stopwatch.StartNew();
-            Assert.Equal(0, Kill(victim, SigKill));
-            result = job.WaitForExit();
-            exit = watch.Elapsed;
+            (result, exit) = job.SignalAfterStep(3, rank: 2, SigKill);
         }
         output.WriteLine($"kill -9 of rank 2 of 3: mpirun exited {exit.TotalSeconds:F2} s later, code {result.ExitCode}");
         output.WriteLine(result.Error);
@@ -123,12 +113,7 @@ public partial class LostRankTests(ITestOutputHelper output)
         CliResult result;
         using (var job = MpiJob.Start(network.Mpirun, 2, Sft(data, outDir, Steps, accumulation: 1), Steps))
         {
-            job.WaitForStep(3);
-            int victim = job.RankProcess(1);
-            var watch = Stopwatch.StartNew();
-            Assert.Equal(0, Kill(victim, SigKill));
-            result = job.WaitForExit();
-            exit = watch.Elapsed;
+            (result, exit) = job.SignalAfterStep(3, rank: 1, SigKill);
         }
         output.WriteLine($"kill -9 of rank 1 on namespace host {hosts[1]}: mpirun exited {exit.TotalSeconds:F2} s later, code {result.ExitCode}");
         output.WriteLine(result.Error);
@@ -152,12 +137,7 @@ public partial class LostRankTests(ITestOutputHelper output)
         CliResult result;
         using (var job = MpiJob.Start(2, Sft(data, outDir, Steps, accumulation: 1, "--collective-timeout", $"{Timeout}"), Steps))
         {
-            job.WaitForStep(3);
-            int victim = job.RankProcess(1);
-            var watch = Stopwatch.StartNew();
-            Assert.Equal(0, Kill(victim, SigStop));
-            result = job.WaitForExit();
-            exit = watch.Elapsed;
+            (result, exit) = job.SignalAfterStep(3, rank: 1, SigStop);
         }
         output.WriteLine($"SIGSTOP of rank 1 with --collective-timeout {Timeout}: mpirun exited {exit.TotalSeconds:F2} s later, code {result.ExitCode}");
         output.WriteLine(result.Error);
@@ -184,12 +164,7 @@ public partial class LostRankTests(ITestOutputHelper output)
         CliResult result;
         using (var job = MpiJob.Start(network.Mpirun, 2, Sft(data, outDir, Steps, accumulation: 1, "--collective-timeout", $"{Timeout}"), Steps))
         {
-            job.WaitForStep(3);
-            int victim = job.RankProcess(1);
-            var watch = Stopwatch.StartNew();
-            Assert.Equal(0, Kill(victim, SigStop));
-            result = job.WaitForExit();
-            exit = watch.Elapsed;
+            (result, exit) = job.SignalAfterStep(3, rank: 1, SigStop);
         }
         output.WriteLine($"SIGSTOP of rank 1 on namespace host {hosts[1]} with --collective-timeout {Timeout}: mpirun exited {exit.TotalSeconds:F2} s later, code {result.ExitCode}");
         output.WriteLine(result.Error);
@@ -324,6 +299,17 @@ public partial class LostRankTests(ITestOutputHelper output)
                 .. apps.SelectMany((app, i) => i == 0 ? app : [":", .. app])];
             foreach (string arg in args) start.ArgumentList.Add(arg);
             return new MpiJob(Process.Start(start)!, steps) { _outDir = outDir };
+        }
+
+        /// <summary>Once the run has reached <paramref name="step"/>, sends <paramref name="signal"/> to rank <paramref name="rank"/>'s process; the job's result and how long after the signal mpirun ended.</summary>
+        public (CliResult Result, TimeSpan Exit) SignalAfterStep(long step, int rank, int signal)
+        {
+            WaitForStep(step);
+            int victim = RankProcess(rank);
+            var watch = Stopwatch.StartNew();
+            Assert.Equal(0, Kill(victim, signal));
+            var result = WaitForExit();
+            return (result, watch.Elapsed);
         }
 
         public void WaitForStep(long step)
