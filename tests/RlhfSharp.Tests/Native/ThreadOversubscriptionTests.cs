@@ -17,7 +17,10 @@ public class ThreadOversubscriptionTests
             "limit: taskset, a container's or a scheduler's)", TorchRuntime.OversubscriptionWarning(3, 2, underLauncher: false));
     }
 
-    /// <summary>One rank under mpirun is bound to one core (Open MPI's default for up to 2 ranks): 2 threads there warn; unbound, not.</summary>
+    /// <summary>
+    /// One rank under mpirun bound to one hardware thread (as to one core, Open MPI's default for up to 2 ranks, on a machine
+    /// without SMT): 2 threads there warn; unbound, not.
+    /// </summary>
     [Trait("Category", "Slow")] // mpirun subprocesses
     [MpiFact]
     public void A_rank_bound_to_one_core_with_two_threads_warns_and_an_unbound_one_does_not()
@@ -26,7 +29,7 @@ public class ThreadOversubscriptionTests
         string[] bench = ["bench", "data-parallel", "--steps", "1", "--sequence", "8", "--batch-size", "1", "--allreduce-mb", "1", "--threads", "2",
             "--out", TestPaths.NewTempDirectory()];
         string mpirun = Path.Combine(TestPaths.NewTempDirectory(), "mpirun-bound");
-        foreach (var (binding, warns) in new[] { ("core", true), ("none", false) })
+        foreach (var (binding, warns) in new[] { ("hwthread", true), ("none", false) })
         {
             File.WriteAllText(mpirun, $"#!/bin/sh\nexec {MpiRun.Mpirun} --bind-to {binding} \"$@\"\n");
             File.SetUnixFileMode(mpirun, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
