@@ -34,7 +34,7 @@ internal sealed unsafe class MpiWorld : IDistributed
     /// <summary>Size of the gradient ranges all-reduced one at a time during backward (RLHF_ALLREDUCE_BUCKET_MB).</summary>
     public long GradientRangeBytes { get; init; } = GradientBucket.DefaultRangeBytes;
 
-    internal MpiWorld(MpiLibrary mpi, AllReduceChoice allReduce = AllReduceChoice.Fastest, bool overlapGradientReduction = true)
+    internal MpiWorld(MpiLibrary mpi, AllReduceChoice allReduce = AllReduceChoice.Fastest, bool overlapGradientReduction = true, bool peerWatch = true)
     {
         _mpi = mpi;
         int initialized, threadLevel;
@@ -46,7 +46,7 @@ internal sealed unsafe class MpiWorld : IDistributed
         MpiLibrary.Check(_mpi.CommRank(_mpi.CommWorld, &rank), "MPI_Comm_rank");
         MpiLibrary.Check(_mpi.CommSize(_mpi.CommWorld, &size), "MPI_Comm_size");
         (Rank, Size) = (rank, size);
-        PeerWatch.Start(_mpi, rank, size);
+        if (peerWatch) PeerWatch.Start(_mpi, rank, size);
         if (allReduce == AllReduceChoice.Fastest && size > 1) _shared = SharedMemoryAllReduce.TryCreate(_mpi, size);
         // Two ranks' sums have the same bits in any order (a + b = b + a); from three on, only rank order gives one process's.
         if (_shared is null && allReduce != AllReduceChoice.Mpi && (size > 2 || allReduce == AllReduceChoice.Ordered)) _ordered = new OrderedAllReduce(_mpi, rank, size);

@@ -102,7 +102,7 @@ internal static class PeerVerdict
 /// </summary>
 public sealed class PeerWatch
 {
-    /// <summary>RLHF_PEER_WATCH=off runs without the watch.</summary>
+    /// <summary>RLHF_PEER_WATCH=off runs without the watch (read, and checked, by <see cref="World.FromEnvironment()"/>).</summary>
     public const string Variable = "RLHF_PEER_WATCH";
 
     /// <summary>The default of --collective-timeout: 5 minutes.</summary>
@@ -148,12 +148,12 @@ public sealed class PeerWatch
 
     /// <summary>
     /// Starts the watch of rank <paramref name="rank"/> of <paramref name="size"/>. Collective: every rank calls it right after
-    /// MPI starts. Null for a world of one or with RLHF_PEER_WATCH=off. A peer that cannot be reached is named in a warning
+    /// MPI starts. Null for a world of one. A peer that cannot be reached is named in a warning
     /// and not watched; the run goes on.
     /// </summary>
     internal static unsafe PeerWatch? Start(MpiLibrary mpi, int rank, int size)
     {
-        if (size < 2 || Environment.GetEnvironmentVariable(Variable) == "off") return null;
+        if (size < 2) return null;
         Socket? listener = null;
         try
         {

@@ -45,9 +45,7 @@ public static class World
             "mpi" => AllReduceChoice.Mpi,
             _ => throw new RlhfException($"{AllReduceVariable}={transport}: expected shared, ordered or mpi"),
         };
-        string? overlap = variable(OverlapVariable);
-        if (overlap is { Length: > 0 } && overlap is not ("on" or "off"))
-            throw new RlhfException($"{OverlapVariable}={overlap}: expected on or off");
+        string? overlap = OnOrOff(variable, OverlapVariable), peerWatch = OnOrOff(variable, PeerWatch.Variable);
         long rangeBytes = GradientBucket.DefaultRangeBytes;
         if (variable(BucketVariable) is { Length: > 0 } bucket)
         {
@@ -56,11 +54,16 @@ public static class World
                 throw new RlhfException($"{BucketVariable}={bucket}: expected a size in MiB above 0, such as 25 or 0.5");
             rangeBytes = Math.Max(sizeof(float), (long)(megabytes * (1 << 20)));
         }
-        return new MpiWorld(MpiLibrary.Open(library), allReduce, overlapGradientReduction: overlap != "off")
+        return new MpiWorld(MpiLibrary.Open(library), allReduce, overlapGradientReduction: overlap != "off", peerWatch: peerWatch != "off")
         {
             GradientRangeBytes = rangeBytes,
         };
     }
+
+    /// <summary>The variable's value: unset, empty, on or off; anything else is a one-line error.</summary>
+    static string? OnOrOff(Func<string, string?> variable, string name) => variable(name) is { Length: > 0 } value and not ("on" or "off")
+        ? throw new RlhfException($"{name}={value}: expected on or off")
+        : variable(name);
 
     public static bool IsLaunched(Func<string, string?> variable) => LauncherVariables.Any(name => !string.IsNullOrEmpty(variable(name)));
 }

@@ -33,6 +33,7 @@ public class WorldTests
 
     [Theory]
     [InlineData(World.OverlapVariable, "yes", "RLHF_ALLREDUCE_OVERLAP=yes: expected on or off")]
+    [InlineData(PeerWatch.Variable, "false", "RLHF_PEER_WATCH=false: expected on or off")]
     [InlineData(World.BucketVariable, "0", "RLHF_ALLREDUCE_BUCKET_MB=0: expected a size in MiB above 0, such as 25 or 0.5")]
     [InlineData(World.BucketVariable, "25MB", "RLHF_ALLREDUCE_BUCKET_MB=25MB: expected a size in MiB above 0, such as 25 or 0.5")]
     public void A_bad_overlap_setting_is_a_one_line_error_before_MPI_starts(string name, string value, string message)
